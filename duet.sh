@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# duet.sh: the front door. Installs what is missing (Debian 12), builds incrementally, tests or runs duet.
+#
+#   ./duet.sh run [duet serve options]   set up, build, start duet on your models (or a generated demo model)
+#   ./duet.sh test                       set up, build, run every test (ctest)
+#   ./duet.sh build                      set up and build build/duet
+#   ./duet.sh setup                      only install the packages
+# Environment: DUET_BUILD_DIR (default build), DUET_JOBS (default: nproc), DUET_MODELS (NAME=FILE.gguf,...).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BUILD_DIR=${DUET_BUILD_DIR:-build}
+JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+APT_PACKAGES=(g++ cmake ninja-build pkg-config make git ca-certificates
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
+  libsqlite3-dev)
+
+log() { printf '\033[1m[duet]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to install packages: run as root or install sudo"; exit 1; fi
+}
+
+setup() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # Node.js (for the openai client in server tests): Debian's packages unless a node/npm is already there.
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if [ -f tests/server/package.json ] && [ ! -d tests/server/node_modules ]; then
+    log "installing npm packages for the server tests"
+    (cd tests/server && npm install --no-audit --no-fund --silent)
+  fi
+}
+
+build() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+demo_model() {
+  # A tiny random-weight Qwen2-shaped model with a byte-level vocabulary, made by duet itself.
+  # It produces gibberish: it exists so that duet starts and streams tokens with no download.
+  local path=models/demo-tiny-qwen2.gguf
+  if [ ! -f "$path" ]; then
+    mkdir -p models
+    log "no model configured: writing the demo model $path (random weights, output is gibberish)"
+    "$BUILD_DIR/duet" make-model --preset demo --type q8_0 --seed 1 -o "$path" >&2
+  fi
+  echo "demo=$path"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  setup) setup ;;
+  build) setup; build ;;
+  test)
+    setup; build
+    cd "$BUILD_DIR"
+    ctest --output-on-failure -j "$JOBS" "$@"
+    ;;
+  run)
+    setup; build
+    models=${DUET_MODELS:-}
+    if [ -z "$models" ] && [ -f duet.models ]; then models=$(grep -v '^#' duet.models | paste -sd, -); fi
+    if [ -z "$models" ]; then models=$(demo_model); fi
+    args=()
+    IFS=',' read -ra specs <<<"$models"
+    for s in "${specs[@]}"; do args+=(-m "$s"); done
+    log "starting duet serve ${args[*]} $*"
+    exec "$BUILD_DIR/duet" serve "${args[@]}" "$@"
+    ;;
+  *)
+    echo "usage: ./duet.sh run|test|build|setup" >&2
+    exit 2
+    ;;
+esac

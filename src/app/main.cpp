@@ -1,0 +1,50 @@
+// main.cpp: the duet binary: one front door, one subcommand per file (cmd_*.cpp).
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "app/commands.h"
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(int argc, char** argv);
+    const char* help;
+};
+
+constexpr Command kCommands[] = {
+    {"serve", duet::app::cmd_serve, "OpenAI-compatible HTTP server for one or more models"},
+    {"generate", duet::app::cmd_generate, "generate text from a prompt"},
+    {"bench", duet::app::cmd_bench, "engine speed (pp/tg tok/s, GB/s) or load-test a server (--url)"},
+    {"logits", duet::app::cmd_logits, "print logits for token ids as JSON"},
+    {"tokenize", duet::app::cmd_tokenize, "tokenize text with a model's vocabulary"},
+    {"template", duet::app::cmd_template, "render a chat template for messages"},
+    {"inspect", duet::app::cmd_inspect, "show a GGUF file's metadata and tensors"},
+    {"make-model", duet::app::cmd_make_model, "write a random-weight GGUF model of a real shape"},
+};
+
+void usage(FILE* out) {
+    std::fprintf(out, "usage: duet <command> [options]\n\ncommands:\n");
+    for (const auto& c : kCommands) std::fprintf(out, "  %-11s %s\n", c.name, c.help);
+    std::fprintf(out, "\n'duet <command> --help' shows a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    std::string_view name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        usage(stdout);
+        return 0;
+    }
+    for (const auto& c : kCommands)
+        if (name == c.name) return c.run(argc - 1, argv + 1);
+    std::fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,62 @@
+// kernels.h: the compute ops the model calls. Each dispatches on weight type once per call, then runs a
+// plain parallel loop; AVX2/FMA/F16C kernels are chosen at run time (reference twins otherwise).
+//
+// Conventions: activations are row-major float arrays, one row per token; a weight matrix W has d rows of
+// n elements each (GGUF ne = [n, d]), stored in its TensorType's block layout, W (d,n).
+// The naive twins of every op live in kernels/ref (namespace duet::ref) with the same signatures.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/tensor_type.h"
+#include "common/thread_pool.h"
+
+namespace duet::kernels {
+
+// Which implementation runs: AVX2 when the CPU has AVX2+FMA+F16C, else the reference. Tests can force ref.
+enum class Backend { ref, avx2 };
+Backend active_backend();
+void force_backend(Backend backend);  // for tests and benchmarks
+
+// Bytes of scratch matmul() needs for quantized activations of n_tokens rows of n elements.
+size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);
+
+// W (d,n) @ X (n_tokens,n)^T -> Y (n_tokens,d). Y[t][i] = dot(W row i, X row t).
+// scratch: at least matmul_scratch_size() bytes, 64-byte aligned. pool may be null (single thread).
+void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
+            void* scratch, ThreadPool* pool);
+
+// Row i of W (d,n) dequantized to F32 -> out (n,). (embedding lookup: token_embd is W (n_vocab, n_embd))
+void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out);
+
+// out (n,) = x (n,) / sqrt(mean(x^2) + eps) * w (n,). out may alias x.
+void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps);
+
+enum class RopeMode { norm, neox };  // norm: pairs (2i, 2i+1) as in Llama; neox: pairs (i, i + n_rot/2) as in Qwen2
+
+// Rotate in place the first n_rot dims of each of n_heads heads of x (n_heads, head_dim) at position pos:
+// angle_i = pos * freq_base^(-2i/n_rot) / freq_factors[i] (freq_factors (n_rot/2,) may be null).
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+          const float* freq_factors, RopeMode mode);
+
+// In place: x (n,) = softmax(x).
+void softmax(float* x, int64_t n);
+
+// out (n,) = silu(gate (n,)) * up (n,). out may alias gate.
+void silu_mul(float* out, const float* gate, const float* up, int64_t n);
+
+// out (n,) = a (n,) + b (n,). out may alias a.
+void add(float* out, const float* a, const float* b, int64_t n);
+
+// dot of two float vectors of n.
+float dot_f32(const float* a, const float* b, int64_t n);
+// dot of an f16 vector and a float vector of n (attention over an F16 KV cache).
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
+// out (n,) += w * v (n,) with v in f16 / f32 (attention value accumulation).
+void axpy_f16(float* out, float w, const uint16_t* v, int64_t n);
+void axpy_f32(float* out, float w, const float* v, int64_t n);
+// Convert n floats to f16 (writing the KV cache).
+void f32_to_f16(uint16_t* out, const float* x, int64_t n);
+
+}  // namespace duet::kernels
