@@ -14,7 +14,7 @@
 
 namespace duet {
 
-enum class StatusCode { ok, invalid_argument, invalid_data, not_found, io_error, out_of_range, unsupported };
+enum class StatusCode { ok, invalid_argument, invalid_data, not_found, io_error, out_of_range, unsupported, unavailable };
 
 class [[nodiscard]] Status {
 public:
@@ -39,6 +39,11 @@ public:
     }
     template <typename... Args> static Status unsupported(const char* fmt, Args... args) {
         return {StatusCode::unsupported, strformat(fmt, args...)};
+    }
+
+    // Temporarily unable to serve (e.g. an engine's waiting queue is full); retrying later may succeed.
+    template <typename... Args> static Status unavailable(const char* fmt, Args... args) {
+        return {StatusCode::unavailable, strformat(fmt, args...)};
     }
 
     bool ok() const { return code_ == StatusCode::ok; }

@@ -74,6 +74,9 @@ struct EngineStats {
     uint64_t prompt_tokens_total = 0, generation_tokens_total = 0;
 };
 
+// submit() failed because the waiting queue is full (temporary; the server answers 503 + Retry-After).
+inline bool is_queue_full(const Status& status) { return status.code() == StatusCode::unavailable; }
+
 class EngineApi {
 public:
     virtual ~EngineApi() = default;

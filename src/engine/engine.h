@@ -1,0 +1,82 @@
+// engine.h: the engine for one model: a loop thread running schedule -> execute -> update over a paged KV cache.
+//
+//   HTTP workers                      engine loop thread (one per model)
+//   ------------                      ----------------------------------
+//   submit(params) --> inbox -------> drain inbox/aborts
+//   abort(id)      --> abort list       scheduler.schedule()            (which requests, how many tokens)
+//                                       runner.execute()                (one mixed batch through model::Forward)
+//   stream.next()  <-- Delta <------- scheduler.update_from_output()  (append tokens, stop checks, free blocks)
+//
+// The loop sleeps on a condition variable when there is nothing to do (no busy spin).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/engine_api.h"
+
+namespace duet::model {
+class Model;
+enum class KvType;  // model/kv_cache.h: { f16, f32 }
+}  // namespace duet::model
+
+namespace duet::engine {
+
+struct EngineOptions {
+    int32_t n_threads = 2;
+    size_t kv_memory_bytes = size_t{256} << 20;  // KV pool size; n_blocks = kv_memory_bytes / bytes_per_block
+    int32_t block_size = 16;                     // tokens per KV block
+    int32_t max_batch_tokens = 512;              // token budget per step (all requests together)
+    int32_t max_num_seqs = 64;                   // running requests at most
+    int32_t long_prefill_chunk = 256;            // tokens per request per step at most (chunked prefill)
+    int32_t max_queue = 256;                     // waiting requests at most; submit beyond -> queue-full error
+    int32_t context_length = 0;                  // 0 = the model's training context
+    model::KvType kv_type{};                     // value-initialized = KvType::f16
+    bool enable_prefix_caching = true;
+};
+
+class Engine : public EngineApi {
+public:
+    // Builds the KV cache, scheduler and runner; does not start the loop (start() does).
+    static Result<std::unique_ptr<Engine>> create(std::shared_ptr<const model::Model> model,
+                                                  const EngineOptions& options);
+    ~Engine() override;  // stops the loop; pending requests finish with FinishReason::abort
+
+    void start();  // starts the loop thread (idempotent)
+    void stop();   // stops and joins it; unfinished requests get a final abort delta
+
+    // Errors: invalid_argument when the request can never fit (prompt + max_tokens over the context or the KV
+    // pool, empty prompt); StatusCode::unavailable when the waiting queue is full (see is_queue_full()).
+    Result<std::unique_ptr<RequestStream>> submit(RequestParams params) override;
+    void abort(uint64_t request_id) override;  // frees the request's blocks at the next step
+    EngineStats stats() const override;
+    int32_t context_length() const override;
+
+    // For tests and metrics.
+    int32_t n_blocks() const;
+    int32_t n_free_blocks() const;
+    const EngineOptions& options() const;
+
+    struct Impl;
+
+private:
+    explicit Engine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Splitting one --kv-memory budget across several models served by one process.
+//
+// Choice: every model gets the SAME NUMBER OF TOKEN SLOTS, so engine i gets
+//   n_blocks = total_bytes / sum_j(bytes_per_block[j]);  bytes_i = n_blocks * bytes_per_block[i]
+// i.e. memory proportional to each model's bytes per block (a big model's KV costs more per token). This keeps
+// every model able to hold the same context in flight, which is what a router switching between them wants.
+std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const size_t> bytes_per_block);
+// Same, from the models (bytes per block from model::KvCache::bytes_per_block(config, block_size, kv_type)).
+std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::Model* const> models,
+                                    int32_t block_size, model::KvType kv_type);
+
+}  // namespace duet::engine
