@@ -1,0 +1,265 @@
+// forward.cpp: one batched transformer pass (Llama / Qwen2): embeddings, per layer RMSNorm -> QKV (+bias) ->
+// RoPE -> KV write -> paged causal attention -> output proj -> residual -> RMSNorm -> SwiGLU FFN -> residual,
+// then final norm and logits for the wanted tokens only. All matmuls take every batch token at once.
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/assert.h"
+#include "kernels/kernels.h"
+
+namespace duet::model {
+
+namespace {
+
+// Reserve n elements, 64-byte aligned. Large reservations are mmap-backed by malloc: pages cost memory only
+// once written, so sizing for the largest batch is free until such a batch runs.
+template <typename T> T* reserve(size_t n) {
+    const size_t bytes = std::max<size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
+    void* p = std::aligned_alloc(64, bytes);
+    DUET_ASSERT(p != nullptr);
+    return static_cast<T*>(p);
+}
+
+// fn(begin, end, ith) over [0, n) split across the pool (or inline when there is none).
+template <typename F> void parallel_for(ThreadPool* pool, int64_t n, F&& fn) {
+    if (pool == nullptr || pool->n_threads() == 1 || n <= 1) {
+        fn(int64_t{0}, n, 0);
+        return;
+    }
+    pool->run([&](int ith, int nth) {
+        int64_t begin = 0, end = 0;
+        split_range(n, ith, nth, &begin, &end);
+        if (begin < end) fn(begin, end, ith);
+    });
+}
+
+}  // namespace
+
+Forward::Forward(const Model& model, KvCache& kv_cache, int32_t max_batch_tokens, ThreadPool* pool)
+    : model_(model), kv_(kv_cache), max_batch_tokens_(max_batch_tokens), pool_(pool) {
+    const ModelConfig& c = model.config();
+    DUET_ASSERT(max_batch_tokens > 0);
+    DUET_ASSERT(kv_cache.n_layers() == c.n_layers && kv_cache.kv_dim() == c.kv_dim());
+    const size_t T = static_cast<size_t>(max_batch_tokens);
+    max_context_ = kv_cache.n_blocks() * kv_cache.block_size();
+    const int n_threads = pool != nullptr ? pool->n_threads() : 1;
+
+    x_ = reserve<float>(T * c.n_embd);
+    xb_ = reserve<float>(T * c.n_embd);
+    q_ = reserve<float>(T * c.q_dim());
+    k_ = reserve<float>(T * c.kv_dim());
+    v_ = reserve<float>(T * c.kv_dim());
+    attn_ = reserve<float>(T * c.q_dim());
+    gate_ = reserve<float>(T * c.n_ff);
+    up_ = reserve<float>(T * c.n_ff);
+    logits_ = reserve<float>(T * c.n_vocab);
+    scores_ = reserve<float>(static_cast<size_t>(n_threads) * max_context_);
+    out_rows_ = reserve<int32_t>(T);
+
+    size_t scratch = 0;
+    auto need = [&](const WeightView& w) {
+        scratch = std::max(scratch, kernels::matmul_scratch_size(w.type, w.n, max_batch_tokens));
+    };
+    need(model.output());
+    for (const LayerWeights& l : model.layers()) {
+        for (const WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) need(*w);
+    }
+    matmul_scratch_ = reserve<uint8_t>(scratch);
+}
+
+Forward::~Forward() {
+    for (void* p : {static_cast<void*>(x_), static_cast<void*>(xb_), static_cast<void*>(q_), static_cast<void*>(k_),
+                    static_cast<void*>(v_), static_cast<void*>(attn_), static_cast<void*>(gate_),
+                    static_cast<void*>(up_), static_cast<void*>(logits_), static_cast<void*>(scores_),
+                    static_cast<void*>(out_rows_), matmul_scratch_})
+        std::free(p);
+}
+
+Status Forward::validate(const Batch& batch) const {
+    const size_t n = batch.tokens.size();
+    if (n == 0) return Status::invalid_argument("forward: empty batch");
+    if (n > static_cast<size_t>(max_batch_tokens_))
+        return Status::invalid_argument("forward: batch of %zu tokens over max_batch_tokens %d", n,
+                                        max_batch_tokens_);
+    if (batch.positions.size() != n || batch.seq_index.size() != n || batch.want_logits.size() != n)
+        return Status::invalid_argument("forward: batch spans differ in size (tokens %zu, positions %zu, seq_index "
+                                        "%zu, want_logits %zu)",
+                                        n, batch.positions.size(), batch.seq_index.size(), batch.want_logits.size());
+    const int32_t n_vocab = model_.config().n_vocab;
+    const int32_t bs = kv_.block_size();
+    for (size_t t = 0; t < n; ++t) {
+        const TokenId tok = batch.tokens[t];
+        if (tok < 0 || tok >= n_vocab)
+            return Status::out_of_range("forward: token %zu: id %d out of range [0, %d)", t, tok, n_vocab);
+        const int32_t seq = batch.seq_index[t];
+        if (seq < 0 || static_cast<size_t>(seq) >= batch.sequences.size())
+            return Status::out_of_range("forward: token %zu: seq_index %d out of range [0, %zu)", t, seq,
+                                        batch.sequences.size());
+        const int32_t pos = batch.positions[t];
+        const auto& table = batch.sequences[seq].block_table;
+        if (pos < 0 || static_cast<size_t>(pos / bs) >= table.size())
+            return Status::out_of_range("forward: token %zu: position %d outside sequence %d's block table (%zu "
+                                        "blocks of %d)",
+                                        t, pos, seq, table.size(), bs);
+        for (int32_t b = 0; b <= pos / bs; ++b)
+            if (table[b] < 0 || table[b] >= kv_.n_blocks())
+                return Status::out_of_range("forward: sequence %d: block_table[%d] = %d out of range [0, %d)", seq,
+                                            b, table[b], kv_.n_blocks());
+        for (size_t u = t; u-- > 0;) {
+            if (batch.seq_index[u] != seq) continue;
+            if (batch.positions[u] >= pos)
+                return Status::invalid_argument("forward: sequence %d: position %d after position %d in the batch",
+                                                seq, pos, batch.positions[u]);
+            break;
+        }
+    }
+    return {};
+}
+
+// Causal attention of every (token, query head) over its own sequence's positions [0, pos], read through
+// the block table. Scores go to the worker's scratch row; softmax; then the weighted sum of V.
+void Forward::attention(const Batch& batch, int32_t layer) {
+    const ModelConfig& c = model_.config();
+    const int64_t n_tokens = static_cast<int64_t>(batch.tokens.size());
+    const int32_t head_dim = c.head_dim;
+    const int32_t n_gqa = c.n_gqa();
+    const int32_t bs = kv_.block_size();
+    const bool f16 = kv_.type() == KvType::f16;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    const size_t elem = kv_.element_size();
+
+    parallel_for(pool_, n_tokens * c.n_heads, [&](int64_t begin, int64_t end, int ith) {
+        float* scores = scores_ + static_cast<size_t>(ith) * max_context_;
+        for (int64_t task = begin; task < end; ++task) {
+            const int64_t t = task / c.n_heads;
+            const int32_t h = static_cast<int32_t>(task % c.n_heads);
+            const int32_t pos = batch.positions[t];
+            const auto table = batch.sequences[batch.seq_index[t]].block_table;
+            const size_t head_offset = static_cast<size_t>(h / n_gqa) * head_dim * elem;
+            const float* qh = q_ + t * c.q_dim() + static_cast<int64_t>(h) * head_dim;
+
+            const int32_t n_pos = pos + 1;
+            for (int32_t p0 = 0; p0 < n_pos; p0 += bs) {
+                const BlockId block = table[p0 / bs];
+                const int32_t n_slots = std::min(bs, n_pos - p0);
+                for (int32_t s = 0; s < n_slots; ++s) {
+                    const uint8_t* k = static_cast<const uint8_t*>(kv_.k_slot(layer, block, s)) + head_offset;
+                    scores[p0 + s] = scale * (f16 ? kernels::dot_f16_f32(reinterpret_cast<const uint16_t*>(k), qh,
+                                                                         head_dim)
+                                                  : kernels::dot_f32(reinterpret_cast<const float*>(k), qh,
+                                                                     head_dim));
+                }
+            }
+            kernels::softmax(scores, n_pos);
+
+            float* out = attn_ + t * c.q_dim() + static_cast<int64_t>(h) * head_dim;
+            std::memset(out, 0, sizeof(float) * head_dim);
+            for (int32_t p0 = 0; p0 < n_pos; p0 += bs) {
+                const BlockId block = table[p0 / bs];
+                const int32_t n_slots = std::min(bs, n_pos - p0);
+                for (int32_t s = 0; s < n_slots; ++s) {
+                    const uint8_t* v = static_cast<const uint8_t*>(kv_.v_slot(layer, block, s)) + head_offset;
+                    if (f16) kernels::axpy_f16(out, scores[p0 + s], reinterpret_cast<const uint16_t*>(v), head_dim);
+                    else kernels::axpy_f32(out, scores[p0 + s], reinterpret_cast<const float*>(v), head_dim);
+                }
+            }
+        }
+    });
+}
+
+Result<std::span<const float>> Forward::run(const Batch& batch) {
+    DUET_RETURN_IF_ERROR(validate(batch));
+    const ModelConfig& c = model_.config();
+    const int64_t T = static_cast<int64_t>(batch.tokens.size());
+    const int64_t n_embd = c.n_embd;
+    const int32_t bs = kv_.block_size();
+    const bool kv_f16 = kv_.type() == KvType::f16;
+
+    auto matmul = [&](const WeightView& w, const float* x, int64_t n_rows, float* y) {
+        kernels::matmul(w.type, w.data, w.n, w.d, x, n_rows, y, matmul_scratch_, pool_);
+    };
+    // xb (T, n_embd) = rmsnorm(x) * w, per token
+    auto norm_all = [&](const float* w) {
+        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
+            for (int64_t t = b; t < e; ++t) kernels::rmsnorm(xb_ + t * n_embd, x_ + t * n_embd, w, n_embd, c.rms_eps);
+        });
+    };
+    // x (T, n_embd) += xb
+    auto residual_all = [&]() {
+        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
+            for (int64_t t = b; t < e; ++t) kernels::add(x_ + t * n_embd, x_ + t * n_embd, xb_ + t * n_embd, n_embd);
+        });
+    };
+
+    const WeightView& embd = model_.token_embd();
+    parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
+        for (int64_t t = b; t < e; ++t) kernels::get_row(embd.type, embd.data, n_embd, batch.tokens[t], x_ + t * n_embd);
+    });
+
+    for (int32_t il = 0; il < c.n_layers; ++il) {
+        const LayerWeights& l = model_.layers()[il];
+        norm_all(l.attn_norm);
+        matmul(l.wq, xb_, T, q_);
+        matmul(l.wk, xb_, T, k_);
+        matmul(l.wv, xb_, T, v_);
+
+        // bias, RoPE at each token's position, K/V into the token's slot
+        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
+            for (int64_t t = b; t < e; ++t) {
+                float* q = q_ + t * c.q_dim();
+                float* k = k_ + t * c.kv_dim();
+                float* v = v_ + t * c.kv_dim();
+                if (l.bq != nullptr) {
+                    kernels::add(q, q, l.bq, c.q_dim());
+                    kernels::add(k, k, l.bk, c.kv_dim());
+                    kernels::add(v, v, l.bv, c.kv_dim());
+                }
+                const int32_t pos = batch.positions[t];
+                kernels::rope(q, c.n_heads, c.head_dim, c.n_rot, pos, c.rope_freq_base, model_.rope_freqs(),
+                              c.rope_mode);
+                kernels::rope(k, c.n_kv_heads, c.head_dim, c.n_rot, pos, c.rope_freq_base, model_.rope_freqs(),
+                              c.rope_mode);
+                const BlockId block = batch.sequences[batch.seq_index[t]].block_table[pos / bs];
+                void* k_dst = kv_.k_slot(il, block, pos % bs);
+                void* v_dst = kv_.v_slot(il, block, pos % bs);
+                if (kv_f16) {
+                    kernels::f32_to_f16(static_cast<uint16_t*>(k_dst), k, c.kv_dim());
+                    kernels::f32_to_f16(static_cast<uint16_t*>(v_dst), v, c.kv_dim());
+                } else {
+                    std::memcpy(k_dst, k, sizeof(float) * c.kv_dim());
+                    std::memcpy(v_dst, v, sizeof(float) * c.kv_dim());
+                }
+            }
+        });
+
+        attention(batch, il);
+        matmul(l.wo, attn_, T, xb_);
+        residual_all();
+
+        norm_all(l.ffn_norm);
+        matmul(l.w_gate, xb_, T, gate_);
+        matmul(l.w_up, xb_, T, up_);
+        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
+            for (int64_t t = b; t < e; ++t) kernels::silu_mul(gate_ + t * c.n_ff, gate_ + t * c.n_ff, up_ + t * c.n_ff, c.n_ff);
+        });
+        matmul(l.w_down, gate_, T, xb_);
+        residual_all();
+    }
+
+    // Final norm and logits only for the tokens that want them, packed in batch order.
+    int64_t n_out = 0;
+    for (int64_t t = 0; t < T; ++t)
+        if (batch.want_logits[t] != 0) out_rows_[n_out++] = static_cast<int32_t>(t);
+    if (n_out == 0) return std::span<const float>();
+    for (int64_t j = 0; j < n_out; ++j)
+        kernels::rmsnorm(xb_ + j * n_embd, x_ + static_cast<int64_t>(out_rows_[j]) * n_embd, model_.output_norm(),
+                         n_embd, c.rms_eps);
+    matmul(model_.output(), xb_, n_out, logits_);
+    return std::span<const float>(logits_, static_cast<size_t>(n_out) * c.n_vocab);
+}
+
+}  // namespace duet::model
