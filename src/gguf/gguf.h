@@ -12,10 +12,22 @@
 //   string      = u64 length, bytes (no terminator)
 //   array value = u32 elem_type, u64 count, elements
 //   tensor_info = string name, u32 n_dims, u64 ne[n_dims], u32 type, u64 offset
+//
+// What the reader accepts (anything else is an error with context, never an abort):
+//   - version 2 or 3 (v1 used 32-bit counts and is rejected; a byte-swapped version hints at big endian);
+//   - n_kv / n_tensors no larger than the remaining bytes allow (>= 12 bytes per kv, >= 32 per tensor info);
+//   - keys: 1 .. kMaxKeyLength bytes, unique; string values <= kMaxStringLength; value types 0..12;
+//     arrays of any scalar type or of strings (arrays of arrays are rejected), count checked against the bytes;
+//   - general.alignment: UINT32, a power of two in [1, kMaxAlignment] (default 32);
+//   - tensor names: 1 .. kMaxTensorNameLength bytes, unique; n_dims 1..4; every ne[i] >= 1 (zero-size and
+//     negative dimensions are rejected) and the element count fits int64; a known type (common/tensor_type.h);
+//     ne[0] a whole number of blocks; offset a multiple of the alignment; [offset, offset + n_bytes) inside
+//     the file and not overlapping another tensor (gaps between tensors are allowed).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -38,6 +50,14 @@ std::string_view value_type_name(ValueType type);
 
 constexpr uint32_t kDefaultAlignment = 32;
 constexpr int kMaxDims = 4;
+constexpr uint32_t kMaxAlignment = 1u << 20;               // 1 MiB: larger values are rejected
+constexpr uint64_t kMaxKeyLength = 64 * 1024;              // 64 KiB
+constexpr uint64_t kMaxStringLength = 1ull << 30;          // 1 GiB (string values and string array elements)
+constexpr uint64_t kMaxTensorNameLength = 1024;
+constexpr uint32_t kGgufMagic = 0x46554747;                // "GGUF" read as a little-endian u32
+
+// Bytes of one scalar element (UINT8..FLOAT64, BOOL); 0 for STRING, ARRAY and unknown types.
+size_t value_type_size(ValueType type);
 
 // An array value. Scalar elements stay in the file (read them with at<T>() / the typed helpers);
 // string elements are views.
@@ -124,7 +144,7 @@ private:
     std::vector<TensorInfo> tensors_;
 };
 
-// Builds a GGUF v3 file in memory. Used by tests, make-model and tools; inputs are ours (trusted).
+// Builds a GGUF v3 file (write() streams it to disk; to_bytes() builds it in memory). Used by tests, make-model and tools; inputs are ours (trusted).
 class GgufWriter {
 public:
     void set_u8(const std::string& key, uint8_t v);
@@ -144,6 +164,17 @@ public:
 
     // ne[0] is the row length; data must be exactly row_size(type, ne[0]) * rows bytes.
     void add_tensor(const std::string& name, TensorType type, std::vector<int64_t> ne, std::vector<uint8_t> data);
+    // Same, but the data is produced at write time: fill(dst) writes exactly the tensor's bytes into dst
+    // (one tensor is buffered at a time, so multi-GB models are never held twice).
+    void add_tensor(const std::string& name, TensorType type, std::vector<int64_t> ne,
+                    std::function<void(uint8_t* dst)> fill);
+    void set_i8(const std::string& key, int8_t v);
+    void set_u16(const std::string& key, uint16_t v);
+    void set_i16(const std::string& key, int16_t v);
+    void set_i64(const std::string& key, int64_t v);
+    void set_f64(const std::string& key, double v);
+    // Bytes the tensor data section will take (with alignment padding) and the whole file.
+    uint64_t file_size() const;
 
     void set_alignment(uint32_t alignment);  // also written as general.alignment
     std::vector<uint8_t> to_bytes() const;
@@ -151,8 +182,17 @@ public:
 
 private:
     struct Kv { std::string key; ValueType type; std::vector<uint8_t> bytes; };
-    struct Tensor { std::string name; TensorType type; std::vector<int64_t> ne; std::vector<uint8_t> data; };
+    struct Tensor {
+        std::string name;
+        TensorType type;
+        std::vector<int64_t> ne;
+        std::vector<uint8_t> data;
+        std::function<void(uint8_t*)> fill;  // set instead of data for streamed tensors
+        uint64_t n_bytes = 0;
+    };
     void put(const std::string& key, ValueType type, std::vector<uint8_t> bytes);
+    uint64_t check_new_tensor(const std::string& name, TensorType type, const std::vector<int64_t>& ne) const;
+    std::vector<uint8_t> header_bytes() const;  // everything before the data section, padding included
     uint32_t alignment_ = kDefaultAlignment;
     std::vector<Kv> kv_;
     std::vector<Tensor> tensors_;
