@@ -157,7 +157,8 @@ public:
     void set_array_string(const std::string& key, const std::vector<std::string>& v);
     void set_array_f32(const std::string& key, const std::vector<float>& v);
     void set_array_i32(const std::string& key, const std::vector<int32_t>& v);
-    // Raw escape hatch for tests: value bytes exactly as they go after the u32 type tag.
+    // Raw escape hatch for tests: value bytes exactly as they go after the u32 type tag. Unlike set_*, it
+    // always appends (so tests can write duplicate keys) and never changes the writer's alignment.
     void set_raw(const std::string& key, ValueType type, std::vector<uint8_t> value_bytes);
     // Copy every key-value pair of another file (e.g. tokenizer.* from a vocab GGUF) whose key starts with prefix.
     void copy_metadata(const GgufFile& from, std::string_view prefix);
@@ -176,7 +177,7 @@ public:
     // Bytes the tensor data section will take (with alignment padding) and the whole file.
     uint64_t file_size() const;
 
-    void set_alignment(uint32_t alignment);  // also written as general.alignment
+    void set_alignment(uint32_t alignment);  // also written as general.alignment; power of two <= kMaxAlignment
     std::vector<uint8_t> to_bytes() const;
     Status write(const std::string& path) const;
 
