@@ -1,0 +1,33 @@
+// ops.h: naive reference twins of every op in kernels/kernels.h (same signatures, namespace duet::ref).
+// Plain loops, written for clarity; the optimized kernels are tested against these.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/tensor_type.h"
+#include "common/thread_pool.h"
+#include "kernels/kernels.h"
+
+namespace duet::ref {
+
+using kernels::RopeMode;
+
+size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);
+// W (d,n) @ X (n_tokens,n)^T -> Y (n_tokens,d), activations quantized once per call into scratch.
+void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
+            void* scratch, ThreadPool* pool);
+void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out);
+void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps);
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+          const float* freq_factors, RopeMode mode);
+void softmax(float* x, int64_t n);
+void silu_mul(float* out, const float* gate, const float* up, int64_t n);
+void add(float* out, const float* a, const float* b, int64_t n);
+float dot_f32(const float* a, const float* b, int64_t n);
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
+void axpy_f16(float* out, float w, const uint16_t* v, int64_t n);
+void axpy_f32(float* out, float w, const float* v, int64_t n);
+void f32_to_f16(uint16_t* out, const float* x, int64_t n);
+
+}  // namespace duet::ref
