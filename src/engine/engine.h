@@ -18,11 +18,8 @@
 
 #include "common/status.h"
 #include "engine/engine_api.h"
-
-namespace duet::model {
-class Model;
-enum class KvType;  // model/kv_cache.h: { f16, f32 }
-}  // namespace duet::model
+#include "model/kv_cache.h"
+#include "model/model.h"
 
 namespace duet::engine {
 
@@ -35,7 +32,7 @@ struct EngineOptions {
     int32_t long_prefill_chunk = 256;            // tokens per request per step at most (chunked prefill)
     int32_t max_queue = 256;                     // waiting requests at most; submit beyond -> queue-full error
     int32_t context_length = 0;                  // 0 = the model's training context
-    model::KvType kv_type{};                     // value-initialized = KvType::f16
+    model::KvType kv_type = model::KvType::f16;
     bool enable_prefix_caching = true;
 };
 
