@@ -196,6 +196,20 @@ TEST(GgufReader, VocabOnlyFiles) {
     }
 }
 
+TEST(GgufReader, LlamaCppVocabFiles) {
+    DUET_REQUIRE_FIXTURES();
+    for (const char* name : {"bert-bge", "deepseek-coder", "deepseek-llm", "gpt-2", "llama-spm", "phi-3"}) {
+        SCOPED_TRACE(name);
+        auto f = open_fixture(std::string("llamacpp-vocab/ggml-vocab-") + name + ".gguf");
+        ASSERT_NE(f, nullptr);
+        EXPECT_TRUE(f->version() == 2 || f->version() == 3);
+        const Array* tokens = f->get_array("tokenizer.ggml.tokens").value();
+        EXPECT_EQ(tokens->elem_type, ValueType::STRING);
+        EXPECT_GT(tokens->strings.size(), 1000u);
+        EXPECT_TRUE(f->get_string("tokenizer.ggml.model").ok());
+    }
+}
+
 TEST(GgufReader, OpenMissingFileNamesThePath) {
     auto f = GgufFile::open("/nonexistent/dir/model.gguf");
     ASSERT_FALSE(f.ok());
