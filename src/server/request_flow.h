@@ -1,0 +1,52 @@
+// request_flow.h: the steps chat and text completions share: admission, context check, submit n choices, drain
+// them (blocking, or event by event for SSE), usage/timings, and metrics at the end.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "server/generation.h"
+#include "server/openai/render.h"
+#include "server/server_state.h"
+
+namespace duet::server {
+
+struct SubmitPlan {
+    std::vector<TokenId> prompt;
+    openai::GenerationOptions gen;
+    int32_t n_logprobs = -1;
+    bool prompt_logprobs = false;
+    bool split_reasoning = true;
+    double arrival_seconds = 0;
+};
+
+// A request's choices plus what must outlive the handler while it streams.
+struct RunningRequest {
+    std::shared_ptr<ServedModel> model;
+    std::unique_ptr<Admission> admission;
+    std::vector<std::unique_ptr<ChoiceStream>> choices;
+    int32_t n_prompt_tokens = 0;
+    double arrival_seconds = 0;
+    bool observed = false;
+
+    openai::Usage usage() const;
+    openai::Timings timings() const;
+    // Records latency histograms once (idempotent).
+    void observe(Server::State& state);
+    void abort_all();
+};
+
+// Validates lengths against the context, admits and submits every choice. On failure nothing stays submitted.
+bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, const SubmitPlan& plan,
+                   RunningRequest* out, openai::ApiError* error);
+
+// Drains every choice to the end. `on_event(index, event)` is called for each event with something new.
+void drain_all(RunningRequest& request, const std::function<void(size_t, ChoiceEvent&)>& on_event);
+
+// Streams: polls round-robin until all choices finish or `alive()` turns false (then aborts everything).
+// on_event returns false when the client is gone. Returns false when the stream was cut short.
+bool stream_all(RunningRequest& request, const std::function<bool(size_t, ChoiceEvent&)>& on_event,
+                const std::function<bool()>& alive);
+
+}  // namespace duet::server

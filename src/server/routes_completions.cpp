@@ -1,0 +1,157 @@
+// routes_completions.cpp: POST /v1/completions: text or token-id prompts, echo, logprobs (lm-eval style scoring).
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/timer.h"
+#include "server/openai/parse.h"
+#include "server/request_flow.h"
+
+namespace duet::server {
+
+namespace {
+
+// Prompt-token logprobs for echo: one item per prompt token, the first (nothing precedes it) null.
+std::vector<LogprobItem> echo_logprobs(const TextCodec& codec, const std::vector<TokenId>& prompt,
+                                       const std::vector<LogprobItem>& from_engine) {
+    std::vector<LogprobItem> items(prompt.size());
+    for (size_t i = 0; i < prompt.size(); ++i) items[i].token = codec.token_piece(prompt[i]);
+    if (!items.empty()) items[0].is_null = true;
+    // The engine may or may not include an entry for the first token; align from the end.
+    const size_t n = std::min(from_engine.size(), prompt.size() - 1);
+    for (size_t k = 0; k < n; ++k) {
+        LogprobItem& dst = items[prompt.size() - 1 - k];
+        const LogprobItem& src = from_engine[from_engine.size() - 1 - k];
+        dst.logprob = src.logprob;
+        dst.top = src.top;
+    }
+    return items;
+}
+
+}  // namespace
+
+http::HttpResponse handle_completions(Server::State& state, const http::HttpRequest& request) {
+    const double arrival = now_seconds();
+    openai::CompletionRequest req;
+    openai::ApiError error;
+    if (!openai::parse_completion_request(request.body, &req, &error)) return error_response(error);
+    auto model = state.find_model(req.model, &error);
+    if (!model) return error_response(error);
+    const TextCodec& codec = *model->backend.codec;
+
+    SubmitPlan plan;
+    std::string prompt_text;
+    if (req.prompt_is_tokens) {
+        const int32_t n_vocab = codec.n_vocab();
+        for (int32_t id : req.prompt_tokens)
+            if (id >= n_vocab)
+                return error_response(
+                    openai::ApiError::invalid(strformat("token id %d is out of range (vocabulary has %d tokens)",
+                                                        id, n_vocab),
+                                              "prompt"));
+        plan.prompt = req.prompt_tokens;
+        prompt_text = codec.decode(plan.prompt);
+    } else {
+        plan.prompt = codec.encode(req.prompt_text, /*add_special=*/true, /*parse_special=*/true);
+        prompt_text = req.prompt_text;
+    }
+    plan.gen = req.gen;
+    plan.n_logprobs = req.logprobs;
+    plan.prompt_logprobs = req.echo && req.logprobs >= 0;
+    plan.split_reasoning = false;
+    plan.arrival_seconds = arrival;
+    auto running = std::make_shared<RunningRequest>();
+    if (!start_request(state, model, plan, running.get(), &error)) return error_response(error);
+
+    openai::ResponseHead head{make_response_id("cmpl-"), unix_now(), model->backend.name};
+    const bool with_logprobs = req.logprobs >= 0;
+
+    if (!req.gen.stream) {
+        std::vector<openai::TextChoice> choices(running->choices.size());
+        for (size_t i = 0; i < choices.size(); ++i) {
+            choices[i].index = static_cast<int32_t>(i);
+            choices[i].with_logprobs = with_logprobs;
+        }
+        drain_all(*running, [&](size_t i, ChoiceEvent& event) {
+            choices[i].text += event.content + event.reasoning;
+            for (auto& lp : event.logprobs) choices[i].logprobs.push_back(std::move(lp));
+        });
+        running->observe(state);
+        for (size_t i = 0; i < choices.size(); ++i) {
+            const ChoiceStream& c = *running->choices[i];
+            if (c.failed()) {
+                DUET_LOG_ERROR("request %s: engine error: %s", request.request_id.c_str(), c.error().c_str());
+                return error_response(openai::ApiError::internal());
+            }
+            choices[i].finish_reason = c.finish_reason();
+            choices[i].text_offset_base = req.echo ? 0 : prompt_text.size();
+            if (req.echo) {
+                choices[i].text = prompt_text + choices[i].text;
+                if (with_logprobs) {
+                    auto items = echo_logprobs(codec, plan.prompt, c.prompt_logprobs());
+                    for (auto& lp : choices[i].logprobs) items.push_back(std::move(lp));
+                    choices[i].logprobs = std::move(items);
+                }
+            }
+        }
+        return json_response(openai::completion_json(head, choices, running->usage(), running->timings()));
+    }
+
+    http::HttpResponse response;
+    response.content_type = "text/event-stream";
+    Server::State* st = &state;
+    const bool include_usage = req.gen.include_usage;
+    const bool echo = req.echo;
+    const std::string request_id = request.request_id;
+    response.stream = [running, head, with_logprobs, include_usage, echo, prompt_text, st,
+                       request_id](http::EventSink& sink) {
+        if (echo) {
+            for (size_t i = 0; i < running->choices.size(); ++i) {
+                openai::TextChoice c;
+                c.index = static_cast<int32_t>(i);
+                c.text = prompt_text;
+                if (!sink.write_event(openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt))) {
+                    running->abort_all();
+                    return;
+                }
+            }
+        }
+        bool engine_failed = false;
+        const bool completed = stream_all(
+            *running,
+            [&](size_t i, ChoiceEvent& event) {
+                const ChoiceStream& choice = *running->choices[i];
+                if (choice.failed()) {
+                    engine_failed = true;
+                    return false;
+                }
+                openai::TextChoice c;
+                c.index = static_cast<int32_t>(i);
+                c.text = event.content + event.reasoning;
+                c.with_logprobs = with_logprobs && !event.logprobs.empty();
+                c.logprobs = std::move(event.logprobs);
+                if (choice.finished()) c.finish_reason = choice.finish_reason();
+                if (c.text.empty() && c.logprobs.empty() && !c.finish_reason) return true;
+                return sink.write_event(openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt));
+            },
+            [&] { return sink.client_alive(); });
+        running->observe(*st);
+        if (engine_failed) {
+            DUET_LOG_ERROR("request %s: engine error mid-stream", request_id.c_str());
+            sink.write_event(openai::error_json(openai::ApiError::internal()));
+            sink.write("data: [DONE]\n\n");
+            return;
+        }
+        if (!completed) return;
+        if (include_usage &&
+            !sink.write_event(openai::completion_chunk_json(head, {}, running->usage(), running->timings())))
+            return;
+        sink.write("data: [DONE]\n\n");
+    };
+    response.on_close = [running, st](bool) {
+        running->abort_all();
+        running->observe(*st);
+    };
+    return response;
+}
+
+}  // namespace duet::server
