@@ -1,0 +1,164 @@
+// test_sampler.cpp: greedy, seeded reproducibility, truncation (top-k/top-p/min-p), penalties, logprobs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "model/sampler.h"
+
+namespace duet::model {
+namespace {
+
+std::vector<float> make_logits(int n, uint64_t seed) {
+    Rng rng(seed);
+    std::vector<float> l(n);
+    for (auto& v : l) v = static_cast<float>(rng.uniform() * 8.0 - 4.0);
+    return l;
+}
+
+TEST(Sampler, GreedyIsArgmax) {
+    SamplingParams p;
+    p.temperature = 0.0f;
+    Sampler s(p);
+    for (uint64_t seed = 1; seed < 20; ++seed) {
+        auto l = make_logits(1000, seed);
+        const TokenId want = static_cast<TokenId>(std::max_element(l.begin(), l.end()) - l.begin());
+        EXPECT_EQ(s.sample(l, {}), want);
+    }
+    EXPECT_EQ(argmax(std::vector<float>{1.0f, 3.0f, 3.0f, 2.0f}), 1);  // lowest id on ties
+}
+
+TEST(Sampler, TopK1EqualsGreedy) {
+    SamplingParams p;
+    p.temperature = 1.5f;
+    p.top_k = 1;
+    p.seed = 7;
+    p.has_seed = true;
+    Sampler s(p);
+    for (uint64_t seed = 1; seed < 20; ++seed) {
+        auto l = make_logits(500, seed);
+        EXPECT_EQ(s.sample(l, {}), argmax(l));
+    }
+}
+
+TEST(Sampler, SeededIsReproducibleAndSeedsDiffer) {
+    SamplingParams p;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.top_p = 1.0f;
+    p.min_p = 0.0f;
+    p.seed = 42;
+    p.has_seed = true;
+    auto l = make_logits(64, 3);
+    auto run = [&](uint64_t seed) {
+        SamplingParams q = p;
+        q.seed = seed;
+        Sampler s(q);
+        std::vector<TokenId> out;
+        for (int i = 0; i < 50; ++i) out.push_back(s.sample(l, {}));
+        return out;
+    };
+    EXPECT_EQ(run(42), run(42));
+    EXPECT_NE(run(42), run(43));
+}
+
+TEST(Sampler, FrequenciesFollowSoftmax) {
+    // Three tokens with probabilities 0.5, 0.3, 0.2; 20000 draws land within a few standard deviations.
+    std::vector<float> l = {std::log(0.5f), std::log(0.3f), std::log(0.2f)};
+    SamplingParams p;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.top_p = 1.0f;
+    p.min_p = 0.0f;
+    p.seed = 1;
+    p.has_seed = true;
+    Sampler s(p);
+    std::map<TokenId, int> counts;
+    const int n = 20000;
+    for (int i = 0; i < n; ++i) ++counts[s.sample(l, {})];
+    EXPECT_NEAR(counts[0] / double(n), 0.5, 0.02);
+    EXPECT_NEAR(counts[1] / double(n), 0.3, 0.02);
+    EXPECT_NEAR(counts[2] / double(n), 0.2, 0.02);
+}
+
+TEST(Sampler, TopPAndMinPTruncate) {
+    std::vector<float> l = {std::log(0.6f), std::log(0.25f), std::log(0.1f), std::log(0.05f)};
+    SamplingParams p;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.min_p = 0.0f;
+    p.top_p = 0.8f;  // keeps {0, 1}: 0.6 < 0.8 <= 0.85
+    p.seed = 5;
+    p.has_seed = true;
+    Sampler s(p);
+    std::map<TokenId, int> counts;
+    for (int i = 0; i < 2000; ++i) ++counts[s.sample(l, {})];
+    EXPECT_GT(counts[0], 0);
+    EXPECT_GT(counts[1], 0);
+    EXPECT_EQ(counts[2] + counts[3], 0);
+
+    p.top_p = 1.0f;
+    p.min_p = 0.3f;  // threshold 0.18: keeps {0, 1}
+    Sampler m(p);
+    counts.clear();
+    for (int i = 0; i < 2000; ++i) ++counts[m.sample(l, {})];
+    EXPECT_GT(counts[1], 0);
+    EXPECT_EQ(counts[2] + counts[3], 0);
+}
+
+TEST(Sampler, PenaltiesChangeTheChoice) {
+    std::vector<float> l = {2.0f, 1.9f, 0.5f, -1.0f};
+    std::vector<TokenId> history = {0};
+    SamplingParams p;
+    p.temperature = 0.0f;
+
+    Sampler plain(p);
+    EXPECT_EQ(plain.sample(l, history), 0);
+
+    p.repetition_penalty = 1.1f;  // 2.0 / 1.1 = 1.82 < 1.9
+    EXPECT_EQ(Sampler(p).sample(l, history), 1);
+    p.repetition_penalty = 1.0f;
+
+    p.presence_penalty = 0.2f;  // 1.8 < 1.9
+    EXPECT_EQ(Sampler(p).sample(l, history), 1);
+    p.presence_penalty = 0.0f;
+
+    // frequency: count matters. One occurrence * 0.05 keeps token 0; three flip it.
+    p.frequency_penalty = 0.05f;
+    EXPECT_EQ(Sampler(p).sample(l, history), 0);
+    std::vector<TokenId> three = {0, 2, 0, 0};
+    EXPECT_EQ(Sampler(p).sample(l, three), 1);
+
+    // repetition penalty on a negative logit pushes it further down (multiplies).
+    std::vector<float> neg = {-1.0f, -1.05f};
+    p.frequency_penalty = 0.0f;
+    p.repetition_penalty = 1.2f;
+    std::vector<TokenId> h0 = {0};
+    EXPECT_EQ(Sampler(p).sample(neg, h0), 1);
+
+    // penalty_last_n limits the window: token 0 is outside the last 1 token.
+    p.penalty_last_n = 1;
+    std::vector<TokenId> old = {0, 3};
+    EXPECT_EQ(Sampler(p).sample(neg, old), 0);
+}
+
+TEST(Sampler, LogSoftmaxAndTopLogprobs) {
+    std::vector<float> l = {1.0f, 2.0f, 3.0f, 0.0f};
+    std::vector<float> out(4);
+    log_softmax(l, out);
+    double sum = 0;
+    for (float v : out) sum += std::exp(v);
+    EXPECT_NEAR(sum, 1.0, 1e-6);
+    EXPECT_NEAR(out[2] - out[1], 1.0, 1e-6);
+
+    TokenLogprobs lp = token_logprobs(l, 1, 2);
+    EXPECT_FLOAT_EQ(lp.logprob, out[1]);
+    ASSERT_EQ(lp.top.size(), 2u);
+    EXPECT_EQ(lp.top[0].first, 2);
+    EXPECT_EQ(lp.top[1].first, 1);
+    EXPECT_FLOAT_EQ(lp.top[0].second, out[2]);
+}
+
+}  // namespace
+}  // namespace duet::model
