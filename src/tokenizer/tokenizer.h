@@ -72,7 +72,8 @@ private:
     std::unique_ptr<TokenizerImpl> impl_;
 };
 
-// Per request: feed token ids, get text that is safe to show.
+// Per request: feed token ids, get text that is safe to show. Pieces are concatenated as generated text
+// continues a prompt (an SPM leading space is kept, unlike decode() of a whole sequence).
 class StreamingDecoder {
 public:
     explicit StreamingDecoder(const Tokenizer& tokenizer, std::vector<std::string> stop_strings = {},
@@ -93,7 +94,6 @@ private:
     bool skip_special_ = false;
     bool stopped_ = false;
     std::string pending_;  // decoded bytes not yet returned (incomplete UTF-8 tail and/or possible stop prefix)
-    bool first_ = true;    // SPM: the leading space of the first piece is stripped like decode() does
 };
 
 // Replace every invalid UTF-8 sequence with U+FFFD (whole input). Helper for callers that need valid text.

@@ -1,0 +1,101 @@
+// bpe.cpp: byte-level BPE: pre-tokenize, map bytes to tokens, apply merges lowest rank first.
+//
+// Per word: one symbol per byte, linked list over the symbols, a min-heap of candidate pairs keyed by
+// (rank, left position). A popped pair is stale when either side changed since it was pushed; merging
+// pushes only the two new neighbour pairs, so a word of n bytes costs O(n log n), never O(n^2) rescans.
+#include <algorithm>
+
+#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/unicode.h"
+
+namespace duet::tok {
+
+namespace {
+
+struct Symbol {
+    TokenId id;    // -1: byte without a token (never merges)
+    int32_t prev;  // -1 at the start
+    int32_t next;  // -1 at the end
+};
+
+struct Candidate {
+    uint64_t key;  // rank << 32 | left position: the smallest key merges first
+    int32_t right;
+    TokenId left_id, right_id, merged;
+    bool operator>(const Candidate& o) const { return key > o.key; }
+};
+
+struct BpeScratch {
+    std::vector<Symbol> symbols;
+    std::vector<Candidate> heap;
+    std::vector<std::string_view> words;
+    std::string encoded;
+    std::string normalized;
+};
+
+BpeScratch& bpe_scratch() {
+    thread_local BpeScratch scratch;
+    return scratch;
+}
+
+void push_candidate(const TokenizerImpl& impl, BpeScratch& s, int32_t left, int32_t right) {
+    if (left < 0 || right < 0) return;
+    const TokenId a = s.symbols[left].id, b = s.symbols[right].id;
+    if (a < 0 || b < 0) return;
+    const auto it = impl.merges.find((uint64_t(uint32_t(a)) << 32) | uint32_t(b));
+    if (it == impl.merges.end()) return;
+    s.heap.push_back({(uint64_t(uint32_t(it->second.rank)) << 32) | uint32_t(left), right, a, b, it->second.merged});
+    std::push_heap(s.heap.begin(), s.heap.end(), std::greater<>{});
+}
+
+void bpe_word(const TokenizerImpl& impl, BpeScratch& s, std::string_view word, std::vector<TokenId>& out) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(word.data());
+    if (word.size() == 1) {
+        if (impl.byte_token[bytes[0]] >= 0) out.push_back(impl.byte_token[bytes[0]]);
+        return;
+    }
+    if (impl.ignore_merges) {
+        const auto& chars = bpe_byte_chars();
+        s.encoded.clear();
+        for (uint8_t b : std::string_view(word)) s.encoded += chars[b];
+        const TokenId whole = impl.lookup(s.encoded);
+        if (whole >= 0) {
+            out.push_back(whole);
+            return;
+        }
+    }
+    const int32_t n = static_cast<int32_t>(word.size());
+    s.symbols.resize(n);
+    for (int32_t i = 0; i < n; ++i) s.symbols[i] = {impl.byte_token[bytes[i]], i - 1, i + 1 < n ? i + 1 : -1};
+    s.heap.clear();
+    for (int32_t i = 0; i + 1 < n; ++i) push_candidate(impl, s, i, i + 1);
+    while (!s.heap.empty()) {
+        std::pop_heap(s.heap.begin(), s.heap.end(), std::greater<>{});
+        const Candidate c = s.heap.back();
+        s.heap.pop_back();
+        const int32_t left = static_cast<int32_t>(c.key & 0xFFFFFFFFu);
+        Symbol& l = s.symbols[left];
+        Symbol& r = s.symbols[c.right];
+        if (l.id != c.left_id || r.id != c.right_id || l.next != c.right) continue;  // stale
+        l.id = c.merged;
+        l.next = r.next;
+        if (r.next >= 0) s.symbols[r.next].prev = left;
+        r.id = -2;  // dead
+        r.next = -1;
+        push_candidate(impl, s, l.prev, left);
+        push_candidate(impl, s, left, l.next);
+    }
+    for (int32_t i = 0; i >= 0; i = s.symbols[i].next)
+        if (s.symbols[i].id >= 0) out.push_back(s.symbols[i].id);
+}
+
+}  // namespace
+
+void TokenizerImpl::encode_bpe(std::string_view text, std::vector<TokenId>& out) const {
+    BpeScratch& s = bpe_scratch();
+    if (apply_nfc && unicode::nfc_if_needed(text, s.normalized)) text = s.normalized;
+    pre_tokenizer.split(text, s.words);
+    for (std::string_view word : s.words) bpe_word(*this, s, word, out);
+}
+
+}  // namespace duet::tok
