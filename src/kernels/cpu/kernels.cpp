@@ -1,18 +1,42 @@
-// kernels.cpp: the ops of kernels.h; dispatch on backend and weight type once per call.
+// kernels.cpp: the ops of kernels.h. Each picks the backend and (for matmul) the weight type's kernel once per
+// call, then runs a plain loop split over the thread pool.
 #include "kernels/kernels.h"
 
+#include <algorithm>
+
 #include "common/assert.h"
+#include "kernels/cpu/kernels_avx2.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
+#include "kernels/ref/vec_dot.h"
 
 namespace duet::kernels {
 
 namespace {
-Backend g_backend = Backend::ref;
+
+Backend g_backend = cpu::cpu_has_avx2() ? Backend::avx2 : Backend::ref;
+
+bool use_avx2() { return g_backend == Backend::avx2; }
+
+// Quantize the activation rows [t0, t1) into the scratch (AVX2 quantizers).
+void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t n, uint8_t* xq, size_t row_size,
+                          int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+        if (format == ref::ActivationFormat::q8_1f)
+            cpu::quantize_row_q8_1f_avx2(x + t * n, reinterpret_cast<block_q8_1f*>(xq + t * row_size), n);
+        else
+            cpu::quantize_row_q8_K_avx2(x + t * n, reinterpret_cast<block_q8_K*>(xq + t * row_size), n);
+    }
+}
+
 }  // namespace
 
 Backend active_backend() { return g_backend; }
-void force_backend(Backend backend) { g_backend = backend; }
+
+void force_backend(Backend backend) {
+    DUET_ASSERT(backend == Backend::ref || cpu::cpu_has_avx2());
+    g_backend = backend;
+}
 
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     return ref::matmul_scratch_size(wtype, n, n_tokens);
@@ -20,22 +44,96 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
 
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
             void* scratch, ThreadPool* pool) {
-    ref::matmul(wtype, w, n, d, x, n_tokens, y, scratch, pool);
+    if (!use_avx2()) {
+        ref::matmul(wtype, w, n, d, x, n_tokens, y, scratch, pool);
+        return;
+    }
+    DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
+    const cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
+    DUET_ASSERT(rows_fn != nullptr);
+    const ref::ActivationFormat format = ref::activation_format(wtype);
+    const int nth = pool ? pool->n_threads() : 1;
+
+    cpu::MatmulArgs args{static_cast<const uint8_t*>(w), row_size(wtype, n), n, d,
+                         reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, y};
+    if (format != ref::ActivationFormat::f32) {
+        auto* xq = static_cast<uint8_t*>(scratch);
+        const size_t xq_row = ref::activation_row_size(wtype, n);
+        if (nth > 1 && n_tokens >= 2 * nth) {
+            pool->run([&](int ith, int nth_) {
+                int64_t t0, t1;
+                split_range(n_tokens, ith, nth_, &t0, &t1);
+                quantize_tokens_avx2(format, x, n, xq, xq_row, t0, t1);
+            });
+        } else {
+            quantize_tokens_avx2(format, x, n, xq, xq_row, 0, n_tokens);
+        }
+        args.x = xq;
+        args.x_row_size = xq_row;
+    }
+
+    // Contiguous row chunks, a multiple of the tile height, as equal as that allows.
+    const int64_t granule = cpu::matmul_row_granularity_avx2(n_tokens);
+    const int64_t n_granules = (d + granule - 1) / granule;
+    auto work = [&](int ith, int nth_) {
+        int64_t g0, g1;
+        split_range(n_granules, ith, nth_, &g0, &g1);
+        const int64_t r0 = std::min(d, g0 * granule), r1 = std::min(d, g1 * granule);
+        if (r0 < r1) rows_fn(args, r0, r1);
+    };
+    if (nth > 1) pool->run(work);
+    else work(0, 1);
 }
 
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out) { ref::get_row(wtype, w, n, i, out); }
-void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) { ref::rmsnorm(out, x, w, n, eps); }
+
+void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
+    if (use_avx2()) cpu::rmsnorm_avx2(out, x, w, n, eps);
+    else ref::rmsnorm(out, x, w, n, eps);
+}
+
+// RoPE costs a few hundred sin/cos per token: the reference loop (angles computed once per pair) is the kernel.
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
     ref::rope(x, n_heads, head_dim, n_rot, pos, freq_base, freq_factors, mode);
 }
-void softmax(float* x, int64_t n) { ref::softmax(x, n); }
-void silu_mul(float* out, const float* gate, const float* up, int64_t n) { ref::silu_mul(out, gate, up, n); }
-void add(float* out, const float* a, const float* b, int64_t n) { ref::add(out, a, b, n); }
-float dot_f32(const float* a, const float* b, int64_t n) { return ref::dot_f32(a, b, n); }
-float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) { return ref::dot_f16_f32(a, b, n); }
-void axpy_f16(float* out, float w, const uint16_t* v, int64_t n) { ref::axpy_f16(out, w, v, n); }
-void axpy_f32(float* out, float w, const float* v, int64_t n) { ref::axpy_f32(out, w, v, n); }
-void f32_to_f16(uint16_t* out, const float* x, int64_t n) { ref::f32_to_f16(out, x, n); }
+
+void softmax(float* x, int64_t n) {
+    if (use_avx2()) cpu::softmax_avx2(x, n);
+    else ref::softmax(x, n);
+}
+
+void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
+    if (use_avx2()) cpu::silu_mul_avx2(out, gate, up, n);
+    else ref::silu_mul(out, gate, up, n);
+}
+
+void add(float* out, const float* a, const float* b, int64_t n) {
+    if (use_avx2()) cpu::add_avx2(out, a, b, n);
+    else ref::add(out, a, b, n);
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+    return use_avx2() ? cpu::dot_f32_avx2(a, b, n) : ref::dot_f32(a, b, n);
+}
+
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
+    return use_avx2() ? cpu::dot_f16_f32_avx2(a, b, n) : ref::dot_f16_f32(a, b, n);
+}
+
+void axpy_f16(float* out, float w, const uint16_t* v, int64_t n) {
+    if (use_avx2()) cpu::axpy_f16_avx2(out, w, v, n);
+    else ref::axpy_f16(out, w, v, n);
+}
+
+void axpy_f32(float* out, float w, const float* v, int64_t n) {
+    if (use_avx2()) cpu::axpy_f32_avx2(out, w, v, n);
+    else ref::axpy_f32(out, w, v, n);
+}
+
+void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
+    if (use_avx2()) cpu::f32_to_f16_avx2(out, x, n);
+    else ref::f32_to_f16(out, x, n);
+}
 
 }  // namespace duet::kernels

@@ -1,0 +1,16 @@
+// cpu_features.cpp: run-time CPU feature checks that choose between the AVX2 kernels and the reference path.
+#include "kernels/cpu/kernels_avx2.h"
+
+namespace duet::cpu {
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
+    return has;
+#else
+    return false;
+#endif
+}
+
+}  // namespace duet::cpu

@@ -1,0 +1,51 @@
+// kernels_avx2.h: entry points of the AVX2/FMA/F16C kernels (defined in *_avx2.cpp, compiled with -mavx2 ...).
+// Callers must check cpu_has_avx2() first; this header itself has no intrinsics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/tensor_type.h"
+#include "kernels/ref/quants.h"
+
+namespace duet::cpu {
+
+// True when the CPU (and OS) support AVX2, FMA and F16C.
+bool cpu_has_avx2();
+
+// One matmul's operands: W (d,n) in its block layout; X (n_tokens, n) as float rows or as quantized
+// activation rows (kernels/ref/vec_dot.h formats); Y (n_tokens, d).
+struct MatmulArgs {
+    const uint8_t* w;
+    size_t w_row_size;   // bytes per weight row
+    int64_t n;           // row length (elements)
+    int64_t d;           // number of rows
+    const uint8_t* x;    // activations: float rows (F32/F16/BF16 weights) or quantized rows
+    size_t x_row_size;   // bytes per activation row
+    int64_t n_tokens;
+    float* y;            // (n_tokens, d)
+};
+
+// Computes Y[t][r] for every token t and rows r in [r0, r1). Returns false for a type without AVX2 kernels.
+using MatmulRowsFn = void (*)(const MatmulArgs& args, int64_t r0, int64_t r1);
+MatmulRowsFn matmul_rows_fn_avx2(TensorType wtype);
+MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype);  // F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
+MatmulRowsFn matmul_rows_fn_k_avx2(TensorType wtype);       // Q4_K Q5_K Q6_K
+// Rows per tile of each kernel shape (thread chunks are multiples of it).
+int64_t matmul_row_granularity_avx2(int64_t n_tokens);
+
+// Activation quantizers, bit-identical to the reference ones except for exact |max| ties.
+void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n);
+void quantize_row_q8_K_avx2(const float* x, block_q8_K* y, int64_t n);
+
+void rmsnorm_avx2(float* out, const float* x, const float* w, int64_t n, float eps);
+void softmax_avx2(float* x, int64_t n);
+void silu_mul_avx2(float* out, const float* gate, const float* up, int64_t n);
+void add_avx2(float* out, const float* a, const float* b, int64_t n);
+float dot_f32_avx2(const float* a, const float* b, int64_t n);
+float dot_f16_f32_avx2(const uint16_t* a, const float* b, int64_t n);
+void axpy_f16_avx2(float* out, float w, const uint16_t* v, int64_t n);
+void axpy_f32_avx2(float* out, float w, const float* v, int64_t n);
+void f32_to_f16_avx2(uint16_t* out, const float* x, int64_t n);
+
+}  // namespace duet::cpu

@@ -1,0 +1,96 @@
+// tile_avx2.h: AVX2 helpers and the tiled matmul driver shared by the *_avx2.cpp kernels (include only there).
+//
+// A kernel type K describes one weight format:
+//   WBlock, XBlock, kElems          weight block, activation block, elements per block
+//   Prep prep(const WBlock*)        decode a weight block once per tile row (reused for every token)
+//   XPrep xprep(const XBlock*)      load an activation block once per tile column (reused for every row)
+//   __m256 apply(Prep, XPrep, acc)  acc += partial dot (the 8 lanes sum to the block's dot product)
+// The driver walks rows r0..r1 in tiles of NR rows x NT tokens; each weight block is decoded once per tile
+// and each activation block loaded once per tile, over token chunks that stay in L2.
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/kernels_avx2.h"
+
+namespace duet::cpu {
+
+inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+
+// Broadcast one IEEE half from memory to 8 floats.
+inline __m256 load_f16_broadcast(const uint16_t* h) {
+    return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(*h)));
+}
+
+inline __m256i ones_epi16() { return _mm256_set1_epi16(1); }
+
+// Integer dot of 32 unsigned (0..127) bytes with 32 signed bytes, as 8 float lanes summing to it.
+inline __m256 dot_u8_i8(__m256i u, __m256i s) {
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones_epi16()));
+}
+
+constexpr int64_t kTokenChunk = 64;  // tokens whose activations stay in L2 while a thread sweeps its rows
+
+template <class K, int NR, int NT>
+inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
+    const typename K::WBlock* w[NR];
+    const typename K::XBlock* x[NT];
+    for (int i = 0; i < NR; ++i) w[i] = reinterpret_cast<const typename K::WBlock*>(a.w + (r + i) * a.w_row_size);
+    for (int j = 0; j < NT; ++j) x[j] = reinterpret_cast<const typename K::XBlock*>(a.x + (t + j) * a.x_row_size);
+    __m256 acc[NR][NT];
+#pragma GCC unroll 8
+    for (int i = 0; i < NR; ++i)
+#pragma GCC unroll 8
+        for (int j = 0; j < NT; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        typename K::Prep p[NR];
+#pragma GCC unroll 8
+        for (int i = 0; i < NR; ++i) p[i] = K::prep(w[i] + b);
+#pragma GCC unroll 8
+        for (int j = 0; j < NT; ++j) {
+            const typename K::XPrep xp = K::xprep(x[j] + b);
+#pragma GCC unroll 8
+            for (int i = 0; i < NR; ++i) acc[i][j] = K::apply(p[i], xp, acc[i][j]);
+        }
+    }
+    for (int j = 0; j < NT; ++j)
+        for (int i = 0; i < NR; ++i) a.y[(t + j) * a.d + r + i] = hsum_ps(acc[i][j]);
+}
+
+// Tile shapes: decode 4 rows x 1 token; prefill K::kPrefillRows x K::kPrefillTokens.
+template <class K> void matmul_rows(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    const int64_t nb = a.n / K::kElems;
+    if (a.n_tokens == 1) {
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) matmul_tile<K, 4, 1>(a, r, 0, nb);
+        for (; r < r1; ++r) matmul_tile<K, 1, 1>(a, r, 0, nb);
+        return;
+    }
+    constexpr int PR = K::kPrefillRows, PT = K::kPrefillTokens;
+    for (int64_t tc = 0; tc < a.n_tokens; tc += kTokenChunk) {
+        const int64_t te = std::min(a.n_tokens, tc + kTokenChunk);
+        int64_t r = r0;
+        for (; r + PR <= r1; r += PR) {
+            int64_t t = tc;
+            for (; t + PT <= te; t += PT) matmul_tile<K, PR, PT>(a, r, t, nb);
+            for (; t < te; ++t) matmul_tile<K, PR, 1>(a, r, t, nb);
+        }
+        for (; r < r1; ++r) {
+            int64_t t = tc;
+            for (; t + PT <= te; t += PT) matmul_tile<K, 1, PT>(a, r, t, nb);
+            for (; t < te; ++t) matmul_tile<K, 1, 1>(a, r, t, nb);
+        }
+    }
+}
+
+}  // namespace duet::cpu

@@ -1,0 +1,200 @@
+// test_matmul.cpp: AVX2 matmul and activation quantizers vs their reference twins, reference dot products vs
+// float math on dequantized weights, thread-count independence.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "kernels/cpu/kernels_avx2.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ops.h"
+#include "kernels/ref/quants.h"
+#include "kernels/ref/vec_dot.h"
+
+namespace duet {
+namespace {
+
+// AVX2 vs reference on the same quantized activations: only the float summation order differs.
+constexpr double kTwinTolerance = 2e-5;          // max |avx2 - ref| / RMS(ref)
+// Reference quantized dot vs double-precision dot on dequantized weights and unrounded activations: the effect
+// of the 8-bit activation rounding (on a handful of outputs, so a generous bound).
+constexpr double kActivationRoundingTolerance = 0.06;  // max |ref - unrounded| / RMS(unrounded)
+
+constexpr TensorType kMatmulTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0,
+                                       TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
+                                       TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
+
+struct Shape { int64_t n, d, n_tokens; };
+constexpr Shape kShapes[] = {{32, 17, 3},   {256, 257, 1},  {256, 3, 33},  {4096, 17, 8},
+                             {1536, 3, 33}, {8960, 1, 1},   {8960, 17, 3}, {4096, 257, 1}, {1536, 1, 8}};
+
+std::vector<float> gaussian(int64_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+double rms(const std::vector<float>& v) {
+    double s = 0;
+    for (float x : v) s += static_cast<double>(x) * x;
+    return std::sqrt(s / static_cast<double>(v.size())) + 1e-30;
+}
+
+struct Problem {
+    TensorType type;
+    Shape shape;
+    std::vector<uint8_t> w;
+    std::vector<float> x;
+};
+
+Problem make_problem(TensorType type, Shape s, uint32_t seed) {
+    Problem p{type, s, std::vector<uint8_t>(row_size(type, s.n) * static_cast<size_t>(s.d)),
+              gaussian(s.n * s.n_tokens, seed + 1)};
+    const auto wf = gaussian(s.n * s.d, seed);
+    for (int64_t r = 0; r < s.d; ++r)
+        quantize_row(type, wf.data() + r * s.n, p.w.data() + static_cast<size_t>(r) * row_size(type, s.n), s.n);
+    return p;
+}
+
+std::vector<float> run_matmul(const Problem& p, kernels::Backend backend, ThreadPool* pool) {
+    kernels::force_backend(backend);
+    std::vector<float> y(static_cast<size_t>(p.shape.d * p.shape.n_tokens), NAN);
+    const size_t scratch_bytes = kernels::matmul_scratch_size(p.type, p.shape.n, p.shape.n_tokens);
+    void* scratch = std::aligned_alloc(64, (scratch_bytes + 64) / 64 * 64);
+    kernels::matmul(p.type, p.w.data(), p.shape.n, p.shape.d, p.x.data(), p.shape.n_tokens, y.data(), scratch, pool);
+    std::free(scratch);
+    return y;
+}
+
+bool has_avx2() { return cpu::cpu_has_avx2(); }
+
+class BackendGuard {
+public:
+    BackendGuard() : saved_(kernels::active_backend()) {}
+    ~BackendGuard() { kernels::force_backend(saved_); }
+private:
+    kernels::Backend saved_;
+};
+
+TEST(Matmul, Avx2MatchesReferenceEveryTypeAndShape) {
+    if (!has_avx2()) GTEST_SKIP() << "CPU without AVX2/FMA/F16C";
+    BackendGuard guard;
+    ThreadPool pool(2);
+    uint32_t seed = 1;
+    for (TensorType type : kMatmulTypes) {
+        for (const Shape& s : kShapes) {
+            if (s.n % traits(type).block_size != 0) continue;
+            const Problem p = make_problem(type, s, seed++);
+            const auto y_ref = run_matmul(p, kernels::Backend::ref, &pool);
+            const auto y_avx = run_matmul(p, kernels::Backend::avx2, &pool);
+            const double scale = rms(y_ref);
+            double max_err = 0;
+            for (size_t i = 0; i < y_ref.size(); ++i) max_err = std::max(max_err, std::fabs(double(y_avx[i]) - y_ref[i]));
+            EXPECT_LE(max_err / scale, kTwinTolerance)
+                << tensor_type_name(type) << " n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens;
+        }
+    }
+}
+
+// The activation row as the dot products see it: dequantized from its activation format.
+std::vector<float> activation_as_seen(TensorType type, const float* x, int64_t n) {
+    std::vector<float> out(x, x + n);
+    const auto format = ref::activation_format(type);
+    if (format == ref::ActivationFormat::q8_1f) {
+        std::vector<block_q8_1f> q(static_cast<size_t>(n / kQK));
+        quantize_row_q8_1f(x, q.data(), n);
+        for (int64_t i = 0; i < n; ++i) out[i] = q[i / kQK].d * q[i / kQK].qs[i % kQK];
+    } else if (format == ref::ActivationFormat::q8_K) {
+        std::vector<block_q8_K> q(static_cast<size_t>(n / kQK_K));
+        quantize_row_q8_K(x, q.data(), n);
+        dequantize_row(TensorType::Q8_K, q.data(), out.data(), n);
+        for (const auto& b : q)  // bsums are consistent with qs
+            for (int g = 0; g < 16; ++g) {
+                int sum = 0;
+                for (int j = 0; j < 16; ++j) sum += b.qs[16 * g + j];
+                EXPECT_EQ(sum, b.bsums[g]);
+            }
+    }
+    return out;
+}
+
+TEST(Matmul, ReferenceDotMatchesDequantizedFloatMath) {
+    BackendGuard guard;
+    uint32_t seed = 100;
+    for (TensorType type : kMatmulTypes) {
+        for (const Shape& s : {Shape{256, 5, 3}, Shape{1536, 3, 2}}) {
+            const Problem p = make_problem(type, s, seed++);
+            const auto y = run_matmul(p, kernels::Backend::ref, nullptr);
+            std::vector<float> exact(y.size()), exact_unrounded(y.size()), wrow(static_cast<size_t>(s.n));
+            for (int64_t r = 0; r < s.d; ++r) {
+                dequantize_row(type, p.w.data() + static_cast<size_t>(r) * row_size(type, s.n), wrow.data(), s.n);
+                for (int64_t t = 0; t < s.n_tokens; ++t) {
+                    const auto xs = activation_as_seen(type, p.x.data() + t * s.n, s.n);
+                    double sum = 0, sum_unrounded = 0;
+                    for (int64_t i = 0; i < s.n; ++i) {
+                        sum += double(wrow[static_cast<size_t>(i)]) * xs[static_cast<size_t>(i)];
+                        sum_unrounded += double(wrow[static_cast<size_t>(i)]) * p.x[t * s.n + i];
+                    }
+                    exact[static_cast<size_t>(t * s.d + r)] = static_cast<float>(sum);
+                    exact_unrounded[static_cast<size_t>(t * s.d + r)] = static_cast<float>(sum_unrounded);
+                }
+            }
+            const double scale = rms(exact);
+            for (size_t i = 0; i < y.size(); ++i) {
+                ASSERT_NEAR(y[i], exact[i], kTwinTolerance * scale)
+                    << tensor_type_name(type) << " n=" << s.n << " index " << i;
+                ASSERT_NEAR(y[i], exact_unrounded[i], kActivationRoundingTolerance * scale)
+                    << tensor_type_name(type) << " n=" << s.n << " index " << i;
+            }
+        }
+    }
+}
+
+TEST(Matmul, OneAndTwoThreadsGiveIdenticalResults) {
+    BackendGuard guard;
+    ThreadPool pool1(1), pool2(2);
+    uint32_t seed = 500;
+    for (auto backend : {kernels::Backend::ref, kernels::Backend::avx2}) {
+        if (backend == kernels::Backend::avx2 && !has_avx2()) continue;
+        for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::F16}) {
+            for (const Shape& s : {Shape{1536, 257, 1}, Shape{1536, 61, 9}}) {
+                const Problem p = make_problem(type, s, seed++);
+                const auto y1 = run_matmul(p, backend, &pool1);
+                const auto y2 = run_matmul(p, backend, &pool2);
+                const auto y0 = run_matmul(p, backend, nullptr);
+                ASSERT_EQ(y1, y2) << tensor_type_name(type);
+                ASSERT_EQ(y0, y2) << tensor_type_name(type);
+            }
+        }
+    }
+}
+
+TEST(ActivationQuant, Avx2QuantizersAreBitIdenticalToReference) {
+    if (!has_avx2()) GTEST_SKIP() << "CPU without AVX2";
+    for (int64_t n : {256, 4096, 8960}) {
+        auto x = gaussian(n, static_cast<uint32_t>(n));
+        x[3] = 0.0f;
+        std::vector<block_q8_1f> a(static_cast<size_t>(n / kQK)), b(a.size());
+        quantize_row_q8_1f(x.data(), a.data(), n);
+        cpu::quantize_row_q8_1f_avx2(x.data(), b.data(), n);
+        ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(block_q8_1f))) << n;
+        std::vector<block_q8_K> c(static_cast<size_t>(n / kQK_K)), e(c.size());
+        quantize_row_q8_K(x.data(), c.data(), n);
+        cpu::quantize_row_q8_K_avx2(x.data(), e.data(), n);
+        ASSERT_EQ(0, std::memcmp(c.data(), e.data(), c.size() * sizeof(block_q8_K))) << n;
+    }
+    // an all-zero block
+    std::vector<float> zeros(256, 0.0f);
+    block_q8_K zk{};
+    cpu::quantize_row_q8_K_avx2(zeros.data(), &zk, 256);
+    EXPECT_EQ(zk.d, 0.0f);
+}
+
+}  // namespace
+}  // namespace duet

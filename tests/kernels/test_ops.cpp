@@ -1,0 +1,172 @@
+// test_ops.cpp: element-wise kernels (AVX2) vs their reference twins, and RoPE / softmax / RMSNorm properties.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/fp16.h"
+#include "kernels/cpu/kernels_avx2.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ops.h"
+
+namespace duet {
+namespace {
+
+constexpr float kElementwiseTolerance = 2e-6f;  // relative, add/axpy/rmsnorm (summation order only)
+constexpr float kExpTolerance = 1e-6f;          // relative, SiLU (polynomial exp, ~2 ulp)
+constexpr float kSoftmaxTolerance = 1e-5f;      // relative, softmax (float vs double sum of n exps)
+constexpr float kDotTolerance = 1e-5f;          // relative to sum |a_i b_i|
+
+constexpr int64_t kSizes[] = {1, 7, 32, 33, 256, 1536, 4096, 8960};
+
+std::vector<float> gaussian(int64_t n, uint32_t seed, float std = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, std);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+std::vector<uint16_t> to_f16(const std::vector<float>& v) {
+    std::vector<uint16_t> h(v.size());
+    for (size_t i = 0; i < v.size(); ++i) h[i] = fp32_to_fp16(v[i]);
+    return h;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, float rel, const char* what) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], rel * (std::fabs(want[i]) + 1e-6f)) << what << " n=" << got.size() << " i=" << i;
+}
+
+class Avx2Ops : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!cpu::cpu_has_avx2()) GTEST_SKIP() << "CPU without AVX2/FMA/F16C";
+    }
+};
+
+TEST_F(Avx2Ops, ElementwiseMatchReference) {
+    for (int64_t n : kSizes) {
+        const auto a = gaussian(n, 1), b = gaussian(n, 2), w = gaussian(n, 3);
+        std::vector<float> r(n), c(n);
+        ref::add(r.data(), a.data(), b.data(), n);
+        cpu::add_avx2(c.data(), a.data(), b.data(), n);
+        ASSERT_EQ(r, c);
+        ref::rmsnorm(r.data(), a.data(), w.data(), n, 1e-5f);
+        cpu::rmsnorm_avx2(c.data(), a.data(), w.data(), n, 1e-5f);
+        expect_close(c, r, kElementwiseTolerance, "rmsnorm");
+        ref::silu_mul(r.data(), a.data(), b.data(), n);
+        cpu::silu_mul_avx2(c.data(), a.data(), b.data(), n);
+        expect_close(c, r, kExpTolerance, "silu_mul");
+        auto sr = gaussian(n, 4, 5.0f), sc = sr;
+        ref::softmax(sr.data(), n);
+        cpu::softmax_avx2(sc.data(), n);
+        expect_close(sc, sr, kSoftmaxTolerance, "softmax");
+    }
+}
+
+TEST_F(Avx2Ops, SiluAndSoftmaxSurviveExtremeInputs) {
+    std::vector<float> g = {-200.0f, -90.0f, -20.0f, 0.0f, 20.0f, 90.0f, 200.0f, 1e-3f}, up(8, 1.0f), out(8);
+    cpu::silu_mul_avx2(out.data(), g.data(), up.data(), 8);
+    std::vector<float> want(8);
+    ref::silu_mul(want.data(), g.data(), up.data(), 8);
+    for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(out[i], want[i], 1e-6f * (std::fabs(want[i]) + 1e-6f)) << g[i];
+    std::vector<float> s = {-1e30f, 0.0f, 1000.0f, 1000.0f, -INFINITY, 3.0f, 2.0f, 1.0f};
+    cpu::softmax_avx2(s.data(), 8);
+    EXPECT_NEAR(s[2], 0.5f, 1e-6f);
+    EXPECT_NEAR(s[3], 0.5f, 1e-6f);
+    EXPECT_EQ(s[4], 0.0f);
+}
+
+TEST_F(Avx2Ops, DotsAndAxpysMatchReference) {
+    for (int64_t n : kSizes) {
+        const auto a = gaussian(n, 5), b = gaussian(n, 6);
+        const auto ah = to_f16(a);
+        double abs_sum = 0;
+        for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs(a[i] * b[i]);
+        EXPECT_NEAR(cpu::dot_f32_avx2(a.data(), b.data(), n), ref::dot_f32(a.data(), b.data(), n), kDotTolerance * abs_sum);
+        EXPECT_NEAR(cpu::dot_f16_f32_avx2(ah.data(), b.data(), n), ref::dot_f16_f32(ah.data(), b.data(), n),
+                    kDotTolerance * abs_sum);
+        std::vector<float> r = b, c = b;
+        ref::axpy_f32(r.data(), 0.37f, a.data(), n);
+        cpu::axpy_f32_avx2(c.data(), 0.37f, a.data(), n);
+        // FMA vs multiply-then-add: one rounding apart, relative to the terms (the sum may cancel)
+        for (int64_t i = 0; i < n; ++i)
+            ASSERT_NEAR(c[i], r[i], kElementwiseTolerance * (std::fabs(b[i]) + std::fabs(0.37f * a[i]))) << i;
+        r = b;
+        c = b;
+        ref::axpy_f16(r.data(), -1.5f, ah.data(), n);
+        cpu::axpy_f16_avx2(c.data(), -1.5f, ah.data(), n);
+        for (int64_t i = 0; i < n; ++i)
+            ASSERT_NEAR(c[i], r[i], kElementwiseTolerance * (std::fabs(b[i]) + std::fabs(1.5f * a[i]))) << i;
+        std::vector<uint16_t> hr(n), hc(n);
+        ref::f32_to_f16(hr.data(), a.data(), n);
+        cpu::f32_to_f16_avx2(hc.data(), a.data(), n);
+        ASSERT_EQ(hr, hc);  // both round to nearest even
+    }
+}
+
+TEST(Ops, DispatchFollowsForcedBackend) {
+    const auto saved = kernels::active_backend();
+    kernels::force_backend(kernels::Backend::ref);
+    EXPECT_EQ(kernels::active_backend(), kernels::Backend::ref);
+    const auto a = gaussian(100, 9), b = gaussian(100, 10);
+    EXPECT_EQ(kernels::dot_f32(a.data(), b.data(), 100), ref::dot_f32(a.data(), b.data(), 100));
+    kernels::force_backend(saved);
+}
+
+TEST(Ops, RmsnormHasUnitRms) {
+    const auto x = gaussian(4096, 11, 3.0f);
+    std::vector<float> ones(4096, 1.0f), out(4096);
+    kernels::rmsnorm(out.data(), x.data(), ones.data(), 4096, 0.0f);
+    double s = 0;
+    for (float v : out) s += double(v) * v;
+    EXPECT_NEAR(std::sqrt(s / 4096), 1.0, 1e-5);
+}
+
+// RoPE: position 0 is the identity; rotation keeps each pair's norm; norm vs neox pair different dims; the
+// angle of pair i is pos * base^(-2i/n_rot) / freq_factor[i].
+TEST(Ops, RopeRotatesThePairs) {
+    const int64_t n_heads = 3, head_dim = 64, n_rot = 64;
+    const auto x = gaussian(n_heads * head_dim, 12);
+    for (auto mode : {kernels::RopeMode::norm, kernels::RopeMode::neox}) {
+        auto y = x;
+        kernels::rope(y.data(), n_heads, head_dim, n_rot, 0, 10000.0f, nullptr, mode);
+        EXPECT_EQ(y, x);
+        y = x;
+        const int64_t pos = 7;
+        kernels::rope(y.data(), n_heads, head_dim, n_rot, pos, 10000.0f, nullptr, mode);
+        for (int64_t h = 0; h < n_heads; ++h)
+            for (int64_t i = 0; i < n_rot / 2; ++i) {
+                const int64_t i0 = mode == kernels::RopeMode::norm ? 2 * i : i;
+                const int64_t i1 = mode == kernels::RopeMode::norm ? 2 * i + 1 : i + n_rot / 2;
+                const float x0 = x[h * head_dim + i0], x1 = x[h * head_dim + i1];
+                const double theta = pos * std::pow(10000.0, -2.0 * i / n_rot);
+                EXPECT_NEAR(y[h * head_dim + i0], x0 * std::cos(theta) - x1 * std::sin(theta), 2e-5);
+                EXPECT_NEAR(y[h * head_dim + i1], x0 * std::sin(theta) + x1 * std::cos(theta), 2e-5);
+            }
+    }
+    // frequency factors divide the angle; a partial n_rot leaves the tail alone
+    std::vector<float> factors(16, 2.0f);
+    auto a = x, b = x;
+    kernels::rope(a.data(), 1, head_dim, 32, 10, 10000.0f, factors.data(), kernels::RopeMode::norm);
+    for (int64_t i = 0; i < 16; ++i) {
+        const double theta = 10 * std::pow(10000.0, -2.0 * i / 32) / 2.0;
+        EXPECT_NEAR(a[2 * i], x[2 * i] * std::cos(theta) - x[2 * i + 1] * std::sin(theta), 2e-5);
+    }
+    for (int64_t i = 32; i < head_dim; ++i) EXPECT_EQ(a[i], x[i]);
+}
+
+TEST(Ops, GetRowDequantizesOneRow) {
+    const int64_t n = 256;
+    const auto w = gaussian(n * 3, 13);
+    std::vector<uint16_t> wh = to_f16(w);
+    std::vector<float> out(n);
+    kernels::get_row(TensorType::F16, wh.data(), n, 2, out.data());
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(out[i], fp16_to_fp32(wh[2 * n + i]));
+}
+
+}  // namespace
+}  // namespace duet
