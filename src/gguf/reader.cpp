@@ -260,7 +260,7 @@ Status GgufFile::parse() {
                                         .c_str());
     }
     DUET_RETURN_IF_ERROR(in.read(&version_, "version"));
-    if (version_ == 1) return Status::unsupported("GGUF v1 is not supported (only v2 and v3)");
+    if (version_ == 1) return Status::unsupported("GGUF v%u is not supported (only v2 and v3)", version_);
     if (version_ == 0x02000000u || version_ == 0x03000000u)
         return Status::unsupported("big-endian GGUF (version 0x%08x) is not supported", version_);
     if (version_ != 2 && version_ != 3)
