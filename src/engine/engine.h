@@ -47,7 +47,12 @@ public:
     void stop();   // stops and joins it; unfinished requests get a final abort delta
 
     // Errors: invalid_argument when the request can never fit (prompt + max_tokens over the context or the KV
-    // pool, empty prompt); StatusCode::unavailable when the waiting queue is full (see is_queue_full()).
+    // pool, empty prompt, a token id outside the vocabulary); StatusCode::unavailable when the waiting queue is
+    // full (see is_queue_full()).
+    // Stops: the request's stop_token_ids plus the model's EOS/EOT (from its GGUF); ignore_eos disables both.
+    // Prompt logprobs (want_prompt_logprobs): one entry per prompt token, entry i = logprob of token i given
+    // tokens < i with sampling.n_logprobs alternatives; entry 0 has no context (logprob 0, no alternatives).
+    // Such requests compute their whole prompt (no prefix-cache reuse).
     Result<std::unique_ptr<RequestStream>> submit(RequestParams params) override;
     void abort(uint64_t request_id) override;  // frees the request's blocks at the next step
     EngineStats stats() const override;
@@ -55,7 +60,8 @@ public:
 
     // For tests and metrics.
     int32_t n_blocks() const;
-    int32_t n_free_blocks() const;
+    int32_t n_free_blocks() const;   // as of the last step
+    uint64_t n_preemptions() const;  // as of the last step
     const EngineOptions& options() const;
 
     struct Impl;

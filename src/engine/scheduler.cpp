@@ -65,6 +65,7 @@ void Scheduler::preempt(Request& request) {
     request.num_computed_tokens = 0;
     request.status = RequestStatus::waiting;
     ++request.n_preemptions;
+    ++n_preemptions_;
     waiting_.push_front(&request);
 }
 

@@ -98,6 +98,7 @@ public:
     bool has_unfinished() const { return !running_.empty() || !waiting_.empty(); }
     int32_t n_running() const { return static_cast<int32_t>(running_.size()); }
     int32_t n_waiting() const { return static_cast<int32_t>(waiting_.size()); }
+    uint64_t n_preemptions() const { return n_preemptions_; }  // since construction
     const Request* find(uint64_t id) const;
     const SchedulerConfig& config() const { return config_; }
     KvCacheManager& kv() { return kv_; }
@@ -119,6 +120,7 @@ private:
     std::unordered_map<uint64_t, std::unique_ptr<Request>> requests_;
     std::deque<Request*> waiting_;
     std::vector<Request*> running_;  // admission order: oldest first
+    uint64_t n_preemptions_ = 0;
 };
 
 }  // namespace duet::engine
