@@ -35,9 +35,12 @@ ComputedBlocks KvCacheManager::get_computed_blocks(Request& request) {
         hit.blocks.push_back(*block);
     }
     hit.n_tokens = static_cast<int32_t>(hit.blocks.size()) * block_size_;
-    prefix_queries_ += static_cast<uint64_t>(request.n_tokens());
-    prefix_hits_ += static_cast<uint64_t>(hit.n_tokens);
     return hit;
+}
+
+void KvCacheManager::record_lookup(int32_t n_query_tokens, int32_t n_hit_tokens) {
+    prefix_queries_ += static_cast<uint64_t>(n_query_tokens);
+    prefix_hits_ += static_cast<uint64_t>(n_hit_tokens);
 }
 
 bool KvCacheManager::allocate_slots(Request& request, int32_t n_new_tokens, std::span<const BlockId> hit_blocks) {

@@ -34,8 +34,11 @@ public:
 
     // Prefix hits for a request being admitted (it holds no blocks): its leading full blocks that are cached,
     // at most (n_tokens - 1) / block_size of them, since the last token must be computed to give logits.
-    // Empty when prefix caching is off or the request wants prompt logprobs. Counts queries/hits (tokens).
+    // Empty when prefix caching is off or the request wants prompt logprobs. No side effects on the pool.
     ComputedBlocks get_computed_blocks(Request& request);
+    // Counts one admitted request's lookup for the hit-rate stats (a lookup that did not lead to admission is
+    // repeated in a later step and must not count twice).
+    void record_lookup(int32_t n_query_tokens, int32_t n_hit_tokens);
 
     // Makes the request's blocks cover num_computed_tokens + hit blocks + n_new_tokens tokens (picture above).
     // Returns false, changing nothing, when the pool lacks free blocks.

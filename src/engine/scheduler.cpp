@@ -104,6 +104,7 @@ bool Scheduler::schedule_waiting(Request& request, int32_t& budget, SchedulerOut
     const int32_t n_new = n_new_tokens(request, hit.n_tokens, budget);
     if (!kv_.allocate_slots(request, n_new, hit.blocks)) return false;
     request.num_computed_tokens = hit.n_tokens;
+    if (kv_.prefix_caching() && !request.want_prompt_logprobs) kv_.record_lookup(request.n_tokens(), hit.n_tokens);
     if (request.n_cached_prompt_tokens < 0) {
         request.n_cached_prompt_tokens = std::min(hit.n_tokens, request.n_prompt_tokens);
     }

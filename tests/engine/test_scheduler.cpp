@@ -113,6 +113,7 @@ TEST(Scheduler, PrefixHitGetsTheSameBlockIds) {
     // Blocks 0 and 1 are reused; the new block is the least recently used free one (never used: 3).
     EXPECT_EQ(std::vector<BlockId>(s.block_table.begin(), s.block_table.end()), (std::vector<BlockId>{0, 1, 3}));
     EXPECT_EQ(sched.kv().prefix_hits(), 32u);
+    EXPECT_EQ(sched.kv().prefix_queries(), 40u + 45u);
     updates = sched.update_from_output(out, fake_output(out));
     EXPECT_EQ(updates[0].new_tokens, (std::vector<TokenId>{1002}));
 }
@@ -185,6 +186,10 @@ TEST(Scheduler, PreemptsTheNewestAndResumesIt) {
     EXPECT_EQ(generated[2], std::vector<TokenId>(10, 1002));
     EXPECT_EQ(sched.kv().pool().n_free_blocks(), 4);
     for (BlockId b = 0; b < 4; ++b) EXPECT_EQ(sched.kv().pool().ref_count(b), 0);
+    // Admissions: 6 + 6 tokens, then request 2 again with 9 (6 + 3 generated). Its failed admission attempts
+    // while request 1 held the pool are not counted.
+    EXPECT_EQ(sched.kv().prefix_queries(), 21u);
+    EXPECT_EQ(sched.n_preemptions(), 1u);
 }
 
 TEST(Scheduler, AbortFreesBlocks) {
