@@ -38,8 +38,16 @@ void force_backend(Backend backend) {
     g_backend = backend;
 }
 
+namespace {
+// Q4_0 rows of a multiple of 64 take the block-pair path (activations as XPairQ8).
+bool use_q4_0_pairs(TensorType wtype, int64_t n) { return wtype == TensorType::Q4_0 && n % (2 * kQK) == 0; }
+}  // namespace
+
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
-    return ref::matmul_scratch_size(wtype, n, n_tokens);
+    size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
+    if (use_q4_0_pairs(wtype, n))
+        bytes = std::max(bytes, static_cast<size_t>(n / (2 * kQK) * n_tokens) * sizeof(cpu::XPairQ8));
+    return bytes;
 }
 
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
@@ -49,7 +57,8 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
         return;
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
-    const cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
+    const bool pairs = use_q4_0_pairs(wtype, n);
+    const cpu::MatmulRowsFn rows_fn = pairs ? cpu::matmul_rows_fn_q4_0_pairs_avx2() : cpu::matmul_rows_fn_avx2(wtype);
     DUET_ASSERT(rows_fn != nullptr);
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;
@@ -58,15 +67,24 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
                          reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, y};
     if (format != ref::ActivationFormat::f32) {
         auto* xq = static_cast<uint8_t*>(scratch);
-        const size_t xq_row = ref::activation_row_size(wtype, n);
+        const size_t xq_row = pairs ? static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8)
+                                    : ref::activation_row_size(wtype, n);
+        auto quantize = [&](int64_t t0, int64_t t1) {
+            if (pairs) {
+                for (int64_t t = t0; t < t1; ++t)
+                    cpu::quantize_row_q8_pairs_avx2(x + t * n, reinterpret_cast<cpu::XPairQ8*>(xq + t * xq_row), n);
+            } else {
+                quantize_tokens_avx2(format, x, n, xq, xq_row, t0, t1);
+            }
+        };
         if (nth > 1 && n_tokens >= 2 * nth) {
             pool->run([&](int ith, int nth_) {
                 int64_t t0, t1;
                 split_range(n_tokens, ith, nth_, &t0, &t1);
-                quantize_tokens_avx2(format, x, n, xq, xq_row, t0, t1);
+                quantize(t0, t1);
             });
         } else {
-            quantize_tokens_avx2(format, x, n, xq, xq_row, 0, n_tokens);
+            quantize(0, n_tokens);
         }
         args.x = xq;
         args.x_row_size = xq_row;

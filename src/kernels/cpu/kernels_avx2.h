@@ -34,6 +34,19 @@ MatmulRowsFn matmul_rows_fn_k_avx2(TensorType wtype);       // Q4_K Q5_K Q6_K
 // Rows per tile of each kernel shape (thread chunks are multiples of it).
 int64_t matmul_row_granularity_avx2(int64_t n_tokens);
 
+// Q4_0 fast path (n a multiple of 64): activations quantized as Q8_1-style blocks, then laid out in pairs of
+// blocks to match two Q4_0 blocks loaded as one 256-bit vector (low nibbles | high nibbles):
+//   lo = [x0 0..15 | x1 0..15], hi = [x0 16..31 | x1 16..31], d = [d0 x4 | d1 x4], s = [2 s0 x4 | 2 s1 x4]
+struct XPairQ8 {
+    int8_t lo[32];
+    int8_t hi[32];
+    float d[8];
+    float s[8];
+};
+static_assert(sizeof(XPairQ8) == 128);
+void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n);
+MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2();
+
 // Activation quantizers, bit-identical to the reference ones except for exact |max| ties.
 void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n);
 void quantize_row_q8_K_avx2(const float* x, block_q8_K* y, int64_t n);

@@ -45,7 +45,9 @@ template <class K, int NR, int NT>
 inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
     const typename K::WBlock* w[NR];
     const typename K::XBlock* x[NT];
+#pragma GCC unroll 8
     for (int i = 0; i < NR; ++i) w[i] = reinterpret_cast<const typename K::WBlock*>(a.w + (r + i) * a.w_row_size);
+#pragma GCC unroll 8
     for (int j = 0; j < NT; ++j) x[j] = reinterpret_cast<const typename K::XBlock*>(a.x + (t + j) * a.x_row_size);
     __m256 acc[NR][NT];
 #pragma GCC unroll 8
@@ -53,6 +55,13 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
 #pragma GCC unroll 8
         for (int j = 0; j < NT; ++j) acc[i][j] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
+        if constexpr (NT == 1) {
+            // one token: decode and use each row's block right away (few live registers, no spills)
+            const typename K::XPrep xp = K::xprep(x[0] + b);
+#pragma GCC unroll 8
+            for (int i = 0; i < NR; ++i) acc[i][0] = K::apply(K::prep(w[i] + b), xp, acc[i][0]);
+            continue;
+        }
         typename K::Prep p[NR];
 #pragma GCC unroll 8
         for (int i = 0; i < NR; ++i) p[i] = K::prep(w[i] + b);
@@ -63,7 +72,10 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
             for (int i = 0; i < NR; ++i) acc[i][j] = K::apply(p[i], xp, acc[i][j]);
         }
     }
+    // every index is a compile-time constant after unrolling, so acc stays in registers
+#pragma GCC unroll 8
     for (int j = 0; j < NT; ++j)
+#pragma GCC unroll 8
         for (int i = 0; i < NR; ++i) a.y[(t + j) * a.d + r + i] = hsum_ps(acc[i][j]);
 }
 

@@ -1,0 +1,172 @@
+// bench_kernels.cpp: decode matvec weight GB/s per type next to the machine's measured read bandwidth, and
+// prefill GFLOP/s at batch 512. Weights are rotated through copies totalling > 6x the 32 MiB L3, so decode
+// numbers measure DRAM, not cache.
+//
+//   build-kernels/bench/duet_bench_bench_kernels --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   (--benchmark_filter=decode|prefill|bandwidth to pick a group)
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "kernels/cpu/bandwidth.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/quants.h"
+
+namespace duet {
+namespace {
+
+constexpr size_t kMinRotationBytes = size_t{192} << 20;  // >= 6x L3
+constexpr size_t kBandwidthBytes = size_t{1} << 30;
+constexpr int64_t kPrefillTokens = 512;
+
+double g_bandwidth_gbs[3] = {0, 0, 0};  // by thread count (1, 2)
+
+struct AlignedBuffer {
+    explicit AlignedBuffer(size_t bytes) : size((bytes + 63) / 64 * 64), data(static_cast<uint8_t*>(std::aligned_alloc(64, size))) {}
+    ~AlignedBuffer() { std::free(data); }
+    size_t size;
+    uint8_t* data;
+};
+
+// A weight matrix (d, n) of `type`: 64 distinct quantized random rows tiled over all d rows.
+void fill_weights(TensorType type, int64_t n, int64_t d, uint8_t* dst) {
+    constexpr int64_t kDistinctRows = 64;
+    const size_t rs = row_size(type, n);
+    std::mt19937 rng(42);
+    std::normal_distribution<float> dist(0.0f, 0.02f);
+    std::vector<float> row(static_cast<size_t>(n));
+    const int64_t distinct = std::min(d, kDistinctRows);
+    for (int64_t r = 0; r < distinct; ++r) {
+        for (auto& v : row) v = dist(rng);
+        quantize_row(type, row.data(), dst + static_cast<size_t>(r) * rs, n);
+    }
+    for (int64_t r = distinct; r < d; ++r)
+        std::memcpy(dst + static_cast<size_t>(r) * rs, dst + static_cast<size_t>(r % distinct) * rs, rs);
+}
+
+ThreadPool* pool_for(int n_threads) {
+    static std::unique_ptr<ThreadPool> pools[3];
+    if (!pools[n_threads]) pools[n_threads] = std::make_unique<ThreadPool>(n_threads);
+    return pools[n_threads].get();
+}
+
+void bm_decode(benchmark::State& state, TensorType type, int64_t d, int64_t n, int n_threads) {
+    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
+    const size_t n_copies = std::max<size_t>(1, (kMinRotationBytes + matrix_bytes - 1) / matrix_bytes);
+    AlignedBuffer weights(matrix_bytes * n_copies);
+    fill_weights(type, n, d, weights.data);
+    for (size_t c = 1; c < n_copies; ++c) std::memcpy(weights.data + c * matrix_bytes, weights.data, matrix_bytes);
+    std::vector<float> x(static_cast<size_t>(n)), y(static_cast<size_t>(d));
+    std::mt19937 rng(1);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (auto& v : x) v = dist(rng);
+    AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, 1) + 64);
+    ThreadPool* pool = pool_for(n_threads);
+    size_t copy = 0;
+    for (auto _ : state) {
+        kernels::matmul(type, weights.data + copy * matrix_bytes, n, d, x.data(), 1, y.data(), scratch.data, pool);
+        benchmark::DoNotOptimize(y.data());
+        copy = (copy + 1) % n_copies;
+    }
+    const double bytes = static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations());
+    state.SetBytesProcessed(static_cast<int64_t>(bytes));
+    state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
+    state.counters["bw_GB/s"] = g_bandwidth_gbs[n_threads];
+    state.counters["pct_bw"] = benchmark::Counter(bytes / 1e9 / g_bandwidth_gbs[n_threads] * 100.0,
+                                                  benchmark::Counter::kIsRate);
+}
+
+// Kernel speed with the weights in L2 (one thread, rates per CPU second): the compute ceiling of the decode
+// kernels, independent of DRAM and of other processes on the machine; it must exceed the DRAM bandwidth.
+void bm_decode_in_cache(benchmark::State& state, TensorType type, int64_t d, int64_t n) {
+    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
+    AlignedBuffer weights(matrix_bytes);
+    fill_weights(type, n, d, weights.data);
+    std::vector<float> x(static_cast<size_t>(n), 0.5f), y(static_cast<size_t>(d));
+    AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, 1) + 64);
+    for (auto _ : state) {
+        kernels::matmul(type, weights.data, n, d, x.data(), 1, y.data(), scratch.data, nullptr);
+        benchmark::DoNotOptimize(y.data());
+    }
+    const double bytes = static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations());
+    state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
+}
+
+void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, int n_threads) {
+    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
+    AlignedBuffer weights(matrix_bytes);
+    fill_weights(type, n, d, weights.data);
+    std::vector<float> x(static_cast<size_t>(n * kPrefillTokens)), y(static_cast<size_t>(d * kPrefillTokens));
+    std::mt19937 rng(2);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (auto& v : x) v = dist(rng);
+    AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, kPrefillTokens) + 64);
+    ThreadPool* pool = pool_for(n_threads);
+    for (auto _ : state) {
+        kernels::matmul(type, weights.data, n, d, x.data(), kPrefillTokens, y.data(), scratch.data, pool);
+        benchmark::DoNotOptimize(y.data());
+    }
+    const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * kPrefillTokens;
+    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
+                                                   benchmark::Counter::kIsRate);
+    state.counters["tok/s"] = benchmark::Counter(static_cast<double>(kPrefillTokens * state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+
+void bm_bandwidth(benchmark::State& state, int n_threads) {
+    double gbs = 0;
+    for (auto _ : state) gbs = kernels::measure_read_bandwidth_gbs(n_threads, kBandwidthBytes);
+    state.counters["GB/s"] = gbs;
+}
+
+struct DecodeShape { int64_t d, n; const char* name; };
+
+}  // namespace
+}  // namespace duet
+
+int main(int argc, char** argv) {
+    using namespace duet;
+    benchmark::Initialize(&argc, argv);
+    for (int t = 1; t <= 2; ++t) {
+        g_bandwidth_gbs[t] = kernels::measure_read_bandwidth_gbs(t, kBandwidthBytes);
+        std::printf("read bandwidth, %d thread%s: %.1f GB/s (best of 5, %zu MiB buffer)\n", t, t > 1 ? "s" : "",
+                    g_bandwidth_gbs[t], kBandwidthBytes >> 20);
+    }
+    std::printf("backend: %s\n", kernels::active_backend() == kernels::Backend::avx2 ? "avx2" : "ref");
+    for (int t = 1; t <= 2; ++t)
+        benchmark::RegisterBenchmark(("bandwidth/read/threads:" + std::to_string(t)).c_str(), bm_bandwidth, t)
+            ->Iterations(1)->Unit(benchmark::kMillisecond);
+    const DecodeShape shapes[] = {{4096, 4096, "4096x4096"}, {14336, 4096, "14336x4096"}, {151936, 1536, "151936x1536"}};
+    const TensorType decode_types[] = {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0,
+                                       TensorType::F16, TensorType::Q5_K};
+    for (TensorType type : decode_types)
+        for (const auto& s : shapes)
+            for (int t = 1; t <= 2; ++t) {
+                const std::string name = "decode/" + std::string(tensor_type_name(type)) + "/" + s.name +
+                                         "/threads:" + std::to_string(t);
+                benchmark::RegisterBenchmark(name.c_str(), bm_decode, type, s.d, s.n, t)
+                    ->UseRealTime()->Unit(benchmark::kMicrosecond);
+            }
+    for (TensorType type : decode_types) {
+        const std::string name = "decode_in_L2/" + std::string(tensor_type_name(type)) + "/256x4096/threads:1";
+        benchmark::RegisterBenchmark(name.c_str(), bm_decode_in_cache, type, 256, 4096)->Unit(benchmark::kMicrosecond);
+    }
+    for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q8_0})
+        for (int64_t dim : {int64_t{1536}, int64_t{4096}})
+            for (int t = 1; t <= 2; ++t) {
+                const std::string name = "prefill512/" + std::string(tensor_type_name(type)) + "/" +
+                                         std::to_string(dim) + "x" + std::to_string(dim) + "/threads:" + std::to_string(t);
+                benchmark::RegisterBenchmark(name.c_str(), bm_prefill, type, dim, dim, t)
+                    ->UseRealTime()->Unit(benchmark::kMillisecond);
+            }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

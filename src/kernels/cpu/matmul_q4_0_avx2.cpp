@@ -1,0 +1,62 @@
+// matmul_q4_0_avx2.cpp: the Q4_0 fast path: two weight blocks per 256-bit vector against activations laid out
+// in matching block pairs (XPairQ8), so a pair costs one nibble unpack, two maddubs and one madd per row.
+#include <cstring>
+
+#include "kernels/cpu/tile_avx2.h"
+
+namespace duet::cpu {
+
+void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n) {
+    for (int64_t p = 0; p < n / (2 * kQK); ++p, x += 2 * kQK) {
+        block_q8_1f tmp[2];
+        quantize_row_q8_1f_avx2(x, tmp, 2 * kQK);
+        for (int h = 0; h < 2; ++h) {
+            std::memcpy(y[p].lo + 16 * h, tmp[h].qs, 16);
+            std::memcpy(y[p].hi + 16 * h, tmp[h].qs + 16, 16);
+            for (int k = 0; k < 4; ++k) {
+                y[p].d[4 * h + k] = tmp[h].d;
+                y[p].s[4 * h + k] = 2.0f * tmp[h].s;  // 4 lanes x 2s = 8s: the -8 offset of Q4_0
+            }
+        }
+    }
+}
+
+namespace {
+
+struct Q4_0Pair { block_q4_0 b[2]; };
+static_assert(sizeof(Q4_0Pair) == 2 * sizeof(block_q4_0));
+
+struct KQ4_0Pairs {
+    using WBlock = Q4_0Pair;
+    using XBlock = XPairQ8;
+    using XPrep = const XPairQ8*;
+    static constexpr int64_t kElems = 2 * kQK;
+    static constexpr int kPrefillRows = 1, kPrefillTokens = 4;  // 4 accumulators + 1 decoded pair: no spills
+    struct Prep { __m256i lo, hi; __m256 d; };
+
+    static Prep prep(const Q4_0Pair* w) {
+        const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[1].qs)),
+                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[0].qs)));
+        const __m256i mask = _mm256_set1_epi8(0x0F);
+        uint16_t d0, d1;
+        std::memcpy(&d0, &w->b[0].d, 2);
+        std::memcpy(&d1, &w->b[1].d, 2);
+        const __m256 d2 = _mm256_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d0 | (static_cast<uint32_t>(d1) << 16))));
+        return {_mm256_and_si256(raw, mask), _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask),
+                _mm256_permutevar8x32_ps(d2, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))};
+    }
+    static XPrep xprep(const XPairQ8* x) { return x; }
+    static __m256 apply(const Prep& p, XPrep x, __m256 acc) {
+        const __m256i plo = _mm256_maddubs_epi16(p.lo, _mm256_load_si256(reinterpret_cast<const __m256i*>(x->lo)));
+        const __m256i phi = _mm256_maddubs_epi16(p.hi, _mm256_load_si256(reinterpret_cast<const __m256i*>(x->hi)));
+        const __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_add_epi16(plo, phi), ones_epi16()));
+        const __m256 t = _mm256_fmsub_ps(f, _mm256_load_ps(x->d), _mm256_load_ps(x->s));
+        return _mm256_fmadd_ps(t, p.d, acc);
+    }
+};
+
+}  // namespace
+
+MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2() { return &matmul_rows<KQ4_0Pairs>; }
+
+}  // namespace duet::cpu
