@@ -102,6 +102,8 @@ public:
     static Result<std::unique_ptr<GgufFile>> open(const std::string& path);
     // Parse borrowed bytes (tests, fuzzing); `bytes` must outlive the GgufFile.
     static Result<std::unique_ptr<GgufFile>> from_bytes(std::span<const uint8_t> bytes);
+    // Parse bytes the GgufFile takes ownership of (so from_bytes(writer.to_bytes()) is safe).
+    static Result<std::unique_ptr<GgufFile>> from_bytes(std::vector<uint8_t>&& bytes);
 
     uint32_t version() const { return version_; }
     uint64_t alignment() const { return alignment_; }
@@ -135,6 +137,7 @@ private:
     Status parse();
 
     std::unique_ptr<MappedFile> file_;
+    std::vector<uint8_t> owned_;  // from_bytes(vector&&) only
     std::span<const uint8_t> bytes_;
     std::string path_;
     uint32_t version_ = 0;

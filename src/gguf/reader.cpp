@@ -248,6 +248,15 @@ Result<std::unique_ptr<GgufFile>> GgufFile::from_bytes(std::span<const uint8_t> 
     return file;
 }
 
+Result<std::unique_ptr<GgufFile>> GgufFile::from_bytes(std::vector<uint8_t>&& bytes) {
+    std::unique_ptr<GgufFile> file(new GgufFile());
+    file->owned_ = std::move(bytes);
+    file->bytes_ = file->owned_;
+    Status st = file->parse();
+    if (!st.ok()) return st.with_context("gguf: ");
+    return file;
+}
+
 Status GgufFile::parse() {
     ByteReader in(bytes_);
     if (in.size() < 4)

@@ -12,8 +12,9 @@
 namespace duet::gguf {
 namespace {
 
-std::unique_ptr<GgufFile> parse(const std::vector<uint8_t>& bytes) {
-    auto f = GgufFile::from_bytes(bytes);
+// Parses bytes the GgufFile then owns (string and tensor views stay valid after the caller's copy is gone).
+std::unique_ptr<GgufFile> parse(std::vector<uint8_t> bytes) {
+    auto f = GgufFile::from_bytes(std::move(bytes));
     EXPECT_TRUE(f.ok()) << f.status().message();
     return f.ok() ? std::move(f).value() : nullptr;
 }
