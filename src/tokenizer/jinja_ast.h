@@ -12,7 +12,7 @@ namespace duet::tok::jinja {
 enum class ExprKind {
     literal,     // value
     name,        // name
-    list,        // children = items
+    list,        // children = items; name == "tuple" for (a, b)
     dict,        // children = key0, value0, key1, value1, ...
     attribute,   // children[0] = object, name = attribute
     subscript,   // children[0] = object, children[1] = index

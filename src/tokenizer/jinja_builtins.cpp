@@ -348,6 +348,8 @@ Result<Value> apply_filter(Runtime& rt, std::string_view name, const Value& v, C
     if (name == "attr") {
         const Value* attribute = args.get(0, "name");
         DUET_RETURN_IF_ERROR(need(attribute, name, "name"));
+        // Python getattr only: dict keys are not attributes, namespace attributes and methods are.
+        if (v.is_object() && !v.is_namespace() && !has_method(v, attribute->to_string())) return Value::undefined();
         return get_attribute(v, attribute->to_string());
     }
     if (name == "int" || name == "float") return to_number(v, name == "float", args.get(0, "default"));
@@ -367,7 +369,7 @@ Result<Value> apply_filter(Runtime& rt, std::string_view name, const Value& v, C
         double scale = std::pow(10.0, static_cast<double>(p));
         double x = v.as_double() * scale;
         std::string m = method != nullptr ? method->to_string() : "common";
-        double r = m == "floor" ? std::floor(x) : m == "ceil" ? std::ceil(x) : std::round(x);
+        double r = m == "floor" ? std::floor(x) : m == "ceil" ? std::ceil(x) : std::nearbyint(x);  // half to even
         return Value(r / scale);
     }
     if (name == "sum" || name == "min" || name == "max") {

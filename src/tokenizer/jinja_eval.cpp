@@ -413,7 +413,7 @@ private:
                     items.push_back(std::move(v));
                 }
                 DUET_RETURN_IF_ERROR(charge(items.size() * sizeof(Value)));
-                return Value(std::move(items));
+                return e.name == "tuple" ? Value::tuple(std::move(items)) : Value(std::move(items));
             }
             case ExprKind::dict: {
                 Object obj;

@@ -241,7 +241,7 @@ Result<Value> call_method(Runtime& rt, const Value& self, std::string_view name,
         for (const auto& [k, v] : obj.entries()) {
             if (name == "keys") out.emplace_back(k);
             else if (name == "values") out.push_back(v);
-            else out.emplace_back(Array{Value(k), v});
+            else out.push_back(Value::tuple(Array{Value(k), v}));
         }
         DUET_RETURN_IF_ERROR(rt.charge(out.size() * 3 * sizeof(Value)));
         return Value(std::move(out));

@@ -308,6 +308,7 @@ private:
         DUET_RETURN_IF_ERROR(parse_expression(out, with_condexpr));
         if (!at_op(",")) return {};
         auto list = make(ExprKind::list, start);
+        list->name = "tuple";
         list->children.push_back(std::move(out));
         while (at_op(",")) {
             next();
@@ -532,6 +533,7 @@ private:
             if (at_op(")")) {  // empty tuple
                 next();
                 out = make(ExprKind::list, t);
+                out->name = "tuple";
                 return {};
             }
             DUET_RETURN_IF_ERROR(parse_tuple(out, true));

@@ -201,11 +201,12 @@ std::string Value::repr() const {
         case Kind::string: return repr_string(*str_);
         case Kind::undefined: return "Undefined";
         case Kind::array: {
-            std::string out = "[";
+            std::string out = is_tuple_ ? "(" : "[";
             for (size_t i = 0; i < array_->size(); ++i) {
                 if (i > 0) out += ", ";
                 out += (*array_)[i].repr();
             }
+            if (is_tuple_) return out + (array_->size() == 1 ? ",)" : ")");
             return out + "]";
         }
         case Kind::object: {
@@ -231,7 +232,7 @@ std::string_view Value::type_name() const {
         case Kind::integer: return "int";
         case Kind::floating: return "float";
         case Kind::string: return "str";
-        case Kind::array: return "list";
+        case Kind::array: return is_tuple_ ? "tuple" : "list";
         case Kind::object: return is_namespace_ ? "Namespace" : "dict";
         case Kind::function: return "function";
     }

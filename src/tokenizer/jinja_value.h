@@ -55,6 +55,7 @@ public:
     static Value array() { return Value(Array{}); }
     static Value object() { return Value(Object{}); }
     static Value namespace_object(Object o) { Value v(std::move(o)); v.is_namespace_ = true; return v; }
+    static Value tuple(Array a) { Value v(std::move(a)); v.is_tuple_ = true; return v; }  // repr "(1, 2)"
     static Value function(std::shared_ptr<const Function> f);
 
     // Builders (arrays and objects are shared by reference: building mutates every copy).
@@ -72,6 +73,7 @@ public:
     bool is_array() const { return kind_ == Kind::array; }
     bool is_object() const { return kind_ == Kind::object; }
     bool is_namespace() const { return kind_ == Kind::object && is_namespace_; }
+    bool is_tuple() const { return kind_ == Kind::array && is_tuple_; }
     bool is_function() const { return kind_ == Kind::function; }
 
     bool as_bool() const { return int_ != 0; }
@@ -100,6 +102,7 @@ public:
 private:
     Kind kind_;
     bool is_namespace_ = false;
+    bool is_tuple_ = false;
     int64_t int_ = 0;
     double float_ = 0.0;
     std::shared_ptr<const std::string> str_;
