@@ -2,6 +2,7 @@
 // cache must not change what a request generates (compared with the same request run alone).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -13,15 +14,17 @@ namespace {
 
 constexpr double kWait = 60.0;  // seconds; a hang fails the test instead of blocking CI
 
+std::shared_ptr<const model::Model> load_model(const std::string& name) {
+    model::LoadOptions lo;
+    lo.progress = false;
+    lo.prefetch = false;
+    auto m = model::Model::load(test::fixture("reference-logits/" + name), lo);
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    return m.ok() ? std::shared_ptr<const model::Model>(std::move(m).value()) : nullptr;
+}
+
 std::shared_ptr<const model::Model> tiny_model() {
-    static std::shared_ptr<const model::Model> model = [] {
-        model::LoadOptions lo;
-        lo.progress = false;
-        lo.prefetch = false;
-        auto m = model::Model::load(test::fixture("reference-logits/qwen2-tiny-F32.gguf"), lo);
-        EXPECT_TRUE(m.ok()) << m.status().message();
-        return m.ok() ? std::shared_ptr<const model::Model>(std::move(m).value()) : nullptr;
-    }();
+    static std::shared_ptr<const model::Model> model = load_model("qwen2-tiny-F32.gguf");
     return model;
 }
 
@@ -315,6 +318,51 @@ TEST_F(EngineTest, StopAbortsPendingRequests) {
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->finish, FinishReason::abort);
     EXPECT_FALSE((*s)->next(0.01).has_value());  // nothing after the final delta
+}
+
+TEST_F(EngineTest, StopTokenEndsTheRequestAfterEmittingIt) {
+    std::mt19937 rng(11);
+    RequestParams p = greedy(random_prompt(rng, 12), 10);
+    const std::vector<TokenId> full = reference(p);
+    ASSERT_EQ(full.size(), 10u);
+    const TokenId stop = full[3];
+    const size_t first = std::find(full.begin(), full.end(), stop) - full.begin();
+    p.ignore_eos = false;
+    p.stop_token_ids = {stop};
+    auto engine = make_engine(options(64));
+    const Outcome out = run_alone(*engine, p);
+    EXPECT_EQ(out.final_delta.finish, FinishReason::stop);
+    EXPECT_EQ(out.tokens, std::vector<TokenId>(full.begin(), full.begin() + first + 1));
+}
+
+// Llama-shaped model (GQA group 4, norm RoPE) with the default F16 KV cache: batching is still invisible.
+TEST(EngineLlama, ConcurrentMatchesAloneWithF16Kv) {
+    DUET_REQUIRE_FIXTURES();
+    auto model = load_model("llama3-tiny-F32.gguf");
+    ASSERT_NE(model, nullptr);
+    EngineOptions o;
+    o.n_threads = 1;
+    o.kv_memory_bytes = model::KvCache::bytes_per_block(model->config(), 16, model::KvType::f16) * 64;
+    o.context_length = 256;
+    o.max_batch_tokens = 48;
+    o.long_prefill_chunk = 20;
+    auto engine = Engine::create(model, o);
+    ASSERT_TRUE(engine.ok()) << engine.status().message();
+    (*engine)->start();
+    std::mt19937 rng(12);
+    std::vector<RequestParams> params;
+    std::vector<std::unique_ptr<RequestStream>> streams;
+    for (int i = 0; i < 6; ++i) {
+        params.push_back(greedy(random_prompt(rng, 5 + 11 * i), 8));
+        streams.push_back(std::move((*engine)->submit(params.back())).value());
+    }
+    std::vector<std::vector<TokenId>> together;
+    for (auto& s : streams) together.push_back(drain(*s).tokens);
+    o.enable_prefix_caching = false;  // the reference: one request at a time, everything computed
+    auto alone = Engine::create(model, o);
+    ASSERT_TRUE(alone.ok());
+    (*alone)->start();
+    for (size_t i = 0; i < params.size(); ++i) EXPECT_EQ(together[i], run_alone(**alone, params[i]).tokens);
 }
 
 TEST(KvBudget, SameTokenSlotsForEveryModel) {
