@@ -1,13 +1,229 @@
-// cmd_bench.cpp: `duet bench` (not built yet).
-#include <cstdio>
+// cmd_bench.cpp: `duet bench`: engine speed like llama-bench (pp / tg tok/s, GB/s vs measured read bandwidth).
+// `duet bench --url ...` (server load test) is dispatched to cmd_bench_url (bench_url.cpp).
+#include <sys/resource.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "app/bench_url.h"
 #include "app/commands.h"
+#include "app/model_args.h"
+#include "common/strformat.h"
+#include "common/thread_pool.h"
+#include "common/timer.h"
+#include "model/forward.h"
+#include "model/read_bandwidth.h"
+#include "model/sampler.h"
 
 namespace duet::app {
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: duet bench -m MODEL.gguf [-p 512] [-n 128] [-t 1,2] [-r 5] [--kv-type f16|f32] [--json]\n"
+    "       duet bench --url URL ...   (load-test a running server)\n"
+    "  pp: one batch of -p prompt tokens on an empty cache; tg: -n tokens one at a time after an empty prompt.\n"
+    "  mean +- sd tok/s over -r repetitions (after one warm-up), for each thread count in -t.\n"
+    "  GB/s = tg tok/s x weight bytes read per token; %% of the read bandwidth measured in this run.\n";
+
+constexpr int32_t kBlockSize = 16;
+
+struct BenchResult {
+    int32_t n_prompt = 0, n_gen = 0, threads = 0;
+    double mean = 0, stddev = 0;
+    double bandwidth_gbs = 0;  // measured read bandwidth at this thread count
+};
+
+void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
+    double s = 0;
+    for (double x : v) s += x;
+    *mean = v.empty() ? 0 : s / v.size();
+    double q = 0;
+    for (double x : v) q += (x - *mean) * (x - *mean);
+    *sd = v.size() > 1 ? std::sqrt(q / (v.size() - 1)) : 0.0;
+}
+
+}  // namespace
+
 int cmd_bench(int argc, char** argv) {
-    std::fprintf(stderr, "error: 'duet bench' is not implemented yet\n");
-    return 1;
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], "--url") == 0) return cmd_bench_url(argc, argv);
+
+    std::string model_path;
+    int64_t n_prompt = 512, n_gen = 128, reps = 5;
+    std::vector<int64_t> thread_counts = {default_threads()};
+    bool json = false;
+    model::KvType kv_type = model::KvType::f16;
+    ArgReader args(argc, argv);
+    auto parse = [&]() -> Status {
+        while (args.next()) {
+            if (args.is("-h", "--help")) {
+                std::fputs(kUsage, stdout);
+                std::exit(0);
+            } else if (args.is("-m", "--model")) {
+                DUET_TRY(model_path, args.value());
+            } else if (args.is("-p", "--n-prompt")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(n_prompt, parse_int(v, "-p"));
+                if (n_prompt < 0 || n_prompt > 65536) return Status::invalid_argument("-p out of range [0, 65536]");
+            } else if (args.is("-n", "--n-gen")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(n_gen, parse_int(v, "-n"));
+                if (n_gen < 0 || n_gen > 65536) return Status::invalid_argument("-n out of range [0, 65536]");
+            } else if (args.is("-r", "--repetitions")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(reps, parse_int(v, "-r"));
+                if (reps < 1 || reps > 1000) return Status::invalid_argument("-r out of range [1, 1000]");
+            } else if (args.is("-t", "--threads")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(thread_counts, parse_int_list(v, ',', "-t"));
+                for (int64_t t : thread_counts)
+                    if (t < 1 || t > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
+            } else if (args.is("--kv-type")) {
+                DUET_TRY(std::string v, args.value());
+                if (v == "f16") kv_type = model::KvType::f16;
+                else if (v == "f32") kv_type = model::KvType::f32;
+                else return Status::invalid_argument("--kv-type: '%s' (expected f16 or f32)", v.c_str());
+            } else if (args.is("--json")) {
+                json = true;
+            } else {
+                return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
+            }
+        }
+        if (model_path.empty()) return Status::invalid_argument("-m MODEL.gguf is required\n%s", kUsage);
+        if (n_prompt == 0 && n_gen == 0) return Status::invalid_argument("-p and -n are both 0: nothing to run");
+        return {};
+    };
+    if (Status s = parse(); !s.ok()) return report_error(s);
+
+    model::LoadOptions opts;
+    opts.progress = !json;
+    const double t_load = now_seconds();
+    auto loaded = model::Model::load(model_path, opts);
+    if (!loaded.ok()) return report_error(loaded.status());
+    const double load_seconds = now_seconds() - t_load;
+    const model::Model& m = **loaded;
+    const int32_t n_vocab = m.config().n_vocab;
+    const size_t bytes_per_token = m.weight_bytes_per_token();
+
+    const int32_t n_positions = static_cast<int32_t>(std::max<int64_t>({n_prompt, n_gen, 1}));
+    std::vector<model::BlockId> table((n_positions + kBlockSize - 1) / kBlockSize);
+    for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<model::BlockId>(i);
+    model::KvCache kv(m.config(), static_cast<int32_t>(table.size()), kBlockSize, kv_type);
+    const model::BatchSequence seq{table};
+
+    // Prompt tokens: seeded random ids (like llama-bench), so every repetition does the same work.
+    model::Rng rng(1234);
+    std::vector<model::TokenId> tokens(n_positions);
+    for (auto& t : tokens) t = static_cast<model::TokenId>(rng.next() % static_cast<uint64_t>(n_vocab));
+    std::vector<int32_t> positions(n_positions), seq_index(n_positions, 0);
+    std::vector<uint8_t> want(n_positions, 0);
+    for (int32_t i = 0; i < n_positions; ++i) positions[i] = i;
+
+    std::vector<BenchResult> results;
+    double max_bandwidth = 0;
+    for (int64_t n_threads : thread_counts) {
+        ThreadPool pool(static_cast<int>(n_threads));
+        const double bandwidth = model::measure_read_bandwidth_gbs(&pool);
+        max_bandwidth = std::max(max_bandwidth, bandwidth);
+        model::Forward forward(m, kv, std::max<int32_t>(1, static_cast<int32_t>(n_prompt)), &pool);
+
+        // pp: one batch of n_prompt tokens, logits for the last.
+        auto run_pp = [&]() -> Status {
+            want.assign(n_positions, 0);
+            want[n_prompt - 1] = 1;
+            const size_t n = static_cast<size_t>(n_prompt);
+            auto out = forward.run(model::Batch{{tokens.data(), n}, {positions.data(), n}, {seq_index.data(), n},
+                                                {want.data(), n}, {&seq, 1}});
+            return out.ok() ? Status() : out.status();
+        };
+        // tg: n_gen single-token steps from position 0, logits every step.
+        auto run_tg = [&](int64_t count) -> Status {
+            uint8_t one = 1;
+            for (int64_t i = 0; i < count; ++i) {
+                auto out = forward.run(model::Batch{{&tokens[i], 1}, {&positions[i], 1}, {seq_index.data(), 1},
+                                                    {&one, 1}, {&seq, 1}});
+                if (!out.ok()) return out.status();
+            }
+            return {};
+        };
+        auto measure = [&](auto&& fn, int64_t n_tokens, int32_t p, int32_t g) -> Status {
+            DUET_RETURN_IF_ERROR(fn());  // warm-up
+            std::vector<double> rates;
+            for (int64_t r = 0; r < reps; ++r) {
+                const double t0 = now_seconds();
+                DUET_RETURN_IF_ERROR(fn());
+                rates.push_back(n_tokens / std::max(1e-9, now_seconds() - t0));
+            }
+            BenchResult br;
+            br.n_prompt = p;
+            br.n_gen = g;
+            br.threads = static_cast<int32_t>(n_threads);
+            br.bandwidth_gbs = bandwidth;
+            mean_sd(rates, &br.mean, &br.stddev);
+            results.push_back(br);
+            if (!json)
+                std::fprintf(stderr, "  %s%lld, %lld threads: %.2f +- %.2f tok/s\n", p > 0 ? "pp" : "tg",
+                             static_cast<long long>(n_tokens), static_cast<long long>(n_threads), br.mean, br.stddev);
+            return {};
+        };
+        if (n_prompt > 0)
+            if (Status s = measure(run_pp, n_prompt, static_cast<int32_t>(n_prompt), 0); !s.ok()) return report_error(s);
+        if (n_gen > 0)
+            if (Status s = measure([&] { return run_tg(n_gen); }, n_gen, 0, static_cast<int32_t>(n_gen)); !s.ok())
+                return report_error(s);
+    }
+
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const uint64_t peak_rss = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+
+    if (json) {
+        nlohmann::json j;
+        j["results"] = nlohmann::json::array();
+        for (const auto& r : results) {
+            nlohmann::json row = {{"n_prompt", r.n_prompt},        {"n_gen", r.n_gen},
+                                  {"threads", r.threads},          {"tokens_per_second", r.mean},
+                                  {"stddev", r.stddev},            {"read_bandwidth_gbs", r.bandwidth_gbs}};
+            if (r.n_gen > 0) {
+                const double gbs = r.mean * bytes_per_token / 1e9;
+                row["gbs"] = gbs;
+                row["bandwidth_fraction"] = r.bandwidth_gbs > 0 ? gbs / r.bandwidth_gbs : 0.0;
+            }
+            j["results"].push_back(row);
+        }
+        j["model"] = model_path;
+        j["weights_bytes_per_token"] = bytes_per_token;
+        j["read_bandwidth_gbs"] = max_bandwidth;
+        j["load_seconds"] = load_seconds;
+        j["peak_rss_bytes"] = peak_rss;
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+
+    std::printf("| model | size | weights/token | threads | test | t/s | GB/s | %% of read BW |\n");
+    std::printf("|---|---:|---:|---:|---|---:|---:|---:|\n");
+    const std::string size = format_bytes(static_cast<double>(m.total_weight_bytes()));
+    const std::string per_token = format_bytes(static_cast<double>(bytes_per_token));
+    for (const auto& r : results) {
+        const std::string test = r.n_prompt > 0 ? strformat("pp%d", r.n_prompt) : strformat("tg%d", r.n_gen);
+        std::string gbs = "-", pct = "-";
+        if (r.n_gen > 0) {
+            const double g = r.mean * bytes_per_token / 1e9;
+            gbs = strformat("%.1f", g);
+            pct = r.bandwidth_gbs > 0 ? strformat("%.0f%% of %.1f", 100.0 * g / r.bandwidth_gbs, r.bandwidth_gbs) : "-";
+        }
+        std::printf("| %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s |\n", model_path.c_str(), size.c_str(),
+                    per_token.c_str(), r.threads, test.c_str(), r.mean, r.stddev, gbs.c_str(), pct.c_str());
+    }
+    std::printf("\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts)\n", load_seconds,
+                format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth);
+    return 0;
 }
 
 }  // namespace duet::app

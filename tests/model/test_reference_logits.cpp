@@ -89,6 +89,19 @@ TEST_P(ReferenceLogits, AllPositionsOneBatch) {
     check_rows(rows, exact, dequant, "all positions");
 }
 
+TEST_P(ReferenceLogits, AllPositionsOneBatchRefKernels) {
+    const kernels::Backend original = kernels::active_backend();
+    kernels::force_backend(kernels::Backend::ref);
+    auto r = Runner::open(path(), KvType::f32);
+    ASSERT_TRUE(r);
+    const auto tokens = ref_["tokens"].get<std::vector<TokenId>>();
+    Rows rows = r->run(tokens, 0, r->new_table(static_cast<int32_t>(tokens.size())));
+    kernels::force_backend(original);
+    const Rows exact = json_rows(ref_["logits"]);
+    const Rows dequant = f32_file_ ? exact : json_rows(ref_["logits_dequant_f32"]);
+    check_rows(rows, exact, dequant, "all positions, reference kernels");
+}
+
 TEST_P(ReferenceLogits, OneTokenAtATimeEqualsBatch) {
     auto r = Runner::open(path(), KvType::f32);
     ASSERT_TRUE(r);

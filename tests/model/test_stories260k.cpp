@@ -8,6 +8,19 @@ namespace {
 
 nlohmann::json load_json(const std::string& path) { return nlohmann::json::parse(duet::test::read_file(path)); }
 
+// The forward pass on each kernel backend: the reference kernels and the one dispatched by default.
+class Stories260KOnBackend : public ::testing::TestWithParam<kernels::Backend> {
+protected:
+    void SetUp() override {
+        original_ = kernels::active_backend();
+        if (GetParam() == kernels::Backend::avx2 && original_ != kernels::Backend::avx2)
+            GTEST_SKIP() << "SKIPPED: this CPU has no AVX2 kernels";
+        kernels::force_backend(GetParam());
+    }
+    void TearDown() override { kernels::force_backend(original_); }
+    kernels::Backend original_ = kernels::Backend::ref;
+};
+
 TEST(Stories260K, ConfigFromMetadata) {
     DUET_REQUIRE_FIXTURES();
     auto r = Runner::open(duet::test::fixture("stories260K/stories260K.gguf"));
@@ -29,7 +42,7 @@ TEST(Stories260K, ConfigFromMetadata) {
     EXPECT_FALSE(c.has_qkv_bias);
 }
 
-TEST(Stories260K, GreedyIdsAndFirstLogitsMatchRunC) {
+TEST_P(Stories260KOnBackend, GreedyIdsAndFirstLogitsMatchRunC) {
     DUET_REQUIRE_FIXTURES();
     const auto ref = load_json(duet::test::fixture("stories260K/stories260K_greedy.json"));
     ASSERT_EQ(ref["cases"].size(), 7u);
@@ -68,7 +81,7 @@ TEST(Stories260K, GreedyIdsAndFirstLogitsMatchRunC) {
     }
 }
 
-TEST(Stories260K, IntermediatesKCacheAfterRope) {
+TEST_P(Stories260KOnBackend, IntermediatesKCacheAfterRope) {
     DUET_REQUIRE_FIXTURES();
     const auto ref = load_json(duet::test::fixture("stories260K/stories260K_intermediates.json"));
     auto r = Runner::open(duet::test::fixture("stories260K/stories260K.gguf"), KvType::f32);
@@ -90,6 +103,10 @@ TEST(Stories260K, IntermediatesKCacheAfterRope) {
                 << "layer " << layer << " pos " << pos;
         }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Stories260KOnBackend,
+                         ::testing::Values(kernels::Backend::ref, kernels::Backend::avx2),
+                         [](const auto& info) { return info.param == kernels::Backend::ref ? "ref" : "avx2"; });
 
 }  // namespace
 }  // namespace duet::model::test

@@ -1,0 +1,41 @@
+// model_args.h: small argument helpers shared by generate / logits / bench / make-model (hand-written parsing).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace duet::app {
+
+// Walks argv (argv[0] is the subcommand): `while (args.next()) { if (args.is("-m", "--model")) ... }`.
+class ArgReader {
+public:
+    ArgReader(int argc, char** argv) : argc_(argc), argv_(argv) {}
+    bool next() { return ++i_ < argc_; }
+    std::string_view arg() const { return argv_[i_]; }
+    bool is(std::string_view a, std::string_view b = {}) const { return arg() == a || (!b.empty() && arg() == b); }
+    // The value after the current option (error when missing).
+    Result<std::string> value();
+
+private:
+    int argc_;
+    char** argv_;
+    int i_ = 0;
+};
+
+Result<int64_t> parse_int(std::string_view s, std::string_view what);
+Result<uint64_t> parse_u64(std::string_view s, std::string_view what);
+Result<double> parse_float(std::string_view s, std::string_view what);
+// "1,2,3" -> {1, 2, 3}; every element an integer; empty elements are errors.
+Result<std::vector<int64_t>> parse_int_list(std::string_view s, char sep, std::string_view what);
+
+// Prints "error: <message>" to stderr and returns exit code 1 (2 for invalid arguments).
+int report_error(const Status& status);
+
+// Default thread count: hardware threads, at most 8.
+int default_threads();
+
+}  // namespace duet::app
