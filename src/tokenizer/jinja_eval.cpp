@@ -253,6 +253,15 @@ private:
         Flow flow = Flow::normal;
         if (items.empty()) return exec_body(s.else_body, flow);
         const auto n = static_cast<int64_t>(items.size());
+        // loop.cycle(a, b, ...) picks by the current position; one function per loop, not per iteration.
+        auto position = std::make_shared<int64_t>(0);
+        auto cycle_fn = std::make_shared<Function>();
+        cycle_fn->name = "loop.cycle";
+        cycle_fn->call = [position](Runtime&, CallArgs& args) -> Result<Value> {
+            if (args.positional.empty()) return Status::invalid_argument("loop.cycle: no items given");
+            return args.positional[static_cast<size_t>(*position) % args.positional.size()];
+        };
+        const Value cycle = Value::function(std::move(cycle_fn));
         for (int64_t i = 0; i < n; ++i) {
             DUET_RETURN_IF_ERROR(count_iteration());
             auto frame = std::make_shared<Frame>();
@@ -271,13 +280,8 @@ private:
             loop.set("depth0", Value(0));
             loop.set("previtem", i > 0 ? items[static_cast<size_t>(i - 1)] : Value::undefined());
             loop.set("nextitem", i + 1 < n ? items[static_cast<size_t>(i + 1)] : Value::undefined());
-            auto cycle = std::make_shared<Function>();
-            cycle->name = "loop.cycle";
-            cycle->call = [i](Runtime&, CallArgs& args) -> Result<Value> {
-                if (args.positional.empty()) return Status::invalid_argument("loop.cycle: no items given");
-                return args.positional[static_cast<size_t>(i) % args.positional.size()];
-            };
-            loop.set("cycle", Value::function(std::move(cycle)));
+            *position = i;
+            loop.set("cycle", cycle);
             frame->set("loop", Value(std::move(loop)));
             current_ = frame;
             Status st = exec_body(s.bodies[0], flow);

@@ -206,12 +206,14 @@ private:
         };
         digits();
         bool is_float = false;
-        if (pos + 1 < src_.size() && src_[pos] == '.' && is_digit(src_[pos + 1])) {
+        // After a '.', `a.1.2` is two integer subscripts, not the float 1.2 (Jinja2's lookbehind).
+        bool after_dot = !tokens_.empty() && tokens_.back().type == TokenType::op && tokens_.back().text == ".";
+        if (!after_dot && pos + 1 < src_.size() && src_[pos] == '.' && is_digit(src_[pos + 1])) {
             is_float = true;
             ++pos;
             digits();
         }
-        if (pos < src_.size() && (src_[pos] == 'e' || src_[pos] == 'E')) {
+        if (!after_dot && pos < src_.size() && (src_[pos] == 'e' || src_[pos] == 'E')) {
             size_t save = pos++;
             if (pos < src_.size() && (src_[pos] == '+' || src_[pos] == '-')) ++pos;
             if (pos < src_.size() && is_digit(src_[pos])) {
