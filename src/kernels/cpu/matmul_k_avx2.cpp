@@ -10,11 +10,26 @@ namespace {
 
 struct XQ8K {
     using XBlock = block_q8_K;
-    using XPrep = const block_q8_K*;
     static constexpr int64_t kElems = kQK_K;
     static constexpr int kPrefillRows = 2, kPrefillTokens = 4;
-    static XPrep xprep(const block_q8_K* x) { return x; }
+    // per activation block, shared by every row of a tile: the block, its scale, and the sums of its 8
+    // 32-element groups (bsums[2j] + bsums[2j+1]) for the Q4_K/Q5_K mins
+    struct XPrep { const block_q8_K* x; __m128i bsum32; float d; };
+    static XPrep xprep(const block_q8_K* x) {
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums + 8));
+        return {x, _mm_hadd_epi16(lo, hi), x->d};
+    }
 };
+
+// (d, dmin) of a K-quant block times the activation scale, as two broadcast vectors.
+inline void scales_times(const uint16_t* d_and_dmin, float dx, __m256* d, __m256* dmin) {
+    uint32_t both;
+    std::memcpy(&both, d_and_dmin, 4);
+    const __m128 f = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both))), _mm_set1_ps(dx));
+    *d = _mm256_broadcastss_ps(f);
+    *dmin = _mm256_broadcastss_ps(_mm_movehdup_ps(f));
+}
 
 // The 8 six-bit scales and mins of a Q4_K/Q5_K block as 16-bit lanes.
 inline void unpack_scales_k4(const uint8_t* scales, __m128i* sc16, __m128i* mn16) {
@@ -34,12 +49,11 @@ inline __m256i broadcast_lane16(__m256i v, int k) {
 
 // Shared Q4_K / Q5_K body; high(j) returns the fifth bits (0x10) for the 32 values of sub-block j, or zero.
 template <class Block, class HighBits>
-inline __m256 dot_k4(const Block* w, const block_q8_K* x, __m256 acc, HighBits high) {
+inline __m256 dot_k4(const Block* w, const XQ8K::XPrep& xp, __m256 acc, HighBits high) {
+    const block_q8_K* x = xp.x;
     __m128i sc16, mn16;
     unpack_scales_k4(w->scales, &sc16, &mn16);
-    const __m128i bsums_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums));
-    const __m128i bsums_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums + 8));
-    const __m128i mins = _mm_madd_epi16(mn16, _mm_hadd_epi16(bsums_lo, bsums_hi));  // 4 x i32
+    const __m128i mins = _mm_madd_epi16(mn16, xp.bsum32);  // 4 x i32
     const __m256i scales = _mm256_broadcastsi128_si256(sc16);
     const __m256i low_mask = _mm256_set1_epi8(0x0F);
     __m256i sumi = _mm256_setzero_si256();
@@ -54,17 +68,17 @@ inline __m256 dot_k4(const Block* w, const block_q8_K* x, __m256 acc, HighBits h
         const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, x_hi), broadcast_lane16(scales, 2 * j + 1));
         sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p_lo, p_hi));
     }
-    const float d = f16_to_f32(w->d) * x->d;
-    const float dmin = f16_to_f32(w->dmin) * x->d;
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc);
-    return _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_zextsi128_si256(mins)), _mm256_set1_ps(dmin), acc);
+    __m256 d, dmin;
+    scales_times(&w->d, xp.d, &d, &dmin);  // d and dmin are adjacent
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), d, acc);
+    return _mm256_fnmadd_ps(_mm256_cvtepi32_ps(_mm256_zextsi128_si256(mins)), dmin, acc);
 }
 
 struct KQ4_K : XQ8K {
     using WBlock = block_q4_K;
     using Prep = const block_q4_K*;
     static Prep prep(const block_q4_K* w) { return w; }
-    static __m256 apply(Prep w, XPrep x, __m256 acc) {
+    static __m256 apply(Prep w, const XPrep& x, __m256 acc) {
         return dot_k4(w, x, acc, [](int) { return _mm256_setzero_si256(); });
     }
 };
@@ -73,7 +87,7 @@ struct KQ5_K : XQ8K {
     using WBlock = block_q5_K;
     using Prep = const block_q5_K*;
     static Prep prep(const block_q5_K* w) { return w; }
-    static __m256 apply(Prep w, XPrep x, __m256 acc) {
+    static __m256 apply(Prep w, const XPrep& x, __m256 acc) {
         const __m256i hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qh));
         const __m256i bit4 = _mm256_set1_epi8(0x10);
         // bit k of qh[l] belongs to sub-block k: move it to bit 4 of each byte
@@ -88,7 +102,8 @@ struct KQ6_K : XQ8K {
     using WBlock = block_q6_K;
     using Prep = const block_q6_K*;
     static Prep prep(const block_q6_K* w) { return w; }
-    static __m256 apply(Prep w, XPrep x, __m256 acc) {
+    static __m256 apply(Prep w, const XPrep& xp, __m256 acc) {
+        const block_q8_K* x = xp.x;
         const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->scales));
         const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 group scales
         // sum_g sc_g * bsum_g, times 32 below: the -32 offset of every value
@@ -123,7 +138,7 @@ struct KQ6_K : XQ8K {
             }
         }
         sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5));
-        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(f16_to_f32(w->d) * x->d), acc);
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(f16_to_f32(w->d) * xp.d), acc);
     }
 };
 
