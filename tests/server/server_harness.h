@@ -85,9 +85,10 @@ inline ::testing::AssertionResult is_error_body(const std::string& body) {
     return ::testing::AssertionSuccess();
 }
 
-// Raw TCP: send bytes, read the first `min_bytes` of the answer (or until close), then close.
+// Raw TCP: send bytes (then half-close when asked), read the first `min_bytes` of the answer (or until close),
+// then close.
 inline std::string raw_exchange(int port, const std::string& bytes, size_t min_bytes = SIZE_MAX,
-                                int timeout_ms = 5000) {
+                                int timeout_ms = 5000, bool half_close = false) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return {};
     sockaddr_in addr{};
@@ -106,6 +107,7 @@ inline std::string raw_exchange(int port, const std::string& bytes, size_t min_b
         if (n <= 0) break;
         sent += static_cast<size_t>(n);
     }
+    if (half_close) ::shutdown(fd, SHUT_WR);
     std::string out;
     char buf[4096];
     while (out.size() < min_bytes) {
@@ -116,6 +118,31 @@ inline std::string raw_exchange(int port, const std::string& bytes, size_t min_b
     ::close(fd);
     return out;
 }
+
+// A connection that stays open until destroyed (a client holding a stream without reading it to the end).
+class RawConnection {
+public:
+    RawConnection(int port, const std::string& bytes) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        timeval tv{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0)
+            ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    }
+    ~RawConnection() { ::close(fd_); }
+    std::string read_some() {
+        char buf[4096];
+        ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    }
+
+private:
+    int fd_ = -1;
+};
 
 inline std::string http_post_bytes(const std::string& path, const std::string& body,
                                    const std::string& extra_headers = "") {

@@ -2,6 +2,7 @@
 #include "server/http/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cctype>
@@ -68,6 +69,7 @@ struct HttpServer::Impl {
     Handler handler;
     std::function<std::string(int)> error_body;
     int bound_port = -1;
+    int listen_fd = -1;
     std::thread thread;
 
     void serve(const httplib::Request& req, httplib::Response& res);
@@ -116,6 +118,12 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
     const int n_threads = std::max(1, impl_->options.n_threads);
     s.new_task_queue = [n_threads] { return new httplib::ThreadPool(static_cast<size_t>(n_threads)); };
     s.set_payload_max_length(impl_->options.max_body_bytes);
+    // SO_REUSEADDR only: the library's default SO_REUSEPORT would let a second server share a port in use.
+    s.set_socket_options([impl](int sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+        impl->listen_fd = sock;
+    });
     s.set_read_timeout(impl_->options.read_timeout_seconds, 0);
     s.set_write_timeout(impl_->options.write_timeout_seconds, 0);
     s.set_keep_alive_max_count(100);
@@ -168,6 +176,8 @@ Status HttpServer::bind() {
     if (impl_->bound_port <= 0)
         return Status::io_error("http: cannot listen on %s:%d (in use, or not a local address)", o.host.c_str(),
                                 o.port);
+    // The library listens with a backlog of 5: bursts of connections then get reset under load. Widen it.
+    if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, 1024);
     return {};
 }
 
