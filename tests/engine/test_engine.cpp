@@ -221,6 +221,26 @@ TEST_F(EngineTest, ExtendedPromptHitsThePrefixCache) {
     EXPECT_EQ(out2.tokens, reference(second));  // reused K/V gives the same continuation
 }
 
+TEST_F(EngineTest, IdenticalPromptsInOneStepShareBlocksBeingComputed) {
+    // The first request registers its full blocks when they are allocated; the others, admitted in the same
+    // step, hit them and attend to K/V that the first request writes earlier in the same batch.
+    std::mt19937 rng(13);
+    const RequestParams p = greedy(random_prompt(rng, 40), 6);
+    auto created = Engine::create(tiny_model(), options(64));
+    ASSERT_TRUE(created.ok());
+    auto engine = std::move(created).value();
+    std::vector<std::unique_ptr<RequestStream>> streams;
+    for (int i = 0; i < 4; ++i) streams.push_back(std::move(engine->submit(p)).value());
+    engine->start();  // all four are in the first step
+    const std::vector<TokenId> expected = reference(p);
+    for (auto& s : streams) {
+        const Outcome out = drain(*s);
+        EXPECT_EQ(out.tokens, expected);
+    }
+    EXPECT_EQ(engine->stats().prefix_hits, 3u * 32u);
+    EXPECT_TRUE(all_blocks_free(*engine));
+}
+
 TEST_F(EngineTest, QueueFullIsADistinctError) {
     EngineOptions o = options(64);
     o.max_queue = 2;
