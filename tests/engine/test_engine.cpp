@@ -311,6 +311,54 @@ TEST_F(EngineTest, LogprobsAndPromptLogprobs) {
     EXPECT_EQ(tokens, reference(greedy(p.prompt, 4)));
 }
 
+TEST_F(EngineTest, PromptLogprobsEqualTheLogprobsOfTheSameTokensWhenGenerated) {
+    // Generate 5 tokens with logprobs; then echo prompt + those tokens as a prompt, computed in chunks of 7
+    // tokens across several steps: the prompt logprobs of the echoed tokens are the generation logprobs.
+    EngineOptions o = options(64);
+    o.long_prefill_chunk = 7;
+    auto engine = make_engine(o);
+    std::mt19937 rng(14);
+    RequestParams gen = greedy(random_prompt(rng, 17), 5);
+    gen.sampling.n_logprobs = 2;
+    auto s1 = engine->submit(gen);
+    ASSERT_TRUE(s1.ok());
+    std::vector<TokenId> tokens;
+    std::vector<TokenLogprob> logprobs;
+    for (;;) {
+        auto d = (*s1)->next(kWait);
+        ASSERT_TRUE(d.has_value());
+        tokens.insert(tokens.end(), d->tokens.begin(), d->tokens.end());
+        logprobs.insert(logprobs.end(), d->logprobs.begin(), d->logprobs.end());
+        if (d->finish != FinishReason::none) break;
+    }
+    ASSERT_EQ(logprobs.size(), 5u);
+    RequestParams echo = greedy(gen.prompt, 1);
+    echo.prompt.insert(echo.prompt.end(), tokens.begin(), tokens.end());
+    echo.want_prompt_logprobs = true;
+    echo.sampling.n_logprobs = 2;
+    auto s2 = engine->submit(echo);
+    ASSERT_TRUE(s2.ok());
+    std::vector<TokenLogprob> prompt_logprobs;
+    for (;;) {
+        auto d = (*s2)->next(kWait);
+        ASSERT_TRUE(d.has_value());
+        prompt_logprobs.insert(prompt_logprobs.end(), d->prompt_logprobs.begin(), d->prompt_logprobs.end());
+        if (d->finish != FinishReason::none) {
+            EXPECT_EQ(d->n_cached_prompt_tokens, 0);  // prompt logprobs need every position computed
+            break;
+        }
+    }
+    ASSERT_EQ(prompt_logprobs.size(), echo.prompt.size());
+    for (size_t i = 0; i < 5; ++i) {
+        const TokenLogprob& a = logprobs[i];
+        const TokenLogprob& b = prompt_logprobs[gen.prompt.size() + i];
+        EXPECT_EQ(a.token, b.token);
+        EXPECT_NEAR(a.logprob, b.logprob, 1e-4f) << i;
+        ASSERT_EQ(b.top.size(), 2u);
+        EXPECT_EQ(a.top[1].first, b.top[1].first);
+    }
+}
+
 TEST_F(EngineTest, SeededSamplingIsReproducibleUnderBatching) {
     auto engine = make_engine(options(128));
     std::mt19937 rng(9);
