@@ -203,8 +203,8 @@ template <typename Block> void quantize_k4_superblock(const float* x, Block* y, 
     const float inv_offset = max_offset > 0 ? 63.0f / max_offset : 0.0f;
     uint8_t ls[8], lm[8];
     for (int j = 0; j < 8; ++j) {
-        ls[j] = static_cast<uint8_t>(std::min(63, nearest_int(inv_scale * scales[j])));
-        lm[j] = static_cast<uint8_t>(std::min(63, nearest_int(inv_offset * offsets[j])));
+        ls[j] = static_cast<uint8_t>(std::clamp(nearest_int(inv_scale * scales[j]), 0, 63));
+        lm[j] = static_cast<uint8_t>(std::clamp(nearest_int(inv_offset * offsets[j]), 0, 63));
     }
     pack_scales_k4(ls, lm, y->scales);
     y->d = fp32_to_fp16(max_scale / 63.0f);
