@@ -31,7 +31,40 @@ struct BpeMerge {
     TokenId merged;
 };
 
+// (left id, right id) -> merge: open addressing, linear probing, load <= 1/2 (one cache line per lookup,
+// unlike std::unordered_map's bucket + node chase). Built once at load, then read-only.
+class MergeTable {
+public:
+    static uint64_t key(TokenId left, TokenId right) { return (uint64_t(uint32_t(left)) << 32) | uint32_t(right); }
+    void reserve(size_t n_merges);
+    bool insert(uint64_t key, BpeMerge merge);  // false when the key is present (the first rank wins)
+    const BpeMerge* find(uint64_t key) const {
+        if (slots_.empty()) return nullptr;
+        for (size_t i = hash(key);; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.key == key) return &s.merge;
+            if (s.key == kEmpty) return nullptr;
+        }
+    }
+    size_t size() const { return size_; }
+
+private:
+    static constexpr uint64_t kEmpty = ~uint64_t(0);  // ids are < 2^31, so never a real key
+    struct Slot {
+        uint64_t key = kEmpty;
+        BpeMerge merge{};
+    };
+    size_t hash(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_) & mask_; }
+    void grow();
+    std::vector<Slot> slots_;
+    size_t mask_ = 0, size_ = 0;
+    int shift_ = 64;
+};
+
 struct TokenizerImpl {
+    TokenizerImpl();
+    uint64_t serial;  // unique per instance (process-wide): keys the per-thread word caches
+
     TokenizerKind kind = TokenizerKind::bpe;
     std::string model_name;  // tokenizer.ggml.model
     std::string pre_name;    // tokenizer.ggml.pre
@@ -47,7 +80,7 @@ struct TokenizerImpl {
     PreTokenizer pre_tokenizer;
     bool ignore_merges = false;  // llama-bpe: a word that is a whole token skips the merges
     bool apply_nfc = false;      // qwen2 family: the HF tokenizer.json normalizer is NFC
-    std::unordered_map<uint64_t, BpeMerge> merges;  // (left id << 32 | right id) -> rank, merged id
+    MergeTable merges;
 
     // BPE: token of byte b's GPT-2 unicode character; SPM: the <0xXX> byte token. -1 when absent.
     std::array<TokenId, 256> byte_token{};

@@ -2,6 +2,7 @@
 #include "tokenizer/unicode.h"
 
 #include <algorithm>
+#include <bitset>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,6 +28,7 @@ struct NormTables {
     std::unordered_map<uint32_t, const tables::Decomposition*> decomposition;
     std::unordered_map<uint64_t, uint32_t> composition;  // (first << 32 | second) -> composite
     std::unordered_set<uint32_t> nfc_unsafe;              // codepoints the NFC quick check must not skip
+    std::bitset<0x10000> bmp_unsafe;                      // the same for the BMP, plus every ccc != 0
 
     NormTables() {
         for (size_t i = 0; i < tables::kNumDecompositions; ++i) {
@@ -41,6 +43,14 @@ struct NormTables {
         }
         for (uint32_t cp = kVBase; cp < kVBase + kVCount; ++cp) nfc_unsafe.insert(cp);
         for (uint32_t cp = kTBase + 1; cp < kTBase + kTCount; ++cp) nfc_unsafe.insert(cp);
+        for (uint32_t cp : nfc_unsafe)
+            if (cp < 0x10000) bmp_unsafe.set(cp);
+        for (size_t i = 0; i < tables::kNumCccRuns; ++i) {
+            if ((tables::kCccRuns[i] & 0xFF) == 0) continue;
+            const uint32_t first = tables::kCccRuns[i] >> 8;
+            const uint32_t end = i + 1 < tables::kNumCccRuns ? tables::kCccRuns[i + 1] >> 8 : 0x110000;
+            for (uint32_t cp = first; cp < end && cp < 0x10000; ++cp) bmp_unsafe.set(cp);
+        }
     }
 };
 
@@ -240,7 +250,7 @@ bool nfc_if_needed(std::string_view text, std::string& out) {
             break;
         }
         const uint32_t cp = decode_utf8(text, &pos);
-        if (combining_class(cp) != 0 || t.nfc_unsafe.count(cp) != 0) {
+        if (cp < 0x10000 ? t.bmp_unsafe.test(cp) : (combining_class(cp) != 0 || t.nfc_unsafe.count(cp) != 0)) {
             needed = true;
             break;
         }

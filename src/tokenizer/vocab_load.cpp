@@ -208,8 +208,7 @@ Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl) {
                 ++n_skipped;
                 continue;
             }
-            const uint64_t key = (uint64_t(uint32_t(left_id)) << 32) | uint32_t(right_id);
-            impl.merges.emplace(key, BpeMerge{static_cast<int32_t>(rank), merged});  // first (lowest) rank wins
+            impl.merges.insert(MergeTable::key(left_id, right_id), BpeMerge{static_cast<int32_t>(rank), merged});
         }
         if (n_skipped > 0) DUET_LOG_DEBUG("tokenizer: %zu merges name tokens not in the vocab; skipped", n_skipped);
     }
