@@ -78,7 +78,7 @@ TensorType tensor_type_for(WeightScheme scheme, const std::string& name, int32_t
         case WeightScheme::f16: t = TensorType::F16; break;
         case WeightScheme::q8_0: t = TensorType::Q8_0; break;
         case WeightScheme::q6_k: t = TensorType::Q6_K; break;
-        case WeightScheme::q4_0: t = is_output ? TensorType::Q6_K : TensorType::Q4_0; break;
+        case WeightScheme::q4_0: t = TensorType::Q4_0; break;  // every matrix, like the 1.006 GB R1-1.5B file of performance.md
         case WeightScheme::q4_k_m: {
             const bool more = (name.find("attn_v.weight") != std::string::npos ||
                                name.find("ffn_down.weight") != std::string::npos) &&

@@ -29,8 +29,8 @@ enum class WeightScheme { f32, f16, q8_0, q4_0, q4_k_m, q6_k };
 Result<WeightScheme> parse_weight_scheme(std::string_view name);
 uint32_t gguf_file_type(WeightScheme scheme);  // llama.cpp's general.file_type value
 
-// Storage type of one 2-D tensor under a scheme (llama.cpp's choices: Q4_K_M gives output.weight and half of
-// attn_v / ffn_down Q6_K; Q4_0 gives output.weight Q6_K). Rows whose length does not fit the K-quant super-block
+// Storage type of one 2-D tensor under a scheme (Q4_K_M follows llama.cpp: output.weight and half of
+// attn_v / ffn_down Q6_K; Q4_0 is pure: every matrix Q4_0, as the reference files in performance.md). Rows whose length does not fit the K-quant super-block
 // fall back to Q5_0 (for Q4_K) / Q8_0 (for Q6_K), as llama.cpp does.
 TensorType tensor_type_for(WeightScheme scheme, const std::string& name, int32_t layer, int32_t n_layers,
                            int64_t row_length, bool is_output);
