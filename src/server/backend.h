@@ -48,8 +48,10 @@ public:
     // Chat template applied and tokenized; a template failure is invalid_argument (-> 400).
     virtual Result<std::vector<TokenId>> encode_chat(const std::vector<openai::ChatMessage>& messages,
                                                      bool add_generation_prompt) const = 0;
-    // nullptr when the model does not reason in <think> blocks.
-    virtual std::unique_ptr<ReasoningSplitter> make_reasoning_splitter() const { return nullptr; }
+    // nullptr when the model does not reason in <think> blocks; `prompt` tells whether the output starts inside one.
+    virtual std::unique_ptr<ReasoningSplitter> make_reasoning_splitter(std::span<const TokenId> prompt) const {
+        return nullptr;
+    }
 };
 
 struct ModelBackend {

@@ -10,7 +10,7 @@ ChoiceStream::ChoiceStream(const ModelBackend& backend, std::unique_ptr<engine::
     : backend_(backend), stream_(std::move(stream)), options_(std::move(options)) {
     id_ = stream_->id();
     decoder_ = backend_.codec->make_decoder(options_.stop);
-    if (options_.split_reasoning) splitter_ = backend_.codec->make_reasoning_splitter();
+    if (options_.split_reasoning) splitter_ = backend_.codec->make_reasoning_splitter(options_.prompt);
     for (TokenId id : backend_.codec->stop_token_ids()) stop_ids_.insert(id);
 }
 

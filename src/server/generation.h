@@ -39,6 +39,7 @@ public:
         int32_t n_logprobs = -1;        // -1: none
         bool split_reasoning = true;
         double arrival_seconds = 0;     // now_seconds() when the HTTP request arrived
+        std::vector<TokenId> prompt;    // for the reasoning splitter (does the prompt open a <think> block?)
     };
     ChoiceStream(const ModelBackend& backend, std::unique_ptr<engine::RequestStream> stream, Options options);
     ~ChoiceStream();  // aborts an unfinished request

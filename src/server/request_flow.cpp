@@ -119,6 +119,7 @@ bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, con
         options.n_logprobs = plan.n_logprobs;
         options.split_reasoning = plan.split_reasoning;
         options.arrival_seconds = plan.arrival_seconds;
+        if (plan.split_reasoning) options.prompt = plan.prompt;
         out->choices.push_back(
             std::make_unique<ChoiceStream>(model->backend, std::move(submitted).value(), std::move(options)));
     }
