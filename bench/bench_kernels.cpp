@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <random>
 #include <string>
@@ -51,6 +52,12 @@ void fill_weights(TensorType type, int64_t n, int64_t d, uint8_t* dst) {
         std::memcpy(dst + static_cast<size_t>(r) * rs, dst + static_cast<size_t>(r % distinct) * rs, rs);
 }
 
+double process_cpu_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 ThreadPool* pool_for(int n_threads) {
     static std::unique_ptr<ThreadPool> pools[3];
     if (!pools[n_threads]) pools[n_threads] = std::make_unique<ThreadPool>(n_threads);
@@ -70,12 +77,17 @@ void bm_decode(benchmark::State& state, TensorType type, int64_t d, int64_t n, i
     AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, 1) + 64);
     ThreadPool* pool = pool_for(n_threads);
     size_t copy = 0;
+    const double cpu0 = process_cpu_seconds();
     for (auto _ : state) {
         kernels::matmul(type, weights.data + copy * matrix_bytes, n, d, x.data(), 1, y.data(), scratch.data, pool);
         benchmark::DoNotOptimize(y.data());
         copy = (copy + 1) % n_copies;
     }
+    const double cpu_per_thread = (process_cpu_seconds() - cpu0) / n_threads;
     const double bytes = static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations());
+    // On a shared machine: GB/s over the CPU time each thread actually ran (spinning included), an estimate of
+    // the rate on an idle machine (exact when nothing else runs: then it equals GB/s).
+    state.counters["GB/s_cpu"] = bytes / 1e9 / cpu_per_thread;
     state.SetBytesProcessed(static_cast<int64_t>(bytes));
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
     state.counters["bw_GB/s"] = g_bandwidth_gbs[n_threads];

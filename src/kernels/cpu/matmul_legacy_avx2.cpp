@@ -156,6 +156,7 @@ void q8_0_decode_4_rows(const MatmulArgs& a, int64_t r, int64_t nb) {
         uint64_t d_packed = 0;
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i) {
+            prefetch_block<sizeof(block_q8_0)>(&w[i][b], a.w_row_size);
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i][b].qs));
             m[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(xq, q)), ones);
             uint16_t d;

@@ -72,6 +72,7 @@ void decode_4_rows(const MatmulArgs& a, int64_t r, int64_t n_pairs) {
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i) {
             const Q4_0Pair& pr = w[i][k];
+            prefetch_block<sizeof(Q4_0Pair)>(&pr, a.w_row_size);
             const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pr.b[1].qs)),
                                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr.b[0].qs)));
             const __m256i lo = _mm256_and_si256(raw, mask);

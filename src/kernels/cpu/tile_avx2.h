@@ -41,6 +41,17 @@ inline __m256 dot_u8_i8(__m256i u, __m256i s) {
 
 constexpr int64_t kTokenChunk = 64;  // tokens whose activations stay in L2 while a thread sweeps its rows
 
+// Decode reads 4 interleaved row streams that jump ahead every tile; the hardware prefetchers follow that
+// poorly (measured: Q4_0 decode 7.5 -> 12.4 GB/s per thread), so each block prefetches the same block
+// kPrefetchRows rows ahead, i.e. the next tile.
+constexpr int64_t kPrefetchRows = 4;
+
+template <size_t kBytes> inline void prefetch_block(const void* p, size_t row_size) {
+    const char* next = static_cast<const char*>(p) + kPrefetchRows * row_size;
+#pragma GCC unroll 4
+    for (size_t off = 0; off < kBytes; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+}
+
 template <class K, int NR, int NT>
 inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
     const typename K::WBlock* w[NR];
@@ -59,7 +70,10 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
             // one token: decode and use each row's block right away (few live registers, no spills)
             const typename K::XPrep xp = K::xprep(x[0] + b);
 #pragma GCC unroll 8
-            for (int i = 0; i < NR; ++i) acc[i][0] = K::apply(K::prep(w[i] + b), xp, acc[i][0]);
+            for (int i = 0; i < NR; ++i) {
+                prefetch_block<sizeof(typename K::WBlock)>(w[i] + b, a.w_row_size);
+                acc[i][0] = K::apply(K::prep(w[i] + b), xp, acc[i][0]);
+            }
             continue;
         }
         typename K::Prep p[NR];
