@@ -1,0 +1,193 @@
+// test_server_real_model.cpp: `duet serve` as a subprocess on stories260K: concurrency with cancellations, KV
+// pressure (preemption), and the prefix cache on a chat's second turn, checked through the HTTP API and /metrics.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <regex>
+#include <thread>
+
+#include "server_harness.h"
+#include "support/fixtures.h"
+
+namespace duet::test {
+namespace {
+
+class ServeProcess {
+public:
+    explicit ServeProcess(std::vector<std::string> extra) {
+        const std::string model = fixture("stories260K/stories260K.gguf");
+        std::vector<std::string> args = {duet_binary(), "serve", "-m", "stories=" + model, "--port", "0", "-t", "1"};
+        for (auto& a : extra) args.push_back(a);
+        int out[2];
+        if (::pipe(out) != 0) return;
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(out[1], 1);
+            ::close(out[0]);
+            ::close(out[1]);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(argv[0], argv.data());
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        FILE* f = ::fdopen(out[0], "r");
+        char line[512];
+        if (f && std::fgets(line, sizeof(line), f)) {
+            std::cmatch m;
+            if (std::regex_search(line, m, std::regex(":([0-9]+)"))) port_ = std::atoi(m[1].str().c_str());
+        }
+        if (f) std::fclose(f);
+        for (int i = 0; i < 400 && port_ > 0; ++i) {
+            httplib::Client c("127.0.0.1", port_);
+            auto r = c.Get("/health");
+            if (r && r->status == 200) {
+                ready_ = true;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        }
+    }
+    ~ServeProcess() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int status = 0;
+            ::waitpid(pid_, &status, 0);
+        }
+    }
+    bool ready() const { return ready_; }
+    int port() const { return port_; }
+    std::unique_ptr<httplib::Client> client() const {
+        auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+        c->set_read_timeout(60, 0);
+        return c;
+    }
+    // The value of a metric line "name{model_name="stories"} value".
+    double metric(const std::string& name) const {
+        auto r = client()->Get("/metrics");
+        if (!r) return -1;
+        const std::string key = name + "{model_name=\"stories\"} ";
+        size_t at = r->body.find(key);
+        return at == std::string::npos ? -1 : std::atof(r->body.c_str() + at + key.size());
+    }
+
+private:
+    pid_t pid_ = -1;
+    int port_ = -1;
+    bool ready_ = false;
+};
+
+#define REQUIRE_SERVE(proc)                                                                    \
+    DUET_REQUIRE_FIXTURES();                                                                   \
+    if (::access(duet_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: no duet binary"; \
+    ASSERT_TRUE((proc).ready()) << "duet serve did not become ready"
+
+json completion_body(const std::string& prompt, int max_tokens, bool stream) {
+    return {{"model", "stories"}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0},
+            {"stream", stream}};
+}
+
+std::string text_of(const httplib::Result& r) {
+    if (!r || r->status != 200) return "<error>";
+    return json::parse(r->body)["choices"][0]["text"].get<std::string>();
+}
+
+std::string streamed_text(const std::string& body) {
+    std::string text;
+    for (const auto& e : sse_payloads(body)) {
+        if (e == "[DONE]") continue;
+        json c = json::parse(e);
+        if (!c["choices"].empty()) text += c["choices"][0]["text"].get<std::string>();
+    }
+    return text;
+}
+
+const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog", "Lily and Tom", "One day, a cat",
+                                           "The sun was", "Tim had a red ball", "In the park", "Mom said"};
+
+TEST(ServerRealModel, HundredConcurrentTenCancelledSurvivorsMatchAloneAndKvIsFreed) {
+    ServeProcess proc({"--kv-memory", "64M"});
+    REQUIRE_SERVE(proc);
+    constexpr int kMaxTokens = 24;
+    std::vector<std::string> alone;
+    for (const auto& p : kPrompts) alone.push_back(text_of(proc.client()->Post("/v1/completions",
+        completion_body(p, kMaxTokens, false).dump(), "application/json")));
+    std::vector<std::string> outputs(100);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 100; ++i)
+        threads.emplace_back([&, i] {
+            const std::string& prompt = kPrompts[i % kPrompts.size()];
+            if (i % 10 == 3) {
+                raw_exchange(proc.port(), http_post_bytes("/v1/completions", completion_body(prompt, 1000, true).dump()),
+                             400);
+                return;
+            }
+            auto r = proc.client()->Post("/v1/completions", completion_body(prompt, kMaxTokens, true).dump(),
+                                         "application/json");
+            outputs[i] = r && r->status == 200 ? streamed_text(r->body) : "<error>";
+        });
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < 100; ++i) {
+        if (i % 10 == 3) continue;
+        EXPECT_EQ(outputs[i], alone[i % kPrompts.size()]) << "request " << i;
+    }
+    double running = -1, kv = -1;
+    for (int i = 0; i < 200; ++i) {
+        running = proc.metric("vllm:num_requests_running");
+        kv = proc.metric("vllm:kv_cache_usage_perc");
+        if (running == 0 && kv == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(running, 0);
+    EXPECT_EQ(proc.metric("vllm:num_requests_waiting"), 0);
+    EXPECT_EQ(kv, 0) << "KV blocks still in use after every request finished or was cancelled";
+}
+
+TEST(ServerRealModel, TinyKvBudgetPreemptsButOutputsMatchAlone) {
+    // ~24 blocks of 16 tokens for 16 requests of ~100 tokens each: the scheduler must preempt and recompute.
+    ServeProcess proc({"--kv-memory", "256K"});
+    REQUIRE_SERVE(proc);
+    constexpr int kMaxTokens = 96;
+    std::vector<std::string> alone;
+    for (const auto& p : kPrompts) alone.push_back(text_of(proc.client()->Post("/v1/completions",
+        completion_body(p, kMaxTokens, false).dump(), "application/json")));
+    std::vector<std::string> outputs(16);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 16; ++i)
+        threads.emplace_back([&, i] {
+            outputs[i] = text_of(proc.client()->Post("/v1/completions",
+                completion_body(kPrompts[i % kPrompts.size()], kMaxTokens, false).dump(), "application/json"));
+        });
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < 16; ++i) EXPECT_EQ(outputs[i], alone[i % kPrompts.size()]) << "request " << i;
+}
+
+TEST(ServerRealModel, SecondChatTurnHitsThePrefixCache) {
+    ServeProcess proc({"--kv-memory", "16M"});
+    REQUIRE_SERVE(proc);
+    auto c = proc.client();
+    json body = {{"model", "stories"},
+                 {"messages", {{{"role", "user"}, {"content", "Once upon a time there was a little girl named Lily. "
+                                                               "She loved to play in the park with her big red ball."}}}},
+                 {"max_tokens", 8},
+                 {"temperature", 0}};
+    auto first = c->Post("/v1/chat/completions", body.dump(), "application/json");
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status, 200) << first->body;
+    const double hits_before = proc.metric("vllm:prefix_cache_hits");
+    body["messages"].push_back(
+        {{"role", "assistant"}, {"content", json::parse(first->body)["choices"][0]["message"]["content"]}});
+    body["messages"].push_back({{"role", "user"}, {"content", "What happened next?"}});
+    auto second = c->Post("/v1/chat/completions", body.dump(), "application/json");
+    ASSERT_TRUE(second);
+    ASSERT_EQ(second->status, 200) << second->body;
+    json j = json::parse(second->body);
+    EXPECT_GT(j["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
+    EXPECT_GT(proc.metric("vllm:prefix_cache_hits"), hits_before);
+    EXPECT_GT(j["timings"]["cached_prompt_tokens"].get<int>(), 0);
+}
+
+}  // namespace
+}  // namespace duet::test
