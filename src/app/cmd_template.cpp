@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -76,47 +77,6 @@ Value json_to_value(const ordered_json& j) {
     }
 }
 
-struct TemplateSource {
-    std::string text;
-    std::string bos_token;
-    std::string eos_token;
-};
-
-// Token text of tokenizer.ggml.tokens[id_key], or empty when either is missing.
-std::string token_text(const gguf::GgufFile& file, const char* id_key) {
-    auto id = file.get_u32(id_key);
-    auto tokens = file.get_array("tokenizer.ggml.tokens");
-    if (!id.ok() || !tokens.ok() || *id >= (*tokens)->strings.size()) return {};
-    return std::string((*tokens)->strings[*id]);
-}
-
-Result<TemplateSource> template_from_gguf(const std::string& path) {
-    DUET_TRY(auto file, gguf::GgufFile::open(path));
-    TemplateSource src;
-    src.bos_token = token_text(*file, "tokenizer.ggml.bos_token_id");
-    src.eos_token = token_text(*file, "tokenizer.ggml.eos_token_id");
-    DUET_TRY(std::string_view text, file->get_string_or("tokenizer.chat_template", ""));
-    if (!text.empty()) {
-        src.text = std::string(text);
-        return src;
-    }
-    tok::TemplateHints hints;
-    DUET_TRY(hints.architecture, file->get_string_or("general.architecture", ""));
-    DUET_TRY(hints.tokenizer_model, file->get_string_or("tokenizer.ggml.model", ""));
-    DUET_TRY(hints.tokenizer_pre, file->get_string_or("tokenizer.ggml.pre", ""));
-    DUET_TRY(hints.model_name, file->get_string_or("general.name", ""));
-    auto tokens = file->get_array("tokenizer.ggml.tokens");
-    const gguf::Array* vocab = tokens.ok() ? *tokens : nullptr;
-    hints.has_token = [vocab](std::string_view t) {
-        if (vocab == nullptr) return false;
-        for (std::string_view s : vocab->strings)
-            if (s == t) return true;
-        return false;
-    };
-    src.text = std::string(tok::fallback_template(tok::pick_fallback_template(hints)));
-    return src;
-}
-
 }  // namespace
 
 int cmd_template(int argc, char** argv) {
@@ -155,18 +115,22 @@ int cmd_template(int argc, char** argv) {
     if (model_path.empty() == template_path.empty()) return fail("give exactly one of -m MODEL.gguf or --template FILE");
     if (messages_path.empty()) return fail("--messages FILE.json is required");
 
-    TemplateSource src;
+    std::optional<tok::ChatTemplate> tpl;
     if (!model_path.empty()) {
-        auto loaded = template_from_gguf(model_path);
-        if (!loaded.ok()) return fail(loaded.status().message());
-        src = std::move(loaded).value();
+        auto file = gguf::GgufFile::open(model_path);
+        if (!file.ok()) return fail(file.status().message());
+        auto loaded = tok::load_chat_template(**file);
+        if (!loaded.ok()) return fail(model_path + ": " + loaded.status().message());
+        tpl = std::move(loaded->tpl);
+        if (!bos_given) bos_token = loaded->bos_token;
+        if (!eos_given) eos_token = loaded->eos_token;
     } else {
         auto text = read_text_file(template_path);
         if (!text.ok()) return fail(text.status().message());
-        src.text = std::move(text).value();
+        auto parsed = tok::ChatTemplate::parse(*text);
+        if (!parsed.ok()) return fail(parsed.status().message());
+        tpl = std::move(parsed).value();
     }
-    if (bos_given) src.bos_token = bos_token;
-    if (eos_given) src.eos_token = eos_token;
 
     auto messages_text = read_text_file(messages_path);
     if (!messages_text.ok()) return fail(messages_text.status().message());
@@ -185,10 +149,7 @@ int cmd_template(int argc, char** argv) {
         return fail("'" + messages_path + "' must hold an array of messages or an object with a \"messages\" array");
     }
 
-    auto tpl = tok::ChatTemplate::parse(src.text);
-    if (!tpl.ok()) return fail(tpl.status().message());
-    auto prompt = tok::apply_chat_template(*tpl, messages, tools, add_generation_prompt, src.bos_token, src.eos_token,
-                                           extra);
+    auto prompt = tok::apply_chat_template(*tpl, messages, tools, add_generation_prompt, bos_token, eos_token, extra);
     if (!prompt.ok()) return fail(prompt.status().message());
     if (std::fwrite(prompt->data(), 1, prompt->size(), stdout) != prompt->size() || std::fflush(stdout) != 0)
         return fail("writing the prompt to stdout failed");

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "gguf/gguf.h"
 #include "tokenizer/jinja_parser.h"
 
 namespace duet::tok {
@@ -123,6 +124,42 @@ std::string_view pick_fallback_template(const TemplateHints& hints) {
         return "llama3";
     if (hints.tokenizer_pre == "qwen2" || hints.architecture.substr(0, 4) == "qwen") return "chatml";
     return "plain";
+}
+
+namespace {
+
+// Text of tokenizer.ggml.tokens[<id_key>], or empty when either is missing.
+std::string token_text(const gguf::GgufFile& file, const char* id_key, const gguf::Array* vocab) {
+    auto id = file.get_u32(id_key);
+    if (!id.ok() || vocab == nullptr || *id >= vocab->strings.size()) return {};
+    return std::string(vocab->strings[*id]);
+}
+
+}  // namespace
+
+Result<ModelChatTemplate> load_chat_template(const gguf::GgufFile& file) {
+    auto tokens = file.get_array("tokenizer.ggml.tokens");
+    const gguf::Array* vocab = tokens.ok() ? *tokens : nullptr;
+    std::string bos = token_text(file, "tokenizer.ggml.bos_token_id", vocab);
+    std::string eos = token_text(file, "tokenizer.ggml.eos_token_id", vocab);
+    DUET_TRY(std::string_view text, file.get_string_or("tokenizer.chat_template", ""));
+    std::string fallback;
+    if (text.empty()) {
+        TemplateHints hints;
+        DUET_TRY(hints.architecture, file.get_string_or("general.architecture", ""));
+        DUET_TRY(hints.tokenizer_model, file.get_string_or("tokenizer.ggml.model", ""));
+        DUET_TRY(hints.tokenizer_pre, file.get_string_or("tokenizer.ggml.pre", ""));
+        DUET_TRY(hints.model_name, file.get_string_or("general.name", ""));
+        hints.has_token = [vocab](std::string_view t) {
+            if (vocab == nullptr) return false;
+            return std::find(vocab->strings.begin(), vocab->strings.end(), t) != vocab->strings.end();
+        };
+        fallback = std::string(pick_fallback_template(hints));
+        text = fallback_template(fallback);
+    }
+    auto tpl = ChatTemplate::parse(text);
+    if (!tpl.ok()) return tpl.status().with_context("tokenizer.chat_template: ");
+    return ModelChatTemplate{std::move(tpl).value(), std::move(fallback), std::move(bos), std::move(eos)};
 }
 
 }  // namespace duet::tok

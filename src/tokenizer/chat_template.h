@@ -19,6 +19,10 @@
 #include "tokenizer/jinja_eval.h"
 #include "tokenizer/jinja_value.h"
 
+namespace duet::gguf {
+class GgufFile;
+}
+
 namespace duet::tok {
 
 // One chat message. `extra` (an object, or None) carries any further fields the template may read:
@@ -69,5 +73,15 @@ struct TemplateHints {
 // The fallback to use: chat markers in the vocabulary win, then tokenizer.ggml.pre, architecture and name;
 // "plain" when nothing matches.
 std::string_view pick_fallback_template(const TemplateHints& hints);
+
+// A model's chat template as the GGUF gives it: tokenizer.chat_template, else the picked fallback; bos/eos are
+// the texts of tokenizer.ggml.bos_token_id / eos_token_id (empty when absent).
+struct ModelChatTemplate {
+    ChatTemplate tpl;
+    std::string fallback;  // "" when the GGUF carries its own template, else the fallback's name
+    std::string bos_token;
+    std::string eos_token;
+};
+Result<ModelChatTemplate> load_chat_template(const gguf::GgufFile& file);
 
 }  // namespace duet::tok

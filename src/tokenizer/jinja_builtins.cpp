@@ -501,7 +501,10 @@ Value global_function(std::string_view name) {
             }
             for (const auto& [k, v] : args.keyword) obj.set(k, v);
             DUET_RETURN_IF_ERROR(rt.charge(obj.size() * sizeof(Value)));
-            return ns ? Value::namespace_object(std::move(obj)) : Value(std::move(obj));
+            if (!ns) return Value(std::move(obj));
+            Value result = Value::namespace_object(std::move(obj));
+            rt.adopt_namespace(result);
+            return result;
         });
     }
     if (name == "range") {

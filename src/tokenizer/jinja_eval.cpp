@@ -79,6 +79,13 @@ class Interpreter final : public Runtime {
 public:
     Interpreter(const Value& context, const Limits& limits)
         : context_(context), limits_(limits), root_(std::make_shared<Frame>()), current_(root_) {}
+    ~Interpreter() override {
+        for (const Value& ns : namespaces_) ns.mutable_object() = Object();
+    }
+    Interpreter(const Interpreter&) = delete;
+    Interpreter& operator=(const Interpreter&) = delete;
+
+    void adopt_namespace(const Value& ns) override { namespaces_.push_back(ns); }
 
     Status run(const Body& body, std::string& out) {
         out_ = &out;
@@ -639,6 +646,7 @@ private:
     int call_depth_ = 0;
     int eval_depth_ = 0;
     size_t work_ = 0;
+    std::vector<Value> namespaces_;  // created by namespace() during this render
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ namespace duet::tok::jinja {
 struct Limits {
     int64_t max_loop_iterations = 100'000;       // over all loops of one render
     int max_call_depth = 64;                     // nested macro calls
-    int max_eval_depth = 1024;                   // interpreter recursion (expressions + blocks + calls)
+    int max_eval_depth = 512;                    // interpreter recursion (expressions + blocks + calls)
     size_t max_output_bytes = 16u << 20;         // 16 MiB of rendered text
     size_t max_work_bytes = 512u << 20;          // bytes of strings / list slots built while rendering
     size_t max_collection_size = 1u << 20;       // elements in one list (range(), list * n, ...)
@@ -55,6 +55,9 @@ public:
     virtual const Limits& limits() const = 0;
     // Call any callable value (macro, builtin, bound method).
     virtual Result<Value> call(const Value& callee, CallArgs& args) = 0;
+    // Namespaces are the only mutable values, so the only way to build a reference cycle (`set ns.me = ns`):
+    // the runtime empties every namespace it created when the render ends.
+    virtual void adopt_namespace(const Value& ns) = 0;
 };
 
 // ---- builtins (jinja_builtins.cpp, jinja_methods.cpp) ----

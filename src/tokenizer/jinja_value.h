@@ -29,8 +29,8 @@ public:
     const Value* find(std::string_view key) const;
     // Insert, or replace the value of an existing key in place (keeps its position).
     void set(std::string key, Value value);
-    size_t size() const { return entries_.size(); }
-    const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+    size_t size() const;
+    const std::vector<std::pair<std::string, Value>>& entries() const;
 
 private:
     std::vector<std::pair<std::string, Value>> entries_;
@@ -110,6 +110,9 @@ private:
     std::shared_ptr<Object> object_;
     std::shared_ptr<const Function> function_;
 };
+
+inline size_t Object::size() const { return entries_.size(); }
+inline const std::vector<std::pair<std::string, Value>>& Object::entries() const { return entries_; }
 
 // Python float repr: shortest round-trip digits, "1.0", "21.5", "1e-05", "1e+16", "inf", "nan".
 std::string python_float_repr(double d);
