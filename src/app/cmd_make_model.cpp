@@ -113,7 +113,9 @@ int cmd_make_model(int argc, char** argv) {
         auto tokens = vocab_file->get_array("tokenizer.ggml.tokens");
         if (!tokens.ok()) return report_error(tokens.status().with_context("--vocab: "));
         const int64_t n_tokens = static_cast<int64_t>((*tokens)->count);
-        if (p.n_vocab == 0) p.n_vocab = static_cast<int32_t>(n_tokens);
+        // Small presets grow to the vocabulary; real shapes keep their n_vocab (which must hold it).
+        const bool small = p.name == "demo" || p.name.rfind("tiny-", 0) == 0;
+        if (small && n_tokens > p.n_vocab) p.n_vocab = static_cast<int32_t>(n_tokens);
         if (n_tokens > p.n_vocab)
             return report_error(Status::invalid_argument("--vocab has %lld tokens, more than the preset's n_vocab %d",
                                                          static_cast<long long>(n_tokens), p.n_vocab));

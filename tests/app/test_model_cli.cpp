@@ -151,6 +151,19 @@ TEST_F(ModelCli, DemoPresetGeneratesWithBuiltInVocabulary) {
     EXPECT_GT(prompt.size(), 0u);
 }
 
+TEST_F(ModelCli, MakeModelCopiesVocabulary) {
+    if (duet::test::fixtures_dir().empty()) GTEST_SKIP() << "SKIPPED: shared fixtures not found";
+    const std::string vocab = duet::test::fixture("vocab-derived/vocab-qwen2.5-instruct.derived.gguf");
+    const std::string out = duet::test::temp_dir() + "/tiny-qwen-vocab.gguf";
+    ASSERT_EQ(run_duet("make-model --preset tiny-qwen2 --type q4_0 --seed 2 --vocab " + vocab + " -o " + out).exit_code, 0);
+    // The real Qwen2.5 tokenizer: "Hello world" is two tokens (9707, 1879) and no BOS is added.
+    auto gen = run_duet("generate -m " + out + " -p \"Hello world\" -n 2 --temp 0 --json");
+    ASSERT_EQ(gen.exit_code, 0);
+    auto j = nlohmann::json::parse(gen.out);
+    EXPECT_EQ(j["prompt_ids"], nlohmann::json({9707, 1879}));
+    EXPECT_LE(j["completion_ids"].size(), 2u);
+}
+
 TEST_F(ModelCli, BenchJson) {
     auto b = run_duet("bench -m " + path_ + " -p 16 -n 4 -t 1 -r 2 --json");
     ASSERT_EQ(b.exit_code, 0) << b.out;
