@@ -142,46 +142,6 @@ struct KQ8_0 : XQ8 {
     }
 };
 
-// Q8_0 decode (one token), 4 rows at a time: the 4 rows' integer block sums are reduced together (hadd tree)
-// so one convert and one FMA per block serve all 4 rows.
-void q8_0_decode_4_rows(const MatmulArgs& a, int64_t r, int64_t nb) {
-    const block_q8_0* w[4];
-    for (int i = 0; i < 4; ++i) w[i] = reinterpret_cast<const block_q8_0*>(a.w + (r + i) * a.w_row_size);
-    const auto* x = reinterpret_cast<const block_q8_1f*>(a.x);
-    const __m256i ones = ones_epi16();
-    __m128 acc = _mm_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-        __m256i m[4];
-        uint64_t d_packed = 0;
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) {
-            prefetch_block<sizeof(block_q8_0)>(&w[i][b], a.w_row_size);
-            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i][b].qs));
-            m[i] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(xq, q)), ones);
-            uint16_t d;
-            std::memcpy(&d, &w[i][b].d, 2);
-            d_packed |= static_cast<uint64_t>(d) << (16 * i);
-        }
-        const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
-        const __m128 sums = _mm_cvtepi32_ps(_mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
-        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(d_packed)));
-        acc = _mm_fmadd_ps(_mm_mul_ps(sums, _mm_set1_ps(x[b].d)), dw, acc);
-    }
-    _mm_storeu_ps(a.y + r, acc);
-}
-
-void matmul_rows_q8_0(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    if (a.n_tokens != 1) {
-        matmul_rows<KQ8_0>(a, r0, r1);
-        return;
-    }
-    const int64_t nb = a.n / kQK;
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) q8_0_decode_4_rows(a, r, nb);
-    for (; r < r1; ++r) matmul_tile<KQ8_0, 1, 1>(a, r, 0, nb);
-}
-
 }  // namespace
 
 MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype) {
@@ -193,7 +153,7 @@ MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype) {
         case TensorType::Q4_1: return &matmul_rows<KQ4_1>;
         case TensorType::Q5_0: return &matmul_rows<KQ5_0>;
         case TensorType::Q5_1: return &matmul_rows<KQ5_1>;
-        case TensorType::Q8_0: return &matmul_rows_q8_0;
+        case TensorType::Q8_0: return &matmul_rows<KQ8_0>;
         default: return nullptr;
     }
 }

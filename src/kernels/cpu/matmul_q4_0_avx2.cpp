@@ -55,59 +55,8 @@ struct KQ4_0Pairs {
     }
 };
 
-// Decode (one token), 4 rows at a time: the integer sums of the 4 rows are reduced together with horizontal
-// adds, so one convert + two FMAs per block pair serve all 4 rows (lanes: [r0..r3 of block 0 | of block 1]).
-void decode_4_rows(const MatmulArgs& a, int64_t r, int64_t n_pairs) {
-    const Q4_0Pair* w[4];
-    for (int i = 0; i < 4; ++i) w[i] = reinterpret_cast<const Q4_0Pair*>(a.w + (r + i) * a.w_row_size);
-    const auto* x = reinterpret_cast<const XPairQ8*>(a.x);
-    const __m256i mask = _mm256_set1_epi8(0x0F);
-    const __m256i ones = ones_epi16();
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t k = 0; k < n_pairs; ++k) {
-        const __m256i xlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k].lo));
-        const __m256i xhi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k].hi));
-        __m256i p[4];
-        uint64_t d_lo = 0, d_hi = 0;
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) {
-            const Q4_0Pair& pr = w[i][k];
-            prefetch_block<sizeof(Q4_0Pair)>(&pr, a.w_row_size);
-            const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pr.b[1].qs)),
-                                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(pr.b[0].qs)));
-            const __m256i lo = _mm256_and_si256(raw, mask);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask);
-            p[i] = _mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi));  // |.| <= 7620
-            uint16_t d0, d1;
-            std::memcpy(&d0, &pr.b[0].d, 2);
-            std::memcpy(&d1, &pr.b[1].d, 2);
-            d_lo |= static_cast<uint64_t>(d0) << (16 * i);
-            d_hi |= static_cast<uint64_t>(d1) << (16 * i);
-        }
-        // [r0 r1 r2 r3] block sums per 128-bit lane; pair sums stay <= 15240 in the 16-bit hadd
-        const __m256i s01 = _mm256_madd_epi16(_mm256_hadd_epi16(p[0], p[1]), ones);
-        const __m256i s23 = _mm256_madd_epi16(_mm256_hadd_epi16(p[2], p[3]), ones);
-        const __m256 sums = _mm256_cvtepi32_ps(_mm256_hadd_epi32(s01, s23));
-        const __m256 dw = _mm256_cvtph_ps(_mm_set_epi64x(static_cast<long long>(d_hi), static_cast<long long>(d_lo)));
-        const __m256 s8 = _mm256_mul_ps(_mm256_loadu_ps(x[k].s), _mm256_set1_ps(4.0f));  // 8 * s per lane
-        acc = _mm256_fmadd_ps(_mm256_fmsub_ps(sums, _mm256_loadu_ps(x[k].d), s8), dw, acc);
-    }
-    _mm_storeu_ps(a.y + r, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
-}
-
-void matmul_rows_q4_0_pairs(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    if (a.n_tokens != 1) {
-        matmul_rows<KQ4_0Pairs>(a, r0, r1);
-        return;
-    }
-    const int64_t n_pairs = a.n / KQ4_0Pairs::kElems;
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) decode_4_rows(a, r, n_pairs);
-    for (; r < r1; ++r) matmul_tile<KQ4_0Pairs, 1, 1>(a, r, 0, n_pairs);
-}
-
 }  // namespace
 
-MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2() { return &matmul_rows_q4_0_pairs; }
+MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2() { return &matmul_rows<KQ4_0Pairs>; }
 
 }  // namespace duet::cpu
