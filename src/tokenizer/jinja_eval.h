@@ -80,6 +80,13 @@ Value global_function(std::string_view name);
 // Python-style helpers shared by the builtins.
 Result<Value> python_slice(Runtime& rt, const Value& object, const Value& start, const Value& stop, const Value& step);
 Result<int> python_compare(const Value& a, const Value& b);  // <0, 0, >0; error for unorderable types
+
+// ---- operators (jinja_operators.cpp) ----
+
+// + - * / // % ** ~ with Python semantics (int overflow, division by zero and undefined operands are errors).
+Result<Value> binary_operator(Runtime& rt, std::string_view op, const Value& a, const Value& b);
+// == != < <= > >= in, "not in".
+Result<bool> compare_values(std::string_view op, const Value& a, const Value& b);
 // The items a for loop visits: list items, dict keys, string characters; undefined -> none. Error otherwise.
 Result<Array> iterate(const Value& v);
 
