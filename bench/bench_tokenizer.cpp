@@ -113,7 +113,7 @@ const std::string& mixed_text() {
     return text;
 }
 
-void BM_Encode(benchmark::State& state, const char* relative) {
+void BM_Encode(benchmark::State& state, const char* relative, bool parse_special) {
     const duet::tok::Tokenizer* tokenizer = vocab(relative);
     if (tokenizer == nullptr) {
         state.SkipWithError("vocab fixture not found (set DUET_FIXTURES)");
@@ -122,7 +122,7 @@ void BM_Encode(benchmark::State& state, const char* relative) {
     const std::string& text = mixed_text();
     size_t n_tokens = 0;
     for (auto _ : state) {
-        auto ids = tokenizer->encode(text, false, false);
+        auto ids = tokenizer->encode(text, false, parse_special);
         n_tokens = ids.size();
         benchmark::DoNotOptimize(ids.data());
     }
@@ -145,11 +145,14 @@ void BM_Decode(benchmark::State& state, const char* relative) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * mixed_text().size()));
 }
 
-BENCHMARK_CAPTURE(BM_Encode, llama3, "vocab-derived/vocab-llama3-instruct.derived.gguf")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Encode, qwen2, "vocab-derived/vocab-qwen2.5-instruct.derived.gguf")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Encode, gpt2, "llamacpp-vocab/ggml-vocab-gpt-2.gguf")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Encode, llama_spm, "llamacpp-vocab/ggml-vocab-llama-spm.gguf")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Decode, qwen2, "vocab-derived/vocab-qwen2.5-instruct.derived.gguf")->Unit(benchmark::kMillisecond);
+constexpr const char* kLlama3 = "vocab-derived/vocab-llama3-instruct.derived.gguf";
+constexpr const char* kQwen2 = "vocab-derived/vocab-qwen2.5-instruct.derived.gguf";
+BENCHMARK_CAPTURE(BM_Encode, llama3, kLlama3, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Encode, qwen2, kQwen2, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Encode, llama3_parse_special, kLlama3, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Encode, gpt2, "llamacpp-vocab/ggml-vocab-gpt-2.gguf", false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Encode, llama_spm, "llamacpp-vocab/ggml-vocab-llama-spm.gguf", false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Decode, qwen2, kQwen2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

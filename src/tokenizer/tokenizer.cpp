@@ -17,11 +17,10 @@ bool special_allowed(TokenType type, bool parse_special) {
 
 // The special token starting at text[pos] (longest first), or -1.
 TokenId match_special(const TokenizerImpl& impl, std::string_view text, size_t pos, bool parse_special) {
-    if (!impl.special_first_byte[static_cast<uint8_t>(text[pos])]) return -1;
     const size_t remaining = text.size() - pos;
-    for (TokenId id : impl.special_tokens) {
+    for (TokenId id : impl.special_by_first_byte[static_cast<uint8_t>(text[pos])]) {
         const std::string& tok = impl.texts[id];
-        if (tok.size() > remaining || tok[0] != text[pos]) continue;
+        if (tok.size() > remaining) continue;
         if (!special_allowed(impl.types[id], parse_special)) continue;
         if (std::memcmp(text.data() + pos, tok.data(), tok.size()) == 0) return id;
     }

@@ -95,7 +95,7 @@ struct TokenizerImpl {
     // Tokens matched inside text (control / user-defined / unknown), longest first; user-defined ones are
     // matched even when parse_special is false (HF added tokens, llama.cpp does the same).
     std::vector<TokenId> special_tokens;
-    std::array<bool, 256> special_first_byte{};
+    std::array<std::vector<TokenId>, 256> special_by_first_byte;  // the same, bucketed by their first byte
     std::vector<TokenId> eog_ids;  // sorted
 
     TokenId lookup(std::string_view text) const {

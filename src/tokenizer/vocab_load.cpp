@@ -266,12 +266,13 @@ Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl) {
         const TokenType t = impl.types[i];
         if (t == TokenType::control || t == TokenType::user_defined || t == TokenType::unknown) {
             impl.special_tokens.push_back(static_cast<TokenId>(i));
-            impl.special_first_byte[static_cast<uint8_t>(impl.texts[i][0])] = true;
         }
     }
     std::stable_sort(impl.special_tokens.begin(), impl.special_tokens.end(), [&](TokenId a, TokenId b) {
         return impl.texts[a].size() > impl.texts[b].size();
     });
+    for (TokenId id : impl.special_tokens)
+        impl.special_by_first_byte[static_cast<uint8_t>(impl.texts[id][0])].push_back(id);
 
     // decoded pieces
     impl.pieces.resize(n_vocab);
