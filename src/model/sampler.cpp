@@ -97,36 +97,56 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
         return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
     };
 
-    size_t n = n_vocab;
-    if (p.top_k > 0 && static_cast<size_t>(p.top_k) < n) n = static_cast<size_t>(p.top_k);
-    // Sorted prefix of the n best candidates (full sort only when no top-k).
-    std::partial_sort(candidates_.begin(), candidates_.begin() + n, candidates_.end(), by_logit);
-    if (n == 1) return candidates_[0].id;
+    // Top-k: the k best (unsorted) at the front. Sorting is done lazily and only as far as top-p needs it:
+    // a full sort of a 150K vocabulary per token would cost more than the rest of sampling together.
+    size_t n = n_vocab, n_sorted = 0;
+    if (p.top_k > 0 && static_cast<size_t>(p.top_k) < n) {
+        n = static_cast<size_t>(p.top_k);
+        if (n <= 4096) {  // a heap of k beats nth_element for small k
+            std::partial_sort(candidates_.begin(), candidates_.begin() + n, candidates_.end(), by_logit);
+            n_sorted = n;
+        } else {
+            std::nth_element(candidates_.begin(), candidates_.begin() + (n - 1), candidates_.end(), by_logit);
+        }
+    }
+    if (n == 1) return candidates_[0].id;  // top-k 1
 
-    // Softmax over the kept candidates; logit field becomes the probability.
-    const float max_logit = candidates_[0].logit;
+    // Softmax over the kept candidates; the logit field becomes the probability.
+    float max_logit = -std::numeric_limits<float>::infinity();
+    for (size_t i = 0; i < n; ++i) max_logit = std::max(max_logit, candidates_[i].logit);
     double sum = 0.0;
     for (size_t i = 0; i < n; ++i) {
         const float e = std::exp(candidates_[i].logit - max_logit);
         candidates_[i].logit = e;
         sum += e;
     }
-    for (size_t i = 0; i < n; ++i) candidates_[i].logit = static_cast<float>(candidates_[i].logit / sum);
+    const float inv_sum = static_cast<float>(1.0 / sum);
+    for (size_t i = 0; i < n; ++i) candidates_[i].logit *= inv_sum;
+    const float p_max = inv_sum;  // the best candidate's probability: exp(0) / sum
 
     if (p.top_p < 1.0f) {
-        double cum = 0.0;
-        size_t keep = n;
-        for (size_t i = 0; i < n; ++i) {
-            cum += candidates_[i].logit;
-            if (cum >= p.top_p) { keep = i + 1; break; }
+        // Smallest prefix (by probability) whose mass reaches top_p; sort 64, 512, 4096, ... until it is found.
+        for (size_t k = 64;; k *= 8) {
+            const size_t want = std::min(std::max(k, n_sorted), n);
+            if (want > n_sorted)
+                std::partial_sort(candidates_.begin() + n_sorted, candidates_.begin() + want, candidates_.begin() + n,
+                              by_logit);  // probabilities order like logits
+            n_sorted = want;
+            double cum = 0.0;
+            size_t keep = 0;
+            for (size_t i = 0; i < n_sorted; ++i) {
+                cum += candidates_[i].logit;
+                if (cum >= p.top_p) { keep = i + 1; break; }
+            }
+            if (keep > 0) { n = keep; break; }
+            if (n_sorted == n) break;
         }
-        n = std::max<size_t>(1, keep);
     }
     if (p.min_p > 0.0f) {
-        const float threshold = p.min_p * candidates_[0].logit;
-        size_t keep = 1;
-        while (keep < n && candidates_[keep].logit >= threshold) ++keep;
-        n = keep;
+        const float threshold = p.min_p * p_max;
+        auto mid = std::partition(candidates_.begin(), candidates_.begin() + n,
+                                         [&](const Candidate& c) { return c.logit >= threshold; });
+        n = std::max<size_t>(1, static_cast<size_t>(mid - candidates_.begin()));
     }
 
     double total = 0.0;

@@ -1,6 +1,7 @@
 // test_sampler.cpp: greedy, seeded reproducibility, truncation (top-k/top-p/min-p), penalties, logprobs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -105,6 +106,39 @@ TEST(Sampler, TopPAndMinPTruncate) {
     for (int i = 0; i < 2000; ++i) ++counts[m.sample(l, {})];
     EXPECT_GT(counts[1], 0);
     EXPECT_EQ(counts[2] + counts[3], 0);
+}
+
+TEST(Sampler, TopPOnALargeVocabularyStaysInTheNucleus) {
+    // 150K logits, no top-k: the sampled ids must all lie in the brute-force nucleus (sorted, cumulative >= p).
+    auto l = make_logits(150000, 9);
+    for (int i = 0; i < 300; ++i) l[i * 17] += 9.0f;  // a head of ~300 likely tokens
+    std::vector<int> order(l.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    double sum = 0;
+    for (float v : l) sum += std::exp(double(v) - l[order[0]]);
+    std::vector<bool> in_nucleus(l.size(), false);
+    double cum = 0;
+    for (int id : order) {
+        in_nucleus[id] = true;
+        cum += std::exp(double(l[id]) - l[order[0]]) / sum;
+        if (cum >= 0.9) break;
+    }
+    SamplingParams p;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.top_p = 0.9f;
+    p.min_p = 0.0f;
+    p.seed = 2;
+    p.has_seed = true;
+    Sampler s(p);
+    std::map<TokenId, int> seen;
+    for (int i = 0; i < 300; ++i) {
+        const TokenId id = s.sample(l, {});
+        EXPECT_TRUE(in_nucleus[id]) << id;
+        ++seen[id];
+    }
+    EXPECT_GT(seen.size(), 20u);  // it samples, it does not collapse to the argmax
 }
 
 TEST(Sampler, PenaltiesChangeTheChoice) {
