@@ -52,7 +52,10 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
 
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
             void* scratch, ThreadPool* pool) {
-    if (!use_avx2()) {
+    // The AVX2 float kernels walk rows in blocks of 8 elements; other row lengths (stories260K's n_ff 172)
+    // take the reference path.
+    const bool float_row_fits = ref::activation_format(wtype) != ref::ActivationFormat::f32 || n % 8 == 0;
+    if (!use_avx2() || !float_row_fits) {
         ref::matmul(wtype, w, n, d, x, n_tokens, y, scratch, pool);
         return;
     }
