@@ -121,11 +121,14 @@ void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, 
     for (auto& v : x) v = dist(rng);
     AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, kPrefillTokens) + 64);
     ThreadPool* pool = pool_for(n_threads);
+    const double cpu0 = process_cpu_seconds();
     for (auto _ : state) {
         kernels::matmul(type, weights.data, n, d, x.data(), kPrefillTokens, y.data(), scratch.data, pool);
         benchmark::DoNotOptimize(y.data());
     }
+    const double cpu_per_thread = (process_cpu_seconds() - cpu0) / n_threads;
     const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * kPrefillTokens;
+    state.counters["GFLOP/s_cpu"] = flops * static_cast<double>(state.iterations()) / 1e9 / cpu_per_thread;
     state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
                                                    benchmark::Counter::kIsRate);
     state.counters["tok/s"] = benchmark::Counter(static_cast<double>(kPrefillTokens * state.iterations()),

@@ -26,12 +26,13 @@ struct MatmulArgs {
     float* y;            // (n_tokens, d)
 };
 
-// Computes Y[t][r] for every token t and rows r in [r0, r1). Returns false for a type without AVX2 kernels.
+// Computes Y[t][r] for every token t and rows r in [r0, r1). The *_fn_* lookups return nullptr for a type
+// without AVX2 kernels.
 using MatmulRowsFn = void (*)(const MatmulArgs& args, int64_t r0, int64_t r1);
 MatmulRowsFn matmul_rows_fn_avx2(TensorType wtype);
 MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype);  // F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
 MatmulRowsFn matmul_rows_fn_k_avx2(TensorType wtype);       // Q4_K Q5_K Q6_K
-// Rows per tile of each kernel shape (thread chunks are multiples of it).
+// Thread row chunks are multiples of this (the prefill tile heights divide it).
 int64_t matmul_row_granularity_avx2(int64_t n_tokens);
 
 // Q4_0 fast path (n a multiple of 64): activations quantized as Q8_1-style blocks, then laid out in pairs of
