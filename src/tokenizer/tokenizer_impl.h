@@ -61,6 +61,33 @@ private:
     int shift_ = 64;
 };
 
+// vocab string -> id over TokenizerImpl::texts: open addressing with the 32 high hash bits in the slot, so a
+// lookup touches one slot line and (on a hash match) one string. Built once at load, then read-only.
+class TokenIndex {
+public:
+    // Returns the id already stored for texts[id] (a duplicate), or id after inserting it.
+    TokenId insert(const std::vector<std::string>& texts, TokenId id);
+    void reserve(size_t n_tokens);
+    TokenId find(const std::vector<std::string>& texts, std::string_view text) const {
+        if (slots_.empty()) return -1;
+        const uint64_t h = std::hash<std::string_view>{}(text);
+        const auto tag = static_cast<uint32_t>(h >> 32);
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.id < 0) return -1;
+            if (s.tag == tag && texts[s.id] == text) return s.id;
+        }
+    }
+
+private:
+    struct Slot {
+        uint32_t tag = 0;
+        TokenId id = -1;
+    };
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+};
+
 struct TokenizerImpl {
     TokenizerImpl();
     uint64_t serial;  // unique per instance (process-wide): keys the per-thread word caches
@@ -73,7 +100,7 @@ struct TokenizerImpl {
     std::vector<float> scores;         // (n_vocab,) SPM merge priority (0 when absent)
     std::vector<TokenType> types;      // (n_vocab,)
     std::vector<std::string> pieces;   // (n_vocab,) decoded bytes of each token (special tokens: their text)
-    std::unordered_map<std::string, TokenId, StringHash, std::equal_to<>> token_to_id;
+    TokenIndex token_index;            // texts -> id
     size_t max_token_len = 0;
 
     // byte-level BPE
@@ -99,8 +126,7 @@ struct TokenizerImpl {
     std::vector<TokenId> eog_ids;  // sorted
 
     TokenId lookup(std::string_view text) const {
-        const auto it = token_to_id.find(text);
-        return it == token_to_id.end() ? -1 : it->second;
+        return token_index.find(texts, text);
     }
     bool valid(TokenId id) const { return id >= 0 && static_cast<size_t>(id) < texts.size(); }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/assert.h"
 #include "common/log.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
@@ -76,6 +77,28 @@ bool is_pre_llama3(std::string_view pre) { return pre == "llama-bpe" || pre == "
 
 }  // namespace
 
+void TokenIndex::reserve(size_t n_tokens) {
+    size_t capacity = 16;
+    while (capacity < 2 * n_tokens) capacity *= 2;
+    slots_.assign(capacity, Slot{});
+    mask_ = capacity - 1;
+}
+
+TokenId TokenIndex::insert(const std::vector<std::string>& texts, TokenId id) {
+    DUET_ASSERT(!slots_.empty());  // reserve(n_vocab) first; never more than n_vocab inserts
+    const std::string_view text = texts[id];
+    const uint64_t h = std::hash<std::string_view>{}(text);
+    const auto tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+        Slot& s = slots_[i];
+        if (s.id < 0) {
+            s = {tag, id};
+            return id;
+        }
+        if (s.tag == tag && texts[s.id] == text) return s.id;
+    }
+}
+
 const std::array<std::string, 256>& bpe_byte_chars() {
     static const std::array<std::string, 256> chars = [] {
         std::array<std::string, 256> c;
@@ -126,15 +149,15 @@ Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl) {
         return Status::invalid_data("tokenizer: tokenizer.ggml.tokens has a bad length %llu",
                                     static_cast<unsigned long long>(tokens->count));
     impl.texts.resize(n_vocab);
-    impl.token_to_id.reserve(n_vocab);
+    impl.token_index.reserve(n_vocab);
     for (size_t i = 0; i < n_vocab; ++i) {
-        std::string text(tokens->strings[i]);
+        std::string& text = impl.texts[i];
+        text.assign(tokens->strings[i]);
         if (text.empty()) text = "[EMPTY_" + std::to_string(i) + "]";
         impl.max_token_len = std::max(impl.max_token_len, text.size());
-        const auto [it, inserted] = impl.token_to_id.emplace(text, static_cast<TokenId>(i));
-        if (!inserted)
-            return Status::invalid_data("tokenizer: duplicate token '%s' (ids %d and %zu)", text.c_str(), it->second, i);
-        impl.texts[i] = std::move(text);
+        const TokenId stored = impl.token_index.insert(impl.texts, static_cast<TokenId>(i));
+        if (stored != static_cast<TokenId>(i))
+            return Status::invalid_data("tokenizer: duplicate token '%s' (ids %d and %zu)", text.c_str(), stored, i);
     }
 
     // scores (optional)
