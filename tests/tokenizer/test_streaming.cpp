@@ -35,6 +35,16 @@ TEST_F(Streaming, HoldsBackSplitUtf8) {
     EXPECT_EQ(d.feed(b2), "");
     EXPECT_EQ(d.feed(b3), "中");
     EXPECT_EQ(d.flush(), "");
+    // 4-byte "😀" = F0 9F 98 80, one byte token at a time
+    tok::StreamingDecoder emoji(*t);
+    std::string out;
+    for (const char* b : {"<0xF0>", "<0x9F>", "<0x98>"}) out += emoji.feed(*t->find_token(b));
+    EXPECT_EQ(out, "");
+    EXPECT_EQ(emoji.feed(*t->find_token("<0x80>")), "😀");
+    // ED A0 would be a surrogate: invalid at once, not held back
+    tok::StreamingDecoder surrogate(*t);
+    EXPECT_EQ(surrogate.feed(*t->find_token("<0xED>")), "");
+    EXPECT_EQ(surrogate.feed(*t->find_token("<0xA0>")), "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST_F(Streaming, FlushReplacesIncompleteBytes) {
