@@ -55,7 +55,7 @@ inline __m256 dot_k4(const Block* w, const XQ8K::XPrep& xp, __m256 acc, HighBits
     unpack_scales_k4(w->scales, &sc16, &mn16);
     const __m128i mins = _mm_madd_epi16(mn16, xp.bsum32);  // 4 x i32
     const __m256i scales = _mm256_broadcastsi128_si256(sc16);
-    const __m256i low_mask = _mm256_set1_epi8(0x0F);
+    const __m256i low_mask = low_nibbles_mask();
     __m256i sumi = _mm256_setzero_si256();
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
@@ -108,7 +108,7 @@ struct KQ6_K : XQ8K {
         const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 group scales
         // sum_g sc_g * bsum_g, times 32 below: the -32 offset of every value
         const __m256i offset = _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->bsums)));
-        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+        const __m256i m4 = low_nibbles_mask(), m2 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
         __m256i sumi = _mm256_setzero_si256();
 #pragma GCC unroll 2
         for (int half = 0; half < 2; ++half) {

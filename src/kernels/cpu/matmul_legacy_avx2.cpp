@@ -53,7 +53,7 @@ struct XQ8 {
 // Low nibbles -> bytes 0..15, high nibbles -> bytes 16..31 (ggml's element order), values 0..15.
 inline __m256i unpack_nibbles(const uint8_t* qs) {
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low_nibbles_mask());
 }
 
 // The fifth bits of Q5 blocks: bit j of the u32 -> 0x10 in byte j.

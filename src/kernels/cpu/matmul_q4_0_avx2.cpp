@@ -37,7 +37,7 @@ struct KQ4_0Pairs {
     static Prep prep(const Q4_0Pair* w) {
         const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[1].qs)),
                                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[0].qs)));
-        const __m256i mask = _mm256_set1_epi8(0x0F);
+        const __m256i mask = low_nibbles_mask();
         uint16_t d0, d1;
         std::memcpy(&d0, &w->b[0].d, 2);
         std::memcpy(&d1, &w->b[1].d, 2);

@@ -32,7 +32,14 @@ inline __m256 load_f16_broadcast(const uint16_t* h) {
     return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(*h)));
 }
 
-inline __m256i ones_epi16() { return _mm256_set1_epi16(1); }
+// Constants as loads from memory: GCC otherwise rematerializes set1 constants (mov + movd + broadcast) inside
+// the hot loops; a load folds into the using instruction.
+alignas(32) inline constexpr int16_t kOnes16[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+alignas(32) inline constexpr uint8_t kLowNibbles[32] = {
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15};
+inline __m256i ones_epi16() { return _mm256_load_si256(reinterpret_cast<const __m256i*>(kOnes16)); }
+inline __m256i low_nibbles_mask() { return _mm256_load_si256(reinterpret_cast<const __m256i*>(kLowNibbles)); }
 
 // Integer dot of 32 unsigned (0..127) bytes with 32 signed bytes, as 8 float lanes summing to it.
 inline __m256 dot_u8_i8(__m256i u, __m256i s) {
