@@ -13,6 +13,7 @@
 
 #include "gguf/gguf.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_impl.h"
 
 namespace {
 
@@ -113,7 +114,7 @@ const std::string& mixed_text() {
     return text;
 }
 
-void BM_Encode(benchmark::State& state, const char* relative, bool parse_special) {
+void BM_Encode(benchmark::State& state, const char* relative, bool parse_special, bool word_cache = true) {
     const duet::tok::Tokenizer* tokenizer = vocab(relative);
     if (tokenizer == nullptr) {
         state.SkipWithError("vocab fixture not found (set DUET_FIXTURES)");
@@ -121,11 +122,13 @@ void BM_Encode(benchmark::State& state, const char* relative, bool parse_special
     }
     const std::string& text = mixed_text();
     size_t n_tokens = 0;
+    duet::tok::set_bpe_word_cache_enabled(word_cache);
     for (auto _ : state) {
         auto ids = tokenizer->encode(text, false, parse_special);
         n_tokens = ids.size();
         benchmark::DoNotOptimize(ids.data());
     }
+    duet::tok::set_bpe_word_cache_enabled(true);
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
     state.counters["tokens"] = static_cast<double>(n_tokens);
     state.counters["bytes/token"] = static_cast<double>(text.size()) / static_cast<double>(n_tokens);
@@ -149,6 +152,9 @@ constexpr const char* kLlama3 = "vocab-derived/vocab-llama3-instruct.derived.ggu
 constexpr const char* kQwen2 = "vocab-derived/vocab-qwen2.5-instruct.derived.gguf";
 BENCHMARK_CAPTURE(BM_Encode, llama3, kLlama3, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Encode, qwen2, kQwen2, false)->Unit(benchmark::kMillisecond);
+// without the per-thread word cache (every word merged from bytes: the cold-start speed)
+BENCHMARK_CAPTURE(BM_Encode, llama3_no_cache, kLlama3, false, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Encode, qwen2_no_cache, kQwen2, false, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Encode, llama3_parse_special, kLlama3, true)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Encode, gpt2, "llamacpp-vocab/ggml-vocab-gpt-2.gguf", false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Encode, llama_spm, "llamacpp-vocab/ggml-vocab-llama-spm.gguf", false)->Unit(benchmark::kMillisecond);

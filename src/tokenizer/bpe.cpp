@@ -40,6 +40,7 @@ struct WordCache {
 };
 
 struct BpeScratch {
+    bool cache_enabled = true;
     std::array<WordCache, kCachesPerThread> caches;
     uint64_t clock = 0;
     std::vector<Symbol> symbols;
@@ -152,6 +153,8 @@ bool MergeTable::insert(uint64_t key, BpeMerge merge) {
     }
 }
 
+void set_bpe_word_cache_enabled(bool enabled) { bpe_scratch().cache_enabled = enabled; }
+
 TokenizerImpl::TokenizerImpl() {
     static std::atomic<uint64_t> next_serial{1};
     serial = next_serial.fetch_add(1);
@@ -163,7 +166,7 @@ void TokenizerImpl::encode_bpe(std::string_view text, std::vector<TokenId>& out)
     pre_tokenizer.split(text, s.words);
     WordCache& cache = word_cache(s, serial);
     for (std::string_view word : s.words) {
-        if (word.size() == 1 || word.size() > kMaxCachedWordBytes) {
+        if (!s.cache_enabled || word.size() == 1 || word.size() > kMaxCachedWordBytes) {
             bpe_word(*this, s, word, out);
             continue;
         }

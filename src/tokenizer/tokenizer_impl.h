@@ -136,6 +136,9 @@ struct TokenizerImpl {
     void encode_wordpiece(std::string_view text, std::vector<TokenId>& out) const;
 };
 
+// The per-thread BPE word cache is on by default; benchmarks turn it off to measure cold-cache speed.
+void set_bpe_word_cache_enabled(bool enabled);  // for the calling thread only
+
 // GPT-2 byte <-> unicode character mapping used by byte-level BPE vocabularies.
 const std::array<std::string, 256>& bpe_byte_chars();  // byte -> UTF-8 of its character
 int bpe_char_to_byte(uint32_t cp);                      // -1 when cp is not a byte character
