@@ -142,6 +142,20 @@ TEST_F(RealVocabs, WordPieceAddsClsSep) {
     EXPECT_EQ(t->encode("Héllo", false, false), t->encode("hello", false, false));  // lower-case + accents
 }
 
+TEST_F(RealVocabs, WordCacheDoesNotChangeIds) {
+    const tok::Tokenizer* t = cached_vocab("llama-bpe");
+    ASSERT_NE(t, nullptr);
+    const std::string text = "the cache the cache THE Cache, 1234567 the cache 你好你好 the\n\n  cache ";
+    tok::set_bpe_word_cache_enabled(false);
+    const auto cold = t->encode(text, false, false);
+    tok::set_bpe_word_cache_enabled(true);
+    const auto warm1 = t->encode(text, false, false);
+    const auto warm2 = t->encode(text, false, false);  // served from the cache
+    EXPECT_EQ(warm1, cold);
+    EXPECT_EQ(warm2, cold);
+    EXPECT_EQ(t->decode(warm2), text);
+}
+
 TEST_F(RealVocabs, ConcurrentEncodeIsDeterministic) {
     const tok::Tokenizer* t = cached_vocab("qwen2");
     ASSERT_NE(t, nullptr);
