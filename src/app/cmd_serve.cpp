@@ -208,8 +208,11 @@ int cmd_serve(int argc, char** argv) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     DUET_LOG_INFO("signal %d: shutting down", signal_number);
-    srv.stop();
+    // Engines first: their unfinished requests get a final abort delta, so every open stream ends and the HTTP
+    // workers can be joined.
+    srv.set_ready(false);
     for (auto& e : engines) e->stop();
+    srv.stop();
     return 0;
 }
 

@@ -214,7 +214,7 @@ TEST(ServerErrors, ThousandHostileRequestsGetOnly4xxAndServerStaysHealthy) {
     EXPECT_EQ(n_4xx, 1000);
     // Transport-level abuse: garbage request lines, a huge Content-Length, a 10 MB body, invalid chunking.
     int port = h.port();
-    EXPECT_EQ(status_of_raw(raw_exchange(port, "GARBAGE\r\n\r\n")), 400);
+    EXPECT_EQ(status_of_raw(raw_exchange(port, "GARBAGE\r\n\r\n", 12)), 400);
     // A huge Content-Length is never buffered: the body is discarded as it arrives and the server keeps serving.
     RawConnection huge_claim(port, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n{}");
     EXPECT_EQ(c->Get("/health")->status, 200);
@@ -223,7 +223,7 @@ TEST(ServerErrors, ThousandHostileRequestsGetOnly4xxAndServerStaysHealthy) {
     EXPECT_EQ(big->status, 413);
     const std::string bad_chunks =
         "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n";
-    const int chunk_status = status_of_raw(raw_exchange(port, bad_chunks));
+    const int chunk_status = status_of_raw(raw_exchange(port, bad_chunks, 12));
     EXPECT_GE(chunk_status, 400);
     EXPECT_LT(chunk_status, 500);
     // Still healthy, and a valid request works.
