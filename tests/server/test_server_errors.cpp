@@ -226,6 +226,12 @@ TEST(ServerErrors, ThousandHostileRequestsGetOnly4xxAndServerStaysHealthy) {
     const int chunk_status = status_of_raw(raw_exchange(port, bad_chunks, 12));
     EXPECT_GE(chunk_status, 400);
     EXPECT_LT(chunk_status, 500);
+    // A 100 KB header line is refused (4xx with an error body), not buffered.
+    const std::string big_header = "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') +
+                                   "\r\n\r\n";
+    const std::string header_answer = raw_exchange(port, big_header, 12);
+    EXPECT_GE(status_of_raw(header_answer), 400);
+    EXPECT_LT(status_of_raw(header_answer), 500);
     // Still healthy, and a valid request works.
     EXPECT_EQ(c->Get("/health")->status, 200);
     EXPECT_EQ(c->Post("/v1/chat/completions", chat_body("fine", 3).dump(), "application/json")->status, 200);
