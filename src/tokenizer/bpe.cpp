@@ -29,8 +29,8 @@ struct Candidate {
 };
 
 constexpr size_t kMaxCachedWordBytes = 48;
-constexpr size_t kMaxCachedWords = 1 << 17;  // then the cache starts over
-constexpr size_t kCachesPerThread = 4;       // tokenizers used alternately by one thread
+constexpr size_t kMaxCachedWords = 1 << 15;  // then the cache starts over (bounds memory per thread)
+constexpr size_t kCachesPerThread = 2;       // tokenizers used alternately by one thread
 
 struct WordCache {
     uint64_t owner = 0;  // TokenizerImpl::serial, 0 = unused
