@@ -1,7 +1,8 @@
 // tokenizer.h: text <-> token ids for GGUF vocabularies (byte-level BPE, SentencePiece BPE, WordPiece).
 //
 // A Tokenizer is built once from a GGUF file's `tokenizer.ggml.*` metadata and is immutable afterwards:
-// encode/decode are const and may be called from many threads at once (all per-call state is local).
+// encode/decode are const and may be called from many threads at once (scratch buffers and a bounded
+// word -> ids cache are per thread; nothing is shared or locked). The GgufFile may be closed after loading.
 // A StreamingDecoder is per request: it turns a stream of ids into text that is safe to show.
 //
 //   ids --feed()--> | pending bytes (incomplete UTF-8) | held text (may start a stop string) | --> shown text
