@@ -31,7 +31,8 @@ constexpr TensorType kMatmulTypes[] = {TensorType::F32,  TensorType::F16,  Tenso
 struct Shape { int64_t n, d, n_tokens; };
 constexpr Shape kShapes[] = {{32, 17, 3},   {256, 257, 1},  {256, 3, 33},  {4096, 17, 8},
                              {1536, 3, 33}, {8960, 1, 1},   {8960, 17, 3}, {4096, 257, 1}, {1536, 1, 8},
-                             {192, 5, 1},   {320, 4, 2}};  // 192, 320: Q4_0 pairs without a full group of 4
+                             {192, 5, 1},   {320, 4, 2},   // 192, 320: Q4_0 pairs without a full group of 4
+                             {172, 5, 3}};  // float rows not a multiple of 8 (stories260K n_ff)
 
 std::vector<float> gaussian(int64_t n, uint32_t seed) {
     std::mt19937 rng(seed);
