@@ -18,6 +18,16 @@ TEST(VocabValidation, TinyVocabLoads) {
     EXPECT_EQ((*v->tokenizer)->kind(), tok::TokenizerKind::bpe);
 }
 
+TEST(VocabValidation, TokenizerOutlivesTheFile) {
+    auto v = load_writer(tiny_bpe_writer());
+    ASSERT_TRUE(v->tokenizer.ok());
+    auto tokenizer = std::move(v->tokenizer).value();
+    v.reset();  // file and its bytes are gone
+    const auto ids = tokenizer->encode("hello<|end|>", false, true);
+    EXPECT_EQ(ids.size(), 2u);
+    EXPECT_EQ(tokenizer->decode(ids), "hello<|end|>");
+}
+
 TEST(VocabValidation, MissingModel) {
     gguf::GgufWriter w;
     w.set_array_string("tokenizer.ggml.tokens", {"a"});
