@@ -2,7 +2,8 @@
 # duet.sh: the front door. Installs what is missing (Debian 12), builds incrementally, tests or runs duet.
 #
 #   ./duet.sh run [duet serve options]   set up, build, start duet on your models (or a generated demo model)
-#   ./duet.sh test                       set up, build, run every test (ctest)
+#   ./duet.sh test                       set up, build, run every test (ctest), then the sanitizer suites
+#                                        again under ASan+UBSan (build-asan/; DUET_SKIP_SANITIZE=1 skips it)
 #   ./duet.sh build                      set up and build build/duet
 #   ./duet.sh setup                      only install the packages
 # Environment: DUET_BUILD_DIR (default build), DUET_JOBS (default: nproc), DUET_MODELS (NAME=FILE.gguf,...).
@@ -49,6 +50,16 @@ build() {
   cmake --build "$BUILD_DIR" -j "$JOBS"
 }
 
+build_sanitize() {
+  if [ ! -f "$BUILD_DIR-asan/build.ninja" ]; then
+    cmake -S . -B "$BUILD_DIR-asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDUET_SANITIZE=ON \
+      -DDUET_BUILD_BENCH=OFF >/dev/null
+  fi
+  log "building the sanitizer (ASan+UBSan) test suites in $BUILD_DIR-asan"
+  cmake --build "$BUILD_DIR-asan" -j "$JOBS" --target duet_test_common duet_test_gguf duet_test_kernels \
+    duet_test_tokenizer duet_test_engine
+}
+
 demo_model() {
   # A tiny random-weight Qwen2-shaped model with a byte-level vocabulary, made by duet itself.
   # It produces gibberish: it exists so that duet starts and streams tokens with no download.
@@ -68,8 +79,13 @@ case "$cmd" in
   build) setup; build ;;
   test)
     setup; build
-    cd "$BUILD_DIR"
-    ctest --output-on-failure -j "$JOBS" "$@"
+    (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" "$@")
+    # The untrusted-input suites (GGUF corpus, tokenizers, templates, kernels, scheduler) once more under
+    # ASan + UBSan. DUET_SKIP_SANITIZE=1 skips this second build.
+    if [ "${DUET_SKIP_SANITIZE:-0}" != 1 ]; then
+      build_sanitize
+      (cd "$BUILD_DIR-asan" && ctest --output-on-failure -j "$JOBS" -L sanitize)
+    fi
     ;;
   run)
     setup; build
