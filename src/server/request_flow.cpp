@@ -1,4 +1,5 @@
-// request_flow.cpp: admission, context-length checks, submission and draining shared by chat and completions.
+// request_flow.cpp: admission, context-length checks, submission, draining and SSE streaming shared by chat and
+// completions.
 #include "server/request_flow.h"
 
 #include <algorithm>
@@ -162,6 +163,62 @@ bool stream_all(RunningRequest& request, const std::function<bool(size_t, Choice
             return false;
         }
     }
+}
+
+bool engine_failed(const RunningRequest& request, const std::string& request_id) {
+    for (const auto& choice : request.choices) {
+        if (choice->failed()) {
+            DUET_LOG_ERROR("request %s: engine error: %s", request_id.c_str(), choice->error().c_str());
+            return true;
+        }
+    }
+    return false;
+}
+
+http::HttpResponse sse_response(Server::State& state, std::shared_ptr<RunningRequest> running, bool include_usage,
+                                std::string request_id, SseChunks chunks) {
+    http::HttpResponse response;
+    response.content_type = "text/event-stream";
+    Server::State* st = &state;
+    response.stream = [running, include_usage, st, request_id = std::move(request_id),
+                       chunks = std::move(chunks)](http::EventSink& sink) {
+        if (chunks.opening) {
+            for (size_t i = 0; i < running->choices.size(); ++i) {
+                if (!sink.write_event(chunks.opening(i))) {
+                    running->abort_all();
+                    return;
+                }
+            }
+        }
+        bool failed = false;
+        const bool completed = stream_all(
+            *running,
+            [&](size_t i, ChoiceEvent& event) {
+                const ChoiceStream& choice = *running->choices[i];
+                if (choice.failed()) {
+                    failed = true;
+                    return false;
+                }
+                const std::optional<std::string> chunk = chunks.event(i, event, choice);
+                return !chunk || sink.write_event(*chunk);
+            },
+            [&] { return sink.client_alive(); });
+        running->observe(*st);
+        if (failed) {
+            DUET_LOG_ERROR("request %s: engine error mid-stream", request_id.c_str());
+            sink.write_event(openai::error_json(openai::ApiError::internal()));
+            sink.write("data: [DONE]\n\n");
+            return;
+        }
+        if (!completed) return;
+        if (include_usage && !sink.write_event(chunks.usage(running->usage(), running->timings()))) return;
+        sink.write("data: [DONE]\n\n");
+    };
+    response.on_close = [running, st](bool) {
+        running->abort_all();
+        running->observe(*st);
+    };
+    return response;
 }
 
 }  // namespace duet::server

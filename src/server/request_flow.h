@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "server/generation.h"
@@ -48,5 +50,24 @@ void drain_all(RunningRequest& request, const std::function<void(size_t, ChoiceE
 // on_event returns false when the client is gone. Returns false when the stream was cut short.
 bool stream_all(RunningRequest& request, const std::function<bool(size_t, ChoiceEvent&)>& on_event,
                 const std::function<bool()>& alive);
+
+// After a blocking drain: true (and the error logged under `request_id`) when any choice failed in the engine.
+bool engine_failed(const RunningRequest& request, const std::string& request_id);
+
+// How a route renders its SSE chunks; each function returns the JSON payload of one `data:` event.
+struct SseChunks {
+    // Written once per choice before any generated text (chat: the role); empty function = none.
+    std::function<std::string(size_t index)> opening;
+    // One event of a choice as a chunk, or nullopt when it carries nothing worth sending.
+    std::function<std::optional<std::string>(size_t index, ChoiceEvent& event, const ChoiceStream& choice)> event;
+    // The final chunk with usage and timings only (sent when the client asked for include_usage).
+    std::function<std::string(const openai::Usage& usage, const openai::Timings& timings)> usage;
+};
+
+// The text/event-stream response: opening chunks, then events until every choice finishes, then the usage chunk
+// (when include_usage) and [DONE]. An engine failure mid-stream ends with an error event and [DONE]; a client
+// that goes away ends it silently. Closing the connection aborts every choice; metrics are recorded once.
+http::HttpResponse sse_response(Server::State& state, std::shared_ptr<RunningRequest> running, bool include_usage,
+                                std::string request_id, SseChunks chunks);
 
 }  // namespace duet::server

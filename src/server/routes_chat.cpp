@@ -1,5 +1,4 @@
 // routes_chat.cpp: POST /v1/chat/completions (blocking and SSE streaming).
-#include "common/log.h"
 #include "common/timer.h"
 #include "server/openai/parse.h"
 #include "server/request_flow.h"
@@ -54,66 +53,30 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
             for (auto& lp : event.logprobs) choices[i].logprobs.push_back(std::move(lp));
         });
         running->observe(state);
-        for (size_t i = 0; i < choices.size(); ++i) {
-            const ChoiceStream& c = *running->choices[i];
-            if (c.failed()) {
-                DUET_LOG_ERROR("request %s: engine error: %s", request.request_id.c_str(), c.error().c_str());
-                return error_response(openai::ApiError::internal());
-            }
-            choices[i].finish_reason = c.finish_reason();
-        }
+        if (engine_failed(*running, request.request_id)) return error_response(openai::ApiError::internal());
+        for (size_t i = 0; i < choices.size(); ++i) choices[i].finish_reason = running->choices[i]->finish_reason();
         return json_response(openai::chat_completion_json(head, choices, running->usage(), running->timings()));
     }
 
-    http::HttpResponse response;
-    response.content_type = "text/event-stream";
-    Server::State* st = &state;
-    const bool include_usage = req.gen.include_usage;
-    const std::string request_id = request.request_id;
-    response.stream = [running, head, with_logprobs, include_usage, st, request_id](http::EventSink& sink) {
-        // First chunk per choice: the role.
-        for (size_t i = 0; i < running->choices.size(); ++i) {
-            openai::ChatChoice c;
-            c.index = static_cast<int32_t>(i);
-            c.role = true;
-            if (!sink.write_event(openai::chat_chunk_json(head, {c}, std::nullopt, std::nullopt))) {
-                running->abort_all();
-                return;
-            }
-        }
-        bool engine_failed = false;
-        const bool completed = stream_all(
-            *running,
-            [&](size_t i, ChoiceEvent& event) {
-                const ChoiceStream& choice = *running->choices[i];
-                if (choice.failed()) {
-                    engine_failed = true;
-                    return false;
-                }
-                openai::ChatChoice c = to_chat_choice(i, event, with_logprobs);
-                if (choice.finished()) c.finish_reason = choice.finish_reason();
-                if (c.content.empty() && c.reasoning.empty() && c.logprobs.empty() && !c.finish_reason) return true;
-                return sink.write_event(openai::chat_chunk_json(head, {c}, std::nullopt, std::nullopt));
-            },
-            [&] { return sink.client_alive(); });
-        running->observe(*st);
-        if (engine_failed) {
-            DUET_LOG_ERROR("request %s: engine error mid-stream", request_id.c_str());
-            sink.write_event(openai::error_json(openai::ApiError::internal()));
-            sink.write("data: [DONE]\n\n");
-            return;
-        }
-        if (!completed) return;
-        if (include_usage &&
-            !sink.write_event(openai::chat_chunk_json(head, {}, running->usage(), running->timings())))
-            return;
-        sink.write("data: [DONE]\n\n");
+    SseChunks chunks;
+    // First chunk per choice: the role.
+    chunks.opening = [head](size_t i) {
+        openai::ChatChoice c;
+        c.index = static_cast<int32_t>(i);
+        c.role = true;
+        return openai::chat_chunk_json(head, {c}, std::nullopt, std::nullopt);
     };
-    response.on_close = [running, st](bool) {
-        running->abort_all();
-        running->observe(*st);
+    chunks.event = [head, with_logprobs](size_t i, ChoiceEvent& event,
+                                         const ChoiceStream& choice) -> std::optional<std::string> {
+        openai::ChatChoice c = to_chat_choice(i, event, with_logprobs);
+        if (choice.finished()) c.finish_reason = choice.finish_reason();
+        if (c.content.empty() && c.reasoning.empty() && c.logprobs.empty() && !c.finish_reason) return std::nullopt;
+        return openai::chat_chunk_json(head, {c}, std::nullopt, std::nullopt);
     };
-    return response;
+    chunks.usage = [head](const openai::Usage& usage, const openai::Timings& timings) {
+        return openai::chat_chunk_json(head, {}, usage, timings);
+    };
+    return sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
 }
 
 }  // namespace duet::server

@@ -1,7 +1,7 @@
 // routes_completions.cpp: POST /v1/completions: text or token-id prompts, echo, logprobs (lm-eval style scoring).
 #include <algorithm>
 
-#include "common/log.h"
+#include "common/strformat.h"
 #include "common/timer.h"
 #include "server/openai/parse.h"
 #include "server/request_flow.h"
@@ -76,12 +76,9 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
             for (auto& lp : event.logprobs) choices[i].logprobs.push_back(std::move(lp));
         });
         running->observe(state);
+        if (engine_failed(*running, request.request_id)) return error_response(openai::ApiError::internal());
         for (size_t i = 0; i < choices.size(); ++i) {
             const ChoiceStream& c = *running->choices[i];
-            if (c.failed()) {
-                DUET_LOG_ERROR("request %s: engine error: %s", request.request_id.c_str(), c.error().c_str());
-                return error_response(openai::ApiError::internal());
-            }
             choices[i].finish_reason = c.finish_reason();
             choices[i].text_offset_base = req.echo ? 0 : prompt_text.size();
             if (req.echo) {
@@ -96,62 +93,31 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
         return json_response(openai::completion_json(head, choices, running->usage(), running->timings()));
     }
 
-    http::HttpResponse response;
-    response.content_type = "text/event-stream";
-    Server::State* st = &state;
-    const bool include_usage = req.gen.include_usage;
-    const bool echo = req.echo;
-    const std::string request_id = request.request_id;
-    response.stream = [running, head, with_logprobs, include_usage, echo, prompt_text, st,
-                       request_id](http::EventSink& sink) {
-        if (echo) {
-            for (size_t i = 0; i < running->choices.size(); ++i) {
-                openai::TextChoice c;
-                c.index = static_cast<int32_t>(i);
-                c.text = prompt_text;
-                if (!sink.write_event(openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt))) {
-                    running->abort_all();
-                    return;
-                }
-            }
-        }
-        bool engine_failed = false;
-        const bool completed = stream_all(
-            *running,
-            [&](size_t i, ChoiceEvent& event) {
-                const ChoiceStream& choice = *running->choices[i];
-                if (choice.failed()) {
-                    engine_failed = true;
-                    return false;
-                }
-                openai::TextChoice c;
-                c.index = static_cast<int32_t>(i);
-                c.text = event.content + event.reasoning;
-                c.with_logprobs = with_logprobs && !event.logprobs.empty();
-                c.logprobs = std::move(event.logprobs);
-                if (choice.finished()) c.finish_reason = choice.finish_reason();
-                if (c.text.empty() && c.logprobs.empty() && !c.finish_reason) return true;
-                return sink.write_event(openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt));
-            },
-            [&] { return sink.client_alive(); });
-        running->observe(*st);
-        if (engine_failed) {
-            DUET_LOG_ERROR("request %s: engine error mid-stream", request_id.c_str());
-            sink.write_event(openai::error_json(openai::ApiError::internal()));
-            sink.write("data: [DONE]\n\n");
-            return;
-        }
-        if (!completed) return;
-        if (include_usage &&
-            !sink.write_event(openai::completion_chunk_json(head, {}, running->usage(), running->timings())))
-            return;
-        sink.write("data: [DONE]\n\n");
+    SseChunks chunks;
+    // With echo, each choice opens with the prompt text.
+    if (req.echo) {
+        chunks.opening = [head, prompt_text](size_t i) {
+            openai::TextChoice c;
+            c.index = static_cast<int32_t>(i);
+            c.text = prompt_text;
+            return openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt);
+        };
+    }
+    chunks.event = [head, with_logprobs](size_t i, ChoiceEvent& event,
+                                         const ChoiceStream& choice) -> std::optional<std::string> {
+        openai::TextChoice c;
+        c.index = static_cast<int32_t>(i);
+        c.text = event.content + event.reasoning;
+        c.with_logprobs = with_logprobs && !event.logprobs.empty();
+        c.logprobs = std::move(event.logprobs);
+        if (choice.finished()) c.finish_reason = choice.finish_reason();
+        if (c.text.empty() && c.logprobs.empty() && !c.finish_reason) return std::nullopt;
+        return openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt);
     };
-    response.on_close = [running, st](bool) {
-        running->abort_all();
-        running->observe(*st);
+    chunks.usage = [head](const openai::Usage& usage, const openai::Timings& timings) {
+        return openai::completion_chunk_json(head, {}, usage, timings);
     };
-    return response;
+    return sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
 }
 
 }  // namespace duet::server
