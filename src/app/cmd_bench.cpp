@@ -113,9 +113,7 @@ int cmd_bench(int argc, char** argv) {
                     if (t < 1 || t > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
             } else if (args.is("--kv-type")) {
                 DUET_TRY(std::string v, args.value());
-                if (v == "f16") kv_type = model::KvType::f16;
-                else if (v == "f32") kv_type = model::KvType::f32;
-                else return Status::invalid_argument("--kv-type: '%s' (expected f16 or f32)", v.c_str());
+                DUET_TRY(kv_type, parse_kv_type(v));
             } else if (args.is("--json")) {
                 json = true;
             } else {

@@ -88,13 +88,10 @@ int cmd_generate(int argc, char** argv) {
                 sp.has_seed = true;
             } else if (args.is("-t", "--threads")) {
                 DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_threads, parse_int(v, "-t"));
-                if (n_threads < 1 || n_threads > 256) return Status::invalid_argument("-t: out of range [1, 256]");
+                DUET_TRY(n_threads, parse_threads(v));
             } else if (args.is("--kv-type")) {
                 DUET_TRY(std::string v, args.value());
-                if (v == "f16") kv_type = model::KvType::f16;
-                else if (v == "f32") kv_type = model::KvType::f32;
-                else return Status::invalid_argument("--kv-type: '%s' (expected f16 or f32)", v.c_str());
+                DUET_TRY(kv_type, parse_kv_type(v));
             } else if (args.is("--json")) {
                 json = true;
             } else {

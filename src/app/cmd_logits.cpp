@@ -45,13 +45,10 @@ int cmd_logits(int argc, char** argv) {
                 DUET_TRY(batch_arg, args.value());
             } else if (args.is("--kv-type")) {
                 DUET_TRY(std::string v, args.value());
-                if (v == "f16") kv_type = model::KvType::f16;
-                else if (v == "f32") kv_type = model::KvType::f32;
-                else return Status::invalid_argument("--kv-type: '%s' (expected f16 or f32)", v.c_str());
+                DUET_TRY(kv_type, parse_kv_type(v));
             } else if (args.is("-t", "--threads")) {
                 DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_threads, parse_int(v, "-t"));
-                if (n_threads < 1 || n_threads > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(n_threads));
+                DUET_TRY(n_threads, parse_threads(v));
             } else {
                 return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
             }

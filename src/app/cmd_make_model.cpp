@@ -79,8 +79,7 @@ int cmd_make_model(int argc, char** argv) {
                 DUET_TRY(out_path, args.value());
             } else if (args.is("-t", "--threads")) {
                 DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_threads, parse_int(v, "-t"));
-                if (n_threads < 1 || n_threads > 256) return Status::invalid_argument("-t: out of range [1, 256]");
+                DUET_TRY(n_threads, parse_threads(v));
             } else {
                 return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
             }

@@ -62,6 +62,18 @@ Result<std::vector<int64_t>> parse_int_list(std::string_view s, char sep, std::s
     return out;
 }
 
+Result<model::KvType> parse_kv_type(std::string_view s) {
+    if (s == "f16") return model::KvType::f16;
+    if (s == "f32") return model::KvType::f32;
+    return Status::invalid_argument("--kv-type: '%.*s' (expected f16 or f32)", static_cast<int>(s.size()), s.data());
+}
+
+Result<int64_t> parse_threads(std::string_view s) {
+    DUET_TRY(int64_t n, parse_int(s, "-t"));
+    if (n < 1 || n > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(n));
+    return n;
+}
+
 int report_error(const Status& status) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());
     return status.code() == StatusCode::invalid_argument ? 2 : 1;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/kv_cache.h"
 
 namespace duet::app {
 
@@ -31,6 +32,11 @@ Result<uint64_t> parse_u64(std::string_view s, std::string_view what);
 Result<double> parse_float(std::string_view s, std::string_view what);
 // "1,2,3" -> {1, 2, 3}; every element an integer; empty elements are errors.
 Result<std::vector<int64_t>> parse_int_list(std::string_view s, char sep, std::string_view what);
+
+// --kv-type value: "f16" or "f32".
+Result<model::KvType> parse_kv_type(std::string_view s);
+// -t value: a thread count in [1, 256].
+Result<int64_t> parse_threads(std::string_view s);
 
 // Prints "error: <message>" to stderr and returns exit code 1 (2 for invalid arguments).
 int report_error(const Status& status);
