@@ -2,8 +2,8 @@
 #include "common/tensor_type.h"
 
 #include <array>
-#include <cctype>
 
+#include "common/ascii.h"
 #include "common/assert.h"
 
 namespace duet {
@@ -32,14 +32,6 @@ constexpr std::array kTypes = {
     TensorTypeTraits{TensorType::F64, "f64", 1, 8, false},
     TensorTypeTraits{TensorType::BF16, "bf16", 1, 2, true},
 };
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 
 }  // namespace
 

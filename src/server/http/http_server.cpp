@@ -5,23 +5,15 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cctype>
 #include <random>
 #include <thread>
 
+#include "common/ascii.h"
 #include "common/log.h"
 
 namespace duet::server::http {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 
 // 16 random hex digits per process plus a counter: unique, unguessable enough for log correlation.
 std::string next_request_id() {
