@@ -55,36 +55,35 @@ Status Parser::parse_condexpr(ExprPtr& out) {
     return {};
 }
 
-Status Parser::binary(ExprPtr& out, const Token& at, std::string op, ExprPtr rhs) {
-    auto e = make(ExprKind::binary, at);
-    e->name = std::move(op);
-    e->children.push_back(std::move(out));
-    e->children.push_back(std::move(rhs));
-    DUET_RETURN_IF_ERROR(finish(*e));
-    out = std::move(e);
+template <class ParseOperand>
+Status Parser::parse_binary_level(ExprPtr& out, std::initializer_list<std::string_view> ops,
+                                  ParseOperand parse_operand) {
+    auto at_level_op = [&] {
+        for (std::string_view op : ops)
+            if (at_op(op) || at_name(op)) return true;
+        return false;
+    };
+    DUET_RETURN_IF_ERROR(parse_operand(out));
+    while (at_level_op()) {
+        const Token& at = next();
+        ExprPtr rhs;
+        DUET_RETURN_IF_ERROR(parse_operand(rhs));
+        auto e = make(ExprKind::binary, at);
+        e->name = at.text;
+        e->children.push_back(std::move(out));
+        e->children.push_back(std::move(rhs));
+        DUET_RETURN_IF_ERROR(finish(*e));
+        out = std::move(e);
+    }
     return {};
 }
 
 Status Parser::parse_or(ExprPtr& out) {
-    DUET_RETURN_IF_ERROR(parse_and(out));
-    while (at_name("or")) {
-        const Token& at = next();
-        ExprPtr rhs;
-        DUET_RETURN_IF_ERROR(parse_and(rhs));
-        DUET_RETURN_IF_ERROR(binary(out, at, "or", std::move(rhs)));
-    }
-    return {};
+    return parse_binary_level(out, {"or"}, [this](ExprPtr& operand) { return parse_and(operand); });
 }
 
 Status Parser::parse_and(ExprPtr& out) {
-    DUET_RETURN_IF_ERROR(parse_not(out));
-    while (at_name("and")) {
-        const Token& at = next();
-        ExprPtr rhs;
-        DUET_RETURN_IF_ERROR(parse_not(rhs));
-        DUET_RETURN_IF_ERROR(binary(out, at, "and", std::move(rhs)));
-    }
-    return {};
+    return parse_binary_level(out, {"and"}, [this](ExprPtr& operand) { return parse_not(operand); });
 }
 
 Status Parser::parse_not(ExprPtr& out) {
@@ -137,47 +136,19 @@ Status Parser::parse_compare(ExprPtr& out) {
 }
 
 Status Parser::parse_math1(ExprPtr& out) {
-    DUET_RETURN_IF_ERROR(parse_concat(out));
-    while (at_op("+") || at_op("-")) {
-        const Token& at = next();
-        ExprPtr rhs;
-        DUET_RETURN_IF_ERROR(parse_concat(rhs));
-        DUET_RETURN_IF_ERROR(binary(out, at, at.text, std::move(rhs)));
-    }
-    return {};
+    return parse_binary_level(out, {"+", "-"}, [this](ExprPtr& operand) { return parse_concat(operand); });
 }
 
 Status Parser::parse_concat(ExprPtr& out) {
-    DUET_RETURN_IF_ERROR(parse_math2(out));
-    while (at_op("~")) {
-        const Token& at = next();
-        ExprPtr rhs;
-        DUET_RETURN_IF_ERROR(parse_math2(rhs));
-        DUET_RETURN_IF_ERROR(binary(out, at, "~", std::move(rhs)));
-    }
-    return {};
+    return parse_binary_level(out, {"~"}, [this](ExprPtr& operand) { return parse_math2(operand); });
 }
 
 Status Parser::parse_math2(ExprPtr& out) {
-    DUET_RETURN_IF_ERROR(parse_pow(out));
-    while (at_op("*") || at_op("/") || at_op("//") || at_op("%")) {
-        const Token& at = next();
-        ExprPtr rhs;
-        DUET_RETURN_IF_ERROR(parse_pow(rhs));
-        DUET_RETURN_IF_ERROR(binary(out, at, at.text, std::move(rhs)));
-    }
-    return {};
+    return parse_binary_level(out, {"*", "/", "//", "%"}, [this](ExprPtr& operand) { return parse_pow(operand); });
 }
 
 Status Parser::parse_pow(ExprPtr& out) {
-    DUET_RETURN_IF_ERROR(parse_unary(out, true));
-    while (at_op("**")) {
-        const Token& at = next();
-        ExprPtr rhs;
-        DUET_RETURN_IF_ERROR(parse_unary(rhs, true));
-        DUET_RETURN_IF_ERROR(binary(out, at, "**", std::move(rhs)));
-    }
-    return {};
+    return parse_binary_level(out, {"**"}, [this](ExprPtr& operand) { return parse_unary(operand, true); });
 }
 
 Status Parser::parse_unary(ExprPtr& out, bool with_filter) {
@@ -368,16 +339,21 @@ Status Parser::parse_call_args(Expr& call) {
     return expect_op(")");
 }
 
+Status Parser::parse_filter(ExprPtr& out) {
+    auto f = make(ExprKind::filter, peek());
+    DUET_TRY(f->name, expect_name());
+    f->children.push_back(std::move(out));
+    if (at_op("(")) DUET_RETURN_IF_ERROR(parse_call_args(*f));
+    DUET_RETURN_IF_ERROR(finish(*f));
+    out = std::move(f);
+    return {};
+}
+
 Status Parser::parse_filter_expr(ExprPtr& out) {
     while (true) {
         if (at_op("|")) {
             next();
-            auto f = make(ExprKind::filter, peek());
-            DUET_TRY(f->name, expect_name());
-            f->children.push_back(std::move(out));
-            if (at_op("(")) DUET_RETURN_IF_ERROR(parse_call_args(*f));
-            DUET_RETURN_IF_ERROR(finish(*f));
-            out = std::move(f);
+            DUET_RETURN_IF_ERROR(parse_filter(out));
         } else if (at_name("is")) {
             next();
             auto t = make(ExprKind::test, peek());

@@ -217,12 +217,7 @@ Status Parser::parse_filter_chain(ExprPtr& out, const Token& at) {
     while (first || at_op("|")) {
         if (at_op("|")) next();
         first = false;
-        auto f = make(ExprKind::filter, peek());
-        DUET_TRY(f->name, expect_name());
-        f->children.push_back(std::move(out));
-        if (at_op("(")) DUET_RETURN_IF_ERROR(parse_call_args(*f));
-        DUET_RETURN_IF_ERROR(finish(*f));
-        out = std::move(f);
+        DUET_RETURN_IF_ERROR(parse_filter(out));
     }
     return {};
 }

@@ -94,12 +94,17 @@ private:
     Status parse_statement(Body& body);
     Status parse_targets(std::vector<std::string>& targets);
     Status parse_filter_chain(ExprPtr& out, const Token& at);
+    // One filter application `name` or `name(args)` (the '|' already consumed) wrapped around `out`.
+    Status parse_filter(ExprPtr& out);
 
     // ---- expressions (Jinja2 precedence, loosest first) ----
     Status parse_tuple(ExprPtr& out, bool with_condexpr);
     Status parse_expression(ExprPtr& out, bool with_condexpr);
     Status parse_condexpr(ExprPtr& out);
-    Status binary(ExprPtr& out, const Token& at, std::string op, ExprPtr rhs);
+    // One left-associative binary level: operand (op operand)*, where `ops` are its operators ("or", "and" are
+    // names) and parse_operand(ExprPtr&) parses the next tighter level. Defined in jinja_parse_expr.cpp.
+    template <class ParseOperand>
+    Status parse_binary_level(ExprPtr& out, std::initializer_list<std::string_view> ops, ParseOperand parse_operand);
     Status parse_or(ExprPtr& out);
     Status parse_and(ExprPtr& out);
     Status parse_not(ExprPtr& out);
