@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "common/thread_pool.h"
@@ -14,6 +13,7 @@
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
+#include "support/gaussian.h"
 
 namespace duet {
 namespace {
@@ -34,13 +34,7 @@ constexpr Shape kShapes[] = {{32, 17, 3},   {256, 257, 1},  {256, 3, 33},  {4096
                              {192, 5, 1},   {320, 4, 2},   // 192, 320: Q4_0 pairs without a full group of 4
                              {172, 5, 3}};  // float rows not a multiple of 8 (stories260K n_ff)
 
-std::vector<float> gaussian(int64_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (auto& x : v) x = dist(rng);
-    return v;
-}
+using test::gaussian;
 
 double rms(const std::vector<float>& v) {
     double s = 0;

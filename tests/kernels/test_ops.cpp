@@ -2,13 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "common/fp16.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ops.h"
+#include "support/gaussian.h"
 
 namespace duet {
 namespace {
@@ -20,13 +20,7 @@ constexpr float kDotTolerance = 1e-5f;          // relative to sum |a_i b_i|
 
 constexpr int64_t kSizes[] = {1, 7, 32, 33, 256, 1536, 4096, 8960};
 
-std::vector<float> gaussian(int64_t n, uint32_t seed, float std = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, std);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (auto& x : v) x = dist(rng);
-    return v;
-}
+using test::gaussian;
 
 std::vector<uint16_t> to_f16(const std::vector<float>& v) {
     std::vector<uint16_t> h(v.size());

@@ -3,22 +3,16 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "common/fp16.h"
 #include "kernels/ref/quants.h"
+#include "support/gaussian.h"
 
 namespace duet {
 namespace {
 
-std::vector<float> gaussian(int64_t n, uint32_t seed, float std = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, std);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (auto& x : v) x = dist(rng);
-    return v;
-}
+using test::gaussian;
 
 double rms(const std::vector<float>& v) {
     double s = 0;
