@@ -135,6 +135,35 @@ void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, 
                                                  benchmark::Counter::kIsRate);
 }
 
+// A small batch (the decode steps of a server with a few streams, short prefill chunks) over weights rotated
+// through DRAM as in bm_decode: tok/s counts batch tokens, so a kernel that reads the weights once per step
+// shows near-linear growth with the batch until it becomes compute-bound.
+void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens, int n_threads) {
+    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
+    const size_t n_copies = std::max<size_t>(1, (kMinRotationBytes + matrix_bytes - 1) / matrix_bytes);
+    AlignedBuffer weights(matrix_bytes * n_copies);
+    fill_weights(type, n, d, weights.data);
+    for (size_t c = 1; c < n_copies; ++c) std::memcpy(weights.data + c * matrix_bytes, weights.data, matrix_bytes);
+    std::vector<float> x(static_cast<size_t>(n * n_tokens)), y(static_cast<size_t>(d * n_tokens));
+    std::mt19937 rng(3);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (auto& v : x) v = dist(rng);
+    AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, n_tokens) + 64);
+    ThreadPool* pool = pool_for(n_threads);
+    size_t copy = 0;
+    for (auto _ : state) {
+        kernels::matmul(type, weights.data + copy * matrix_bytes, n, d, x.data(), n_tokens, y.data(), scratch.data,
+                        pool);
+        benchmark::DoNotOptimize(y.data());
+        copy = (copy + 1) % n_copies;
+    }
+    const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(n_tokens);
+    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
+                                                   benchmark::Counter::kIsRate);
+    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+
 void bm_bandwidth(benchmark::State& state, int n_threads) {
     double gbs = 0;
     for (auto _ : state) gbs = kernels::measure_read_bandwidth_gbs(n_threads, kBandwidthBytes);
@@ -154,7 +183,7 @@ int main(int argc, char** argv) {
         std::printf("read bandwidth, %d thread%s: %.1f GB/s (best of 5, %zu MiB buffer)\n", t, t > 1 ? "s" : "",
                     g_bandwidth_gbs[t], kBandwidthBytes >> 20);
     }
-    std::printf("backend: %s\n", kernels::active_backend() == kernels::Backend::avx2 ? "avx2" : "ref");
+    std::printf("backend: %s (DUET_BACKEND=avx2|ref picks a lower one)\n", kernels::backend_name(kernels::active_backend()));
     for (int t = 1; t <= 2; ++t)
         benchmark::RegisterBenchmark(("bandwidth/read/threads:" + std::to_string(t)).c_str(), bm_bandwidth, t)
             ->Iterations(1)->Unit(benchmark::kMillisecond);
@@ -181,6 +210,15 @@ int main(int argc, char** argv) {
                 benchmark::RegisterBenchmark(name.c_str(), bm_prefill, type, dim, dim, t)
                     ->UseRealTime()->Unit(benchmark::kMillisecond);
             }
+    for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q8_0})
+        for (const DecodeShape& s : {DecodeShape{8960, 1536, "8960x1536"}, DecodeShape{1536, 8960, "1536x8960"}})
+            for (int64_t n_tokens : {1, 2, 3, 4, 8, 16, 64})
+                for (int t = 1; t <= 2; ++t) {
+                    const std::string name = "batch/" + std::string(tensor_type_name(type)) + "/" + s.name +
+                                             "/tokens:" + std::to_string(n_tokens) + "/threads:" + std::to_string(t);
+                    benchmark::RegisterBenchmark(name.c_str(), bm_batch, type, s.d, s.n, n_tokens, t)
+                        ->UseRealTime()->Unit(benchmark::kMicrosecond);
+                }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -14,10 +14,14 @@
 
 namespace duet::kernels {
 
-// Which implementation runs: AVX2 when the CPU has AVX2+FMA+F16C, else the reference. Tests can force ref.
-enum class Backend { ref, avx2 };
+// Which implementation runs: the best the CPU has. avx512_vnni is avx2 plus AVX-512 VNNI matmul kernels for
+// the types that have one (Q4_0); avx2 needs AVX2+FMA+F16C; ref is the naive twin of everything.
+// Tests and benchmarks can force a lower one.
+enum class Backend { ref, avx2, avx512_vnni };
+const char* backend_name(Backend backend);
 Backend active_backend();
-void force_backend(Backend backend);  // for tests and benchmarks
+void force_backend(Backend backend);  // for tests and benchmarks; the CPU must support it
+bool backend_supported(Backend backend);
 
 // Bytes of scratch matmul() needs for quantized activations of n_tokens rows of n elements.
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);

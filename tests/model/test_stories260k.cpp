@@ -13,8 +13,8 @@ class Stories260KOnBackend : public ::testing::TestWithParam<kernels::Backend> {
 protected:
     void SetUp() override {
         original_ = kernels::active_backend();
-        if (GetParam() == kernels::Backend::avx2 && original_ != kernels::Backend::avx2)
-            GTEST_SKIP() << "SKIPPED: this CPU has no AVX2 kernels";
+        if (!kernels::backend_supported(GetParam()))
+            GTEST_SKIP() << "SKIPPED: this CPU cannot run the " << kernels::backend_name(GetParam()) << " kernels";
         kernels::force_backend(GetParam());
     }
     void TearDown() override { kernels::force_backend(original_); }
@@ -105,8 +105,8 @@ TEST_P(Stories260KOnBackend, IntermediatesKCacheAfterRope) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Stories260KOnBackend,
-                         ::testing::Values(kernels::Backend::ref, kernels::Backend::avx2),
-                         [](const auto& info) { return info.param == kernels::Backend::ref ? "ref" : "avx2"; });
+                         ::testing::Values(kernels::Backend::ref, kernels::Backend::avx2, kernels::Backend::avx512_vnni),
+                         [](const auto& info) { return std::string(kernels::backend_name(info.param)); });
 
 }  // namespace
 }  // namespace duet::model::test

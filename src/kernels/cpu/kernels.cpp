@@ -3,6 +3,8 @@
 #include "kernels/kernels.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #include "common/assert.h"
 #include "kernels/cpu/kernels_avx2.h"
@@ -14,9 +16,20 @@ namespace duet::kernels {
 
 namespace {
 
-Backend g_backend = cpu::cpu_has_avx2() ? Backend::avx2 : Backend::ref;
+// The best backend the CPU supports, or a lower one named by DUET_BACKEND (ref, avx2) for A/B comparisons.
+Backend best_backend() {
+    if (const char* forced = std::getenv("DUET_BACKEND")) {
+        const std::string_view name(forced);
+        if (name == "ref") return Backend::ref;
+        if (name == "avx2" && cpu::cpu_has_avx2()) return Backend::avx2;
+    }
+    if (cpu::cpu_has_avx512_vnni()) return Backend::avx512_vnni;
+    return cpu::cpu_has_avx2() ? Backend::avx2 : Backend::ref;
+}
 
-bool use_avx2() { return g_backend == Backend::avx2; }
+Backend g_backend = best_backend();
+
+bool use_avx2() { return g_backend != Backend::ref; }
 
 // Quantize the activation rows [t0, t1) into the scratch (AVX2 quantizers).
 void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t n, uint8_t* xq, size_t row_size,
@@ -33,8 +46,26 @@ void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t 
 
 Backend active_backend() { return g_backend; }
 
+const char* backend_name(Backend backend) {
+    switch (backend) {
+        case Backend::ref: return "ref";
+        case Backend::avx2: return "avx2";
+        case Backend::avx512_vnni: return "avx512_vnni";
+    }
+    return "?";
+}
+
+bool backend_supported(Backend backend) {
+    switch (backend) {
+        case Backend::ref: return true;
+        case Backend::avx2: return cpu::cpu_has_avx2();
+        case Backend::avx512_vnni: return cpu::cpu_has_avx512_vnni();
+    }
+    return false;
+}
+
 void force_backend(Backend backend) {
-    DUET_ASSERT(backend == Backend::ref || cpu::cpu_has_avx2());
+    DUET_ASSERT(backend_supported(backend));
     g_backend = backend;
 }
 
@@ -61,7 +92,9 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
     const bool pairs = use_q4_0_pairs(wtype, n);
-    const cpu::MatmulRowsFn rows_fn = pairs ? cpu::matmul_rows_fn_q4_0_pairs_avx2() : cpu::matmul_rows_fn_avx2(wtype);
+    const bool vnni = g_backend == Backend::avx512_vnni;
+    const cpu::MatmulRowsFn rows_fn = pairs ? (vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2())
+                                            : cpu::matmul_rows_fn_avx2(wtype);
     DUET_ASSERT(rows_fn != nullptr);
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;

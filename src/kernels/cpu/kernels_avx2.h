@@ -12,6 +12,8 @@ namespace duet::cpu {
 
 // True when the CPU (and OS) support AVX2, FMA and F16C.
 bool cpu_has_avx2();
+// True when it also has AVX512F + AVX512VL + AVX512BW + AVX512_VNNI (the *_vnni.cpp kernels).
+bool cpu_has_avx512_vnni();
 
 // One matmul's operands: W (d,n) in its block layout; X (n_tokens, n) as float rows or as quantized
 // activation rows (kernels/ref/vec_dot.h formats); Y (n_tokens, d).
@@ -47,6 +49,7 @@ struct XPairQ8 {
 static_assert(sizeof(XPairQ8) == 128);
 void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2();
+MatmulRowsFn matmul_rows_fn_q4_0_pairs_vnni();  // needs cpu_has_avx512_vnni()
 
 // Activation quantizers, bit-identical to the reference ones except for exact |max| ties.
 void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n);

@@ -7,6 +7,10 @@
 //   __m256 apply(Prep, XPrep, acc)  acc += partial dot (the 8 lanes sum to the block's dot product)
 // The driver walks rows r0..r1 in tiles of NR rows x NT tokens; each weight block is decoded once per tile
 // and each activation block loaded once per tile, over token chunks that stay in L2.
+//
+// The header is compiled into TUs with different -m flags (AVX2, AVX-512 VNNI): everything in it lives in an
+// inline namespace named by DUET_TILE_ISA, so no inline function compiled for one ISA can be picked by the
+// linker for the other.
 #pragma once
 
 #include <immintrin.h>
@@ -16,7 +20,12 @@
 
 #include "kernels/cpu/kernels_avx2.h"
 
+#ifndef DUET_TILE_ISA
+#define DUET_TILE_ISA avx2
+#endif
+
 namespace duet::cpu {
+inline namespace DUET_TILE_ISA {
 
 inline float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -53,6 +62,10 @@ constexpr int64_t kTokenChunk = 64;  // tokens whose activations stay in L2 whil
 constexpr int kDecodeRows = 1;
 
 
+template <class K> constexpr int kDecodeRowsOf = kDecodeRows;
+template <class K> requires requires { K::kDecodeRows; }
+constexpr int kDecodeRowsOf<K> = K::kDecodeRows;
+
 template <class K, int NR, int NT>
 inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
     const typename K::WBlock* w[NR];
@@ -67,7 +80,16 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
 #pragma GCC unroll 8
         for (int j = 0; j < NT; ++j) acc[i][j] = _mm256_setzero_ps();
     __m256 acc_odd = _mm256_setzero_ps();
+    // NR rows read side by side are NR short streams that the hardware prefetcher follows badly (multi-row
+    // decode read DRAM at 8 GB/s instead of 23 per thread), so multi-row tiles prefetch the next tile's rows,
+    // contiguous after this tile's, at the pace this tile consumes its own: NR blocks' bytes per block step.
+    constexpr int64_t kBlockBytes = static_cast<int64_t>(sizeof(typename K::WBlock));
+    const char* next_tile = reinterpret_cast<const char*>(w[0]) + NR * static_cast<int64_t>(a.w_row_size);
     for (int64_t b = 0; b < nb; ++b) {
+        if constexpr (NR > 1) {
+#pragma GCC unroll 8
+            for (int i = 0; i < NR; ++i) _mm_prefetch(next_tile + (b * NR + i) * kBlockBytes, _MM_HINT_T0);
+        }
         if constexpr (NT == 1 && NR == 1) {
             // one row, one token: two accumulators (even / odd blocks) hide the FMA latency
             if (b + 1 < nb) {
@@ -103,12 +125,25 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
         for (int i = 0; i < NR; ++i) a.y[(t + j) * a.d + r + i] = hsum_ps(acc[i][j]);
 }
 
-// Tile shapes: decode 1 row x 1 token (a linear weight stream); prefill K::kPrefillRows x K::kPrefillTokens.
+// The last tokens of a chunk (fewer than a tile's width): one tile of NR rows x n_left tokens, so a batch of
+// 2-3 tokens (a server's decode step) still decodes each weight block once.
+template <class K, int NR, int NT> inline void matmul_tail_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb,
+                                                               int64_t n_left) {
+    if constexpr (NT > 1) {
+        if (n_left >= NT) matmul_tile<K, NR, NT>(a, r, t, nb);
+        else matmul_tail_tile<K, NR, NT - 1>(a, r, t, nb, n_left);
+    } else {
+        matmul_tile<K, NR, 1>(a, r, t, nb);
+    }
+}
+
+// Tile shapes: decode 1 row x 1 token (a linear weight stream); batches K::kPrefillRows x K::kPrefillTokens.
 template <class K> void matmul_rows(const MatmulArgs& a, int64_t r0, int64_t r1) {
     const int64_t nb = a.n / K::kElems;
     if (a.n_tokens == 1) {
         int64_t r = r0;
-        for (; r + kDecodeRows <= r1; r += kDecodeRows) matmul_tile<K, kDecodeRows, 1>(a, r, 0, nb);
+        constexpr int DR = kDecodeRowsOf<K>;
+        for (; r + DR <= r1; r += DR) matmul_tile<K, DR, 1>(a, r, 0, nb);
         for (; r < r1; ++r) matmul_tile<K, 1, 1>(a, r, 0, nb);
         return;
     }
@@ -119,14 +154,15 @@ template <class K> void matmul_rows(const MatmulArgs& a, int64_t r0, int64_t r1)
         for (; r + PR <= r1; r += PR) {
             int64_t t = tc;
             for (; t + PT <= te; t += PT) matmul_tile<K, PR, PT>(a, r, t, nb);
-            for (; t < te; ++t) matmul_tile<K, PR, 1>(a, r, t, nb);
+            if (t < te) matmul_tail_tile<K, PR, PT - 1>(a, r, t, nb, te - t);
         }
         for (; r < r1; ++r) {
             int64_t t = tc;
             for (; t + PT <= te; t += PT) matmul_tile<K, 1, PT>(a, r, t, nb);
-            for (; t < te; ++t) matmul_tile<K, 1, 1>(a, r, t, nb);
+            if (t < te) matmul_tail_tile<K, 1, PT - 1>(a, r, t, nb, te - t);
         }
     }
 }
 
+}  // namespace DUET_TILE_ISA
 }  // namespace duet::cpu
