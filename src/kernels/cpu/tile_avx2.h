@@ -57,11 +57,10 @@ inline __m256 dot_u8_i8(__m256i u, __m256i s) {
 
 constexpr int64_t kTokenChunk = 64;  // tokens whose activations stay in L2 while a thread sweeps its rows
 
-// Decode walks one row at a time: the weights are then one linear stream that the hardware prefetchers
-// follow (measured: 4 interleaved rows, even with software prefetch, read DRAM ~25% slower per thread).
+// Decode walks one row at a time by default: the weights are then one linear stream that the hardware
+// prefetchers follow. A kernel may set K::kDecodeRows to walk several rows side by side (the VNNI Q4_0 kernel:
+// 4, with the next tile prefetched); for the AVX2 K-quant kernels that measured 2-4x slower (register spills).
 constexpr int kDecodeRows = 1;
-
-
 template <class K> constexpr int kDecodeRowsOf = kDecodeRows;
 template <class K> requires requires { K::kDecodeRows; }
 constexpr int kDecodeRowsOf<K> = K::kDecodeRows;
