@@ -47,8 +47,9 @@ protected:
         for (size_t i = 0; i < std::min(got.size(), ref_exact.size()); ++i) {
             std::vector<float> sorted = ref_exact[i];
             std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
-            if (sorted[0] - sorted[1] > 2 * loose)
+            if (sorted[0] - sorted[1] > 2 * loose) {
                 EXPECT_EQ(argmax(got[i]), argmax(ref_exact[i])) << what << " row " << i;
+            }
         }
         return loose;
     }
@@ -76,7 +77,9 @@ TEST_P(ReferenceLogits, ConfigMatchesHparams) {
                                                                        : kernels::RopeMode::norm);
     EXPECT_EQ(c.has_qkv_bias, h["qkv_bias"].get<bool>());
     EXPECT_EQ(c.tied_output, h["tied_embeddings"].get<bool>());
-    if (c.tied_output) EXPECT_EQ(r->model->output().data, r->model->token_embd().data);
+    if (c.tied_output) {
+        EXPECT_EQ(r->model->output().data, r->model->token_embd().data);
+    }
 }
 
 TEST_P(ReferenceLogits, AllPositionsOneBatch) {

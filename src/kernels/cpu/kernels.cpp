@@ -93,8 +93,9 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
     const bool pairs = use_q4_0_pairs(wtype, n);
     const bool vnni = g_backend == Backend::avx512_vnni;
-    const cpu::MatmulRowsFn rows_fn = pairs ? (vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2())
-                                            : cpu::matmul_rows_fn_avx2(wtype);
+    cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
+    if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
+    else if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) rows_fn = cpu::matmul_rows_fn_k_vnni(wtype);
     DUET_ASSERT(rows_fn != nullptr);
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;
