@@ -34,7 +34,7 @@ using MatmulRowsFn = void (*)(const MatmulArgs& args, int64_t r0, int64_t r1);
 MatmulRowsFn matmul_rows_fn_avx2(TensorType wtype);
 MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype);  // F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
 MatmulRowsFn matmul_rows_fn_k_avx2(TensorType wtype);       // Q4_K Q5_K Q6_K
-MatmulRowsFn matmul_rows_fn_k_vnni(TensorType wtype);       // Q4_K Q5_K; needs cpu_has_avx512_vnni()
+MatmulRowsFn matmul_rows_fn_k_vnni(TensorType wtype);       // Q4_K Q5_K Q6_K; needs cpu_has_avx512_vnni()
 // Thread row chunks are multiples of this (the prefill tile heights divide it).
 int64_t matmul_row_granularity_avx2(int64_t n_tokens);
 

@@ -1,4 +1,4 @@
-// matmul_k_vnni.cpp: Q4_K / Q5_K weight rows against Q8_K activations with AVX-512 VNNI (256-bit, AVX512VL).
+// matmul_k_vnni.cpp: Q4_K / Q5_K / Q6_K weight rows against Q8_K activations with AVX-512 VNNI (256-bit, AVX512VL).
 //
 // A weight super-block (256 values) is unpacked once per tile row (prep: 8 vectors of 32 values, 0..15 or
 // 0..31, and each sub-block's 6-bit scale broadcast to 16 lanes) and reused for every token of the tile; per
@@ -82,12 +82,77 @@ struct KQ5_KVnni : XQ8KVnni {
     }
 };
 
+// Q6_K: values q - 32 with q = 4 low bits (ql) | 2 high bits (qh) << 4, and a signed 8-bit scale per 16 values.
+// The unpacked values (0..63) and the scale vectors are built once per tile row; the -32 offset of every value
+// is taken out through the activations' 16-value sums (bsums): 32 * sum_g scale_g * bsum_g.
+struct PrepK6 {
+    __m256i q[8];    // values 32k..32k+31 of the super-block (0..63)
+    __m256i sc[8];   // [scale of values 32k..32k+15 x 8 | scale of 32k+16..32k+31 x 8] as int16
+    __m256i sc16;    // the 16 scales as int16 (for the offset)
+    float d;
+};
+
+struct KQ6_KVnni : XQ8K {
+    using WBlock = block_q6_K;
+    using Prep = PrepK6;
+    static constexpr int kPrefillRows = 1, kPrefillTokens = 4;  // one row's unpacked block stays in registers
+
+    static PrepK6 prep(const block_q6_K* w) {
+        PrepK6 p;
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->scales));
+        p.sc16 = _mm256_cvtepi8_epi16(sc8);
+        const __m256i m4 = low_nibbles_mask(), m2 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
+#pragma GCC unroll 2
+        for (int half = 0; half < 2; ++half) {
+            const uint8_t* ql = w->ql + 64 * half;
+            const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+            const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+            const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qh + 32 * half));
+            __m256i* v = p.q + 4 * half;
+            v[0] = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+            v[1] = _mm256_or_si256(_mm256_and_si256(q1, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(0x0C)), 2));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), _mm256_and_si256(h, m30));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+            const __m256i sc_half =
+                _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half == 0 ? sc8 : _mm_unpackhi_epi64(sc8, sc8)));
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k)
+                p.sc[4 * half + k] = _mm256_shuffle_epi8(
+                    sc_half, _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
+                                              _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k)))));
+        }
+        uint16_t d;
+        std::memcpy(&d, &w->d, 2);
+        p.d = f16_to_f32(d);
+        return p;
+    }
+
+    static __m256 apply(const PrepK6& p, const XPrep& xp, __m256 acc) {
+        const block_q8_K* x = xp.x;
+        __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int k = 0; k < 8; k += 2) {
+            const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->qs + 32 * k));
+            const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->qs + 32 * k + 32));
+            even = _mm256_dpwssd_epi32(even, _mm256_maddubs_epi16(p.q[k], x0), p.sc[k]);
+            odd = _mm256_dpwssd_epi32(odd, _mm256_maddubs_epi16(p.q[k + 1], x1), p.sc[k + 1]);
+        }
+        const __m256i offset =
+            _mm256_madd_epi16(p.sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->bsums)));
+        const __m256i sumi = _mm256_sub_epi32(_mm256_add_epi32(even, odd), _mm256_slli_epi32(offset, 5));
+        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(p.d * xp.d), acc);
+    }
+};
+
 }  // namespace
 
 MatmulRowsFn matmul_rows_fn_k_vnni(TensorType wtype) {
     switch (wtype) {
         case TensorType::Q4_K: return &matmul_rows<KQ4_KVnni>;
         case TensorType::Q5_K: return &matmul_rows<KQ5_KVnni>;
+        case TensorType::Q6_K: return &matmul_rows<KQ6_KVnni>;
         default: return nullptr;
     }
 }
