@@ -17,6 +17,7 @@
 #include "common/thread_pool.h"
 #include "common/timer.h"
 #include "kernels/cpu/bandwidth.h"
+#include "kernels/kernels.h"
 #include "model/forward.h"
 #include "model/sampler.h"
 
@@ -233,6 +234,7 @@ int cmd_bench(int argc, char** argv) {
         j["read_bandwidth_gbs"] = max_bandwidth;
         j["load_seconds"] = load_seconds;
         j["peak_rss_bytes"] = peak_rss;
+        j["kernels"] = kernels::backend_name(kernels::active_backend());
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
@@ -252,8 +254,9 @@ int cmd_bench(int argc, char** argv) {
         std::printf("| %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s |\n", model_path.c_str(), size.c_str(),
                     per_token.c_str(), r.threads, test.c_str(), r.mean, r.stddev, gbs.c_str(), pct.c_str());
     }
-    std::printf("\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts)\n", load_seconds,
-                format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth);
+    std::printf("\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts), kernels %s\n",
+                load_seconds, format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth,
+                kernels::backend_name(kernels::active_backend()));
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "app/model_args.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "kernels/kernels.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "server/server.h"
@@ -203,7 +204,8 @@ int cmd_serve(int argc, char** argv) {
                       format_bytes(static_cast<double>(budgets[i])).c_str());
     }
     srv.set_ready(true);
-    DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d", specs.size(), options.http.host.c_str(), srv.port());
+    DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d (kernels %s)", specs.size(), options.http.host.c_str(), srv.port(),
+                  kernels::backend_name(kernels::active_backend()));
 
     int signal_number = 0;
     sigwait(&signals, &signal_number);
