@@ -167,6 +167,7 @@ Result<std::unique_ptr<RequestStream>> Engine::submit(RequestParams params) {
     request->n_prompt_tokens = static_cast<int32_t>(params.prompt.size());
     request->tokens = std::move(params.prompt);
     request->max_tokens = params.max_tokens;
+    request->min_tokens = params.min_tokens;
     request->sampling = params.sampling;
     request->want_prompt_logprobs = params.want_prompt_logprobs;
     if (!params.ignore_eos) {

@@ -50,6 +50,7 @@ public:
     // pool, empty prompt, a token id outside the vocabulary); StatusCode::unavailable when the waiting queue is
     // full (see is_queue_full()).
     // Stops: the request's stop_token_ids plus the model's EOS/EOT (from its GGUF); ignore_eos disables both.
+    // min_tokens (<= max_tokens, else invalid_argument): none of those stop ids is sampled before then.
     // Prompt logprobs (want_prompt_logprobs): one entry per prompt token, entry i = logprob of token i given
     // tokens < i with sampling.n_logprobs alternatives; entry 0 has no context (logprob 0, no alternatives).
     // Such requests compute their whole prompt (no prefix-cache reuse).

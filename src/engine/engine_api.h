@@ -34,6 +34,9 @@ struct RequestParams {
     int32_t max_tokens = 16;
     SamplingParams sampling;
     std::vector<TokenId> stop_token_ids;     // stop after emitting one of these (EOS/EOT by default)
+    // vLLM's min_tokens: until this many tokens are generated, no stop token id (EOS/EOT included) can be
+    // sampled (their logits are masked to -inf). 0 <= min_tokens <= max_tokens. Stop strings are not affected.
+    int32_t min_tokens = 0;
     bool ignore_eos = false;
     bool want_prompt_logprobs = false;       // completions echo + logprobs
 };

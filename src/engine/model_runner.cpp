@@ -2,6 +2,7 @@
 #include "engine/model_runner.h"
 
 #include <algorithm>
+#include <span>
 
 #include "common/assert.h"
 
@@ -109,7 +110,10 @@ Result<RunnerOutput> ModelRunner::execute(const SchedulerOutput& output) {
                     to_engine_logprob(model::token_logprobs(logits_row, request.tokens[pos + 1], k)));
             }
             if (last) {
-                out.token = state.sampler.sample(logits_row, request.tokens);
+                // min_tokens: the stop ids cannot be sampled yet (the logprobs below still see the raw logits).
+                std::span<const TokenId> banned;
+                if (request.n_generated() < request.min_tokens) banned = request.stop_token_ids;
+                out.token = state.sampler.sample(logits_row, request.tokens, banned);
                 if (request.sampling.n_logprobs >= 0) {
                     out.logprob = to_engine_logprob(model::token_logprobs(logits_row, out.token, k));
                 }

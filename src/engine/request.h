@@ -28,6 +28,7 @@ struct Request {
     int32_t max_tokens = 16;
     SamplingParams sampling;
     std::vector<TokenId> stop_token_ids;  // user stop ids and the model's EOS/EOT (empty when ignore_eos)
+    int32_t min_tokens = 0;               // stop_token_ids cannot be sampled while n_generated() < min_tokens
     bool want_prompt_logprobs = false;    // needs logits of every prompt position: no prefix reuse
 
     RequestStatus status = RequestStatus::waiting;

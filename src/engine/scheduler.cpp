@@ -17,6 +17,9 @@ Status Scheduler::check_request(const RequestParams& params) const {
     const int64_t n_prompt = static_cast<int64_t>(params.prompt.size());
     if (n_prompt == 0) return Status::invalid_argument("engine: empty prompt");
     if (params.max_tokens < 0) return Status::invalid_argument("engine: max_tokens %d < 0", params.max_tokens);
+    if (params.min_tokens < 0 || params.min_tokens > params.max_tokens)
+        return Status::invalid_argument("engine: min_tokens %d outside [0, max_tokens %d]", params.min_tokens,
+                                        params.max_tokens);
     const int64_t n_total = n_prompt + params.max_tokens;
     if (n_total > config_.max_model_len) {
         return Status::invalid_argument(

@@ -58,19 +58,24 @@ TokenId argmax(std::span<const float> logits) {
     return static_cast<TokenId>(best);
 }
 
-TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> history) {
+TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> history,
+                        std::span<const TokenId> banned) {
     const size_t n_vocab = logits.size();
     DUET_ASSERT(n_vocab > 0);
     const SamplingParams& p = params_;
 
-    // Penalties over the last penalty_last_n history tokens (applied to a copy of the logits).
+    // Penalties over the last penalty_last_n history tokens and bans, applied to a copy of the logits.
     std::span<const float> work = logits;
     const bool any_penalty =
         p.repetition_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
-    if (any_penalty && !history.empty()) {
+    const bool penalize = any_penalty && !history.empty();
+    if (penalize || !banned.empty()) {
+        penalized_.assign(logits.begin(), logits.end());
+        work = penalized_;
+    }
+    if (penalize) {
         if (p.penalty_last_n >= 0 && history.size() > static_cast<size_t>(p.penalty_last_n))
             history = history.subspan(history.size() - p.penalty_last_n);
-        penalized_.assign(logits.begin(), logits.end());
         // Count occurrences with a sort-free pass: mark each token's first occurrence, then count.
         for (size_t i = 0; i < history.size(); ++i) {
             const TokenId id = history[i];
@@ -85,8 +90,9 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
             if (p.repetition_penalty != 1.0f) l = l > 0 ? l / p.repetition_penalty : l * p.repetition_penalty;
             l -= p.presence_penalty + p.frequency_penalty * static_cast<float>(count);
         }
-        work = penalized_;
     }
+    for (TokenId id : banned)
+        if (id >= 0 && static_cast<size_t>(id) < n_vocab) penalized_[id] = -std::numeric_limits<float>::infinity();
 
     if (p.temperature <= 0.0f) return argmax(work);
 
@@ -114,6 +120,7 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
     // Softmax over the kept candidates; the logit field becomes the probability.
     float max_logit = -std::numeric_limits<float>::infinity();
     for (size_t i = 0; i < n; ++i) max_logit = std::max(max_logit, candidates_[i].logit);
+    if (max_logit == -std::numeric_limits<float>::infinity()) return candidates_[0].id;  // every id banned
     double sum = 0.0;
     for (size_t i = 0; i < n; ++i) {
         const float e = std::exp(candidates_[i].logit - max_logit);
@@ -153,11 +160,13 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
     for (size_t i = 0; i < n; ++i) total += candidates_[i].logit;
     const double r = rng_.uniform() * total;
     double cum = 0.0;
+    size_t last_possible = 0;  // rounding can leave r == total: fall back to the last candidate with p > 0
     for (size_t i = 0; i < n; ++i) {
         cum += candidates_[i].logit;
         if (r < cum) return candidates_[i].id;
+        if (candidates_[i].logit > 0.0f) last_possible = i;
     }
-    return candidates_[n - 1].id;
+    return candidates_[last_possible].id;
 }
 
 void log_softmax(std::span<const float> logits, std::span<float> out) {

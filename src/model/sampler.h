@@ -40,9 +40,12 @@ public:
     explicit Sampler(const SamplingParams& params);
 
     // Chooses the next token from logits (n_vocab,). history: the sequence's previous tokens (prompt and
-    // generated), used by the penalties. Order: penalties -> greedy if temperature <= 0, else temperature ->
-    // top-k -> top-p -> min-p -> draw. Allocates only on the first call (candidate buffer of n_vocab).
-    TokenId sample(std::span<const float> logits, std::span<const TokenId> history);
+    // generated), used by the penalties. banned: ids treated as logit -inf (never chosen while any other id is
+    // left; ids outside the vocabulary are ignored), e.g. stop ids before min_tokens. Order: penalties and bans ->
+    // greedy if temperature <= 0, else temperature -> top-k -> top-p -> min-p -> draw. The logits are copied
+    // only when there are penalties or bans. Allocates only on the first call (buffers of n_vocab).
+    TokenId sample(std::span<const float> logits, std::span<const TokenId> history,
+                   std::span<const TokenId> banned = {});
 
     const SamplingParams& params() const { return params_; }
 

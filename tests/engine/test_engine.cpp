@@ -272,6 +272,11 @@ TEST_F(EngineTest, RejectsRequestsThatCanNeverRun) {
     EXPECT_EQ(engine2->submit(greedy({1, 2, 512}, 1)).status().code(), StatusCode::invalid_argument);
     EXPECT_EQ(engine2->submit(greedy({}, 1)).status().code(), StatusCode::invalid_argument);
     EXPECT_TRUE(engine2->submit(greedy(random_prompt(rng, 499), 13)).ok());
+    RequestParams min_over_max = greedy(random_prompt(rng, 5), 4);
+    min_over_max.min_tokens = 5;
+    EXPECT_EQ(engine2->submit(min_over_max).status().code(), StatusCode::invalid_argument);
+    min_over_max.min_tokens = -1;
+    EXPECT_EQ(engine2->submit(min_over_max).status().code(), StatusCode::invalid_argument);
 }
 
 TEST_F(EngineTest, LogprobsAndPromptLogprobs) {
@@ -401,6 +406,44 @@ TEST_F(EngineTest, StopTokenEndsTheRequestAfterEmittingIt) {
     const Outcome out = run_alone(*engine, p);
     EXPECT_EQ(out.final_delta.finish, FinishReason::stop);
     EXPECT_EQ(out.tokens, std::vector<TokenId>(full.begin(), full.begin() + first + 1));
+}
+
+TEST_F(EngineTest, MinTokensKeepsStopTokensOutUntilReached) {
+    std::mt19937 rng(13);
+    RequestParams p = greedy(random_prompt(rng, 9), 12);
+    const std::vector<TokenId> full = reference(p);  // unconstrained greedy run
+    ASSERT_EQ(full.size(), 12u);
+    const TokenId stop = full[2];  // the 3rd greedy token becomes a stop id
+    const size_t first = std::find(full.begin(), full.end(), stop) - full.begin();
+    ASSERT_LE(first, 2u);
+    p.ignore_eos = false;
+    p.stop_token_ids = {stop};
+    auto engine = make_engine(options(64));
+
+    const Outcome early = run_alone(*engine, p);  // without min_tokens it stops on the stop id
+    EXPECT_EQ(early.final_delta.finish, FinishReason::stop);
+    EXPECT_EQ(early.tokens, std::vector<TokenId>(full.begin(), full.begin() + first + 1));
+
+    constexpr int32_t kMinTokens = 8;
+    p.min_tokens = kMinTokens;
+    const Outcome held = run_alone(*engine, p);
+    ASSERT_GE(held.tokens.size(), static_cast<size_t>(kMinTokens));
+    for (int32_t i = 0; i < kMinTokens; ++i) EXPECT_NE(held.tokens[i], stop) << "token " << i;
+    // Greedy tokens before the first stop are unchanged; after min_tokens the stop id may end it again.
+    EXPECT_EQ(std::vector<TokenId>(held.tokens.begin(), held.tokens.begin() + first),
+              std::vector<TokenId>(full.begin(), full.begin() + first));
+    if (held.final_delta.finish == FinishReason::stop) {
+        EXPECT_EQ(held.tokens.back(), stop);
+    } else {
+        EXPECT_EQ(held.final_delta.finish, FinishReason::length);
+        EXPECT_EQ(held.tokens.size(), 12u);
+    }
+
+    p.min_tokens = p.max_tokens;  // min_tokens == max_tokens: exactly max_tokens, none of them the stop id
+    const Outcome all = run_alone(*engine, p);
+    EXPECT_EQ(all.final_delta.finish, FinishReason::length);
+    ASSERT_EQ(all.tokens.size(), 12u);
+    EXPECT_EQ(std::count(all.tokens.begin(), all.tokens.end(), stop), 0);
 }
 
 // Llama-shaped model (GQA group 4, norm RoPE) with the default F16 KV cache: batching is still invisible.

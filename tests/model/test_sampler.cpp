@@ -177,6 +177,63 @@ TEST(Sampler, PenaltiesChangeTheChoice) {
     EXPECT_EQ(Sampler(p).sample(neg, old), 0);
 }
 
+TEST(Sampler, GreedyNeverChoosesABannedId) {
+    SamplingParams p;
+    p.temperature = 0.0f;
+    Sampler s(p);
+    for (uint64_t seed = 1; seed < 20; ++seed) {
+        auto l = make_logits(1000, seed);
+        // Ban the three best ids: the fourth best wins (ranked on an unmodified copy).
+        std::vector<int> order(l.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+        std::partial_sort(order.begin(), order.begin() + 4, order.end(),
+                          [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+        const std::vector<TokenId> banned = {order[0], order[2], order[1], 5000, -1};  // out-of-range ids ignored
+        const std::vector<float> before = l;
+        EXPECT_EQ(s.sample(l, {}, banned), order[3]);
+        EXPECT_EQ(l, before);  // the caller's logits are untouched
+        EXPECT_EQ(s.sample(l, {}), order[0]);  // no ban: the argmax again
+    }
+    // Bans combine with penalties: token 0 is penalized below 1, token 1 is banned, so 2 wins.
+    std::vector<float> l = {2.0f, 1.9f, 1.5f, -1.0f};
+    std::vector<TokenId> history = {0};
+    p.presence_penalty = 1.0f;
+    const std::vector<TokenId> ban_one = {1};
+    EXPECT_EQ(Sampler(p).sample(l, history, ban_one), 2);
+}
+
+TEST(Sampler, RandomSamplingNeverChoosesABannedId) {
+    // The banned ids are by far the most likely: without the ban they win nearly every draw.
+    auto l = make_logits(300, 4);
+    const std::vector<TokenId> banned = {7, 42, 299};
+    for (TokenId id : banned) l[id] = 30.0f;
+    struct Case {
+        int32_t top_k;
+        float top_p, min_p;
+    };
+    for (const Case c : {Case{0, 1.0f, 0.0f}, Case{2, 1.0f, 0.0f}, Case{40, 0.9f, 0.05f}, Case{5000, 0.5f, 0.0f}}) {
+        SamplingParams p;
+        p.temperature = 1.0f;
+        p.top_k = c.top_k;
+        p.top_p = c.top_p;
+        p.min_p = c.min_p;
+        p.seed = 11;
+        p.has_seed = true;
+        Sampler s(p);
+        std::map<TokenId, int> counts;
+        for (int i = 0; i < 2000; ++i) ++counts[s.sample(l, {}, banned)];
+        for (TokenId id : banned) EXPECT_EQ(counts[id], 0) << "top_k " << c.top_k << " id " << id;
+        EXPECT_GE(counts.size(), 2u) << "top_k " << c.top_k;  // it still samples among the others
+        Sampler unbanned(p);
+        int n_banned_drawn = 0;
+        for (int i = 0; i < 200; ++i) {
+            const TokenId id = unbanned.sample(l, {});
+            n_banned_drawn += std::find(banned.begin(), banned.end(), id) != banned.end();
+        }
+        EXPECT_GT(n_banned_drawn, 190) << "top_k " << c.top_k;  // the ban is what kept them out
+    }
+}
+
 TEST(Sampler, LogSoftmaxAndTopLogprobs) {
     std::vector<float> l = {1.0f, 2.0f, 3.0f, 0.0f};
     std::vector<float> out(4);
