@@ -69,6 +69,13 @@ bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, con
             static_cast<long long>(std::max<int64_t>(max_tokens, 1))));
         return false;
     }
+    if (plan.gen.min_tokens > max_tokens) {  // max_tokens absent: what the context leaves
+        *error = openai::ApiError::invalid(
+            strformat("'min_tokens' (%d) exceeds the %lld tokens the context leaves for the completion",
+                      plan.gen.min_tokens, static_cast<long long>(max_tokens)),
+            "min_tokens");
+        return false;
+    }
     out->admission = state.admit(model, plan.gen.n);
     if (!out->admission) {
         *error = openai::ApiError::overloaded("the server is busy (request queue full); retry later");
@@ -91,6 +98,7 @@ bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, con
     s.frequency_penalty = plan.gen.frequency_penalty;
     s.n_logprobs = plan.n_logprobs;
     params.stop_token_ids = model->backend.codec->stop_token_ids();
+    params.min_tokens = plan.gen.min_tokens;
     params.ignore_eos = plan.gen.ignore_eos;
     params.want_prompt_logprobs = plan.prompt_logprobs;
 
@@ -127,14 +135,30 @@ bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, con
     return true;
 }
 
-void drain_all(RunningRequest& request, const std::function<void(size_t, ChoiceEvent&)>& on_event) {
+bool drain_all(RunningRequest& request, const std::function<bool()>& client_alive,
+               const std::function<void(size_t, ChoiceEvent&)>& on_event) {
+    double next_check = now_seconds() + kClientCheckSeconds;
     for (size_t i = 0; i < request.choices.size(); ++i) {
         ChoiceStream& choice = *request.choices[i];
         while (!choice.finished()) {
             ChoiceEvent event;
-            if (choice.poll(1.0, &event)) on_event(i, event);
+            if (choice.poll(kClientCheckSeconds, &event)) on_event(i, event);
+            if (choice.finished() || !client_alive || now_seconds() < next_check) continue;
+            next_check = now_seconds() + kClientCheckSeconds;
+            if (!client_alive()) {
+                request.abort_all();
+                return false;
+            }
         }
     }
+    return true;
+}
+
+http::HttpResponse client_gone_response() {
+    http::HttpResponse response;
+    response.status = 499;
+    response.body = openai::error_json(openai::ApiError::invalid("the client closed the connection"));
+    return response;
 }
 
 bool stream_all(RunningRequest& request, const std::function<bool(size_t, ChoiceEvent&)>& on_event,

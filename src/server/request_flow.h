@@ -44,7 +44,14 @@ bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, con
                    RunningRequest* out, openai::ApiError* error);
 
 // Drains every choice to the end. `on_event(index, event)` is called for each event with something new.
-void drain_all(RunningRequest& request, const std::function<void(size_t, ChoiceEvent&)>& on_event);
+// `client_alive` (may be empty: always alive) is asked every kClientCheckSeconds; once it says false every choice
+// is aborted (the engine frees their KV blocks at its next step) and drain_all returns false.
+inline constexpr double kClientCheckSeconds = 0.25;
+bool drain_all(RunningRequest& request, const std::function<bool()>& client_alive,
+               const std::function<void(size_t, ChoiceEvent&)>& on_event);
+
+// What a blocking route returns after drain_all() found the client gone: nobody reads it (nginx's 499).
+http::HttpResponse client_gone_response();
 
 // Streams: polls round-robin until all choices finish or `alive()` turns false (then aborts everything).
 // on_event returns false when the client is gone. Returns false when the stream was cut short.

@@ -47,12 +47,13 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
             choices[i].index = static_cast<int32_t>(i);
             choices[i].with_logprobs = with_logprobs;
         }
-        drain_all(*running, [&](size_t i, ChoiceEvent& event) {
+        const bool client_stayed = drain_all(*running, request.client_alive, [&](size_t i, ChoiceEvent& event) {
             choices[i].content += event.content;
             choices[i].reasoning += event.reasoning;
             for (auto& lp : event.logprobs) choices[i].logprobs.push_back(std::move(lp));
         });
         running->observe(state);
+        if (!client_stayed) return client_gone_response();
         if (engine_failed(*running, request.request_id)) return error_response(openai::ApiError::internal());
         for (size_t i = 0; i < choices.size(); ++i) choices[i].finish_reason = running->choices[i]->finish_reason();
         return json_response(openai::chat_completion_json(head, choices, running->usage(), running->timings()));

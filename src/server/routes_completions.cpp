@@ -71,11 +71,12 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
             choices[i].index = static_cast<int32_t>(i);
             choices[i].with_logprobs = with_logprobs;
         }
-        drain_all(*running, [&](size_t i, ChoiceEvent& event) {
+        const bool client_stayed = drain_all(*running, request.client_alive, [&](size_t i, ChoiceEvent& event) {
             choices[i].text += event.content + event.reasoning;
             for (auto& lp : event.logprobs) choices[i].logprobs.push_back(std::move(lp));
         });
         running->observe(state);
+        if (!client_stayed) return client_gone_response();
         if (engine_failed(*running, request.request_id)) return error_response(openai::ApiError::internal());
         for (size_t i = 0; i < choices.size(); ++i) {
             const ChoiceStream& c = *running->choices[i];

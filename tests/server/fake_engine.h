@@ -237,7 +237,10 @@ private:
                 }
                 engine::Delta d;
                 engine::TokenId token = static_cast<engine::TokenId>('a' + (r->sum + r->n_generated) % 26);
-                if (r->n_generated == 3 && contains(r->params.prompt, "EOS") && !r->params.ignore_eos) token = kFakeEos;
+                // "EOS" in the prompt: EOS as the 4th token, or right after min_tokens (the real engine masks it).
+                if (r->n_generated == std::max(3, r->params.min_tokens) && contains(r->params.prompt, "EOS") &&
+                    !r->params.ignore_eos)
+                    token = kFakeEos;
                 if (r->n_generated == 2 && contains(r->params.prompt, "FAIL")) {
                     finish(r, {}, engine::FinishReason::error);
                     continue;

@@ -135,6 +135,35 @@ TEST(ServerApi, EosTokenFinishesWithStopAndIsNotShown) {
     EXPECT_EQ(j["choices"][0]["message"]["content"], fake_expected_output(chat_prompt("say EOS"), 3));
 }
 
+TEST(ServerApi, MinTokensReachesTheEngineForChatAndCompletions) {
+    ServerHarness h;
+    json chat = chat_body("say EOS", 10);
+    chat["min_tokens"] = 6;
+    auto res = h.client()->Post("/v1/chat/completions", chat.dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    json j = json::parse(res->body);
+    EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+    EXPECT_EQ(j["choices"][0]["message"]["content"], fake_expected_output(chat_prompt("say EOS"), 6));
+
+    json text = {{"model", "alpha"}, {"prompt", "say EOS"}, {"max_tokens", 10}, {"min_tokens", 5}};
+    res = h.client()->Post("/v1/completions", text.dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    j = json::parse(res->body);
+    EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+    EXPECT_EQ(j["choices"][0]["text"], fake_expected_output(FakeCodec().encode("say EOS", true, true), 5));
+
+    // Without max_tokens, min_tokens is checked against what the context (512) leaves.
+    text.erase("max_tokens");
+    text["min_tokens"] = 600;
+    res = h.client()->Post("/v1/completions", text.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_TRUE(is_error_body(res->body));
+    EXPECT_EQ(json::parse(res->body)["error"]["param"], "min_tokens");
+}
+
 TEST(ServerApi, SeveralChoicesAndLogprobs) {
     ServerHarness h;
     json body = chat_body("n test", 4);

@@ -10,6 +10,7 @@
 
 #include "common/ascii.h"
 #include "common/log.h"
+#include "server/http/connection_probe.h"
 
 namespace duet::server::http {
 
@@ -75,6 +76,10 @@ void HttpServer::Impl::serve(const httplib::Request& req, httplib::Response& res
     request.request_id = res.get_header_value("x-request-id");
     request.headers.reserve(req.headers.size());
     for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
+    ConnectionEnds ends{req.remote_addr, req.remote_port, req.local_addr,
+                        req.local_port > 0 ? req.local_port : bound_port};
+    auto probe = std::make_shared<ConnectionProbe>(std::move(ends));  // searches lazily, on the first check
+    request.client_alive = [probe] { return probe->client_alive(); };
 
     HttpResponse response = handler ? handler(request) : HttpResponse{404, "application/json", "{}", {}, {}, {}};
     res.status = response.status;

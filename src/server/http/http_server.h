@@ -25,6 +25,9 @@ struct HttpRequest {
     std::string body;
     std::string request_id;
     std::vector<std::pair<std::string, std::string>> headers;
+    // False once the client closed its connection (checked on the socket; see connection_probe.h). For handlers
+    // that wait without writing; call it from the handler's thread only. Empty function: assume alive.
+    std::function<bool()> client_alive;
     // First value of a header (case-insensitive name), or "".
     std::string header(std::string_view name) const;
 };

@@ -1,0 +1,137 @@
+// test_server_disconnect.cpp: a client that closes its connection while waiting for a NON-streaming completion has
+// its request aborted in the engine (checked through `duet serve`'s /metrics on a generated demo model), and the
+// connection probe behind it on plain loopback sockets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "serve_process.h"
+#include "server/http/connection_probe.h"
+
+namespace duet::test {
+namespace {
+
+// A loopback listener, one client connected to it, and the accepted end.
+struct LoopbackPair {
+    int listener = -1, client = -1, accepted = -1;
+    int server_port = -1, client_port = -1;
+
+    LoopbackPair() {
+        listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(addr);
+        if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(listener, 4) != 0 ||
+            ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+            return;
+        server_port = ntohs(addr.sin_port);
+        client = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return;
+        accepted = ::accept(listener, nullptr, nullptr);
+        sockaddr_in mine{};
+        len = sizeof(mine);
+        if (::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &len) == 0) client_port = ntohs(mine.sin_port);
+    }
+    ~LoopbackPair() {
+        for (int fd : {listener, client, accepted})
+            if (fd >= 0) ::close(fd);
+    }
+    server::http::ConnectionEnds ends() const { return {"127.0.0.1", client_port, "127.0.0.1", server_port}; }
+};
+
+TEST(ConnectionProbe, AliveUntilThePeerCloses) {
+    LoopbackPair pair;
+    ASSERT_GE(pair.accepted, 0);
+    server::http::ConnectionProbe probe(pair.ends());
+    EXPECT_TRUE(probe.client_alive());
+    ASSERT_EQ(::send(pair.client, "x", 1, MSG_NOSIGNAL), 1);  // unread data: still alive (a pipelined request)
+    EXPECT_TRUE(probe.client_alive());
+    char byte;
+    ASSERT_EQ(::recv(pair.accepted, &byte, 1, 0), 1);
+    ::close(pair.client);
+    pair.client = -1;
+    EXPECT_FALSE(probe.client_alive());
+}
+
+TEST(ConnectionProbe, NoticesTheFdClosedAndReusedForAnotherConnection) {
+    LoopbackPair pair;
+    ASSERT_GE(pair.accepted, 0);
+    server::http::ConnectionProbe probe(pair.ends());
+    EXPECT_TRUE(probe.client_alive());  // finds and caches the accepted fd
+    ::close(pair.accepted);
+    LoopbackPair other;  // its sockets likely reuse the closed fd number
+    pair.accepted = -1;
+    EXPECT_FALSE(probe.client_alive());
+}
+
+TEST(ConnectionProbe, AnUnknownConnectionIsReportedAlive) {
+    LoopbackPair pair;
+    ASSERT_GE(pair.accepted, 0);
+    server::http::ConnectionEnds wrong = pair.ends();
+    wrong.remote_port = pair.server_port;  // no accepted socket has this peer
+    server::http::ConnectionProbe probe(wrong);
+    EXPECT_TRUE(probe.client_alive());
+    ::close(pair.client);
+    pair.client = -1;
+    EXPECT_TRUE(probe.client_alive());  // never found: never "gone"
+}
+
+// A random-weight demo model written by `duet make-model` (4 layers; served with a 16K context so that one
+// request keeps the engine busy for far longer than the test waits).
+std::string demo_model() {
+    const std::string path = temp_dir() + "/disconnect-demo.gguf";
+    const std::string cmd = "'" + duet_binary() + "' make-model --preset demo --type f32 -o '" + path + "' > /dev/null";
+    return std::system(cmd.c_str()) == 0 ? path : std::string();
+}
+
+TEST(ServerDisconnect, NonStreamingRequestIsAbortedWhenTheClientCloses) {
+    if (::access(duet_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: no duet binary";
+    const std::string model = demo_model();
+    ASSERT_FALSE(model.empty()) << "duet make-model failed";
+    struct RemoveOnExit {
+        std::string path;
+        ~RemoveOnExit() { std::remove(path.c_str()); }
+    } remove_model{model};
+    ServeProcess proc({"--kv-memory", "64M", "--ctx", "16384"}, "demo", model);
+    ASSERT_TRUE(proc.ready()) << "duet serve did not become ready";
+    constexpr int kMaxTokens = 16000;  // tens of seconds of work; the client leaves after ~0.1 s
+    const json body = {{"model", "demo"},       {"prompt", "Once upon a time"}, {"max_tokens", kMaxTokens},
+                       {"ignore_eos", true},    {"temperature", 0},             {"stream", false}};
+    {
+        RawConnection client(proc.port(), http_post_bytes("/v1/completions", body.dump()));
+        // Wait until the engine runs it (the answer cannot come before all kMaxTokens are generated).
+        for (int i = 0; i < 400 && proc.metric("vllm:num_requests_running") != 1; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ASSERT_EQ(proc.metric("vllm:num_requests_running"), 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }  // the client closes its socket without reading anything
+    double running = -1, kv = -1, aborted = -1;
+    for (int i = 0; i < 400; ++i) {  // a deadline of a few seconds, not a timing assertion
+        running = proc.metric("vllm:num_requests_running");
+        kv = proc.metric("vllm:kv_cache_usage_perc");
+        aborted = proc.metric("vllm:request_success_total", ",finished_reason=\"abort\"");
+        if (running == 0 && kv == 0 && aborted == 1) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(running, 0);
+    EXPECT_EQ(kv, 0) << "KV blocks still held after the client left";
+    EXPECT_EQ(aborted, 1);
+    const double generated = proc.metric("vllm:generation_tokens_total");
+    EXPECT_GT(generated, 0);
+    EXPECT_LT(generated, kMaxTokens / 2) << "the request ran on after its client left";
+    // The server still answers (the aborted request left nothing behind).
+    json small = body;
+    small["max_tokens"] = 4;
+    auto r = proc.client()->Post("/v1/completions", small.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+}
+
+}  // namespace
+}  // namespace duet::test
