@@ -1,6 +1,6 @@
-// test_server_disconnect.cpp: a client that closes its connection while waiting for a NON-streaming completion has
-// its request aborted in the engine (checked through `duet serve`'s /metrics on a generated demo model), and the
-// connection probe behind it on plain loopback sockets.
+// test_server_disconnect.cpp: a client that closes its connection while waiting for a NON-streaming answer has its
+// request aborted in the engine (chat over a fake engine in process; completions through `duet serve`'s /metrics on
+// a generated demo model), and the connection probe behind it on plain loopback sockets.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -80,6 +80,33 @@ TEST(ConnectionProbe, AnUnknownConnectionIsReportedAlive) {
     ::close(pair.client);
     pair.client = -1;
     EXPECT_TRUE(probe.client_alive());  // never found: never "gone"
+}
+
+TEST(ServerDisconnect, NonStreamingChatOverAFakeEngineIsAbortedWhenTheClientCloses) {
+    FakeEngine::Options slow;
+    slow.step_seconds = 0.005;  // 400 tokens: about 2 s of steps
+    ServerHarness h("", slow);
+    json body = {{"model", "alpha"},
+                 {"messages", {{{"role", "user"}, {"content", "hang up on me"}}}},
+                 {"max_tokens", 400},
+                 {"stream", false}};
+    {
+        RawConnection client(h.port(), http_post_bytes("/v1/chat/completions", body.dump()));
+        for (int i = 0; i < 400 && h.alpha->stats().generation_tokens_total == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (int i = 0; i < 400 && !(h.alpha->idle() && h.alpha->n_aborted_requests() == 1); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(h.alpha->n_aborted_requests(), 1);
+    EXPECT_TRUE(h.alpha->idle());
+    EXPECT_LT(h.alpha->stats().generation_tokens_total, 200u);
+    // A client that stays gets its whole answer over the same kind of connection.
+    body["max_tokens"] = 8;
+    auto r = h.client()->Post("/v1/chat/completions", body.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(json::parse(r->body)["usage"]["completion_tokens"], 8);
 }
 
 // A random-weight demo model written by `duet make-model` (4 layers; served with a 16K context so that one
