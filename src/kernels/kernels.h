@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "common/tensor_type.h"
 #include "common/thread_pool.h"
@@ -30,6 +31,18 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);
 // scratch: at least matmul_scratch_size() bytes, 64-byte aligned. pool may be null (single thread).
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
             void* scratch, ThreadPool* pool);
+
+// Several matmuls of the same activations X (n_tokens,n): W_k (d_k,n) @ X^T -> Y_k (n_tokens,d_k) for each op,
+// e.g. the q, k and v projections. When every op has the same type the activations are quantized once and all
+// ops run in one parallel region; otherwise this is a loop of matmul(). Results equal matmul()'s.
+struct MatmulOp {
+    TensorType type;
+    const void* w;
+    int64_t d;
+    float* y;
+};
+void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens, void* scratch,
+                 ThreadPool* pool);
 
 // Row i of W (d,n) dequantized to F32 -> out (n,). (embedding lookup: token_embd is W (n_vocab, n_embd))
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out);

@@ -7,6 +7,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <span>
+#include <utility>
 
 #include "common/assert.h"
 #include "kernels/kernels.h"
@@ -182,6 +185,18 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
     auto matmul = [&](const WeightView& w, const float* x, int64_t n_rows, float* y) {
         kernels::matmul(w.type, w.data, w.n, w.d, x, n_rows, y, matmul_scratch_, pool_);
     };
+    // Several weights applied to the same rows (q/k/v, gate/up): activations quantized once, one parallel region.
+    auto matmul_many = [&](std::initializer_list<std::pair<const WeightView&, float*>> list, const float* x,
+                           int64_t n_rows) {
+        kernels::MatmulOp ops[4];
+        size_t n_ops = 0;
+        for (const auto& [w, y] : list) {
+            DUET_ASSERT(n_ops < 4 && w.n == list.begin()->first.n);
+            ops[n_ops++] = {w.type, w.data, w.d, y};
+        }
+        kernels::matmul_many(std::span<const kernels::MatmulOp>(ops, n_ops), list.begin()->first.n, x, n_rows,
+                             matmul_scratch_, pool_);
+    };
     // xb (T, n_embd) = rmsnorm(x) * w, per token
     auto norm_all = [&](const float* w) {
         parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
@@ -203,9 +218,7 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
     for (int32_t il = 0; il < c.n_layers; ++il) {
         const LayerWeights& l = model_.layers()[il];
         norm_all(l.attn_norm);
-        matmul(l.wq, xb_, T, q_);
-        matmul(l.wk, xb_, T, k_);
-        matmul(l.wv, xb_, T, v_);
+        matmul_many({{l.wq, q_}, {l.wk, k_}, {l.wv, v_}}, xb_, T);
 
         // bias, RoPE at each token's position, K/V into the token's slot
         parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
@@ -241,8 +254,7 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
         residual_all();
 
         norm_all(l.ffn_norm);
-        matmul(l.w_gate, xb_, T, gate_);
-        matmul(l.w_up, xb_, T, up_);
+        matmul_many({{l.w_gate, gate_}, {l.w_up, up_}}, xb_, T);
         parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
             for (int64_t t = b; t < e; ++t) kernels::silu_mul(gate_ + t * c.n_ff, gate_ + t * c.n_ff, up_ + t * c.n_ff, c.n_ff);
         });

@@ -2,10 +2,12 @@
 // float math on dequantized weights, thread-count independence.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "common/thread_pool.h"
@@ -184,6 +186,44 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalResults) {
                 ASSERT_EQ(y1, y2) << tensor_type_name(type);
                 ASSERT_EQ(y0, y2) << tensor_type_name(type);
             }
+        }
+    }
+}
+
+// matmul_many (q/k/v sharing one quantization and one parallel region) gives exactly matmul()'s results, for
+// ops of one type and of mixed types (Q4_K_M puts a Q6_K attn_v next to Q4_K attn_q / attn_k), on every backend.
+TEST(Matmul, ManyEqualsOneByOne) {
+    BackendGuard guard;
+    ThreadPool pool(2);
+    constexpr int64_t n = 1536, n_tokens = 5;
+    const std::vector<std::pair<TensorType, int64_t>> sets[] = {
+        {{TensorType::Q4_0, 64}, {TensorType::Q4_0, 17}, {TensorType::Q4_0, 256}},
+        {{TensorType::Q4_K, 64}, {TensorType::Q4_K, 32}, {TensorType::Q6_K, 32}},
+        {{TensorType::F16, 40}, {TensorType::F16, 8}}};
+    const auto x = gaussian(n * n_tokens, 7);
+    for (auto backend : {kernels::Backend::ref, kernels::Backend::avx2, kernels::Backend::avx512_vnni}) {
+        if (!kernels::backend_supported(backend)) continue;
+        kernels::force_backend(backend);
+        uint32_t seed = 900;
+        for (const auto& set : sets) {
+            std::vector<Problem> problems;
+            std::vector<std::vector<float>> y_many;
+            std::vector<kernels::MatmulOp> ops;
+            size_t scratch_bytes = 0;
+            for (const auto& [type, d] : set) {
+                problems.push_back(make_problem(type, Shape{n, d, n_tokens}, seed++));
+                problems.back().x = x;
+                scratch_bytes = std::max(scratch_bytes, kernels::matmul_scratch_size(type, n, n_tokens));
+                y_many.emplace_back(static_cast<size_t>(d * n_tokens), NAN);
+            }
+            for (size_t k = 0; k < set.size(); ++k)
+                ops.push_back({set[k].first, problems[k].w.data(), set[k].second, y_many[k].data()});
+            void* scratch = std::aligned_alloc(64, (scratch_bytes + 64) / 64 * 64);
+            kernels::matmul_many(ops, n, x.data(), n_tokens, scratch, &pool);
+            std::free(scratch);
+            for (size_t k = 0; k < set.size(); ++k)
+                EXPECT_EQ(y_many[k], run_matmul(problems[k], backend, &pool))
+                    << kernels::backend_name(backend) << " " << tensor_type_name(set[k].first) << " op " << k;
         }
     }
 }

@@ -83,11 +83,24 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
 
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
             void* scratch, ThreadPool* pool) {
+    const MatmulOp op{wtype, w, d, y};
+    matmul_many(std::span<const MatmulOp>(&op, 1), n, x, n_tokens, scratch, pool);
+}
+
+void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens, void* scratch,
+                 ThreadPool* pool) {
+    if (ops.empty()) return;
+    const TensorType wtype = ops[0].type;
+    const bool same_type = std::all_of(ops.begin(), ops.end(), [&](const MatmulOp& op) { return op.type == wtype; });
     // The AVX2 float kernels walk rows in blocks of 8 elements; other row lengths (stories260K's n_ff 172)
     // take the reference path.
     const bool float_row_fits = ref::activation_format(wtype) != ref::ActivationFormat::f32 || n % 8 == 0;
+    if (!same_type) {  // e.g. Q4_K_M's attn_v is Q6_K next to Q4_K attn_q / attn_k
+        for (const MatmulOp& op : ops) matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
+        return;
+    }
     if (!use_avx2() || !float_row_fits) {
-        ref::matmul(wtype, w, n, d, x, n_tokens, y, scratch, pool);
+        for (const MatmulOp& op : ops) ref::matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
         return;
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
@@ -100,8 +113,9 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;
 
-    cpu::MatmulArgs args{static_cast<const uint8_t*>(w), row_size(wtype, n), n, d,
-                         reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, y};
+    // The activations are quantized once for every op (q, k and v read the same normed rows).
+    cpu::MatmulArgs args{nullptr, row_size(wtype, n), n, 0,
+                         reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, nullptr};
     if (format != ref::ActivationFormat::f32) {
         auto* xq = static_cast<uint8_t*>(scratch);
         const size_t xq_row = pairs ? static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8)
@@ -127,14 +141,21 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
         args.x_row_size = xq_row;
     }
 
-    // Contiguous row chunks, a multiple of the tile height, as equal as that allows.
+    // Each thread takes its contiguous share of every op's rows (a multiple of the tile height), all in one
+    // parallel region: no barrier between the ops.
     const int64_t granule = cpu::matmul_row_granularity_avx2(n_tokens);
-    const int64_t n_granules = (d + granule - 1) / granule;
     auto work = [&](int ith, int nth_) {
-        int64_t g0, g1;
-        split_range(n_granules, ith, nth_, &g0, &g1);
-        const int64_t r0 = std::min(d, g0 * granule), r1 = std::min(d, g1 * granule);
-        if (r0 < r1) rows_fn(args, r0, r1);
+        for (const MatmulOp& op : ops) {
+            cpu::MatmulArgs op_args = args;
+            op_args.w = static_cast<const uint8_t*>(op.w);
+            op_args.d = op.d;
+            op_args.y = op.y;
+            const int64_t n_granules = (op.d + granule - 1) / granule;
+            int64_t g0, g1;
+            split_range(n_granules, ith, nth_, &g0, &g1);
+            const int64_t r0 = std::min(op.d, g0 * granule), r1 = std::min(op.d, g1 * granule);
+            if (r0 < r1) rows_fn(op_args, r0, r1);
+        }
     };
     if (nth > 1) pool->run(work);
     else work(0, 1);
