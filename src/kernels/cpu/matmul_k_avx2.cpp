@@ -54,12 +54,7 @@ struct KQ5_K : XQ8KTiles {
     static Prep prep(const block_q5_K* w) { return w; }
     static __m256 apply(Prep w, const XPrep& x, __m256 acc) {
         const __m256i hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qh));
-        const __m256i bit4 = _mm256_set1_epi8(0x10);
-        // bit k of qh[l] belongs to sub-block k: move it to bit 4 of each byte
-        return dot_k4(w, x, acc, [&](int k) {
-            const __m256i shifted = _mm256_srl_epi16(hbits, _mm_cvtsi32_si128(k));
-            return _mm256_and_si256(_mm256_slli_epi16(shifted, 4), bit4);
-        });
+        return dot_k4(w, x, acc, [&](int k) { return q5_k_high_bits(hbits, k); });
     }
 };
 
@@ -73,33 +68,16 @@ struct KQ6_K : XQ8KTiles {
         const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 group scales
         // sum_g sc_g * bsum_g, times 32 below: the -32 offset of every value
         const __m256i offset = _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->bsums)));
-        const __m256i m4 = low_nibbles_mask(), m2 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
         __m256i sumi = _mm256_setzero_si256();
 #pragma GCC unroll 2
         for (int half = 0; half < 2; ++half) {
-            const uint8_t* ql = w->ql + 64 * half;
             const int8_t* xq = x->qs + 128 * half;
-            const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
-            const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
-            const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qh + 32 * half));
             __m256i v[4];
-            v[0] = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(q1, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(0x0C)), 2));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), _mm256_and_si256(h, m30));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4),
-                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
-            // scales of this half (groups 8*half .. 8*half+7) in both 128-bit lanes
-            const __m256i sc_half = _mm256_broadcastsi128_si256(
-                _mm_cvtepi8_epi16(half == 0 ? sc8 : _mm_unpackhi_epi64(sc8, sc8)));
+            unpack_q6_k_half(w, half, v);
 #pragma GCC unroll 4
             for (int k = 0; k < 4; ++k) {
-                // values 32k..32k+31 of this half: groups 2k (low lane) and 2k+1 (high lane)
-                const __m256i sc = _mm256_shuffle_epi8(
-                    sc_half, _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
-                                              _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k)))));
                 const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(v[k], xv), sc));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(v[k], xv), q6_k_scales(sc8, half, k)));
             }
         }
         sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5));

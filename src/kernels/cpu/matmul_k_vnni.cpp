@@ -74,11 +74,7 @@ struct KQ5_KVnni : XQ8KVnni {
     using WBlock = block_q5_K;
     static PrepK4 prep(const block_q5_K* w) {
         const __m256i hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qh));
-        const __m256i bit4 = _mm256_set1_epi8(0x10);
-        // bit k of qh[l] belongs to sub-block k: move it to bit 4 of each byte
-        return prep_k4(w, [&](int k) {
-            return _mm256_and_si256(_mm256_slli_epi16(_mm256_srl_epi16(hbits, _mm_cvtsi32_si128(k)), 4), bit4);
-        });
+        return prep_k4(w, [&](int k) { return q5_k_high_bits(hbits, k); });
     }
 };
 
@@ -101,27 +97,11 @@ struct KQ6_KVnni : XQ8K {
         PrepK6 p;
         const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->scales));
         p.sc16 = _mm256_cvtepi8_epi16(sc8);
-        const __m256i m4 = low_nibbles_mask(), m2 = _mm256_set1_epi8(0x03), m30 = _mm256_set1_epi8(0x30);
 #pragma GCC unroll 2
         for (int half = 0; half < 2; ++half) {
-            const uint8_t* ql = w->ql + 64 * half;
-            const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
-            const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
-            const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qh + 32 * half));
-            __m256i* v = p.q + 4 * half;
-            v[0] = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
-            v[1] = _mm256_or_si256(_mm256_and_si256(q1, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(0x0C)), 2));
-            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), _mm256_and_si256(h, m30));
-            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4),
-                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
-            const __m256i sc_half =
-                _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half == 0 ? sc8 : _mm_unpackhi_epi64(sc8, sc8)));
+            unpack_q6_k_half(w, half, p.q + 4 * half);
 #pragma GCC unroll 4
-            for (int k = 0; k < 4; ++k)
-                p.sc[4 * half + k] = _mm256_shuffle_epi8(
-                    sc_half, _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
-                                              _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k)))));
+            for (int k = 0; k < 4; ++k) p.sc[4 * half + k] = q6_k_scales(sc8, half, k);
         }
         uint16_t d;
         std::memcpy(&d, &w->d, 2);

@@ -23,28 +23,14 @@ void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n) {
 
 namespace {
 
-struct Q4_0Pair { block_q4_0 b[2]; };
-static_assert(sizeof(Q4_0Pair) == 2 * sizeof(block_q4_0));
-
 struct KQ4_0Pairs {
     using WBlock = Q4_0Pair;
     using XBlock = XPairQ8;
     using XPrep = const XPairQ8*;
     static constexpr int64_t kElems = 2 * kQK;
     static constexpr int kPrefillRows = 1, kPrefillTokens = 4;  // 4 accumulators + 1 decoded pair: no spills
-    struct Prep { __m256i lo, hi; __m256 d; };
-
-    static Prep prep(const Q4_0Pair* w) {
-        const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[1].qs)),
-                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[0].qs)));
-        const __m256i mask = low_nibbles_mask();
-        uint16_t d0, d1;
-        std::memcpy(&d0, &w->b[0].d, 2);
-        std::memcpy(&d1, &w->b[1].d, 2);
-        const __m256 d2 = _mm256_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d0 | (static_cast<uint32_t>(d1) << 16))));
-        return {_mm256_and_si256(raw, mask), _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask),
-                _mm256_permutevar8x32_ps(d2, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))};
-    }
+    using Prep = Q4_0PairPrep;
+    static Prep prep(const Q4_0Pair* w) { return unpack_q4_0_pair(w); }
     static XPrep xprep(const XPairQ8* x) { return x; }
     static __m256 apply(const Prep& p, XPrep x, __m256 acc) {
         const __m256i plo = _mm256_maddubs_epi16(p.lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->lo)));

@@ -14,9 +14,6 @@ namespace duet::cpu {
 
 namespace {
 
-struct Q4_0Pair { block_q4_0 b[2]; };
-static_assert(sizeof(Q4_0Pair) == 2 * sizeof(block_q4_0));
-
 struct KQ4_0PairsVnni {
     using WBlock = Q4_0Pair;
     using XBlock = XPairQ8;
@@ -27,20 +24,9 @@ struct KQ4_0PairsVnni {
     // token, the bound of the two vector multiply pipes (2 vpdpbusd + fmsub + fma), vs ~200 for the AVX2 kernel.
     static constexpr int kPrefillRows = 4, kPrefillTokens = 4;
     static constexpr int kDecodeRows = 4;
-    struct Prep { __m256i lo, hi; __m256 d; };
+    using Prep = Q4_0PairPrep;
     struct XPrep { __m256i lo, hi; __m256 d, s; };
-
-    static Prep prep(const Q4_0Pair* w) {
-        const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[1].qs)),
-                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[0].qs)));
-        const __m256i mask = low_nibbles_mask();
-        uint16_t d0, d1;
-        std::memcpy(&d0, &w->b[0].d, 2);
-        std::memcpy(&d1, &w->b[1].d, 2);
-        const __m256 d2 = _mm256_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d0 | (static_cast<uint32_t>(d1) << 16))));
-        return {_mm256_and_si256(raw, mask), _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask),
-                _mm256_permutevar8x32_ps(d2, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))};
-    }
+    static Prep prep(const Q4_0Pair* w) { return unpack_q4_0_pair(w); }
     static XPrep xprep(const XPairQ8* x) {
         return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->lo)),
                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->hi)), _mm256_loadu_ps(x->d),

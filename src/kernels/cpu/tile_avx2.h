@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/cpu/kernels_avx2.h"
 
@@ -53,6 +54,23 @@ inline __m256i low_nibbles_mask() { return _mm256_load_si256(reinterpret_cast<co
 // Integer dot of 32 unsigned (0..127) bytes with 32 signed bytes, as 8 float lanes summing to it.
 inline __m256 dot_u8_i8(__m256i u, __m256i s) {
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones_epi16()));
+}
+
+// Two Q4_0 blocks loaded as one 256-bit vector (the Q4_0 pair kernels, AVX2 and VNNI): low nibbles | high
+// nibbles of both blocks, and the two scales as [d0 x4 | d1 x4] (matching XPairQ8's layout).
+struct Q4_0Pair { block_q4_0 b[2]; };
+static_assert(sizeof(Q4_0Pair) == 2 * sizeof(block_q4_0));
+struct Q4_0PairPrep { __m256i lo, hi; __m256 d; };
+inline Q4_0PairPrep unpack_q4_0_pair(const Q4_0Pair* w) {
+    const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[1].qs)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[0].qs)));
+    const __m256i mask = low_nibbles_mask();
+    uint16_t d0, d1;
+    std::memcpy(&d0, &w->b[0].d, 2);
+    std::memcpy(&d1, &w->b[1].d, 2);
+    const __m256 d2 = _mm256_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d0 | (static_cast<uint32_t>(d1) << 16))));
+    return {_mm256_and_si256(raw, mask), _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask),
+            _mm256_permutevar8x32_ps(d2, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))};
 }
 
 constexpr int64_t kTokenChunk = 64;  // tokens whose activations stay in L2 while a thread sweeps its rows
