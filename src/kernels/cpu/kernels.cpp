@@ -72,12 +72,20 @@ void force_backend(Backend backend) {
 namespace {
 // Q4_0 rows of a multiple of 64 take the block-pair path (activations as XPairQ8).
 bool use_q4_0_pairs(TensorType wtype, int64_t n) { return wtype == TensorType::Q4_0 && n % (2 * kQK) == 0; }
+// With VNNI, Q4_0 batches of 4+ tokens take the 8-blocks-per-vector path (activations as XOctQ8). Smaller ones
+// stay on the pair path: one token streams the weights without unpacking them, and for 2-3 tokens the unpack
+// costs about what the narrower float epilogue saves (measured: a 2-stream server decoded ~10% slower with it).
+bool use_q4_0_octs(TensorType wtype, int64_t n_tokens) {
+    return wtype == TensorType::Q4_0 && n_tokens >= 4 && g_backend == Backend::avx512_vnni;
+}
 }  // namespace
 
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
     if (use_q4_0_pairs(wtype, n))
         bytes = std::max(bytes, static_cast<size_t>(n / (2 * kQK) * n_tokens) * sizeof(cpu::XPairQ8));
+    if (wtype == TensorType::Q4_0)  // the VNNI batch path, whichever backend runs later
+        bytes = std::max(bytes, static_cast<size_t>(cpu::oct_groups(n) * n_tokens) * sizeof(cpu::XOctQ8));
     return bytes;
 }
 
@@ -104,10 +112,12 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
         return;
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
-    const bool pairs = use_q4_0_pairs(wtype, n);
+    const bool octs = use_q4_0_octs(wtype, n_tokens);
+    const bool pairs = !octs && use_q4_0_pairs(wtype, n);
     const bool vnni = g_backend == Backend::avx512_vnni;
     cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
-    if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
+    if (octs) rows_fn = cpu::matmul_rows_fn_q4_0_oct_vnni();
+    else if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
     else if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) rows_fn = cpu::matmul_rows_fn_k_vnni(wtype);
     DUET_ASSERT(rows_fn != nullptr);
     const ref::ActivationFormat format = ref::activation_format(wtype);
@@ -118,10 +128,14 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
                          reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, nullptr};
     if (format != ref::ActivationFormat::f32) {
         auto* xq = static_cast<uint8_t*>(scratch);
-        const size_t xq_row = pairs ? static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8)
-                                    : ref::activation_row_size(wtype, n);
+        const size_t xq_row = octs    ? static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8)
+                              : pairs ? static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8)
+                                      : ref::activation_row_size(wtype, n);
         auto quantize = [&](int64_t t0, int64_t t1) {
-            if (pairs) {
+            if (octs) {
+                for (int64_t t = t0; t < t1; ++t)
+                    cpu::quantize_row_q8_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8*>(xq + t * xq_row), n);
+            } else if (pairs) {
                 for (int64_t t = t0; t < t1; ++t)
                     cpu::quantize_row_q8_pairs_avx2(x + t * n, reinterpret_cast<cpu::XPairQ8*>(xq + t * xq_row), n);
             } else {
