@@ -43,7 +43,7 @@ static_assert(sizeof(WOct) == 288);
 constexpr int kRows = 4;  // weight rows per tile
 
 // The n_blocks (1-8) Q4_0 blocks at g into one group, zero-padded.
-inline void unpack_group(const block_q4_0* g, int64_t n_blocks, WOct* out) {
+__attribute__((always_inline)) inline void unpack_group(const block_q4_0* g, int64_t n_blocks, WOct* out) {
     if (n_blocks == 8) {
         const __m256i mask = low_nibbles_mask();
         auto load_pair = [&](int j) {  // [block j qs | block j+4 qs]
