@@ -72,11 +72,13 @@ void force_backend(Backend backend) {
 namespace {
 // Q4_0 rows of a multiple of 64 take the block-pair path (activations as XPairQ8).
 bool use_q4_0_pairs(TensorType wtype, int64_t n) { return wtype == TensorType::Q4_0 && n % (2 * kQK) == 0; }
-// With VNNI, Q4_0 batches of 4+ tokens take the 8-blocks-per-vector path (activations as XOctQ8). Smaller ones
-// stay on the pair path: one token streams the weights without unpacking them, and for 2-3 tokens the unpack
-// costs about what the narrower float epilogue saves (measured: a 2-stream server decoded ~10% slower with it).
+// Q4_0 batches of kOctMinTokens+ take the 8-blocks-per-vector kernels (activations as XOctQ8); smaller ones
+// stay on the pair kernels: one token streams the weights without unpacking them, and for 2-3 tokens the
+// unpack costs about what the narrower float epilogue saves (measured with VNNI: a 2-stream server decoded ~10%
+// slower with it).
+constexpr int64_t kOctMinTokens = 4;
 bool use_q4_0_octs(TensorType wtype, int64_t n_tokens) {
-    return wtype == TensorType::Q4_0 && n_tokens >= 4 && g_backend == Backend::avx512_vnni;
+    return wtype == TensorType::Q4_0 && n_tokens >= kOctMinTokens;
 }
 }  // namespace
 
@@ -116,7 +118,7 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     const bool pairs = !octs && use_q4_0_pairs(wtype, n);
     const bool vnni = g_backend == Backend::avx512_vnni;
     cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
-    if (octs) rows_fn = cpu::matmul_rows_fn_q4_0_oct_vnni();
+    if (octs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
     else if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
     else if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) rows_fn = cpu::matmul_rows_fn_k_vnni(wtype);
     DUET_ASSERT(rows_fn != nullptr);

@@ -52,7 +52,7 @@ void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2();
 MatmulRowsFn matmul_rows_fn_q4_0_pairs_vnni();  // needs cpu_has_avx512_vnni()
 
-// Q4_0 batches (4+ tokens, any n a multiple of 32) with VNNI: activations as Q8_1-style blocks in groups of 8
+// Q4_0 batches (any n a multiple of 32; kernels.cpp picks the batch sizes): activations as Q8_1-style blocks in groups of 8
 // blocks, block j in int32 lane j (layout diagram in matmul_q4_0_oct_vnni.cpp): q[32 * s + 4 * j + k] = value
 // 4 * s + k of block j; offs[j] = -8 * sum of block j's q; d[j] its scale. The last group is zero-padded.
 struct XOctQ8 {
@@ -64,6 +64,7 @@ static_assert(sizeof(XOctQ8) == 320);
 inline int64_t oct_groups(int64_t n) { return (n / 32 + 7) / 8; }
 void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q4_0_oct_vnni();  // needs cpu_has_avx512_vnni()
+MatmulRowsFn matmul_rows_fn_q4_0_oct_avx2();
 
 // Activation quantizers, bit-identical to the reference ones except for exact |max| ties.
 void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n);
