@@ -13,7 +13,7 @@ namespace duet::cpu {
 
 namespace {
 
-struct KOctAvx2 {
+struct KOctAvx2 : OctQ4_0 {
     static constexpr int kRows = 4, kTokens = 1;
     template <int NT>
     __attribute__((always_inline)) static void group(const WOct* w, const XOctQ8* const* x, int64_t g,

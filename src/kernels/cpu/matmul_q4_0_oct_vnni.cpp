@@ -12,7 +12,7 @@ namespace duet::cpu {
 
 namespace {
 
-struct KOctVnni {
+struct KOctVnni : OctQ4_0 {
     static constexpr int kRows = 4, kTokens = 4;
     template <int NT>
     __attribute__((always_inline)) static void group(const WOct* w, const XOctQ8* const* x, int64_t g,

@@ -1,4 +1,4 @@
-// oct_q4_0.h: the Q4_0 batch kernels' shared part (include only in *_avx2.cpp / *_vnni.cpp, after defining
+// oct_q4_0.h: the Q4_0 batch kernels' shared layout (include only in *_avx2.cpp / *_vnni.cpp, after defining
 // DUET_TILE_ISA): eight blocks side by side, one per int32 lane, so the integer dot products of a group of 8
 // blocks come out whole per lane and the float epilogue (convert, scale, accumulate) costs one op each per 256
 // values instead of per 64 as in the pair kernels, whose epilogue kept the vector multiply pipes half busy.
@@ -17,16 +17,10 @@
 // the sums at offs applies Q4_0's -8 in integers, so after 8 steps lane j holds block j's exact integer dot
 // product and   y += cvt(sums) * (d_w * d_x).   A group past the row's end is padded with zero blocks.
 //
-// The weights are unpacked (nibbles to bytes, transposed to the layout above) once per tile row and token
-// chunk into a per-thread row buffer and reused by every token tile of the chunk; a chunk of one tile (a
-// few-stream decode step) unpacks group by group into L1 instead. A kernel type K supplies the tile shape
-// (kRows, kTokens) and group<NT>(w, x, g, f): f[i][j] += row i . token j over group g.
+// OctQ4_0 is the layout half of a kernel type for oct_tile.h's driver; the kernels add the tile and its group().
 #pragma once
 
-#include <cstring>
-#include <vector>
-
-#include "kernels/cpu/tile_avx2.h"
+#include "kernels/cpu/oct_tile.h"
 
 namespace duet::cpu {
 inline namespace DUET_TILE_ISA {
@@ -82,106 +76,14 @@ __attribute__((always_inline)) inline void unpack_group(const block_q4_0* g, int
     }
 }
 
-// One Q4_0 row of nb blocks into ceil(nb / 8) groups at out[g * stride] (a tile's row buffer is group-major).
-inline void unpack_row(const block_q4_0* w, int64_t nb, WOct* out, int64_t stride) {
-    for (int64_t b0 = 0; b0 < nb; b0 += 8, out += stride) unpack_group(w + b0, std::min<int64_t>(8, nb - b0), out);
-}
-
-// A tile's rows in Q4_0 form (for tiles that unpack each group themselves), and its share of the next tile
-// row to prefetch.
-struct TileRows {
-    const uint8_t* w;          // first row
-    size_t row_size;
-    int64_t nb, nr;            // blocks per row, valid rows
-    const char* prefetch;      // this tile's share of the next tile row
-    int64_t prefetch_per_group;  // bytes of it per group
+struct OctQ4_0 {
+    using WGroup = WOct;
+    using XGroup = XOctQ8;
+    static int64_t n_groups(int64_t n) { return oct_groups(n); }
+    __attribute__((always_inline)) static void unpack(const uint8_t* row, int64_t g, int64_t n, WOct* out) {
+        unpack_group(reinterpret_cast<const block_q4_0*>(row) + 8 * g, std::min<int64_t>(8, n / kQK - 8 * g), out);
+    }
 };
-
-// K::kRows rows x NT tokens over ng groups: out[i][j] = dot(row i, token j). The weights come from the
-// unpacked row buffer wbuf, or (kUnpack: a single token tile per tile row) are unpacked group by group into a
-// buffer that stays in L1. Either way the tile prefetches its share of the next tile row (rows side by side are
-// short streams that the hardware prefetcher misses; tile_avx2.h does the same), into L2 so that it does not
-// evict the activations.
-template <class K, int NT, bool kUnpack>
-inline void oct_tile(const WOct* wbuf, const TileRows& rows, const XOctQ8* const* x, int64_t ng,
-                     float out[K::kRows][K::kTokens]) {
-    constexpr int R = K::kRows;
-    __m256 f[R][NT];
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NT; ++j) f[i][j] = _mm256_setzero_ps();
-    WOct local[R];
-    if constexpr (kUnpack)
-        for (int64_t i = rows.nr; i < R; ++i) std::memset(&local[i], 0, sizeof(WOct));
-    for (int64_t g = 0; g < ng; ++g) {
-        for (int64_t p = 0; p < rows.prefetch_per_group; p += 64)
-            _mm_prefetch(rows.prefetch + g * rows.prefetch_per_group + p, _MM_HINT_T1);
-        const WOct* w = wbuf + g * R;
-        if constexpr (kUnpack) {
-            const int64_t n_blocks = std::min<int64_t>(8, rows.nb - 8 * g);
-            for (int64_t i = 0; i < rows.nr; ++i)
-                unpack_group(reinterpret_cast<const block_q4_0*>(rows.w + i * rows.row_size) + 8 * g, n_blocks,
-                             &local[i]);
-            w = local;
-        }
-        K::template group<NT>(w, x, g, f);
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < R; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NT; ++j) out[i][j] = hsum_ps(f[i][j]);
-}
-
-template <class K, int NT, bool kUnpack>
-inline void oct_tile_n(int64_t nt, const WOct* wbuf, const TileRows& rows, const XOctQ8* const* x, int64_t ng,
-                       float out[K::kRows][K::kTokens]) {
-    if constexpr (NT > 1) {
-        if (nt >= NT) oct_tile<K, NT, kUnpack>(wbuf, rows, x, ng, out);
-        else oct_tile_n<K, NT - 1, kUnpack>(nt, wbuf, rows, x, ng, out);
-    } else {
-        oct_tile<K, 1, kUnpack>(wbuf, rows, x, ng, out);
-    }
-}
-
-// Rows [r0, r1) of Y for every token (a MatmulRowsFn), activations as XOctQ8 rows.
-template <class K>
-void matmul_rows_oct(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    constexpr int R = K::kRows, T = K::kTokens;
-    const int64_t nb = a.n / kQK, ng = (nb + 7) / 8;
-    // The unpacked rows of one tile row: grown once per thread to the widest row seen, never on later calls.
-    thread_local std::vector<WOct> buffer;
-    if (buffer.size() < static_cast<size_t>(ng * R)) buffer.resize(static_cast<size_t>(ng * R));
-    WOct* wbuf = buffer.data();
-    for (int64_t tc = 0; tc < a.n_tokens; tc += kTokenChunk) {
-        const int64_t te = std::min(a.n_tokens, tc + kTokenChunk);
-        const int64_t n_tiles = (te - tc + T - 1) / T;
-        const bool unpack_in_tile = n_tiles == 1;
-        const int64_t prefetch_per_tile = static_cast<int64_t>(R * a.w_row_size) / n_tiles;
-        for (int64_t r = r0; r < r1; r += R) {
-            const int64_t nr = std::min<int64_t>(R, r1 - r);
-            TileRows rows{a.w + r * a.w_row_size, a.w_row_size, nb, nr, nullptr, prefetch_per_tile / ng};
-            const char* next_rows = reinterpret_cast<const char*>(rows.w + R * a.w_row_size);
-            if (!unpack_in_tile) {
-                for (int64_t i = 0; i < R; ++i) {
-                    if (i < nr) unpack_row(reinterpret_cast<const block_q4_0*>(rows.w + i * a.w_row_size), nb, wbuf + i, R);
-                    else for (int64_t g = 0; g < ng; ++g) std::memset(&wbuf[g * R + i], 0, sizeof(WOct));
-                }
-            }
-            for (int64_t k = 0; k < n_tiles; ++k) {
-                const int64_t t = tc + k * T, nt = std::min<int64_t>(T, te - t);
-                const XOctQ8* x[T];
-                for (int64_t j = 0; j < nt; ++j) x[j] = reinterpret_cast<const XOctQ8*>(a.x + (t + j) * a.x_row_size);
-                rows.prefetch = next_rows + k * prefetch_per_tile;
-                float out[R][T];
-                if (unpack_in_tile) oct_tile_n<K, T, true>(nt, wbuf, rows, x, ng, out);
-                else oct_tile_n<K, T, false>(nt, wbuf, rows, x, ng, out);
-                for (int64_t j = 0; j < nt; ++j)
-                    for (int64_t i = 0; i < nr; ++i) a.y[(t + j) * a.d + r + i] = out[i][j];
-            }
-        }
-    }
-}
 
 }  // namespace DUET_TILE_ISA
 }  // namespace duet::cpu

@@ -82,4 +82,17 @@ void quantize_row_q8_K_avx2(const float* x, block_q8_K* y, int64_t n) {
     }
 }
 
+void quantize_row_q8_k_oct_avx2(const float* x, XOctQ8K* y, int64_t n) {
+    for (int64_t b = 0; b < n / kQK_K; ++b, ++y) {
+        block_q8_K tmp;
+        quantize_row_q8_K_avx2(x + b * kQK_K, &tmp, kQK_K);
+        for (int j = 0; j < 8; ++j) {
+            for (int s = 0; s < 8; ++s) std::memcpy(y->q + 32 * s + 4 * j, tmp.qs + 32 * j + 4 * s, 4);
+            y->xs[j] = tmp.d * static_cast<float>(tmp.bsums[2 * j] + tmp.bsums[2 * j + 1]);
+        }
+        y->d = tmp.d;
+        for (float& p : y->pad) p = 0.0f;
+    }
+}
+
 }  // namespace duet::cpu
