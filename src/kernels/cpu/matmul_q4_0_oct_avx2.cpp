@@ -19,21 +19,10 @@ struct KOctAvx2 : OctQ4_0 {
     __attribute__((always_inline)) static void group(const WOct* w, const XOctQ8* const* x, int64_t g,
                                                      __m256 (&f)[kRows][NT]) {
         __m256i acc[kRows][NT];
-#pragma GCC unroll 8
-        for (int s = 0; s < 8; ++s) {
-            __m256i xs[NT];
-#pragma GCC unroll 8
-            for (int j = 0; j < NT; ++j) xs[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(x[j][g].q + 32 * s));
-#pragma GCC unroll 8
-            for (int i = 0; i < kRows; ++i) {
-                const __m256i ws = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[i].q + 32 * s));
-#pragma GCC unroll 8
-                for (int j = 0; j < NT; ++j) {
-                    const __m256i p = _mm256_maddubs_epi16(ws, xs[j]);
-                    acc[i][j] = s == 0 ? p : _mm256_add_epi16(acc[i][j], p);
-                }
-            }
-        }
+        for_each_step<kRows, NT>(w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
+            const __m256i p = _mm256_maddubs_epi16(ws, xs);
+            acc[i][j] = s == 0 ? p : _mm256_add_epi16(acc[i][j], p);
+        });
 #pragma GCC unroll 8
         for (int i = 0; i < kRows; ++i) {
             const __m256 dw = _mm256_load_ps(w[i].d);

@@ -24,18 +24,9 @@ struct KOctVnni : OctQ4_0 {
 #pragma GCC unroll 8
             for (int i = 0; i < kRows; ++i) acc[i][j] = offs;
         }
-#pragma GCC unroll 8
-        for (int s = 0; s < 8; ++s) {
-            __m256i xs[NT];
-#pragma GCC unroll 8
-            for (int j = 0; j < NT; ++j) xs[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(x[j][g].q + 32 * s));
-#pragma GCC unroll 8
-            for (int i = 0; i < kRows; ++i) {
-                const __m256i ws = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[i].q + 32 * s));
-#pragma GCC unroll 8
-                for (int j = 0; j < NT; ++j) acc[i][j] = _mm256_dpbusd_epi32(acc[i][j], ws, xs[j]);
-            }
-        }
+        for_each_step<kRows, NT>(w, x, g, [&](int, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
+            acc[i][j] = _mm256_dpbusd_epi32(acc[i][j], ws, xs);
+        });
 #pragma GCC unroll 8
         for (int i = 0; i < kRows; ++i) {
             const __m256 dw = _mm256_load_ps(w[i].d);

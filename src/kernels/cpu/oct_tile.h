@@ -22,6 +22,24 @@
 namespace duet::cpu {
 inline namespace DUET_TILE_ISA {
 
+// The 8 steps of group g for rows x NT tokens: op(s, i, j, weights step s of row i, activations step s of
+// token j) for every row and token, each step's vectors loaded once (the kernels' group() bodies).
+template <int R, int NT, class WGroup, class XGroup, class Op>
+__attribute__((always_inline)) inline void for_each_step(const WGroup* w, const XGroup* const* x, int64_t g, Op&& op) {
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; ++s) {
+        __m256i xs[NT];
+#pragma GCC unroll 8
+        for (int j = 0; j < NT; ++j) xs[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(x[j][g].q + 32 * s));
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) {
+            const __m256i ws = _mm256_load_si256(reinterpret_cast<const __m256i*>(w[i].q + 32 * s));
+#pragma GCC unroll 8
+            for (int j = 0; j < NT; ++j) op(s, i, j, ws, xs[j]);
+        }
+    }
+}
+
 // A tile's rows in their file form (for tiles that unpack each group themselves), and its share of the next tile
 // row to prefetch.
 struct TileRows {
@@ -105,7 +123,7 @@ void matmul_rows_oct(const MatmulArgs& a, int64_t r0, int64_t r1) {
             }
             for (int64_t k = 0; k < n_tiles; ++k) {
                 const int64_t t = tc + k * T, nt = std::min<int64_t>(T, te - t);
-                const typename K::XGroup* x[T];
+                const typename K::XGroup* x[T] = {};
                 for (int64_t j = 0; j < nt; ++j)
                     x[j] = reinterpret_cast<const typename K::XGroup*>(a.x + (t + j) * a.x_row_size);
                 rows.prefetch = next_rows + k * prefetch_per_tile;
