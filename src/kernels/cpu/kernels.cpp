@@ -80,12 +80,13 @@ constexpr int64_t kOctMinTokens = 4;
 bool use_q4_0_octs(TensorType wtype, int64_t n_tokens) {
     return wtype == TensorType::Q4_0 && n_tokens >= kOctMinTokens;
 }
-// Q4_K batches of 8+ tokens with VNNI: one super-block per group, its sub-blocks in the lanes (activations as
-// XOctQ8K). Its unpack (an 8x8 transpose per super-block) is dearer than Q4_0's: at 4 tokens the per-32 kernel
-// was still ~10% faster over the model's matrices, at 8 the 8-lane one ~8%, at 64 2-2.7x.
-constexpr int64_t kKOctMinTokens = 8;
+// Q4_K batches: one super-block per group, its sub-blocks in the lanes (activations as XOctQ8K). Its unpack (an
+// 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep smaller batches: measured
+// over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4 the per-32 one was ~10%
+// faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64: 1.3-1.5x).
 bool use_q4_k_octs(TensorType wtype, int64_t n_tokens) {
-    return wtype == TensorType::Q4_K && n_tokens >= kKOctMinTokens && g_backend == Backend::avx512_vnni;
+    const int64_t min_tokens = g_backend == Backend::avx512_vnni ? 8 : 16;
+    return wtype == TensorType::Q4_K && n_tokens >= min_tokens;
 }
 }  // namespace
 
@@ -129,7 +130,7 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     const bool vnni = g_backend == Backend::avx512_vnni;
     cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
     if (octs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
-    else if (k_octs) rows_fn = cpu::matmul_rows_fn_q4_k_oct_vnni();
+    else if (k_octs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
     else if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
     else if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) rows_fn = cpu::matmul_rows_fn_k_vnni(wtype);
     DUET_ASSERT(rows_fn != nullptr);

@@ -1,72 +1,18 @@
-// matmul_q4_k_oct_vnni.cpp: the Q4_K batch kernel (8+ tokens) with AVX-512 VNNI, in oct_tile.h's layout with
-// one super-block per group and its 8 sub-blocks of 32 in the 8 int32 lanes (step s of lane j: values
-// 4s..4s+3 of sub-block j). Per super-block, row and token: 8 vpdpbusd give the 8 sub-blocks' integer dots
-// I_j, then
-//   y += cvt(I) * (d * sc_j * d_x)  -  (dmin * m_j) * (d_x * sum of sub-block j's q)
-// (one convert, one multiply, one fma, one fnmadd), where the per-32 kernel (matmul_k_vnni.cpp) spends a
-// maddubs + vpdpwssd pair per 32 values and token. Unpacking a row's super-block (done once per tile row and
-// token chunk) is an 8x8 dword transpose of its nibbles; the 6-bit scales and mins become float vectors.
+// matmul_q4_k_oct_vnni.cpp: the Q4_K batch kernel (8+ tokens) with AVX-512 VNNI in oct_q4_k.h's layout:
+// per super-block, row and token 8 vpdpbusd (the per-32 kernel, matmul_k_vnni.cpp, spends a maddubs +
+// vpdpwssd pair per 32 values and token), then the 4-op float epilogue. Tiles of 4 rows x 4 tokens.
 // Same integer sums as the reference; results differ only in float rounding order.
 // Measured (bench_kernels, 2 threads): batch/q4_K 64 tokens 3.6-4.1 ms against 8.5-10.0 for the per-32 kernel,
 // prefill512/q4_K/1536x1536 5.8 against 12.9 ms; R1-1.5B Q4_K_M pp512 129 against 78 tok/s.
 #define DUET_TILE_ISA avx512_vnni
-#include "kernels/cpu/k_quants_avx2.h"
-#include "kernels/cpu/oct_tile.h"
+#include "kernels/cpu/oct_q4_k.h"
 
 namespace duet::cpu {
 
 namespace {
 
-struct alignas(32) WOctK {
-    uint8_t q[256];
-    float dsc[8];   // d * sc_j
-    float dmin[8];  // dmin * m_j
-};
-static_assert(sizeof(WOctK) == 320);
-
-struct KQ4_KOctVnni {
-    using WGroup = WOctK;
-    using XGroup = XOctQ8K;
+struct KQ4_KOctVnni : OctQ4_K {
     static constexpr int kRows = 4, kTokens = 4;
-    static int64_t n_groups(int64_t n) { return n / kQK_K; }
-
-    __attribute__((always_inline)) static void unpack(const uint8_t* row, int64_t g, int64_t, WOctK* out) {
-        const block_q4_K* b = reinterpret_cast<const block_q4_K*>(row) + g;
-        __m128i sc16, mn16;
-        unpack_scales_k4(b->scales, &sc16, &mn16);
-        uint16_t d, dmin;
-        std::memcpy(&d, &b->d, 2);
-        std::memcpy(&dmin, &b->dmin, 2);
-        _mm256_store_ps(out->dsc, _mm256_mul_ps(_mm256_set1_ps(f16_to_f32(d)), _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(sc16))));
-        _mm256_store_ps(out->dmin, _mm256_mul_ps(_mm256_set1_ps(f16_to_f32(dmin)), _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(mn16))));
-        // r[j] = sub-block j's 32 values as bytes (chunk k of 32 bytes: low nibbles sub-block 2k, high 2k+1)
-        const __m256i mask = low_nibbles_mask();
-        __m256i r[8];
-        for (int k = 0; k < 4; ++k) {
-            const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qs + 32 * k));
-            r[2 * k] = _mm256_and_si256(c, mask);
-            r[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(c, 4), mask);
-        }
-        // 8x8 dword transpose: step s = dword s of r[0..7]
-        __m256i t[8], u[8];
-        for (int k = 0; k < 4; ++k) {
-            t[2 * k] = _mm256_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
-            t[2 * k + 1] = _mm256_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
-        }
-        for (int h = 0; h < 2; ++h) {  // rows 4h..4h+3
-            const __m256i* th = t + 4 * h;
-            u[4 * h + 0] = _mm256_unpacklo_epi64(th[0], th[2]);  // dword 0 | dword 4
-            u[4 * h + 1] = _mm256_unpackhi_epi64(th[0], th[2]);  // dword 1 | dword 5
-            u[4 * h + 2] = _mm256_unpacklo_epi64(th[1], th[3]);  // dword 2 | dword 6
-            u[4 * h + 3] = _mm256_unpackhi_epi64(th[1], th[3]);  // dword 3 | dword 7
-        }
-        for (int s = 0; s < 4; ++s) {
-            _mm256_store_si256(reinterpret_cast<__m256i*>(out->q + 32 * s), _mm256_permute2x128_si256(u[s], u[4 + s], 0x20));
-            _mm256_store_si256(reinterpret_cast<__m256i*>(out->q + 32 * (s + 4)),
-                               _mm256_permute2x128_si256(u[s], u[4 + s], 0x31));
-        }
-    }
-
     template <int NT>
     __attribute__((always_inline)) static void group(const WOctK* w, const XOctQ8K* const* x, int64_t g,
                                                      __m256 (&f)[kRows][NT]) {
@@ -78,11 +24,7 @@ struct KQ4_KOctVnni {
         for (int i = 0; i < kRows; ++i) {
             const __m256 dsc = _mm256_load_ps(w[i].dsc), dmin = _mm256_load_ps(w[i].dmin);
 #pragma GCC unroll 8
-            for (int j = 0; j < NT; ++j) {
-                const __m256 t = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][j]),
-                                                 _mm256_mul_ps(dsc, _mm256_broadcast_ss(&x[j][g].d)), f[i][j]);
-                f[i][j] = _mm256_fnmadd_ps(dmin, _mm256_load_ps(x[j][g].xs), t);
-            }
+            for (int j = 0; j < NT; ++j) f[i][j] = accumulate(dsc, dmin, x[j][g], acc[i][j], f[i][j]);
         }
     }
 };
