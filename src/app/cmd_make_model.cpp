@@ -26,7 +26,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: duet make-model --preset P --type T [--seed S] [--vocab V.gguf] -o OUT.gguf [-t THREADS]\n"
     "  presets: deepseek-r1-distill-qwen-1.5b llama-3-8b-instruct qwen2.5-0.5b tiny-llama tiny-qwen2 demo\n"
-    "  types:   f32 f16 q8_0 q4_0 q4_k_m q6_k\n"
+    "  types:   f32 f16 q8_0 q4_0 q4_k_m q5_k_m q6_k\n"
     "  --vocab copies every tokenizer.* key of a vocabulary GGUF; without it a byte-level BPE vocabulary\n"
     "  (256 bytes, a few merges, special tokens, padding to the preset's n_vocab) and a chat template are written.\n";
 

@@ -30,15 +30,16 @@ Result<ModelPreset> find_preset(std::string_view name) {
 }
 
 Result<WeightScheme> parse_weight_scheme(std::string_view name) {
-    static const std::array<std::pair<std::string_view, WeightScheme>, 6> kSchemes = {{
+    static const std::array<std::pair<std::string_view, WeightScheme>, 7> kSchemes = {{
         {"f32", WeightScheme::f32}, {"f16", WeightScheme::f16}, {"q8_0", WeightScheme::q8_0},
-        {"q4_0", WeightScheme::q4_0}, {"q4_k_m", WeightScheme::q4_k_m}, {"q6_k", WeightScheme::q6_k},
+        {"q4_0", WeightScheme::q4_0}, {"q4_k_m", WeightScheme::q4_k_m}, {"q5_k_m", WeightScheme::q5_k_m},
+        {"q6_k", WeightScheme::q6_k},
     }};
     std::string lower(name);
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (const auto& [n, s] : kSchemes)
         if (n == lower) return s;
-    return Status::invalid_argument("unknown --type '%.*s' (f32, f16, q8_0, q4_0, q4_k_m, q6_k)",
+    return Status::invalid_argument("unknown --type '%.*s' (f32, f16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k)",
                                     static_cast<int>(name.size()), name.data());
 }
 
@@ -49,6 +50,7 @@ uint32_t gguf_file_type(WeightScheme scheme) {
         case WeightScheme::q4_0: return 2;
         case WeightScheme::q8_0: return 7;
         case WeightScheme::q4_k_m: return 15;
+        case WeightScheme::q5_k_m: return 17;
         case WeightScheme::q6_k: return 18;
     }
     return 0;
@@ -56,7 +58,7 @@ uint32_t gguf_file_type(WeightScheme scheme) {
 
 namespace {
 
-// llama.cpp's "use more bits" layer rule for Q4_K_M attn_v / ffn_down.
+// llama.cpp's "use more bits" layer rule for Q4_K_M / Q5_K_M attn_v / ffn_down.
 bool use_more_bits(int32_t layer, int32_t n_layers) {
     return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
 }
@@ -79,11 +81,13 @@ TensorType tensor_type_for(WeightScheme scheme, const std::string& name, int32_t
         case WeightScheme::q8_0: t = TensorType::Q8_0; break;
         case WeightScheme::q6_k: t = TensorType::Q6_K; break;
         case WeightScheme::q4_0: t = TensorType::Q4_0; break;  // every matrix, like the 1.006 GB R1-1.5B file of performance.md
-        case WeightScheme::q4_k_m: {
+        case WeightScheme::q4_k_m:
+        case WeightScheme::q5_k_m: {
             const bool more = (name.find("attn_v.weight") != std::string::npos ||
                                name.find("ffn_down.weight") != std::string::npos) &&
                               use_more_bits(layer, n_layers);
-            t = is_output || more ? TensorType::Q6_K : TensorType::Q4_K;
+            const TensorType base = scheme == WeightScheme::q4_k_m ? TensorType::Q4_K : TensorType::Q5_K;
+            t = is_output || more ? TensorType::Q6_K : base;
             break;
         }
     }

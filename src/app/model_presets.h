@@ -24,8 +24,8 @@ struct ModelPreset {
 const std::vector<ModelPreset>& model_presets();
 Result<ModelPreset> find_preset(std::string_view name);
 
-// The --type values: f32 f16 q8_0 q4_0 q4_k_m q6_k.
-enum class WeightScheme { f32, f16, q8_0, q4_0, q4_k_m, q6_k };
+// The --type values: f32 f16 q8_0 q4_0 q4_k_m q5_k_m q6_k.
+enum class WeightScheme { f32, f16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k };
 Result<WeightScheme> parse_weight_scheme(std::string_view name);
 uint32_t gguf_file_type(WeightScheme scheme);  // llama.cpp's general.file_type value
 

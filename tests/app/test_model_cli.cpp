@@ -164,6 +164,31 @@ TEST_F(ModelCli, MakeModelCopiesVocabulary) {
     EXPECT_LE(j["completion_ids"].size(), 2u);
 }
 
+TEST_F(ModelCli, MakeModelQ5KMUsesQ5KWithQ6KForOutputAndMoreBitsLayers) {
+    const std::string out = duet::test::temp_dir() + "/tiny-qwen-q5km.gguf";
+    ASSERT_EQ(run_duet("make-model --preset tiny-qwen2 --type q5_k_m --seed 2 -o " + out).exit_code, 0);
+    auto info = run_duet("inspect " + out);
+    ASSERT_EQ(info.exit_code, 0);
+    EXPECT_NE(info.out.find("blk.0.attn_q.weight"), std::string::npos);
+    // llama.cpp's rule: Q5_K, but Q6_K for output.weight (tied here: none) and attn_v / ffn_down of the "more
+    // bits" layers (of 2 layers: layer 1, >= 7/8 of them)
+    auto type_of = [&](const std::string& name) {
+        const size_t at = info.out.find(name + " ");
+        if (at == std::string::npos) return std::string("missing");
+        const size_t b = info.out.find_first_not_of(' ', at + name.size());
+        return info.out.substr(b, info.out.find(' ', b) - b);
+    };
+    EXPECT_EQ(type_of("blk.0.attn_q.weight"), "q5_K");
+    EXPECT_EQ(type_of("blk.1.ffn_gate.weight"), "q5_K");
+    EXPECT_EQ(type_of("blk.0.attn_v.weight"), "q5_K");
+    EXPECT_EQ(type_of("blk.0.ffn_down.weight"), "q5_K");
+    EXPECT_EQ(type_of("blk.1.attn_v.weight"), "q6_K");
+    EXPECT_EQ(type_of("blk.1.ffn_down.weight"), "q6_K");
+    auto gen = run_duet("generate -m " + out + " -p \"hello\" -n 3 --temp 0 --json");
+    ASSERT_EQ(gen.exit_code, 0) << gen.out;
+    EXPECT_EQ(nlohmann::json::parse(gen.out)["completion_ids"].size(), 3u);
+}
+
 TEST_F(ModelCli, BenchJson) {
     auto b = run_duet("bench -m " + path_ + " -p 16 -n 4 -t 1 -r 2 --json");
     ASSERT_EQ(b.exit_code, 0) << b.out;

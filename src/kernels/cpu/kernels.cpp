@@ -80,13 +80,13 @@ constexpr int64_t kOctMinTokens = 4;
 bool use_q4_0_octs(TensorType wtype, int64_t n_tokens) {
     return wtype == TensorType::Q4_0 && n_tokens >= kOctMinTokens;
 }
-// Q4_K batches: one super-block per group, its sub-blocks in the lanes (activations as XOctQ8K). Its unpack (an
+// Q4_K / Q5_K batches: one super-block per group, its sub-blocks in the lanes (activations as XOctQ8K). Its unpack (an
 // 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep smaller batches: measured
 // over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4 the per-32 one was ~10%
 // faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64: 1.3-1.5x).
 bool use_q4_k_octs(TensorType wtype, int64_t n_tokens) {
     const int64_t min_tokens = g_backend == Backend::avx512_vnni ? 8 : 16;
-    return wtype == TensorType::Q4_K && n_tokens >= min_tokens;
+    return (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) && n_tokens >= min_tokens;
 }
 }  // namespace
 
@@ -96,7 +96,7 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
         bytes = std::max(bytes, static_cast<size_t>(n / (2 * kQK) * n_tokens) * sizeof(cpu::XPairQ8));
     if (wtype == TensorType::Q4_0)  // the VNNI batch path, whichever backend runs later
         bytes = std::max(bytes, static_cast<size_t>(cpu::oct_groups(n) * n_tokens) * sizeof(cpu::XOctQ8));
-    if (wtype == TensorType::Q4_K)
+    if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
         bytes = std::max(bytes, static_cast<size_t>(n / kQK_K * n_tokens) * sizeof(cpu::XOctQ8K));
     return bytes;
 }
@@ -130,7 +130,10 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     const bool vnni = g_backend == Backend::avx512_vnni;
     cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
     if (octs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
-    else if (k_octs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
+    else if (k_octs && wtype == TensorType::Q4_K)
+        rows_fn = vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
+    else if (k_octs)
+        rows_fn = vnni ? cpu::matmul_rows_fn_q5_k_oct_vnni() : cpu::matmul_rows_fn_q5_k_oct_avx2();
     else if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
     else if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) rows_fn = cpu::matmul_rows_fn_k_vnni(wtype);
     DUET_ASSERT(rows_fn != nullptr);

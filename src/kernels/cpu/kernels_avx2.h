@@ -66,7 +66,7 @@ void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q4_0_oct_vnni();  // needs cpu_has_avx512_vnni()
 MatmulRowsFn matmul_rows_fn_q4_0_oct_avx2();
 
-// Q4_K batches: Q8_K activations (same int8 values and scale) in the same layout, one super-block per
+// Q4_K / Q5_K batches: Q8_K activations (same int8 values and scale) in the same layout, one super-block per
 // group, sub-block j in lane j: q[32 * s + 4 * j + k] = value 32 * j + 4 * s + k; xs[j] = d * (sum of sub-block
 // j's q), the factor of Q4_K's mins; d the super-block's scale.
 struct XOctQ8K {
@@ -79,6 +79,8 @@ static_assert(sizeof(XOctQ8K) == 320);
 void quantize_row_q8_k_oct_avx2(const float* x, XOctQ8K* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q4_k_oct_vnni();  // needs cpu_has_avx512_vnni()
 MatmulRowsFn matmul_rows_fn_q4_k_oct_avx2();
+MatmulRowsFn matmul_rows_fn_q5_k_oct_vnni();  // needs cpu_has_avx512_vnni()
+MatmulRowsFn matmul_rows_fn_q5_k_oct_avx2();
 
 // Activation quantizers, bit-identical to the reference ones except for exact |max| ties.
 void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n);

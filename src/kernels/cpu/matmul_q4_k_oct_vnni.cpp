@@ -1,4 +1,4 @@
-// matmul_q4_k_oct_vnni.cpp: the Q4_K batch kernel (8+ tokens) with AVX-512 VNNI in oct_q4_k.h's layout:
+// matmul_q4_k_oct_vnni.cpp: the Q4_K and Q5_K batch kernels (8+ tokens) with AVX-512 VNNI in oct_q4_k.h's layout:
 // per super-block, row and token 8 vpdpbusd (the per-32 kernel, matmul_k_vnni.cpp, spends a maddubs +
 // vpdpwssd pair per 32 values and token), then the 4-op float epilogue. Tiles of 4 rows x 4 tokens.
 // Same integer sums as the reference; results differ only in float rounding order.
@@ -11,7 +11,9 @@ namespace duet::cpu {
 
 namespace {
 
-struct KQ4_KOctVnni : OctQ4_K {
+template <class Layout>
+struct KOctKVnni : Layout {
+    using Layout::accumulate;
     static constexpr int kRows = 4, kTokens = 4;
     template <int NT>
     __attribute__((always_inline)) static void group(const WOctK* w, const XOctQ8K* const* x, int64_t g,
@@ -31,6 +33,7 @@ struct KQ4_KOctVnni : OctQ4_K {
 
 }  // namespace
 
-MatmulRowsFn matmul_rows_fn_q4_k_oct_vnni() { return &matmul_rows_oct<KQ4_KOctVnni>; }
+MatmulRowsFn matmul_rows_fn_q4_k_oct_vnni() { return &matmul_rows_oct<KOctKVnni<OctQ4_K>>; }
+MatmulRowsFn matmul_rows_fn_q5_k_oct_vnni() { return &matmul_rows_oct<KOctKVnni<OctQ5_K>>; }
 
 }  // namespace duet::cpu

@@ -1,11 +1,13 @@
-// oct_q4_k.h: the Q4_K batch kernels' shared layout (include only in *_avx2.cpp / *_vnni.cpp, after defining
+// oct_q4_k.h: the Q4_K and Q5_K batch kernels' shared layout (include only in *_avx2.cpp / *_vnni.cpp, after defining
 // DUET_TILE_ISA): oct_tile.h's 8 lanes hold the 8 sub-blocks of 32 of one super-block (step s of lane j:
 // values 4s..4s+3 of sub-block j), so per super-block, row and token the 8 sub-blocks' integer dots I_j come out
-// whole and
+// whole (Q5_K: values 0..31, the fifth bit ORed in while unpacking) and
 //   y += cvt(I) * (d * sc_j * d_x)  -  (dmin * m_j) * (d_x * sum of sub-block j's q)
 // costs one convert, one multiply, one fma and one fnmadd. Unpacking a row's super-block (once per tile row and
 // token chunk) is an 8x8 dword transpose of its nibbles; the 6-bit scales and mins become float vectors.
 #pragma once
+
+#include <type_traits>
 
 #include "kernels/cpu/k_quants_avx2.h"
 #include "kernels/cpu/oct_tile.h"
@@ -20,14 +22,16 @@ struct alignas(32) WOctK {
 };
 static_assert(sizeof(WOctK) == 320);
 
-// The layout half of a Q4_K kernel type for oct_tile.h's driver (the kernels add the tile and group()).
-struct OctQ4_K {
+// The layout half of a Q4_K / Q5_K kernel type for oct_tile.h's driver (the kernels add the tile and group()).
+template <class Block>
+struct OctK {
+    static constexpr bool kFiveBits = std::is_same_v<Block, block_q5_K>;
     using WGroup = WOctK;
     using XGroup = XOctQ8K;
     static int64_t n_groups(int64_t n) { return n / kQK_K; }
 
     __attribute__((always_inline)) static void unpack(const uint8_t* row, int64_t g, int64_t, WOctK* out) {
-        const block_q4_K* b = reinterpret_cast<const block_q4_K*>(row) + g;
+        const Block* b = reinterpret_cast<const Block*>(row) + g;
         __m128i sc16, mn16;
         unpack_scales_k4(b->scales, &sc16, &mn16);
         uint16_t d, dmin;
@@ -42,6 +46,10 @@ struct OctQ4_K {
             const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qs + 32 * k));
             r[2 * k] = _mm256_and_si256(c, mask);
             r[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(c, 4), mask);
+        }
+        if constexpr (kFiveBits) {
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b->qh));
+            for (int j = 0; j < 8; ++j) r[j] = _mm256_or_si256(r[j], q5_k_high_bits(qh, j));
         }
         // 8x8 dword transpose: step s = dword s of r[0..7]
         __m256i t[8], u[8];
@@ -71,6 +79,8 @@ struct OctQ4_K {
         return _mm256_fnmadd_ps(dmin, _mm256_load_ps(x.xs), t);
     }
 };
+using OctQ4_K = OctK<block_q4_K>;
+using OctQ5_K = OctK<block_q5_K>;
 
 }  // namespace DUET_TILE_ISA
 }  // namespace duet::cpu
