@@ -70,34 +70,74 @@ void force_backend(Backend backend) {
 }
 
 namespace {
-// Q4_0 rows of a multiple of 64 take the block-pair path (activations as XPairQ8).
-bool use_q4_0_pairs(TensorType wtype, int64_t n) { return wtype == TensorType::Q4_0 && n % (2 * kQK) == 0; }
-// Q4_0 batches of kOctMinTokens+ take the 8-blocks-per-vector kernels (activations as XOctQ8); smaller ones
-// stay on the pair kernels: one token streams the weights without unpacking them, and for 2-3 tokens the
-// unpack costs about what the narrower float epilogue saves (measured with VNNI: a 2-stream server decoded ~10%
-// slower with it).
-constexpr int64_t kOctMinTokens = 4;
-bool use_q4_0_octs(TensorType wtype, int64_t n_tokens) {
-    return wtype == TensorType::Q4_0 && n_tokens >= kOctMinTokens;
+
+// How the SIMD kernels want the activations: the reference formats (kernels/ref/vec_dot.h), or one of the
+// layouts that match a kernel's weight loads.
+enum class XLayout {
+    plain,       // Q8_1-style / Q8_K rows (the per-block kernels), or floats
+    q4_0_pairs,  // XPairQ8: Q4_0 rows of a multiple of 64, one token or a few (the pair kernels)
+    q4_0_octs,   // XOctQ8: Q4_0 batches on the 8-lane kernels
+    k_octs,      // XOctQ8K: Q4_K / Q5_K batches on the 8-lane kernels
+};
+
+// Q4_0 batches of 4+ tokens take the 8-lane kernels; smaller ones stay on the pair kernels: one token streams
+// the weights without unpacking them, and for 2-3 tokens the unpack costs about what the narrower float
+// epilogue saves (measured with VNNI: a 2-stream server decoded ~10% slower with it).
+// Q4_K / Q5_K: the unpack (an 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep
+// smaller batches: measured over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4
+// the per-32 one was ~10% faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64:
+// 1.3-1.5x).
+XLayout choose_layout(TensorType wtype, int64_t n, int64_t n_tokens) {
+    if (wtype == TensorType::Q4_0) {
+        if (n_tokens >= 4) return XLayout::q4_0_octs;
+        if (n % (2 * kQK) == 0) return XLayout::q4_0_pairs;
+    }
+    if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) {
+        const int64_t min_tokens = g_backend == Backend::avx512_vnni ? 8 : 16;
+        if (n_tokens >= min_tokens) return XLayout::k_octs;
+    }
+    return XLayout::plain;
 }
-// Q4_K / Q5_K batches: one super-block per group, its sub-blocks in the lanes (activations as XOctQ8K). Its unpack (an
-// 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep smaller batches: measured
-// over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4 the per-32 one was ~10%
-// faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64: 1.3-1.5x).
-bool use_q4_k_octs(TensorType wtype, int64_t n_tokens) {
-    const int64_t min_tokens = g_backend == Backend::avx512_vnni ? 8 : 16;
-    return (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) && n_tokens >= min_tokens;
+
+size_t layout_row_size(XLayout layout, TensorType wtype, int64_t n) {
+    switch (layout) {
+        case XLayout::plain: return ref::activation_row_size(wtype, n);
+        case XLayout::q4_0_pairs: return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8);
+        case XLayout::q4_0_octs: return static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8);
+        case XLayout::k_octs: return static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K);
+    }
+    return 0;
 }
+
+cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
+    switch (layout) {
+        case XLayout::q4_0_pairs:
+            return vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
+        case XLayout::q4_0_octs:
+            return vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
+        case XLayout::k_octs:
+            if (wtype == TensorType::Q4_K)
+                return vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
+            return vnni ? cpu::matmul_rows_fn_q5_k_oct_vnni() : cpu::matmul_rows_fn_q5_k_oct_avx2();
+        case XLayout::plain:
+            if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) return cpu::matmul_rows_fn_k_vnni(wtype);
+            return cpu::matmul_rows_fn_avx2(wtype);
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
+    // the largest of the layouts any backend may choose for this shape (the backend can change later)
     size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
-    if (use_q4_0_pairs(wtype, n))
-        bytes = std::max(bytes, static_cast<size_t>(n / (2 * kQK) * n_tokens) * sizeof(cpu::XPairQ8));
-    if (wtype == TensorType::Q4_0)  // the VNNI batch path, whichever backend runs later
-        bytes = std::max(bytes, static_cast<size_t>(cpu::oct_groups(n) * n_tokens) * sizeof(cpu::XOctQ8));
-    if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
-        bytes = std::max(bytes, static_cast<size_t>(n / kQK_K * n_tokens) * sizeof(cpu::XOctQ8K));
+    if (ref::activation_format(wtype) == ref::ActivationFormat::f32) return bytes;
+    for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::k_octs}) {
+        const bool fits = layout == XLayout::k_octs ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
+                                                    : wtype == TensorType::Q4_0 &&
+                                                          (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
+        if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
+    }
     return bytes;
 }
 
@@ -124,18 +164,8 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
         return;
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
-    const bool octs = use_q4_0_octs(wtype, n_tokens);
-    const bool k_octs = use_q4_k_octs(wtype, n_tokens);
-    const bool pairs = !octs && use_q4_0_pairs(wtype, n);
-    const bool vnni = g_backend == Backend::avx512_vnni;
-    cpu::MatmulRowsFn rows_fn = cpu::matmul_rows_fn_avx2(wtype);
-    if (octs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
-    else if (k_octs && wtype == TensorType::Q4_K)
-        rows_fn = vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
-    else if (k_octs)
-        rows_fn = vnni ? cpu::matmul_rows_fn_q5_k_oct_vnni() : cpu::matmul_rows_fn_q5_k_oct_avx2();
-    else if (pairs) rows_fn = vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
-    else if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) rows_fn = cpu::matmul_rows_fn_k_vnni(wtype);
+    const XLayout layout = choose_layout(wtype, n, n_tokens);
+    const cpu::MatmulRowsFn rows_fn = kernel_for(layout, wtype, g_backend == Backend::avx512_vnni);
     DUET_ASSERT(rows_fn != nullptr);
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;
@@ -145,22 +175,22 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
                          reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, nullptr};
     if (format != ref::ActivationFormat::f32) {
         auto* xq = static_cast<uint8_t*>(scratch);
-        const size_t xq_row = octs    ? static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8)
-                              : k_octs ? static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K)
-                              : pairs ? static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8)
-                                      : ref::activation_row_size(wtype, n);
+        const size_t xq_row = layout_row_size(layout, wtype, n);
         auto quantize = [&](int64_t t0, int64_t t1) {
-            if (octs) {
-                for (int64_t t = t0; t < t1; ++t)
-                    cpu::quantize_row_q8_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8*>(xq + t * xq_row), n);
-            } else if (k_octs) {
-                for (int64_t t = t0; t < t1; ++t)
-                    cpu::quantize_row_q8_k_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8K*>(xq + t * xq_row), n);
-            } else if (pairs) {
-                for (int64_t t = t0; t < t1; ++t)
-                    cpu::quantize_row_q8_pairs_avx2(x + t * n, reinterpret_cast<cpu::XPairQ8*>(xq + t * xq_row), n);
-            } else {
-                quantize_tokens_avx2(format, x, n, xq, xq_row, t0, t1);
+            for (int64_t t = t0; t < t1; ++t) {
+                uint8_t* row = xq + t * xq_row;
+                switch (layout) {
+                    case XLayout::q4_0_pairs:
+                        cpu::quantize_row_q8_pairs_avx2(x + t * n, reinterpret_cast<cpu::XPairQ8*>(row), n);
+                        break;
+                    case XLayout::q4_0_octs:
+                        cpu::quantize_row_q8_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8*>(row), n);
+                        break;
+                    case XLayout::k_octs:
+                        cpu::quantize_row_q8_k_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8K*>(row), n);
+                        break;
+                    case XLayout::plain: quantize_tokens_avx2(format, x, n, xq, xq_row, t, t + 1); break;
+                }
             }
         };
         if (nth > 1 && n_tokens >= 2 * nth) {
