@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 #include "engine/engine_api.h"
-#include "server/openai/types.h"
+#include "openai/types.h"
 
 namespace duet::server {
 

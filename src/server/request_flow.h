@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "server/generation.h"
-#include "server/openai/render.h"
+#include "openai/render.h"
 #include "server/server_state.h"
 
 namespace duet::server {

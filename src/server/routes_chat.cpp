@@ -1,6 +1,6 @@
 // routes_chat.cpp: POST /v1/chat/completions (blocking and SSE streaming).
 #include "common/timer.h"
-#include "server/openai/parse.h"
+#include "openai/parse.h"
 #include "server/request_flow.h"
 
 namespace duet::server {

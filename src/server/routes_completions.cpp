@@ -3,7 +3,7 @@
 
 #include "common/strformat.h"
 #include "common/timer.h"
-#include "server/openai/parse.h"
+#include "openai/parse.h"
 #include "server/request_flow.h"
 
 namespace duet::server {

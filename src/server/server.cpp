@@ -6,8 +6,8 @@
 #include <random>
 
 #include "common/log.h"
-#include "server/openai/parse.h"
-#include "server/openai/render.h"
+#include "openai/parse.h"
+#include "openai/render.h"
 #include "server/server_state.h"
 
 namespace duet::server {

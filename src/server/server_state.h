@@ -11,7 +11,7 @@
 #include "server/backend.h"
 #include "server/http/http_server.h"
 #include "server/metrics.h"
-#include "server/openai/errors.h"
+#include "openai/errors.h"
 #include "server/server.h"
 
 namespace duet::server {

@@ -26,7 +26,7 @@ LoadedCodec load(const std::string& relative) {
     return out;
 }
 
-std::vector<server::openai::ChatMessage> user(const std::string& text) { return {{"user", text, ""}}; }
+std::vector<openai::ChatMessage> user(const std::string& text) { return {{"user", text, ""}}; }
 
 TEST(TokenizerCodec, DeepSeekR1TemplateOpensThinkAndSplitsReasoning) {
     DUET_REQUIRE_FIXTURES();

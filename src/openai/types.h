@@ -1,4 +1,9 @@
 // types.h: native request structs parsed from OpenAI JSON (nothing past the parser sees JSON).
+//
+// src/openai (library duet_openai) owns the OpenAI API's shapes: request types and their parsing (parse.h),
+// response and chunk rendering (render.h) and errors (errors.h). It may include common/ and nlohmann/json;
+// never engine/, model/ or server/: the server converts between these types and its native ones, so eval, the
+// arena and upstream backends can use this library without an engine.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 // Bounds (reliability.md A3): out of range -> 400 naming the parameter.
 constexpr int32_t kMaxN = 8;
@@ -83,4 +88,4 @@ struct DetokenizeRequest {
     std::vector<int32_t> tokens;
 };
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "server/openai/types.h"
+#include "openai/types.h"
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 struct Usage {
     int32_t prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;
@@ -65,4 +65,4 @@ std::string tokenize_json(const std::vector<int32_t>& tokens, const std::vector<
 std::string detokenize_json(const std::string& content);
 std::string health_json(const char* status);
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai

@@ -1,9 +1,9 @@
 // errors.cpp: building and serializing OpenAI-shaped errors.
-#include "server/openai/errors.h"
+#include "openai/errors.h"
 
 #include <nlohmann/json.hpp>
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 namespace {
 constexpr size_t kMaxMessageBytes = 8 * 1024;
@@ -111,4 +111,4 @@ std::string error_json(const ApiError& error) {
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai

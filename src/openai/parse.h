@@ -6,10 +6,10 @@
 
 #include <string_view>
 
-#include "server/openai/errors.h"
-#include "server/openai/types.h"
+#include "openai/errors.h"
+#include "openai/types.h"
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 bool parse_chat_request(std::string_view body, ChatRequest* out, ApiError* error);
 bool parse_completion_request(std::string_view body, CompletionRequest* out, ApiError* error);
@@ -19,4 +19,4 @@ bool parse_detokenize_request(std::string_view body, DetokenizeRequest* out, Api
 // Nesting depth of a JSON text (brackets outside strings); used to refuse deep documents before parsing.
 int json_nesting_depth(std::string_view text);
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 struct ApiError {
     int status = 400;
@@ -29,4 +29,4 @@ struct ApiError {
 // {"error": {...}} as a JSON string. The message is capped at 8 KiB and never contains raw input.
 std::string error_json(const ApiError& error);
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai

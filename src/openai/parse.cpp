@@ -1,5 +1,5 @@
 // parse.cpp: OpenAI request JSON -> ChatRequest / CompletionRequest / tokenize bodies, validated field by field.
-#include "server/openai/parse.h"
+#include "openai/parse.h"
 
 #include <cmath>
 #include <limits>
@@ -8,7 +8,7 @@
 
 #include "common/strformat.h"
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 namespace {
 
@@ -353,4 +353,4 @@ bool parse_detokenize_request(std::string_view body, DetokenizeRequest* out, Api
         error);
 }
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai

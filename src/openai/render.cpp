@@ -1,9 +1,9 @@
 // render.cpp: OpenAI response and chunk JSON from native structs.
-#include "server/openai/render.h"
+#include "openai/render.h"
 
 #include <nlohmann/json.hpp>
 
-namespace duet::server::openai {
+namespace duet::openai {
 
 namespace {
 
@@ -168,4 +168,4 @@ std::string detokenize_json(const std::string& content) { return dump({{"content
 
 std::string health_json(const char* status) { return dump({{"status", status}}); }
 
-}  // namespace duet::server::openai
+}  // namespace duet::openai
