@@ -115,33 +115,37 @@ struct Problem {
 // Solves h * step = g in place (h symmetric positive definite; a tiny ridge is added when it is only
 // semi-definite, e.g. prior 0 and a model without games). Returns false when it still fails.
 bool solve_spd(std::vector<double> h, std::vector<double>& g, int dim) {
+    auto at = [dim](int r, int c) { return static_cast<size_t>(r) * dim + c; };
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (attempt == 1)
-            for (int i = 0; i < dim; ++i) h[static_cast<size_t>(i) * dim + i] += 1e-9 + 1e-12 * h[static_cast<size_t>(i) * dim + i];
-        std::vector<double> l(h);
+            for (int i = 0; i < dim; ++i) h[at(i, i)] += 1e-9 + 1e-12 * h[at(i, i)];
+        std::vector<double> l(h);  // Cholesky factor in the lower triangle
         bool ok = true;
         for (int c = 0; c < dim && ok; ++c) {
-            double diag = l[static_cast<size_t>(c) * dim + c];
-            for (int m = 0; m < c; ++m) diag -= l[static_cast<size_t>(c) * dim + m] * l[static_cast<size_t>(c) * dim + m];
-            if (!(diag > 0)) { ok = false; break; }
+            double diag = l[at(c, c)];
+            for (int m = 0; m < c; ++m) diag -= l[at(c, m)] * l[at(c, m)];
+            if (!(diag > 0)) {
+                ok = false;
+                break;
+            }
             const double root = std::sqrt(diag);
-            l[static_cast<size_t>(c) * dim + c] = root;
+            l[at(c, c)] = root;
             for (int r = c + 1; r < dim; ++r) {
-                double v = l[static_cast<size_t>(r) * dim + c];
-                for (int m = 0; m < c; ++m) v -= l[static_cast<size_t>(r) * dim + m] * l[static_cast<size_t>(c) * dim + m];
-                l[static_cast<size_t>(r) * dim + c] = v / root;
+                double v = l[at(r, c)];
+                for (int m = 0; m < c; ++m) v -= l[at(r, m)] * l[at(c, m)];
+                l[at(r, c)] = v / root;
             }
         }
         if (!ok) continue;
         for (int r = 0; r < dim; ++r) {  // L y = g
             double v = g[r];
-            for (int m = 0; m < r; ++m) v -= l[static_cast<size_t>(r) * dim + m] * g[m];
-            g[r] = v / l[static_cast<size_t>(r) * dim + r];
+            for (int m = 0; m < r; ++m) v -= l[at(r, m)] * g[m];
+            g[r] = v / l[at(r, r)];
         }
         for (int r = dim - 1; r >= 0; --r) {  // L^T step = y
             double v = g[r];
-            for (int m = r + 1; m < dim; ++m) v -= l[static_cast<size_t>(m) * dim + r] * g[m];
-            g[r] = v / l[static_cast<size_t>(r) * dim + r];
+            for (int m = r + 1; m < dim; ++m) v -= l[at(m, r)] * g[m];
+            g[r] = v / l[at(r, r)];
         }
         return true;
     }

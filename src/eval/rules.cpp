@@ -168,8 +168,10 @@ CheckOutcome evaluate_check(const Check& check, std::string_view reply, const Ru
             break;
         }
         case CheckKind::refers_back: {
-            out.what = check.entity.empty() ? strformat("refers back to >= %d entities of turn %d", check.min, check.turn + 1)
-                                            : strformat("refers back to '%s' from turn %d", check.entity.c_str(), check.turn + 1);
+            const int turn = check.turn + 1;
+            out.what = check.entity.empty()
+                           ? strformat("refers back to >= %d entities of turn %d", check.min, turn)
+                           : strformat("refers back to '%s' from turn %d", check.entity.c_str(), turn);
             const bool known = context.introduced && check.turn >= 0 &&
                                check.turn < static_cast<int>(context.introduced->size());
             if (!known || context.entities == nullptr) {

@@ -269,8 +269,9 @@ Result<SandboxResult> run_python_sandboxed(const std::string& code, const Sandbo
     else if (flags & kNetUserNamespace) iso.notes.push_back("network: new user + network namespace");
     else iso.notes.push_back("network: namespaces refused by the kernel");
     if (flags & kLandlockNet) iso.notes.push_back("network: Landlock denies TCP bind/connect");
-    iso.notes.push_back(flags & kLandlockFs ? strformat("filesystem: Landlock ABI %d, writable only beneath the temp dir", abi)
-                                            : std::string("filesystem: Landlock unavailable, writes are NOT confined"));
+    iso.notes.push_back(flags & kLandlockFs
+                            ? strformat("filesystem: Landlock ABI %d, writable only beneath the temp dir", abi)
+                            : std::string("filesystem: Landlock unavailable, writes are NOT confined"));
     iso.notes.push_back(flags & kDroppedToNobody ? "user: nobody (65534)" : "user: unchanged");
     if (flags & kExecFailed) return Status::io_error("sandbox: cannot execute %s", python.c_str());
     if (flags & kSetupFailed) return Status::io_error("sandbox: setting up the child failed (setuid or chdir)");
@@ -285,7 +286,8 @@ Result<SandboxResult> run_python_sandboxed(const std::string& code, const Sandbo
     } else if (result.signal != 0) result.outcome = SandboxOutcome::killed;
     else if (result.exit_code == 0) result.outcome = SandboxOutcome::ok;
     else if (contains(result.stderr_text, "MemoryError")) result.outcome = SandboxOutcome::memory_limit;
-    else if (contains(result.stderr_text, "BlockingIOError") || contains(result.stderr_text, "Resource temporarily unavailable"))
+    else if (contains(result.stderr_text, "BlockingIOError") ||
+             contains(result.stderr_text, "Resource temporarily unavailable"))
         result.outcome = SandboxOutcome::process_limit;
     else result.outcome = SandboxOutcome::failed;
     return result;

@@ -54,7 +54,8 @@ int int_field(const json& obj, const char* key, int fallback, int low, int high)
     if (it == obj.end()) return fallback;
     if (!it->is_number_integer()) throw Bad{strformat("field '%s' must be an integer", key)};
     const int64_t v = it->get<int64_t>();
-    if (v < low || v > high) throw Bad{strformat("field '%s' = %lld is outside [%d, %d]", key, static_cast<long long>(v), low, high)};
+    if (v < low || v > high)
+        throw Bad{strformat("field '%s' = %lld is outside [%d, %d]", key, static_cast<long long>(v), low, high)};
     return static_cast<int>(v);
 }
 

@@ -34,7 +34,8 @@ Result<std::vector<CsvRow>> parse_csv(const std::string& text, const std::string
         bool in_quotes = false, quoted = false, row_done = false;
         while (!row_done) {
             if (at >= text.size()) {
-                if (in_quotes) return Status::invalid_data("%s:%d: quoted field never closed", source.c_str(), row.line);
+                if (in_quotes)
+                    return Status::invalid_data("%s:%d: quoted field never closed", source.c_str(), row.line);
                 row.fields.push_back(std::move(field));
                 break;
             }
@@ -134,8 +135,11 @@ Result<std::vector<CodeTask>> parse_humaneval_jsonl(const std::string& text, con
         const struct {
             const char* key;
             std::string* out;
-        } fields[] = {{"task_id", &task.task_id}, {"prompt", &task.prompt}, {"canonical_solution", &task.canonical_solution},
-                      {"test", &task.test}, {"entry_point", &task.entry_point}};
+        } fields[] = {{"task_id", &task.task_id},
+                      {"prompt", &task.prompt},
+                      {"canonical_solution", &task.canonical_solution},
+                      {"test", &task.test},
+                      {"entry_point", &task.entry_point}};
         for (const auto& f : fields) {
             auto it = j.find(f.key);
             if (it == j.end() || !it->is_string())

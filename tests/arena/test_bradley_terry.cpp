@@ -111,8 +111,9 @@ std::vector<Battle> simulate(const std::vector<double>& log_strength, int battle
 
 // 200 seeded trials of 600 battles over 4 models: each model's true Elo must lie inside its 95% bootstrap
 // interval in at least 90% of trials (expected ~95%; 90% is ~3 standard errors below; measured 187-190 of 200).
-// 250 resamples per trial keep the test fast (~2 s, ~17 s under ASan): the product default is 1,000; 250 puts
-// ~6 samples beyond each 2.5% percentile, which adds Monte Carlo noise to each endpoint but no bias.
+// 250 resamples per trial keep the test fast (~2 s; 15 s under ASan+UBSan RelWithDebInfo on a busy machine): the
+// product default is 1,000; 250 puts ~6 samples beyond each 2.5% percentile, which adds Monte Carlo noise to each
+// endpoint but no bias.
 TEST(BradleyTerry, RecoversKnownStrengthsInsideBootstrapIntervals) {
     const std::vector<double> truth = {-0.8, -0.2, 0.3, 0.7};  // mean 0, like the fit's normalisation
     constexpr int kTrials = 200;
