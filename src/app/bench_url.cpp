@@ -3,8 +3,6 @@
 // docs/performance.md), request and output-token throughput, as Markdown or JSON; progress on stderr.
 #include "app/bench_url.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -19,6 +17,7 @@
 #include "app/model_args.h"
 #include "common/strformat.h"
 #include "common/timer.h"
+#include "openai/client.h"
 
 namespace duet::app {
 
@@ -32,7 +31,7 @@ constexpr const char* kUsage =
     "Load-tests an OpenAI-compatible server (duet serve, vLLM, llama.cpp): N streamed requests per concurrency\n"
     "level, each ~P prompt tokens (a unique prefix per request, so the prefix cache does not help) and exactly M\n"
     "output tokens where the server honours ignore_eos / min_tokens. Reports TTFT, TPOT, ITL, E2E (mean, median,\n"
-    "p99 in ms) and request / output-token throughput. URL: http://host:port (a trailing /v1 is accepted).\n";
+    "p99 in ms) and request / output-token throughput. URL: http(s)://host:port (a trailing /v1 is accepted).\n";
 
 struct Options {
     std::string url, model, api_key, endpoint = "completions";
@@ -82,83 +81,38 @@ std::string make_prompt(int64_t n_tokens, uint64_t nonce) {
     return p;
 }
 
-Sample run_one(const Options& o, const std::string& host, uint64_t nonce) {
+Sample run_one(const Options& o, const openai::Client& client, uint64_t nonce) {
     Sample s;
-    httplib::Client client(host);
-    client.set_read_timeout(600, 0);
-    client.set_connection_timeout(10, 0);
     const bool chat = o.endpoint == "chat";
     json body = {{"model", o.model},
                  {"max_tokens", o.max_tokens},
                  {"min_tokens", o.max_tokens},
                  {"ignore_eos", true},
                  {"temperature", 0},
-                 {"stream", true},
                  {"stream_options", {{"include_usage", true}}}};
     const std::string prompt = make_prompt(o.prompt_tokens, nonce);
     if (chat) body["messages"] = json::array({{{"role", "user"}, {"content", prompt}}});
     else body["prompt"] = prompt;
 
-    httplib::Request req;
-    req.method = "POST";
-    req.path = chat ? "/v1/chat/completions" : "/v1/completions";
-    req.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}};
-    if (!o.api_key.empty()) req.headers.emplace("Authorization", "Bearer " + o.api_key);
-    req.body = body.dump();
-
-    std::string buffer, error_body;
     int32_t n_content_chunks = 0;
     double last = 0;
     const double start = now_seconds();
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-        buffer.append(data, n);
-        size_t end;
-        while ((end = buffer.find("\n\n")) != std::string::npos) {
-            std::string event = buffer.substr(0, end);
-            buffer.erase(0, end + 2);
-            if (event.rfind("data: ", 0) != 0) continue;
-            const std::string payload = event.substr(6);
-            if (payload == "[DONE]") continue;
-            json chunk = json::parse(payload, nullptr, false);
-            if (chunk.is_discarded()) continue;
-            if (chunk.contains("error")) {
-                error_body = payload;
-                continue;
-            }
-            if (chunk.contains("usage") && chunk["usage"].is_object()) {
-                s.output_tokens = chunk["usage"].value("completion_tokens", 0);
-                s.prompt_tokens = chunk["usage"].value("prompt_tokens", 0);
-            }
-            if (!chunk.contains("choices") || !chunk["choices"].is_array() || chunk["choices"].empty()) continue;
-            const json& c = chunk["choices"][0];
-            std::string text;
-            if (chat && c.contains("delta")) {
-                for (const char* k : {"content", "reasoning_content"})
-                    if (c["delta"].contains(k) && c["delta"][k].is_string()) text += c["delta"][k].get<std::string>();
-            } else if (c.contains("text") && c["text"].is_string()) {
-                text = c["text"].get<std::string>();
-            }
-            if (text.empty()) continue;
-            const double now = now_seconds();
-            if (n_content_chunks == 0) s.ttft = now - start;
-            else s.itl.push_back(now - last);
-            last = now;
-            ++n_content_chunks;
+    auto on_chunk = [&](const openai::StreamChunk& chunk) {
+        if (chunk.json.contains("usage") && chunk.json["usage"].is_object()) {
+            s.output_tokens = chunk.json["usage"].value("completion_tokens", 0);
+            s.prompt_tokens = chunk.json["usage"].value("prompt_tokens", 0);
         }
+        if (openai::chunk_text(chunk.json).empty()) return true;
+        if (n_content_chunks == 0) s.ttft = chunk.arrival_seconds - start;
+        else s.itl.push_back(chunk.arrival_seconds - last);
+        last = chunk.arrival_seconds;
+        ++n_content_chunks;
         return true;
     };
-    httplib::Response res;
-    httplib::Error err = httplib::Error::Success;
-    if (!client.send(req, res, err)) {
-        s.error = "transport: " + httplib::to_string(err);
-        return s;
-    }
-    if (res.status != 200) {
-        s.error = strformat("HTTP %d: %s", res.status, buffer.substr(0, 200).c_str());
-        return s;
-    }
-    if (!error_body.empty() || n_content_chunks == 0) {
-        s.error = error_body.empty() ? "no content chunks" : "stream error: " + error_body.substr(0, 200);
+    const openai::CallResult result =
+        chat ? client.chat_stream(body, on_chunk) : client.completion_stream(body, on_chunk);
+    if (!result.ok() || n_content_chunks == 0) {
+        s.error = result.ok() ? "no content chunks" : result.error->describe();
         return s;
     }
     s.e2e = last - start;
@@ -174,7 +128,7 @@ struct LevelResult {
     std::string first_error;
 };
 
-LevelResult run_level(const Options& o, const std::string& host, int64_t concurrency, uint64_t* nonce) {
+LevelResult run_level(const Options& o, const openai::Client& client, int64_t concurrency, uint64_t* nonce) {
     std::vector<Sample> samples(static_cast<size_t>(o.n_requests));
     std::atomic<int64_t> next{0}, done{0};
     std::mutex print_mutex;
@@ -195,7 +149,7 @@ LevelResult run_level(const Options& o, const std::string& host, int64_t concurr
     for (int64_t w = 0; w < concurrency; ++w)
         workers.emplace_back([&] {
             for (int64_t i; (i = next.fetch_add(1)) < o.n_requests;) {
-                samples[static_cast<size_t>(i)] = run_one(o, host, base + static_cast<uint64_t>(i));
+                samples[static_cast<size_t>(i)] = run_one(o, client, base + static_cast<uint64_t>(i));
                 progress(done.fetch_add(1) + 1);
             }
         });
@@ -275,15 +229,17 @@ int cmd_bench_url(int argc, char** argv) {
         std::fprintf(stderr, "error: --url and --model are required\n\n%s", kUsage);
         return 2;
     }
-    std::string host = o.url;
-    while (!host.empty() && host.back() == '/') host.pop_back();
-    if (host.size() >= 3 && host.compare(host.size() - 3, 3, "/v1") == 0) host.resize(host.size() - 3);
-    if (host.rfind("http://", 0) != 0)
-        return report_error(Status::invalid_argument("--url must start with http:// (got '%s')", o.url.c_str()));
+    openai::ClientOptions client_options;
+    client_options.base_url = o.url;
+    client_options.api_key = o.api_key;
+    const openai::Client client(client_options);
+    if (client.origin().empty())
+        return report_error(
+            Status::invalid_argument("--url must start with http:// or https:// (got '%s')", o.url.c_str()));
 
     uint64_t nonce = std::random_device{}();
     std::vector<LevelResult> results;
-    for (int64_t c : o.concurrency) results.push_back(run_level(o, host, c, &nonce));
+    for (int64_t c : o.concurrency) results.push_back(run_level(o, client, c, &nonce));
 
     bool any_ok = false;
     for (const auto& r : results) any_ok |= r.n_ok > 0;
