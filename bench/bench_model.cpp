@@ -133,7 +133,11 @@ void BM_SampleTopK40(benchmark::State& state) {
     std::vector<float> logits(151936);
     model::Rng rng(3);
     for (auto& l : logits) l = static_cast<float>(rng.uniform() * 10);
-    model::SamplingParams p;
+    model::SamplingParams p;  // the CLI's settings (app's cli_sampling_params): top-k 40, then top-p and min-p
+    p.temperature = 0.8f;
+    p.top_k = 40;
+    p.top_p = 0.95f;
+    p.min_p = 0.05f;
     p.seed = 1;
     p.has_seed = true;
     model::Sampler s(p);

@@ -40,7 +40,7 @@ int cmd_generate(int argc, char** argv) {
     std::string model_path, prompt;
     bool have_prompt = false, json = false;
     int64_t n_predict = 128, n_threads = default_threads();
-    model::SamplingParams sp;
+    model::SamplingParams sp = cli_sampling_params();
     model::KvType kv_type = model::KvType::f16;
     ArgReader args(argc, argv);
     auto parse = [&]() -> Status {

@@ -9,6 +9,15 @@
 
 namespace duet::app {
 
+model::SamplingParams cli_sampling_params() {
+    model::SamplingParams p;
+    p.temperature = 0.8f;
+    p.top_k = 40;
+    p.top_p = 0.95f;
+    p.min_p = 0.05f;
+    return p;
+}
+
 Result<std::string> ArgReader::value() {
     const std::string option(arg());
     if (i_ + 1 >= argc_) return Status::invalid_argument("option %s needs a value", option.c_str());

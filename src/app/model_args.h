@@ -8,6 +8,7 @@
 
 #include "common/status.h"
 #include "model/kv_cache.h"
+#include "model/sampler.h"
 
 namespace duet::app {
 
@@ -26,6 +27,10 @@ private:
     char** argv_;
     int i_ = 0;
 };
+
+// The CLI's sampling defaults, llama.cpp's (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no penalties):
+// the one place they are set (the API's are in openai/types.h).
+model::SamplingParams cli_sampling_params();
 
 Result<int64_t> parse_int(std::string_view s, std::string_view what);
 Result<uint64_t> parse_u64(std::string_view s, std::string_view what);

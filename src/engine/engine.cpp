@@ -169,6 +169,7 @@ Result<std::unique_ptr<RequestStream>> Engine::submit(RequestParams params) {
     request->max_tokens = params.max_tokens;
     request->min_tokens = params.min_tokens;
     request->sampling = params.sampling;
+    request->n_logprobs = params.n_logprobs;
     request->want_prompt_logprobs = params.want_prompt_logprobs;
     if (!params.ignore_eos) {
         request->stop_token_ids = std::move(params.stop_token_ids);

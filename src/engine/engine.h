@@ -52,7 +52,7 @@ public:
     // Stops: the request's stop_token_ids plus the model's EOS/EOT (from its GGUF); ignore_eos disables both.
     // min_tokens (<= max_tokens, else invalid_argument): none of those stop ids is sampled before then.
     // Prompt logprobs (want_prompt_logprobs): one entry per prompt token, entry i = logprob of token i given
-    // tokens < i with sampling.n_logprobs alternatives; entry 0 has no context (logprob 0, no alternatives).
+    // tokens < i with n_logprobs alternatives; entry 0 has no context (logprob 0, no alternatives).
     // Such requests compute their whole prompt (no prefix-cache reuse).
     Result<std::unique_ptr<RequestStream>> submit(RequestParams params) override;
     void abort(uint64_t request_id) override;  // frees the request's blocks at the next step

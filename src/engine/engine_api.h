@@ -11,28 +11,17 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/sampler.h"
 
 namespace duet::engine {
 
 using TokenId = int32_t;
 
-struct SamplingParams {
-    float temperature = 1.0f;       // 0 = greedy
-    float top_p = 1.0f;
-    int32_t top_k = 0;              // 0 = off
-    float min_p = 0.0f;
-    float repetition_penalty = 1.0f;
-    float presence_penalty = 0.0f;
-    float frequency_penalty = 0.0f;
-    uint64_t seed = 0;
-    bool has_seed = false;
-    int32_t n_logprobs = -1;        // -1: none; k >= 0: logprob of the sampled token and the top k
-};
-
 struct RequestParams {
     std::vector<TokenId> prompt;             // tokenized prompt (template already applied)
     int32_t max_tokens = 16;
-    SamplingParams sampling;
+    model::SamplingParams sampling;          // the sampler's input, as the edge (API, CLI) set it
+    int32_t n_logprobs = -1;                 // -1: none; k >= 0: logprob of the sampled token and the top k
     std::vector<TokenId> stop_token_ids;     // stop after emitting one of these (EOS/EOT by default)
     // vLLM's min_tokens: until this many tokens are generated, no stop token id (EOS/EOT included) can be
     // sampled (their logits are masked to -inf). 0 <= min_tokens <= max_tokens. Stop strings are not affected.

@@ -20,20 +20,6 @@ TokenLogprob to_engine_logprob(model::TokenLogprobs lp) {
 
 }  // namespace
 
-model::SamplingParams to_model_sampling(const SamplingParams& params) {
-    model::SamplingParams p;
-    p.temperature = params.temperature;
-    p.top_k = params.top_k;
-    p.top_p = params.top_p;
-    p.min_p = params.min_p;
-    p.repetition_penalty = params.repetition_penalty;
-    p.presence_penalty = params.presence_penalty;
-    p.frequency_penalty = params.frequency_penalty;
-    p.seed = params.seed;
-    p.has_seed = params.has_seed;
-    return p;  // penalty_last_n keeps the model's default window (llama.cpp's 64)
-}
-
 ModelRunner::ModelRunner(const model::Model& model, model::KvCache& kv_cache, int32_t max_batch_tokens,
                          int32_t max_num_seqs, ThreadPool* pool)
     : forward_(model, kv_cache, max_batch_tokens, pool), n_vocab_(model.config().n_vocab) {
@@ -94,7 +80,7 @@ Result<RunnerOutput> ModelRunner::execute(const SchedulerOutput& output) {
         RequestState& state = state_for(request);
         SampledOutput& out = result.outputs[i];
         const bool prompt_lp = wants_prompt_logprobs(request, state);
-        const int32_t k = std::max(0, request.sampling.n_logprobs);
+        const int32_t k = std::max(0, request.n_logprobs);
         if (prompt_lp && state.prompt_logprobs.empty()) {
             state.prompt_logprobs.push_back({request.tokens[0], 0.0f, {}});
         }
@@ -114,7 +100,7 @@ Result<RunnerOutput> ModelRunner::execute(const SchedulerOutput& output) {
                 std::span<const TokenId> banned;
                 if (request.n_generated() < request.min_tokens) banned = request.stop_token_ids;
                 out.token = state.sampler.sample(logits_row, request.tokens, banned);
-                if (request.sampling.n_logprobs >= 0) {
+                if (request.n_logprobs >= 0) {
                     out.logprob = to_engine_logprob(model::token_logprobs(logits_row, out.token, k));
                 }
             }

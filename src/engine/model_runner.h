@@ -25,9 +25,6 @@
 
 namespace duet::engine {
 
-// The model's sampler parameters for a request's (engine_api.h) sampling parameters.
-model::SamplingParams to_model_sampling(const SamplingParams& params);
-
 class ModelRunner {
 public:
     // pool may be null (single thread); it must outlive the runner.
@@ -42,7 +39,7 @@ public:
 
 private:
     struct RequestState {
-        explicit RequestState(const SamplingParams& params) : sampler(to_model_sampling(params)) {}
+        explicit RequestState(const model::SamplingParams& params) : sampler(params) {}
         model::Sampler sampler;
         // prompt_logprobs[i]: logprob of prompt token i given tokens < i; entry 0 (no context) is logprob 0.
         std::vector<TokenLogprob> prompt_logprobs;

@@ -13,6 +13,7 @@
 
 #include "engine/engine_api.h"
 #include "model/batch.h"
+#include "model/sampler.h"
 
 namespace duet::engine {
 
@@ -26,7 +27,8 @@ struct Request {
     int32_t n_prompt_tokens = 0;
     int32_t num_computed_tokens = 0;      // tokens whose K/V are in the cache (hits included)
     int32_t max_tokens = 16;
-    SamplingParams sampling;
+    model::SamplingParams sampling;
+    int32_t n_logprobs = -1;              // -1: none; k >= 0: logprob of each sampled token and the top k
     std::vector<TokenId> stop_token_ids;  // user stop ids and the model's EOS/EOT (empty when ignore_eos)
     int32_t min_tokens = 0;               // stop_token_ids cannot be sampled while n_generated() < min_tokens
     bool want_prompt_logprobs = false;    // needs logits of every prompt position: no prefix reuse

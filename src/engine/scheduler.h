@@ -61,7 +61,7 @@ struct SchedulerOutput {
 // What the model runner gives back, parallel to SchedulerOutput::scheduled.
 struct SampledOutput {
     TokenId token = -1;                          // -1 when the step did not reach the end of the tokens
-    std::optional<TokenLogprob> logprob;         // when sampling.n_logprobs >= 0
+    std::optional<TokenLogprob> logprob;         // when n_logprobs >= 0
     std::vector<TokenLogprob> prompt_logprobs;   // once, in the step that completes the prompt, when asked
 };
 struct RunnerOutput {

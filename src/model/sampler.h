@@ -10,13 +10,16 @@
 
 namespace duet::model {
 
-// Defaults follow llama.cpp's CLI (temp 0.8, top-k 40, top-p 0.95, min-p 0.05, no penalties).
-// The engine maps its own request parameters onto these (model does not depend on engine).
+// The one set of sampling settings: built at an edge, carried unchanged through the engine (RequestParams ->
+// Request) to the sampler. The defaults here change nothing (the model's own distribution); each edge sets its
+// own in one place: the API's (OpenAI's: temperature 1, top-p 1, no top-k, no min-p) in openai/types.h
+// (GenerationOptions, converted in server/request_flow.cpp), the CLI's (llama.cpp's: temperature 0.8, top-k 40,
+// top-p 0.95, min-p 0.05) in app/model_args.cpp (cli_sampling_params).
 struct SamplingParams {
-    float temperature = 0.8f;         // <= 0: greedy (argmax, lowest id on ties)
-    int32_t top_k = 40;               // <= 0: off
-    float top_p = 0.95f;              // >= 1: off
-    float min_p = 0.05f;              // <= 0: off; keep tokens with p >= min_p * p_max
+    float temperature = 1.0f;         // <= 0: greedy (argmax, lowest id on ties)
+    int32_t top_k = 0;                // <= 0: off
+    float top_p = 1.0f;               // >= 1: off
+    float min_p = 0.0f;               // <= 0: off; keep tokens with p >= min_p * p_max
     float repetition_penalty = 1.0f;  // 1: off; logit > 0 ? logit / rp : logit * rp, for tokens in the history
     float presence_penalty = 0.0f;    // logit -= presence for tokens in the history
     float frequency_penalty = 0.0f;   // logit -= frequency * count in the history

@@ -39,7 +39,8 @@ struct ChatMessage {
     std::string reasoning_content;
 };
 
-// Sampling and length options shared by chat and text completions.
+// Sampling and length options shared by chat and text completions. The defaults are the API's (OpenAI's:
+// temperature 1, top-p 1, no top-k, no min-p, no penalties): the one place they are set.
 struct GenerationOptions {
     std::optional<int32_t> max_tokens;  // absent: up to the context
     float temperature = 1.0f;

@@ -9,6 +9,24 @@
 
 namespace duet::server {
 
+namespace {
+
+// The API request's sampling settings (their defaults are the API's, set in openai::GenerationOptions) as the
+// sampler's input; the seed is per choice (submit_plan). The one place they cross from openai/ to model/.
+model::SamplingParams sampling_params(const openai::GenerationOptions& gen) {
+    model::SamplingParams s;
+    s.temperature = gen.temperature;
+    s.top_p = gen.top_p;
+    s.top_k = gen.top_k;
+    s.min_p = gen.min_p;
+    s.repetition_penalty = gen.repetition_penalty;
+    s.presence_penalty = gen.presence_penalty;
+    s.frequency_penalty = gen.frequency_penalty;
+    return s;
+}
+
+}  // namespace
+
 openai::Usage RunningRequest::usage() const {
     openai::Usage u;
     u.prompt_tokens = n_prompt_tokens;
@@ -88,15 +106,8 @@ bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, con
     engine::RequestParams params;
     params.prompt = plan.prompt;
     params.max_tokens = static_cast<int32_t>(max_tokens);
-    auto& s = params.sampling;
-    s.temperature = plan.gen.temperature;
-    s.top_p = plan.gen.top_p;
-    s.top_k = plan.gen.top_k;
-    s.min_p = plan.gen.min_p;
-    s.repetition_penalty = plan.gen.repetition_penalty;
-    s.presence_penalty = plan.gen.presence_penalty;
-    s.frequency_penalty = plan.gen.frequency_penalty;
-    s.n_logprobs = plan.n_logprobs;
+    params.sampling = sampling_params(plan.gen);
+    params.n_logprobs = plan.n_logprobs;
     params.stop_token_ids = model->backend.codec->stop_token_ids();
     params.min_tokens = plan.gen.min_tokens;
     params.ignore_eos = plan.gen.ignore_eos;

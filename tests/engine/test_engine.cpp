@@ -283,7 +283,7 @@ TEST_F(EngineTest, LogprobsAndPromptLogprobs) {
     auto engine = make_engine(options(64));
     std::mt19937 rng(8);
     RequestParams p = greedy(random_prompt(rng, 21), 4);
-    p.sampling.n_logprobs = 3;
+    p.n_logprobs = 3;
     p.want_prompt_logprobs = true;
     auto s = engine->submit(p);
     ASSERT_TRUE(s.ok());
@@ -324,7 +324,7 @@ TEST_F(EngineTest, PromptLogprobsEqualTheLogprobsOfTheSameTokensWhenGenerated) {
     auto engine = make_engine(o);
     std::mt19937 rng(14);
     RequestParams gen = greedy(random_prompt(rng, 17), 5);
-    gen.sampling.n_logprobs = 2;
+    gen.n_logprobs = 2;
     auto s1 = engine->submit(gen);
     ASSERT_TRUE(s1.ok());
     std::vector<TokenId> tokens;
@@ -340,7 +340,7 @@ TEST_F(EngineTest, PromptLogprobsEqualTheLogprobsOfTheSameTokensWhenGenerated) {
     RequestParams echo = greedy(gen.prompt, 1);
     echo.prompt.insert(echo.prompt.end(), tokens.begin(), tokens.end());
     echo.want_prompt_logprobs = true;
-    echo.sampling.n_logprobs = 2;
+    echo.n_logprobs = 2;
     auto s2 = engine->submit(echo);
     ASSERT_TRUE(s2.ok());
     std::vector<TokenLogprob> prompt_logprobs;

@@ -246,9 +246,9 @@ private:
                     continue;
                 }
                 d.tokens.push_back(token);
-                if (r->params.sampling.n_logprobs >= 0) {
+                if (r->params.n_logprobs >= 0) {
                     engine::TokenLogprob lp{token, -0.25f, {}};
-                    for (int k = 0; k < r->params.sampling.n_logprobs; ++k)
+                    for (int k = 0; k < r->params.n_logprobs; ++k)
                         lp.top.emplace_back(static_cast<engine::TokenId>('a' + k), -0.25f - k);
                     d.logprobs.push_back(lp);
                 }
