@@ -1,4 +1,5 @@
-// config.h: a Llama / Qwen2 model's hyperparameters, read and validated from GGUF metadata.
+// config.h: a model's hyperparameters (Llama / Qwen2 decoders, BERT encoders), read and validated from GGUF
+// metadata by the architecture's file in arch/ (see arch/arch.h).
 //
 // Keys are `{arch}.*` (llama.cpp names). Defaults for absent keys: rope freq base 10000, head dim =
 // n_embd / n_heads (or `{arch}.attention.key_length`), n_rot = `{arch}.rope.dimension_count` or head dim,
@@ -17,11 +18,21 @@ class GgufFile;
 
 namespace duet::model {
 
-enum class Arch { llama, qwen2 };
+enum class Arch { llama, qwen2, bert };
 std::string_view arch_name(Arch arch);
+
+// Which forward pass runs the model: decoder = causal, over the paged KV cache (Forward); encoder =
+// bidirectional within each sequence, no cache, pooled sentence vectors (Encoder).
+enum class Family { decoder, encoder };
+
+// How an encoder turns a sequence's final hidden states into one vector: llama.cpp's `{arch}.pooling_type`
+// values (0 none, 1 mean, 2 cls, 3 last). none = one vector per token.
+enum class Pooling { none = 0, mean = 1, cls = 2, last = 3 };
+std::string_view pooling_name(Pooling pooling);
 
 struct ModelConfig {
     Arch arch = Arch::llama;
+    Family family = Family::decoder;
     int32_t n_vocab = 0;
     int32_t n_embd = 0;
     int32_t n_layers = 0;
@@ -38,6 +49,11 @@ struct ModelConfig {
     bool tied_output = false;      // no output.weight: logits use token_embd.weight
     bool has_rope_freqs = false;   // rope_freqs.weight (Llama-3.1 frequency factors, (n_rot/2,))
 
+    // encoders only
+    float layer_norm_eps = 1e-12f;     // {arch}.attention.layer_norm_epsilon (LayerNorm, biased variance)
+    int32_t n_token_types = 0;         // rows of token_types.weight (segment embeddings)
+    Pooling pooling = Pooling::none;   // {arch}.pooling_type
+
     int32_t q_dim() const { return n_heads * head_dim; }        // width of Q and of the attention output
     int32_t kv_dim() const { return n_kv_heads * head_dim; }    // width of K and V per token
     int32_t n_gqa() const { return n_heads / n_kv_heads; }      // query heads per KV head
@@ -51,7 +67,7 @@ constexpr int32_t kMaxHeads = 1024;
 constexpr int32_t kMaxHeadDim = 1024;
 constexpr int32_t kMaxFf = 1 << 18;
 
-// Reads `general.architecture` and the `{arch}.*` keys; every value validated (counts > 0 and under the caps,
+// Reads `general.architecture`, finds its arch/ file and lets it read the `{arch}.*` keys; every value validated (counts > 0 and under the caps,
 // n_heads % n_kv_heads == 0, n_rot <= head_dim and even, eps > 0, ...). Errors name the key and the value.
 Result<ModelConfig> config_from_gguf(const gguf::GgufFile& file);
 

@@ -13,39 +13,15 @@
 
 #include "common/assert.h"
 #include "kernels/kernels.h"
+#include "model/scratch.h"
 
 namespace duet::model {
-
-namespace {
-
-// Reserve n elements, 64-byte aligned. Large reservations are mmap-backed by malloc: pages cost memory only
-// once written, so sizing for the largest batch is free until such a batch runs.
-template <typename T> T* reserve(size_t n) {
-    const size_t bytes = std::max<size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
-    void* p = std::aligned_alloc(64, bytes);
-    DUET_ASSERT(p != nullptr);
-    return static_cast<T*>(p);
-}
-
-// fn(begin, end, ith) over [0, n) split across the pool (or inline when there is none).
-template <typename F> void parallel_for(ThreadPool* pool, int64_t n, F&& fn) {
-    if (pool == nullptr || pool->n_threads() == 1 || n <= 1) {
-        fn(int64_t{0}, n, 0);
-        return;
-    }
-    pool->run([&](int ith, int nth) {
-        int64_t begin = 0, end = 0;
-        split_range(n, ith, nth, &begin, &end);
-        if (begin < end) fn(begin, end, ith);
-    });
-}
-
-}  // namespace
 
 Forward::Forward(const Model& model, KvCache& kv_cache, int32_t max_batch_tokens, ThreadPool* pool)
     : model_(model), kv_(kv_cache), max_batch_tokens_(max_batch_tokens), pool_(pool) {
     const ModelConfig& c = model.config();
     DUET_ASSERT(max_batch_tokens > 0);
+    DUET_ASSERT(c.family == Family::decoder);  // encoders run in Encoder (encoder.h)
     DUET_ASSERT(kv_cache.n_layers() == c.n_layers && kv_cache.kv_dim() == c.kv_dim());
     const size_t T = static_cast<size_t>(max_batch_tokens);
     max_context_ = kv_cache.n_blocks() * kv_cache.block_size();

@@ -1,80 +1,15 @@
-// model.cpp: Model::load: open the GGUF, read the config, bind every weight as a typed view into the mmap.
+// model.cpp: Model::load: open the GGUF, read the config, let the arch/ file bind every weight as a typed view.
 #include "model/model.h"
 
 #include <cstdio>
 #include <unistd.h>
 
-#include "common/strformat.h"
 #include "common/timer.h"
+#include "model/arch/arch.h"
 
 namespace duet::model {
 
 namespace {
-
-// Collects every problem with the tensors so the user sees all of them at once.
-class Binder {
-public:
-    explicit Binder(const gguf::GgufFile& file) : file_(file) {}
-
-    // A matrix W (d,n) of any type duet can multiply.
-    WeightView matrix(const std::string& name, int64_t n, int64_t d) {
-        const gguf::TensorInfo* t = find(name, true);
-        if (t == nullptr) return {};
-        if (t->n_dims != 2 || t->ne[0] != n || t->ne[1] != d) {
-            add_problem(strformat("'%s': shape [%lld, %lld] (%d dims), expected [%lld, %lld]", name.c_str(),
-                                  static_cast<long long>(t->ne[0]), static_cast<long long>(t->ne[1]), t->n_dims,
-                                  static_cast<long long>(n), static_cast<long long>(d)));
-            return {};
-        }
-        if (!traits(t->type).supported) {
-            add_problem(strformat("'%s': tensor type %.*s is not supported", name.c_str(),
-                                  static_cast<int>(tensor_type_name(t->type).size()),
-                                  tensor_type_name(t->type).data()));
-            return {};
-        }
-        return {t->type, t->data, n, d, static_cast<size_t>(t->n_bytes)};
-    }
-
-    // A vector (n,) stored as F32 (norm weights, biases, rope factors). Null when absent and optional.
-    const float* vector(const std::string& name, int64_t n, bool required = true) {
-        const gguf::TensorInfo* t = find(name, required);
-        if (t == nullptr) return nullptr;
-        if (t->n_dims != 1 || t->ne[0] != n) {
-            add_problem(strformat("'%s': shape [%lld] (%d dims), expected [%lld]", name.c_str(),
-                                  static_cast<long long>(t->ne[0]), t->n_dims, static_cast<long long>(n)));
-            return nullptr;
-        }
-        if (t->type != TensorType::F32) {
-            add_problem(strformat("'%s': type %.*s, expected f32", name.c_str(),
-                                  static_cast<int>(tensor_type_name(t->type).size()),
-                                  tensor_type_name(t->type).data()));
-            return nullptr;
-        }
-        if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0) {
-            add_problem(strformat("'%s': data not 4-byte aligned", name.c_str()));
-            return nullptr;
-        }
-        return reinterpret_cast<const float*>(t->data);
-    }
-
-    Status status() const {
-        if (problems_.empty()) return {};
-        std::string msg = strformat("%zu tensor problem(s):", problems_.size());
-        for (const auto& p : problems_) msg += "\n  " + p;
-        return Status::invalid_data("%s", msg.c_str());
-    }
-
-private:
-    const gguf::TensorInfo* find(const std::string& name, bool required) {
-        const gguf::TensorInfo* t = file_.find_tensor(name);
-        if (t == nullptr && required) add_problem(strformat("'%s': missing", name.c_str()));
-        return t;
-    }
-    void add_problem(std::string p) { problems_.push_back(std::move(p)); }
-
-    const gguf::GgufFile& file_;
-    std::vector<std::string> problems_;
-};
 
 // Touch every page of the tensor data (so the first token does not page-fault), with a bar on a terminal.
 void touch_pages(const gguf::GgufFile& file, bool progress) {
@@ -120,46 +55,19 @@ Result<std::unique_ptr<Model>> Model::from_gguf(std::unique_ptr<gguf::GgufFile> 
     std::unique_ptr<Model> model(new Model());
     model->file_ = std::move(file);
     DUET_TRY(model->config_, config_from_gguf(*model->file_));
-    DUET_RETURN_IF_ERROR(model->bind_weights());
+    TensorBinder binder(*model->file_);
+    arch_spec(model->config_.arch).bind_weights(binder, model->config_, model->weights_);
+    DUET_RETURN_IF_ERROR(binder.status());
     if (options.prefetch) touch_pages(*model->file_, options.progress);
     return model;
-}
-
-Status Model::bind_weights() {
-    const ModelConfig& c = config_;
-    Binder b(*file_);
-    token_embd_ = b.matrix("token_embd.weight", c.n_embd, c.n_vocab);
-    output_norm_ = b.vector("output_norm.weight", c.n_embd);
-    output_ = c.tied_output ? token_embd_ : b.matrix("output.weight", c.n_embd, c.n_vocab);
-    rope_freqs_ = c.has_rope_freqs ? b.vector("rope_freqs.weight", c.n_rot / 2) : nullptr;
-    layers_.resize(c.n_layers);
-    for (int32_t i = 0; i < c.n_layers; ++i) {
-        const std::string p = strformat("blk.%d.", i);
-        LayerWeights& l = layers_[i];
-        l.attn_norm = b.vector(p + "attn_norm.weight", c.n_embd);
-        l.wq = b.matrix(p + "attn_q.weight", c.n_embd, c.q_dim());
-        l.wk = b.matrix(p + "attn_k.weight", c.n_embd, c.kv_dim());
-        l.wv = b.matrix(p + "attn_v.weight", c.n_embd, c.kv_dim());
-        if (c.has_qkv_bias) {
-            l.bq = b.vector(p + "attn_q.bias", c.q_dim());
-            l.bk = b.vector(p + "attn_k.bias", c.kv_dim());
-            l.bv = b.vector(p + "attn_v.bias", c.kv_dim());
-        }
-        l.wo = b.matrix(p + "attn_output.weight", c.q_dim(), c.n_embd);
-        l.ffn_norm = b.vector(p + "ffn_norm.weight", c.n_embd);
-        l.w_gate = b.matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff);
-        l.w_up = b.matrix(p + "ffn_up.weight", c.n_embd, c.n_ff);
-        l.w_down = b.matrix(p + "ffn_down.weight", c.n_ff, c.n_embd);
-    }
-    return b.status();
 }
 
 size_t Model::weight_bytes_per_token() const {
     size_t total = 0;
     for (const auto& t : file_->tensors())
         if (t.name != "token_embd.weight") total += t.n_bytes;
-    if (config_.tied_output) total += token_embd_.n_bytes;
-    else total += row_size(token_embd_.type, token_embd_.n);
+    if (config_.tied_output) total += weights_.token_embd.n_bytes;
+    else total += row_size(weights_.token_embd.type, weights_.token_embd.n);
     return total;
 }
 

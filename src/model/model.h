@@ -1,4 +1,5 @@
-// model.h: a Llama / Qwen2 model loaded from GGUF: config plus typed zero-copy views of the weights in the mmap.
+// model.h: a model loaded from GGUF (Llama / Qwen2 decoders, BERT encoders): config plus typed zero-copy views
+// of the weights in the mmap. The architecture's arch/ file reads the config and names the tensors.
 #pragma once
 
 #include <cstddef>
@@ -11,32 +12,9 @@
 #include "common/tensor_type.h"
 #include "gguf/gguf.h"
 #include "model/config.h"
+#include "model/weights.h"
 
 namespace duet::model {
-
-// A weight matrix W (d,n): d rows of n elements in `type`'s block layout (GGUF ne = [n, d]), inside the mmap.
-struct WeightView {
-    TensorType type = TensorType::F32;
-    const void* data = nullptr;
-    int64_t n = 0;       // row length (input width)
-    int64_t d = 0;       // rows (output width)
-    size_t n_bytes = 0;  // d * row_size(type, n)
-};
-
-struct LayerWeights {
-    const float* attn_norm = nullptr;  // (n_embd,)
-    WeightView wq;                     // (q_dim, n_embd)
-    WeightView wk;                     // (kv_dim, n_embd)
-    WeightView wv;                     // (kv_dim, n_embd)
-    const float* bq = nullptr;         // (q_dim,)  qwen2 only
-    const float* bk = nullptr;         // (kv_dim,) qwen2 only
-    const float* bv = nullptr;         // (kv_dim,) qwen2 only
-    WeightView wo;                     // (n_embd, q_dim)
-    const float* ffn_norm = nullptr;   // (n_embd,)
-    WeightView w_gate;                 // (n_ff, n_embd)
-    WeightView w_up;                   // (n_ff, n_embd)
-    WeightView w_down;                 // (n_embd, n_ff)
-};
 
 struct LoadOptions {
     bool progress = true;   // progress bar on stderr while touching the pages (only when stderr is a terminal)
@@ -54,11 +32,12 @@ public:
     const ModelConfig& config() const { return config_; }
     const gguf::GgufFile& file() const { return *file_; }
 
-    const WeightView& token_embd() const { return token_embd_; }  // (n_vocab, n_embd)
-    const float* output_norm() const { return output_norm_; }     // (n_embd,)
-    const WeightView& output() const { return output_; }          // (n_vocab, n_embd); token_embd when tied
-    const float* rope_freqs() const { return rope_freqs_; }       // (n_rot/2,) or null
-    const std::vector<LayerWeights>& layers() const { return layers_; }
+    const ModelWeights& weights() const { return weights_; }
+    const WeightView& token_embd() const { return weights_.token_embd; }  // (n_vocab, n_embd)
+    const float* output_norm() const { return weights_.output_norm; }     // (n_embd,)
+    const WeightView& output() const { return weights_.output; }          // (n_vocab, n_embd); token_embd when tied
+    const float* rope_freqs() const { return weights_.rope_freqs; }       // (n_rot/2,) or null
+    const std::vector<LayerWeights>& layers() const { return weights_.layers; }
 
     // Bytes of weights one decode step reads: every weight except token_embd, plus one embedding row
     // (the whole token_embd when the output is tied, since the logits read all of it).
@@ -68,15 +47,9 @@ public:
 
 private:
     Model() = default;
-    Status bind_weights();
-
     std::unique_ptr<gguf::GgufFile> file_;
     ModelConfig config_;
-    WeightView token_embd_;
-    const float* output_norm_ = nullptr;
-    WeightView output_;
-    const float* rope_freqs_ = nullptr;
-    std::vector<LayerWeights> layers_;
+    ModelWeights weights_;
 };
 
 }  // namespace duet::model
