@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "tokenizer/chat_template.h"
+#include "tokenizer/template/chat_template.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "app/commands.h"
 #include "gguf/gguf.h"
-#include "tokenizer/chat_template.h"
+#include "tokenizer/template/chat_template.h"
 
 namespace duet::app {
 

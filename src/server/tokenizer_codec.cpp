@@ -1,7 +1,7 @@
 // tokenizer_codec.cpp: TextCodec over tok::Tokenizer + tok::ChatTemplate + tok::StreamingDecoder + R1 splitter.
 #include "server/tokenizer_codec.h"
 
-#include "tokenizer/chat_template.h"
+#include "tokenizer/template/chat_template.h"
 #include "tokenizer/reasoning.h"
 #include "tokenizer/tokenizer.h"
 

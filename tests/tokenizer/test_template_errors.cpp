@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "tokenizer/chat_template.h"
+#include "tokenizer/template/chat_template.h"
 
 namespace {
 

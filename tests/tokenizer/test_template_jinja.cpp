@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "tokenizer/chat_template.h"
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/chat_template.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace duet::test {
 

@@ -7,7 +7,7 @@
 
 #include "support/fixtures.h"
 #include "test_template_json.h"
-#include "tokenizer/chat_template.h"
+#include "tokenizer/template/chat_template.h"
 
 namespace {
 

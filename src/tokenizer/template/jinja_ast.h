@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace duet::tok::jinja {
 

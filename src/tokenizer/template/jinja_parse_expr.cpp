@@ -1,7 +1,7 @@
 // jinja_parse_expr.cpp: expression grammar of the Jinja parser, loosest first (Jinja2's order):
 //   tuple > conditional (a if c else b) > or > and > not > compare (== != < <= > >= in, not in) > + - > ~ >
 //   * / // % > ** > unary - + > primary with postfix (.attr [index] [a:b:c] (call)) and | filters / is tests.
-#include "tokenizer/jinja_parser_impl.h"
+#include "tokenizer/template/jinja_parser_impl.h"
 
 namespace duet::tok::jinja {
 

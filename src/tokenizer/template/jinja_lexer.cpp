@@ -1,12 +1,12 @@
 // jinja_lexer.cpp: template source -> tokens, with Jinja2's trim_blocks / lstrip_blocks / `-` `+` semantics.
-#include "tokenizer/jinja_lexer.h"
+#include "tokenizer/template/jinja_lexer.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace duet::tok::jinja {
 

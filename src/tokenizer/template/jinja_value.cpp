@@ -1,5 +1,5 @@
 // jinja_value.cpp: Value semantics (truthiness, equality, str/repr), Python float repr, json.dumps, UTF-8.
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_value.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,8 @@
 // jinja_parser.cpp: recursive-descent parser for the Jinja subset used by chat templates: statements and
 // blocks here, expressions in jinja_parse_expr.cpp.
-#include "tokenizer/jinja_parser.h"
+#include "tokenizer/template/jinja_parser.h"
 
-#include "tokenizer/jinja_parser_impl.h"
+#include "tokenizer/template/jinja_parser_impl.h"
 
 namespace duet::tok::jinja {
 

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <limits>
 
-#include "tokenizer/jinja_eval.h"
+#include "tokenizer/template/jinja_eval.h"
 
 namespace duet::tok::jinja {
 

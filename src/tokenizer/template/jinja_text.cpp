@@ -1,5 +1,5 @@
 // jinja_text.cpp: Python str algorithms on UTF-8 (strip, split, replace, case) shared by filters and methods.
-#include "tokenizer/jinja_text.h"
+#include "tokenizer/template/jinja_text.h"
 
 #include <algorithm>
 #include <cctype>

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "tokenizer/jinja_eval.h"
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_eval.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace duet::tok::jinja {
 

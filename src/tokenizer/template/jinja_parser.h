@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "tokenizer/jinja_ast.h"
+#include "tokenizer/template/jinja_ast.h"
 
 namespace duet::tok::jinja {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <ctime>
 
-#include "tokenizer/jinja_eval.h"
-#include "tokenizer/jinja_text.h"
+#include "tokenizer/template/jinja_eval.h"
+#include "tokenizer/template/jinja_text.h"
 
 namespace duet::tok::jinja {
 

@@ -1,11 +1,11 @@
 // chat_template.cpp: ChatTemplate (parse once, render many), apply_chat_template's context, built-in fallbacks.
-#include "tokenizer/chat_template.h"
+#include "tokenizer/template/chat_template.h"
 
 #include <algorithm>
 #include <cctype>
 
 #include "gguf/gguf.h"
-#include "tokenizer/jinja_parser.h"
+#include "tokenizer/template/jinja_parser.h"
 
 namespace duet::tok {
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "tokenizer/jinja_eval.h"
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_eval.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace duet::gguf {
 class GgufFile;

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "tokenizer/jinja_ast.h"
-#include "tokenizer/jinja_value.h"
+#include "tokenizer/template/jinja_ast.h"
+#include "tokenizer/template/jinja_value.h"
 
 namespace duet::tok::jinja {
 

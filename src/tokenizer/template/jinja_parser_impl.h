@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/jinja_lexer.h"
-#include "tokenizer/jinja_parser.h"
+#include "tokenizer/template/jinja_lexer.h"
+#include "tokenizer/template/jinja_parser.h"
 
 namespace duet::tok::jinja {
 

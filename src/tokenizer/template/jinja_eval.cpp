@@ -1,5 +1,5 @@
 // jinja_eval.cpp: the tree-walking interpreter: scopes, statements, expressions, operators, macros, limits.
-#include "tokenizer/jinja_eval.h"
+#include "tokenizer/template/jinja_eval.h"
 
 #include <cmath>
 #include <limits>

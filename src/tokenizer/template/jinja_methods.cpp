@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "tokenizer/jinja_eval.h"
-#include "tokenizer/jinja_text.h"
+#include "tokenizer/template/jinja_eval.h"
+#include "tokenizer/template/jinja_text.h"
 
 namespace duet::tok::jinja {
 
