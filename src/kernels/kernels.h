@@ -21,7 +21,8 @@ namespace duet::kernels {
 enum class Backend { ref, avx2, avx512_vnni };
 const char* backend_name(Backend backend);
 Backend active_backend();
-void force_backend(Backend backend);  // for tests and benchmarks; the CPU must support it
+void force_backend(Backend backend);  // for tests and benchmarks; the CPU must support it. Atomic: each op
+                                      // reads the backend once, so a switch never splits a call (kernels.cpp)
 bool backend_supported(Backend backend);
 
 // Bytes of scratch matmul() needs for quantized activations of n_tokens rows of n elements.

@@ -3,6 +3,7 @@
 #include "kernels/kernels.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <string_view>
 
@@ -27,9 +28,15 @@ Backend best_backend() {
     return cpu::cpu_has_avx2() ? Backend::avx2 : Backend::ref;
 }
 
-Backend g_backend = best_backend();
+// The backend the ops use: atomic, not immutable, because tests and benchmarks compare backends inside one
+// process (force_backend between runs) and a freed-up pool worker may still be finishing an op when the next
+// call switches; a plain global would make that a data race. Relaxed order suffices: the value only selects
+// code and publishes no data. Each op reads it once (matmul_many passes its copy down), so a call never mixes
+// backends; on x86 a relaxed load is a plain mov, so the hot path pays nothing.
+std::atomic<Backend> g_backend{best_backend()};
 
-bool use_avx2() { return g_backend != Backend::ref; }
+Backend current_backend() { return g_backend.load(std::memory_order_relaxed); }
+bool use_avx2() { return current_backend() != Backend::ref; }
 
 // Quantize the activation rows [t0, t1) into the scratch (AVX2 quantizers).
 void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t n, uint8_t* xq, size_t row_size,
@@ -44,7 +51,7 @@ void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t 
 
 }  // namespace
 
-Backend active_backend() { return g_backend; }
+Backend active_backend() { return current_backend(); }
 
 const char* backend_name(Backend backend) {
     switch (backend) {
@@ -66,7 +73,7 @@ bool backend_supported(Backend backend) {
 
 void force_backend(Backend backend) {
     DUET_ASSERT(backend_supported(backend));
-    g_backend = backend;
+    g_backend.store(backend, std::memory_order_relaxed);
 }
 
 namespace {
@@ -87,13 +94,13 @@ enum class XLayout {
 // smaller batches: measured over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4
 // the per-32 one was ~10% faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64:
 // 1.3-1.5x).
-XLayout choose_layout(TensorType wtype, int64_t n, int64_t n_tokens) {
+XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_tokens) {
     if (wtype == TensorType::Q4_0) {
         if (n_tokens >= 4) return XLayout::q4_0_octs;
         if (n % (2 * kQK) == 0) return XLayout::q4_0_pairs;
     }
     if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) {
-        const int64_t min_tokens = g_backend == Backend::avx512_vnni ? 8 : 16;
+        const int64_t min_tokens = backend == Backend::avx512_vnni ? 8 : 16;
         if (n_tokens >= min_tokens) return XLayout::k_octs;
     }
     return XLayout::plain;
@@ -159,13 +166,14 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
         for (const MatmulOp& op : ops) matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
         return;
     }
-    if (!use_avx2() || !float_row_fits) {
+    const Backend backend = current_backend();
+    if (backend == Backend::ref || !float_row_fits) {
         for (const MatmulOp& op : ops) ref::matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
         return;
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
-    const XLayout layout = choose_layout(wtype, n, n_tokens);
-    const cpu::MatmulRowsFn rows_fn = kernel_for(layout, wtype, g_backend == Backend::avx512_vnni);
+    const XLayout layout = choose_layout(backend, wtype, n, n_tokens);
+    const cpu::MatmulRowsFn rows_fn = kernel_for(layout, wtype, backend == Backend::avx512_vnni);
     DUET_ASSERT(rows_fn != nullptr);
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "common/tensor_type.h"
-#include "kernels/ref/quants.h"
+#include "kernels/formats.h"
 
 namespace duet::cpu {
 
