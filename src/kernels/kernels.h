@@ -51,6 +51,14 @@ void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out);
 // out (n,) = x (n,) / sqrt(mean(x^2) + eps) * w (n,). out may alias x.
 void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps);
 
+// out (n,) = (x - mean(x)) / sqrt(var(x) + eps) * w (n,) + b (n,), var biased (/ n): BERT's LayerNorm, as ggml's
+// norm + mul + add (sums in double). out may alias x.
+void layernorm(float* out, const float* x, const float* w, const float* b, int64_t n, float eps);
+
+// out (n,) = gelu(x) with ggml's CPU semantics: the tanh approximation evaluated at fp16(x) and rounded to fp16
+// (0 for x <= -10, x for x >= 10), which is what llama.cpp's BERT computes. out may alias x.
+void gelu(float* out, const float* x, int64_t n);
+
 enum class RopeMode { norm, neox };  // norm: pairs (2i, 2i+1) as in Llama; neox: pairs (i, i + n_rot/2) as in Qwen2
 
 // Rotate in place the first n_rot dims of each of n_heads heads of x (n_heads, head_dim) at position pos:

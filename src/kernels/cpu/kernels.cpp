@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/assert.h"
+#include "kernels/cpu/gelu_table.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
@@ -242,6 +243,12 @@ void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
 }
 
 // RoPE costs a few hundred sin/cos per token: the reference loop (angles computed once per pair) is the kernel.
+void layernorm(float* out, const float* x, const float* w, const float* b, int64_t n, float eps) {
+    ref::layernorm(out, x, w, b, n, eps);  // once per token and layer: not worth a SIMD twin yet
+}
+
+void gelu(float* out, const float* x, int64_t n) { cpu::gelu_table(out, x, n); }
+
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
     ref::rope(x, n_heads, head_dim, n_rot, pos, freq_base, freq_factors, mode);

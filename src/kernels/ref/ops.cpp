@@ -49,6 +49,36 @@ void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
     for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
+void layernorm(float* out, const float* x, const float* w, const float* b, int64_t n, float eps) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += x[i];
+    const float mean = static_cast<float>(sum / static_cast<double>(n));
+    double sum2 = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i] - mean;
+        out[i] = v;
+        sum2 += static_cast<double>(v * v);
+    }
+    const float variance = static_cast<float>(sum2 / static_cast<double>(n));
+    const float scale = 1.0f / std::sqrt(variance + eps);
+    for (int64_t i = 0; i < n; ++i) out[i] = out[i] * scale * w[i] + b[i];
+}
+
+float gelu_tanh(float x) {
+    constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+    constexpr float kCoefA = 0.044715f;
+    return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoefA * x * x)));
+}
+
+void gelu(float* out, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (v <= -10.0f) out[i] = 0.0f;
+        else if (v >= 10.0f) out[i] = v;
+        else out[i] = fp16_to_fp32(fp32_to_fp16(gelu_tanh(fp16_to_fp32(fp32_to_fp16(v)))));
+    }
+}
+
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
     DUET_ASSERT(n_rot % 2 == 0 && n_rot <= head_dim);

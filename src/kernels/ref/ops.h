@@ -19,6 +19,9 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
             void* scratch, ThreadPool* pool);
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out);
 void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps);
+void layernorm(float* out, const float* x, const float* w, const float* b, int64_t n, float eps);
+void gelu(float* out, const float* x, int64_t n);
+float gelu_tanh(float x);  // 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))), ggml's float expression
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode);
 void softmax(float* x, int64_t n);
