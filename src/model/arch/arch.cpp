@@ -8,7 +8,7 @@
 namespace duet::model {
 
 namespace {
-const std::array<const ArchSpec*, 2> kArchs = {&kLlamaArch, &kQwen2Arch};
+const std::array<const ArchSpec*, 3> kArchs = {&kLlamaArch, &kQwen2Arch, &kBertArch};
 }  // namespace
 
 std::span<const ArchSpec* const> all_archs() { return kArchs; }

@@ -41,6 +41,7 @@ const ArchSpec& arch_spec(Arch arch);
 // The architectures, one per file in arch/.
 extern const ArchSpec kLlamaArch;
 extern const ArchSpec kQwen2Arch;
+extern const ArchSpec kBertArch;
 
 // Shared by the decoder files (arch/decoder.cpp): the `{arch}.*` keys every Llama-style model has (sizes, heads,
 // head dim, RoPE dims and base, RMS epsilon, vocabulary), and the Llama tensor layout (attn_norm, attn_q/k/v

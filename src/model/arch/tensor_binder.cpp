@@ -44,6 +44,7 @@ const float* TensorBinder::vector(const std::string& name, int64_t n, bool requi
 
 Status TensorBinder::status() const {
     if (problems_.empty()) return {};
+    if (problems_.size() == 1) return Status::invalid_data("1 tensor problem: %s", problems_[0].c_str());  // one line
     std::string msg = strformat("%zu tensor problem(s):", problems_.size());
     for (const auto& p : problems_) msg += "\n  " + p;
     return Status::invalid_data("%s", msg.c_str());

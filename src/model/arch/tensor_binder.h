@@ -21,7 +21,7 @@ public:
     // A vector (n,) stored as F32 (norm weights, biases, rope factors). Null when absent and optional.
     const float* vector(const std::string& name, int64_t n, bool required = true);
 
-    // ok, or invalid_data listing every problem ("N tensor problem(s):\n  'name': ...").
+    // ok, or invalid_data listing every problem ("N tensor problem(s):\n  'name': ...", one line when N is 1).
     Status status() const;
 
 private:
