@@ -26,9 +26,11 @@ namespace {
 constexpr const char* kUsage =
     "usage: duet make-model --preset P --type T [--seed S] [--vocab V.gguf] -o OUT.gguf [-t THREADS]\n"
     "  presets: deepseek-r1-distill-qwen-1.5b llama-3-8b-instruct qwen2.5-0.5b tiny-llama tiny-qwen2 demo\n"
+    "           encoders (bert): bge-small-zh tiny-bert\n"
     "  types:   f32 f16 q8_0 q4_0 q4_k_m q5_k_m q6_k\n"
     "  --vocab copies every tokenizer.* key of a vocabulary GGUF; without it a byte-level BPE vocabulary\n"
-    "  (256 bytes, a few merges, special tokens, padding to the preset's n_vocab) and a chat template are written.\n";
+    "  (256 bytes, a few merges, special tokens, padding to the preset's n_vocab) and a chat template are written;\n"
+    "  for encoders a generated WordPiece vocabulary (ASCII, CJK characters, [CLS]/[SEP]/[UNK]) instead.\n";
 
 uint64_t hash_name(const std::string& s, uint64_t seed) {
     uint64_t h = 1469598103934665603ull ^ seed;
@@ -53,6 +55,99 @@ struct TensorPlan {
     std::vector<int64_t> ne;  // ne[0] = row length
     float mean, std;
 };
+
+// Metadata and tensors of a Llama / Qwen2 decoder, in llama.cpp's order.
+std::vector<TensorPlan> plan_decoder(gguf::GgufWriter& w, const ModelPreset& p, WeightScheme scheme) {
+    const std::string& a = p.arch;
+    const int32_t head_dim = p.n_embd / p.n_heads;
+    w.set_u32(a + ".context_length", static_cast<uint32_t>(p.n_ctx));
+    w.set_u32(a + ".embedding_length", static_cast<uint32_t>(p.n_embd));
+    w.set_u32(a + ".block_count", static_cast<uint32_t>(p.n_layers));
+    w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(p.n_ff));
+    w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(p.n_heads));
+    w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(p.n_kv_heads));
+    w.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
+    w.set_f32(a + ".rope.freq_base", p.rope_freq_base);
+    w.set_f32(a + ".attention.layer_norm_rms_epsilon", p.rms_eps);
+    w.set_u32(a + ".vocab_size", static_cast<uint32_t>(p.n_vocab));
+
+    std::vector<TensorPlan> plan;
+    const int64_t q_dim = static_cast<int64_t>(p.n_heads) * head_dim, kv_dim = static_cast<int64_t>(p.n_kv_heads) * head_dim;
+    auto matrix = [&](const std::string& name, int64_t n, int64_t d, int32_t layer, bool is_output) {
+        plan.push_back({name, tensor_type_for(scheme, name, layer, p.n_layers, n, is_output), {n, d}, 0.0f, 0.02f});
+    };
+    auto vector = [&](const std::string& name, int64_t n, float mean) {
+        plan.push_back({name, TensorType::F32, {n}, mean, 0.02f});
+    };
+    matrix("token_embd.weight", p.n_embd, p.n_vocab, -1, p.tied);
+    for (int32_t i = 0; i < p.n_layers; ++i) {
+        const std::string b = "blk." + std::to_string(i) + ".";
+        vector(b + "attn_norm.weight", p.n_embd, 1.0f);
+        matrix(b + "attn_q.weight", p.n_embd, q_dim, i, false);
+        matrix(b + "attn_k.weight", p.n_embd, kv_dim, i, false);
+        matrix(b + "attn_v.weight", p.n_embd, kv_dim, i, false);
+        if (p.qkv_bias) {
+            vector(b + "attn_q.bias", q_dim, 0.0f);
+            vector(b + "attn_k.bias", kv_dim, 0.0f);
+            vector(b + "attn_v.bias", kv_dim, 0.0f);
+        }
+        matrix(b + "attn_output.weight", q_dim, p.n_embd, i, false);
+        vector(b + "ffn_norm.weight", p.n_embd, 1.0f);
+        matrix(b + "ffn_gate.weight", p.n_embd, p.n_ff, i, false);
+        matrix(b + "ffn_up.weight", p.n_embd, p.n_ff, i, false);
+        matrix(b + "ffn_down.weight", p.n_ff, p.n_embd, i, false);
+    }
+    vector("output_norm.weight", p.n_embd, 1.0f);
+    if (!p.tied) matrix("output.weight", p.n_embd, p.n_vocab, -1, true);
+
+    return plan;
+}
+
+// Metadata and tensors of a BERT encoder (llama.cpp's `bert` layout): learned positions, token types, LayerNorms
+// with biases (weights 1 + N(0, 0.02)), biases on every matmul.
+std::vector<TensorPlan> plan_encoder(gguf::GgufWriter& w, const ModelPreset& p, WeightScheme scheme) {
+    const std::string& a = p.arch;
+    w.set_u32(a + ".context_length", static_cast<uint32_t>(p.n_ctx));
+    w.set_u32(a + ".embedding_length", static_cast<uint32_t>(p.n_embd));
+    w.set_u32(a + ".block_count", static_cast<uint32_t>(p.n_layers));
+    w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(p.n_ff));
+    w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(p.n_heads));
+    w.set_f32(a + ".attention.layer_norm_epsilon", p.rms_eps);
+    w.set_bool(a + ".attention.causal", false);
+    w.set_u32(a + ".pooling_type", p.pooling_type);
+
+    std::vector<TensorPlan> plan;
+    auto matrix = [&](const std::string& name, int64_t n, int64_t d, int32_t layer) {
+        plan.push_back({name, tensor_type_for(scheme, name, layer, p.n_layers, n, false), {n, d}, 0.0f, 0.02f});
+    };
+    auto f32_matrix = [&](const std::string& name, int64_t n, int64_t d) {
+        plan.push_back({name, TensorType::F32, {n, d}, 0.0f, 0.02f});
+    };
+    auto vector = [&](const std::string& name, int64_t n, float mean) {
+        plan.push_back({name, TensorType::F32, {n}, mean, 0.02f});
+    };
+    matrix("token_embd.weight", p.n_embd, p.n_vocab, -1);
+    f32_matrix("position_embd.weight", p.n_embd, p.n_ctx);
+    f32_matrix("token_types.weight", p.n_embd, 2);
+    vector("token_embd_norm.weight", p.n_embd, 1.0f);
+    vector("token_embd_norm.bias", p.n_embd, 0.0f);
+    for (int32_t i = 0; i < p.n_layers; ++i) {
+        const std::string b = "blk." + std::to_string(i) + ".";
+        for (const char* proj : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+            matrix(b + proj + ".weight", p.n_embd, p.n_embd, i);
+            vector(b + proj + ".bias", p.n_embd, 0.0f);
+        }
+        vector(b + "attn_output_norm.weight", p.n_embd, 1.0f);
+        vector(b + "attn_output_norm.bias", p.n_embd, 0.0f);
+        matrix(b + "ffn_up.weight", p.n_embd, p.n_ff, i);
+        vector(b + "ffn_up.bias", p.n_ff, 0.0f);
+        matrix(b + "ffn_down.weight", p.n_ff, p.n_embd, i);
+        vector(b + "ffn_down.bias", p.n_embd, 0.0f);
+        vector(b + "layer_output_norm.weight", p.n_embd, 1.0f);
+        vector(b + "layer_output_norm.bias", p.n_embd, 0.0f);
+    }
+    return plan;
+}
 
 }  // namespace
 
@@ -97,8 +192,7 @@ int cmd_make_model(int argc, char** argv) {
     const WeightScheme scheme = *scheme_r;
 
     gguf::GgufWriter w;
-    const std::string& a = p.arch;
-    w.set_string("general.architecture", a);
+    w.set_string("general.architecture", p.arch);
     w.set_string("general.name", p.name + " (random weights, seed " + std::to_string(seed) + ")");
     w.set_u32("general.file_type", gguf_file_type(scheme));
     w.set_u32("general.quantization_version", 2);
@@ -114,58 +208,25 @@ int cmd_make_model(int argc, char** argv) {
         const int64_t n_tokens = static_cast<int64_t>((*tokens)->count);
         // Small presets grow to the vocabulary; real shapes keep their n_vocab (which must hold it).
         const bool small = p.name == "demo" || p.name.rfind("tiny-", 0) == 0;
+        const bool encoder = p.arch == "bert";
         if (small && n_tokens > p.n_vocab) p.n_vocab = static_cast<int32_t>(n_tokens);
         if (n_tokens > p.n_vocab)
             return report_error(Status::invalid_argument("--vocab has %lld tokens, more than the preset's n_vocab %d",
                                                          static_cast<long long>(n_tokens), p.n_vocab));
+        if (encoder) p.n_vocab = static_cast<int32_t>(n_tokens);  // an encoder's vocabulary sizes token_embd
         w.copy_metadata(*vocab_file, "tokenizer.");
+    } else if (p.arch == "bert") {
+        auto n = write_wordpiece_vocab(w, p);
+        if (!n.ok()) return report_error(n.status());
+        p.n_vocab = *n;
     } else {
         auto n = write_byte_vocab(w, p);
         if (!n.ok()) return report_error(n.status());
         p.n_vocab = *n;
     }
 
-    const int32_t head_dim = p.n_embd / p.n_heads;
-    w.set_u32(a + ".context_length", static_cast<uint32_t>(p.n_ctx));
-    w.set_u32(a + ".embedding_length", static_cast<uint32_t>(p.n_embd));
-    w.set_u32(a + ".block_count", static_cast<uint32_t>(p.n_layers));
-    w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(p.n_ff));
-    w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(p.n_heads));
-    w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(p.n_kv_heads));
-    w.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(head_dim));
-    w.set_f32(a + ".rope.freq_base", p.rope_freq_base);
-    w.set_f32(a + ".attention.layer_norm_rms_epsilon", p.rms_eps);
-    w.set_u32(a + ".vocab_size", static_cast<uint32_t>(p.n_vocab));
-
-    // The tensors, in llama.cpp's order.
-    std::vector<TensorPlan> plan;
-    const int64_t q_dim = static_cast<int64_t>(p.n_heads) * head_dim, kv_dim = static_cast<int64_t>(p.n_kv_heads) * head_dim;
-    auto matrix = [&](const std::string& name, int64_t n, int64_t d, int32_t layer, bool is_output) {
-        plan.push_back({name, tensor_type_for(scheme, name, layer, p.n_layers, n, is_output), {n, d}, 0.0f, 0.02f});
-    };
-    auto vector = [&](const std::string& name, int64_t n, float mean) {
-        plan.push_back({name, TensorType::F32, {n}, mean, 0.02f});
-    };
-    matrix("token_embd.weight", p.n_embd, p.n_vocab, -1, p.tied);
-    for (int32_t i = 0; i < p.n_layers; ++i) {
-        const std::string b = "blk." + std::to_string(i) + ".";
-        vector(b + "attn_norm.weight", p.n_embd, 1.0f);
-        matrix(b + "attn_q.weight", p.n_embd, q_dim, i, false);
-        matrix(b + "attn_k.weight", p.n_embd, kv_dim, i, false);
-        matrix(b + "attn_v.weight", p.n_embd, kv_dim, i, false);
-        if (p.qkv_bias) {
-            vector(b + "attn_q.bias", q_dim, 0.0f);
-            vector(b + "attn_k.bias", kv_dim, 0.0f);
-            vector(b + "attn_v.bias", kv_dim, 0.0f);
-        }
-        matrix(b + "attn_output.weight", q_dim, p.n_embd, i, false);
-        vector(b + "ffn_norm.weight", p.n_embd, 1.0f);
-        matrix(b + "ffn_gate.weight", p.n_embd, p.n_ff, i, false);
-        matrix(b + "ffn_up.weight", p.n_embd, p.n_ff, i, false);
-        matrix(b + "ffn_down.weight", p.n_ff, p.n_embd, i, false);
-    }
-    vector("output_norm.weight", p.n_embd, 1.0f);
-    if (!p.tied) matrix("output.weight", p.n_embd, p.n_vocab, -1, true);
+    std::vector<TensorPlan> plan =
+        p.arch == "bert" ? plan_encoder(w, p, scheme) : plan_decoder(w, p, scheme);
 
     ThreadPool pool(static_cast<int>(n_threads));
     size_t total_bytes = 0;

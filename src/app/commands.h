@@ -11,5 +11,6 @@ int cmd_logits(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_make_model(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_embed(int argc, char** argv);
 
 }  // namespace duet::app

@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"generate", duet::app::cmd_generate, "generate text from a prompt"},
     {"bench", duet::app::cmd_bench, "engine speed (pp/tg tok/s, GB/s) or load-test a server (--url)"},
     {"logits", duet::app::cmd_logits, "print logits for token ids as JSON"},
+    {"embed", duet::app::cmd_embed, "sentence vectors from a BERT-family encoder"},
     {"tokenize", duet::app::cmd_tokenize, "tokenize text with a model's vocabulary"},
     {"template", duet::app::cmd_template, "render a chat template for messages"},
     {"inspect", duet::app::cmd_inspect, "show a GGUF file's metadata and tensors"},

@@ -15,6 +15,9 @@ const std::vector<ModelPreset>& model_presets() {
         {"tiny-llama", "llama", 256, 2, 8, 2, 512, 512, 2048, 500000.0f, 1e-5f, false, false, false},
         {"tiny-qwen2", "qwen2", 256, 2, 4, 2, 512, 512, 2048, 10000.0f, 1e-6f, true, false, false},
         {"demo", "qwen2", 256, 4, 4, 2, 768, 0, 4096, 10000.0f, 1e-6f, true, true, true},
+        // encoders: bge-small-zh-v1.5's shape (CLS pooling); a tiny one for tests (mean pooling)
+        {"bge-small-zh", "bert", 384, 12, 12, 12, 1536, 21128, 512, 0.0f, 1e-12f, true, false, false, 2},
+        {"tiny-bert", "bert", 64, 2, 4, 4, 128, 1024, 128, 0.0f, 1e-12f, true, false, false, 1},
     };
     return presets;
 }
@@ -184,6 +187,52 @@ Result<int32_t> write_byte_vocab(gguf::GgufWriter& w, const ModelPreset& preset)
                      "{% endif %}");
     }
     return n_vocab;
+}
+
+Result<int32_t> write_wordpiece_vocab(gguf::GgufWriter& w, const ModelPreset& preset) {
+    const std::string word_start = "\xE2\x96\x81";  // U+2581, llama.cpp's marker for a word's first piece
+    std::vector<std::string> tokens;
+    std::vector<int32_t> types;
+    auto add = [&](std::string text, int32_t type) {
+        tokens.push_back(std::move(text));
+        types.push_back(type);
+    };
+    add("[PAD]", 3);
+    for (int i = 0; i < 99; ++i) add(strformat("[unused%d]", i), 5);
+    add("[UNK]", 2);
+    add("[CLS]", 3);
+    add("[SEP]", 3);
+    add("[MASK]", 3);
+    const auto n_vocab = static_cast<size_t>(preset.n_vocab);
+    if (n_vocab < tokens.size() + 95)
+        return Status::invalid_argument("preset '%s': n_vocab %d is below the %zu tokens of the WordPiece base",
+                                        preset.name.c_str(), preset.n_vocab, tokens.size() + 95);
+    for (char c = '!'; c <= '~'; ++c) add(word_start + std::string(1, c), 1);
+    for (char c = 'a'; c <= 'z'; ++c) add(std::string(1, c), 1);  // continuations
+    for (char c = '0'; c <= '9'; ++c) add(std::string(1, c), 1);
+    // CJK ideographs as word starts (the tokenizer splits every CJK character into its own word)
+    for (uint32_t cp = 0x4E00; cp <= 0x9FFF && tokens.size() < n_vocab; ++cp) {
+        std::string utf8;
+        utf8 += static_cast<char>(0xE0 | (cp >> 12));
+        utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+        add(word_start + utf8, 1);
+    }
+    for (size_t i = 99; tokens.size() < n_vocab; ++i) add(strformat("[unused%zu]", i), 5);
+    tokens.resize(n_vocab);
+    types.resize(n_vocab);
+
+    w.set_string("tokenizer.ggml.model", "bert");
+    w.set_string("tokenizer.ggml.pre", "default");
+    w.set_array_string("tokenizer.ggml.tokens", tokens);
+    w.set_array_i32("tokenizer.ggml.token_type", types);
+    w.set_u32("tokenizer.ggml.token_type_count", 2);
+    w.set_u32("tokenizer.ggml.unknown_token_id", 100);
+    w.set_u32("tokenizer.ggml.seperator_token_id", 102);  // sic: llama.cpp's key
+    w.set_u32("tokenizer.ggml.padding_token_id", 0);
+    w.set_u32("tokenizer.ggml.cls_token_id", 101);
+    w.set_u32("tokenizer.ggml.mask_token_id", 103);
+    return static_cast<int32_t>(n_vocab);
 }
 
 }  // namespace duet::app

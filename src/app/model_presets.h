@@ -14,11 +14,12 @@ namespace duet::app {
 
 struct ModelPreset {
     std::string name;
-    std::string arch;        // "llama" or "qwen2"
+    std::string arch;        // "llama", "qwen2" or "bert" (an encoder: rms_eps is its LayerNorm epsilon)
     int32_t n_embd, n_layers, n_heads, n_kv_heads, n_ff, n_vocab, n_ctx;
     float rope_freq_base, rms_eps;
     bool qkv_bias, tied;
     bool demo_vocab;         // write the built-in byte-level vocabulary + chat template even when not padded
+    uint32_t pooling_type = 0;  // bert: bert.pooling_type (1 mean, 2 cls)
 };
 
 const std::vector<ModelPreset>& model_presets();
@@ -38,5 +39,10 @@ TensorType tensor_type_for(WeightScheme scheme, const std::string& name, int32_t
 // Writes a byte-level BPE vocabulary (GPT-2 byte map, a few merges, the arch's special tokens, padding tokens up
 // to n_vocab; none when n_vocab is 0) and a ChatML / Llama-3 chat template into `w`. Returns the token count.
 Result<int32_t> write_byte_vocab(gguf::GgufWriter& w, const ModelPreset& preset);
+
+// Writes a generated WordPiece vocabulary (llama.cpp's GGUF form: word starts "▁word", continuations bare):
+// [PAD] 0, [unused0..98], [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103, then printable ASCII and CJK characters as
+// word starts, then continuations (ASCII letters and digits), padded with [unusedN] to n_vocab. Returns n_vocab.
+Result<int32_t> write_wordpiece_vocab(gguf::GgufWriter& w, const ModelPreset& preset);
 
 }  // namespace duet::app

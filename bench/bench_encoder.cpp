@@ -1,0 +1,56 @@
+// bench_encoder.cpp: encoder latency for one 64-token message (the router's sentence-embedding signal), on 1 and
+// 2 threads, over a BERT GGUF named by $DUET_ENCODER_MODEL, e.g. the bge-small-zh shape:
+//   duet make-model --preset bge-small-zh --type f16 -o /tmp/bge-small-zh-f16.gguf
+//   DUET_ENCODER_MODEL=/tmp/bge-small-zh-f16.gguf build/bench/duet_bench_bench_encoder
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "model/encoder.h"
+#include "model/model.h"
+
+namespace {
+
+using namespace duet;
+
+const model::Model* encoder_model() {
+    static std::unique_ptr<model::Model> m = [] {
+        std::unique_ptr<model::Model> loaded;
+        if (const char* path = std::getenv("DUET_ENCODER_MODEL")) {
+            model::LoadOptions o;
+            o.progress = false;
+            auto r = model::Model::load(path, o);
+            if (r.ok() && (*r)->config().family == model::Family::encoder) loaded = std::move(r).value();
+        }
+        return loaded;
+    }();
+    return m.get();
+}
+
+void BM_Embed(benchmark::State& state) {
+    const model::Model* m = encoder_model();
+    if (m == nullptr) {
+        state.SkipWithError("set DUET_ENCODER_MODEL to a bert GGUF (duet make-model --preset bge-small-zh)");
+        return;
+    }
+    const auto n_tokens = static_cast<int32_t>(state.range(0));
+    ThreadPool pool(static_cast<int>(state.range(1)));
+    model::Encoder encoder(*m, n_tokens, &pool);
+    std::vector<std::vector<model::TokenId>> message(1);
+    message[0].push_back(101);  // [CLS]
+    for (int32_t i = 1; i + 1 < n_tokens; ++i) message[0].push_back(200 + (i * 7919) % (m->config().n_vocab - 200));
+    message[0].push_back(102);  // [SEP]
+    for (auto _ : state) {
+        auto v = encoder.embed(message);
+        benchmark::DoNotOptimize(v);
+    }
+    state.counters["tokens/s"] = benchmark::Counter(n_tokens, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Embed)->ArgNames({"tokens", "threads"})->Args({64, 1})->Args({64, 2})->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
