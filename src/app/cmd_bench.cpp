@@ -139,6 +139,7 @@ int cmd_bench(int argc, char** argv) {
     const double t_load = now_seconds();
     auto loaded = model::Model::load(model_path, opts);
     if (!loaded.ok()) return report_error(loaded.status());
+    if (Status s = model::require_decoder(**loaded); !s.ok()) return report_error(s);
     const double load_seconds = now_seconds() - t_load;
     const model::Model& m = **loaded;
     const int32_t n_vocab = m.config().n_vocab;

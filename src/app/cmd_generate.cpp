@@ -108,6 +108,7 @@ int cmd_generate(int argc, char** argv) {
     const double t_load = now_seconds();
     auto loaded = model::Model::load(model_path, opts);
     if (!loaded.ok()) return report_error(loaded.status());
+    if (Status s = model::require_decoder(**loaded); !s.ok()) return report_error(s);
     const model::Model& m = **loaded;
     auto tokenizer = tok::Tokenizer::from_gguf(m.file());
     if (!tokenizer.ok()) return report_error(tokenizer.status().with_context("model '" + model_path + "': "));

@@ -79,6 +79,7 @@ int cmd_logits(int argc, char** argv) {
     model::LoadOptions opts;
     auto loaded = model::Model::load(model_path, opts);
     if (!loaded.ok()) return report_error(loaded.status());
+    if (Status s = model::require_decoder(**loaded); !s.ok()) return report_error(s);
     const model::Model& m = **loaded;
     const int32_t n_vocab = m.config().n_vocab;
 

@@ -97,6 +97,7 @@ Engine::~Engine() { stop(); }
 Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Model> model,
                                                const EngineOptions& options) {
     if (!model) return Status::invalid_argument("engine: no model");
+    DUET_RETURN_IF_ERROR(model::require_decoder(*model).with_context("engine: "));
     DUET_RETURN_IF_ERROR(validate_options(options));
     const model::ModelConfig& config = model->config();
     auto impl = std::make_unique<Impl>();

@@ -52,4 +52,7 @@ private:
     ModelWeights weights_;
 };
 
+// ok for a decoder (Forward can run it); unsupported naming the architecture for an encoder, which only embeds.
+Status require_decoder(const Model& model);
+
 }  // namespace duet::model
