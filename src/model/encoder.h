@@ -23,6 +23,7 @@
 
 namespace duet::model {
 
+// One call at a time (the scratch is the Encoder's); callers that embed concurrently keep one Encoder each.
 class Encoder {
 public:
     // Scratch for passes of up to max_batch_tokens tokens is reserved here, once; embed() allocates only its
