@@ -1,20 +1,13 @@
-// cmd_serve.cpp: `duet serve`: load models, one engine each over a shared KV budget, serve the OpenAI API.
-#include <csignal>
+// cmd_serve.cpp: `duet serve`: arguments -> server::ServeConfig -> serve_until_signal() (registry + server).
 #include <cstdio>
-#include <memory>
-#include <pthread.h>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
 #include "app/model_args.h"
 #include "common/log.h"
-#include "engine/engine.h"
 #include "kernels/kernels.h"
-#include "model/kv_cache.h"
-#include "model/model.h"
-#include "server/server.h"
-#include "server/tokenizer_codec.h"
+#include "server/serve.h"
 
 namespace duet::app {
 
@@ -52,9 +45,7 @@ Result<size_t> parse_size(std::string_view s) {
     return static_cast<size_t>(n) * multiplier;
 }
 
-struct ModelSpec {
-    std::string name, path;
-};
+using server::ModelSpec;
 
 Result<ModelSpec> parse_model_spec(const std::string& spec) {
     ModelSpec m;
@@ -80,11 +71,13 @@ bool is_loopback(const std::string& host) {
 }  // namespace
 
 int cmd_serve(int argc, char** argv) {
-    std::vector<ModelSpec> specs;
-    server::ServerOptions options;
-    engine::EngineOptions engine_options;
+    server::ServeConfig config;
+    std::vector<ModelSpec>& specs = config.models;
+    server::ServerOptions& options = config.server;
+    engine::EngineOptions& engine_options = config.load.engine;
     engine_options.n_threads = default_threads();
-    size_t kv_memory = size_t{256} << 20;
+    size_t& kv_memory = config.load.kv_memory_bytes;
+    kv_memory = size_t{256} << 20;
     bool insecure = false;
     model::KvType kv_type = model::KvType::f16;
 
@@ -151,10 +144,6 @@ int cmd_serve(int argc, char** argv) {
         std::fprintf(stderr, "error: at least one -m NAME=FILE.gguf is needed\n\n%s", kUsage);
         return 2;
     }
-    for (size_t i = 0; i < specs.size(); ++i)
-        for (size_t j = 0; j < i; ++j)
-            if (specs[i].name == specs[j].name)
-                return report_error(Status::invalid_argument("model name '%s' given twice", specs[i].name.c_str()));
     if (!is_loopback(options.http.host) && options.api_key.empty() && !insecure)
         return report_error(Status::invalid_argument(
             "--host %s is not a loopback address: set --api-key (or --insecure to serve without one)",
@@ -163,58 +152,8 @@ int cmd_serve(int argc, char** argv) {
         DUET_LOG_WARN("serving on %s without an API key (--insecure)", options.http.host.c_str());
     engine_options.kv_type = kv_type;
 
-    // SIGINT/SIGTERM are taken by sigwait() below; block them before any thread starts so none receives them.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-    // Listen first: /health answers 503 while the models load (and a port in use fails fast).
-    server::Server srv(options);
-    if (Status st = srv.start(); !st.ok()) return report_error(st);
-    std::printf("duet serve: listening on http://%s:%d\n", options.http.host.c_str(), srv.port());
-    std::fflush(stdout);
-
-    std::vector<std::shared_ptr<const model::Model>> models;
-    for (const auto& spec : specs) {
-        model::LoadOptions load_options;
-        load_options.progress = false;
-        auto loaded = model::Model::load(spec.path, load_options);
-        if (!loaded.ok()) return report_error(loaded.status().with_context("model '" + spec.name + "': "));
-        models.push_back(std::shared_ptr<const model::Model>(std::move(loaded).value()));
-    }
-    std::vector<const model::Model*> raw;
-    for (const auto& m : models) raw.push_back(m.get());
-    const std::vector<size_t> budgets = engine::split_kv_memory(kv_memory, raw, engine_options.block_size, kv_type);
-    std::vector<std::shared_ptr<engine::Engine>> engines;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        auto codec = server::make_tokenizer_codec(models[i]->file(), models[i]);
-        if (!codec.ok()) return report_error(codec.status().with_context("model '" + specs[i].name + "': "));
-        engine::EngineOptions eo = engine_options;
-        eo.kv_memory_bytes = budgets[i];
-        auto created = engine::Engine::create(models[i], eo);
-        if (!created.ok()) return report_error(created.status().with_context("model '" + specs[i].name + "': "));
-        std::shared_ptr<engine::Engine> engine(std::move(created).value());
-        engine->start();
-        engines.push_back(engine);
-        srv.add_model({specs[i].name, engine, *codec, static_cast<int64_t>(std::time(nullptr))});
-        DUET_LOG_INFO("model '%s' ready: %s, context %d, %d KV blocks (%s)", specs[i].name.c_str(),
-                      specs[i].path.c_str(), engine->context_length(), engine->n_blocks(),
-                      format_bytes(static_cast<double>(budgets[i])).c_str());
-    }
-    srv.set_ready(true);
-    DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d (kernels %s)", specs.size(), options.http.host.c_str(), srv.port(),
-                  kernels::backend_name(kernels::active_backend()));
-
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
-    DUET_LOG_INFO("signal %d: shutting down", signal_number);
-    // Engines first: their unfinished requests get a final abort delta, so every open stream ends and the HTTP
-    // workers can be joined.
-    srv.set_ready(false);
-    for (auto& e : engines) e->stop();
-    srv.stop();
+    DUET_LOG_INFO("kernels %s", kernels::backend_name(kernels::active_backend()));
+    if (Status st = server::serve_until_signal(config); !st.ok()) return report_error(st);
     return 0;
 }
 

@@ -22,19 +22,6 @@ namespace {
 
 constexpr int32_t kDefaultContextLength = 4096;  // when neither the options nor the model give one
 
-// The model's end-of-generation ids from its GGUF metadata (EOS, and EOT when present).
-std::vector<TokenId> model_stop_ids(const model::Model& model) {
-    std::vector<TokenId> ids;
-    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"}) {
-        auto id = model.file().get_u32(key);
-        if (id.ok() && *id < static_cast<uint32_t>(model.config().n_vocab) &&
-            std::find(ids.begin(), ids.end(), static_cast<TokenId>(*id)) == ids.end()) {
-            ids.push_back(static_cast<TokenId>(*id));
-        }
-    }
-    return ids;
-}
-
 Status validate_options(const EngineOptions& o) {
     if (o.n_threads < 1) return Status::invalid_argument("engine: n_threads %d < 1", o.n_threads);
     if (o.block_size < 1 || o.block_size > 1024)
@@ -55,7 +42,6 @@ struct Engine::Impl {
     EngineOptions options;
     int32_t context_length = 0;
     int32_t n_vocab = 0;
-    std::vector<TokenId> stop_ids;  // the model's EOS/EOT
 
     std::unique_ptr<ThreadPool> pool;
     std::unique_ptr<model::KvCache> kv_cache;
@@ -106,7 +92,6 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Mode
                            : config.n_ctx_train > 0   ? config.n_ctx_train
                                                       : kDefaultContextLength;
     impl->n_vocab = config.n_vocab;
-    impl->stop_ids = model_stop_ids(*model);
 
     const size_t bytes_per_block = model::KvCache::bytes_per_block(config, options.block_size, options.kv_type);
     const size_t n_blocks = bytes_per_block ? options.kv_memory_bytes / bytes_per_block : 0;
@@ -172,14 +157,7 @@ Result<std::unique_ptr<RequestStream>> Engine::submit(RequestParams params) {
     request->sampling = params.sampling;
     request->n_logprobs = params.n_logprobs;
     request->want_prompt_logprobs = params.want_prompt_logprobs;
-    if (!params.ignore_eos) {
-        request->stop_token_ids = std::move(params.stop_token_ids);
-        for (TokenId id : e.stop_ids) {
-            if (std::find(request->stop_token_ids.begin(), request->stop_token_ids.end(), id) ==
-                request->stop_token_ids.end())
-                request->stop_token_ids.push_back(id);
-        }
-    }
+    if (!params.ignore_eos) request->stop_token_ids = std::move(params.stop_token_ids);
     auto channel = std::make_shared<DeltaChannel>(request->id, now_seconds());
     {
         std::lock_guard<std::mutex> lock(e.mutex);

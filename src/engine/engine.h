@@ -49,7 +49,8 @@ public:
     // Errors: invalid_argument when the request can never fit (prompt + max_tokens over the context or the KV
     // pool, empty prompt, a token id outside the vocabulary); StatusCode::unavailable when the waiting queue is
     // full (see is_queue_full()).
-    // Stops: the request's stop_token_ids plus the model's EOS/EOT (from its GGUF); ignore_eos disables both.
+    // Stops: the request's stop_token_ids (the caller passes the model's end-of-generation ids from its
+    // TextCodec, the one source of them; the engine adds none); ignore_eos disables them.
     // min_tokens (<= max_tokens, else invalid_argument): none of those stop ids is sampled before then.
     // Prompt logprobs (want_prompt_logprobs): one entry per prompt token, entry i = logprob of token i given
     // tokens < i with n_logprobs alternatives; entry 0 has no context (logprob 0, no alternatives).

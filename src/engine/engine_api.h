@@ -22,7 +22,7 @@ struct RequestParams {
     int32_t max_tokens = 16;
     model::SamplingParams sampling;          // the sampler's input, as the edge (API, CLI) set it
     int32_t n_logprobs = -1;                 // -1: none; k >= 0: logprob of the sampled token and the top k
-    std::vector<TokenId> stop_token_ids;     // stop after emitting one of these (EOS/EOT by default)
+    std::vector<TokenId> stop_token_ids;     // stop after emitting one of these (the codec's EOS/EOT: pass them)
     // vLLM's min_tokens: until this many tokens are generated, no stop token id (EOS/EOT included) can be
     // sampled (their logits are masked to -inf). 0 <= min_tokens <= max_tokens. Stop strings are not affected.
     int32_t min_tokens = 0;

@@ -29,7 +29,7 @@ struct Request {
     int32_t max_tokens = 16;
     model::SamplingParams sampling;
     int32_t n_logprobs = -1;              // -1: none; k >= 0: logprob of each sampled token and the top k
-    std::vector<TokenId> stop_token_ids;  // user stop ids and the model's EOS/EOT (empty when ignore_eos)
+    std::vector<TokenId> stop_token_ids;  // from the request (the codec's EOS/EOT included); empty when ignore_eos
     int32_t min_tokens = 0;               // stop_token_ids cannot be sampled while n_generated() < min_tokens
     bool want_prompt_logprobs = false;    // needs logits of every prompt position: no prefix reuse
 

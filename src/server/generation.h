@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/backend.h"
+#include "openai/types.h"
 
 namespace duet::server {
 

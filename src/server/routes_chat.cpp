@@ -17,6 +17,13 @@ openai::ChatChoice to_chat_choice(size_t index, ChoiceEvent& event, bool with_lo
     return c;
 }
 
+std::vector<registry::ChatMessage> to_codec_messages(const std::vector<openai::ChatMessage>& messages) {
+    std::vector<registry::ChatMessage> out;
+    out.reserve(messages.size());
+    for (const auto& m : messages) out.push_back({m.role, m.content, m.reasoning_content});
+    return out;
+}
+
 }  // namespace
 
 http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& request) {
@@ -27,7 +34,7 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
     auto model = state.find_model(req.model, &error);
     if (!model) return error_response(error);
 
-    auto prompt = model->backend.codec->encode_chat(req.messages, req.add_generation_prompt);
+    auto prompt = model->backend.codec->encode_chat(to_codec_messages(req.messages), req.add_generation_prompt);
     if (!prompt.ok()) return error_response(openai::ApiError::invalid(prompt.status().message(), "messages"));
 
     SubmitPlan plan;
@@ -78,6 +85,14 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
         return openai::chat_chunk_json(head, {}, usage, timings);
     };
     return sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
+}
+
+RouteTable chat_routes(Server::State& state) {
+    Server::State* s = &state;
+    RouteTable table;
+    table.add("POST", "/v1/chat/completions", Access::api_key,
+              [s](const RouteRequest& r) { return handle_chat(*s, r.http); });
+    return table;
 }
 
 }  // namespace duet::server

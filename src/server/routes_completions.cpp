@@ -121,4 +121,12 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
     return sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
 }
 
+RouteTable completions_routes(Server::State& state) {
+    Server::State* s = &state;
+    RouteTable table;
+    table.add("POST", "/v1/completions", Access::api_key,
+              [s](const RouteRequest& r) { return handle_completions(*s, r.http); });
+    return table;
+}
+
 }  // namespace duet::server

@@ -1,150 +1,17 @@
-// server.cpp: Server: the route table (default-deny auth), dispatch, admission, and the small info routes.
+// server.cpp: Server: the router over every route file's table, model lookup in the registry, admission.
 #include "server/server.h"
 
 #include <chrono>
 #include <cstdio>
 #include <random>
 
+#include "common/assert.h"
 #include "common/log.h"
-#include "openai/parse.h"
+#include "common/strformat.h"
 #include "openai/render.h"
 #include "server/server_state.h"
 
 namespace duet::server {
-
-namespace {
-
-using http::HttpRequest;
-using http::HttpResponse;
-
-// Compares in time that depends only on the expected key's length, not on where the inputs differ.
-bool constant_time_equals(const std::string& given, const std::string& expected) {
-    unsigned char diff = given.size() == expected.size() ? 0 : 1;
-    for (size_t i = 0; i < expected.size(); ++i) {
-        const unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-        diff |= static_cast<unsigned char>(g ^ static_cast<unsigned char>(expected[i]));
-    }
-    return diff == 0;
-}
-
-bool authorized(const Server::State& state, const HttpRequest& request) {
-    const std::string& key = state.options.api_key;
-    if (key.empty()) return true;
-    std::string given;
-    const std::string auth = request.header("Authorization");
-    if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
-        given = auth.substr(7);
-        while (!given.empty() && given.front() == ' ') given.erase(given.begin());
-        while (!given.empty() && given.back() == ' ') given.pop_back();
-    } else {
-        given = request.header("x-api-key");
-    }
-    return constant_time_equals(given, key);
-}
-
-HttpResponse handle_health(Server::State& state, const HttpRequest&) {
-    if (state.stopping.load()) return error_response(openai::ApiError::unavailable("the server is shutting down"));
-    if (!state.ready.load()) return error_response(openai::ApiError::unavailable("loading models"));
-    return json_response(openai::health_json("ok"));
-}
-
-HttpResponse handle_models(Server::State& state, const HttpRequest&) {
-    std::vector<openai::ModelInfo> infos;
-    for (const auto& m : state.all_models())
-        infos.push_back({m->backend.name, m->backend.created_unix, m->backend.engine->context_length()});
-    return json_response(openai::models_json(infos));
-}
-
-HttpResponse handle_metrics(Server::State& state, const HttpRequest&) {
-    std::vector<std::pair<std::string, engine::EngineStats>> engines;
-    for (const auto& m : state.all_models()) engines.emplace_back(m->backend.name, m->backend.engine->stats());
-    HttpResponse response;
-    response.content_type = "text/plain; version=0.0.4";
-    response.body = state.metrics.render(engines);
-    return response;
-}
-
-HttpResponse handle_tokenize(Server::State& state, const HttpRequest& request) {
-    openai::TokenizeRequest req;
-    openai::ApiError error;
-    if (!openai::parse_tokenize_request(request.body, &req, &error)) return error_response(error);
-    auto model = state.find_model(req.model, &error);
-    if (!model) return error_response(error);
-    const TextCodec& codec = *model->backend.codec;
-    std::vector<int32_t> tokens = codec.encode(req.content, req.add_special, /*parse_special=*/true);
-    if (!req.with_pieces) return json_response(openai::tokenize_json(tokens, nullptr));
-    std::vector<std::string> pieces;
-    for (int32_t id : tokens) pieces.push_back(codec.token_piece(id));
-    return json_response(openai::tokenize_json(tokens, &pieces));
-}
-
-HttpResponse handle_detokenize(Server::State& state, const HttpRequest& request) {
-    openai::DetokenizeRequest req;
-    openai::ApiError error;
-    if (!openai::parse_detokenize_request(request.body, &req, &error)) return error_response(error);
-    auto model = state.find_model(req.model, &error);
-    if (!model) return error_response(error);
-    const TextCodec& codec = *model->backend.codec;
-    for (int32_t id : req.tokens)
-        if (id >= codec.n_vocab())
-            return error_response(openai::ApiError::invalid(
-                strformat("token id %d is out of range (vocabulary has %d tokens)", id, codec.n_vocab()), "tokens"));
-    return json_response(openai::detokenize_json(codec.decode(req.tokens)));
-}
-
-struct Route {
-    const char* method;
-    const char* path;
-    bool is_public;
-    HttpResponse (*handler)(Server::State&, const HttpRequest&);
-};
-
-// Default deny: a route is public only when this table says so.
-constexpr Route kRoutes[] = {
-    {"GET", "/health", true, handle_health},
-    {"GET", "/metrics", false, handle_metrics},
-    {"GET", "/v1/models", false, handle_models},
-    {"POST", "/v1/chat/completions", false, handle_chat},
-    {"POST", "/v1/completions", false, handle_completions},
-    {"POST", "/tokenize", false, handle_tokenize},
-    {"POST", "/detokenize", false, handle_detokenize},
-};
-
-HttpResponse dispatch(Server::State& state, const HttpRequest& request) {
-    const Route* match = nullptr;
-    bool path_known = false;
-    for (const auto& route : kRoutes) {
-        if (request.path != route.path) continue;
-        path_known = true;
-        if (request.method == route.method) match = &route;
-    }
-    const bool is_public = match && match->is_public;
-    if (!is_public && !authorized(state, request)) return error_response(openai::ApiError::unauthorized());
-    if (!match) {
-        if (!path_known) return error_response(openai::ApiError::route_not_found());
-        openai::ApiError e = openai::ApiError::from_status(405);
-        return error_response(e);
-    }
-    return match->handler(state, request);
-}
-
-}  // namespace
-
-HttpResponse error_response(const openai::ApiError& error) {
-    HttpResponse response;
-    response.status = error.status;
-    response.body = openai::error_json(error);
-    if (error.retry_after_seconds > 0)
-        response.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
-    return response;
-}
-
-HttpResponse json_response(std::string body, int status) {
-    HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    return response;
-}
 
 int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -156,22 +23,33 @@ std::string make_response_id(const char* prefix) {
     return strformat("%s%016llx", prefix, static_cast<unsigned long long>(rng()));
 }
 
-std::shared_ptr<ServedModel> Server::State::find_model(const std::string& name, openai::ApiError* error) const {
+// ---- State: models from the registry ---------------------------------------------------------------------------
+
+std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const {
     std::lock_guard<std::mutex> lock(mutex);
-    if (models.empty()) {
-        *error = openai::ApiError::unavailable("no model is loaded yet");
+    auto& slot = served[entry.get()];
+    if (!slot) {
+        slot = std::make_shared<ServedModel>();
+        slot->entry = entry;
+        slot->backend = {entry->name(), entry->engine_ptr(), entry->serving().codec, entry->created_unix()};
+    }
+    return slot;
+}
+
+std::shared_ptr<ServedModel> Server::State::find_model(const std::string& name, openai::ApiError* error) const {
+    auto entry = registry->find(name);
+    if (!entry.ok()) {
+        *error = entry.status().code() == StatusCode::not_found ? openai::ApiError::model_not_found()
+                                                                : openai::ApiError::unavailable(entry.status().message());
         return nullptr;
     }
-    if (name.empty()) return models.front();
-    for (const auto& m : models)
-        if (m->backend.name == name) return m;
-    *error = openai::ApiError::model_not_found();
-    return nullptr;
+    return served_for(*entry);
 }
 
 std::vector<std::shared_ptr<ServedModel>> Server::State::all_models() const {
-    std::lock_guard<std::mutex> lock(mutex);
-    return models;
+    std::vector<std::shared_ptr<ServedModel>> out;
+    for (const auto& entry : registry->ready_entries()) out.push_back(served_for(entry));
+    return out;
 }
 
 std::unique_ptr<Admission> Server::State::admit(const std::shared_ptr<ServedModel>& model, int32_t n) {
@@ -182,13 +60,22 @@ std::unique_ptr<Admission> Server::State::admit(const std::shared_ptr<ServedMode
     return std::make_unique<Admission>(model, n);
 }
 
-Server::Server(ServerOptions options) : state_(std::make_shared<State>()) {
+// ---- Server ----------------------------------------------------------------------------------------------------
+
+Server::Server(ServerOptions options, std::shared_ptr<registry::Registry> registry)
+    : state_(std::make_shared<State>()) {
     state_->options = std::move(options);
+    state_->registry = registry ? std::move(registry) : std::make_shared<registry::Registry>();
+    router_ = std::make_unique<Router>(Auth(state_->options.api_key));
+    for (const RouteTable& table : {info_routes(*state_), chat_routes(*state_), completions_routes(*state_)}) {
+        const Status st = router_->add(table);
+        DUET_ASSERT(st.ok());  // our own tables: a clash is a bug
+    }
     http_ = std::make_unique<http::HttpServer>(state_->options.http);
-    State* state = state_.get();
-    http_->set_handler([state](const HttpRequest& request) -> HttpResponse {
+    const Router* router = router_.get();
+    http_->set_handler([router](const http::HttpRequest& request) -> http::HttpResponse {
         try {
-            return dispatch(*state, request);
+            return router->dispatch(request);
         } catch (const std::exception& e) {
             DUET_LOG_ERROR("request %s: %s %s failed: %s", request.request_id.c_str(), request.method.c_str(),
                            request.path.c_str(), e.what());
@@ -203,11 +90,17 @@ Server::Server(ServerOptions options) : state_(std::make_shared<State>()) {
 Server::~Server() { stop(); }
 
 void Server::add_model(ModelBackend backend) {
-    auto served = std::make_shared<ServedModel>();
-    served->backend = std::move(backend);
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->models.push_back(std::move(served));
+    registry::Serving serving;
+    serving.engine = std::move(backend.engine);
+    serving.codec = std::move(backend.codec);
+    const Status st = state_->registry->add_ready(std::move(backend.name), std::move(serving), registry::Role::none,
+                                                  backend.created_unix);
+    if (!st.ok()) DUET_LOG_ERROR("add_model: %s", st.message().c_str());
 }
+
+registry::Registry& Server::registry() { return *state_->registry; }
+
+void Server::set_session_check(Auth::SessionCheck check) { router_->auth().set_session_check(std::move(check)); }
 
 void Server::set_ready(bool ready) { state_->ready.store(ready); }
 
@@ -224,7 +117,7 @@ bool Server::running() const { return http_->running(); }
 
 std::vector<Server::RouteInfo> Server::routes() const {
     std::vector<RouteInfo> out;
-    for (const auto& r : kRoutes) out.push_back({r.method, r.path, r.is_public});
+    for (const auto& r : router_->routes()) out.push_back({r.method, r.pattern, r.access == Access::anyone, r.access});
     return out;
 }
 

@@ -1,10 +1,16 @@
-// server.h: `duet serve`'s HTTP front: OpenAI-compatible routes over one EngineApi per model.
+// server.h: `duet serve`'s HTTP front: OpenAI-compatible routes over the models of a registry::Registry.
 //
-//   GET  /health               public; 503 while loading, 200 when ready
+//   GET  /health               anyone; 503 while loading, 200 when ready
 //   GET  /metrics              Prometheus text, vLLM names, model_name label
 //   GET  /v1/models            POST /v1/chat/completions   POST /v1/completions
 //   POST /tokenize             POST /detokenize
-// Every route but /health needs the API key when one is set (default deny: the route table says which are public).
+// Every route but /health needs the API key when one is set (default deny: auth.h). Each routes_*.cpp file
+// contributes its RouteTable (route_table.h); the Router joins them.
+//
+//   request -> Router (match, auth, 404/405, query) -> handler -> Registry::find -> EngineApi::submit -> deltas
+//
+// src/server owns HTTP, auth, routing and the OpenAI routes; it may include registry, engine/engine_api.h, its
+// openai/ and http/ folders and common; never model, kernels or tokenizer (the registry's TextCodec hides them).
 #pragma once
 
 #include <memory>
@@ -12,10 +18,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "registry/registry.h"
+#include "server/auth.h"
 #include "server/backend.h"
 #include "server/http/http_server.h"
 
 namespace duet::server {
+
+class Router;
 
 struct ServerOptions {
     http::HttpServerOptions http;
@@ -25,13 +35,18 @@ struct ServerOptions {
 
 class Server {
 public:
-    explicit Server(ServerOptions options);
+    // Serves the models of `registry` (a new empty one when null).
+    explicit Server(ServerOptions options, std::shared_ptr<registry::Registry> registry = nullptr);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
     // Models may be added before or after start(); /health is 503 until set_ready(true).
+    // add_model: a ready entry in the registry from an engine and codec built elsewhere (tests, fakes).
     void add_model(ModelBackend backend);
+    registry::Registry& registry();
+    // Installs the session check of Access::session routes (the chat page's cookie; see auth.h).
+    void set_session_check(Auth::SessionCheck check);
     void set_ready(bool ready);
 
     Status start();  // bind and serve on a background thread
@@ -39,10 +54,11 @@ public:
     int port() const;
     bool running() const;
 
-    // The route table (method, path, public?) for auth tests.
+    // The route table (method, path pattern, access) for auth tests.
     struct RouteInfo {
         std::string method, path;
-        bool is_public = false;
+        bool is_public = false;  // Access::anyone
+        Access access = Access::api_key;
     };
     std::vector<RouteInfo> routes() const;
 
@@ -50,6 +66,7 @@ public:
 
 private:
     std::shared_ptr<State> state_;
+    std::unique_ptr<Router> router_;
     std::unique_ptr<http::HttpServer> http_;
 };
 

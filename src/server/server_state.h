@@ -1,4 +1,5 @@
-// server_state.h: what route handlers share (internal to src/server): models, metrics, readiness, admission.
+// server_state.h: what route handlers share (internal to src/server): the model registry, per-model admission,
+// metrics, readiness, and each route file's table.
 #pragma once
 
 #include <atomic>
@@ -8,17 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "registry/registry.h"
 #include "server/backend.h"
 #include "server/http/http_server.h"
 #include "server/metrics.h"
 #include "openai/errors.h"
+#include "server/route_table.h"
 #include "server/server.h"
 
 namespace duet::server {
 
+// A ready registry entry as the routes see it, plus its admission counter.
 struct ServedModel {
-    ModelBackend backend;
-    std::atomic<int32_t> n_in_flight{0};  // admitted choices not yet finished
+    std::shared_ptr<const registry::ModelEntry> entry;  // keeps the engine alive while requests run
+    ModelBackend backend;                                // name, engine, codec from the entry
+    std::atomic<int32_t> n_in_flight{0};                 // admitted choices not yet finished
 };
 
 // Releases an admission reservation of n choices when destroyed.
@@ -38,26 +43,32 @@ private:
 
 struct Server::State {
     ServerOptions options;
+    std::shared_ptr<registry::Registry> registry;
     std::atomic<bool> ready{false};
     std::atomic<bool> stopping{false};
     Metrics metrics;
     mutable std::mutex mutex;
-    std::vector<std::shared_ptr<ServedModel>> models;  // in the order added; the first is the default
+    mutable std::map<const registry::ModelEntry*, std::shared_ptr<ServedModel>> served;  // one per ready entry
 
-    // nullptr with *error set when unknown (404 model_not_found) or nothing is loaded yet (503).
+    // nullptr with *error set when unknown (404 model_not_found) or not ready: nothing added yet, still loading,
+    // failed (503).
     std::shared_ptr<ServedModel> find_model(const std::string& name, openai::ApiError* error) const;
+    // Every ready model, in the registry's order.
     std::vector<std::shared_ptr<ServedModel>> all_models() const;
     // All-or-nothing reservation of n choices against max_queue; nullptr -> 503.
     std::unique_ptr<Admission> admit(const std::shared_ptr<ServedModel>& model, int32_t n);
+
+private:
+    std::shared_ptr<ServedModel> served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const;
 };
 
 // Shared by the route files.
-http::HttpResponse error_response(const openai::ApiError& error);
-http::HttpResponse json_response(std::string body, int status = 200);
 int64_t unix_now();
 std::string make_response_id(const char* prefix);
 
-http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& request);
-http::HttpResponse handle_completions(Server::State& state, const http::HttpRequest& request);
+// Each route file's contribution to the router.
+RouteTable info_routes(Server::State& state);         // routes_info.cpp: /health /metrics /v1/models /tokenize ...
+RouteTable chat_routes(Server::State& state);         // routes_chat.cpp: /v1/chat/completions
+RouteTable completions_routes(Server::State& state);  // routes_completions.cpp: /v1/completions
 
 }  // namespace duet::server

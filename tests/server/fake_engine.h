@@ -357,7 +357,7 @@ public:
     std::unique_ptr<server::TextDecoder> make_decoder(std::vector<std::string> stops) const override {
         return std::make_unique<FakeDecoder>(std::move(stops));
     }
-    Result<std::vector<engine::TokenId>> encode_chat(const std::vector<openai::ChatMessage>& messages,
+    Result<std::vector<engine::TokenId>> encode_chat(const std::vector<registry::ChatMessage>& messages,
                                                      bool add_generation_prompt) const override {
         std::string text;
         for (const auto& m : messages) {

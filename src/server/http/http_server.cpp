@@ -72,6 +72,7 @@ void HttpServer::Impl::serve(const httplib::Request& req, httplib::Response& res
     HttpRequest request;
     request.method = req.method == "HEAD" ? "GET" : req.method;
     request.path = req.path;
+    if (const size_t q = req.target.find('?'); q != std::string::npos) request.query = req.target.substr(q + 1);
     request.body = req.body;
     request.request_id = res.get_header_value("x-request-id");
     request.headers.reserve(req.headers.size());

@@ -21,7 +21,8 @@ namespace duet::server::http {
 
 struct HttpRequest {
     std::string method;
-    std::string path;
+    std::string path;   // percent-decoded, without the query
+    std::string query;  // the raw query string, without '?' (parsed by the route layer: route_table.h)
     std::string body;
     std::string request_id;
     std::vector<std::pair<std::string, std::string>> headers;

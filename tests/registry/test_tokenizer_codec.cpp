@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "gguf/gguf.h"
-#include "server/tokenizer_codec.h"
+#include "registry/tokenizer_codec.h"
 #include "support/fixtures.h"
 
 namespace duet::test {
@@ -11,7 +11,7 @@ namespace {
 
 struct LoadedCodec {
     std::shared_ptr<gguf::GgufFile> file;
-    std::shared_ptr<const server::TextCodec> codec;
+    std::shared_ptr<const registry::TextCodec> codec;
 };
 
 LoadedCodec load(const std::string& relative) {
@@ -20,13 +20,13 @@ LoadedCodec load(const std::string& relative) {
     EXPECT_TRUE(file.ok()) << file.status().message();
     if (!file.ok()) return out;
     out.file = std::shared_ptr<gguf::GgufFile>(std::move(file).value());
-    auto codec = server::make_tokenizer_codec(*out.file, out.file);
+    auto codec = registry::make_tokenizer_codec(*out.file, out.file);
     EXPECT_TRUE(codec.ok()) << codec.status().message();
     if (codec.ok()) out.codec = *codec;
     return out;
 }
 
-std::vector<openai::ChatMessage> user(const std::string& text) { return {{"user", text, ""}}; }
+std::vector<registry::ChatMessage> user(const std::string& text) { return {{"user", text, ""}}; }
 
 TEST(TokenizerCodec, DeepSeekR1TemplateOpensThinkAndSplitsReasoning) {
     DUET_REQUIRE_FIXTURES();

@@ -1,11 +1,11 @@
 // tokenizer_codec.cpp: TextCodec over tok::Tokenizer + tok::ChatTemplate + tok::StreamingDecoder + R1 splitter.
-#include "server/tokenizer_codec.h"
+#include "registry/tokenizer_codec.h"
 
 #include "tokenizer/template/chat_template.h"
 #include "tokenizer/reasoning.h"
 #include "tokenizer/tokenizer.h"
 
-namespace duet::server {
+namespace duet::registry {
 
 namespace {
 
@@ -71,7 +71,7 @@ public:
         return std::make_unique<Decoder>(*tokenizer_, std::move(stops));
     }
 
-    Result<std::vector<TokenId>> encode_chat(const std::vector<openai::ChatMessage>& messages,
+    Result<std::vector<TokenId>> encode_chat(const std::vector<ChatMessage>& messages,
                                              bool add_generation_prompt) const override {
         std::vector<tok::ChatMessage> msgs;
         msgs.reserve(messages.size());
@@ -142,4 +142,4 @@ Result<std::shared_ptr<const TextCodec>> make_tokenizer_codec(const gguf::GgufFi
         token_text(file, "tokenizer.ggml.eos_token_id"), std::move(keep_alive)));
 }
 
-}  // namespace duet::server
+}  // namespace duet::registry

@@ -1,4 +1,4 @@
-// tokenizer_codec.h: the TextCodec for a real model: tok::Tokenizer, its chat template (or a built-in fallback),
+// tokenizer_codec.h (registry): the TextCodec for a real model: tok::Tokenizer, its chat template (or a built-in fallback),
 // the streaming decoder with stop strings, and the R1 <think> splitter when the vocabulary has those tokens.
 #pragma once
 
@@ -6,12 +6,12 @@
 
 #include "common/status.h"
 #include "gguf/gguf.h"
-#include "server/backend.h"
+#include "registry/text_codec.h"
 
-namespace duet::server {
+namespace duet::registry {
 
 // `file` must stay alive as long as the codec (pass the model that owns it as `keep_alive`).
 Result<std::shared_ptr<const TextCodec>> make_tokenizer_codec(const gguf::GgufFile& file,
                                                                std::shared_ptr<const void> keep_alive);
 
-}  // namespace duet::server
+}  // namespace duet::registry

@@ -1,0 +1,74 @@
+// model_backend.h: one kind of registry entry, behind an interface: how a model is opened and started, and what a
+// ready model serves with (an EngineApi plus its TextCodec).
+//
+//   kinds today:  GgufBackend  (gguf_backend.h: a local GGUF file, its own engine over a share of the KV memory)
+//                 ReadyBackend (below: an engine and codec built elsewhere, e.g. the server tests' fakes)
+//   kinds later:  load-on-demand (open/start when first asked), upstream (an OpenAI URL; no local KV),
+//                 a scripted test model. Each is one more class; the Registry does not change.
+//
+// Two steps, so that one KV budget can be split across every model before any engine allocates its share:
+//   open()  -> bytes of KV memory per block this model needs (0: it holds no local KV cache)
+//   start(kv_memory_bytes) -> Serving
+// May include: engine, model, tokenizer, gguf, common (never server, openai or JSON).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "engine/engine.h"
+#include "registry/text_codec.h"
+
+namespace duet::registry {
+
+// What a model can be asked for (the routes check these; a router picks among the models that can).
+struct Capabilities {
+    bool chat = true;         // /v1/chat/completions (has a chat template)
+    bool completions = true;  // /v1/completions
+    bool embeddings = false;  // /v1/embeddings (the router's encoder, later)
+};
+
+// A started model: what requests run on.
+struct Serving {
+    std::shared_ptr<engine::EngineApi> engine;
+    std::shared_ptr<const TextCodec> codec;
+    Capabilities capabilities;
+    int32_t context_length = 0;  // tokens per request (prompt + output)
+};
+
+// Settings every local backend shares (from `duet serve`'s flags).
+struct LoadSettings {
+    engine::EngineOptions engine;                 // kv_memory_bytes is set per model from the split
+    size_t kv_memory_bytes = size_t{256} << 20;   // the budget all local models share
+};
+
+class ModelBackend {
+public:
+    virtual ~ModelBackend() = default;
+    // What to name in messages: the file path, later a URL.
+    virtual std::string source() const = 0;
+    // Step 1: open (map the file, read the config); returns KV bytes per block (0: needs no share of KV memory).
+    virtual Result<size_t> open(const LoadSettings& settings) = 0;
+    // Step 2: build and start the engine with this many bytes of KV memory.
+    virtual Result<Serving> start(const LoadSettings& settings, size_t kv_memory_bytes) = 0;
+    // Stops the engine (unfinished requests get a final abort delta); idempotent.
+    virtual void stop() {}
+};
+
+// An engine and codec made elsewhere (tests, fakes): open() needs no KV share, start() hands them over.
+class ReadyBackend final : public ModelBackend {
+public:
+    explicit ReadyBackend(Serving serving, std::string source = "(in-process)")
+        : serving_(std::move(serving)), source_(std::move(source)) {}
+    std::string source() const override { return source_; }
+    Result<size_t> open(const LoadSettings&) override { return size_t{0}; }
+    Result<Serving> start(const LoadSettings&, size_t) override { return serving_; }
+
+private:
+    Serving serving_;
+    std::string source_;
+};
+
+}  // namespace duet::registry

@@ -1,0 +1,213 @@
+// registry.cpp: Registry: entries in the order added, two-step loading over one KV budget, lookups by name.
+#include "registry/registry.h"
+
+#include <ctime>
+
+#include "common/assert.h"
+#include "common/log.h"
+#include "common/strformat.h"
+#include "registry/gguf_backend.h"
+
+namespace duet::registry {
+
+const char* role_name(Role role) {
+    switch (role) {
+        case Role::none: return "none";
+        case Role::expert: return "expert";
+        case Role::daily: return "daily";
+    }
+    return "none";
+}
+
+const char* state_name(ModelState state) {
+    switch (state) {
+        case ModelState::loading: return "loading";
+        case ModelState::ready: return "ready";
+        case ModelState::failed: return "failed";
+    }
+    return "failed";
+}
+
+Result<Role> parse_role(std::string_view name) {
+    for (Role r : {Role::none, Role::expert, Role::daily})
+        if (name == role_name(r)) return r;
+    return Status::invalid_argument("role '%.*s': expected none, expert or daily", static_cast<int>(name.size()),
+                                    name.data());
+}
+
+// ---- ModelEntry ------------------------------------------------------------------------------------------------
+
+ModelEntry::ModelEntry(std::string name, Role role, std::unique_ptr<ModelBackend> backend, int64_t created_unix)
+    : name_(std::move(name)), role_(role), created_unix_(created_unix), backend_(std::move(backend)) {}
+
+ModelEntry::~ModelEntry() { backend_->stop(); }
+
+std::string ModelEntry::error() const {
+    std::lock_guard<std::mutex> lock(error_mutex_);
+    return error_;
+}
+
+const Serving& ModelEntry::serving() const {
+    DUET_ASSERT(ready());
+    return serving_;
+}
+
+void ModelEntry::mark_ready(Serving serving) {
+    serving_ = std::move(serving);
+    state_.store(ModelState::ready, std::memory_order_release);
+}
+
+void ModelEntry::mark_failed(const Status& status) {
+    // Name the file unless the reason already does (gguf and mmap errors quote the path themselves).
+    const std::string where = backend_->source();
+    std::string message = "model '" + name_ + "': ";
+    if (status.message().find(where) == std::string::npos) message += where + ": ";
+    message += status.message();
+    {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        error_ = std::move(message);
+    }
+    state_.store(ModelState::failed, std::memory_order_release);
+}
+
+// ---- Registry --------------------------------------------------------------------------------------------------
+
+Registry::Registry(LoadSettings settings) : settings_(std::move(settings)) {}
+
+Registry::~Registry() { stop_all(); }
+
+Result<std::shared_ptr<ModelEntry>> Registry::insert(std::string name, std::unique_ptr<ModelBackend> backend,
+                                                     Role role, int64_t created_unix) {
+    if (name.empty()) return Status::invalid_argument("registry: a model needs a name");
+    if (!backend) return Status::invalid_argument("registry: model '%s' has no backend", name.c_str());
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& e : entries_)
+        if (e->name() == name) return Status::invalid_argument("model name '%s' given twice", name.c_str());
+    if (created_unix == 0) created_unix = static_cast<int64_t>(std::time(nullptr));
+    entries_.push_back(std::make_shared<ModelEntry>(std::move(name), role, std::move(backend), created_unix));
+    return entries_.back();
+}
+
+Status Registry::add(std::string name, std::unique_ptr<ModelBackend> backend, Role role, int64_t created_unix) {
+    return insert(std::move(name), std::move(backend), role, created_unix).status();
+}
+
+Status Registry::add_ready(std::string name, Serving serving, Role role, int64_t created_unix) {
+    if (!serving.engine || !serving.codec)
+        return Status::invalid_argument("registry: model '%s' needs an engine and a codec", name.c_str());
+    if (serving.context_length == 0) serving.context_length = serving.engine->context_length();
+    DUET_TRY(auto entry, insert(std::move(name), std::make_unique<ReadyBackend>(serving), role, created_unix));
+    entry->mark_ready(std::move(serving));
+    return Status::ok_status();
+}
+
+Status Registry::add_gguf(std::string name, std::string path, Role role) {
+    return add(std::move(name), std::make_unique<GgufBackend>(std::move(path)), role);
+}
+
+Status Registry::load_all() {
+    std::vector<std::shared_ptr<ModelEntry>> loading;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& e : entries_)
+            if (e->state() == ModelState::loading) loading.push_back(e);
+    }
+    Status first_failure;
+    auto fail = [&](ModelEntry& entry, const Status& status) {
+        entry.mark_failed(status);
+        DUET_LOG_ERROR("%s", entry.error().c_str());
+        if (first_failure.ok()) first_failure = Status(status.code(), entry.error());
+    };
+
+    // Step 1: open every entry and learn its KV bytes per block.
+    std::vector<std::shared_ptr<ModelEntry>> opened;
+    std::vector<size_t> bytes_per_block;
+    for (const auto& e : loading) {
+        auto bytes = e->backend_->open(settings_);
+        if (!bytes.ok()) {
+            fail(*e, bytes.status());
+            continue;
+        }
+        opened.push_back(e);
+        bytes_per_block.push_back(*bytes);
+    }
+
+    // Step 2: split the budget among the entries that hold a KV cache (same token slots each), then start.
+    std::vector<size_t> needing;
+    for (size_t b : bytes_per_block)
+        if (b > 0) needing.push_back(b);
+    const std::vector<size_t> shares = engine::split_kv_memory(settings_.kv_memory_bytes, needing);
+    for (size_t i = 0, k = 0; i < opened.size(); ++i) {
+        const size_t share = bytes_per_block[i] > 0 ? shares[k++] : 0;
+        ModelEntry& entry = *opened[i];
+        auto serving = entry.backend_->start(settings_, share);
+        if (!serving.ok()) {
+            fail(entry, serving.status());
+            continue;
+        }
+        entry.mark_ready(std::move(serving).value());
+        if (share > 0)
+            DUET_LOG_INFO("model '%s' ready: %s, context %d, KV %s", entry.name().c_str(), entry.source().c_str(),
+                          entry.context_length(), format_bytes(static_cast<double>(share)).c_str());
+    }
+    return first_failure;
+}
+
+Result<std::shared_ptr<const ModelEntry>> Registry::find(std::string_view name) const {
+    std::shared_ptr<const ModelEntry> found;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (entries_.empty()) return Status::unavailable("no model is loaded yet");
+        if (name.empty()) {
+            found = entries_.front();
+        } else {
+            for (const auto& e : entries_)
+                if (e->name() == name) found = e;
+        }
+    }
+    if (!found)
+        return Status::not_found("model '%.*s' does not exist", static_cast<int>(name.size()), name.data());
+    switch (found->state()) {
+        case ModelState::ready: return found;
+        case ModelState::loading: return Status::unavailable("model '%s' is loading", found->name().c_str());
+        case ModelState::failed: return Status::unavailable("%s", found->error().c_str());
+    }
+    return found;
+}
+
+std::vector<std::shared_ptr<const ModelEntry>> Registry::entries() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {entries_.begin(), entries_.end()};
+}
+
+std::vector<std::shared_ptr<const ModelEntry>> Registry::ready_entries() const {
+    std::vector<std::shared_ptr<const ModelEntry>> out;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& e : entries_)
+        if (e->ready()) out.push_back(e);
+    return out;
+}
+
+bool Registry::all_ready() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (entries_.empty()) return false;
+    for (const auto& e : entries_)
+        if (!e->ready()) return false;
+    return true;
+}
+
+size_t Registry::size() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entries_.size();
+}
+
+void Registry::stop_all() {
+    std::vector<std::shared_ptr<ModelEntry>> all;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        all = entries_;
+    }
+    for (const auto& e : all) e->backend_->stop();
+}
+
+}  // namespace duet::registry

@@ -1,0 +1,77 @@
+// routes_info.cpp: the small routes: GET /health, /metrics, /v1/models; POST /tokenize, /detokenize.
+#include "common/strformat.h"
+#include "openai/parse.h"
+#include "openai/render.h"
+#include "server/server_state.h"
+
+namespace duet::server {
+
+namespace {
+
+using http::HttpResponse;
+
+HttpResponse handle_health(Server::State& state) {
+    if (state.stopping.load()) return error_response(openai::ApiError::unavailable("the server is shutting down"));
+    if (!state.ready.load()) return error_response(openai::ApiError::unavailable("loading models"));
+    return json_response(openai::health_json("ok"));
+}
+
+HttpResponse handle_models(Server::State& state) {
+    std::vector<openai::ModelInfo> infos;
+    for (const auto& m : state.all_models())
+        infos.push_back({m->backend.name, m->backend.created_unix, m->backend.engine->context_length()});
+    return json_response(openai::models_json(infos));
+}
+
+HttpResponse handle_metrics(Server::State& state) {
+    std::vector<std::pair<std::string, engine::EngineStats>> engines;
+    for (const auto& m : state.all_models()) engines.emplace_back(m->backend.name, m->backend.engine->stats());
+    HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = state.metrics.render(engines);
+    return response;
+}
+
+HttpResponse handle_tokenize(Server::State& state, const http::HttpRequest& request) {
+    openai::TokenizeRequest req;
+    openai::ApiError error;
+    if (!openai::parse_tokenize_request(request.body, &req, &error)) return error_response(error);
+    auto model = state.find_model(req.model, &error);
+    if (!model) return error_response(error);
+    const TextCodec& codec = *model->backend.codec;
+    std::vector<int32_t> tokens = codec.encode(req.content, req.add_special, /*parse_special=*/true);
+    if (!req.with_pieces) return json_response(openai::tokenize_json(tokens, nullptr));
+    std::vector<std::string> pieces;
+    for (int32_t id : tokens) pieces.push_back(codec.token_piece(id));
+    return json_response(openai::tokenize_json(tokens, &pieces));
+}
+
+HttpResponse handle_detokenize(Server::State& state, const http::HttpRequest& request) {
+    openai::DetokenizeRequest req;
+    openai::ApiError error;
+    if (!openai::parse_detokenize_request(request.body, &req, &error)) return error_response(error);
+    auto model = state.find_model(req.model, &error);
+    if (!model) return error_response(error);
+    const TextCodec& codec = *model->backend.codec;
+    for (int32_t id : req.tokens)
+        if (id >= codec.n_vocab())
+            return error_response(openai::ApiError::invalid(
+                strformat("token id %d is out of range (vocabulary has %d tokens)", id, codec.n_vocab()), "tokens"));
+    return json_response(openai::detokenize_json(codec.decode(req.tokens)));
+}
+
+}  // namespace
+
+RouteTable info_routes(Server::State& state) {
+    RouteTable table;
+    Server::State* s = &state;
+    table.add("GET", "/health", Access::anyone, [s](const RouteRequest&) { return handle_health(*s); });
+    table.add("GET", "/metrics", Access::api_key, [s](const RouteRequest&) { return handle_metrics(*s); });
+    table.add("GET", "/v1/models", Access::api_key, [s](const RouteRequest&) { return handle_models(*s); });
+    table.add("POST", "/tokenize", Access::api_key, [s](const RouteRequest& r) { return handle_tokenize(*s, r.http); });
+    table.add("POST", "/detokenize", Access::api_key,
+              [s](const RouteRequest& r) { return handle_detokenize(*s, r.http); });
+    return table;
+}
+
+}  // namespace duet::server

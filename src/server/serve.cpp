@@ -1,0 +1,48 @@
+// serve.cpp: serve_until_signal: signals blocked first, listen, Registry::load_all, ready, sigwait, shut down.
+#include "server/serve.h"
+
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+
+#include "common/log.h"
+
+namespace duet::server {
+
+Status serve_until_signal(const ServeConfig& config) {
+    // SIGINT/SIGTERM are taken by sigwait() below; block them before any thread starts so none receives them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto models = std::make_shared<registry::Registry>(config.load);
+    for (const auto& spec : config.models) DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
+
+    // Listen first: /health answers 503 while the models load (and a port in use fails fast).
+    Server server(config.server, models);
+    DUET_RETURN_IF_ERROR(server.start());
+    std::printf("duet serve: listening on http://%s:%d\n", config.server.http.host.c_str(), server.port());
+    std::fflush(stdout);
+
+    if (Status st = models->load_all(); !st.ok()) {
+        server.stop();
+        return st;
+    }
+    server.set_ready(true);
+    DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d", models->size(), config.server.http.host.c_str(),
+                  server.port());
+
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    DUET_LOG_INFO("signal %d: shutting down", signal_number);
+    // Engines first: their unfinished requests get a final abort delta, so every open stream ends and the HTTP
+    // workers can be joined.
+    server.set_ready(false);
+    models->stop_all();
+    server.stop();
+    return Status::ok_status();
+}
+
+}  // namespace duet::server

@@ -1,0 +1,28 @@
+// serve.h: `duet serve` as one call: listen, load every model into a registry (/health is 503 meanwhile), serve
+// until SIGINT/SIGTERM, then stop the engines and the server.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "registry/registry.h"
+#include "server/server.h"
+
+namespace duet::server {
+
+struct ModelSpec {
+    std::string name, path;
+    registry::Role role = registry::Role::none;
+};
+
+struct ServeConfig {
+    ServerOptions server;
+    registry::LoadSettings load;
+    std::vector<ModelSpec> models;  // the first is the default
+};
+
+// Blocks until a signal; errors: the port cannot be bound, a model fails to load (named with its file).
+Status serve_until_signal(const ServeConfig& config);
+
+}  // namespace duet::server
