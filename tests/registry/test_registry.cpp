@@ -146,9 +146,9 @@ TEST(Registry, FailedLoadKeepsFileAndReasonAndTheOthersStillLoad) {
     const Status st = r.load_all();
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), StatusCode::invalid_data);
-    for (const std::string& part : {"broken", "/models/broken.gguf", "bad magic 'XXXX'"})
+    for (const char* part : {"broken", "/models/broken.gguf", "bad magic 'XXXX'"})
         EXPECT_NE(st.message().find(part), std::string::npos) << st.message();
-    const auto& entry = r.entries()[0];
+    const auto entry = r.entries()[0];
     EXPECT_EQ(entry->state(), ModelState::failed);
     EXPECT_EQ(entry->error(), st.message());
     auto found = r.find("broken");
