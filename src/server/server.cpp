@@ -98,6 +98,8 @@ void Server::add_model(ModelBackend backend) {
     if (!st.ok()) DUET_LOG_ERROR("add_model: %s", st.message().c_str());
 }
 
+Status Server::add_routes(const RouteTable& table) { return router_->add(table); }
+
 registry::Registry& Server::registry() { return *state_->registry; }
 
 void Server::set_session_check(Auth::SessionCheck check) { router_->auth().set_session_check(std::move(check)); }

@@ -86,7 +86,19 @@ void HttpServer::Impl::serve(const httplib::Request& req, httplib::Response& res
     res.status = response.status;
     for (auto& [key, value] : response.headers) res.set_header(key, value);
     if (!response.stream) {
-        res.set_content(std::move(response.body), response.content_type);
+        bool encoded = false;
+        for (const auto& [key, value] : response.headers) encoded = encoded || iequals(key, "Content-Encoding");
+        if (!encoded) {
+            res.set_content(std::move(response.body), response.content_type);
+            return;
+        }
+        // Already encoded (precomputed gzip): a sized provider, which the library sends as is instead of
+        // compressing the body a second time.
+        auto body = std::make_shared<std::string>(std::move(response.body));
+        res.set_content_provider(body->size(), response.content_type,
+                                 [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                     return sink.write(body->data() + offset, length);
+                                 });
         return;
     }
     if (response.content_type == "application/json") response.content_type = "text/event-stream";
