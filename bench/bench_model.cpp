@@ -11,6 +11,7 @@
 #include "common/thread_pool.h"
 #include "gguf/gguf.h"
 #include "kernels/ref/quants.h"
+#include "model/batch_single.h"
 #include "model/forward.h"
 #include "model/sampler.h"
 
@@ -72,28 +73,21 @@ struct Fixture {
     std::unique_ptr<model::KvCache> kv;
     std::unique_ptr<ThreadPool> pool;
     std::unique_ptr<model::Forward> forward;
-    std::vector<model::BlockId> table;
+    model::SingleSequence seq{160 * 16, 16};
 
     Fixture(TensorType type, int threads, int32_t max_batch) : bytes(build_model(type)) {
         auto f = gguf::GgufFile::from_bytes(std::span<const uint8_t>(bytes));
         model::LoadOptions o;
         o.progress = false;
         model = std::move(model::Model::from_gguf(std::move(f).value(), o)).value();
-        kv = std::make_unique<model::KvCache>(model->config(), 160, 16);
+        kv = std::make_unique<model::KvCache>(model->config(), seq.n_blocks(), 16);
         pool = std::make_unique<ThreadPool>(threads);
         forward = std::make_unique<model::Forward>(*model, *kv, max_batch, pool.get());
-        table.resize(160);
-        std::iota(table.begin(), table.end(), 0);
     }
     // Runs tokens at positions [start, start + n); logits for the last.
     void run(int32_t start, int32_t n) {
-        std::vector<model::TokenId> tok(n, 42);
-        std::vector<int32_t> pos(n), seq(n, 0);
-        std::iota(pos.begin(), pos.end(), start);
-        std::vector<uint8_t> want(n, 0);
-        want[n - 1] = 1;
-        model::BatchSequence s{table};
-        auto out = forward->run(model::Batch{tok, pos, seq, want, {&s, 1}});
+        const std::vector<model::TokenId> tok(n, 42);
+        auto out = forward->run(seq.batch(tok, start));
         if (!out.ok()) std::abort();
     }
 };

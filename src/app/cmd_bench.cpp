@@ -18,6 +18,7 @@
 #include "common/timer.h"
 #include "kernels/cpu/bandwidth.h"
 #include "kernels/kernels.h"
+#include "model/batch_single.h"
 #include "model/forward.h"
 #include "model/sampler.h"
 
@@ -82,50 +83,41 @@ int cmd_bench(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
         if (std::strcmp(argv[i], "--url") == 0) return cmd_bench_url(argc, argv);
 
-    std::string model_path;
     int64_t n_prompt = 512, n_gen = 128, reps = 5;
     std::vector<int64_t> thread_counts = {default_threads()};
     bool json = false;
-    model::KvType kv_type = model::KvType::f16;
-    ArgReader args(argc, argv);
-    auto parse = [&]() -> Status {
-        while (args.next()) {
-            if (args.is("-h", "--help")) {
-                std::fputs(kUsage, stdout);
-                std::exit(0);
-            } else if (args.is("-m", "--model")) {
-                DUET_TRY(model_path, args.value());
-            } else if (args.is("-p", "--n-prompt")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_prompt, parse_int(v, "-p"));
-                if (n_prompt < 0 || n_prompt > 65536) return Status::invalid_argument("-p out of range [0, 65536]");
-            } else if (args.is("-n", "--n-gen")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_gen, parse_int(v, "-n"));
-                if (n_gen < 0 || n_gen > 65536) return Status::invalid_argument("-n out of range [0, 65536]");
-            } else if (args.is("-r", "--repetitions")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(reps, parse_int(v, "-r"));
-                if (reps < 1 || reps > 1000) return Status::invalid_argument("-r out of range [1, 1000]");
-            } else if (args.is("-t", "--threads")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(thread_counts, parse_int_list(v, ',', "-t"));
-                for (int64_t t : thread_counts)
-                    if (t < 1 || t > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
-            } else if (args.is("--kv-type")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(kv_type, parse_kv_type(v));
-            } else if (args.is("--json")) {
-                json = true;
-            } else {
-                return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
-            }
+    ModelCommandArgs common;
+    auto own = [&](ArgReader& args) -> Result<bool> {
+        if (args.is("-p", "--n-prompt")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(n_prompt, parse_int(v, "-p"));
+            if (n_prompt < 0 || n_prompt > 65536) return Status::invalid_argument("-p out of range [0, 65536]");
+        } else if (args.is("-n", "--n-gen")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(n_gen, parse_int(v, "-n"));
+            if (n_gen < 0 || n_gen > 65536) return Status::invalid_argument("-n out of range [0, 65536]");
+        } else if (args.is("-r", "--repetitions")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(reps, parse_int(v, "-r"));
+            if (reps < 1 || reps > 1000) return Status::invalid_argument("-r out of range [1, 1000]");
+        } else if (args.is("-t", "--threads")) {  // a list here: one run per thread count
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(thread_counts, parse_int_list(v, ',', "-t"));
+            for (int64_t t : thread_counts)
+                if (t < 1 || t > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
+        } else if (args.is("--json")) {
+            json = true;
+        } else {
+            return false;
         }
-        if (model_path.empty()) return Status::invalid_argument("-m MODEL.gguf is required\n%s", kUsage);
-        if (n_prompt == 0 && n_gen == 0) return Status::invalid_argument("-p and -n are both 0: nothing to run");
-        return {};
+        return true;
     };
-    if (Status s = parse(); !s.ok()) return report_error(s);
+    Status parsed = parse_model_command(argc, argv, kUsage, &common, own);
+    if (parsed.ok() && n_prompt == 0 && n_gen == 0)
+        parsed = Status::invalid_argument("-p and -n are both 0: nothing to run");
+    if (!parsed.ok()) return report_error(parsed);
+    const std::string& model_path = common.model_path;
+    const model::KvType kv_type = common.kv_type;
 
     // Read bandwidth per thread count first, then reset the RSS high-water mark so the 1 GiB probe buffer
     // does not count as the model's peak RSS.
@@ -146,18 +138,13 @@ int cmd_bench(int argc, char** argv) {
     const size_t bytes_per_token = m.weight_bytes_per_token();
 
     const int32_t n_positions = static_cast<int32_t>(std::max<int64_t>({n_prompt, n_gen, 1}));
-    std::vector<model::BlockId> table((n_positions + kBlockSize - 1) / kBlockSize);
-    for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<model::BlockId>(i);
-    model::KvCache kv(m.config(), static_cast<int32_t>(table.size()), kBlockSize, kv_type);
-    const model::BatchSequence seq{table};
+    model::SingleSequence seq(n_positions, kBlockSize);
+    model::KvCache kv(m.config(), seq.n_blocks(), kBlockSize, kv_type);
 
     // Prompt tokens: seeded random ids (like llama-bench), so every repetition does the same work.
     model::Rng rng(1234);
     std::vector<model::TokenId> tokens(n_positions);
     for (auto& t : tokens) t = static_cast<model::TokenId>(rng.next() % static_cast<uint64_t>(n_vocab));
-    std::vector<int32_t> positions(n_positions), seq_index(n_positions, 0);
-    std::vector<uint8_t> want(n_positions, 0);
-    for (int32_t i = 0; i < n_positions; ++i) positions[i] = i;
 
     std::vector<BenchResult> results;
     double max_bandwidth = 0;
@@ -170,19 +157,13 @@ int cmd_bench(int argc, char** argv) {
 
         // pp: one batch of n_prompt tokens, logits for the last.
         auto run_pp = [&]() -> Status {
-            want.assign(n_positions, 0);
-            want[n_prompt - 1] = 1;
-            const size_t n = static_cast<size_t>(n_prompt);
-            auto out = forward.run(model::Batch{{tokens.data(), n}, {positions.data(), n}, {seq_index.data(), n},
-                                                {want.data(), n}, {&seq, 1}});
+            auto out = forward.run(seq.batch({tokens.data(), static_cast<size_t>(n_prompt)}, 0));
             return out.ok() ? Status() : out.status();
         };
         // tg: n_gen single-token steps from position 0, logits every step.
         auto run_tg = [&](int64_t count) -> Status {
-            uint8_t one = 1;
             for (int64_t i = 0; i < count; ++i) {
-                auto out = forward.run(model::Batch{{&tokens[i], 1}, {&positions[i], 1}, {seq_index.data(), 1},
-                                                    {&one, 1}, {&seq, 1}});
+                auto out = forward.run(seq.batch({&tokens[i], 1}, static_cast<int32_t>(i)));
                 if (!out.ok()) return out.status();
             }
             return {};

@@ -9,6 +9,7 @@
 #include "app/model_args.h"
 #include "common/thread_pool.h"
 #include "common/timer.h"
+#include "model/batch_single.h"
 #include "model/forward.h"
 #include "model/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -37,72 +38,60 @@ constexpr int32_t kMaxPrefillBatch = 512;
 }  // namespace
 
 int cmd_generate(int argc, char** argv) {
-    std::string model_path, prompt;
+    std::string prompt;
     bool have_prompt = false, json = false;
-    int64_t n_predict = 128, n_threads = default_threads();
+    int64_t n_predict = 128;
     model::SamplingParams sp = cli_sampling_params();
-    model::KvType kv_type = model::KvType::f16;
-    ArgReader args(argc, argv);
-    auto parse = [&]() -> Status {
-        while (args.next()) {
-            if (args.is("-h", "--help")) {
-                std::fputs(kUsage, stdout);
-                std::exit(0);
-            } else if (args.is("-m", "--model")) {
-                DUET_TRY(model_path, args.value());
-            } else if (args.is("-p", "--prompt")) {
-                DUET_TRY(prompt, args.value());
-                have_prompt = true;
-            } else if (args.is("-n", "--n-predict")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_predict, parse_int(v, "-n"));
-                if (n_predict < 0 || n_predict > (1 << 20)) return Status::invalid_argument("-n: %lld out of range", static_cast<long long>(n_predict));
-            } else if (args.is("--temp")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(double t, parse_float(v, "--temp"));
-                if (t < 0) return Status::invalid_argument("--temp must be >= 0");
-                sp.temperature = static_cast<float>(t);
-            } else if (args.is("--top-k")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(int64_t k, parse_int(v, "--top-k"));
-                if (k < 0 || k > INT32_MAX) return Status::invalid_argument("--top-k must be >= 0");
-                sp.top_k = static_cast<int32_t>(k);
-            } else if (args.is("--top-p")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(double p, parse_float(v, "--top-p"));
-                if (p <= 0 || p > 1) return Status::invalid_argument("--top-p must be in (0, 1]");
-                sp.top_p = static_cast<float>(p);
-            } else if (args.is("--min-p")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(double p, parse_float(v, "--min-p"));
-                if (p < 0 || p > 1) return Status::invalid_argument("--min-p must be in [0, 1]");
-                sp.min_p = static_cast<float>(p);
-            } else if (args.is("--repeat-penalty")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(double p, parse_float(v, "--repeat-penalty"));
-                if (p <= 0) return Status::invalid_argument("--repeat-penalty must be > 0");
-                sp.repetition_penalty = static_cast<float>(p);
-            } else if (args.is("--seed", "-s")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(sp.seed, parse_u64(v, "--seed"));
-                sp.has_seed = true;
-            } else if (args.is("-t", "--threads")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_threads, parse_threads(v));
-            } else if (args.is("--kv-type")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(kv_type, parse_kv_type(v));
-            } else if (args.is("--json")) {
-                json = true;
-            } else {
-                return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
-            }
+    ModelCommandArgs common;
+    auto own = [&](ArgReader& args) -> Result<bool> {
+        if (args.is("-p", "--prompt")) {
+            DUET_TRY(prompt, args.value());
+            have_prompt = true;
+        } else if (args.is("-n", "--n-predict")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(n_predict, parse_int(v, "-n"));
+            if (n_predict < 0 || n_predict > (1 << 20)) return Status::invalid_argument("-n: %lld out of range", static_cast<long long>(n_predict));
+        } else if (args.is("--temp")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(double t, parse_float(v, "--temp"));
+            if (t < 0) return Status::invalid_argument("--temp must be >= 0");
+            sp.temperature = static_cast<float>(t);
+        } else if (args.is("--top-k")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(int64_t k, parse_int(v, "--top-k"));
+            if (k < 0 || k > INT32_MAX) return Status::invalid_argument("--top-k must be >= 0");
+            sp.top_k = static_cast<int32_t>(k);
+        } else if (args.is("--top-p")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(double p, parse_float(v, "--top-p"));
+            if (p <= 0 || p > 1) return Status::invalid_argument("--top-p must be in (0, 1]");
+            sp.top_p = static_cast<float>(p);
+        } else if (args.is("--min-p")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(double p, parse_float(v, "--min-p"));
+            if (p < 0 || p > 1) return Status::invalid_argument("--min-p must be in [0, 1]");
+            sp.min_p = static_cast<float>(p);
+        } else if (args.is("--repeat-penalty")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(double p, parse_float(v, "--repeat-penalty"));
+            if (p <= 0) return Status::invalid_argument("--repeat-penalty must be > 0");
+            sp.repetition_penalty = static_cast<float>(p);
+        } else if (args.is("--seed", "-s")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(sp.seed, parse_u64(v, "--seed"));
+            sp.has_seed = true;
+        } else if (args.is("--json")) {
+            json = true;
+        } else {
+            return false;
         }
-        if (model_path.empty() || !have_prompt)
-            return Status::invalid_argument("-m MODEL.gguf and -p TEXT are required\n%s", kUsage);
-        return {};
+        return true;
     };
-    if (Status s = parse(); !s.ok()) return report_error(s);
+    Status parsed = parse_model_command(argc, argv, kUsage, &common, own);
+    if (parsed.ok() && !have_prompt) parsed = Status::invalid_argument("-m MODEL.gguf and -p TEXT are required\n%s", kUsage);
+    if (!parsed.ok()) return report_error(parsed);
+    const std::string& model_path = common.model_path;
+    const int64_t n_threads = common.n_threads;
 
     model::LoadOptions opts;
     const double t_load = now_seconds();
@@ -128,26 +117,14 @@ int cmd_generate(int argc, char** argv) {
     const int32_t n_total = n_prompt + static_cast<int32_t>(n_predict);
     if (n_total > m.config().n_ctx_train)
         std::fprintf(stderr, "warning: %d positions exceed the model's training context %d\n", n_total, m.config().n_ctx_train);
-    std::vector<model::BlockId> table((n_total + kBlockSize - 1) / kBlockSize);
-    for (size_t i = 0; i < table.size(); ++i) table[i] = static_cast<model::BlockId>(i);
-    model::KvCache kv(m.config(), static_cast<int32_t>(table.size()), kBlockSize, kv_type);
+    model::SingleSequence seq(n_total, kBlockSize);
+    model::KvCache kv(m.config(), seq.n_blocks(), kBlockSize, common.kv_type);
     ThreadPool pool(static_cast<int>(n_threads));
     model::Forward forward(m, kv, std::min(n_prompt, kMaxPrefillBatch), &pool);
-    const model::BatchSequence seq{table};
 
     // One batch of `count` tokens starting at `start`; logits of the last one.
-    std::vector<int32_t> positions(kMaxPrefillBatch), seq_index(kMaxPrefillBatch, 0);
-    std::vector<uint8_t> want(kMaxPrefillBatch, 0);
     auto run = [&](const model::TokenId* ids, int32_t start, int32_t count) -> Result<std::span<const float>> {
-        for (int32_t i = 0; i < count; ++i) {
-            positions[i] = start + i;
-            want[i] = i + 1 == count;
-        }
-        return forward.run(model::Batch{{ids, static_cast<size_t>(count)},
-                                        {positions.data(), static_cast<size_t>(count)},
-                                        {seq_index.data(), static_cast<size_t>(count)},
-                                        {want.data(), static_cast<size_t>(count)},
-                                        {&seq, 1}});
+        return forward.run(seq.batch({ids, static_cast<size_t>(count)}, start));
     };
 
     const double t_prompt = now_seconds();

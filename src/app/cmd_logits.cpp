@@ -28,37 +28,24 @@ void print_row(const float* row, int32_t n) {
 }  // namespace
 
 int cmd_logits(int argc, char** argv) {
-    std::string model_path, tokens_arg, batch_arg;
-    model::KvType kv_type = model::KvType::f32;
-    int64_t n_threads = default_threads();
-    ArgReader args(argc, argv);
-    auto parse = [&]() -> Status {
-        while (args.next()) {
-            if (args.is("-h", "--help")) {
-                std::fputs(kUsage, stdout);
-                std::exit(0);
-            } else if (args.is("-m", "--model")) {
-                DUET_TRY(model_path, args.value());
-            } else if (args.is("--tokens")) {
-                DUET_TRY(tokens_arg, args.value());
-            } else if (args.is("--batch")) {
-                DUET_TRY(batch_arg, args.value());
-            } else if (args.is("--kv-type")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(kv_type, parse_kv_type(v));
-            } else if (args.is("-t", "--threads")) {
-                DUET_TRY(std::string v, args.value());
-                DUET_TRY(n_threads, parse_threads(v));
-            } else {
-                return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
-            }
+    std::string tokens_arg, batch_arg;
+    ModelCommandArgs common;
+    common.kv_type = model::KvType::f32;  // exact comparisons
+    auto own = [&](ArgReader& args) -> Result<bool> {
+        if (args.is("--tokens")) {
+            DUET_TRY(tokens_arg, args.value());
+        } else if (args.is("--batch")) {
+            DUET_TRY(batch_arg, args.value());
+        } else {
+            return false;
         }
-        if (model_path.empty()) return Status::invalid_argument("-m MODEL.gguf is required\n%s", kUsage);
-        if (tokens_arg.empty() == batch_arg.empty())
-            return Status::invalid_argument("give exactly one of --tokens and --batch\n%s", kUsage);
-        return {};
+        return true;
     };
-    if (Status s = parse(); !s.ok()) return report_error(s);
+    Status parsed = parse_model_command(argc, argv, kUsage, &common, own);
+    if (parsed.ok() && tokens_arg.empty() == batch_arg.empty())
+        parsed = Status::invalid_argument("give exactly one of --tokens and --batch\n%s", kUsage);
+    if (!parsed.ok()) return report_error(parsed);
+    const std::string& model_path = common.model_path;
 
     // Sequences of token ids.
     std::vector<std::vector<model::TokenId>> seqs;
@@ -89,8 +76,8 @@ int cmd_logits(int argc, char** argv) {
         n_blocks += (static_cast<int32_t>(s.size()) + kBlockSize - 1) / kBlockSize;
         n_tokens += static_cast<int32_t>(s.size());
     }
-    model::KvCache kv(m.config(), n_blocks, kBlockSize, kv_type);
-    ThreadPool pool(static_cast<int>(n_threads));
+    model::KvCache kv(m.config(), n_blocks, kBlockSize, common.kv_type);
+    ThreadPool pool(static_cast<int>(common.n_threads));
     model::Forward forward(m, kv, n_tokens, &pool);
 
     std::vector<std::vector<model::BlockId>> tables(seqs.size());

@@ -83,6 +83,32 @@ Result<int64_t> parse_threads(std::string_view s) {
     return n;
 }
 
+Status parse_model_command(int argc, char** argv, const char* usage, ModelCommandArgs* common,
+                           const OwnOptions& own) {
+    if (common->n_threads == 0) common->n_threads = default_threads();
+    ArgReader args(argc, argv);
+    while (args.next()) {
+        DUET_TRY(bool taken, own(args));
+        if (taken) continue;
+        if (args.is("-h", "--help")) {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        } else if (args.is("-m", "--model")) {
+            DUET_TRY(common->model_path, args.value());
+        } else if (args.is("-t", "--threads")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(common->n_threads, parse_threads(v));
+        } else if (args.is("--kv-type")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(common->kv_type, parse_kv_type(v));
+        } else {
+            return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), usage);
+        }
+    }
+    if (common->model_path.empty()) return Status::invalid_argument("-m MODEL.gguf is required\n%s", usage);
+    return Status::ok_status();
+}
+
 int report_error(const Status& status) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());
     return status.code() == StatusCode::invalid_argument ? 2 : 1;
