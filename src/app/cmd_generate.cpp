@@ -88,7 +88,8 @@ int cmd_generate(int argc, char** argv) {
         return true;
     };
     Status parsed = parse_model_command(argc, argv, kUsage, &common, own);
-    if (parsed.ok() && !have_prompt) parsed = Status::invalid_argument("-m MODEL.gguf and -p TEXT are required\n%s", kUsage);
+    if (parsed.ok() && !have_prompt)
+        parsed = Status::invalid_argument("-m MODEL.gguf and -p TEXT are required\n%s", kUsage);
     if (!parsed.ok()) return report_error(parsed);
     const std::string& model_path = common.model_path;
     const int64_t n_threads = common.n_threads;

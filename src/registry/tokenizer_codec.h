@@ -1,4 +1,4 @@
-// tokenizer_codec.h (registry): the TextCodec for a real model: tok::Tokenizer, its chat template (or a built-in fallback),
+// tokenizer_codec.h: the TextCodec for a real model: tok::Tokenizer, its chat template (or a built-in fallback),
 // the streaming decoder with stop strings, and the R1 <think> splitter when the vocabulary has those tokens.
 #pragma once
 

@@ -54,15 +54,16 @@ Result<int64_t> RouteRequest::query_int(std::string_view name, int64_t fallback,
     const std::optional<std::string> text = query_value(name);
     if (!text) return fallback;
     const std::string n(name);
-    if (text->empty() || text->size() > 18) return Status::invalid_argument("query parameter '%s': not an integer", n.c_str());
+    const Status not_integer = Status::invalid_argument("query parameter '%s': not an integer", n.c_str());
+    if (text->empty() || text->size() > 18) return not_integer;
     int64_t value = 0;
     size_t i = 0;
     const bool negative = (*text)[0] == '-';
     if (negative) i = 1;
-    if (i == text->size()) return Status::invalid_argument("query parameter '%s': not an integer", n.c_str());
+    if (i == text->size()) return not_integer;
     for (; i < text->size(); ++i) {
         const char c = (*text)[i];
-        if (c < '0' || c > '9') return Status::invalid_argument("query parameter '%s': not an integer", n.c_str());
+        if (c < '0' || c > '9') return not_integer;
         value = value * 10 + (c - '0');
     }
     if (negative) value = -value;

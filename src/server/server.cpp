@@ -25,7 +25,8 @@ std::string make_response_id(const char* prefix) {
 
 // ---- State: models from the registry ---------------------------------------------------------------------------
 
-std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const {
+std::shared_ptr<ServedModel> Server::State::served_for(
+    const std::shared_ptr<const registry::ModelEntry>& entry) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto& slot = served[entry.get()];
     if (!slot) {
@@ -39,8 +40,9 @@ std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<con
 std::shared_ptr<ServedModel> Server::State::find_model(const std::string& name, openai::ApiError* error) const {
     auto entry = registry->find(name);
     if (!entry.ok()) {
-        *error = entry.status().code() == StatusCode::not_found ? openai::ApiError::model_not_found()
-                                                                : openai::ApiError::unavailable(entry.status().message());
+        const Status& st = entry.status();
+        *error = st.code() == StatusCode::not_found ? openai::ApiError::model_not_found()
+                                                    : openai::ApiError::unavailable(st.message());
         return nullptr;
     }
     return served_for(*entry);
@@ -119,7 +121,8 @@ bool Server::running() const { return http_->running(); }
 
 std::vector<Server::RouteInfo> Server::routes() const {
     std::vector<RouteInfo> out;
-    for (const auto& r : router_->routes()) out.push_back({r.method, r.pattern, r.access == Access::anyone, r.access});
+    for (const auto& r : router_->routes())
+        out.push_back({r.method, r.pattern, r.access == Access::anyone, r.access});
     return out;
 }
 

@@ -46,8 +46,8 @@ public:
     // add_model: a ready entry in the registry from an engine and codec built elsewhere (tests, fakes).
     void add_model(ModelBackend backend);
     registry::Registry& registry();
-    // Adds a feature's routes (e.g. the page's static files) beside the built-in ones, before the first request; errors:
-    // a clash with a route already there.
+    // Adds a feature's routes (e.g. the page's static files) beside the built-in ones, before the first request.
+    // Errors: a clash with a route already there.
     Status add_routes(const RouteTable& table);
     // Installs the session check of Access::session routes (the chat page's cookie; see auth.h).
     void set_session_check(Auth::SessionCheck check);
