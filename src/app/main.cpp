@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"template", duet::app::cmd_template, "render a chat template for messages"},
     {"inspect", duet::app::cmd_inspect, "show a GGUF file's metadata and tensors"},
     {"make-model", duet::app::cmd_make_model, "write a random-weight GGUF model of a real shape"},
+    {"eval", duet::app::cmd_eval, "run eval suites against OpenAI-compatible targets; compare runs"},
 };
 
 void usage(FILE* out) {

@@ -1,0 +1,202 @@
+// cmd_eval.cpp: `duet eval run` (suites x targets -> results.json, report.html, report.md under --out; resumable
+// through the response cache there) and `duet eval compare A.json B.json`. The logic is in src/eval.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/commands.h"
+#include "app/model_args.h"
+#include "eval/runner.h"
+
+namespace duet::app {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: duet eval run --suite S[,S2...] --target NAME=URL[#model] [--target ...] [options]\n"
+    "       duet eval compare A.json B.json\n\n"
+    "run options:\n"
+    "  --suite S[,S2]         flows, probes, clarify, ceval, humaneval (files under evals/) or paths to suite files\n"
+    "  --target NAME=URL[#m]  an OpenAI-compatible server (http://host:port[/v1]) and model; repeat for more\n"
+    "  --judge URL[#model]    pairwise judge for the first two targets, asked in both orders\n"
+    "  --out DIR              results.json, report.html, report.md and the response cache (default eval-out)\n"
+    "  --seed N               sent with every request (default 0); requests use temperature 0\n"
+    "  --concurrency N        items in flight at once (default 4)\n"
+    "  --max-tokens N         per reply (default 512)\n"
+    "  --retries N            retries on 5xx, timeouts and transport errors (default 3; backoff 0.5 s doubling)\n"
+    "  --timeout S            read timeout per request in seconds (default 120)\n"
+    "  --api-key K            sent as a bearer token (default $OPENAI_API_KEY)\n"
+    "  --evals-dir DIR        where the named suites live (default ./evals, else next to the binary)\n"
+    "  --stop-after N         stop after N items have started (the run stays resumable)\n"
+    "Ctrl-C stops taking new items; rerunning the same command continues from the cache.\n";
+
+std::atomic<bool> g_stop{false};
+
+void on_sigint(int) { g_stop.store(true); }
+
+std::string default_evals_dir() {
+    if (std::filesystem::exists("evals/flows.jsonl")) return "evals";
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        for (const auto& candidate : {exe.parent_path() / ".." / "evals", exe.parent_path() / ".." / "share" / "duet" / "evals"})
+            if (std::filesystem::exists(candidate / "flows.jsonl")) return candidate.lexically_normal().string();
+    }
+    return "evals";
+}
+
+Status write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return Status::io_error("cannot write %s", path.c_str());
+    return {};
+}
+
+Result<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::not_found("cannot read %s", path.c_str());
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
+int eval_run(int argc, char** argv) {
+    eval::RunOptions options;
+    options.evals_dir = default_evals_dir();
+    if (const char* key = std::getenv("OPENAI_API_KEY")) options.policy.api_key = key;
+    options.policy.read_timeout_seconds = 120;
+    std::string out_dir = "eval-out";
+    ArgReader args(argc, argv);
+    auto parse = [&]() -> Status {
+        while (args.next()) {
+            if (args.is("-h", "--help")) {
+                std::fputs(kUsage, stdout);
+                std::exit(0);
+            } else if (args.is("--suite")) {
+                DUET_TRY(std::string v, args.value());
+                std::stringstream list(v);
+                std::string s;
+                while (std::getline(list, s, ','))
+                    if (!s.empty()) options.suites.push_back(s);
+            } else if (args.is("--target")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(eval::Target t, eval::parse_target(v, true));
+                for (const eval::Target& other : options.targets)
+                    if (other.name == t.name) return Status::invalid_argument("--target: duplicate name '%s'", t.name.c_str());
+                options.targets.push_back(t);
+            } else if (args.is("--judge")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(eval::Target t, eval::parse_target(v, false));
+                options.judge = t;
+            } else if (args.is("--out")) {
+                DUET_TRY(out_dir, args.value());
+            } else if (args.is("--seed")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(options.seed, parse_u64(v, "--seed"));
+            } else if (args.is("--concurrency")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--concurrency"));
+                if (n < 1 || n > 256) return Status::invalid_argument("--concurrency out of range [1, 256]");
+                options.concurrency = int(n);
+            } else if (args.is("--max-tokens")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--max-tokens"));
+                if (n < 1 || n > 1 << 20) return Status::invalid_argument("--max-tokens out of range");
+                options.max_tokens = int(n);
+            } else if (args.is("--retries")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--retries"));
+                if (n < 0 || n > 20) return Status::invalid_argument("--retries out of range [0, 20]");
+                options.policy.max_retries = int(n);
+            } else if (args.is("--timeout")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(options.policy.read_timeout_seconds, parse_float(v, "--timeout"));
+            } else if (args.is("--api-key")) {
+                DUET_TRY(options.policy.api_key, args.value());
+            } else if (args.is("--evals-dir")) {
+                DUET_TRY(options.evals_dir, args.value());
+            } else if (args.is("--stop-after")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--stop-after"));
+                options.stop_after_items = int(n);
+            } else {
+                return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
+            }
+        }
+        if (options.suites.empty()) return Status::invalid_argument("--suite is required\n%s", kUsage);
+        if (options.targets.empty()) return Status::invalid_argument("--target is required\n%s", kUsage);
+        return {};
+    };
+    if (Status s = parse(); !s.ok()) return report_error(s);
+
+    // Every suite is checked before anything is sent (run_eval loads them again; they are small).
+    if (auto loaded = eval::load_suites(options.suites, options.evals_dir); !loaded.ok())
+        return report_error(loaded.status());
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) return report_error(Status::io_error("--out %s: %s", out_dir.c_str(), ec.message().c_str()));
+    options.cache_path = out_dir + "/cache.jsonl";
+    options.stop = &g_stop;
+    const bool tty = ::isatty(2);
+    options.progress = [tty](const std::string& line) {
+        std::fprintf(stderr, tty ? "\r\033[K%s" : "%s\n", line.c_str());
+    };
+    struct sigaction action {};
+    action.sa_handler = on_sigint;
+    action.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
+    sigaction(SIGINT, &action, nullptr);
+
+    Result<eval::RunResults> results = eval::run_eval(options);
+    if (tty) std::fputc('\n', stderr);
+    if (!results.ok()) return report_error(results.status());
+    for (const auto& [name, text] : {std::pair<std::string, std::string>{"results.json", eval::results_to_json(*results)},
+                                     {"report.html", eval::render_report_html(*results)},
+                                     {"report.md", eval::render_report_markdown(*results)}})
+        if (Status s = write_file(out_dir + "/" + name, text); !s.ok()) return report_error(s);
+    std::fputs(eval::render_report_markdown(*results).c_str(), stdout);
+    std::fprintf(stderr, "wrote %s/results.json, report.html, report.md\n", out_dir.c_str());
+    if (!results->complete) {
+        std::fprintf(stderr, "stopped before every item ran: rerun the same command to continue\n");
+        return 3;
+    }
+    return 0;
+}
+
+int eval_compare(int argc, char** argv) {
+    if (argc != 3) {
+        std::fputs(kUsage, stderr);
+        return 2;
+    }
+    eval::RunResults runs[2];
+    for (int i = 0; i < 2; ++i) {
+        Result<std::string> text = read_file(argv[1 + i]);
+        if (!text.ok()) return report_error(text.status());
+        Result<eval::RunResults> parsed = eval::results_from_json(*text, argv[1 + i]);
+        if (!parsed.ok()) return report_error(parsed.status());
+        runs[i] = std::move(*parsed);
+    }
+    std::fputs(eval::compare_results(runs[0], runs[1]).c_str(), stdout);
+    return 0;
+}
+
+}  // namespace
+
+int cmd_eval(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (std::strcmp(argv[1], "run") == 0) return eval_run(argc - 1, argv + 1);
+    if (std::strcmp(argv[1], "compare") == 0) return eval_compare(argc - 1, argv + 1);
+    std::fprintf(stderr, "error: unknown eval command '%s'\n%s", argv[1], kUsage);
+    return 2;
+}
+
+}  // namespace duet::app

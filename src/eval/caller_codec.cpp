@@ -1,0 +1,203 @@
+// caller_codec.cpp: targets, the response cache (JSONL) and the streamed, retried, cached chat call of a target.
+// JSON lives here (requests, cache lines) and in results_codec.cpp.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "common/timer.h"
+#include "eval/runner.h"
+#include "openai/client.h"
+
+namespace duet::eval {
+
+using nlohmann::json;
+
+Result<Target> parse_target(const std::string& spec, bool named) {
+    Target target;
+    std::string rest = spec;
+    if (named) {
+        const size_t eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return Status::invalid_argument("target '%s': expected NAME=URL[#model]", spec.c_str());
+        target.name = spec.substr(0, eq);
+        rest = spec.substr(eq + 1);
+    } else {
+        target.name = "judge";
+    }
+    const size_t hash = rest.find('#');
+    target.url = rest.substr(0, hash);
+    if (hash != std::string::npos) target.model = rest.substr(hash + 1);
+    if (target.url.rfind("http://", 0) != 0 && target.url.rfind("https://", 0) != 0)
+        return Status::invalid_argument("target '%s': the URL must start with http:// or https://", spec.c_str());
+    return target;
+}
+
+namespace {
+
+uint64_t fnv1a(const std::string& text, uint64_t basis) {
+    uint64_t h = basis;
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+json timing_to_json(const CallTiming& t) {
+    return {{"ttft", t.ttft_seconds}, {"total", t.total_seconds}, {"intervals", t.chunk_intervals},
+            {"chars", t.chunk_chars}};
+}
+
+CallTiming timing_from_json(const json& j) {
+    CallTiming t;
+    t.ttft_seconds = j.value("ttft", -1.0);
+    t.total_seconds = j.value("total", 0.0);
+    if (j.contains("intervals") && j["intervals"].is_array()) t.chunk_intervals = j["intervals"].get<std::vector<double>>();
+    if (j.contains("chars") && j["chars"].is_array()) t.chunk_chars = j["chars"].get<std::vector<int>>();
+    return t;
+}
+
+class FileResponseCache final : public ResponseCache {
+  public:
+    explicit FileResponseCache(int fd) : fd_(fd) {}
+    ~FileResponseCache() override { ::close(fd_); }
+
+    Status load(const std::string& path) {
+        std::ifstream in(path);
+        std::string line;
+        while (std::getline(in, line)) {
+            const json j = json::parse(line, nullptr, false);
+            if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string()) continue;  // torn
+            CachedReply reply;
+            reply.text = j.value("text", "");
+            if (j.contains("timing")) reply.timing = timing_from_json(j["timing"]);
+            entries_[j["key"].get<std::string>()] = std::move(reply);
+        }
+        return Status::ok_status();
+    }
+    std::optional<CachedReply> find(const std::string& key) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = entries_.find(key);
+        if (it == entries_.end()) return std::nullopt;
+        return it->second;
+    }
+    Status put(const std::string& key, const CachedReply& reply) override {
+        const std::string line =
+            json{{"key", key}, {"text", reply.text}, {"timing", timing_to_json(reply.timing)}}.dump(
+                -1, ' ', false, json::error_handler_t::replace) + "\n";
+        std::lock_guard<std::mutex> lock(mutex_);
+        size_t done = 0;
+        while (done < line.size()) {
+            const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+            if (n < 0) return Status::io_error("response cache: write failed");
+            done += size_t(n);
+        }
+        ::fsync(fd_);
+        entries_[key] = reply;
+        return Status::ok_status();
+    }
+
+  private:
+    int fd_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, CachedReply> entries_;
+};
+
+int utf8_code_points(const std::string& s) {
+    int n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+bool retryable(const openai::ClientError& e) {
+    using K = openai::ClientError::Kind;
+    return e.kind == K::timeout || e.kind == K::transport || (e.kind == K::http && e.api.status >= 500);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ResponseCache>> open_file_cache(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::io_error("response cache %s: cannot open for appending", path.c_str());
+    auto cache = std::make_unique<FileResponseCache>(fd);
+    DUET_RETURN_IF_ERROR(cache->load(path));
+    return std::unique_ptr<ResponseCache>(std::move(cache));
+}
+
+std::string cache_key(const Target& target, const std::string& request_body) {
+    char hash[40];
+    std::snprintf(hash, sizeof hash, "%016llx%016llx",
+                  (unsigned long long)fnv1a(request_body, 14695981039346656037ull),
+                  (unsigned long long)fnv1a(request_body, 0x9ae16a3b2f90404full));
+    return target.name + "|" + target.url + "|" + target.model + "|" + hash;
+}
+
+ModelCaller::ModelCaller(Target target, CallPolicy policy, ResponseCache* cache)
+    : target_(std::move(target)), policy_(std::move(policy)), cache_(cache) {}
+
+Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed) {
+    json request = {{"messages", json::array()}, {"temperature", 0}, {"max_tokens", max_tokens},
+                    {"seed", seed}, {"stream", true}};
+    if (!target_.model.empty()) request["model"] = target_.model;
+    for (const Message& m : messages) request["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    const std::string body = request.dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string key = cache_key(target_, body);
+    if (cache_) {
+        if (auto hit = cache_->find(key)) return *hit;
+    }
+
+    openai::ClientOptions options;
+    options.base_url = target_.url;
+    options.api_key = policy_.api_key;
+    options.read_timeout_seconds = policy_.read_timeout_seconds;
+    options.connect_timeout_seconds = std::min(10.0, policy_.read_timeout_seconds);
+    const openai::Client client(options);
+
+    std::string last_error;
+    double backoff = policy_.backoff_seconds;
+    for (int attempt = 0; attempt <= policy_.max_retries; ++attempt) {
+        if (attempt > 0) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
+            backoff *= 2;
+        }
+        CachedReply reply;
+        bool saw_choices = false;
+        double last_chunk = -1;
+        const double start = now_seconds();
+        ++sent_;
+        const openai::CallResult r = client.chat_stream(request, [&](const openai::StreamChunk& chunk) {
+            if (chunk.json.contains("choices")) saw_choices = true;
+            const std::string text = openai::chunk_text(chunk.json);
+            if (text.empty()) return true;
+            if (reply.timing.ttft_seconds < 0) reply.timing.ttft_seconds = chunk.arrival_seconds - start;
+            if (last_chunk >= 0) reply.timing.chunk_intervals.push_back(chunk.arrival_seconds - last_chunk);
+            last_chunk = chunk.arrival_seconds;
+            reply.timing.chunk_chars.push_back(utf8_code_points(text));
+            reply.text += text;
+            return true;
+        });
+        reply.timing.total_seconds = now_seconds() - start;
+        if (!r.ok()) {
+            last_error = r.error->describe();
+            if (retryable(*r.error)) continue;
+            break;
+        }
+        if (!saw_choices && !r.stream_done) {
+            last_error = "garbage: HTTP " + std::to_string(r.status) + " without chat completion chunks";
+            break;
+        }
+        if (cache_) DUET_RETURN_IF_ERROR(cache_->put(key, reply));
+        return reply;
+    }
+    return Status::unavailable("%s: %s", target_.name.c_str(), last_error.c_str());
+}
+
+}  // namespace duet::eval

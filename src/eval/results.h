@@ -1,0 +1,95 @@
+// results.h: what `duet eval run` produces: per target, one ItemResult per suite item (scores, transcript, timing)
+// and the dimensions aggregated from them; the judge's pairwise verdicts. Plain structs: results_codec.cpp turns
+// them into results.json (and back, for `duet eval compare`), report_html.cpp / report_md.cpp render them.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "eval/dialogue.h"
+
+namespace duet::eval {
+
+// Latency of one model call, measured on the stream (or read back from the cache with the reply).
+struct CallTiming {
+    double ttft_seconds = -1;              // first content chunk after the request was sent (-1: none)
+    double total_seconds = 0;
+    std::vector<double> chunk_intervals;   // seconds between consecutive content chunks
+    std::vector<int> chunk_chars;          // UTF-8 code points per content chunk
+};
+
+struct ItemResult {
+    std::string suite;  // "flows", "probes", ...
+    std::string kind;   // flow, probe, clarify, choice, code
+    std::string id;
+    std::string error;  // the target failed on this item (unreachable, garbage, ...); scores are then absent
+    bool passed = false;                   // all checks / the right letter / the tests passed / satisfied
+    std::map<std::string, double> scores;  // per-kind numbers (task_coherence, rounds, correct, ...)
+    std::vector<std::string> notes;        // failed checks and other one-line explanations
+    std::vector<Message> transcript;
+    std::vector<CallTiming> calls;
+};
+
+// The dimensions a report compares (means over the items that ran without error; absent when none did):
+//   flow_task_coherence, flow_context_reuse (per flow), flow_coreference_errors (per flow), flow_ai_speak,
+//   probe_pass_rate (+ probe_<type>_pass_rate), clarify_rounds (mean over satisfied), clarify_satisfied_rate,
+//   choice_accuracy, code_pass_rate, items_failed (count), ttft_p50_ms, ttft_p90_ms
+struct TargetResults {
+    std::string name, url, model;
+    std::vector<ItemResult> items;
+    std::map<std::string, double> dimensions;
+    std::string choice_method;  // how multiple choice was scored: "generated letter"
+};
+
+// One pairwise judgement of the same item answered by targets A and B, asked in both orders.
+struct JudgeVerdict {
+    std::string item;       // suite/id
+    std::string first;      // verdict with A shown first: "A", "B", "tie", or "error: ..."
+    std::string swapped;    // verdict with B shown first, mapped back to the targets ("A" means target A)
+    std::string outcome;    // "A", "B", or "tie"
+    bool inconsistent = false;  // the two orders disagreed (counted as a tie)
+};
+
+struct JudgeResults {
+    std::string url, model;
+    std::string target_a, target_b;
+    std::vector<JudgeVerdict> verdicts;
+    int wins_a = 0, wins_b = 0, ties = 0, inconsistent = 0;
+};
+
+struct RunResults {
+    std::vector<std::string> suites;
+    uint64_t seed = 0;
+    bool complete = true;  // false when the run was stopped before every item ran
+    std::vector<TargetResults> targets;
+    bool has_judge = false;
+    JudgeResults judge;
+};
+
+// Fills target.dimensions from its items.
+void aggregate_dimensions(TargetResults& target);
+
+// The dimensions named in reports, in display order, with a label and whether higher is better.
+struct DimensionInfo {
+    const char* key;
+    const char* label;
+    bool higher_is_better;
+};
+const std::vector<DimensionInfo>& known_dimensions();
+
+// results.json
+std::string results_to_json(const RunResults& results);
+Result<RunResults> results_from_json(const std::string& text, const std::string& source);
+
+// `duet eval compare`: per target present in both (matched by name), each dimension's value in A and B and the
+// difference, as text lines.
+std::string compare_results(const RunResults& a, const RunResults& b);
+
+// Reports (self-contained: inline CSS and SVG, no script; all model text escaped).
+std::string render_report_html(const RunResults& results);
+std::string render_report_markdown(const RunResults& results);
+std::string html_escape(const std::string& text);
+
+}  // namespace duet::eval

@@ -1,0 +1,363 @@
+// runner.cpp: suite resolution, the work queue over targets x items, per-kind scoring and the pairwise judge.
+#include "eval/runner.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "eval/sandbox.h"
+#include "eval/tasks.h"
+
+namespace duet::eval {
+
+struct SuiteItem {
+    std::string suite;
+    std::string kind;  // flow, probe, clarify, choice, code
+    Flow flow;
+    ClarifyDialogue clarify;
+    MultipleChoice choice;
+    CodeTask code;
+    std::string id() const {
+        if (kind == "flow" || kind == "probe") return flow.id;
+        if (kind == "clarify") return clarify.id;
+        if (kind == "choice") return choice.id;
+        return code.task_id;
+    }
+};
+struct SuiteItems {
+    std::vector<SuiteItem> items;
+};
+
+namespace {
+
+struct ShippedSuite {
+    const char* name;
+    const char* file;
+};
+constexpr ShippedSuite kShipped[] = {{"flows", "flows.jsonl"},       {"probes", "probes.jsonl"},
+                                     {"clarify", "clarify.jsonl"},   {"ceval", "ceval_sample.csv"},
+                                     {"humaneval", "humaneval_sample.jsonl"}};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string suite_label(const std::string& suite) {
+    std::string base = suite.substr(suite.find_last_of('/') == std::string::npos ? 0 : suite.find_last_of('/') + 1);
+    const size_t dot = base.find('.');
+    return dot == std::string::npos ? base : base.substr(0, dot);
+}
+
+// A JSONL file is in the HumanEval layout when its first data line has a task_id.
+bool looks_like_humaneval(const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        return line.find("\"task_id\"") != std::string::npos;
+    }
+    return false;
+}
+
+std::string transcript_text(const std::vector<Message>& transcript) {
+    std::string out;
+    for (const Message& m : transcript) out += (m.role == "user" ? "User: " : "Assistant: ") + m.content + "\n";
+    return out;
+}
+
+// The first standalone A-D in a reply ("B", "答案：C", "(D)"), 0 when none.
+char parse_letter(const std::string& reply) {
+    for (size_t i = 0; i < reply.size(); ++i) {
+        const char c = reply[i];
+        if (c < 'A' || c > 'D') continue;
+        const bool before = i > 0 && std::isalpha(static_cast<unsigned char>(reply[i - 1]));
+        const bool after = i + 1 < reply.size() && std::isalpha(static_cast<unsigned char>(reply[i + 1]));
+        if (!before && !after) return c;
+    }
+    return 0;
+}
+
+// The code of a reply: the first fenced block when there is one, else the whole reply.
+std::string extract_code(const std::string& reply) {
+    const size_t open = reply.find("```");
+    if (open == std::string::npos) return reply;
+    const size_t body = reply.find('\n', open);
+    if (body == std::string::npos) return reply;
+    const size_t close = reply.find("```", body + 1);
+    return reply.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
+}
+
+// Runs fn(i) for i in [0, n) on `workers` threads; stops handing out work when should_stop() says so.
+template <typename Fn, typename Stop>
+void parallel_for(size_t n, int workers, Fn fn, Stop should_stop) {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (;;) {
+            if (should_stop()) return;
+            const size_t i = next.fetch_add(1);
+            if (i >= n) return;
+            fn(i);
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int w = 1; w < std::max(1, workers); ++w) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+}
+
+ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions& options) {
+    ItemResult result;
+    result.suite = item.suite;
+    result.kind = item.kind;
+    result.id = item.id();
+    std::mutex calls_mutex;
+    const SendTurn send = [&](const std::vector<Message>& history) -> Result<std::string> {
+        Result<CachedReply> reply = caller.chat(history, options.max_tokens, options.seed);
+        if (!reply.ok()) return reply.status();
+        std::lock_guard<std::mutex> lock(calls_mutex);
+        result.calls.push_back(reply->timing);
+        return reply->text;
+    };
+
+    if (item.kind == "flow" || item.kind == "probe") {
+        const FlowScore score = run_flow(item.flow, send);
+        bool all_passed = true;
+        for (const TurnScore& turn : score.turns) {
+            result.transcript.push_back({"user", turn.user});
+            if (turn.answered) result.transcript.push_back({"assistant", turn.reply});
+            if (!turn.error.empty() && result.error.empty()) result.error = turn.error;
+            all_passed = all_passed && turn.passed;
+            for (const CheckOutcome& check : turn.checks)
+                if (!check.passed) result.notes.push_back(check.what + ": " + check.detail);
+        }
+        result.passed = all_passed && result.error.empty();
+        result.scores = {{"task_coherence", score.task_coherence},
+                         {"context_reuses", score.context_reuses},
+                         {"coreference_errors", score.coreference_errors},
+                         {"confirmations", score.confirmations},
+                         {"ai_speak", score.ai_speak},
+                         {"checks_passed", score.checks_passed},
+                         {"checks_total", score.checks_total}};
+        if (item.kind == "probe") result.scores["probe_" + item.flow.probe] = result.passed ? 1 : 0;
+    } else if (item.kind == "clarify") {
+        const ClarifyResult clarify = run_clarification(item.clarify, send);
+        result.transcript = clarify.transcript;
+        result.error = clarify.error;
+        result.passed = clarify.satisfied;
+        result.scores = {{"rounds", clarify.rounds}, {"satisfied", clarify.satisfied ? 1 : 0}};
+        for (const CheckOutcome& check : clarify.last_checks)
+            if (!check.passed) result.notes.push_back(check.what + ": " + check.detail);
+    } else if (item.kind == "choice") {
+        std::string prompt = item.choice.question + "\n";
+        for (size_t i = 0; i < item.choice.options.size(); ++i)
+            prompt += std::string(1, char('A' + i)) + ". " + item.choice.options[i] + "\n";
+        prompt += "Answer with the letter of the correct option only (A, B, C or D).";
+        result.transcript.push_back({"user", prompt});
+        Result<std::string> reply = send(result.transcript);
+        if (!reply.ok()) {
+            result.error = reply.status().message();
+        } else {
+            result.transcript.push_back({"assistant", *reply});
+            const char letter = parse_letter(*reply);
+            result.passed = letter != 0 && letter == item.choice.answer;
+            result.scores = {{"correct", result.passed ? 1 : 0}};
+            result.notes.push_back(std::string("answered ") + (letter ? std::string(1, letter) : "nothing") +
+                                   ", expected " + std::string(1, item.choice.answer));
+        }
+    } else {  // code
+        const std::string prompt = "Complete this Python function. Reply with the complete function in one "
+                                   "```python block.\n\n" + item.code.prompt;
+        result.transcript.push_back({"user", prompt});
+        Result<std::string> reply = send(result.transcript);
+        if (!reply.ok()) {
+            result.error = reply.status().message();
+        } else {
+            result.transcript.push_back({"assistant", *reply});
+            const std::string code = extract_code(*reply);
+            // A whole function redefines the prompt's (a def with only a docstring is valid Python); otherwise
+            // the reply continues the prompt's body.
+            const std::string program =
+                code.find("def " + item.code.entry_point + "(") != std::string::npos
+                    ? item.code.prompt + "\n\n" + code + "\n\n" + item.code.test + "\n\ncheck(" +
+                          item.code.entry_point + ")\n"
+                    : humaneval_program(item.code, code);
+            Result<SandboxResult> run = run_python_sandboxed(program, SandboxLimits{});
+            if (!run.ok()) {
+                result.error = "sandbox: " + run.status().message();
+            } else {
+                result.passed = run->outcome == SandboxOutcome::ok;
+                result.scores = {{"passed", result.passed ? 1 : 0}};
+                result.notes.push_back(std::string("sandbox: ") + sandbox_outcome_name(run->outcome));
+                if (!result.passed && !run->stderr_text.empty())
+                    result.notes.push_back(run->stderr_text.substr(0, 400));
+            }
+        }
+    }
+    if (!result.error.empty()) result.scores.clear();
+    return result;
+}
+
+std::string judge_prompt(const std::string& first, const std::string& second) {
+    return "Two assistants answered the same user. Judge which conversation serves the user better (correct, "
+           "on task, uses the context, no filler). Reply with exactly one word: A, B or tie.\n\n"
+           "=== Conversation A ===\n" + first + "\n=== Conversation B ===\n" + second;
+}
+
+}  // namespace
+
+std::string parse_judge_verdict(const std::string& reply) {
+    std::string word;
+    for (char c : reply) {
+        if (std::isalpha(static_cast<unsigned char>(c))) {
+            word += char(std::tolower(static_cast<unsigned char>(c)));
+        } else if (!word.empty()) {
+            break;
+        }
+    }
+    if (word == "a") return "A";
+    if (word == "b") return "B";
+    if (word == "tie") return "tie";
+    return "";
+}
+
+std::string resolve_suite_path(const std::string& suite, const std::string& evals_dir) {
+    for (const ShippedSuite& s : kShipped)
+        if (suite == s.name) return evals_dir + "/" + s.file;
+    return suite;
+}
+
+Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::string>& suites,
+                                                      const std::string& evals_dir) {
+    auto out = std::make_shared<SuiteItems>();
+    for (const std::string& suite : suites) {
+        const std::string path = resolve_suite_path(suite, evals_dir);
+        const std::string label = suite_label(suite);
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return Status::not_found("suite '%s': cannot read %s", suite.c_str(), path.c_str());
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        const std::string text = buffer.str();
+        if (ends_with(path, ".csv")) {
+            DUET_TRY(auto choices, parse_multiple_choice_csv(text, path));
+            for (auto& c : choices) out->items.push_back({label, "choice", {}, {}, std::move(c), {}});
+        } else if (looks_like_humaneval(text)) {
+            DUET_TRY(auto tasks, parse_humaneval_jsonl(text, path));
+            for (auto& t : tasks) out->items.push_back({label, "code", {}, {}, {}, std::move(t)});
+        } else {
+            DUET_TRY(Suite parsed, parse_suite(text, path));
+            for (auto& f : parsed.flows) {
+                const std::string kind = f.probe.empty() ? "flow" : "probe";
+                out->items.push_back({label, kind, std::move(f), {}, {}, {}});
+            }
+            for (auto& c : parsed.clarifications) out->items.push_back({label, "clarify", {}, std::move(c), {}, {}});
+        }
+    }
+    return std::shared_ptr<const SuiteItems>(std::move(out));
+}
+
+Result<RunResults> run_eval(const RunOptions& options) {
+    if (options.targets.empty()) return Status::invalid_argument("eval run: no --target");
+    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir));
+    std::unique_ptr<ResponseCache> cache;
+    if (!options.cache_path.empty()) {
+        DUET_TRY(cache, open_file_cache(options.cache_path));
+    }
+    RunResults results;
+    results.suites = options.suites;
+    results.seed = options.seed;
+    std::vector<std::unique_ptr<ModelCaller>> callers;
+    for (const Target& t : options.targets) {
+        callers.push_back(std::make_unique<ModelCaller>(t, options.policy, cache.get()));
+        TargetResults target;
+        target.name = t.name;
+        target.url = t.url;
+        target.model = t.model;
+        target.choice_method = "generated letter";
+        results.targets.push_back(std::move(target));
+    }
+
+    const size_t n_items = suites->items.size();
+    const size_t total = n_items * options.targets.size();
+    std::vector<std::optional<ItemResult>> done(total);
+    std::atomic<int> started{0}, finished{0};
+    std::mutex progress_mutex;
+    auto should_stop = [&] {
+        if (options.stop && options.stop->load()) return true;
+        return options.stop_after_items >= 0 && started.load() >= options.stop_after_items;
+    };
+    parallel_for(
+        total, options.concurrency,
+        [&](size_t i) {
+            ++started;
+            const size_t t = i / n_items;
+            const SuiteItem& item = suites->items[i % n_items];
+            done[i] = run_item(item, *callers[t], options);
+            const int f = ++finished;
+            if (options.progress) {
+                std::lock_guard<std::mutex> lock(progress_mutex);
+                options.progress("[" + std::to_string(f) + "/" + std::to_string(total) + "] " +
+                                 options.targets[t].name + " " + item.suite + "/" + item.id() +
+                                 (done[i]->error.empty() ? (done[i]->passed ? " pass" : " fail") : " error"));
+            }
+        },
+        should_stop);
+    for (size_t i = 0; i < total; ++i) {
+        if (!done[i]) {
+            results.complete = false;
+            continue;
+        }
+        results.targets[i / n_items].items.push_back(std::move(*done[i]));
+    }
+    for (TargetResults& target : results.targets) aggregate_dimensions(target);
+
+    // The judge: the first two targets, item by item (dialogues only), in both orders.
+    if (options.judge && results.targets.size() >= 2 && results.complete) {
+        results.has_judge = true;
+        JudgeResults& judge = results.judge;
+        judge.url = options.judge->url;
+        judge.model = options.judge->model;
+        judge.target_a = results.targets[0].name;
+        judge.target_b = results.targets[1].name;
+        std::vector<std::pair<const ItemResult*, const ItemResult*>> pairs;
+        for (const ItemResult& a : results.targets[0].items) {
+            if (a.kind == "choice" || a.kind == "code" || !a.error.empty()) continue;
+            for (const ItemResult& b : results.targets[1].items)
+                if (b.suite == a.suite && b.id == a.id && b.error.empty()) pairs.push_back({&a, &b});
+        }
+        ModelCaller judge_caller(*options.judge, options.policy, cache.get());
+        judge.verdicts.resize(pairs.size());
+        parallel_for(
+            pairs.size(), options.concurrency,
+            [&](size_t i) {
+                const std::string a = transcript_text(pairs[i].first->transcript);
+                const std::string b = transcript_text(pairs[i].second->transcript);
+                JudgeVerdict& v = judge.verdicts[i];
+                v.item = pairs[i].first->suite + "/" + pairs[i].first->id;
+                auto ask = [&](const std::string& prompt) -> std::string {
+                    Result<CachedReply> r = judge_caller.chat({{"user", prompt}}, 16, options.seed);
+                    if (!r.ok()) return "error: " + r.status().message();
+                    const std::string verdict = parse_judge_verdict(r->text);
+                    return verdict.empty() ? "unreadable: " + r->text.substr(0, 80) : verdict;
+                };
+                v.first = ask(judge_prompt(a, b));
+                const std::string swapped = ask(judge_prompt(b, a));
+                v.swapped = swapped == "A" ? "B" : swapped == "B" ? "A" : swapped;
+                const bool readable = (v.first == "A" || v.first == "B" || v.first == "tie") &&
+                                      (v.swapped == "A" || v.swapped == "B" || v.swapped == "tie");
+                v.inconsistent = readable && v.first != v.swapped;
+                v.outcome = readable && !v.inconsistent ? v.first : "tie";
+            },
+            [] { return false; });
+        for (const JudgeVerdict& v : judge.verdicts) {
+            if (v.outcome == "A") ++judge.wins_a;
+            else if (v.outcome == "B") ++judge.wins_b;
+            else ++judge.ties;
+            judge.inconsistent += v.inconsistent;
+        }
+    }
+    return results;
+}
+
+}  // namespace duet::eval

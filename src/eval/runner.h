@@ -1,0 +1,95 @@
+// runner.h: `duet eval run` as a library: resolves suite names to files, runs every item against every target
+// through an OpenAI-compatible endpoint (streamed, timed, retried, cached), scores it and asks the optional judge.
+//
+//   targets x items --> work queue --> `concurrency` workers --> ModelCaller::chat (cache hit? else stream with
+//   retries on 5xx / timeout / transport, backoff doubling) --> score (rules, clarification loop, letter, sandbox)
+//   --> ItemResult; the stop flag (SIGINT) stops workers taking new items; in-flight items finish. A rerun with the
+//   same --out finds the finished calls in the cache and sends only what is missing.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "eval/results.h"
+
+namespace duet::eval {
+
+struct Target {
+    std::string name, url, model;  // model "" sends no "model" field
+};
+// NAME=URL[#model] (targets), URL[#model] (judge, named "judge").
+Result<Target> parse_target(const std::string& spec, bool named = true);
+
+// A finished model call as cached: the reply text and its timing.
+struct CachedReply {
+    std::string text;
+    CallTiming timing;
+};
+
+// Responses keyed by (target, model, request body hash). FileResponseCache is append-only JSONL with an fsync per
+// entry (a torn last line from a kill is skipped on load); a SQLite store can implement the same interface.
+class ResponseCache {
+  public:
+    virtual ~ResponseCache() = default;
+    virtual std::optional<CachedReply> find(const std::string& key) = 0;
+    virtual Status put(const std::string& key, const CachedReply& reply) = 0;
+};
+Result<std::unique_ptr<ResponseCache>> open_file_cache(const std::string& path);
+std::string cache_key(const Target& target, const std::string& request_body);
+
+struct CallPolicy {
+    int max_retries = 3;
+    double backoff_seconds = 0.5;  // first wait; doubles per retry
+    double read_timeout_seconds = 120;
+    std::string api_key;
+};
+
+// One target's chat endpoint with cache and retries. Thread-safe.
+class ModelCaller {
+  public:
+    ModelCaller(Target target, CallPolicy policy, ResponseCache* cache);
+    // Streams a chat completion of `messages` (temperature 0, the run's seed). Errors describe the last attempt.
+    Result<CachedReply> chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed);
+    int requests_sent() const { return sent_.load(); }
+
+  private:
+    Target target_;
+    CallPolicy policy_;
+    ResponseCache* cache_;
+    std::atomic<int> sent_{0};
+};
+
+struct RunOptions {
+    std::vector<std::string> suites;  // names (flows, probes, clarify, ceval, humaneval) or paths
+    std::string evals_dir = "evals";
+    std::vector<Target> targets;
+    std::optional<Target> judge;
+    uint64_t seed = 0;
+    int concurrency = 4;
+    int max_tokens = 512;
+    CallPolicy policy;
+    std::string cache_path;                   // "" : no cache
+    const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop taking new items
+    int stop_after_items = -1;                // stop after this many items have started (tests)
+    std::function<void(const std::string&)> progress;  // one line per update ("[12/80] target item")
+};
+
+// A loaded suite item: what to run and where it came from.
+struct SuiteItems;
+// Loads and checks every suite before anything is sent; the first bad file fails with file:line: reason.
+Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::string>& suites,
+                                                      const std::string& evals_dir);
+std::string resolve_suite_path(const std::string& suite, const std::string& evals_dir);
+
+Result<RunResults> run_eval(const RunOptions& options);
+
+// The judge's prompt and its verdict parsed from a reply ("A", "B", "tie"; "" when unreadable).
+std::string parse_judge_verdict(const std::string& reply);
+
+}  // namespace duet::eval
