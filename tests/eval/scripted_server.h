@@ -1,0 +1,101 @@
+// scripted_server.h: an OpenAI-compatible test server on loopback (httplib) for the eval runner's tests. It answers
+// /v1/chat/completions with a fixed reply keyed by the last user message (the longest script key contained in it),
+// streamed as SSE in 3-code-point chunks, and counts requests per key. Modes: fail the first N requests of a key
+// with 503, or answer every request with a 200 HTML page (a garbage target).
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+namespace duet::test {
+
+class ScriptedServer {
+  public:
+    std::map<std::string, std::string> script;  // key (substring of the last user message) -> reply
+    std::map<std::string, int> fail_first;      // key -> 503s before answering
+    bool garbage = false;
+    std::string fallback = "I have no scripted answer.";
+
+    ScriptedServer() {
+        server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+            handle(req, res);
+        });
+    }
+    ~ScriptedServer() {
+        server_.stop();
+        if (thread_.joinable()) thread_.join();
+    }
+    void start() {
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+
+    // Requests seen per key ("" for messages no key matched), and in all.
+    std::map<std::string, int> requests() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return requests_;
+    }
+    int total_requests() const {
+        int n = 0;
+        for (const auto& [key, count] : requests()) n += count;
+        return n;
+    }
+
+  private:
+    void handle(const httplib::Request& req, httplib::Response& res) {
+        const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+        std::string last_user;
+        if (!body.is_discarded() && body.contains("messages"))
+            for (const auto& m : body["messages"])
+                if (m.value("role", "") == "user") last_user = m.value("content", "");
+        std::string key, reply = fallback;
+        for (const auto& [k, v] : script)
+            if (last_user.find(k) != std::string::npos && k.size() > key.size()) key = k, reply = v;
+        int seen;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            seen = ++requests_[key];
+        }
+        if (garbage) {
+            res.set_content("<html><body>not an API</body></html>", "text/html");
+            return;
+        }
+        const auto fail = fail_first.find(key);
+        if (fail != fail_first.end() && seen <= fail->second) {
+            res.status = 503;
+            res.set_content(R"({"error":{"message":"overloaded","type":"server_error"}})", "application/json");
+            return;
+        }
+        std::string stream;
+        for (size_t i = 0; i < reply.size();) {
+            size_t j = i;
+            for (int points = 0; j < reply.size() && points < 3; ++points) {
+                ++j;
+                while (j < reply.size() && (static_cast<unsigned char>(reply[j]) & 0xC0) == 0x80) ++j;
+            }
+            const nlohmann::json chunk = {
+                {"object", "chat.completion.chunk"},
+                {"choices", {{{"index", 0}, {"delta", {{"content", reply.substr(i, j - i)}}}}}}};
+            stream += "data: " + chunk.dump() + "\n\n";
+            i = j;
+        }
+        stream += "data: [DONE]\n\n";
+        res.set_content(stream, "text/event-stream");
+    }
+
+    httplib::Server server_;
+    std::thread thread_;
+    int port_ = 0;
+    mutable std::mutex mutex_;
+    std::map<std::string, int> requests_;
+};
+
+}  // namespace duet::test

@@ -1,0 +1,303 @@
+// test_runner.cpp: `duet eval run` as a library against scripted OpenAI-compatible servers on loopback: every score
+// of a small run asserted exactly, retries on 503, resume from the cache without duplicate requests, garbage and
+// unreachable targets reported per item, the judge's position swap, a malformed suite failing before any request.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "eval/runner.h"
+#include "eval/sandbox.h"
+#include "eval/scripted_server.h"
+#include "support/fixtures.h"
+
+namespace duet::eval {
+namespace {
+
+using test::ScriptedServer;
+
+const char* kFlows =
+    R"({"kind":"flow","id":"kb","language":"en","entities":{"hhkb":["HHKB"],"k8":["Keychron","K8"]},"turns":[)"
+    R"({"user":"Recommend two keyboards.","checks":[{"check":"mention","any":[["HHKB"],["Keychron","K8"]],"min":2}]},)"
+    R"({"user":"How do I change the keycaps of the HHKB?","checks":[{"check":"refers_back","turn":1,"entity":"hhkb"},)"
+    R"({"check":"max_ai_speak","max":0}]}]})"
+    "\n"
+    R"({"kind":"flow","id":"cold","language":"en","probe":"cold_start","turns":[{"user":"Fix my code.","checks":[{"check":"asks_question"}]}]})"
+    "\n"
+    R"({"kind":"clarify","id":"buds","language":"en","style":"vague","opening":"My thing broke.","intent":"exchange earbuds",)"
+    R"("facts":[{"cues":["Which"],"answer":"The earbuds from last week."}],"fallback":"You don't get it.",)"
+    R"("checks":[{"check":"mention","any":["exchange"]}],"max_rounds":3})"
+    "\n";
+
+const char* kChoices = "id,question,A,B,C,D,answer\nq1,What is two plus two?,3,4,5,6,B\nq2,Capital of France?,Rome,Paris,Berlin,Madrid,B\n";
+
+const char* kCode =
+    R"({"task_id":"T/0","prompt":"def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n","canonical_solution":"    return a + b\n",)"
+    R"("test":"def check(candidate):\n    assert candidate(2, 3) == 5\n","entry_point":"add"})"
+    "\n";
+
+std::string write(const std::string& dir, const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+}
+
+void script_good_answers(ScriptedServer& s) {
+    s.script = {{"Recommend two keyboards.", "Try the HHKB or the Keychron K8."},
+                {"How do I change the keycaps of the HHKB?", "As an AI, I suggest pulling the HHKB keycaps with a puller."},
+                {"Fix my code.", "Could you paste the code and the error?"},
+                {"My thing broke.", "Which item broke?"},
+                {"The earbuds from last week.", "I can arrange an exchange for the earbuds."},
+                {"What is two plus two?", "B"},
+                {"Capital of France?", "The answer is A."},
+                {"def add(a, b)", "```python\ndef add(a, b):\n    return a + b\n```"},
+                {"Two assistants answered", "A"}};
+}
+
+struct Fixture {
+    std::string dir = test::temp_dir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::vector<std::string> suites;
+    Fixture() {
+        std::filesystem::create_directories(dir);
+        suites = {write(dir, "mine.jsonl", kFlows), write(dir, "mc.csv", kChoices), write(dir, "code.jsonl", kCode)};
+    }
+    RunOptions options(const std::vector<Target>& targets) const {
+        RunOptions o;
+        o.suites = suites;
+        o.targets = targets;
+        o.concurrency = 2;
+        o.policy.backoff_seconds = 0.01;
+        o.policy.read_timeout_seconds = 10;
+        o.cache_path = dir + "/cache.jsonl";
+        return o;
+    }
+};
+
+const ItemResult& item(const TargetResults& t, const std::string& id) {
+    for (const ItemResult& i : t.items)
+        if (i.id == id) return i;
+    ADD_FAILURE() << "no item " << id;
+    static ItemResult none;
+    return none;
+}
+
+TEST(EvalRunner, ParsesTargets) {
+    Result<Target> t = parse_target("small=http://127.0.0.1:8080/v1#qwen", true);
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->name, "small");
+    EXPECT_EQ(t->url, "http://127.0.0.1:8080/v1");
+    EXPECT_EQ(t->model, "qwen");
+    EXPECT_FALSE(parse_target("http://x", true).ok());
+    EXPECT_FALSE(parse_target("a=ftp://x", true).ok());
+    Result<Target> judge = parse_target("http://h:1#j", false);
+    ASSERT_TRUE(judge.ok());
+    EXPECT_EQ(judge->model, "j");
+}
+
+TEST(EvalRunner, ScoresEveryKindExactly) {
+    if (find_python3().empty()) GTEST_SKIP() << "no python3: the code task cannot run";
+    ScriptedServer s;
+    script_good_answers(s);
+    s.start();
+    Fixture f;
+    Result<RunResults> r = run_eval(f.options({{"a", s.url(), "m"}}));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_TRUE(r->complete);
+    ASSERT_EQ(r->targets.size(), 1u);
+    const TargetResults& t = r->targets[0];
+    ASSERT_EQ(t.items.size(), 6u);
+
+    const ItemResult& kb = item(t, "kb");
+    EXPECT_EQ(kb.kind, "flow");
+    EXPECT_EQ(kb.error, "");
+    EXPECT_FALSE(kb.passed);  // turn 2 says "As an AI"
+    EXPECT_EQ(kb.scores.at("task_coherence"), 0.5);
+    EXPECT_EQ(kb.scores.at("context_reuses"), 1);  // HHKB again in turn 2
+    EXPECT_EQ(kb.scores.at("ai_speak"), 1);
+    EXPECT_EQ(kb.scores.at("coreference_errors"), 0);
+    EXPECT_EQ(kb.scores.at("checks_passed"), 2);
+    EXPECT_EQ(kb.scores.at("checks_total"), 3);
+    ASSERT_EQ(kb.transcript.size(), 4u);
+    EXPECT_EQ(kb.transcript[1].content, "Try the HHKB or the Keychron K8.");
+    ASSERT_EQ(kb.calls.size(), 2u);
+    EXPECT_GE(kb.calls[0].ttft_seconds, 0);
+    // "Try the HHKB or the Keychron K8." is 32 code points: 11 chunks of 3, 3, ..., 2.
+    EXPECT_EQ(kb.calls[0].chunk_chars.size(), 11u);
+    EXPECT_EQ(kb.calls[0].chunk_intervals.size(), 10u);
+
+    const ItemResult& cold = item(t, "cold");
+    EXPECT_EQ(cold.kind, "probe");
+    EXPECT_TRUE(cold.passed);
+    const ItemResult& buds = item(t, "buds");
+    EXPECT_TRUE(buds.passed);
+    EXPECT_EQ(buds.scores.at("rounds"), 1);
+    EXPECT_TRUE(item(t, "q1").passed);
+    EXPECT_FALSE(item(t, "q2").passed);  // answered A
+    const ItemResult& code = item(t, "T/0");
+    EXPECT_TRUE(code.passed) << (code.notes.empty() ? code.error : code.notes.back());
+
+    EXPECT_EQ(t.dimensions.at("flow_task_coherence"), 0.5);
+    EXPECT_EQ(t.dimensions.at("flow_context_reuse"), 1);
+    EXPECT_EQ(t.dimensions.at("flow_ai_speak"), 1);
+    EXPECT_EQ(t.dimensions.at("probe_pass_rate"), 1);
+    EXPECT_EQ(t.dimensions.at("probe_cold_start_pass_rate"), 1);
+    EXPECT_EQ(t.dimensions.at("clarify_satisfied_rate"), 1);
+    EXPECT_EQ(t.dimensions.at("clarify_rounds"), 1);
+    EXPECT_EQ(t.dimensions.at("choice_accuracy"), 0.5);
+    EXPECT_EQ(t.dimensions.at("code_pass_rate"), 1);
+    EXPECT_EQ(t.dimensions.at("items_failed"), 0);
+    EXPECT_EQ(t.choice_method, "generated letter");
+    // 2 flow turns + 1 probe + 2 clarify turns + 2 choices + 1 code task; nothing twice.
+    EXPECT_EQ(s.total_requests(), 8);
+}
+
+TEST(EvalRunner, RetriesA503TwiceThenScores) {
+    ScriptedServer s;
+    script_good_answers(s);
+    s.fail_first = {{"Fix my code.", 2}};
+    s.start();
+    Fixture f;
+    f.suites = {write(f.dir, "probe.jsonl", std::string(kFlows).substr(std::string(kFlows).find("{\"kind\":\"flow\",\"id\":\"cold\"")))};
+    RunOptions o = f.options({{"a", s.url(), ""}});
+    Result<RunResults> r = run_eval(o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    const ItemResult& cold = item(r->targets[0], "cold");
+    EXPECT_EQ(cold.error, "");
+    EXPECT_TRUE(cold.passed);
+    EXPECT_EQ(s.requests().at("Fix my code."), 3);
+
+    // With no retries left the 503 is the item's error and the run goes on.
+    ScriptedServer s2;
+    script_good_answers(s2);
+    s2.fail_first = {{"Fix my code.", 5}};
+    s2.start();
+    o.targets = {{"b", s2.url(), ""}};
+    o.policy.max_retries = 1;
+    r = run_eval(o);
+    ASSERT_TRUE(r.ok());
+    const ItemResult& failed = item(r->targets[0], "cold");
+    EXPECT_NE(failed.error.find("503"), std::string::npos) << failed.error;
+    EXPECT_EQ(s2.requests().at("Fix my code."), 2);
+    EXPECT_EQ(r->targets[0].dimensions.at("items_failed"), 1);
+}
+
+TEST(EvalRunner, ResumesFromTheCacheWithoutDuplicateRequests) {
+    ScriptedServer s;
+    script_good_answers(s);
+    s.start();
+    Fixture f;
+    f.suites = {f.suites[0], f.suites[1]};  // flows, probe, clarify, choices: 5 items, 7 requests
+    RunOptions o = f.options({{"a", s.url(), "m"}});
+    o.concurrency = 1;
+    o.stop_after_items = 2;
+    Result<RunResults> first = run_eval(o);
+    ASSERT_TRUE(first.ok());
+    EXPECT_FALSE(first->complete);
+    EXPECT_EQ(first->targets[0].items.size(), 2u);
+    const int after_first = s.total_requests();
+    EXPECT_GT(after_first, 0);
+    EXPECT_LT(after_first, 7);
+
+    o.stop_after_items = -1;
+    Result<RunResults> second = run_eval(o);
+    ASSERT_TRUE(second.ok());
+    EXPECT_TRUE(second->complete);
+    EXPECT_EQ(second->targets[0].items.size(), 5u);
+    EXPECT_EQ(s.total_requests(), 7);
+    for (const auto& [key, count] : s.requests()) EXPECT_EQ(count, 1) << key;
+    // The cached replies score as the fresh ones did.
+    EXPECT_EQ(item(second->targets[0], "kb").scores.at("task_coherence"), 0.5);
+
+    // A torn last line (a kill during a write) is skipped, not fatal.
+    std::ofstream(o.cache_path, std::ios::app) << "{\"key\":\"a|";
+    Result<RunResults> third = run_eval(o);
+    ASSERT_TRUE(third.ok()) << third.status().message();
+    EXPECT_EQ(s.total_requests(), 7);
+}
+
+TEST(EvalRunner, GarbageAndUnreachableTargetsAreReportedPerItem) {
+    ScriptedServer good, garbage;
+    script_good_answers(good);
+    garbage.garbage = true;
+    good.start();
+    garbage.start();
+    Fixture f;
+    f.suites = {f.suites[0]};
+    RunOptions o = f.options({{"good", good.url(), ""}, {"garbage", garbage.url(), ""},
+                              {"down", "http://127.0.0.1:1/v1", ""}});
+    o.policy.max_retries = 1;
+    Result<RunResults> r = run_eval(o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->targets.size(), 3u);
+    EXPECT_EQ(r->targets[0].dimensions.at("items_failed"), 0);
+    for (const ItemResult& i : r->targets[1].items) EXPECT_NE(i.error.find("garbage"), std::string::npos) << i.error;
+    for (const ItemResult& i : r->targets[2].items) EXPECT_NE(i.error.find("transport"), std::string::npos) << i.error;
+    EXPECT_EQ(r->targets[1].dimensions.at("items_failed"), 3);
+    EXPECT_EQ(r->targets[2].dimensions.at("items_failed"), 3);
+    EXPECT_EQ(r->targets[1].dimensions.count("flow_task_coherence"), 0u);
+}
+
+TEST(EvalRunner, AJudgeThatAlwaysSaysAIsInconsistentEveryTime) {
+    ScriptedServer s, s2, judge;
+    script_good_answers(s);
+    script_good_answers(s2);
+    for (auto& [key, reply] : s2.script) reply += " Anything else?";  // the two targets answer differently
+    judge.script = {{"Two assistants answered", "A"}};
+    s.start();
+    s2.start();
+    judge.start();
+    Fixture f;
+    f.suites = {f.suites[0]};
+    RunOptions o = f.options({{"x", s.url(), "m1"}, {"y", s2.url(), "m2"}});
+    o.judge = Target{"judge", judge.url(), "j"};
+    Result<RunResults> r = run_eval(o);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->has_judge);
+    const JudgeResults& j = r->judge;
+    ASSERT_EQ(j.verdicts.size(), 3u);  // kb, cold, buds
+    for (const JudgeVerdict& v : j.verdicts) {
+        EXPECT_EQ(v.first, "A");
+        EXPECT_EQ(v.swapped, "B");
+        EXPECT_TRUE(v.inconsistent);
+        EXPECT_EQ(v.outcome, "tie");
+    }
+    EXPECT_EQ(j.ties, 3);
+    EXPECT_EQ(j.inconsistent, 3);
+    EXPECT_EQ(j.wins_a + j.wins_b, 0);
+    EXPECT_EQ(judge.total_requests(), 6);  // both orders per item
+}
+
+TEST(EvalRunner, AConsistentJudgeDecides) {
+    EXPECT_EQ(parse_judge_verdict("  B."), "B");
+    EXPECT_EQ(parse_judge_verdict("Tie"), "tie");
+    EXPECT_EQ(parse_judge_verdict("Assistant A"), "");
+}
+
+TEST(EvalRunner, AMalformedSuiteFailsBeforeAnyRequest) {
+    ScriptedServer s;
+    script_good_answers(s);
+    s.start();
+    Fixture f;
+    const std::string bad = write(f.dir, "bad.jsonl", std::string(kFlows) + "{\"kind\":\"flow\",\"id\":\"x\"\n");
+    RunOptions o = f.options({{"a", s.url(), ""}});
+    o.suites = {f.suites[0], bad};
+    Result<RunResults> r = run_eval(o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("bad.jsonl:4"), std::string::npos) << r.status().message();
+    EXPECT_EQ(s.total_requests(), 0);
+    o.suites = {"no-such-suite"};
+    EXPECT_FALSE(run_eval(o).ok());
+}
+
+TEST(EvalRunner, NamedSuitesResolveUnderTheEvalsDir) {
+    EXPECT_EQ(resolve_suite_path("flows", "E"), "E/flows.jsonl");
+    EXPECT_EQ(resolve_suite_path("ceval", "E"), "E/ceval_sample.csv");
+    EXPECT_EQ(resolve_suite_path("humaneval", "E"), "E/humaneval_sample.jsonl");
+    EXPECT_EQ(resolve_suite_path("my/own.jsonl", "E"), "my/own.jsonl");
+    Result<std::shared_ptr<const SuiteItems>> shipped =
+        load_suites({"flows", "probes", "clarify", "ceval", "humaneval"}, DUET_EVALS_DIR);
+    ASSERT_TRUE(shipped.ok()) << shipped.status().message();
+}
+
+}  // namespace
+}  // namespace duet::eval
