@@ -1,0 +1,126 @@
+// test_report.cpp: results.json round-trips, `compare` diffs per dimension, and the HTML report is well formed
+// (every element closed in order), carries its SVG charts and <details> transcripts, and escapes model text.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "eval/results.h"
+
+namespace duet::eval {
+namespace {
+
+RunResults sample_results() {
+    RunResults r;
+    r.suites = {"flows", "ceval"};
+    r.seed = 7;
+    for (const char* name : {"big", "small"}) {
+        TargetResults t;
+        t.name = name;
+        t.url = "http://127.0.0.1:1/v1";
+        t.model = std::string(name) + "-model";
+        t.choice_method = "generated letter";
+        ItemResult flow;
+        flow.suite = "flows";
+        flow.kind = "flow";
+        flow.id = "kb";
+        flow.passed = name == std::string("big");
+        flow.scores = {{"task_coherence", flow.passed ? 1.0 : 0.5}, {"context_reuses", 2}};
+        flow.transcript = {{"user", "hi & <b>bold</b>"}, {"assistant", "<script>alert('x')</script> done"}};
+        flow.notes = {"mention >= 1 of [<HHKB>]: none"};
+        flow.calls = {{0.12, 0.5, {0.05, 0.07}, {3, 3, 2}}, {0.2, 0.4, {0.1}, {5, 1}}};
+        ItemResult choice;
+        choice.suite = "ceval";
+        choice.kind = "choice";
+        choice.id = "q1";
+        choice.passed = true;
+        choice.scores = {{"correct", 1}};
+        t.items = {flow, choice};
+        aggregate_dimensions(t);
+        r.targets.push_back(t);
+    }
+    r.has_judge = true;
+    r.judge.target_a = "big";
+    r.judge.target_b = "small";
+    r.judge.verdicts = {{"flows/kb", "A", "B", "tie", true}};
+    r.judge.ties = 1;
+    r.judge.inconsistent = 1;
+    return r;
+}
+
+// Checks that every non-void element is closed in order; returns "" or what went wrong.
+std::string check_well_formed(const std::string& html, std::vector<std::string>* tags_seen) {
+    static const std::vector<std::string> kVoid = {"meta", "br", "hr", "img", "input", "link"};
+    std::vector<std::string> stack;
+    size_t i = 0;
+    while ((i = html.find('<', i)) != std::string::npos) {
+        const size_t end = html.find('>', i);
+        if (end == std::string::npos) return "unterminated tag at " + std::to_string(i);
+        std::string tag = html.substr(i + 1, end - i - 1);
+        i = end + 1;
+        if (tag.empty()) return "empty tag";
+        if (tag[0] == '!') continue;  // doctype
+        const bool closing = tag[0] == '/';
+        const bool self_closing = tag.back() == '/';
+        std::string name = tag.substr(closing ? 1 : 0);
+        name = name.substr(0, name.find_first_of(" /"));
+        if (tags_seen) tags_seen->push_back(name);
+        if (closing) {
+            if (stack.empty() || stack.back() != name) return "</" + name + "> closes <" + (stack.empty() ? "" : stack.back()) + ">";
+            stack.pop_back();
+        } else if (!self_closing && std::find(kVoid.begin(), kVoid.end(), name) == kVoid.end()) {
+            stack.push_back(name);
+        }
+    }
+    return stack.empty() ? "" : "<" + stack.back() + "> never closed";
+}
+
+TEST(EvalReport, HtmlIsWellFormedWithChartsAndEscapedModelText) {
+    const std::string html = render_report_html(sample_results());
+    std::vector<std::string> tags;
+    EXPECT_EQ(check_well_formed(html, &tags), "");
+    auto count = [&](const std::string& name) { return std::count(tags.begin(), tags.end(), name); };
+    EXPECT_EQ(count("script"), 0);  // the model's <script> is text, not an element
+    EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), std::string::npos);
+    EXPECT_NE(html.find("hi &amp; &lt;b&gt;bold&lt;/b&gt;"), std::string::npos);
+    EXPECT_NE(html.find("[&lt;HHKB&gt;]"), std::string::npos);
+    EXPECT_EQ(count("svg") / 2, 4);       // dimensions, TTFT CDF, chunk intervals, chars per chunk (open + close)
+    EXPECT_GE(count("rect"), 4);          // bars: 2 targets x at least 2 dimensions
+    EXPECT_EQ(count("polyline"), 6);      // 3 CDFs x 2 targets
+    EXPECT_EQ(count("details") / 2, 4);   // 2 items x 2 targets
+    EXPECT_NE(html.find("inconsistent"), std::string::npos);
+    EXPECT_EQ(html.find("http://www.w3.org/1999/xhtml\" src"), std::string::npos);  // nothing fetched from outside
+    EXPECT_EQ(html.find(" src="), std::string::npos);
+}
+
+TEST(EvalReport, MarkdownListsDimensionsAndFailures) {
+    const std::string md = render_report_markdown(sample_results());
+    EXPECT_NE(md.find("| dimension | big | small |"), std::string::npos);
+    EXPECT_NE(md.find("| flow task coherence | 1.000 | 0.500 |"), std::string::npos);
+    EXPECT_NE(md.find("| small | flows/kb | mention &gt;= 1 of [&lt;HHKB&gt;]: none |"), std::string::npos);
+    EXPECT_NE(md.find("1 inconsistent under position swap"), std::string::npos);
+}
+
+TEST(EvalReport, ResultsJsonRoundTripsAndCompares) {
+    const RunResults a = sample_results();
+    Result<RunResults> back = results_from_json(results_to_json(a), "a.json");
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    ASSERT_EQ(back->targets.size(), 2u);
+    EXPECT_EQ(back->targets[1].items[0].transcript[1].content, "<script>alert('x')</script> done");
+    EXPECT_EQ(back->targets[1].items[0].calls[0].chunk_chars, (std::vector<int>{3, 3, 2}));
+    EXPECT_EQ(back->targets[0].dimensions, a.targets[0].dimensions);
+
+    RunResults b = a;
+    b.targets[1].dimensions["flow_task_coherence"] = 0.75;
+    const std::string diff = compare_results(a, b);
+    EXPECT_NE(diff.find("target small"), std::string::npos);
+    EXPECT_TRUE(std::regex_search(diff, std::regex(R"(flow task coherence\s+0\.500\s+0\.750\s+\+0\.250  better)"))) << diff;
+    EXPECT_TRUE(std::regex_search(diff, std::regex(R"(multiple-choice accuracy\s+1\.000\s+1\.000\s+\+0\.000\n)"))) << diff;
+
+    EXPECT_FALSE(results_from_json("[1,2]", "x.json").ok());
+    EXPECT_FALSE(results_from_json("{\"targets\":[{\"dimensions\":{\"a\":\"x\"}}]}", "x.json").ok());
+}
+
+}  // namespace
+}  // namespace duet::eval
