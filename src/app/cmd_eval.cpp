@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/model_args.h"
+#include "eval/deploy.h"
 #include "eval/runner.h"
 
 namespace duet::app {
@@ -20,7 +21,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: duet eval run --suite S[,S2...] --target NAME=URL[#model] [--target ...] [options]\n"
-    "       duet eval compare A.json B.json\n\n"
+    "       duet eval compare A.json B.json\n"
+    "       duet eval deploy --target NAME=URL[#model] [--target ...] [--pid NAME=PID] [--requests N]\n\n"
     "run options:\n"
     "  --suite S[,S2]         flows, probes, clarify, ceval, humaneval (files under evals/) or paths to suite files\n"
     "  --target NAME=URL[#m]  an OpenAI-compatible server (http://host:port[/v1]) and model; repeat for more\n"
@@ -34,7 +36,9 @@ constexpr const char* kUsage =
     "  --api-key K            sent as a bearer token (default $OPENAI_API_KEY)\n"
     "  --evals-dir DIR        where the named suites live (default ./evals, else next to the binary)\n"
     "  --stop-after N         stop after N items have started (the run stays resumable)\n"
-    "Ctrl-C stops taking new items; rerunning the same command continues from the cache.\n";
+    "Ctrl-C stops taking new items; rerunning the same command continues from the cache.\n\n"
+    "deploy: /health, first load of /, TTFT and streaming rhythm over N streamed requests (default 3), RSS of a\n"
+    "local server given --pid NAME=PID, printed next to the seed's figures. --max-tokens (default 64), --api-key.\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -186,6 +190,60 @@ int eval_compare(int argc, char** argv) {
     return 0;
 }
 
+int eval_deploy(int argc, char** argv) {
+    std::vector<eval::Target> targets;
+    std::vector<std::pair<std::string, int>> pids;
+    eval::DeployOptions options;
+    if (const char* key = std::getenv("OPENAI_API_KEY")) options.policy.api_key = key;
+    options.policy.max_retries = 0;
+    options.policy.read_timeout_seconds = 60;
+    ArgReader args(argc, argv);
+    auto parse = [&]() -> Status {
+        while (args.next()) {
+            if (args.is("-h", "--help")) {
+                std::fputs(kUsage, stdout);
+                std::exit(0);
+            } else if (args.is("--target")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(eval::Target t, eval::parse_target(v, true));
+                targets.push_back(t);
+            } else if (args.is("--pid")) {
+                DUET_TRY(std::string v, args.value());
+                const size_t eq = v.find('=');
+                if (eq == std::string::npos) return Status::invalid_argument("--pid: expected NAME=PID");
+                DUET_TRY(int64_t pid, parse_int(std::string_view(v).substr(eq + 1), "--pid"));
+                pids.push_back({v.substr(0, eq), int(pid)});
+            } else if (args.is("--requests")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--requests"));
+                if (n < 1 || n > 1000) return Status::invalid_argument("--requests out of range [1, 1000]");
+                options.requests = int(n);
+            } else if (args.is("--max-tokens")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--max-tokens"));
+                if (n < 1 || n > 1 << 20) return Status::invalid_argument("--max-tokens out of range");
+                options.max_tokens = int(n);
+            } else if (args.is("--api-key")) {
+                DUET_TRY(options.policy.api_key, args.value());
+            } else {
+                return Status::invalid_argument("unknown option '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
+            }
+        }
+        if (targets.empty()) return Status::invalid_argument("--target is required\n%s", kUsage);
+        return {};
+    };
+    if (Status s = parse(); !s.ok()) return report_error(s);
+    std::vector<eval::DeployFigures> figures;
+    for (const eval::Target& t : targets) {
+        eval::DeployOptions o = options;
+        for (const auto& [name, pid] : pids)
+            if (name == t.name) o.pid = pid;
+        figures.push_back(eval::measure_deployment(t, o));
+    }
+    std::fputs(eval::render_deploy_table(figures).c_str(), stdout);
+    return 0;
+}
+
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
@@ -195,6 +253,7 @@ int cmd_eval(int argc, char** argv) {
     }
     if (std::strcmp(argv[1], "run") == 0) return eval_run(argc - 1, argv + 1);
     if (std::strcmp(argv[1], "compare") == 0) return eval_compare(argc - 1, argv + 1);
+    if (std::strcmp(argv[1], "deploy") == 0) return eval_deploy(argc - 1, argv + 1);
     std::fprintf(stderr, "error: unknown eval command '%s'\n%s", argv[1], kUsage);
     return 2;
 }

@@ -21,10 +21,18 @@ class ScriptedServer {
     std::map<std::string, int> fail_first;      // key -> 503s before answering
     bool garbage = false;
     std::string fallback = "I have no scripted answer.";
+    std::string page;  // served at GET / (404 when empty); GET /health always answers 200
 
     ScriptedServer() {
         server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
             handle(req, res);
+        });
+        server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+            res.set_content("{\"status\":\"ok\"}", "application/json");
+        });
+        server_.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+            if (page.empty()) res.status = 404;
+            else res.set_content(page, "text/html");
         });
     }
     ~ScriptedServer() {
