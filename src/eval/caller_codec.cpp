@@ -143,6 +143,73 @@ std::string cache_key(const Target& target, const std::string& request_body) {
 ModelCaller::ModelCaller(Target target, CallPolicy policy, ResponseCache* cache)
     : target_(std::move(target)), policy_(std::move(policy)), cache_(cache) {}
 
+openai::Client ModelCaller::make_client() const {
+    openai::ClientOptions options;
+    options.base_url = target_.url;
+    options.api_key = policy_.api_key;
+    options.read_timeout_seconds = policy_.read_timeout_seconds;
+    options.connect_timeout_seconds = std::min(10.0, policy_.read_timeout_seconds);
+    return openai::Client(options);
+}
+
+Result<double> ModelCaller::continuation_logprob(const std::string& context, const std::string& continuation) {
+    json request = {{"prompt", context + continuation}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 1},
+                    {"temperature", 0}};
+    if (!target_.model.empty()) request["model"] = target_.model;
+    const std::string body = request.dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string key = cache_key(target_, body);
+    if (cache_) {
+        if (auto hit = cache_->find(key)) return std::strtod(hit->text.c_str(), nullptr);
+    }
+    const openai::Client client = make_client();
+    std::string last_error;
+    double backoff = policy_.backoff_seconds;
+    for (int attempt = 0; attempt <= policy_.max_retries; ++attempt) {
+        if (attempt > 0) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
+            backoff *= 2;
+        }
+        ++sent_;
+        const openai::CallResult r = client.completion(request);
+        if (!r.ok()) {
+            last_error = r.error->describe();
+            if (retryable(*r.error)) continue;
+            break;
+        }
+        const json* lp = nullptr;
+        if (r.body.is_object() && r.body.contains("choices") && r.body["choices"].is_array() &&
+            !r.body["choices"].empty() && r.body["choices"][0].is_object() && r.body["choices"][0].contains("logprobs"))
+            lp = &r.body["choices"][0]["logprobs"];
+        if (!lp || !lp->is_object() || !lp->contains("tokens") || !lp->contains("token_logprobs") ||
+            !lp->contains("text_offset") || !(*lp)["tokens"].is_array() ||
+            (*lp)["tokens"].size() != (*lp)["token_logprobs"].size() ||
+            (*lp)["tokens"].size() != (*lp)["text_offset"].size()) {
+            last_error = "no echoed logprobs in the /v1/completions response";
+            break;
+        }
+        double sum = 0;
+        int counted = 0;
+        for (size_t i = 0; i < (*lp)["tokens"].size(); ++i) {
+            const json& token = (*lp)["tokens"][i];
+            const json& offset = (*lp)["text_offset"][i];
+            const json& logprob = (*lp)["token_logprobs"][i];
+            if (!token.is_string() || !offset.is_number() || !logprob.is_number()) continue;
+            if (offset.get<double>() + double(token.get<std::string>().size()) <= double(context.size())) continue;
+            sum += logprob.get<double>();
+            ++counted;
+        }
+        if (counted == 0) {
+            last_error = "the echoed tokens do not cover the continuation";
+            break;
+        }
+        char text[64];
+        std::snprintf(text, sizeof text, "%.17g", sum);
+        if (cache_) DUET_RETURN_IF_ERROR(cache_->put(key, CachedReply{text, {}}));
+        return sum;
+    }
+    return Status::unavailable("%s: %s", target_.name.c_str(), last_error.c_str());
+}
+
 Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed) {
     json request = {{"messages", json::array()}, {"temperature", 0}, {"max_tokens", max_tokens},
                     {"seed", seed}, {"stream", true}};
@@ -154,12 +221,7 @@ Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int 
         if (auto hit = cache_->find(key)) return *hit;
     }
 
-    openai::ClientOptions options;
-    options.base_url = target_.url;
-    options.api_key = policy_.api_key;
-    options.read_timeout_seconds = policy_.read_timeout_seconds;
-    options.connect_timeout_seconds = std::min(10.0, policy_.read_timeout_seconds);
-    const openai::Client client(options);
+    const openai::Client client = make_client();
 
     std::string last_error;
     double backoff = policy_.backoff_seconds;

@@ -40,7 +40,7 @@ struct TargetResults {
     std::string name, url, model;
     std::vector<ItemResult> items;
     std::map<std::string, double> dimensions;
-    std::string choice_method;  // how multiple choice was scored: "generated letter"
+    std::string choice_method;  // how multiple choice was scored: "log-likelihood" or "generated letter"
 };
 
 // One pairwise judgement of the same item answered by targets A and B, asked in both orders.

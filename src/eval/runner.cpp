@@ -107,7 +107,14 @@ void parallel_for(size_t n, int workers, Fn fn, Stop should_stop) {
     for (auto& t : threads) t.join();
 }
 
-ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions& options) {
+std::string choice_context(const MultipleChoice& choice) {
+    std::string prompt = choice.question + "\n";
+    for (size_t i = 0; i < choice.options.size(); ++i)
+        prompt += std::string(1, char('A' + i)) + ". " + choice.options[i] + "\n";
+    return prompt;
+}
+
+ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions& options, bool by_loglik) {
     ItemResult result;
     result.suite = item.suite;
     result.kind = item.kind;
@@ -149,10 +156,34 @@ ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions
         result.scores = {{"rounds", clarify.rounds}, {"satisfied", clarify.satisfied ? 1 : 0}};
         for (const CheckOutcome& check : clarify.last_checks)
             if (!check.passed) result.notes.push_back(check.what + ": " + check.detail);
+    } else if (item.kind == "choice" && by_loglik) {
+        // The letter whose " X" after "Answer:" the model finds most likely.
+        const std::string context = choice_context(item.choice) + "Answer:";
+        result.transcript.push_back({"user", context});
+        char best = 0;
+        double best_logprob = 0;
+        std::string scored;
+        for (size_t i = 0; i < item.choice.options.size(); ++i) {
+            const char letter = char('A' + i);
+            Result<double> lp = caller.continuation_logprob(context, std::string(" ") + letter);
+            if (!lp.ok()) {
+                result.error = lp.status().message();
+                break;
+            }
+            char buf[48];
+            std::snprintf(buf, sizeof buf, "%s%c %.3f", scored.empty() ? "" : ", ", letter, *lp);
+            scored += buf;
+            if (best == 0 || *lp > best_logprob) best = letter, best_logprob = *lp;
+        }
+        if (result.error.empty()) {
+            result.transcript.push_back({"assistant", std::string(1, best) + "  (log-likelihood: " + scored + ")"});
+            result.passed = best == item.choice.answer;
+            result.scores = {{"correct", result.passed ? 1 : 0}};
+            result.notes.push_back("chose " + std::string(1, best) + " by log-likelihood, expected " +
+                                   std::string(1, item.choice.answer));
+        }
     } else if (item.kind == "choice") {
-        std::string prompt = item.choice.question + "\n";
-        for (size_t i = 0; i < item.choice.options.size(); ++i)
-            prompt += std::string(1, char('A' + i)) + ". " + item.choice.options[i] + "\n";
+        std::string prompt = choice_context(item.choice);
         prompt += "Answer with the letter of the correct option only (A, B, C or D).";
         result.transcript.push_back({"user", prompt});
         Result<std::string> reply = send(result.transcript);
@@ -274,8 +305,16 @@ Result<RunResults> run_eval(const RunOptions& options) {
         target.name = t.name;
         target.url = t.url;
         target.model = t.model;
-        target.choice_method = "generated letter";
         results.targets.push_back(std::move(target));
+    }
+    // Multiple choice by log-likelihood where the target echoes prompt logprobs on /v1/completions (probed once
+    // per target), else by the letter it generates.
+    std::vector<bool> by_loglik(options.targets.size(), false);
+    const bool has_choices = std::any_of(suites->items.begin(), suites->items.end(),
+                                         [](const SuiteItem& i) { return i.kind == "choice"; });
+    for (size_t t = 0; t < options.targets.size(); ++t) {
+        by_loglik[t] = has_choices && callers[t]->continuation_logprob("Answer:", " A").ok();
+        results.targets[t].choice_method = !has_choices ? "" : by_loglik[t] ? "log-likelihood" : "generated letter";
     }
 
     const size_t n_items = suites->items.size();
@@ -293,7 +332,7 @@ Result<RunResults> run_eval(const RunOptions& options) {
             ++started;
             const size_t t = i / n_items;
             const SuiteItem& item = suites->items[i % n_items];
-            done[i] = run_item(item, *callers[t], options);
+            done[i] = run_item(item, *callers[t], options, by_loglik[t]);
             const int f = ++finished;
             if (options.progress) {
                 std::lock_guard<std::mutex> lock(progress_mutex);

@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "eval/results.h"
+#include "openai/client.h"
 
 namespace duet::eval {
 
@@ -56,9 +57,14 @@ class ModelCaller {
     ModelCaller(Target target, CallPolicy policy, ResponseCache* cache);
     // Streams a chat completion of `messages` (temperature 0, the run's seed). Errors describe the last attempt.
     Result<CachedReply> chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed);
+    // The log-probability of `continuation` after `context` through /v1/completions with echo + logprobs (no
+    // generation: max_tokens 0): the sum over the echoed tokens that end past the context. Errors when the target
+    // does not support it.
+    Result<double> continuation_logprob(const std::string& context, const std::string& continuation);
     int requests_sent() const { return sent_.load(); }
 
   private:
+    openai::Client make_client() const;
     Target target_;
     CallPolicy policy_;
     ResponseCache* cache_;

@@ -72,6 +72,7 @@ TEST(EvalCli, RunsSuitesAgainstDuetServeAndResumes) {
         }
         EXPECT_TRUE(target["dimensions"].contains("probe_pass_rate"));
         EXPECT_TRUE(target["dimensions"].contains("choice_accuracy"));
+        EXPECT_EQ(target["choice_method"], "log-likelihood");  // duet serve echoes prompt logprobs
         EXPECT_GT(target["dimensions"]["ttft_p50_ms"].get<double>(), 0);
     }
 

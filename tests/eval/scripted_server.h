@@ -22,10 +22,37 @@ class ScriptedServer {
     bool garbage = false;
     std::string fallback = "I have no scripted answer.";
     std::string page;  // served at GET / (404 when empty); GET /health always answers 200
+    // /v1/completions with echo + logprobs (404 when 0): one token per byte, each -1 but the last, which is -0.1
+    // when it is this letter and -2 otherwise. Counted under the key "completions".
+    char likely_letter = 0;
 
     ScriptedServer() {
         server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
             handle(req, res);
+        });
+        server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+            if (likely_letter == 0) {
+                res.status = 404;
+                return;
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++requests_["completions"];
+            }
+            const std::string prompt = nlohmann::json::parse(req.body).value("prompt", "");
+            nlohmann::json tokens = nlohmann::json::array(), logprobs = nlohmann::json::array(),
+                           offsets = nlohmann::json::array();
+            for (size_t i = 0; i < prompt.size(); ++i) {
+                tokens.push_back(std::string(1, prompt[i]));
+                offsets.push_back(i);
+                if (i == 0) logprobs.push_back(nullptr);
+                else if (i + 1 < prompt.size()) logprobs.push_back(-1.0);
+                else logprobs.push_back(prompt[i] == likely_letter ? -0.1 : -2.0);
+            }
+            const nlohmann::json body = {
+                {"choices", {{{"index", 0}, {"text", prompt},
+                              {"logprobs", {{"tokens", tokens}, {"token_logprobs", logprobs}, {"text_offset", offsets}}}}}}};
+            res.set_content(body.dump(), "application/json");
         });
         server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
             res.set_content("{\"status\":\"ok\"}", "application/json");

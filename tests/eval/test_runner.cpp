@@ -151,6 +151,31 @@ TEST(EvalRunner, ScoresEveryKindExactly) {
     EXPECT_EQ(s.total_requests(), 8);
 }
 
+TEST(EvalRunner, MultipleChoiceByLogLikelihoodWhenTheTargetEchoesLogprobs) {
+    ScriptedServer s;
+    script_good_answers(s);
+    s.likely_letter = 'B';
+    s.start();
+    Fixture f;
+    f.suites = {f.suites[1]};
+    Result<RunResults> r = run_eval(f.options({{"a", s.url(), "m"}}));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    const TargetResults& t = r->targets[0];
+    EXPECT_EQ(t.choice_method, "log-likelihood");
+    EXPECT_TRUE(item(t, "q1").passed);
+    EXPECT_TRUE(item(t, "q2").passed);  // the generated letter would have been A
+    EXPECT_EQ(t.dimensions.at("choice_accuracy"), 1);
+    EXPECT_EQ(s.requests().at("completions"), 1 + 2 * 4);  // the probe, then 4 letters per question
+    EXPECT_EQ(s.requests().count("Capital of France?"), 0u);  // nothing generated
+
+    s.likely_letter = 'C';  // without the cache, every question now scores C
+    RunOptions o = f.options({{"a", s.url(), "m"}});
+    o.cache_path = "";
+    r = run_eval(o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->targets[0].dimensions.at("choice_accuracy"), 0);
+}
+
 TEST(EvalRunner, RetriesA503TwiceThenScores) {
     ScriptedServer s;
     script_good_answers(s);
