@@ -49,7 +49,8 @@ std::string default_evals_dir() {
     std::error_code ec;
     const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        for (const auto& candidate : {exe.parent_path() / ".." / "evals", exe.parent_path() / ".." / "share" / "duet" / "evals"})
+        const std::filesystem::path dir = exe.parent_path();
+        for (const auto& candidate : {dir / ".." / "evals", dir / ".." / "share" / "duet" / "evals"})
             if (std::filesystem::exists(candidate / "flows.jsonl")) return candidate.lexically_normal().string();
     }
     return "evals";
@@ -93,7 +94,8 @@ int eval_run(int argc, char** argv) {
                 DUET_TRY(std::string v, args.value());
                 DUET_TRY(eval::Target t, eval::parse_target(v, true));
                 for (const eval::Target& other : options.targets)
-                    if (other.name == t.name) return Status::invalid_argument("--target: duplicate name '%s'", t.name.c_str());
+                    if (other.name == t.name)
+                        return Status::invalid_argument("--target: duplicate name '%s'", t.name.c_str());
                 options.targets.push_back(t);
             } else if (args.is("--judge")) {
                 DUET_TRY(std::string v, args.value());
@@ -160,9 +162,10 @@ int eval_run(int argc, char** argv) {
     Result<eval::RunResults> results = eval::run_eval(options);
     if (tty) std::fputc('\n', stderr);
     if (!results.ok()) return report_error(results.status());
-    for (const auto& [name, text] : {std::pair<std::string, std::string>{"results.json", eval::results_to_json(*results)},
-                                     {"report.html", eval::render_report_html(*results)},
-                                     {"report.md", eval::render_report_markdown(*results)}})
+    using NamedText = std::pair<std::string, std::string>;
+    for (const auto& [name, text] : {NamedText{"results.json", eval::results_to_json(*results)},
+                                     NamedText{"report.html", eval::render_report_html(*results)},
+                                     NamedText{"report.md", eval::render_report_markdown(*results)}})
         if (Status s = write_file(out_dir + "/" + name, text); !s.ok()) return report_error(s);
     std::fputs(eval::render_report_markdown(*results).c_str(), stdout);
     std::fprintf(stderr, "wrote %s/results.json, report.html, report.md\n", out_dir.c_str());

@@ -60,7 +60,8 @@ CallTiming timing_from_json(const json& j) {
     CallTiming t;
     t.ttft_seconds = j.value("ttft", -1.0);
     t.total_seconds = j.value("total", 0.0);
-    if (j.contains("intervals") && j["intervals"].is_array()) t.chunk_intervals = j["intervals"].get<std::vector<double>>();
+    if (j.contains("intervals") && j["intervals"].is_array())
+        t.chunk_intervals = j["intervals"].get<std::vector<double>>();
     if (j.contains("chars") && j["chars"].is_array()) t.chunk_chars = j["chars"].get<std::vector<int>>();
     return t;
 }

@@ -107,7 +107,10 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
     static const Row rows[] = {
         {"load to ready (s)", "92 / 28", [](const DeployFigures&) { return std::string("-"); }},
         {"memory RSS (GB)", "9.8 / 3.2", [](const DeployFigures& f) { return cell(f.rss_gb, "%.2f"); }},
-        {"/health", "-", [](const DeployFigures& f) { return f.health_ok ? cell(f.health_ms, "ok %.0f ms") : std::string("unreachable"); }},
+        {"/health", "-",
+         [](const DeployFigures& f) {
+             return f.health_ok ? cell(f.health_ms, "ok %.0f ms") : std::string("unreachable");
+         }},
         {"page first load (s)", "15 / 8",
          [](const DeployFigures& f) {
              return f.page_status == 200 ? cell(f.page_ms / 1000, "%.3f") + " (" + std::to_string(f.page_bytes) + " B)"
@@ -116,11 +119,13 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
         {"new session (s)", "2.1 / 0.8", [](const DeployFigures&) { return std::string("-"); }},
         {"first token p50 (ms)", "720 / 380", [](const DeployFigures& f) { return cell(f.ttft_p50_ms, "%.0f"); }},
         {"first token p90 (ms)", "-", [](const DeployFigures& f) { return cell(f.ttft_p90_ms, "%.0f"); }},
-        {"chunk interval p50 (ms)", "800 / ~120", [](const DeployFigures& f) { return cell(f.interval_p50_ms, "%.1f"); }},
+        {"chunk interval p50 (ms)", "800 / ~120",
+         [](const DeployFigures& f) { return cell(f.interval_p50_ms, "%.1f"); }},
         {"chunk interval p90 (ms)", "-", [](const DeployFigures& f) { return cell(f.interval_p90_ms, "%.1f"); }},
         {"characters per chunk", "block / 1", [](const DeployFigures& f) { return cell(f.chars_per_chunk, "%.1f"); }},
         {"streaming ms per character", "- / ~120", [](const DeployFigures& f) { return cell(f.ms_per_char, "%.1f"); }},
-        {"requests failed", "-", [](const DeployFigures& f) { return std::to_string(f.failed) + "/" + std::to_string(f.requests); }},
+        {"requests failed", "-",
+         [](const DeployFigures& f) { return std::to_string(f.failed) + "/" + std::to_string(f.requests); }},
     };
     std::string out;
     char buf[512];

@@ -49,9 +49,8 @@ class ScriptedServer {
                 else if (i + 1 < prompt.size()) logprobs.push_back(-1.0);
                 else logprobs.push_back(prompt[i] == likely_letter ? -0.1 : -2.0);
             }
-            const nlohmann::json body = {
-                {"choices", {{{"index", 0}, {"text", prompt},
-                              {"logprobs", {{"tokens", tokens}, {"token_logprobs", logprobs}, {"text_offset", offsets}}}}}}};
+            const nlohmann::json echoed = {{"tokens", tokens}, {"token_logprobs", logprobs}, {"text_offset", offsets}};
+            const nlohmann::json body = {{"choices", {{{"index", 0}, {"text", prompt}, {"logprobs", echoed}}}}};
             res.set_content(body.dump(), "application/json");
         });
         server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {

@@ -22,17 +22,23 @@ const char* kFlows =
     R"({"user":"How do I change the keycaps of the HHKB?","checks":[{"check":"refers_back","turn":1,"entity":"hhkb"},)"
     R"({"check":"max_ai_speak","max":0}]}]})"
     "\n"
-    R"({"kind":"flow","id":"cold","language":"en","probe":"cold_start","turns":[{"user":"Fix my code.","checks":[{"check":"asks_question"}]}]})"
+    R"({"kind":"flow","id":"cold","language":"en","probe":"cold_start",)"
+    R"("turns":[{"user":"Fix my code.","checks":[{"check":"asks_question"}]}]})"
     "\n"
-    R"({"kind":"clarify","id":"buds","language":"en","style":"vague","opening":"My thing broke.","intent":"exchange earbuds",)"
+    R"({"kind":"clarify","id":"buds","language":"en","style":"vague","opening":"My thing broke.",)"
+    R"("intent":"exchange earbuds",)"
     R"("facts":[{"cues":["Which"],"answer":"The earbuds from last week."}],"fallback":"You don't get it.",)"
     R"("checks":[{"check":"mention","any":["exchange"]}],"max_rounds":3})"
     "\n";
 
-const char* kChoices = "id,question,A,B,C,D,answer\nq1,What is two plus two?,3,4,5,6,B\nq2,Capital of France?,Rome,Paris,Berlin,Madrid,B\n";
+const char* kChoices =
+    "id,question,A,B,C,D,answer\n"
+    "q1,What is two plus two?,3,4,5,6,B\n"
+    "q2,Capital of France?,Rome,Paris,Berlin,Madrid,B\n";
 
 const char* kCode =
-    R"({"task_id":"T/0","prompt":"def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n","canonical_solution":"    return a + b\n",)"
+    R"({"task_id":"T/0","prompt":"def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n",)"
+    R"("canonical_solution":"    return a + b\n",)"
     R"("test":"def check(candidate):\n    assert candidate(2, 3) == 5\n","entry_point":"add"})"
     "\n";
 
@@ -44,7 +50,8 @@ std::string write(const std::string& dir, const std::string& name, const std::st
 
 void script_good_answers(ScriptedServer& s) {
     s.script = {{"Recommend two keyboards.", "Try the HHKB or the Keychron K8."},
-                {"How do I change the keycaps of the HHKB?", "As an AI, I suggest pulling the HHKB keycaps with a puller."},
+                {"How do I change the keycaps of the HHKB?",
+                 "As an AI, I suggest pulling the HHKB keycaps with a puller."},
                 {"Fix my code.", "Could you paste the code and the error?"},
                 {"My thing broke.", "Which item broke?"},
                 {"The earbuds from last week.", "I can arrange an exchange for the earbuds."},
@@ -182,7 +189,8 @@ TEST(EvalRunner, RetriesA503TwiceThenScores) {
     s.fail_first = {{"Fix my code.", 2}};
     s.start();
     Fixture f;
-    f.suites = {write(f.dir, "probe.jsonl", std::string(kFlows).substr(std::string(kFlows).find("{\"kind\":\"flow\",\"id\":\"cold\"")))};
+    const std::string flows = kFlows;
+    f.suites = {write(f.dir, "probe.jsonl", flows.substr(flows.find("{\"kind\":\"flow\",\"id\":\"cold\"")))};
     RunOptions o = f.options({{"a", s.url(), ""}});
     Result<RunResults> r = run_eval(o);
     ASSERT_TRUE(r.ok()) << r.status().message();
