@@ -13,5 +13,6 @@ int cmd_make_model(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_embed(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_route(int argc, char** argv);
 
 }  // namespace duet::app

@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
     {"inspect", duet::app::cmd_inspect, "show a GGUF file's metadata and tensors"},
     {"make-model", duet::app::cmd_make_model, "write a random-weight GGUF model of a real shape"},
     {"eval", duet::app::cmd_eval, "run eval suites against OpenAI-compatible targets; compare runs"},
+    {"route", duet::app::cmd_route, "route a message to the expert or daily model and explain why; eval, fit"},
 };
 
 void usage(FILE* out) {
