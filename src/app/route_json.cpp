@@ -13,7 +13,7 @@ using router::Decision;
 using router::Role;
 
 // Rounded for the wire: 4 significant decimals are plenty for an explanation.
-double r4(double v) { return std::round(v * 10000.0) / 10000.0; }
+double r4(double v) { return std::round(v * 10000.0) / 10000.0 + 0.0; }  // + 0.0: no "-0.0"
 
 }  // namespace
 

@@ -32,7 +32,9 @@ FusionVector fusion_inputs(float classifier_logit, const KeywordScores& kw, cons
     return x;
 }
 
-Router::Router(KeywordSet keywords, RouterModel model) : keywords_(std::move(keywords)), model_(std::move(model)) {}
+Router::Router(KeywordSet keywords, RouterModel model) : keywords_(std::move(keywords)), model_(std::move(model)) {
+    compute_script_stats("");  // builds the static character tables now, not in the first decision
+}
 
 Result<Router> Router::create_default() { return create("", ""); }
 
