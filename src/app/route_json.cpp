@@ -132,6 +132,8 @@ std::string decision_text(const router::Router& rt, const Decision& d) {
                                                        : "stays (same role)",
                          static_cast<long long>(s.recompute_tokens));
     }
+    if (!rt.keywords_match_model())
+        out += "note:           the keyword list is not the one the model was fitted with; refit with duet route fit\n";
     out += strformat("latency:        %lld us (read %zu of %zu bytes%s)\n", static_cast<long long>(d.latency_us),
                      d.scanned_bytes, d.message_bytes, d.truncated ? ", head and tail of a long message" : "");
     return out;

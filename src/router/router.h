@@ -92,6 +92,8 @@ public:
     FusionVector features(std::string_view window, Decision* d) const;
 
     const KeywordSet& keywords() const { return keywords_; }
+    // False when the keyword list is not the one the model was fitted with (still works; refit for best accuracy).
+    bool keywords_match_model() const { return keywords_.fingerprint() == model_.keywords_fingerprint; }
     const RouterModel& model() const { return model_; }
     const std::optional<EmbeddingSignal>& embedding() const { return embedding_; }
     // Bytes held by the router (model + keyword automaton; not the encoder).

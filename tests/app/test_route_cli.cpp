@@ -120,6 +120,18 @@ TEST(RouteCli, Errors) {
     EXPECT_NE(r.out.find("-o ROUTER.bin is required"), std::string::npos);
 }
 
+TEST(RouteCli, EditedKeywordListWorksAndSaysTheModelWasFittedWithAnother) {
+    const std::string path = temp_dir() + "/my_keywords.txt";
+    write_file(path, "expert 5 mine word frobnicate\n");
+    RunResult r = run_route("--config '" + path + "' -- 'please frobnicate the widget'");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("mine:frobnicate"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("note:           the keyword list is not the one the model was fitted with"), std::string::npos);
+    r = run_route("--config " + std::string("'") + DUET_SOURCE_DIR + "/data/router/keywords.txt' -- hi");
+    ASSERT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.find("note:"), std::string::npos) << r.out;
+}
+
 TEST(RouteCli, EmptyMessageRoutes) {
     const RunResult r = run_route("--json -- ''");
     ASSERT_EQ(r.exit_code, 0) << r.out;
