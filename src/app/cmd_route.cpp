@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "app/commands.h"
-#include "app/route_json.h"
+#include "app/route_text.h"
+#include "openai/route_json.h"
 #include "common/strformat.h"
 #include "router/fit.h"
 #include "router/router.h"
@@ -151,7 +152,7 @@ int run_explain(const Options& o) {
         conv_ptr = &conv;
     }
     const router::Decision d = rt->decide(o.text, conv_ptr);
-    const std::string out = o.json ? decision_json(*rt, d, "auto", "").dump() + "\n" : decision_text(*rt, d);
+    const std::string out = o.json ? openai::decision_json(*rt, d, "auto", "").dump() + "\n" : decision_text(*rt, d);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
 }

@@ -1,85 +1,12 @@
-// route_json.cpp: Decision -> JSON object and -> explanation text.
-#include "app/route_json.h"
-
-#include <cmath>
+// route_text.cpp: the explanation `duet route` prints for one decision.
+#include "app/route_text.h"
 
 #include "common/strformat.h"
 
 namespace duet::app {
 
-namespace {
-
 using router::Decision;
 using router::Role;
-
-// Rounded for the wire: 4 significant decimals are plenty for an explanation.
-double r4(double v) { return std::round(v * 10000.0) / 10000.0 + 0.0; }  // + 0.0: no "-0.0"
-
-}  // namespace
-
-nlohmann::json decision_json(const router::Router& rt, const Decision& d, const std::string& mode,
-                             const std::string& model) {
-    using nlohmann::json;
-    json matches = json::array();
-    for (const auto& h : d.keywords.hits) {
-        const auto& e = rt.keywords().entries()[h.entry];
-        matches.push_back({{"route", router::role_name(e.role)},
-                           {"group", e.group},
-                           {"kind", e.kind == router::KeywordKind::word ? "word" : "regex"},
-                           {"pattern", e.pattern},
-                           {"weight", r4(e.weight)},
-                           {"offset", h.offset}});
-    }
-    json embedding = nullptr;
-    if (d.embedding) {
-        json nearest = json::array();
-        for (const auto& n : d.embedding->nearest) {
-            const auto& ex = rt.embedding()->exemplars()[n.exemplar];
-            nearest.push_back({{"text", ex.text}, {"route", router::role_name(ex.role)}, {"similarity", r4(n.similarity)}});
-        }
-        embedding = {{"centroid", {{"expert", r4(d.embedding->centroid_expert)}, {"daily", r4(d.embedding->centroid_daily)}}},
-                     {"score", r4(d.embedding->centroid)},
-                     {"knn", r4(d.embedding->knn)},
-                     {"nearest", nearest}};
-    }
-    json inputs = json::object();
-    for (int i = 0; i < router::kNumFusionFeatures; ++i)
-        inputs[std::string(router::fusion_feature_name(i))] = {{"value", r4(d.features[i])},
-                                                               {"weight", r4(rt.model().fusion_weights[i])},
-                                                               {"contribution", r4(d.contributions[i])}};
-    json stickiness = nullptr;
-    if (d.stickiness.applied)
-        stickiness = {{"previous", router::role_name(d.stickiness.previous)},
-                      {"margin", r4(d.stickiness.margin)},
-                      {"switch_avoided", d.stickiness.switch_avoided},
-                      {"switched", d.stickiness.switched},
-                      {"recompute_tokens", d.stickiness.recompute_tokens}};
-    return {{"mode", mode},
-            {"role", router::role_name(d.role)},
-            {"model", model.empty() ? json(nullptr) : json(model)},
-            {"probability", r4(d.probability)},
-            {"threshold", r4(d.threshold)},
-            {"fused_role", router::role_name(d.fused_role)},
-            {"borderline", d.borderline},
-            {"tie_break", d.tie_break.empty() ? json(nullptr) : json(d.tie_break)},
-            {"signals",
-             {{"keywords", {{"expert", r4(d.keywords.expert)}, {"daily", r4(d.keywords.daily)}, {"matches", matches}}},
-              {"script",
-               {{"chars", d.script.n_chars},
-                {"han_ratio", r4(d.script.han_ratio())},
-                {"latin_ratio", r4(d.script.latin_ratio())},
-                {"code_ratio", r4(d.script.code_ratio())},
-                {"other_script_ratio", r4(d.script.other_ratio())},
-                {"traditional_share", r4(d.script.traditional_share())}}},
-              {"classifier", {{"probability", r4(d.classifier_probability)}, {"logit", r4(d.classifier_logit)}}},
-              {"embedding", embedding}}},
-            {"fusion", {{"bias", r4(rt.model().fusion_bias)}, {"inputs", inputs}}},
-            {"stickiness", stickiness},
-            {"message_bytes", d.message_bytes},
-            {"scanned_bytes", d.scanned_bytes},
-            {"truncated", d.truncated},
-            {"latency_us", d.latency_us}};
-}
 
 std::string decision_text(const router::Router& rt, const Decision& d) {
     std::string out = strformat("route: %s   P(expert) = %.3f, threshold %.2f%s\n",
