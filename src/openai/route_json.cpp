@@ -81,6 +81,16 @@ nlohmann::json decision_json(const router::Router& rt, const Decision& d, const 
             {"latency_us", d.latency_us}};
 }
 
+std::string attach_route(std::string object_json, const nlohmann::json& route) {
+    const size_t close = object_json.find_last_of('}');
+    if (close == std::string::npos) return object_json;
+    const nlohmann::json duet = {{"route", route}};
+    const bool empty_object = object_json.find_last_not_of(" \n\t", close - 1) == object_json.find_first_of('{');
+    object_json.insert(close, std::string(empty_object ? "" : ",") + "\"duet\":" +
+                                  duet.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return object_json;
+}
+
 std::string route_header(const Decision& d, const std::string& mode, const std::string& model) {
     const char* sticky = !d.stickiness.applied        ? "none"
                          : d.stickiness.switched       ? "switched"

@@ -13,6 +13,9 @@ namespace duet::openai {
 nlohmann::json decision_json(const router::Router& router, const router::Decision& d, const std::string& mode,
                              const std::string& model);
 
+// A response or chunk object (JSON text of one object) with "duet": {"route": route} added at the end.
+std::string attach_route(std::string object_json, const nlohmann::json& route);
+
 // `x-duet-route: role=expert; mode=auto; model=NAME; p=0.973; sticky=kept; us=12` (sticky: none, same, kept =
 // a switch was avoided, switched).
 std::string route_header(const router::Decision& d, const std::string& mode, const std::string& model);

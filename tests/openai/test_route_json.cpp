@@ -41,5 +41,14 @@ TEST(RouteJson, CompactHeader) {
     EXPECT_NE(route_header(d, "auto", "qwen").find("sticky=kept"), std::string::npos);
 }
 
+TEST(RouteJson, AttachedToAResponseObject) {
+    const nlohmann::json route = {{"role", "daily"}, {"model", "qwen"}};
+    const std::string out = attach_route(R"({"id":"x","choices":[{"index":0}]})", route);
+    const auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["id"], "x");
+    EXPECT_EQ(j["duet"]["route"]["model"], "qwen");
+    EXPECT_EQ(nlohmann::json::parse(attach_route("{}", route))["duet"]["route"]["role"], "daily");
+}
+
 }  // namespace
 }  // namespace duet::openai
