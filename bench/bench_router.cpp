@@ -42,10 +42,14 @@ std::string of_chars(const std::string& unit, size_t chars) {
     return out;
 }
 
-const std::string kChinese = "老板让我写个周报，但我这周就改了个bug，咋写才显得忙？今天又是被生活毒打的一天，晚上吃点啥好呢。";
-const std::string kMixed = "React hooks里useEffect的依赖数组到底咋写？docker compose 启动 redis 一直报错 connection refused。";
-const std::string kEnglish = "How do I rebase my feature branch onto main without losing commits? The CI pipeline keeps failing. ";
-const std::string kCode = "def load(path):\n    with open(path) as f:\n        return json.load(f)  # KeyError: 'user_id'\n";
+const std::string kChinese =
+    "老板让我写个周报，但我这周就改了个bug，咋写才显得忙？今天又是被生活毒打的一天，晚上吃点啥好呢。";
+const std::string kMixed =
+    "React hooks里useEffect的依赖数组到底咋写？docker compose 启动 redis 一直报错 connection refused。";
+const std::string kEnglish =
+    "How do I rebase my feature branch onto main without losing commits? The CI pipeline keeps failing. ";
+const std::string kCode =
+    "def load(path):\n    with open(path) as f:\n        return json.load(f)  # KeyError: 'user_id'\n";
 
 void decide(benchmark::State& state, const std::string& unit) {
     const std::string text = of_chars(unit, 200);

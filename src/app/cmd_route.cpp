@@ -63,7 +63,8 @@ Result<std::vector<router::LabeledText>> read_jsonl(const std::string& path) {
         if (!j.contains("text") || !j["text"].is_string()) return bad("\"text\" must be a string");
         if (!j.contains("label") || !j["label"].is_string()) return bad("\"label\" must be \"expert\" or \"daily\"");
         const auto role = router::parse_role(j["label"].get<std::string>());
-        if (!role) return bad("\"label\" must be \"expert\" or \"daily\", got \"" + j["label"].get<std::string>() + "\"");
+        if (!role)
+            return bad("\"label\" must be \"expert\" or \"daily\", got \"" + j["label"].get<std::string>() + "\"");
         router::LabeledText t;
         t.text = j["text"].get<std::string>();
         t.label = *role;
@@ -105,15 +106,24 @@ std::string parse_options(int argc, char** argv, int first, Options& o) {
         };
         std::string number;
         bool ok = true;
-        if (arg == "--config") ok = value(o.config);
-        else if (arg == "--model") ok = value(o.model);
-        else if (arg == "--embed-model") ok = value(o.embed_model);
-        else if (arg == "--data") ok = value(o.data);
-        else if (arg == "--dev") ok = value(o.dev);
-        else if (arg == "-o" || arg == "--output") ok = value(o.output);
-        else if (arg == "--conversation") ok = value(o.conversation);
-        else if (arg == "--json") o.json = true;
-        else if (arg == "--show-errors") o.show_errors = true;
+        if (arg == "--config")
+            ok = value(o.config);
+        else if (arg == "--model")
+            ok = value(o.model);
+        else if (arg == "--embed-model")
+            ok = value(o.embed_model);
+        else if (arg == "--data")
+            ok = value(o.data);
+        else if (arg == "--dev")
+            ok = value(o.dev);
+        else if (arg == "-o" || arg == "--output")
+            ok = value(o.output);
+        else if (arg == "--conversation")
+            ok = value(o.conversation);
+        else if (arg == "--json")
+            o.json = true;
+        else if (arg == "--show-errors")
+            o.show_errors = true;
         else if (arg == "--cached-tokens" || arg == "--seed") {
             ok = value(number);
             if (ok) {
@@ -121,10 +131,13 @@ std::string parse_options(int argc, char** argv, int first, Options& o) {
                 const unsigned long long v = std::strtoull(number.c_str(), &end, 10);
                 if (number.empty() || *end != '\0' || number[0] == '-')
                     return std::string(arg) + " needs a non-negative integer, got '" + number + "'";
-                if (arg == "--seed") o.seed = v;
-                else o.cached_tokens = static_cast<long long>(v);
+                if (arg == "--seed")
+                    o.seed = v;
+                else
+                    o.cached_tokens = static_cast<long long>(v);
             }
-        } else return "route: unknown argument '" + std::string(arg) + "' (text goes after '--'; see --help)";
+        } else
+            return "route: unknown argument '" + std::string(arg) + "' (text goes after '--'; see --help)";
         if (!ok) return std::string(arg) + " needs a value";
     }
     return "";
@@ -173,7 +186,8 @@ int run_eval(const Options& o) {
     auto rt = make_router(o);
     if (!rt.ok()) return fail(rt.status().message());
     const router::EvalResult r = router::evaluate(*rt, *data);
-    std::string out = strformat("messages: %d   accuracy: %.2f%% (%d/%d)\n\n", r.n, 100.0 * r.correct / r.n, r.correct, r.n);
+    std::string out =
+        strformat("messages: %d   accuracy: %.2f%% (%d/%d)\n\n", r.n, 100.0 * r.correct / r.n, r.correct, r.n);
     out += "confusion (rows: label, columns: routed)\n";
     out += strformat("  %-8s %8s %8s\n", "", "expert", "daily");
     out += strformat("  %-8s %8d %8d\n", "expert", r.confusion[0][0], r.confusion[0][1]);
@@ -188,9 +202,10 @@ int run_eval(const Options& o) {
         out += "\nmisrouted:\n";
         for (int i : r.misrouted) {
             const auto& t = (*data)[i];
-            out += strformat("  label %-6s routed %-6s P=%.3f  [%s] %s\n", std::string(router::role_name(t.label)).c_str(),
-                             std::string(router::role_name(r.routed[i])).c_str(), r.probability[i], t.category.c_str(),
-                             one_line(t.text, 100).c_str());
+            out +=
+                strformat("  label %-6s routed %-6s P=%.3f  [%s] %s\n", std::string(router::role_name(t.label)).c_str(),
+                          std::string(router::role_name(r.routed[i])).c_str(), r.probability[i], t.category.c_str(),
+                          one_line(t.text, 100).c_str());
         }
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -209,9 +224,9 @@ int run_fit(const Options& o) {
         dev = std::move(d).value();
     }
     if (!o.embed_model.empty()) return fail(make_router(o).status().message());
-    Result<router::KeywordSet> kw = o.config.empty()
-                                        ? router::KeywordSet::parse(router::builtin_keywords_text(), "<built-in keywords.txt>")
-                                        : router::KeywordSet::load_file(o.config);
+    Result<router::KeywordSet> kw =
+        o.config.empty() ? router::KeywordSet::parse(router::builtin_keywords_text(), "<built-in keywords.txt>")
+                         : router::KeywordSet::load_file(o.config);
     if (!kw.ok()) return fail(kw.status().message());
     router::FitOptions fo;
     fo.seed = o.seed;
@@ -228,7 +243,8 @@ int run_fit(const Options& o) {
         out += strformat("dev accuracy: %.2f%%   dev log-loss: %.4f\n", 100 * rep.dev_accuracy, rep.dev_log_loss);
     out += strformat("\nfusion: P(expert) = sigmoid(%+.4f", m.fusion_bias);
     for (int i = 0; i < router::kNumFusionFeatures; ++i)
-        out += strformat("\n          %+.4f * %s", m.fusion_weights[i], std::string(router::fusion_feature_name(i)).c_str());
+        out += strformat("\n          %+.4f * %s", m.fusion_weights[i],
+                         std::string(router::fusion_feature_name(i)).c_str());
     out += strformat(")\nthreshold: %.2f (expert when P >= threshold)\n", m.threshold);
     int nonzero = 0;
     for (float w : m.classifier.weights) nonzero += (w != 0.0f);
@@ -238,8 +254,11 @@ int run_fit(const Options& o) {
                      rep.reliability_source.c_str());
     out += strformat("  %-11s %6s %10s %10s\n", "bin", "n", "predicted", "observed");
     for (const auto& b : rep.reliability) {
-        if (b.count == 0) out += strformat("  [%.1f, %.1f) %6d %10s %10s\n", b.lo, b.hi, 0, "-", "-");
-        else out += strformat("  [%.1f, %.1f) %6d %10.3f %10.3f\n", b.lo, b.hi, b.count, b.mean_predicted, b.observed_expert);
+        if (b.count == 0)
+            out += strformat("  [%.1f, %.1f) %6d %10s %10s\n", b.lo, b.hi, 0, "-", "-");
+        else
+            out += strformat("  [%.1f, %.1f) %6d %10.3f %10.3f\n", b.lo, b.hi, b.count, b.mean_predicted,
+                             b.observed_expert);
     }
     const std::string bytes = router::serialize_router_model(m);
     std::ofstream f(o.output, std::ios::binary | std::ios::trunc);

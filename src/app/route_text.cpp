@@ -9,32 +9,35 @@ using router::Decision;
 using router::Role;
 
 std::string decision_text(const router::Router& rt, const Decision& d) {
-    std::string out = strformat("route: %s   P(expert) = %.3f, threshold %.2f%s\n",
-                                std::string(router::role_name(d.role)).c_str(), d.probability, d.threshold,
-                                d.role != d.fused_role ? strformat(" (fusion alone: %s)",
-                                                                   std::string(router::role_name(d.fused_role)).c_str())
-                                                             .c_str()
-                                                       : "");
+    std::string out =
+        strformat("route: %s   P(expert) = %.3f, threshold %.2f%s\n", std::string(router::role_name(d.role)).c_str(),
+                  d.probability, d.threshold,
+                  d.role != d.fused_role
+                      ? strformat(" (fusion alone: %s)", std::string(router::role_name(d.fused_role)).c_str()).c_str()
+                      : "");
     for (Role role : {Role::expert, Role::daily}) {
         std::string list;
         for (const auto& h : d.keywords.hits) {
             const auto& e = rt.keywords().entries()[h.entry];
             if (e.role != role) continue;
             if (!list.empty()) list += ", ";
-            list += e.group + ":" + (e.kind == router::KeywordKind::word ? e.pattern : "/" + e.pattern.substr(0, 24) + "/");
+            list +=
+                e.group + ":" + (e.kind == router::KeywordKind::word ? e.pattern : "/" + e.pattern.substr(0, 24) + "/");
         }
-        out += strformat("keywords %-6s %5.1f  %s\n", std::string(router::role_name(role)).c_str(),
-                         role == Role::expert ? d.keywords.expert : d.keywords.daily, list.empty() ? "-" : list.c_str());
+        out +=
+            strformat("keywords %-6s %5.1f  %s\n", std::string(router::role_name(role)).c_str(),
+                      role == Role::expert ? d.keywords.expert : d.keywords.daily, list.empty() ? "-" : list.c_str());
     }
-    out += strformat("script:         %d chars; Han %.1f%%, Latin %.1f%%, code symbols %.1f%%, other scripts %.1f%%; "
-                     "traditional %.0f%% of %d marker chars\n",
-                     d.script.n_chars, 100 * d.script.han_ratio(), 100 * d.script.latin_ratio(),
-                     100 * d.script.code_ratio(), 100 * d.script.other_ratio(), 100 * d.script.traditional_share(),
-                     d.script.n_traditional + d.script.n_simplified);
+    out += strformat(
+        "script:         %d chars; Han %.1f%%, Latin %.1f%%, code symbols %.1f%%, other scripts %.1f%%; "
+        "traditional %.0f%% of %d marker chars\n",
+        d.script.n_chars, 100 * d.script.han_ratio(), 100 * d.script.latin_ratio(), 100 * d.script.code_ratio(),
+        100 * d.script.other_ratio(), 100 * d.script.traditional_share(),
+        d.script.n_traditional + d.script.n_simplified);
     out += strformat("classifier:     P(expert) %.3f (logit %+.2f)\n", d.classifier_probability, d.classifier_logit);
     if (d.embedding) {
-        out += strformat("embedding:      centroid expert %.3f, daily %.3f; knn %+.2f; nearest:", d.embedding->centroid_expert,
-                         d.embedding->centroid_daily, d.embedding->knn);
+        out += strformat("embedding:      centroid expert %.3f, daily %.3f; knn %+.2f; nearest:",
+                         d.embedding->centroid_expert, d.embedding->centroid_daily, d.embedding->knn);
         for (const auto& n : d.embedding->nearest) {
             const auto& ex = rt.embedding()->exemplars()[n.exemplar];
             out += strformat(" [%s %.2f] %s;", std::string(router::role_name(ex.role)).c_str(), n.similarity,
@@ -52,12 +55,13 @@ std::string decision_text(const router::Router& rt, const Decision& d) {
     if (d.borderline) out += "tie-break:      " + d.tie_break + "\n";
     if (d.stickiness.applied) {
         const auto& s = d.stickiness;
-        out += strformat("stickiness:     conversation on %s, margin %.2f: %s; a switch recomputes %lld cached tokens\n",
-                         std::string(router::role_name(s.previous)).c_str(), s.margin,
-                         s.switched ? "switched (the evidence cleared the margin)"
-                                    : s.switch_avoided ? "stays (switch avoided: the evidence did not clear the margin)"
-                                                       : "stays (same role)",
-                         static_cast<long long>(s.recompute_tokens));
+        out +=
+            strformat("stickiness:     conversation on %s, margin %.2f: %s; a switch recomputes %lld cached tokens\n",
+                      std::string(router::role_name(s.previous)).c_str(), s.margin,
+                      s.switched         ? "switched (the evidence cleared the margin)"
+                      : s.switch_avoided ? "stays (switch avoided: the evidence did not clear the margin)"
+                                         : "stays (same role)",
+                      static_cast<long long>(s.recompute_tokens));
     }
     if (!rt.keywords_match_model())
         out += "note:           the keyword list is not the one the model was fitted with; refit with duet route fit\n";

@@ -35,12 +35,14 @@ nlohmann::json decision_json(const router::Router& rt, const Decision& d, const 
         json nearest = json::array();
         for (const auto& n : d.embedding->nearest) {
             const auto& ex = rt.embedding()->exemplars()[n.exemplar];
-            nearest.push_back({{"text", ex.text}, {"route", router::role_name(ex.role)}, {"similarity", r4(n.similarity)}});
+            nearest.push_back(
+                {{"text", ex.text}, {"route", router::role_name(ex.role)}, {"similarity", r4(n.similarity)}});
         }
-        embedding = {{"centroid", {{"expert", r4(d.embedding->centroid_expert)}, {"daily", r4(d.embedding->centroid_daily)}}},
-                     {"score", r4(d.embedding->centroid)},
-                     {"knn", r4(d.embedding->knn)},
-                     {"nearest", nearest}};
+        embedding = {
+            {"centroid", {{"expert", r4(d.embedding->centroid_expert)}, {"daily", r4(d.embedding->centroid_daily)}}},
+            {"score", r4(d.embedding->centroid)},
+            {"knn", r4(d.embedding->knn)},
+            {"nearest", nearest}};
     }
     json inputs = json::object();
     for (int i = 0; i < router::kNumFusionFeatures; ++i)
@@ -86,18 +88,19 @@ std::string attach_route(std::string object_json, const nlohmann::json& route) {
     if (close == std::string::npos) return object_json;
     const nlohmann::json duet = {{"route", route}};
     const bool empty_object = object_json.find_last_not_of(" \n\t", close - 1) == object_json.find_first_of('{');
-    object_json.insert(close, std::string(empty_object ? "" : ",") + "\"duet\":" +
-                                  duet.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    object_json.insert(close, std::string(empty_object ? "" : ",") +
+                                  "\"duet\":" + duet.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return object_json;
 }
 
 std::string route_header(const Decision& d, const std::string& mode, const std::string& model) {
-    const char* sticky = !d.stickiness.applied        ? "none"
+    const char* sticky = !d.stickiness.applied         ? "none"
                          : d.stickiness.switched       ? "switched"
                          : d.stickiness.switch_avoided ? "kept"
                                                        : "same";
-    return strformat("role=%s; mode=%s; model=%s; p=%.3f; sticky=%s; us=%lld", std::string(router::role_name(d.role)).c_str(),
-                     mode.c_str(), model.c_str(), d.probability, sticky, static_cast<long long>(d.latency_us));
+    return strformat("role=%s; mode=%s; model=%s; p=%.3f; sticky=%s; us=%lld",
+                     std::string(router::role_name(d.role)).c_str(), mode.c_str(), model.c_str(), d.probability, sticky,
+                     static_cast<long long>(d.latency_us));
 }
 
 }  // namespace duet::openai

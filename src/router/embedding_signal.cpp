@@ -42,7 +42,8 @@ Result<EmbeddingSignal> EmbeddingSignal::build(Embedder embedder, std::vector<Ex
         std::vector<float> v = embedder(exemplars[i].text);
         if (s.dim_ == 0) s.dim_ = v.size();
         if (v.size() != s.dim_)
-            return Status::invalid_data("embedding: exemplar %zu has %zu dimensions, expected %zu", i, v.size(), s.dim_);
+            return Status::invalid_data("embedding: exemplar %zu has %zu dimensions, expected %zu", i, v.size(),
+                                        s.dim_);
         if (!normalise(v)) return Status::invalid_data("embedding: exemplar %zu: empty, zero or non-finite vector", i);
         s.vectors_.insert(s.vectors_.end(), v.begin(), v.end());
     }

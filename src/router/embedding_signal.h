@@ -34,8 +34,8 @@ struct Neighbour {
 struct EmbeddingScores {
     float centroid_expert = 0.0f;  // cosine with each route's centroid
     float centroid_daily = 0.0f;
-    float centroid = 0.0f;         // centroid_expert - centroid_daily
-    float knn = 0.0f;              // see the header comment
+    float centroid = 0.0f;           // centroid_expert - centroid_daily
+    float knn = 0.0f;                // see the header comment
     std::vector<Neighbour> nearest;  // best first, at most k
 };
 
@@ -52,7 +52,7 @@ public:
 private:
     Embedder embedder_;
     std::vector<Exemplar> exemplars_;
-    std::vector<float> vectors_;  // (n_exemplars, dim) row-major, unit length
+    std::vector<float> vectors_;                           // (n_exemplars, dim) row-major, unit length
     std::vector<float> centroid_expert_, centroid_daily_;  // unit length
     size_t dim_ = 0;
     int k_ = 5;

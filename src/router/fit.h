@@ -44,12 +44,12 @@ struct ReliabilityBin {
 
 struct FitReport {
     int n_train = 0, n_expert = 0, n_daily = 0, n_dev = 0;
-    float oof_accuracy = 0.0f;       // fused, out-of-fold, at the chosen threshold
+    float oof_accuracy = 0.0f;  // fused, out-of-fold, at the chosen threshold
     float oof_classifier_accuracy = 0.0f;
-    float train_accuracy = 0.0f;     // final model on train
-    float dev_accuracy = -1.0f;      // final model on dev (-1 without dev)
+    float train_accuracy = 0.0f;  // final model on train
+    float dev_accuracy = -1.0f;   // final model on dev (-1 without dev)
     float dev_log_loss = -1.0f;
-    std::string reliability_source; // "dev" or "out-of-fold"
+    std::string reliability_source;  // "dev" or "out-of-fold"
     std::vector<ReliabilityBin> reliability;
 };
 
@@ -72,12 +72,12 @@ struct CategoryScore {
 
 struct EvalResult {
     int n = 0, correct = 0;
-    int confusion[2][2] = {};      // [label][routed], index 0 expert, 1 daily
+    int confusion[2][2] = {};               // [label][routed], index 0 expert, 1 daily
     std::vector<CategoryScore> categories;  // sorted by name; groups follow their members' prefix
     double p50_us = 0.0, p99_us = 0.0, max_us = 0.0;
-    std::vector<int> misrouted;     // indices into the data
-    std::vector<Role> routed;       // per message
-    std::vector<float> probability; // per message
+    std::vector<int> misrouted;      // indices into the data
+    std::vector<Role> routed;        // per message
+    std::vector<float> probability;  // per message
 };
 
 EvalResult evaluate(const Router& router, const std::vector<LabeledText>& data);

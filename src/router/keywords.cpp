@@ -53,8 +53,8 @@ struct KeywordSet::Automaton {
                     root_next[b] = next;
                 } else {
                     auto& ch = states[s].children;
-                    auto it = std::lower_bound(ch.begin(), ch.end(), b,
-                                               [](const auto& p, uint8_t v) { return p.first < v; });
+                    auto it =
+                        std::lower_bound(ch.begin(), ch.end(), b, [](const auto& p, uint8_t v) { return p.first < v; });
                     ch.insert(it, {b, next});
                 }
             }
@@ -193,17 +193,20 @@ Result<KeywordSet> KeywordSet::parse(std::string_view text, std::string_view sou
             return fail("weight '" + w + "' is not a number in (0, 100]");
         e.weight = static_cast<float>(weight);
         e.group = std::string(group);
-        if (kind == "word") e.kind = KeywordKind::word;
-        else if (kind == "regex") e.kind = KeywordKind::regex;
-        else return fail("unknown kind '" + std::string(kind) + "' (expected word or regex)");
+        if (kind == "word")
+            e.kind = KeywordKind::word;
+        else if (kind == "regex")
+            e.kind = KeywordKind::regex;
+        else
+            return fail("unknown kind '" + std::string(kind) + "' (expected word or regex)");
         e.pattern = std::string(pattern);
         const auto index = static_cast<int32_t>(set.entries_.size());
         if (e.kind == KeywordKind::regex) {
             int err = 0;
             PCRE2_SIZE err_offset = 0;
-            pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(e.pattern.data()), e.pattern.size(),
-                                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE, &err,
-                                             &err_offset, nullptr);
+            pcre2_code* code =
+                pcre2_compile(reinterpret_cast<PCRE2_SPTR>(e.pattern.data()), e.pattern.size(),
+                              PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE, &err, &err_offset, nullptr);
             if (code == nullptr) {
                 PCRE2_UCHAR msg[256];
                 pcre2_get_error_message(err, msg, sizeof msg);
@@ -243,15 +246,14 @@ KeywordScores KeywordSet::match(std::string_view window) const {
             const std::string& p = entries_[e].pattern;
             const size_t start = i + 1 - p.size();
             const bool left_ok = !is_ascii_alnum(p.front()) || start == 0 || !is_ascii_alnum(window[start - 1]);
-            const bool right_ok =
-                !is_ascii_alnum(p.back()) || i + 1 == window.size() || !is_ascii_alnum(window[i + 1]);
+            const bool right_ok = !is_ascii_alnum(p.back()) || i + 1 == window.size() || !is_ascii_alnum(window[i + 1]);
             if (left_ok && right_ok) first[e] = static_cast<int64_t>(start);
         }
     }
     pcre2_match_data* md = thread_match_data();
     for (const auto& rc : regexes_->codes) {
-        const int r = pcre2_match(rc.code, reinterpret_cast<PCRE2_SPTR>(window.data()), window.size(), 0, 0, md,
-                                  nullptr);
+        const int r =
+            pcre2_match(rc.code, reinterpret_cast<PCRE2_SPTR>(window.data()), window.size(), 0, 0, md, nullptr);
         if (r >= 0) first[rc.entry] = static_cast<int64_t>(pcre2_get_ovector_pointer(md)[0]);
     }
     for (size_t e = 0; e < entries_.size(); ++e) {

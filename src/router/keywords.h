@@ -42,8 +42,8 @@ struct KeywordEntry {
 };
 
 struct KeywordHit {
-    int entry = 0;       // index into KeywordSet::entries()
-    size_t offset = 0;   // byte offset of the first match in the scan window
+    int entry = 0;      // index into KeywordSet::entries()
+    size_t offset = 0;  // byte offset of the first match in the scan window
 };
 
 struct KeywordScores {

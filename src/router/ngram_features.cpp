@@ -80,7 +80,8 @@ public:
         if (prev_word_) out_.push_back(bucket(mix(mix(mix(kFnvOffset, kWordPair), prev_word_), w)));
         prev_word_ = w;
         const std::string padded = " " + word_ + " ";
-        for (size_t i = 0; i + 3 <= padded.size(); ++i) out_.push_back(bucket(hash_bytes(kWordTri, padded.substr(i, 3))));
+        for (size_t i = 0; i + 3 <= padded.size(); ++i)
+            out_.push_back(bucket(hash_bytes(kWordTri, padded.substr(i, 3))));
         word_.clear();
     }
 

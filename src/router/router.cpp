@@ -39,8 +39,9 @@ Router::Router(KeywordSet keywords, RouterModel model) : keywords_(std::move(key
 Result<Router> Router::create_default() { return create("", ""); }
 
 Result<Router> Router::create(const std::string& keywords_path, const std::string& model_path) {
-    Result<KeywordSet> kw = keywords_path.empty() ? KeywordSet::parse(builtin_keywords_text(), "<built-in keywords.txt>")
-                                                  : KeywordSet::load_file(keywords_path);
+    Result<KeywordSet> kw = keywords_path.empty()
+                                ? KeywordSet::parse(builtin_keywords_text(), "<built-in keywords.txt>")
+                                : KeywordSet::load_file(keywords_path);
     if (!kw.ok()) return kw.status();
     Result<RouterModel> model = model_path.empty() ? parse_router_model(builtin_model_bytes(), "<built-in router.bin>")
                                                    : load_router_model(model_path);
@@ -109,8 +110,8 @@ Decision Router::decide(std::string_view message, const ConversationState* conve
             }
         }
     }
-    d.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
-                       .count();
+    d.latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
     return d;
 }
 

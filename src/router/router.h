@@ -40,29 +40,29 @@ struct ConversationState {
 };
 
 struct Stickiness {
-    bool applied = false;           // a conversation state was given
-    Role previous = Role::expert;   // the conversation's role
-    bool switch_avoided = false;    // the fused decision differed but did not clear the margin
-    bool switched = false;          // the decision moves the conversation to the other role
-    float margin = 0.0f;            // the margin P had to clear
-    int64_t recompute_tokens = 0;   // cached tokens a switch to the other role recomputes (its model has none)
+    bool applied = false;          // a conversation state was given
+    Role previous = Role::expert;  // the conversation's role
+    bool switch_avoided = false;   // the fused decision differed but did not clear the margin
+    bool switched = false;         // the decision moves the conversation to the other role
+    float margin = 0.0f;           // the margin P had to clear
+    int64_t recompute_tokens = 0;  // cached tokens a switch to the other role recomputes (its model has none)
 };
 
 struct Decision {
     Role role = Role::expert;
-    float probability = 0.5f;     // fused P(expert), calibrated
+    float probability = 0.5f;  // fused P(expert), calibrated
     float threshold = 0.5f;
     Role fused_role = Role::expert;  // the role before tie-break and stickiness
     bool borderline = false;
-    std::string tie_break;        // why the tie-break chose (empty when not borderline)
+    std::string tie_break;  // why the tie-break chose (empty when not borderline)
 
-    KeywordScores keywords;       // hits index into Router::keywords().entries()
+    KeywordScores keywords;  // hits index into Router::keywords().entries()
     ScriptStats script;
     float classifier_logit = 0.0f;
     float classifier_probability = 0.5f;
     std::optional<EmbeddingScores> embedding;  // when an encoder is attached
-    FusionVector features{};      // fusion inputs
-    FusionVector contributions{}; // weight * input, per feature
+    FusionVector features{};                   // fusion inputs
+    FusionVector contributions{};              // weight * input, per feature
 
     Stickiness stickiness;
     size_t message_bytes = 0;

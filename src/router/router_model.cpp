@@ -67,7 +67,7 @@ private:
 
 std::string_view fusion_feature_name(int feature) {
     static constexpr std::string_view kNames[kNumFusionFeatures] = {
-        "classifier", "keywords_expert", "keywords_daily", "han_ratio", "latin_ratio",
+        "classifier", "keywords_expert",    "keywords_daily",     "han_ratio",    "latin_ratio",
         "code_ratio", "other_script_ratio", "embedding_centroid", "embedding_knn"};
     return feature >= 0 && feature < kNumFusionFeatures ? kNames[feature] : "?";
 }
@@ -131,8 +131,7 @@ Result<RouterModel> parse_router_model(std::string_view bytes, std::string_view 
     if (!(m.threshold > 0.0f && m.threshold < 1.0f)) return r.error("threshold not in (0, 1)", r.pos() - 4);
     const uint32_t n = r.u32();
     if (n > kFeatureBuckets || static_cast<uint64_t>(n) * 8 != r.remaining())
-        return r.error(strformat("%u classifier weights do not fit the %zu bytes left", n, r.remaining()),
-                       r.pos() - 4);
+        return r.error(strformat("%u classifier weights do not fit the %zu bytes left", n, r.remaining()), r.pos() - 4);
     int64_t last = -1;
     for (uint32_t i = 0; i < n; ++i) {
         const size_t at = r.pos();

@@ -35,8 +35,8 @@ enum FusionFeature : int {
     kFeatLatinRatio,
     kFeatCodeRatio,
     kFeatOtherScriptRatio,
-    kFeatEmbedCentroid,   // 0 without an encoder
-    kFeatEmbedKnn,        // 0 without an encoder
+    kFeatEmbedCentroid,  // 0 without an encoder
+    kFeatEmbedKnn,       // 0 without an encoder
     kNumFusionFeatures
 };
 

@@ -7,15 +7,15 @@
 namespace duet::router {
 
 struct ScriptStats {
-    int n_chars = 0;          // non-whitespace codepoints read
-    int n_han = 0;            // CJK unified ideographs
-    int n_latin = 0;          // Latin letters (ASCII and Latin-1/Extended)
-    int n_digit = 0;          // ASCII digits
-    int n_code = 0;           // code-typical ASCII symbols ({ } [ ] ; = < > _ | \ $ # @ ~ ` / * & ^)
-    int n_other_letter = 0;   // Greek, Cyrillic, Arabic, Hebrew, Indic, Thai, kana, Hangul
+    int n_chars = 0;         // non-whitespace codepoints read
+    int n_han = 0;           // CJK unified ideographs
+    int n_latin = 0;         // Latin letters (ASCII and Latin-1/Extended)
+    int n_digit = 0;         // ASCII digits
+    int n_code = 0;          // code-typical ASCII symbols ({ } [ ] ; = < > _ | \ $ # @ ~ ` / * & ^)
+    int n_other_letter = 0;  // Greek, Cyrillic, Arabic, Hebrew, Indic, Thai, kana, Hangul
     int n_emoji = 0;
-    int n_traditional = 0;    // Han characters that exist only in traditional writing (們, 這, 說, ...)
-    int n_simplified = 0;     // their simplified forms (们, 这, 说, ...)
+    int n_traditional = 0;  // Han characters that exist only in traditional writing (們, 這, 說, ...)
+    int n_simplified = 0;   // their simplified forms (们, 这, 说, ...)
 
     float ratio(int n) const { return n_chars > 0 ? static_cast<float>(n) / static_cast<float>(n_chars) : 0.0f; }
     float han_ratio() const { return ratio(n_han); }

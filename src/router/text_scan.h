@@ -18,9 +18,9 @@ constexpr size_t kHeadBytes = 6144;
 constexpr size_t kTailBytes = 2048;
 
 struct ScanWindow {
-    std::string text;            // what the signals read
-    size_t message_bytes = 0;    // size of the whole message
-    bool truncated = false;      // true when the middle was skipped
+    std::string text;          // what the signals read
+    size_t message_bytes = 0;  // size of the whole message
+    bool truncated = false;    // true when the middle was skipped
 };
 
 ScanWindow make_scan_window(std::string_view message);
@@ -53,13 +53,8 @@ inline bool is_emoji(uint32_t cp) {
 }
 // ASCII characters that are much more common in code, logs and config than in prose.
 inline bool is_code_char(uint32_t cp) {
-    switch (cp) {
-        case '{': case '}': case '[': case ']': case ';': case '=': case '<': case '>': case '_': case '|':
-        case '\\': case '$': case '#': case '@': case '~': case '`': case '/': case '*': case '&': case '^':
-            return true;
-        default:
-            return false;
-    }
+    constexpr std::string_view kCodeChars = "{}[];=<>_|\\$#@~`/*&^";
+    return cp < 0x80 && kCodeChars.find(static_cast<char>(cp)) != std::string_view::npos;
 }
 
 }  // namespace duet::router

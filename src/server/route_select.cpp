@@ -35,9 +35,12 @@ std::optional<RouteMode> route_mode_for(std::string_view model_name) {
 
 const char* route_mode_name(RouteMode mode) {
     switch (mode) {
-        case RouteMode::automatic: return "auto";
-        case RouteMode::expert: return "expert";
-        case RouteMode::daily: return "daily";
+        case RouteMode::automatic:
+            return "auto";
+        case RouteMode::expert:
+            return "expert";
+        case RouteMode::daily:
+            return "daily";
     }
     return "auto";
 }
@@ -54,22 +57,25 @@ void RouterMetrics::observe(RouteMode mode, router::Role role, const std::string
 
 void RouterMetrics::render(std::string* out) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    *out += "# HELP duet_router_decisions_total Routed chat requests by mode, route and model.\n"
-            "# TYPE duet_router_decisions_total counter\n";
+    *out +=
+        "# HELP duet_router_decisions_total Routed chat requests by mode, route and model.\n"
+        "# TYPE duet_router_decisions_total counter\n";
     for (const auto& [key, n] : decisions_)
         *out += strformat("duet_router_decisions_total{mode=\"%s\",route=\"%s\",model=\"%s\"} %llu\n",
                           std::get<0>(key).c_str(), std::get<1>(key).c_str(), label_value(std::get<2>(key)).c_str(),
                           static_cast<unsigned long long>(n));
-    *out += "# HELP duet_router_decision_seconds Time to route one message.\n"
-            "# TYPE duet_router_decision_seconds histogram\n";
+    *out +=
+        "# HELP duet_router_decision_seconds Time to route one message.\n"
+        "# TYPE duet_router_decision_seconds histogram\n";
     latency_.render(out, "duet_router_decision_seconds", "router=\"duet\"");
-    *out += strformat("# HELP duet_router_switches_avoided_total Model switches avoided by conversation stickiness.\n"
-                      "# TYPE duet_router_switches_avoided_total counter\n"
-                      "duet_router_switches_avoided_total %llu\n"
-                      "# HELP duet_router_switches_total Conversations moved to the other model.\n"
-                      "# TYPE duet_router_switches_total counter\n"
-                      "duet_router_switches_total %llu\n",
-                      static_cast<unsigned long long>(switches_avoided_), static_cast<unsigned long long>(switches_));
+    *out += strformat(
+        "# HELP duet_router_switches_avoided_total Model switches avoided by conversation stickiness.\n"
+        "# TYPE duet_router_switches_avoided_total counter\n"
+        "duet_router_switches_avoided_total %llu\n"
+        "# HELP duet_router_switches_total Conversations moved to the other model.\n"
+        "# TYPE duet_router_switches_total counter\n"
+        "duet_router_switches_total %llu\n",
+        static_cast<unsigned long long>(switches_avoided_), static_cast<unsigned long long>(switches_));
 }
 
 std::string_view routed_text(const std::vector<openai::ChatMessage>& messages) {

@@ -57,7 +57,7 @@ private:
 struct RouteSelection {
     RouteMode mode = RouteMode::automatic;
     router::Decision decision;
-    std::string model;             // the served model's name
+    std::string model;  // the served model's name
     std::string conversation_key;
 };
 

@@ -32,7 +32,9 @@ RunResult run_route(const std::string& args) {
     return r;
 }
 
-std::string data_file(const std::string& name) { return "'" + std::string(DUET_SOURCE_DIR) + "/data/router/" + name + "'"; }
+std::string data_file(const std::string& name) {
+    return "'" + std::string(DUET_SOURCE_DIR) + "/data/router/" + name + "'";
+}
 
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream f(path, std::ios::binary);
@@ -87,8 +89,8 @@ TEST(RouteCli, EvalPrintsAccuracyConfusionCategoriesAndLatency) {
 
 TEST(RouteCli, FitRebuildsTheShippedModel) {
     const std::string out = temp_dir() + "/router.bin";
-    const RunResult r = run_route("fit --data " + data_file("train.jsonl") + " --dev " + data_file("dev.jsonl") +
-                                  " -o '" + out + "'");
+    const RunResult r =
+        run_route("fit --data " + data_file("train.jsonl") + " --dev " + data_file("dev.jsonl") + " -o '" + out + "'");
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find("reliability (dev)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("threshold: "), std::string::npos);
@@ -101,7 +103,8 @@ TEST(RouteCli, Errors) {
     RunResult r = run_route("--config '" + dir + "/bad_keywords.txt' -- hi 2>&1");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.out, "error: " + dir + "/bad_keywords.txt:3: unknown route 'dialy' (expected expert or daily)\n");
-    write_file(dir + "/bad.jsonl", "{\"text\": \"hi\", \"label\": \"expert\"}\n{\"text\": \"x\", \"label\": \"maybe\"}\n");
+    write_file(dir + "/bad.jsonl",
+               "{\"text\": \"hi\", \"label\": \"expert\"}\n{\"text\": \"x\", \"label\": \"maybe\"}\n");
     r = run_route("eval --data '" + dir + "/bad.jsonl' 2>&1");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.out.find("bad.jsonl:2: \"label\" must be \"expert\" or \"daily\", got \"maybe\""), std::string::npos)
@@ -126,7 +129,8 @@ TEST(RouteCli, EditedKeywordListWorksAndSaysTheModelWasFittedWithAnother) {
     RunResult r = run_route("--config '" + path + "' -- 'please frobnicate the widget'");
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find("mine:frobnicate"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("note:           the keyword list is not the one the model was fitted with"), std::string::npos);
+    EXPECT_NE(r.out.find("note:           the keyword list is not the one the model was fitted with"),
+              std::string::npos);
     r = run_route("--config " + std::string("'") + DUET_SOURCE_DIR + "/data/router/keywords.txt' -- hi");
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out.find("note:"), std::string::npos) << r.out;

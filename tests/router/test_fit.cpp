@@ -21,8 +21,8 @@ std::vector<LabeledText> read_corpus(const std::string& name) {
     std::string line;
     while (std::getline(in, line)) {
         const auto j = nlohmann::json::parse(line);
-        out.push_back({j["text"].get<std::string>(), *parse_role(j["label"].get<std::string>()),
-                       j.value("category", "")});
+        out.push_back(
+            {j["text"].get<std::string>(), *parse_role(j["label"].get<std::string>()), j.value("category", "")});
     }
     return out;
 }

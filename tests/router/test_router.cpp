@@ -39,7 +39,8 @@ TEST(Router, DecisionCarriesEvidence) {
     EXPECT_EQ(d.role, Role::expert);
     EXPECT_GT(d.keywords.expert, 0.0f);
     bool docker = false;
-    for (const auto& h : d.keywords.hits) docker = docker || builtin().keywords().entries()[h.entry].pattern == "docker";
+    for (const auto& h : d.keywords.hits)
+        docker = docker || builtin().keywords().entries()[h.entry].pattern == "docker";
     EXPECT_TRUE(docker);
     EXPECT_GT(d.script.n_han, 0);
     EXPECT_GT(d.script.n_latin, 0);
@@ -130,9 +131,7 @@ TEST(Router, StickinessKeepsTheRoleUnlessTheEvidenceClearsTheMargin) {
     }
 }
 
-TEST(Router, MemoryStaysSmall) {
-    EXPECT_LT(builtin().memory_bytes(), 20u << 20);
-}
+TEST(Router, MemoryStaysSmall) { EXPECT_LT(builtin().memory_bytes(), 20u << 20); }
 
 }  // namespace
 }  // namespace duet::router

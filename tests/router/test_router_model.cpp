@@ -47,7 +47,8 @@ TEST(RouterModel, RefusesCorruptFiles) {
     EXPECT_EQ(error_of(""), "router model 'm.bin': truncated at offset 0 reading the header (file has 0 bytes)");
     std::string bad = good;
     bad[0] = 'X';
-    EXPECT_EQ(error_of(bad), "router model 'm.bin': offset 0: bad magic (expected 'DUETRTR1'; not a router model file)");
+    EXPECT_EQ(error_of(bad),
+              "router model 'm.bin': offset 0: bad magic (expected 'DUETRTR1'; not a router model file)");
     bad = good;
     bad[8] = 9;
     EXPECT_EQ(error_of(bad), "router model 'm.bin': offset 8: unsupported version 9 (expected 1)");

@@ -72,9 +72,11 @@ TEST(RouteSelect, AutoRoutesAndStickinessHoldsAConversation) {
     std::string text;
     service.metrics().render(&text);
     EXPECT_NE(text.find("duet_router_decisions_total{mode=\"auto\",route=\"daily\",model=\"small\"} 2"),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("duet_router_decisions_total{mode=\"auto\",route=\"expert\",model=\"big\"} 2"),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("duet_router_decision_seconds_count{router=\"duet\"} 4"), std::string::npos) << text;
     EXPECT_NE(text.find("duet_router_switches_avoided_total 1"), std::string::npos) << text;
     EXPECT_NE(text.find("duet_router_switches_total 1"), std::string::npos) << text;
@@ -91,7 +93,8 @@ TEST(RouteSelect, PinnedModesIgnoreTheEvidence) {
     std::string text;
     service.metrics().render(&text);
     EXPECT_NE(text.find("duet_router_decisions_total{mode=\"daily\",route=\"daily\",model=\"small\"} 1"),
-              std::string::npos) << text;
+              std::string::npos)
+        << text;
 }
 
 }  // namespace
