@@ -1,8 +1,9 @@
 // types.h: native request structs parsed from OpenAI JSON (nothing past the parser sees JSON).
 //
 // src/openai (library duet_openai) owns the OpenAI API's shapes: request types and their parsing (parse.h),
-// response and chunk rendering (render.h), errors (errors.h), and a client for any OpenAI-compatible server
-// (client.h, sse.h). It may include common/, nlohmann/json and httplib; never engine/, model/ or server/: the
+// response and chunk rendering (render.h), errors (errors.h), router decisions (route_json.h), and a client for
+// any OpenAI-compatible server (client.h, sse.h). It may include common/, router/ (pure: no engine),
+// nlohmann/json and httplib; never engine/, model/ or server/: the
 // server converts between these types and its native ones, so eval, the arena and upstream backends can use this
 // library without an engine.
 #pragma once
