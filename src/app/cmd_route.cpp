@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/model_args.h"
+#include "app/route_embedder.h"
 #include "app/route_text.h"
 #include "openai/route_json.h"
 #include "common/strformat.h"
@@ -30,7 +32,8 @@ void usage(FILE* out) {
         "why: matched keywords, script ratios, classifier probability, fusion, tie-break and stickiness.\n\n"
         "  --config FILE      keyword list (default: the built-in data/router/keywords.txt)\n"
         "  --model FILE       router model (default: the built-in data/router/router.bin)\n"
-        "  --embed-model F    BERT-family GGUF encoder for the embedding signal\n"
+        "  --embed-model F    BERT-family GGUF encoder for the embedding signal (exemplars: every 4th message of\n"
+        "                     the built-in training corpus; shown as evidence, fusion weight from the model)\n"
         "  --json             print exactly the decision object on one line\n"
         "  --conversation R   the conversation's current role (stickiness), with --cached-tokens N\n\n"
         "eval: JSONL lines {\"text\": ..., \"label\": \"expert\"|\"daily\", \"category\": ...} (category optional);\n"
@@ -144,11 +147,13 @@ std::string parse_options(int argc, char** argv, int first, Options& o) {
 }
 
 Result<router::Router> make_router(const Options& o) {
-    if (!o.embed_model.empty())
-        return Status::unsupported(
-            "route: --embed-model is not available yet (the BERT encoder has not landed in this build); "
-            "the router runs on keywords, script statistics and the n-gram classifier without it");
-    return router::Router::create(o.config, o.model);
+    auto rt = router::Router::create(o.config, o.model);
+    if (!rt.ok() || o.embed_model.empty()) return rt;
+    DUET_TRY(router::Embedder embedder, load_encoder_embedder(o.embed_model, default_threads()));
+    auto signal = router::EmbeddingSignal::build(std::move(embedder), builtin_exemplars(), 5);
+    if (!signal.ok()) return signal.status().with_context("route: --embed-model '" + o.embed_model + "': ");
+    rt->attach_embedding(std::move(signal).value());
+    return rt;
 }
 
 int run_explain(const Options& o) {
@@ -223,7 +228,9 @@ int run_fit(const Options& o) {
         if (!d.ok()) return fail("route fit: " + d.status().message());
         dev = std::move(d).value();
     }
-    if (!o.embed_model.empty()) return fail(make_router(o).status().message());
+    if (!o.embed_model.empty())
+        return fail("route fit: --embed-model is not supported by fit yet (the shipped fusion gives the embedding "
+                    "signal weight 0; duet route --embed-model shows it as evidence)");
     Result<router::KeywordSet> kw =
         o.config.empty() ? router::KeywordSet::parse(router::builtin_keywords_text(), "<built-in keywords.txt>")
                          : router::KeywordSet::load_file(o.config);

@@ -8,6 +8,18 @@ namespace duet::app {
 using router::Decision;
 using router::Role;
 
+namespace {
+
+// At most `max_bytes` of `text`, never ending inside a UTF-8 character.
+std::string utf8_prefix(const std::string& text, size_t max_bytes) {
+    if (text.size() <= max_bytes) return text;
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return text.substr(0, cut);
+}
+
+}  // namespace
+
 std::string decision_text(const router::Router& rt, const Decision& d) {
     std::string out =
         strformat("route: %s   P(expert) = %.3f, threshold %.2f%s\n", std::string(router::role_name(d.role)).c_str(),
@@ -22,7 +34,7 @@ std::string decision_text(const router::Router& rt, const Decision& d) {
             if (e.role != role) continue;
             if (!list.empty()) list += ", ";
             list +=
-                e.group + ":" + (e.kind == router::KeywordKind::word ? e.pattern : "/" + e.pattern.substr(0, 24) + "/");
+                e.group + ":" + (e.kind == router::KeywordKind::word ? e.pattern : "/" + utf8_prefix(e.pattern, 24) + "/");
         }
         out +=
             strformat("keywords %-6s %5.1f  %s\n", std::string(router::role_name(role)).c_str(),
@@ -41,7 +53,7 @@ std::string decision_text(const router::Router& rt, const Decision& d) {
         for (const auto& n : d.embedding->nearest) {
             const auto& ex = rt.embedding()->exemplars()[n.exemplar];
             out += strformat(" [%s %.2f] %s;", std::string(router::role_name(ex.role)).c_str(), n.similarity,
-                             ex.text.substr(0, 40).c_str());
+                             utf8_prefix(ex.text, 40).c_str());
         }
         out += "\n";
     } else {

@@ -112,5 +112,6 @@ FusionVector fusion_inputs(float classifier_logit, const KeywordScores& kw, cons
 // The built-in data (generated at build time from data/router/).
 std::string_view builtin_keywords_text();
 std::string_view builtin_model_bytes();
+std::string_view builtin_train_jsonl();  // the training corpus: exemplars for the embedding signal
 
 }  // namespace duet::router

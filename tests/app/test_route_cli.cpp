@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -109,9 +110,10 @@ TEST(RouteCli, Errors) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.out.find("bad.jsonl:2: \"label\" must be \"expert\" or \"daily\", got \"maybe\""), std::string::npos)
         << r.out;
-    r = run_route("--embed-model x.gguf -- hi 2>&1");
+    r = run_route("--embed-model " + data_file("train.jsonl") + " -- hi 2>&1");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("--embed-model is not available yet"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.rfind("error: route: --embed-model: ", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "one error line";
     r = run_route("--bogus -- hi 2>&1");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.out.find("unknown argument '--bogus'"), std::string::npos);
@@ -134,6 +136,25 @@ TEST(RouteCli, EditedKeywordListWorksAndSaysTheModelWasFittedWithAnother) {
     r = run_route("--config " + std::string("'") + DUET_SOURCE_DIR + "/data/router/keywords.txt' -- hi");
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out.find("note:"), std::string::npos) << r.out;
+}
+
+TEST(RouteCli, EmbedModelAddsNearestExemplars) {
+    const std::string model = temp_dir() + "/route-tiny-bert.gguf";
+    const std::string make =
+        "'" + duet_binary() + "' make-model --preset tiny-bert --type f32 -o '" + model + "' > /dev/null 2>&1";
+    ASSERT_EQ(std::system(make.c_str()), 0) << "duet make-model --preset tiny-bert failed";
+    const RunResult r = run_route("--embed-model '" + model + "' --json -- '周末去哪儿玩'");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    const auto& e = j["signals"]["embedding"];
+    ASSERT_TRUE(e.is_object()) << r.out;
+    ASSERT_EQ(e["nearest"].size(), 5u);
+    for (const auto& n : e["nearest"]) {
+        EXPECT_TRUE(n["text"].is_string());
+        EXPECT_LE(n["similarity"].get<double>(), 1.0001);
+    }
+    EXPECT_GE(e["nearest"][0]["similarity"].get<double>(), e["nearest"][4]["similarity"].get<double>());
+    std::remove(model.c_str());
 }
 
 TEST(RouteCli, EmptyMessageRoutes) {
