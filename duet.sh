@@ -15,7 +15,7 @@ JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 APT_PACKAGES=(g++ cmake ninja-build pkg-config make git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
-  libsqlite3-dev python3)  # python3: the eval sandbox runs HumanEval-style code with it
+  libsqlite3-dev python3 zlib1g-dev)  # python3: the eval sandbox runs HumanEval-style code with it
 
 log() { printf '\033[1m[duet]\033[0m %s\n' "$*" >&2; }
 
