@@ -1,4 +1,7 @@
 // cmd_serve.cpp: `duet serve`: arguments -> server::ServeConfig -> serve_until_signal() (registry + server).
+#include <malloc.h>
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -29,7 +32,15 @@ constexpr const char* kUsage =
     "  --kv-type f16|f32      KV cache element type (default f16)\n"
     "  -t, --threads N        compute threads per model (default: hardware threads, at most 8)\n"
     "  --http-threads N       HTTP worker threads (default 64; each open stream holds one)\n"
-    "  --max-body SIZE        largest request body (default 8M)\n";
+    "  --max-body SIZE        largest request body, after de-chunking and inflating gzip (default 8M)\n"
+    "front door (see README):\n"
+    "  --max-connections N              open connections in all (default 4096)\n"
+    "  --max-connections-per-client N   open connections per client address (default 256)\n"
+    "  --max-requests-per-connection N  keep-alive requests on one connection (default 100)\n"
+    "  --header-timeout S               seconds for a request head to arrive (default 10)\n"
+    "  --body-timeout S                 seconds for a request body to arrive (default 60)\n"
+    "  --idle-timeout S                 seconds a keep-alive connection may wait for its next request (default 30)\n"
+    "  --write-timeout S                seconds a response write may make no progress (default 30)\n";
 
 Result<size_t> parse_size(std::string_view s) {
     if (s.empty()) return Status::invalid_argument("--kv-memory: empty size");
@@ -62,6 +73,24 @@ Result<ModelSpec> parse_model_spec(const std::string& spec) {
     }
     if (m.name.empty() || m.path.empty()) return Status::invalid_argument("-m '%s': expected NAME=FILE.gguf", spec.c_str());
     return m;
+}
+
+// Process settings for a long-running server with many connections and bursty large requests:
+// - few malloc arenas (glibc makes up to 8 per core, one per busy thread: 64 HTTP workers each kept their own
+//   ~40 MB after large requests) and a fixed mmap threshold (glibc raises it after each large free, so later large
+//   bodies came from the heap and stayed): blocks of 256 KiB and more go back to the system when freed;
+// - the soft descriptor limit raised to the hard one, so that the connection caps, not EMFILE, decide.
+void prepare_process_for_serving(const server::http::HttpServerOptions& http) {
+    mallopt(M_ARENA_MAX, 4);
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < static_cast<rlim_t>(http.max_connections) + 64)
+        DUET_LOG_WARN("open-file limit %llu is below --max-connections %d: new connections will wait (ulimit -n)",
+                      static_cast<unsigned long long>(files.rlim_cur), http.max_connections);
 }
 
 bool is_loopback(const std::string& host) {
@@ -110,7 +139,9 @@ int cmd_serve(int argc, char** argv) {
         } else if (args.is("--insecure")) {
             insecure = true;
         } else if (args.is("--ctx") || args.is("--max-queue") || args.is("--max-seqs") || args.is("-t", "--threads") ||
-                   args.is("--http-threads")) {
+                   args.is("--http-threads") || args.is("--max-connections") || args.is("--max-connections-per-client") ||
+                   args.is("--max-requests-per-connection") || args.is("--header-timeout") ||
+                   args.is("--body-timeout") || args.is("--idle-timeout") || args.is("--write-timeout")) {
             const std::string name(args.arg());
             auto v = value();
             auto n = v.ok() ? parse_int(*v, name) : Result<int64_t>(v.status());
@@ -121,6 +152,13 @@ int cmd_serve(int argc, char** argv) {
             else if (name == "--max-queue") options.max_queue = engine_options.max_queue = x;
             else if (name == "--max-seqs") engine_options.max_num_seqs = x;
             else if (name == "--http-threads") options.http.n_threads = x;
+            else if (name == "--max-connections") options.http.max_connections = x;
+            else if (name == "--max-connections-per-client") options.http.max_connections_per_client = x;
+            else if (name == "--max-requests-per-connection") options.http.max_requests_per_connection = x;
+            else if (name == "--header-timeout") options.http.header_timeout_seconds = x;
+            else if (name == "--body-timeout") options.http.body_timeout_seconds = x;
+            else if (name == "--idle-timeout") options.http.idle_timeout_seconds = x;
+            else if (name == "--write-timeout") options.http.write_timeout_seconds = x;
             else engine_options.n_threads = x;
         } else if (args.is("--kv-memory") || args.is("--max-body")) {
             const std::string name(args.arg());
@@ -151,6 +189,7 @@ int cmd_serve(int argc, char** argv) {
     if (!is_loopback(options.http.host) && options.api_key.empty())
         DUET_LOG_WARN("serving on %s without an API key (--insecure)", options.http.host.c_str());
     engine_options.kv_type = kv_type;
+    prepare_process_for_serving(options.http);
 
     DUET_LOG_INFO("kernels %s", kernels::backend_name(kernels::active_backend()));
     if (Status st = server::serve_until_signal(config); !st.ok()) return report_error(st);

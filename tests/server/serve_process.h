@@ -69,6 +69,7 @@ public:
     }
     bool ready() const { return ready_; }
     int port() const { return port_; }
+    pid_t pid() const { return pid_; }
     std::unique_ptr<httplib::Client> client() const {
         auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
         c->set_read_timeout(60, 0);
