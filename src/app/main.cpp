@@ -30,7 +30,7 @@ constexpr Command kCommands[] = {
 void usage(FILE* out) {
     std::fprintf(out, "usage: duet <command> [options]\n\ncommands:\n");
     for (const auto& c : kCommands) std::fprintf(out, "  %-11s %s\n", c.name, c.help);
-    std::fprintf(out, "\n'duet <command> --help' shows a command's options.\n");
+    std::fprintf(out, "\n'duet <command> --help' shows a command's options; 'duet --version' the version.\n");
 }
 
 }  // namespace
@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
     std::string_view name = argv[1];
     if (name == "--help" || name == "-h" || name == "help") {
         usage(stdout);
+        return 0;
+    }
+    if (name == "--version" || name == "-V" || name == "version") {
+        std::printf("duet %s\n", DUET_VERSION);
         return 0;
     }
     for (const auto& c : kCommands)
