@@ -301,6 +301,7 @@ bool parse_completion_request(std::string_view body, CompletionRequest* out, Api
             }
             parse_generation(doc, /*allow_zero_max_tokens=*/true, &req.gen);
             req.echo = get_bool(doc, "echo", false);
+            req.parse_special = get_bool(doc, "parse_special", false);
             req.logprobs = static_cast<int32_t>(get_int(doc, "logprobs", 0, kMaxCompletionLogprobs).value_or(-1));
             if (req.gen.max_tokens && *req.gen.max_tokens == 0 && !req.echo)
                 fail("max_tokens", "'max_tokens' must be at least 1 (0 is allowed only with 'echo': true)");

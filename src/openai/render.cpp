@@ -35,7 +35,7 @@ json text_logprobs(const std::vector<LogprobItem>& items, size_t offset) {
     for (const auto& item : items) {
         tokens.push_back(item.token);
         text_offset.push_back(offset);
-        offset += item.token.size();
+        if (item.in_text) offset += item.token.size();
         if (item.is_null) {
             token_logprobs.push_back(nullptr);
             top_logprobs.push_back(nullptr);

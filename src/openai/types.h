@@ -31,6 +31,7 @@ struct LogprobItem {
     std::string token;  // raw bytes of the token (may be a partial UTF-8 character)
     float logprob = 0.0f;
     bool is_null = false;  // the first prompt token of an echo has no logprob
+    bool in_text = true;   // false: a token the server added (BOS), not in the text: its text_offset does not advance
     std::vector<std::pair<std::string, float>> top;
 };
 
@@ -76,6 +77,9 @@ struct CompletionRequest {
     std::vector<int32_t> prompt_tokens;
     bool echo = false;
     int32_t logprobs = -1;  // -1: null
+    // A text prompt's control-token spellings ("<|im_start|>") become control tokens only when asked; by default
+    // they stay text, like any other user text.
+    bool parse_special = false;
     GenerationOptions gen;
 };
 

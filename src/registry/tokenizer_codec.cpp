@@ -39,6 +39,77 @@ private:
     tok::ReasoningSplitter splitter_;
 };
 
+// Message content goes through the chat template with its control-token spellings ("<|im_start|>") swapped for
+// numbered placeholders between two Unicode noncharacters, so that template logic cannot see or make them; after
+// rendering each placeholder is swapped back and its span tokenized as text (Tokenizer::encode_with_literals).
+// Content's own U+FDD0 / U+FDD1 characters are dropped (noncharacters: never meaningful in text).
+constexpr std::string_view kPlaceholderOpen = "\xEF\xB7\x90";   // U+FDD0
+constexpr std::string_view kPlaceholderClose = "\xEF\xB7\x91";  // U+FDD1
+
+std::string shield(const tok::Tokenizer& tokenizer, std::string_view content, std::vector<std::string>* spellings) {
+    std::string clean;
+    clean.reserve(content.size());
+    for (size_t i = 0; i < content.size();) {
+        const std::string_view rest = content.substr(i);
+        if (rest.starts_with(kPlaceholderOpen) || rest.starts_with(kPlaceholderClose)) {
+            i += kPlaceholderOpen.size();
+            continue;
+        }
+        clean.push_back(content[i++]);
+    }
+    const std::vector<tok::TextSpan> spans = tokenizer.control_token_spans(clean);
+    if (spans.empty()) return clean;
+    std::string out;
+    size_t at = 0;
+    for (const tok::TextSpan& span : spans) {
+        out.append(clean, at, span.begin - at);
+        out.append(kPlaceholderOpen).append(std::to_string(spellings->size())).append(kPlaceholderClose);
+        spellings->push_back(clean.substr(span.begin, span.end - span.begin));
+        at = span.end;
+    }
+    out.append(clean, at, std::string::npos);
+    return out;
+}
+
+// The rendered prompt with every placeholder swapped back; `literal` gets the spans of the swapped-in spellings.
+std::string unshield(std::string_view rendered, const std::vector<std::string>& spellings,
+                     std::vector<tok::TextSpan>* literal) {
+    std::string out;
+    out.reserve(rendered.size());
+    size_t at = 0;
+    while (at < rendered.size()) {
+        const size_t open = rendered.find(kPlaceholderOpen, at);
+        if (open == std::string_view::npos) break;
+        out.append(rendered.substr(at, open - at));
+        const size_t digits = open + kPlaceholderOpen.size();
+        const size_t close = rendered.find(kPlaceholderClose, digits);
+        size_t index = 0;
+        bool valid = close != std::string_view::npos && close > digits && close - digits < 10;
+        for (size_t i = digits; valid && i < close; ++i) {
+            if (rendered[i] < '0' || rendered[i] > '9') valid = false;
+            else index = index * 10 + static_cast<size_t>(rendered[i] - '0');
+        }
+        if (!valid || index >= spellings.size()) {  // a placeholder the template cut: drop its opening mark
+            at = digits;
+            continue;
+        }
+        literal->push_back({out.size(), out.size() + spellings[index].size()});
+        out.append(spellings[index]);
+        at = close + kPlaceholderClose.size();
+    }
+    if (at < rendered.size()) out.append(rendered.substr(at));
+    // A stray closing mark (its placeholder cut by the template) is dropped too.
+    for (size_t pos = out.find(kPlaceholderClose); pos != std::string::npos; pos = out.find(kPlaceholderClose, pos)) {
+        out.erase(pos, kPlaceholderClose.size());
+        for (auto& span : *literal) {
+            if (span.begin < pos) continue;
+            span.begin -= kPlaceholderClose.size();
+            span.end -= kPlaceholderClose.size();
+        }
+    }
+    return out;
+}
+
 std::string token_text(const gguf::GgufFile& file, const char* id_key) {
     auto id = file.get_u32(id_key);
     auto tokens = file.get_array("tokenizer.ggml.tokens");
@@ -73,21 +144,26 @@ public:
 
     Result<std::vector<TokenId>> encode_chat(const std::vector<ChatMessage>& messages,
                                              bool add_generation_prompt) const override {
+        // Control tokens only where the template puts them: content is shielded (see shield()).
+        std::vector<std::string> spellings;
         std::vector<tok::ChatMessage> msgs;
         msgs.reserve(messages.size());
         for (const auto& m : messages) {
-            tok::ChatMessage msg{m.role, m.content, tok::jinja::Value::none()};
+            tok::ChatMessage msg{m.role, shield(*tokenizer_, m.content, &spellings), tok::jinja::Value::none()};
             if (!m.reasoning_content.empty()) {
                 tok::jinja::Value extra = tok::jinja::Value::object();
-                extra.set("reasoning_content", m.reasoning_content);
+                extra.set("reasoning_content", shield(*tokenizer_, m.reasoning_content, &spellings));
                 msg.extra = extra;
             }
             msgs.push_back(std::move(msg));
         }
-        auto text = tok::apply_chat_template(template_, tok::messages_to_value(msgs), tok::jinja::Value::none(),
-                                             add_generation_prompt, bos_text_, eos_text_, tok::jinja::Value::none());
-        if (!text.ok()) return Status::invalid_argument("chat template: %s", text.status().message().c_str());
-        std::vector<TokenId> ids = tokenizer_->encode(*text, /*add_special=*/false, /*parse_special=*/true);
+        auto rendered = tok::apply_chat_template(template_, tok::messages_to_value(msgs), tok::jinja::Value::none(),
+                                                 add_generation_prompt, bos_text_, eos_text_,
+                                                 tok::jinja::Value::none());
+        if (!rendered.ok()) return Status::invalid_argument("chat template: %s", rendered.status().message().c_str());
+        std::vector<tok::TextSpan> literal;
+        const std::string text = unshield(*rendered, spellings, &literal);
+        std::vector<TokenId> ids = tokenizer_->encode_with_literals(text, /*add_special=*/false, literal);
         // The template usually writes the BOS text itself; add the id only when it did not.
         const TokenId bos = tokenizer_->bos_id();
         if (tokenizer_->add_bos() && bos >= 0 && (ids.empty() || ids.front() != bos)) ids.insert(ids.begin(), bos);

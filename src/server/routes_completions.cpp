@@ -10,11 +10,26 @@ namespace duet::server {
 
 namespace {
 
-// Prompt-token logprobs for echo: one item per prompt token, the first (nothing precedes it) null.
+// How many tokens the encoder added before and after a text prompt (BOS; some vocabularies add EOS): found by
+// encoding the text again without them.
+std::pair<size_t, size_t> added_around(const TextCodec& codec, const std::string& text, bool parse_special,
+                                       const std::vector<TokenId>& with_added) {
+    const std::vector<TokenId> bare = codec.encode(text, /*add_special=*/false, parse_special);
+    for (size_t front = 0; front + bare.size() <= with_added.size(); ++front)
+        if (std::equal(bare.begin(), bare.end(), with_added.begin() + static_cast<std::ptrdiff_t>(front)))
+            return {front, with_added.size() - bare.size() - front};
+    return {0, 0};
+}
+
+// Prompt-token logprobs for echo: one item per prompt token, the first (nothing precedes it) null. The first
+// `added.first` and last `added.second` tokens are not in the echoed text (their text_offset does not advance).
 std::vector<LogprobItem> echo_logprobs(const TextCodec& codec, const std::vector<TokenId>& prompt,
-                                       const std::vector<LogprobItem>& from_engine) {
+                                       const std::vector<LogprobItem>& from_engine, std::pair<size_t, size_t> added) {
     std::vector<LogprobItem> items(prompt.size());
-    for (size_t i = 0; i < prompt.size(); ++i) items[i].token = codec.token_piece(prompt[i]);
+    for (size_t i = 0; i < prompt.size(); ++i) {
+        items[i].token = codec.token_piece(prompt[i]);
+        items[i].in_text = i >= added.first && i + added.second < prompt.size();
+    }
     if (!items.empty()) items[0].is_null = true;
     // The engine may or may not include an entry for the first token; align from the end.
     const size_t n = std::min(from_engine.size(), prompt.size() - 1);
@@ -51,7 +66,7 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
         plan.prompt = req.prompt_tokens;
         prompt_text = codec.decode(plan.prompt);
     } else {
-        plan.prompt = codec.encode(req.prompt_text, /*add_special=*/true, /*parse_special=*/true);
+        plan.prompt = codec.encode(req.prompt_text, /*add_special=*/true, req.parse_special);
         prompt_text = req.prompt_text;
     }
     plan.gen = req.gen;
@@ -85,7 +100,10 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
             if (req.echo) {
                 choices[i].text = prompt_text + choices[i].text;
                 if (with_logprobs) {
-                    auto items = echo_logprobs(codec, plan.prompt, c.prompt_logprobs());
+                    const auto added = req.prompt_is_tokens
+                                           ? std::pair<size_t, size_t>{0, 0}  // the text is decode(ids), all shown
+                                           : added_around(codec, req.prompt_text, req.parse_special, plan.prompt);
+                    auto items = echo_logprobs(codec, plan.prompt, c.prompt_logprobs(), added);
                     for (auto& lp : choices[i].logprobs) items.push_back(std::move(lp));
                     choices[i].logprobs = std::move(items);
                 }

@@ -15,13 +15,14 @@ bool special_allowed(TokenType type, bool parse_special) {
     return parse_special || type == TokenType::user_defined;
 }
 
-// The special token starting at text[pos] (longest first), or -1.
-TokenId match_special(const TokenizerImpl& impl, std::string_view text, size_t pos, bool parse_special) {
+// The special token starting at text[pos] (longest first) that `allowed(id)` accepts, or -1.
+template <typename Allowed>
+TokenId match_special(const TokenizerImpl& impl, std::string_view text, size_t pos, Allowed&& allowed) {
     const size_t remaining = text.size() - pos;
     for (TokenId id : impl.special_by_first_byte[static_cast<uint8_t>(text[pos])]) {
         const std::string& tok = impl.texts[id];
         if (tok.size() > remaining) continue;
-        if (!special_allowed(impl.types[id], parse_special)) continue;
+        if (!allowed(id)) continue;
         if (std::memcmp(text.data() + pos, tok.data(), tok.size()) == 0) return id;
     }
     return -1;
@@ -56,8 +57,11 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFile& fi
     return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(impl)));
 }
 
-std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
-    const TokenizerImpl& impl = *impl_;
+namespace {
+
+// encode() with the choice of special tokens at each position left to `allowed(id, pos)`.
+template <typename Allowed>
+std::vector<TokenId> encode_text(const TokenizerImpl& impl, std::string_view text, bool add_special, Allowed&& allowed) {
     std::vector<TokenId> out;
     out.reserve(text.size() / 3 + 4);
     if (add_special && impl.add_bos && impl.bos >= 0) out.push_back(impl.bos);
@@ -66,7 +70,7 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, 
     size_t fragment_start = 0;
     if (!impl.special_tokens.empty()) {
         for (size_t pos = 0; pos < text.size();) {
-            const TokenId special = match_special(impl, text, pos, parse_special);
+            const TokenId special = match_special(impl, text, pos, [&](TokenId id) { return allowed(id, pos); });
             if (special < 0) {
                 ++pos;
                 continue;
@@ -85,6 +89,43 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, 
     if (add_special && impl.add_eos && impl.eos >= 0) out.push_back(impl.eos);
     if (add_special && impl.add_sep && impl.sep >= 0) out.push_back(impl.sep);
     return out;
+}
+
+}  // namespace
+
+std::vector<TokenId> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
+    const TokenizerImpl& impl = *impl_;
+    return encode_text(impl, text, add_special,
+                       [&](TokenId id, size_t) { return special_allowed(impl.types[id], parse_special); });
+}
+
+std::vector<TokenId> Tokenizer::encode_with_literals(std::string_view text, bool add_special,
+                                                     std::span<const TextSpan> literal) const {
+    const TokenizerImpl& impl = *impl_;
+    size_t next = 0;  // the first literal span that ends after the current position
+    return encode_text(impl, text, add_special, [&](TokenId id, size_t pos) {
+        if (special_allowed(impl.types[id], /*parse_special=*/false)) return true;
+        while (next < literal.size() && literal[next].end <= pos) ++next;
+        const size_t end = pos + impl.texts[id].size();
+        return next == literal.size() || literal[next].begin >= end;  // the match may not touch a literal span
+    });
+}
+
+std::vector<TextSpan> Tokenizer::control_token_spans(std::string_view text) const {
+    const TokenizerImpl& impl = *impl_;
+    std::vector<TextSpan> spans;
+    if (impl.special_tokens.empty()) return spans;
+    for (size_t pos = 0; pos < text.size();) {
+        const TokenId id = match_special(impl, text, pos, [](TokenId) { return true; });
+        if (id < 0) {
+            ++pos;
+            continue;
+        }
+        const size_t end = pos + impl.texts[id].size();
+        if (!special_allowed(impl.types[id], /*parse_special=*/false)) spans.push_back({pos, end});
+        pos = end;
+    }
+    return spans;
 }
 
 std::string Tokenizer::decode(std::span<const TokenId> ids, bool skip_special) const {

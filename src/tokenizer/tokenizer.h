@@ -33,6 +33,11 @@ enum class TokenType : int32_t {
 
 struct TokenizerImpl;  // the vocab tables and the algorithm (tokenizer_impl.h)
 
+// A byte range [begin, end) of a text.
+struct TextSpan {
+    size_t begin = 0, end = 0;
+};
+
 class Tokenizer {
 public:
     // Every file value is validated (types, array lengths == n_vocab, ids < n_vocab, byte tokens).
@@ -44,6 +49,13 @@ public:
     // add_special: BOS/EOS (and CLS/SEP for WordPiece) as the vocab asks (add_bos/add_eos).
     // parse_special: control / user-defined tokens written in the text become their ids (longest match first).
     std::vector<TokenId> encode(std::string_view text, bool add_special, bool parse_special) const;
+    // encode() with special tokens parsed everywhere except in `literal` (sorted, non-overlapping spans of text),
+    // where the text stays text as with parse_special = false; the text around and inside the spans is otherwise
+    // tokenized as one (chat templates: the template's markers are tokens, message content is text).
+    std::vector<TokenId> encode_with_literals(std::string_view text, bool add_special,
+                                              std::span<const TextSpan> literal) const;
+    // Where parse_special would read a control token that parse_special = false would leave as text.
+    std::vector<TextSpan> control_token_spans(std::string_view text) const;
     // Bytes, concatenated pieces; may be invalid UTF-8 (e.g. a prefix of a stream). Ids out of range are skipped.
     std::string decode(std::span<const TokenId> ids, bool skip_special = false) const;
     std::string token_to_piece(TokenId id) const;   // the bytes this token decodes to ("" when out of range)

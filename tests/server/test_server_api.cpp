@@ -209,6 +209,28 @@ TEST(ServerApi, CompletionsEchoLogprobsForScoring) {
     EXPECT_EQ(j["usage"]["completion_tokens"], 0);
 }
 
+TEST(ServerApi, CompletionsEchoTextOffsetsIndexIntoTheText) {
+    ServerHarness h;
+    // The BOS the server adds is not in the echoed text: it does not move the offsets.
+    json body = {{"model", "beta"}, {"prompt", "The cat"}, {"max_tokens", 3}, {"echo", true}, {"logprobs", 1}};
+    auto res = h.client()->Post("/v1/completions", body.dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json answer = json::parse(res->body);
+    const json& choice = answer["choices"][0];
+    const std::string text = choice["text"];
+    const json& lp = choice["logprobs"];
+    ASSERT_EQ(lp["tokens"].size(), lp["text_offset"].size());
+    EXPECT_EQ(lp["tokens"][0], "<s>");
+    EXPECT_EQ(lp["text_offset"][0], 0);
+    for (size_t i = 1; i < lp["tokens"].size(); ++i) {
+        const std::string token = lp["tokens"][i];
+        const size_t offset = lp["text_offset"][i];
+        ASSERT_LE(offset + token.size(), text.size()) << i;
+        EXPECT_EQ(text.substr(offset, token.size()), token) << "token " << i;
+    }
+}
+
 TEST(ServerApi, CompletionsWithTokenIdsAndStreaming) {
     ServerHarness h;
     json body = {{"model", "alpha"}, {"prompt", {72, 105}}, {"max_tokens", 5}, {"stream", true}};

@@ -1,5 +1,7 @@
 // test_server_real_model.cpp: `duet serve` as a subprocess on stories260K: concurrency with cancellations, KV
 // pressure (preemption), and the prefix cache on a chat's second turn, checked through the HTTP API and /metrics.
+#include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "serve_process.h"
@@ -110,6 +112,25 @@ TEST(ServerRealModel, SecondChatTurnHitsThePrefixCache) {
     EXPECT_GT(j["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
     EXPECT_GT(proc.metric("vllm:prefix_cache_hits"), hits_before);
     EXPECT_GT(j["timings"]["cached_prompt_tokens"].get<int>(), 0);
+}
+
+TEST(ServerRealModel, CompletionPromptsKeepControlTokenSpellingsAsTextUnlessParseSpecial) {
+    ServeProcess proc({"--kv-memory", "16M"});
+    REQUIRE_SERVE(proc);
+    auto tokens_of = [&](std::optional<bool> parse_special) {
+        json body = {{"model", "stories"}, {"prompt", "a</s>b"}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 0}};
+        if (parse_special) body["parse_special"] = *parse_special;
+        auto r = proc.client()->Post("/v1/completions", body.dump(), "application/json");
+        EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+        return r && r->status == 200 ? json::parse(r->body)["choices"][0]["logprobs"]["tokens"] : json::array();
+    };
+    const json as_text = tokens_of(std::nullopt);
+    const json as_control = tokens_of(true);
+    EXPECT_EQ(tokens_of(false), as_text);
+    // "</s>" as one control token only when asked; else it is spelled out in ordinary pieces.
+    EXPECT_NE(std::find(as_control.begin(), as_control.end(), json("</s>")), as_control.end()) << as_control;
+    EXPECT_EQ(std::find(as_text.begin(), as_text.end(), json("</s>")), as_text.end()) << as_text;
+    EXPECT_GT(as_text.size(), as_control.size());
 }
 
 }  // namespace
