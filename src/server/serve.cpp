@@ -20,17 +20,18 @@ Status serve_until_signal(const ServeConfig& config) {
     auto models = std::make_shared<registry::Registry>(config.load);
     for (const auto& spec : config.models) DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
 
-    // Listen first: /health answers 503 while the models load (and a port in use fails fast).
+    // Listen first: /health answers 503 while the models load (and a port in use fails fast). "listening on" is
+    // printed once they have loaded, so that it never precedes a model that fails.
     Server server(config.server, models);
     DUET_RETURN_IF_ERROR(server.start());
-    std::printf("duet serve: listening on http://%s:%d\n", config.server.http.host.c_str(), server.port());
-    std::fflush(stdout);
 
     if (Status st = models->load_all(); !st.ok()) {
         server.stop();
         return st;
     }
     server.set_ready(true);
+    std::printf("duet serve: listening on http://%s:%d\n", config.server.http.host.c_str(), server.port());
+    std::fflush(stdout);
     DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d", models->size(), config.server.http.host.c_str(),
                   server.port());
 
