@@ -93,6 +93,31 @@ TEST_F(RealVocabs, Llama3SpecialTokensAndEog) {
     EXPECT_EQ(t->decode(text_only), "<|eot_id|>");
 }
 
+TEST_F(RealVocabs, LiteralSpansKeepControlTokensAsTextAndTheRestParsed) {
+    const tok::Tokenizer* t = cached_vocab("llama-bpe");
+    ASSERT_NE(t, nullptr);
+    const std::string text = "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>x<|eot_id|>";
+    // Where the control tokens are.
+    const auto spans = t->control_token_spans(text);
+    ASSERT_EQ(spans.size(), 4u);
+    EXPECT_EQ(text.substr(spans[2].begin, spans[2].end - spans[2].begin), "<|eot_id|>");
+    // No literal span: as parse_special = true.
+    EXPECT_EQ(t->encode_with_literals(text, false, {}), t->encode(text, false, true));
+    // The first <|eot_id|> literal: it is the text tokens of "<|eot_id|>", everything else as before.
+    const std::vector<tok::TextSpan> literal = {spans[2]};
+    const auto ids = t->encode_with_literals(text, false, literal);
+    const auto head = t->encode("<|start_header_id|>user<|end_header_id|>", false, true);
+    const auto tail = t->encode("<|eot_id|>", false, true);
+    EXPECT_EQ(std::count(ids.begin(), ids.end(), 128009), 1) << "only the last <|eot_id|> is a control token";
+    EXPECT_EQ(std::vector<TokenId>(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(head.size())), head);
+    EXPECT_EQ(ids.back(), tail[0]);
+    EXPECT_EQ(t->decode(ids), text);
+    // A span that only touches part of a marker also stops it being read as one.
+    const std::vector<tok::TextSpan> partial = {{spans[3].begin + 2, spans[3].begin + 3}};
+    const auto cut = t->encode_with_literals(text, false, partial);
+    EXPECT_EQ(std::count(cut.begin(), cut.end(), 128009), 1);
+}
+
 TEST_F(RealVocabs, DeepSeekR1ThinkTokens) {
     const tok::Tokenizer* t = cached_vocab("deepseek-r1-qwen");
     ASSERT_NE(t, nullptr);
