@@ -40,7 +40,8 @@ Status validate_options(const EngineOptions& o) {
 struct Engine::Impl {
     std::shared_ptr<const model::Model> model;
     EngineOptions options;
-    int32_t context_length = 0;
+    int32_t context_length = 0;            // min(requested, what the KV pool holds for one sequence)
+    int32_t requested_context_length = 0;  // --ctx, else the model's training context
     int32_t n_vocab = 0;
 
     std::unique_ptr<ThreadPool> pool;
@@ -88,9 +89,9 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Mode
     const model::ModelConfig& config = model->config();
     auto impl = std::make_unique<Impl>();
     impl->options = options;
-    impl->context_length = options.context_length > 0 ? options.context_length
-                           : config.n_ctx_train > 0   ? config.n_ctx_train
-                                                      : kDefaultContextLength;
+    impl->requested_context_length = options.context_length > 0 ? options.context_length
+                                     : config.n_ctx_train > 0   ? config.n_ctx_train
+                                                                : kDefaultContextLength;
     impl->n_vocab = config.n_vocab;
 
     const size_t bytes_per_block = model::KvCache::bytes_per_block(config, options.block_size, options.kv_type);
@@ -100,6 +101,9 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Mode
                                         options.kv_memory_bytes, bytes_per_block, options.block_size);
     }
     const int32_t n_blocks_i32 = static_cast<int32_t>(std::min<size_t>(n_blocks, INT32_MAX / options.block_size));
+    // A request's context is never more than the KV pool holds for one sequence: a longer one could never run
+    // (and a default max_tokens of "what the context leaves" would always be refused).
+    impl->context_length = std::min(impl->requested_context_length, n_blocks_i32 * options.block_size);
 
     impl->pool = std::make_unique<ThreadPool>(options.n_threads);
     impl->kv_cache = std::make_unique<model::KvCache>(config, n_blocks_i32, options.block_size, options.kv_type);
@@ -187,6 +191,7 @@ EngineStats Engine::stats() const {
 }
 
 int32_t Engine::context_length() const { return impl_->context_length; }
+int32_t Engine::requested_context_length() const { return impl_->requested_context_length; }
 int32_t Engine::n_blocks() const { return impl_->scheduler->config().n_blocks; }
 int32_t Engine::n_free_blocks() const { return impl_->n_free_blocks.load(); }
 const EngineOptions& Engine::options() const { return impl_->options; }

@@ -31,7 +31,7 @@ struct EngineOptions {
     int32_t max_num_seqs = 64;                   // running requests at most
     int32_t long_prefill_chunk = 256;            // tokens per request per step at most (chunked prefill)
     int32_t max_queue = 256;                     // waiting requests at most; submit beyond -> queue-full error
-    int32_t context_length = 0;                  // 0 = the model's training context
+    int32_t context_length = 0;                  // 0 = the model's training context (capped by the KV pool)
     model::KvType kv_type = model::KvType::f16;
     bool enable_prefix_caching = true;
 };
@@ -58,7 +58,10 @@ public:
     Result<std::unique_ptr<RequestStream>> submit(RequestParams params) override;
     void abort(uint64_t request_id) override;  // frees the request's blocks at the next step
     EngineStats stats() const override;
+    // Tokens per request (prompt + completion): the requested context (EngineOptions::context_length, else the
+    // model's), but never more than the KV pool holds for one sequence (n_blocks() x block size).
     int32_t context_length() const override;
+    int32_t requested_context_length() const;
 
     // For tests and metrics.
     int32_t n_blocks() const;

@@ -279,6 +279,19 @@ TEST_F(EngineTest, RejectsRequestsThatCanNeverRun) {
     EXPECT_EQ(engine2->submit(min_over_max).status().code(), StatusCode::invalid_argument);
 }
 
+TEST_F(EngineTest, ContextIsNeverMoreThanThePoolHoldsForOneSequence) {
+    auto small = make_engine(options(8));  // 128 token slots, context 512 asked
+    EXPECT_EQ(small->requested_context_length(), 512);
+    EXPECT_EQ(small->context_length(), 128);
+    std::mt19937 rng(9);
+    auto fits = small->submit(greedy(random_prompt(rng, 100), 28));  // exactly the pool
+    ASSERT_TRUE(fits.ok()) << fits.status().message();
+    small->start();
+    EXPECT_EQ(drain(**fits).tokens.size(), 28u);
+    auto big = make_engine(options(64));  // 1024 slots: the asked 512 fits
+    EXPECT_EQ(big->context_length(), 512);
+}
+
 TEST_F(EngineTest, LogprobsAndPromptLogprobs) {
     auto engine = make_engine(options(64));
     std::mt19937 rng(8);

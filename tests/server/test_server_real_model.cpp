@@ -114,6 +114,26 @@ TEST(ServerRealModel, SecondChatTurnHitsThePrefixCache) {
     EXPECT_GT(j["timings"]["cached_prompt_tokens"].get<int>(), 0);
 }
 
+TEST(ServerRealModel, WithoutMaxTokensOnASmallKvBudgetTheContextIsWhatThePoolHolds) {
+    ServeProcess proc({"--kv-memory", "256K"});
+    REQUIRE_SERVE(proc);
+    auto models = proc.client()->Get("/v1/models");
+    ASSERT_TRUE(models);
+    const int max_model_len = json::parse(models->body)["data"][0]["max_model_len"];
+    EXPECT_GT(max_model_len, 0);
+    EXPECT_LT(max_model_len, 2048) << "stories260K's own context (2048) does not fit in 256 KiB of KV";
+    // No max_tokens (what most clients send): it defaults to what the context leaves, and the request runs.
+    json body = {{"model", "stories"},
+                 {"messages", {{{"role", "user"}, {"content", "Once upon a time"}}}},
+                 {"temperature", 0},
+                 {"ignore_eos", true}};
+    auto r = proc.client()->Post("/v1/chat/completions", body.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const json usage = json::parse(r->body)["usage"];
+    EXPECT_EQ(usage["prompt_tokens"].get<int>() + usage["completion_tokens"].get<int>(), max_model_len);
+}
+
 TEST(ServerRealModel, CompletionPromptsKeepControlTokenSpellingsAsTextUnlessParseSpecial) {
     ServeProcess proc({"--kv-memory", "16M"});
     REQUIRE_SERVE(proc);
