@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "  --api-key K            require 'Authorization: Bearer K' on every route but /health\n"
     "  --insecure             allow a non-loopback --host without an API key\n"
     "  --ctx N                context length per request (default: the model's)\n"
-    "  --kv-memory SIZE       KV cache budget shared by all models, e.g. 512M, 2G (default 256M)\n"
+    "  --kv-memory SIZE       KV cache budget shared by all models, e.g. 512M, 2G (default: a quarter of the\n"
+    "                         memory available after the weights, 256M..16G)\n"
     "  --max-queue N          requests in flight per model before 503 (default 256)\n"
     "  --max-seqs N           requests running at once per model (default 64)\n"
     "  --kv-type f16|f32      KV cache element type (default f16)\n"
@@ -106,7 +107,7 @@ int cmd_serve(int argc, char** argv) {
     engine::EngineOptions& engine_options = config.load.engine;
     engine_options.n_threads = default_threads();
     size_t& kv_memory = config.load.kv_memory_bytes;
-    kv_memory = size_t{256} << 20;
+    kv_memory = 0;  // 0: the registry sizes it from the memory available once the weights are loaded
     bool insecure = false;
     model::KvType kv_type = model::KvType::f16;
 

@@ -347,4 +347,9 @@ std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::M
     return split_kv_memory(total_bytes, per_block);
 }
 
+size_t default_kv_memory(size_t available_bytes, size_t weight_bytes) {
+    if (available_bytes <= weight_bytes) return kMinDefaultKvMemory;
+    return std::clamp((available_bytes - weight_bytes) / 4, kMinDefaultKvMemory, kMaxDefaultKvMemory);
+}
+
 }  // namespace duet::engine

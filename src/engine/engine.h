@@ -87,4 +87,10 @@ std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const size_t> 
 std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::Model* const> models,
                                     int32_t block_size, model::KvType kv_type);
 
+// The KV budget when none is given: a quarter of the memory available once the weights are resident
+// (available - weights), within [kMinDefaultKvMemory, kMaxDefaultKvMemory]; the minimum when nothing is known.
+inline constexpr size_t kMinDefaultKvMemory = size_t{256} << 20;
+inline constexpr size_t kMaxDefaultKvMemory = size_t{16} << 30;
+size_t default_kv_memory(size_t available_bytes, size_t weight_bytes);
+
 }  // namespace duet::engine

@@ -16,6 +16,7 @@ public:
     ~GgufBackend() override;
     std::string source() const override { return path_; }
     Result<size_t> open(const LoadSettings& settings) override;
+    size_t weight_bytes() const override { return model_ ? model_->total_weight_bytes() : 0; }
     Result<Serving> start(const LoadSettings& settings, size_t kv_memory_bytes) override;
     void stop() override;
 

@@ -41,7 +41,8 @@ struct Serving {
 // Settings every local backend shares (from `duet serve`'s flags).
 struct LoadSettings {
     engine::EngineOptions engine;                 // kv_memory_bytes is set per model from the split
-    size_t kv_memory_bytes = size_t{256} << 20;   // the budget all local models share
+    size_t kv_memory_bytes = size_t{256} << 20;   // the budget all local models share; 0: engine::default_kv_memory
+                                                  // of the memory available once the weights are open
 };
 
 class ModelBackend {
@@ -51,6 +52,8 @@ public:
     virtual std::string source() const = 0;
     // Step 1: open (map the file, read the config); returns KV bytes per block (0: needs no share of KV memory).
     virtual Result<size_t> open(const LoadSettings& settings) = 0;
+    // After open(): the bytes of weights it will keep resident (for the default KV budget).
+    virtual size_t weight_bytes() const { return 0; }
     // Step 2: build and start the engine with this many bytes of KV memory.
     virtual Result<Serving> start(const LoadSettings& settings, size_t kv_memory_bytes) = 0;
     // Stops the engine (unfinished requests get a final abort delta); idempotent.

@@ -1,14 +1,53 @@
 // registry.cpp: Registry: entries in the order added, two-step loading over one KV budget, lookups by name.
 #include "registry/registry.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <ctime>
 
 #include "common/assert.h"
 #include "common/log.h"
 #include "common/strformat.h"
+#include "engine/engine.h"
 #include "registry/gguf_backend.h"
 
 namespace duet::registry {
+
+namespace {
+
+// Bytes of memory this process can still use: MemAvailable, lowered by a cgroup v2 limit (containers); 0 if unknown.
+size_t available_memory_bytes() {
+    size_t available = 0;
+    if (FILE* f = std::fopen("/proc/meminfo", "r")) {
+        char line[256];
+        unsigned long long kb = 0;
+        while (std::fgets(line, sizeof(line), f))
+            if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) available = static_cast<size_t>(kb) * 1024;
+        std::fclose(f);
+    }
+    unsigned long long limit = 0, current = 0;
+    FILE* max = std::fopen("/sys/fs/cgroup/memory.max", "r");
+    FILE* now = std::fopen("/sys/fs/cgroup/memory.current", "r");
+    if (max && now && std::fscanf(max, "%llu", &limit) == 1 && std::fscanf(now, "%llu", &current) == 1 &&
+        limit > current)
+        available = std::min<size_t>(available ? available : SIZE_MAX, static_cast<size_t>(limit - current));
+    if (max) std::fclose(max);
+    if (now) std::fclose(now);
+    return available;
+}
+
+// 6544 -> "6,544"
+std::string with_commas(long long n) {
+    std::string digits = std::to_string(n < 0 ? -n : n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return n < 0 ? "-" + out : out;
+}
+
+}  // namespace
 
 const char* role_name(Role role) {
     switch (role) {
@@ -136,7 +175,18 @@ Status Registry::load_all() {
     std::vector<size_t> needing;
     for (size_t b : bytes_per_block)
         if (b > 0) needing.push_back(b);
-    const std::vector<size_t> shares = engine::split_kv_memory(settings_.kv_memory_bytes, needing);
+    size_t budget = settings_.kv_memory_bytes;
+    if (budget == 0) {
+        size_t weights = 0;
+        for (const auto& e : opened) weights += e->backend_->weight_bytes();
+        const size_t available = available_memory_bytes();
+        budget = engine::default_kv_memory(available, weights);
+        DUET_LOG_INFO("KV budget %s: a quarter of the %s available after %s of weights (--kv-memory sets it)",
+                      format_bytes(static_cast<double>(budget)).c_str(),
+                      available ? format_bytes(static_cast<double>(available)).c_str() : "unknown memory",
+                      format_bytes(static_cast<double>(weights)).c_str());
+    }
+    const std::vector<size_t> shares = engine::split_kv_memory(budget, needing);
     for (size_t i = 0, k = 0; i < opened.size(); ++i) {
         const size_t share = bytes_per_block[i] > 0 ? shares[k++] : 0;
         ModelEntry& entry = *opened[i];
@@ -146,9 +196,18 @@ Status Registry::load_all() {
             continue;
         }
         entry.mark_ready(std::move(serving).value());
-        if (share > 0)
-            DUET_LOG_INFO("model '%s' ready: %s, context %d, KV %s", entry.name().c_str(), entry.source().c_str(),
-                          entry.context_length(), format_bytes(static_cast<double>(share)).c_str());
+        if (share == 0) continue;
+        // The budget split: the context is what one sequence can hold, never more.
+        const int32_t block = settings_.engine.block_size;
+        const long long kv_tokens = static_cast<long long>(share / bytes_per_block[i]) * block;
+        DUET_LOG_INFO("%s: %s tokens of KV, context %s (%s of KV; %s)", entry.name().c_str(),
+                      with_commas(kv_tokens).c_str(), with_commas(entry.context_length()).c_str(),
+                      format_bytes(static_cast<double>(share)).c_str(), entry.source().c_str());
+        const int32_t asked = settings_.engine.context_length;
+        if (asked > entry.context_length())
+            DUET_LOG_WARN("%s: --ctx %s does not fit in its %s tokens of KV: context %s (raise --kv-memory)",
+                          entry.name().c_str(), with_commas(asked).c_str(), with_commas(kv_tokens).c_str(),
+                          with_commas(entry.context_length()).c_str());
     }
     return first_failure;
 }
