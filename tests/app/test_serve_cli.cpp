@@ -1,12 +1,15 @@
-// test_serve_cli.cpp: `duet serve` start-up order: a model that fails to load ends the process with an error and
-// no "listening on" line (that line means the models are loaded).
+// test_serve_cli.cpp: `duet serve` start-up: a model that fails to load ends the process with an error and no
+// "listening on" line (that line means the models are loaded); the KV budget split and the --ctx warning.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "support/fixtures.h"
 
@@ -30,6 +33,44 @@ TEST(ServeCli, AModelThatFailsToLoadIsReportedBeforeAnyListeningLine) {
     EXPECT_EQ(WEXITSTATUS(status), 1);
     EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
     EXPECT_NE(test::read_file(err).find("model 'bad'"), std::string::npos) << test::read_file(err);
+}
+
+TEST(ServeCli, PrintsTheKvSplitAndWarnsWhenCtxDoesNotFit) {
+    DUET_REQUIRE_FIXTURES();
+    if (::access(test::duet_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: no duet binary";
+    // stories260K: 640 bytes of f16 KV per token, so 256 KiB hold 25 blocks of 16 = 400 tokens.
+    const std::string err = test::temp_dir() + "/serve_split_stderr.txt";
+    std::vector<std::string> args = {test::duet_binary(), "serve", "-m",
+                                     "stories=" + test::fixture("stories260K/stories260K.gguf"),
+                                     "--port", "0", "-t", "1", "--kv-memory", "256K", "--ctx", "1000"};
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(err_fd, 2);
+        ::close(out[0]);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    FILE* stdout_of_serve = ::fdopen(out[0], "r");
+    char line[512] = {};
+    const bool listening = stdout_of_serve && std::fgets(line, sizeof(line), stdout_of_serve) != nullptr;
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (stdout_of_serve) std::fclose(stdout_of_serve);
+    ASSERT_TRUE(listening);
+    EXPECT_NE(std::string(line).find("listening on"), std::string::npos) << line;
+    const std::string log = test::read_file(err);
+    EXPECT_NE(log.find("stories: 400 tokens of KV, context 400"), std::string::npos) << log;
+    EXPECT_NE(log.find("--ctx 1,000 does not fit in its 400 tokens of KV: context 400"), std::string::npos) << log;
 }
 
 }  // namespace
