@@ -140,9 +140,10 @@ int cmd_serve(int argc, char** argv) {
         } else if (args.is("--insecure")) {
             insecure = true;
         } else if (args.is("--ctx") || args.is("--max-queue") || args.is("--max-seqs") || args.is("-t", "--threads") ||
-                   args.is("--http-threads") || args.is("--max-connections") || args.is("--max-connections-per-client") ||
-                   args.is("--max-requests-per-connection") || args.is("--header-timeout") ||
-                   args.is("--body-timeout") || args.is("--idle-timeout") || args.is("--write-timeout")) {
+                   args.is("--http-threads") || args.is("--max-connections") ||
+                   args.is("--max-connections-per-client") || args.is("--max-requests-per-connection") ||
+                   args.is("--header-timeout") || args.is("--body-timeout") || args.is("--idle-timeout") ||
+                   args.is("--write-timeout")) {
             const std::string name(args.arg());
             auto v = value();
             auto n = v.ok() ? parse_int(*v, name) : Result<int64_t>(v.status());

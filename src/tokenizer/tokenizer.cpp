@@ -61,7 +61,8 @@ namespace {
 
 // encode() with the choice of special tokens at each position left to `allowed(id, pos)`.
 template <typename Allowed>
-std::vector<TokenId> encode_text(const TokenizerImpl& impl, std::string_view text, bool add_special, Allowed&& allowed) {
+std::vector<TokenId> encode_text(const TokenizerImpl& impl, std::string_view text, bool add_special,
+                                 Allowed&& allowed) {
     std::vector<TokenId> out;
     out.reserve(text.size() / 3 + 4);
     if (add_special && impl.add_bos && impl.bos >= 0) out.push_back(impl.bos);

@@ -14,7 +14,6 @@
 #include "server/http/http_server.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -98,19 +97,6 @@ struct Completion {
 };
 
 }  // namespace
-
-std::string HttpRequest::header(std::string_view name) const {
-    for (const auto& [key, value] : headers)
-        if (iequals(key, name)) return value;
-    return {};
-}
-
-bool EventSink::write_event(std::string_view payload) {
-    std::string event;
-    event.reserve(payload.size() + 8);
-    event.append("data: ").append(payload).append("\n\n");
-    return write(event);
-}
 
 struct HttpServer::Impl {
     HttpServerOptions options;
@@ -547,35 +533,9 @@ void HttpServer::set_error_body(std::function<std::string(int)> error_body) {
 Status HttpServer::bind() {
     const auto& o = impl_->options;
     if (o.port < 0 || o.port > 65535) return Status::invalid_argument("http: port %d out of range", o.port);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    const std::string port = std::to_string(o.port);
-    if (getaddrinfo(o.host.empty() ? nullptr : o.host.c_str(), port.c_str(), &hints, &found) != 0 || !found)
-        return Status::io_error("http: cannot resolve listen address '%s'", o.host.c_str());
-    int fd = -1;
-    for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
-        fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0) continue;
-        const int yes = 1;
-        // SO_REUSEADDR only: SO_REUSEPORT would let a second server share a port in use.
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-        if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
-            ::close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(found);
-    if (fd < 0)
-        return Status::io_error("http: cannot listen on %s:%d (in use, or not a local address)", o.host.c_str(),
-                                o.port);
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    impl_->bound_port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(addr).sin6_port
-                                                         : reinterpret_cast<sockaddr_in&>(addr).sin_port);
+    DUET_TRY(const ListenSocket listener, listen_socket(o.host, o.port));
+    const int fd = listener.fd;
+    impl_->bound_port = listener.port;
     impl_->listen_fd = fd;
     impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

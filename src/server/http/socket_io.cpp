@@ -1,8 +1,12 @@
 // socket_io.cpp: response heads, worker-side blocking writes with poll(), peer-closed peeks.
 #include "server/http/socket_io.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -32,6 +36,53 @@ bool is_framing_header(std::string_view name) {
 }
 
 }  // namespace
+
+std::string HttpRequest::header(std::string_view name) const {
+    for (const auto& [key, value] : headers)
+        if (iequals(key, name)) return value;
+    return {};
+}
+
+bool EventSink::write_event(std::string_view payload) {
+    std::string event;
+    event.reserve(payload.size() + 8);
+    event.append("data: ").append(payload).append("\n\n");
+    return write(event);
+}
+
+Result<ListenSocket> listen_socket(const std::string& host, int port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string port_text = std::to_string(port);
+    if (getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &found) != 0 || !found)
+        return Status::io_error("http: cannot resolve listen address '%s'", host.c_str());
+    int fd = -1;
+    for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+        fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) continue;
+        const int yes = 1;
+        // SO_REUSEADDR only: SO_REUSEPORT would let a second server share a port in use.
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+        if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(found);
+    if (fd < 0)
+        return Status::io_error("http: cannot listen on %s:%d (in use, or not a local address)", host.c_str(), port);
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ListenSocket out;
+    out.fd = fd;
+    out.port = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(addr).sin6_port
+                                                : reinterpret_cast<sockaddr_in&>(addr).sin_port);
+    return out;
+}
 
 const char* reason_phrase(int status) {
     switch (status) {
@@ -71,7 +122,8 @@ std::string serialize_head(const ResponseHead& head) {
             out.append(name).append(": ").append(value).append("\r\n");
         }
     }
-    if (!has_request_id && !head.request_id.empty()) out.append("x-request-id: ").append(head.request_id).append("\r\n");
+    if (!has_request_id && !head.request_id.empty())
+        out.append("x-request-id: ").append(head.request_id).append("\r\n");
     if (!head.content_type.empty()) out.append("Content-Type: ").append(head.content_type).append("\r\n");
     if (head.no_cache) out.append("Cache-Control: no-cache\r\n");
     if (head.mode == BodyMode::length) out.append(strformat("Content-Length: %zu\r\n", head.content_length));

@@ -8,9 +8,17 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
 #include "server/http/http_server.h"
 
 namespace duet::server::http {
+
+// A non-blocking listening socket on host:port (port 0: any free one), SO_REUSEADDR, backlog 1024.
+struct ListenSocket {
+    int fd = -1;
+    int port = -1;  // the bound port
+};
+Result<ListenSocket> listen_socket(const std::string& host, int port);
 
 enum class BodyMode { length, chunked, until_close };
 

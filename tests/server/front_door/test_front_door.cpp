@@ -31,7 +31,8 @@ using Clock = std::chrono::steady_clock;
 const std::string& demo_model() {
     static const std::string path = [] {
         const std::string p = temp_dir() + "/front-door-demo.gguf";
-        const std::string cmd = "'" + duet_binary() + "' make-model --preset demo --type q8_0 -o '" + p + "' > /dev/null";
+        const std::string cmd =
+            "'" + duet_binary() + "' make-model --preset demo --type q8_0 -o '" + p + "' > /dev/null";
         return std::system(cmd.c_str()) == 0 ? p : std::string();
     }();
     return path;
@@ -77,7 +78,8 @@ public:
         return true;
     }
     // Reads until `done(data)` or the peer closes or `timeout_ms` passes; returns what arrived.
-    std::string read_until(int timeout_ms, const std::function<bool(const std::string&)>& done, bool* closed = nullptr) {
+    std::string read_until(int timeout_ms, const std::function<bool(const std::string&)>& done,
+                           bool* closed = nullptr) {
         std::string out;
         const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
         if (closed) *closed = false;
@@ -292,7 +294,8 @@ TEST(FrontDoor, KeepAliveEndsAfterMaxRequestsAndWhenIdle) {
     Socket s(proc.port());
     ASSERT_TRUE(s.send(head_of("GET", "/health", "") + head_of("GET", "/nope", "")));
     const std::string both = s.read_until(5000, [](const std::string& got) {
-        return got.find("HTTP/1.1 404") != std::string::npos && Socket::response_complete(got.substr(got.find("HTTP/1.1 404")));
+        const size_t second = got.find("HTTP/1.1 404");
+        return second != std::string::npos && Socket::response_complete(got.substr(second));
     });
     EXPECT_EQ(status_of_raw(both), 200);
     EXPECT_NE(both.find("HTTP/1.1 404"), std::string::npos);

@@ -54,7 +54,9 @@ std::string read_until(int fd, const std::string& until, bool* closed = nullptr)
     return out;
 }
 
-void send_all(int fd, const std::string& bytes) { ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())); }
+void send_all(int fd, const std::string& bytes) {
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+}
 
 struct TestServer {
     HttpServer server;
@@ -174,7 +176,8 @@ TEST(HttpServer, AStreamWhoseClientLeftSeesItsWritesFailAndAWaitingHandlerSeesTh
     send_all(fd, "GET /wait HTTP/1.1\r\n\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ::close(fd);
-    for (int i = 0; i < 500 && s.n_alive_checks_false == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && s.n_alive_checks_false == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_EQ(s.n_alive_checks_false, 1);
 }
 
