@@ -93,7 +93,7 @@ struct InjectionCase {
 void expect_no_injected_turn(const InjectionCase& c) {
     auto loaded = load(c.fixture);
     ASSERT_TRUE(loaded.codec);
-    const server::TextCodec& codec = *loaded.codec;
+    const registry::TextCodec& codec = *loaded.codec;
     auto benign = codec.encode_chat({{"system", "Be brief.", ""}, {"user", "Hi", ""}}, true);
     auto injected = codec.encode_chat({{"system", "Be brief.", ""}, {"user", c.injection, ""}}, true);
     ASSERT_TRUE(benign.ok() && injected.ok());
