@@ -15,7 +15,7 @@ JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 APT_PACKAGES=(g++ cmake ninja-build pkg-config make git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
-  libsqlite3-dev python3 zlib1g-dev)  # python3: the eval sandbox runs HumanEval-style code with it
+  libsqlite3-dev python3 zlib1g-dev chromium)  # python3: the eval sandbox runs HumanEval-style code; chromium: the page tests
 
 log() { printf '\033[1m[duet]\033[0m %s\n' "$*" >&2; }
 
@@ -41,6 +41,15 @@ setup() {
     log "installing npm packages for the server tests"
     (cd tests/server && npm install --no-audit --no-fund --silent)
   fi
+  # The chat page (web/: esbuild, marked, DOMPurify, highlight.js) and its browser tests (playwright-core, which
+  # drives Debian's chromium: no browser is downloaded). Pinned by package-lock.json.
+  local dir
+  for dir in web tests/web; do
+    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+      log "installing npm packages in $dir"
+      (cd "$dir" && npm ci --no-audit --no-fund --silent)
+    fi
+  done
 }
 
 build() {

@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "OpenAI-compatible HTTP server: /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize,\n"
     "/health, /metrics. Binds 127.0.0.1 unless --host says otherwise.\n\n"
     "  -m, --model NAME=FILE  a model to serve (repeatable; the first is the default); FILE alone: NAME = file stem\n"
+    "                         NAME=script:FILE.jsonl: a scripted test model (answers from a script; for tests)\n"
     "  --host ADDR            listen address (default 127.0.0.1; a non-loopback address needs --api-key or --insecure)\n"
     "  --port N               port (default 8080; 0 = any free port, printed on stdout)\n"
     "  --api-key K            require 'Authorization: Bearer K' on every route but /health\n"

@@ -334,6 +334,18 @@ bool parse_tokenize_request(std::string_view body, TokenizeRequest* out, ApiErro
         error);
 }
 
+bool parse_session_request(std::string_view body, SessionRequest* out, ApiError* error) {
+    return guarded(
+        [&] {
+            const json doc = parse_object(body);
+            const json* key = field(doc, "api_key");
+            if (!key) fail("api_key", "'api_key' is required");
+            if (!key->is_string()) fail("api_key", "'api_key' must be a string");
+            out->api_key = key->get<std::string>();
+        },
+        error);
+}
+
 bool parse_detokenize_request(std::string_view body, DetokenizeRequest* out, ApiError* error) {
     return guarded(
         [&] {

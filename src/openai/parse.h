@@ -15,6 +15,7 @@ bool parse_chat_request(std::string_view body, ChatRequest* out, ApiError* error
 bool parse_completion_request(std::string_view body, CompletionRequest* out, ApiError* error);
 bool parse_tokenize_request(std::string_view body, TokenizeRequest* out, ApiError* error);
 bool parse_detokenize_request(std::string_view body, DetokenizeRequest* out, ApiError* error);
+bool parse_session_request(std::string_view body, SessionRequest* out, ApiError* error);
 
 // Nesting depth of a JSON text (brackets outside strings); used to refuse deep documents before parsing.
 int json_nesting_depth(std::string_view text);

@@ -90,6 +90,11 @@ struct TokenizeRequest {
     bool with_pieces = false;
 };
 
+// POST /api/session: the page trades the API key for a session cookie.
+struct SessionRequest {
+    std::string api_key;
+};
+
 struct DetokenizeRequest {
     std::string model;
     std::vector<int32_t> tokens;

@@ -40,6 +40,10 @@ bool Auth::has_api_key(const http::HttpRequest& request) const {
     return constant_time_equals(given, api_key_);
 }
 
+bool Auth::key_matches(const std::string& given) const {
+    return api_key_.empty() || constant_time_equals(given, api_key_);
+}
+
 bool Auth::allows(Access access, const http::HttpRequest& request) const {
     switch (access) {
         case Access::anyone: return true;

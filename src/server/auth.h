@@ -29,6 +29,7 @@ public:
 
     bool allows(Access access, const http::HttpRequest& request) const;
     bool has_api_key(const http::HttpRequest& request) const;  // true when no key is configured
+    bool key_matches(const std::string& given) const;          // constant time; true when no key is configured
 
 private:
     std::string api_key_;

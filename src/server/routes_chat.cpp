@@ -90,7 +90,7 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
 RouteTable chat_routes(Server::State& state) {
     Server::State* s = &state;
     RouteTable table;
-    table.add("POST", "/v1/chat/completions", Access::api_key,
+    table.add("POST", "/v1/chat/completions", Access::session,
               [s](const RouteRequest& r) { return handle_chat(*s, r.http); });
     return table;
 }

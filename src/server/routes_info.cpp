@@ -67,7 +67,7 @@ RouteTable info_routes(Server::State& state) {
     Server::State* s = &state;
     table.add("GET", "/health", Access::anyone, [s](const RouteRequest&) { return handle_health(*s); });
     table.add("GET", "/metrics", Access::api_key, [s](const RouteRequest&) { return handle_metrics(*s); });
-    table.add("GET", "/v1/models", Access::api_key, [s](const RouteRequest&) { return handle_models(*s); });
+    table.add("GET", "/v1/models", Access::session, [s](const RouteRequest&) { return handle_models(*s); });
     table.add("POST", "/tokenize", Access::api_key, [s](const RouteRequest& r) { return handle_tokenize(*s, r.http); });
     table.add("POST", "/detokenize", Access::api_key,
               [s](const RouteRequest& r) { return handle_detokenize(*s, r.http); });

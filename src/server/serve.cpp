@@ -2,10 +2,12 @@
 #include "server/serve.h"
 
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <pthread.h>
 
 #include "common/log.h"
+#include "server/scripted_model.h"
 
 namespace duet::server {
 
@@ -18,7 +20,19 @@ Status serve_until_signal(const ServeConfig& config) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     auto models = std::make_shared<registry::Registry>(config.load);
-    for (const auto& spec : config.models) DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
+    // -m NAME=script:FILE.jsonl: a scripted test model (scripted_model.h), ready at once; the rest are GGUF files.
+    constexpr std::string_view kScriptPrefix = "script:";
+    for (const auto& spec : config.models) {
+        if (spec.path.rfind(kScriptPrefix, 0) == 0) {
+            auto script = scripted::load_script(spec.path.substr(kScriptPrefix.size()));
+            if (!script.ok()) return script.status().with_context("model '" + spec.name + "': ");
+            registry::Serving serving = scripted::make_serving(spec.name, std::move(script).value());
+            DUET_RETURN_IF_ERROR(models->add_ready(spec.name, std::move(serving), spec.role,
+                                                   static_cast<int64_t>(std::time(nullptr))));
+            continue;
+        }
+        DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
+    }
 
     // Listen first: /health answers 503 while the models load (and a port in use fails fast). "listening on" is
     // printed once they have loaded, so that it never precedes a model that fails.

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/strformat.h"
 #include "openai/render.h"
+#include "server/routes_ui.h"
 #include "server/server_state.h"
 
 namespace duet::server {
@@ -69,14 +70,24 @@ Server::Server(ServerOptions options, std::shared_ptr<registry::Registry> regist
     state_->options = std::move(options);
     state_->registry = registry ? std::move(registry) : std::make_shared<registry::Registry>();
     router_ = std::make_unique<Router>(Auth(state_->options.api_key));
-    for (const RouteTable& table : {info_routes(*state_), chat_routes(*state_), completions_routes(*state_)}) {
+    for (const RouteTable& table :
+         {info_routes(*state_), chat_routes(*state_), completions_routes(*state_), page_routes(*state_)}) {
         const Status st = router_->add(table);
         DUET_ASSERT(st.ok());  // our own tables: a clash is a bug
     }
     http_ = std::make_unique<http::HttpServer>(state_->options.http);
+    State* state = state_.get();
+    router_->auth().set_session_check(
+        [state](const http::HttpRequest& request) { return state->has_session(request); });
     const Router* router = router_.get();
     http_->set_handler([router](const http::HttpRequest& request) -> http::HttpResponse {
         try {
+            if (is_cross_site(request)) {
+                openai::ApiError e = openai::ApiError::from_status(403);
+                e.message = "cross-site request refused (its Origin is not this server)";
+                e.code = "cross_site";
+                return error_response(e);
+            }
             return router->dispatch(request);
         } catch (const std::exception& e) {
             DUET_LOG_ERROR("request %s: %s %s failed: %s", request.request_id.c_str(), request.method.c_str(),

@@ -16,6 +16,7 @@
 #include "openai/errors.h"
 #include "server/route_table.h"
 #include "server/server.h"
+#include "server/sessions.h"
 
 namespace duet::server {
 
@@ -44,6 +45,10 @@ private:
 struct Server::State {
     ServerOptions options;
     std::shared_ptr<registry::Registry> registry;
+    SessionTable sessions;  // the chat page's sign-ins (sessions.h)
+    bool has_session(const http::HttpRequest& request) const {
+        return sessions.valid(cookie_value(request.header("Cookie"), kSessionCookie));
+    }
     std::atomic<bool> ready{false};
     std::atomic<bool> stopping{false};
     Metrics metrics;
@@ -70,5 +75,6 @@ std::string make_response_id(const char* prefix);
 RouteTable info_routes(Server::State& state);         // routes_info.cpp: /health /metrics /v1/models /tokenize ...
 RouteTable chat_routes(Server::State& state);         // routes_chat.cpp: /v1/chat/completions
 RouteTable completions_routes(Server::State& state);  // routes_completions.cpp: /v1/completions
+RouteTable page_routes(Server::State& state);         // routes_ui.cpp: the chat page's assets, /api/session
 
 }  // namespace duet::server

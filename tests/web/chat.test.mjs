@@ -1,0 +1,257 @@
+// chat.test.mjs: the chat page in Chromium against a real `duet serve` with the scripted model (script.jsonl):
+// streaming, stop (the server aborts: /metrics), regenerate, edit and resend, mode switch, the system prompt
+// toggle (the scripted model echoes the system prompt it received), reasoning collapsed, persistence across a
+// server restart, export/import round trip. Run by ctest (web_chat); skips loudly when something is missing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { skipReason, startServer, launchBrowser, openPage, sendAndWait, metric, sleep, binary } from './harness.mjs';
+
+const skip = skipReason() || false;
+const R1 = 'deepseek-r1-distill-test';
+let server = null;
+let browser = null;
+const modelDir = mkdtempSync(join(tmpdir(), 'duet-web-model-'));
+
+before(async () => {
+  if (skip) return;
+  // A generated demo model (random weights, a real engine: paged KV, abort frees blocks) beside the scripted ones.
+  const demo = join(modelDir, 'demo.gguf');
+  const made = spawnSync(binary, ['make-model', '--preset', 'demo', '--type', 'q8_0', '--seed', '1', '-o', demo]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const script = new URL('./script.jsonl', import.meta.url).pathname;
+  server = await startServer({ extraArgs: ['-m', `other=script:${script}`, '-m', `${R1}=script:${script}`,
+    '-m', `demo=${demo}`, '-t', '1', '--kv-memory', '64M'] });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+  rmSync(modelDir, { recursive: true, force: true });
+});
+
+const body = (locator) => locator.locator('.msg-body');
+async function storedConversation(page, url = server.url) {
+  const id = decodeURIComponent((await page.evaluate(() => location.hash)).replace(/^#c=/, ''));
+  const r = await fetch(`${url}/api/conversations/${encodeURIComponent(id)}`);
+  assert.equal(r.status, 200);
+  return r.json();
+}
+
+test('a message streams token by token and is rendered as markdown', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await page.fill('#input', 'stream timing please');
+  await page.press('#input', 'Enter');
+  // While streaming: a live node with part of the answer, and the stop button instead of send.
+  const live = page.locator('article.streaming .msg-body');
+  await live.filter({ hasText: 'tick' }).waitFor();
+  const partial = await live.innerText();
+  assert.ok(partial.length > 0 && partial.length < 'tick tock '.length * 20, `partial: ${partial}`);
+  assert.equal(await page.isVisible('#stop'), true);
+  await page.waitForSelector('article.streaming', { state: 'detached' });
+  const answer = page.locator('article.msg.assistant').last();
+  assert.equal((await body(answer).innerText()).trim(), Array(20).fill('tick tock').join(' '));
+
+  const md = await sendAndWait(page, 'markdown please');
+  assert.equal(await md.locator('.msg-body h1').innerText(), 'Heading');
+  assert.equal(await md.locator('.msg-body strong').innerText(), 'bold');
+  assert.equal(await md.locator('.msg-body pre code.language-python .hljs-built_in').innerText(), 'print');
+  assert.equal(await md.locator('.meta-model').innerText(), 'script');
+  assert.match(await md.locator('.meta-ttft').innerText(), /^TTFT \d+ ms$/);
+  assert.match(await md.locator('.meta-tokens').innerText(), /^\d+ tokens \+ \d+ prompt$/);
+  const stored = await storedConversation(page);
+  assert.equal(stored.messages.length, 4);
+  assert.equal(stored.messages[3].content, "# Heading\n\nSome **bold** text and `inline code`.\n\n```python\nprint('hi')\n```\n\n- one\n- two\n");
+  assert.equal(stored.messages[3].finish_reason, 'stop');
+  await context.close();
+});
+
+test('stop aborts the request on the server and keeps the partial answer', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  const labels = ['model_name="script"', 'finished_reason="abort"'];
+  const abortsBefore = await metric(server.url, 'vllm:request_success_total', labels);
+  await page.fill('#input', 'tell me a slow story');
+  await page.press('#input', 'Enter');
+  await page.locator('article.streaming .msg-body').filter({ hasText: 'Once upon a' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('article.streaming', { state: 'detached' });
+  const answer = page.locator('article.msg.assistant').last();
+  assert.equal(await answer.locator('.stopped-note').innerText(), 'stopped');
+  const text = (await body(answer).innerText()).trim();
+  assert.ok(text.startsWith('Once upon') && !text.includes('THE END'), text);
+  let aborts = abortsBefore;
+  for (let i = 0; i < 100 && aborts === abortsBefore; i++) {
+    await sleep(50);
+    aborts = await metric(server.url, 'vllm:request_success_total', labels);
+  }
+  assert.equal(aborts, abortsBefore + 1);
+  assert.equal(await metric(server.url, 'vllm:num_requests_running', ['model_name="script"']), 0);
+  const stored = await storedConversation(page);
+  assert.equal(stored.messages[1].finish_reason, 'abort');
+  assert.ok(stored.messages[1].content.startsWith('Once upon'));
+  await context.close();
+});
+
+test('stop on a real engine (generated demo model) aborts the request and frees its KV blocks', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await page.click('.mode[data-mode="demo"]');
+  await page.click('#open-settings');
+  await page.fill('#set-temperature', '0');  // greedy: this model runs to its 4,096-token context (~30 s here)
+  await page.click('#settings-save');
+  const labels = ['model_name="demo"', 'finished_reason="abort"'];
+  const abortsBefore = await metric(server.url, 'vllm:request_success_total', labels);
+  await page.fill('#input', 'Once upon a time');
+  await page.press('#input', 'Enter');
+  await page.waitForFunction(() => (document.querySelector('article.streaming .msg-body')?.textContent || '').length > 8);
+  assert.ok(await metric(server.url, 'vllm:kv_cache_usage_perc', ['model_name="demo"']) > 0);
+  await page.click('#stop');
+  await page.waitForSelector('article.streaming', { state: 'detached' });
+  let aborts = abortsBefore;
+  for (let i = 0; i < 100 && aborts === abortsBefore; i++) {
+    await sleep(50);
+    aborts = await metric(server.url, 'vllm:request_success_total', labels);
+  }
+  assert.equal(aborts, abortsBefore + 1);
+  assert.equal(await metric(server.url, 'vllm:num_requests_running', ['model_name="demo"']), 0);
+  assert.equal(await metric(server.url, 'vllm:kv_cache_usage_perc', ['model_name="demo"']), 0);
+  const answer = page.locator('article.msg.assistant').last();
+  assert.equal(await answer.locator('.stopped-note').innerText(), 'stopped');
+  assert.equal(await answer.locator('.meta-model').innerText(), 'demo');
+  await context.close();
+});
+
+test('regenerate replaces the answer; edit and resend replaces the turn', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  const first = await sendAndWait(page, 'hello A');
+  const firstId = await first.getAttribute('data-id');
+  await first.locator('.act-regenerate').click();
+  await page.waitForFunction((id) => {
+    const a = document.querySelectorAll('article.msg.assistant:not(.streaming)');
+    return a.length === 1 && a[0].dataset.id !== id && !document.querySelector('article.streaming');
+  }, firstId);
+  let stored = await storedConversation(page);
+  assert.deepEqual(stored.messages.map((m) => [m.role, m.content]), [['user', 'hello A'], ['assistant', 'You said: hello A']]);
+  assert.notEqual(String(stored.messages[1].id), firstId);
+
+  await page.locator('article.msg.user .act-edit').click();
+  await page.fill('.edit-box', 'hello B');
+  await page.locator('.act-resend').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('article.msg.assistant:not(.streaming) .msg-body')]
+    .some((e) => e.textContent.includes('hello B')));
+  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(), ['hello B', 'You said: hello B']);
+  stored = await storedConversation(page);
+  assert.deepEqual(stored.messages.map((m) => [m.role, m.content]), [['user', 'hello B'], ['assistant', 'You said: hello B']]);
+  await context.close();
+});
+
+test('the mode switch picks the model and is remembered per conversation', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  assert.equal(await page.getAttribute('.mode[data-mode="script"]', 'aria-checked'), 'true');
+  await page.click('.mode[data-mode="other"]');
+  const answer = await sendAndWait(page, 'which model');
+  assert.equal(await answer.locator('.meta-model').innerText(), 'other');
+  const hash = await page.evaluate(() => location.hash);
+  await page.click('#new-chat');
+  assert.equal(await page.getAttribute('.mode[data-mode="script"]', 'aria-checked'), 'true');
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction(() => document.querySelector('.mode[data-mode="other"]').getAttribute('aria-checked') === 'true');
+  assert.equal((await storedConversation(page)).mode, 'other');
+  await context.close();
+});
+
+test('system prompt: sent when on, not when toggled off, off by default for R1-Distill', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await page.click('#open-settings');
+  await page.fill('#set-default-prompt', 'Be brief.');
+  await page.click('#settings-save');
+  assert.equal(await page.isChecked('#system-toggle'), true);
+  let answer = await sendAndWait(page, 'echo system one');
+  assert.equal((await body(answer).innerText()).trim(), 'system prompt received: [Be brief.]');
+  assert.equal(await answer.locator('.sent-system-text').textContent(), 'Be brief.');
+
+  await page.uncheck('#system-toggle');
+  answer = await sendAndWait(page, 'echo system two');
+  assert.equal((await body(answer).innerText()).trim(), 'system prompt received: [(none)]');
+  assert.equal(await answer.locator('.sent-system').innerText(), 'no system prompt sent');
+  const stored = await storedConversation(page);
+  assert.equal(stored.settings.send_system_prompt, false);
+  assert.deepEqual(stored.messages.filter((m) => m.role === 'assistant').map((m) => m.system_prompt_sent), ['Be brief.', null]);
+
+  await page.click('#new-chat');
+  await page.click(`.mode[data-mode="${R1}"]`);
+  assert.equal(await page.isChecked('#system-toggle'), false);
+  answer = await sendAndWait(page, 'echo system three');
+  assert.equal((await body(answer).innerText()).trim(), 'system prompt received: [(none)]');
+  await context.close();
+});
+
+test('reasoning is shown collapsed as "Thought for N s", apart from the answer', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  const answer = await sendAndWait(page, 'think first');
+  const details = answer.locator('details.reasoning');
+  assert.equal(await details.count(), 1);
+  assert.equal(await details.getAttribute('open'), null);
+  assert.match(await details.locator('summary').innerText(), /^Thought for \d+ s$/);
+  assert.equal(await details.locator('.reasoning-body').textContent(), 'Let me think step by step about this.');
+  assert.equal(await details.locator('.reasoning-body').isVisible(), false);
+  assert.equal((await body(answer).innerText()).trim(), 'The answer is 42.');
+  const stored = await storedConversation(page);
+  assert.equal(stored.messages[1].reasoning, 'Let me think step by step about this.');
+  assert.equal(stored.messages[1].content, 'The answer is **42**.');
+  await context.close();
+});
+
+test('export and import round trip (JSON), Markdown export', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await sendAndWait(page, 'round trip one');
+  await sendAndWait(page, 'think first');
+  const original = await storedConversation(page);
+  const item = page.locator(`.conv[data-id="${original.id}"]`);
+  const [download] = await Promise.all([page.waitForEvent('download'), item.locator('.act-export-json').click()]);
+  const file = await download.path();
+  const document = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(document.format, 'duet-conversations');
+  assert.equal(document.conversations.length, 1);
+  const [md] = await Promise.all([page.waitForEvent('download'), item.locator('.act-export-md').click()]);
+  const markdown = readFileSync(await md.path(), 'utf8');
+  assert.ok(markdown.includes(`# ${original.title}`) && markdown.includes('round trip one'), markdown);
+
+  await page.setInputFiles('#import-file', file);
+  await page.waitForFunction((id) => document.querySelector('.conv.active') &&
+    document.querySelector('.conv.active').dataset.id !== id, original.id);
+  const imported = await storedConversation(page);
+  assert.notEqual(imported.id, original.id);
+  assert.equal(imported.title, original.title);
+  const strip = (m) => [m.role, m.content, m.reasoning, m.model, m.finish_reason];
+  assert.deepEqual(imported.messages.map(strip), original.messages.map(strip));
+  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(),
+    ['round trip one', 'You said: round trip one', 'think first', 'The answer is 42.']);
+  await context.close();
+});
+
+test('conversations survive a server restart', { skip }, async () => {
+  const own = await startServer();
+  let second = null;
+  try {
+    const { page, context } = await openPage(browser, own.url);
+    await sendAndWait(page, 'remember me');
+    const { id } = await storedConversation(page, own.url);
+    await context.close();
+    const dir = own.dir;
+    await own.stop({ keepData: true });
+    second = await startServer({ dataDir: dir });
+    const reopened = await openPage(browser, second.url);
+    await reopened.page.locator(`.conv[data-id="${id}"] .conv-title`).click();
+    await reopened.page.waitForFunction(() => document.querySelectorAll('article.msg').length === 2);
+    assert.deepEqual(await reopened.page.locator('article.msg .msg-body').allInnerTexts(),
+      ['remember me', 'You said: remember me']);
+    await reopened.context.close();
+  } finally {
+    if (second) await second.stop();
+    await own.stop();
+  }
+});
