@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "server/scripted_model.h"
+#include "web/assets.h"
 
 namespace duet::server {
 
@@ -45,6 +46,8 @@ Status serve_until_signal(const ServeConfig& config) {
     }
     server.set_ready(true);
     std::printf("duet serve: listening on http://%s:%d\n", config.server.http.host.c_str(), server.port());
+    std::printf("duet serve: chat page at http://%s:%d/%s\n", config.server.http.host.c_str(), server.port(),
+                web::page_built() ? "" : " (not built: run ./duet.sh setup and rebuild)");
     std::fflush(stdout);
     DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d", models->size(), config.server.http.host.c_str(),
                   server.port());
