@@ -14,7 +14,8 @@
 
 namespace duet {
 
-enum class StatusCode { ok, invalid_argument, invalid_data, not_found, io_error, out_of_range, unsupported, unavailable };
+enum class StatusCode { ok, invalid_argument, invalid_data, not_found, io_error, out_of_range, unsupported, unavailable,
+                        already_exists };
 
 class [[nodiscard]] Status {
 public:
@@ -39,6 +40,11 @@ public:
     }
     template <typename... Args> static Status unsupported(const char* fmt, Args... args) {
         return {StatusCode::unsupported, strformat(fmt, args...)};
+    }
+
+    // A unique thing already exists (a second vote on one battle, a second answer to one study question).
+    template <typename... Args> static Status already_exists(const char* fmt, Args... args) {
+        return {StatusCode::already_exists, strformat(fmt, args...)};
     }
 
     // Temporarily unable to serve (e.g. an engine's waiting queue is full); retrying later may succeed.

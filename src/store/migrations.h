@@ -1,0 +1,25 @@
+// migrations.h: the schema, as an ordered list of migrations. Version N's SQL turns a version N-1 database into
+// version N; each runs in its own transaction together with the bump of `schema_version`.
+//
+//   v1  conversations, messages, settings, system_prompts
+//   v2  the arena: battles, battle_turns, votes, studies, study_questions, participants, study_answers
+//
+// Append new migrations at the end; never edit a shipped one.
+#pragma once
+
+#include "common/status.h"
+
+namespace duet::store {
+
+class Connection;
+
+constexpr int kLatestSchemaVersion = 2;
+
+// The version stored in the file (0 for a new, empty file).
+Result<int> read_schema_version(Connection& conn);
+
+// Brings the database up to `target` (<= kLatestSchemaVersion). A file already above kLatestSchemaVersion is
+// refused with StatusCode::unsupported ("written by a newer duet").
+Status migrate(Connection& conn, int target = kLatestSchemaVersion);
+
+}  // namespace duet::store
