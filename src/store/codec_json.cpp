@@ -175,6 +175,9 @@ Result<json> parse_json(std::string_view text, std::string_view what) {
     std::string name(what.substr(0, 100));
     if (nesting_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
         return Status::invalid_argument("%s: JSON nested deeper than %d levels", name.c_str(), kMaxJsonDepth);
+    // nlohmann's lexer stops at a NUL byte and would ignore what follows it; JSON text never contains one.
+    if (size_t nul = text.find('\0'); nul != std::string_view::npos)
+        return Status::invalid_argument("%s: invalid JSON: NUL byte at offset %zu", name.c_str(), nul);
     try {
         return json::parse(text.begin(), text.end());
     } catch (const json::parse_error& e) {
