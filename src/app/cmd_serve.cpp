@@ -42,7 +42,9 @@ constexpr const char* kUsage =
     "  --header-timeout S               seconds for a request head to arrive (default 10)\n"
     "  --body-timeout S                 seconds for a request body to arrive (default 60)\n"
     "  --idle-timeout S                 seconds a keep-alive connection may wait for its next request (default 30)\n"
-    "  --write-timeout S                seconds a response write may make no progress (default 30)\n";
+    "  --write-timeout S                seconds a response write may make no progress (default 30)\n"
+    "  --data-dir DIR         where conversations are kept (DIR/duet.db; default $XDG_DATA_HOME/duet or\n"
+    "                         ~/.local/share/duet)\n";
 
 Result<size_t> parse_size(std::string_view s) {
     if (s.empty()) return Status::invalid_argument("--kv-memory: empty size");
@@ -138,6 +140,11 @@ int cmd_serve(int argc, char** argv) {
             auto v = value();
             if (!v.ok()) return report_error(v.status());
             options.api_key = *v;
+        } else if (args.is("--data-dir")) {
+            auto v = value();
+            if (!v.ok()) return report_error(v.status());
+            if (v->empty()) return report_error(Status::invalid_argument("--data-dir: empty path"));
+            config.data_dir = *v;
         } else if (args.is("--insecure")) {
             insecure = true;
         } else if (args.is("--ctx") || args.is("--max-queue") || args.is("--max-seqs") || args.is("-t", "--threads") ||

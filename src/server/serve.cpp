@@ -9,6 +9,9 @@
 #include "common/log.h"
 #include "server/scripted_model.h"
 #include "web/assets.h"
+#include "server/routes_api_conversations.h"
+#include "store/data_dir.h"
+#include "store/store.h"
 
 namespace duet::server {
 
@@ -35,9 +38,22 @@ Status serve_until_signal(const ServeConfig& config) {
         DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
     }
 
+    // The conversations' store: opened (and migrated) before listening, so a bad --data-dir fails fast.
+    DUET_TRY(std::string data_dir, store::resolve_data_dir(config.data_dir));
+    auto opened = store::Store::open(data_dir);
+    if (!opened.ok()) return opened.status().with_context("--data-dir '" + data_dir + "': ");
+    std::shared_ptr<store::Store> conversations = std::move(opened).value();
+    DUET_LOG_INFO("store: %s", store::database_path(data_dir).c_str());
+
     // Listen first: /health answers 503 while the models load (and a port in use fails fast). "listening on" is
     // printed once they have loaded, so that it never precedes a model that fails.
     Server server(config.server, models);
+    auto model_names = [models] {
+        std::vector<std::string> names;
+        for (const auto& entry : models->entries()) names.push_back(entry->name());
+        return names;
+    };
+    DUET_RETURN_IF_ERROR(server.add_routes(api_conversation_routes(conversations, model_names)));
     DUET_RETURN_IF_ERROR(server.start());
 
     if (Status st = models->load_all(); !st.ok()) {

@@ -20,9 +20,13 @@ struct ServeConfig {
     ServerOptions server;
     registry::LoadSettings load;
     std::vector<ModelSpec> models;  // the first is the default
+    // Where the store keeps conversations (DIR/duet.db): --data-dir, else $XDG_DATA_HOME/duet or
+    // ~/.local/share/duet (store/data_dir.h).
+    std::string data_dir;
 };
 
-// Blocks until a signal; errors: the port cannot be bound, a model fails to load (named with its file).
+// Blocks until a signal; errors: the data directory cannot be opened, the port cannot be bound, a model fails to
+// load (named with its file).
 Status serve_until_signal(const ServeConfig& config);
 
 }  // namespace duet::server

@@ -3,7 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let OpenAI = null;
 try {
@@ -20,11 +22,13 @@ const API_KEY = 'test-key-123';
 let server = null;
 let baseURL = '';
 let client = null;
+let dataDir = '';
 
 before(async () => {
   if (!runnable) return;
+  dataDir = mkdtempSync(join(tmpdir(), 'duet-openai-test-'));  // the store's file, not the user's
   server = spawn(binary, ['serve', '-m', `stories=${model}`, '--port', '0', '--api-key', API_KEY, '-t', '1',
-                          '--kv-memory', '16M'], { stdio: ['ignore', 'pipe', 'inherit'] });
+                          '--kv-memory', '16M', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   baseURL = await new Promise((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (d) => {
@@ -44,6 +48,7 @@ before(async () => {
 
 after(() => {
   if (server) server.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('models.list', { skip: !runnable }, async () => {

@@ -1,5 +1,6 @@
 // serve_process.h: `duet serve` as a subprocess on one model (stories260K unless told otherwise), on a free port,
-// with its /metrics readable per model; for the end-to-end server tests.
+// with its /metrics readable per model and its store in a fresh temporary --data-dir (removed afterwards; an
+// explicit --data-dir in `extra` wins); for the end-to-end server tests.
 #pragma once
 
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <thread>
@@ -26,8 +28,10 @@ public:
                           std::string model_path = "")
         : model_name_(std::move(model_name)) {
         if (model_path.empty()) model_path = fixture("stories260K/stories260K.gguf");
+        std::string tmpl = "/tmp/duet-serve-data-XXXXXX";
+        if (::mkdtemp(tmpl.data())) data_dir_ = tmpl;
         std::vector<std::string> args = {duet_binary(), "serve", "-m", model_name_ + "=" + model_path,
-                                         "--port", "0", "-t", "1"};
+                                         "--port", "0", "-t", "1", "--data-dir", data_dir_};
         for (auto& a : extra) args.push_back(a);
         int out[2];
         if (::pipe(out) != 0) return;
@@ -66,6 +70,8 @@ public:
             int status = 0;
             ::waitpid(pid_, &status, 0);
         }
+        std::error_code ec;
+        if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_, ec);
     }
     bool ready() const { return ready_; }
     int port() const { return port_; }
@@ -86,6 +92,7 @@ public:
 
 private:
     std::string model_name_;
+    std::string data_dir_;
     pid_t pid_ = -1;
     int port_ = -1;
     bool ready_ = false;
