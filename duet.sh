@@ -15,7 +15,7 @@ JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 APT_PACKAGES=(g++ cmake ninja-build pkg-config make git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
-  libsqlite3-dev python3 zlib1g-dev chromium)  # python3: the eval sandbox runs HumanEval-style code; chromium: the page tests
+  libsqlite3-dev libcurl4-openssl-dev libssl-dev python3 zlib1g-dev chromium)  # python3: the eval sandbox; chromium: the page tests
 
 log() { printf '\033[1m[duet]\033[0m %s\n' "$*" >&2; }
 
