@@ -14,5 +14,7 @@ int cmd_serve(int argc, char** argv);
 int cmd_embed(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_route(int argc, char** argv);
+int cmd_pull(int argc, char** argv);
+int cmd_models(int argc, char** argv);
 
 }  // namespace duet::app

@@ -15,6 +15,8 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"serve", duet::app::cmd_serve, "OpenAI-compatible HTTP server for one or more models"},
+    {"pull", duet::app::cmd_pull, "download a GGUF from the Hugging Face hub (ORG/REPO[:QUANT])"},
+    {"models", duet::app::cmd_models, "list, show or remove the models duet pull downloaded"},
     {"generate", duet::app::cmd_generate, "generate text from a prompt"},
     {"bench", duet::app::cmd_bench, "engine speed (pp/tg tok/s, GB/s) or load-test a server (--url)"},
     {"logits", duet::app::cmd_logits, "print logits for token ids as JSON"},

@@ -94,6 +94,7 @@ Result<ModelRef> parse_model_ref(const std::string& spec) {
         name = rest;
         ref.quant = kDefaultQuant;
     }
+    if (ends_with_gguf(name)) return bad("a local file path, not a hub repository");
     if (!valid_repo_part(org) || !valid_repo_part(name))
         return bad("organisation and repository are letters, digits, '-', '_' and '.'");
     ref.repo = org + "/" + name;
