@@ -3,12 +3,15 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
 #include "app/model_args.h"
 #include "common/log.h"
+#include "hub/cache.h"
+#include "hub/model_ref.h"
 #include "kernels/kernels.h"
 #include "server/serve.h"
 
@@ -20,7 +23,8 @@ constexpr const char* kUsage =
     "usage: duet serve -m NAME=FILE.gguf [-m NAME2=FILE2.gguf ...] [options]\n\n"
     "OpenAI-compatible HTTP server: /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize,\n"
     "/health, /metrics. Binds 127.0.0.1 unless --host says otherwise.\n\n"
-    "  -m, --model NAME=FILE  a model to serve (repeatable; the first is the default); FILE alone: NAME = file stem\n"
+    "  -m, --model NAME=FILE  a model to serve (repeatable; the first is the default); FILE alone: NAME = file stem;\n"
+    "                         FILE may be ORG/REPO[:QUANT] of a model `duet pull` downloaded\n"
     "                         NAME=script:FILE.jsonl: a scripted test model (answers from a script; for tests)\n"
     "  --host ADDR            listen address (default 127.0.0.1; a non-loopback address needs --api-key or --insecure)\n"
     "  --port N               port (default 8080; 0 = any free port, printed on stdout)\n"
@@ -76,6 +80,11 @@ Result<ModelSpec> parse_model_spec(const std::string& spec) {
         m.path = spec.substr(eq + 1);
     }
     if (m.name.empty() || m.path.empty()) return Status::invalid_argument("-m '%s': expected NAME=FILE.gguf", spec.c_str());
+    // Not a file but ORG/REPO[:QUANT|/FILE.gguf]: a model `duet pull` downloaded, found in its manifest.
+    std::error_code ec;
+    if (!std::filesystem::exists(m.path, ec) && hub::looks_like_model_ref(m.path)) {
+        DUET_TRY(m.path, hub::resolve_local(hub::ModelCache(hub::default_cache_dir()), m.path));
+    }
     return m;
 }
 

@@ -2,7 +2,12 @@
 // hub through HF_ENDPOINT, the cache through DUET_MODELS_DIR).
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -104,6 +109,52 @@ TEST(PullCli, OfflineFlagAndEnvironmentAndErrors) {
     auto bad = run(env, "pull not-a-repo", true);
     EXPECT_EQ(bad.exit_code, 2);
     EXPECT_NE(bad.out.find("'not-a-repo'"), std::string::npos) << bad.out;
+}
+
+TEST(PullCli, ServeByNameResolvesThroughTheCache) {
+    const std::string dir = test::temp_dir() + "/cli-serve";
+    fs::remove_all(dir);
+    const std::string model = test::temp_dir() + "/serve-by-name.gguf";
+    ASSERT_EQ(run("", "make-model --preset tiny-qwen2 --type f32 --seed 1 -o " + model, false).exit_code, 0);
+    test::FakeHub hub;
+    hub.add_file("acme/Tiny-GGUF", "tiny-Q4_K_M.gguf", test::read_file(model));
+    const std::string env = "-u HF_TOKEN -u HF_HUB_OFFLINE HF_ENDPOINT=" + hub.base_url() + " DUET_MODELS_DIR=" + dir;
+
+    auto missing = run(env, "serve -m t=acme/Tiny-GGUF:Q4_K_M --port 0", true);  // not pulled yet
+    EXPECT_EQ(missing.exit_code, 1) << missing.out;
+    EXPECT_EQ(missing.out, "error: 'acme/Tiny-GGUF:Q4_K_M' is not in the model cache (" + dir +
+                               "): run `duet pull acme/Tiny-GGUF:Q4_K_M` first\n");
+    ASSERT_EQ(run(env, "pull -q acme/Tiny-GGUF", false).exit_code, 0);
+    hub.stop();
+
+    // `duet serve` in the background; the shell prints its pid, then serve prints the port it listens on.
+    const std::string cmd = "env " + env + " " + test::duet_binary() +
+                            " serve -m t=acme/Tiny-GGUF:Q4_K_M --port 0 -t 1 2>/dev/null & echo pid:$!; wait";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char line[256];
+    int pid = 0, port = 0;
+    while ((pid == 0 || port == 0) && std::fgets(line, sizeof line, p) != nullptr) {
+        std::sscanf(line, "pid:%d", &pid);
+        std::sscanf(line, "duet serve: listening on http://127.0.0.1:%d", &port);
+    }
+    ASSERT_GT(pid, 0);
+    std::string models;
+    if (port > 0) {
+        httplib::Client client("127.0.0.1", port);
+        client.set_read_timeout(30, 0);
+        for (int i = 0; i < 600; ++i) {  // /health is 503 while the model loads
+            auto health = client.Get("/health");
+            if (health && health->status == 200) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        auto res = client.Get("/v1/models");
+        if (res && res->status == 200) models = res->body;
+    }
+    ::kill(pid, SIGTERM);
+    ::pclose(p);
+    ASSERT_GT(port, 0);
+    EXPECT_NE(models.find("\"id\":\"t\""), std::string::npos) << models;
 }
 
 }  // namespace
