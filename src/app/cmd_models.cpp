@@ -49,13 +49,15 @@ int cmd_models(int argc, char** argv) {
             } else if (name.empty()) {
                 name = args.arg();
             } else {
-                return Status::invalid_argument("unexpected argument '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
+                return Status::invalid_argument("unexpected argument '%s'\n%s", std::string(args.arg()).c_str(),
+                                                kUsage);
             }
         }
         if (action.empty()) action = "list";
         if (action != "list" && action != "show" && action != "rm")
             return Status::invalid_argument("unknown action '%s' (list, show, rm)\n%s", action.c_str(), kUsage);
-        if (action != "list" && name.empty()) return Status::invalid_argument("%s needs a NAME\n%s", action.c_str(), kUsage);
+        if (action != "list" && name.empty())
+            return Status::invalid_argument("%s needs a NAME\n%s", action.c_str(), kUsage);
         return {};
     };
     if (Status s = parse(); !s.ok()) return report_error(s);

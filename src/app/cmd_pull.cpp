@@ -47,7 +47,8 @@ int cmd_pull(int argc, char** argv) {
             } else if (args.is("-q", "--quiet")) {
                 quiet = true;
             } else if (args.arg().starts_with("-") || !spec.empty()) {
-                return Status::invalid_argument("unexpected argument '%s'\n%s", std::string(args.arg()).c_str(), kUsage);
+                return Status::invalid_argument("unexpected argument '%s'\n%s", std::string(args.arg()).c_str(),
+                                                kUsage);
             } else {
                 spec = args.arg();
             }
@@ -65,12 +66,14 @@ int cmd_pull(int argc, char** argv) {
     if (pulled->from_cache)
         std::fprintf(stderr, "%s: %s is in the cache (%s)\n", e.name().c_str(), e.file.c_str(),
                      format_bytes(static_cast<double>(e.size)).c_str());
-    else
+    else {
+        const uint64_t resumed = pulled->stats.resumed_from;
+        const std::string resumed_note =
+            resumed > 0 ? ", resumed at " + format_bytes(static_cast<double>(resumed)) : std::string();
         std::fprintf(stderr, "%s: %s verified (sha256 %s, %s%s)\n", e.name().c_str(), e.file.c_str(),
                      e.sha256.substr(0, 12).c_str(), format_bytes(static_cast<double>(e.size)).c_str(),
-                     pulled->stats.resumed_from > 0
-                         ? strformat(", resumed at %s", format_bytes(static_cast<double>(pulled->stats.resumed_from)).c_str()).c_str()
-                         : "");
+                     resumed_note.c_str());
+    }
     std::printf("%s\n", e.path.c_str());
     return 0;
 }

@@ -196,7 +196,8 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
     if (ec || (file.size > 0 && on_disk > file.size)) on_disk = 0;  // unreadable or longer than the file: start over
     t.file = std::fopen(t.part_path.c_str(), on_disk > 0 ? "r+b" : "wb");
     if (t.file == nullptr)
-        return Status::io_error("hub: %s: cannot write '%s': %s", what.c_str(), t.part_path.c_str(), std::strerror(errno));
+        return Status::io_error("hub: %s: cannot write '%s': %s", what.c_str(), t.part_path.c_str(),
+                                std::strerror(errno));
     std::setvbuf(t.file, nullptr, _IOFBF, kFileBuffer);
     if (on_disk > 0) {
         Status hashed = hash_file_prefix(t.part_path, on_disk, *t.hash);

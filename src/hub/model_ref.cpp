@@ -38,7 +38,8 @@ bool holds_quant(const std::string& path, const std::string& quant) {
     for (size_t at = up.find(quant); at != std::string::npos; at = up.find(quant, at + 1)) {
         const bool left_ok = at == 0 || !std::isalnum(static_cast<unsigned char>(up[at - 1]));
         const size_t end = at + quant.size();
-        const bool right_ok = end == up.size() || !(std::isalnum(static_cast<unsigned char>(up[end])) || up[end] == '_');
+        const bool right_ok =
+            end == up.size() || !(std::isalnum(static_cast<unsigned char>(up[end])) || up[end] == '_');
         if (left_ok && right_ok) return true;
     }
     return false;
@@ -80,8 +81,8 @@ Result<ModelRef> parse_model_ref(const std::string& spec) {
         name = rest.substr(0, second_slash);
         ref.file = rest.substr(second_slash + 1);
         if (!ends_with_gguf(ref.file)) return bad("the file after the repository must end in .gguf");
-        if (ref.file.find("..") != std::string::npos || ref.file.front() == '/' || ref.file.find("//") != std::string::npos ||
-            ref.file.find(':') != std::string::npos)
+        if (ref.file.find("..") != std::string::npos || ref.file.front() == '/' ||
+            ref.file.find("//") != std::string::npos || ref.file.find(':') != std::string::npos)
             return bad("the file path must be a plain path inside the repository");
     } else if (colon != std::string::npos) {
         name = rest.substr(0, colon);

@@ -31,7 +31,8 @@ TEST(ModelRef, QuantIsUpperCasedAndFileIsKept) {
 
 TEST(ModelRef, RejectsMalformedSpecsWithTheSpecInTheMessage) {
     for (const char* bad : {"noslash", "/repo", "org/", "org/repo:", "org/repo:Q4 K", "org/repo/file.bin",
-                            "org/repo/../x.gguf", "../x/y", "org/re po", "model.gguf", "./models/x.gguf", "models/x.gguf"}) {
+                            "org/repo/../x.gguf", "../x/y", "org/re po", "model.gguf", "./models/x.gguf",
+                            "models/x.gguf"}) {
         auto r = parse_model_ref(bad);
         EXPECT_FALSE(r.ok()) << bad;
         if (!r.ok()) {

@@ -27,7 +27,8 @@ struct Run {
 
 // Runs `env ... duet ARGS`; stdout only, or stdout and stderr together.
 Run run(const std::string& env, const std::string& args, bool with_stderr) {
-    const std::string cmd = "env " + env + " " + test::duet_binary() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+    const std::string cmd =
+        "env " + env + " " + test::duet_binary() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
     Run r;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (p == nullptr) return r;
