@@ -2,6 +2,9 @@
 #include "hub/hub_client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -192,20 +195,34 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
     Transfer t;
     t.part_path = dest + ".part";
     t.hash = std::make_unique<Sha256>();
-    uint64_t on_disk = fs::exists(t.part_path, ec) ? fs::file_size(t.part_path, ec) : 0;
-    if (ec || (file.size > 0 && on_disk > file.size)) on_disk = 0;  // unreadable or longer than the file: start over
-    t.file = std::fopen(t.part_path.c_str(), on_disk > 0 ? "r+b" : "wb");
-    if (t.file == nullptr)
+    // The .part stays flock()ed until it is renamed: a second pull of the same file fails instead of interleaving.
+    const int fd = ::open(t.part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
         return Status::io_error("hub: %s: cannot write '%s': %s", what.c_str(), t.part_path.c_str(),
                                 std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        return Status::unavailable("hub: %s: another duet pull is downloading it (into '%s')", what.c_str(),
+                                   t.part_path.c_str());
+    }
+    struct stat st {};
+    uint64_t on_disk = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    if (file.size > 0 && on_disk > file.size) on_disk = 0;  // longer than the file: start over
+    if (on_disk == 0 && ::ftruncate(fd, 0) != 0) {
+        ::close(fd);
+        return Status::io_error("hub: %s: cannot truncate '%s'", what.c_str(), t.part_path.c_str());
+    }
+    t.file = ::fdopen(fd, "r+b");
+    if (t.file == nullptr) {
+        ::close(fd);
+        return Status::io_error("hub: %s: fdopen '%s' failed", what.c_str(), t.part_path.c_str());
+    }
+    const std::unique_ptr<FILE, int (*)(FILE*)> close_part(t.file, std::fclose);  // after the rename: keeps the lock
     std::setvbuf(t.file, nullptr, _IOFBF, kFileBuffer);
     if (on_disk > 0) {
-        Status hashed = hash_file_prefix(t.part_path, on_disk, *t.hash);
-        if (!hashed.ok() || std::fseek(t.file, static_cast<long>(on_disk), SEEK_SET) != 0) {
-            std::fclose(t.file);
-            return hashed.ok() ? Status::io_error("hub: %s: cannot seek in '%s'", what.c_str(), t.part_path.c_str())
-                               : hashed;
-        }
+        DUET_RETURN_IF_ERROR(hash_file_prefix(t.part_path, on_disk, *t.hash));
+        if (std::fseek(t.file, static_cast<long>(on_disk), SEEK_SET) != 0)
+            return Status::io_error("hub: %s: cannot seek in '%s'", what.c_str(), t.part_path.c_str());
     }
     t.offset = on_disk;
     if (on_start) on_start(on_disk);
@@ -217,16 +234,15 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
     t.start = std::chrono::steady_clock::now();
     if (file.size == 0 || on_disk < file.size) {
         CurlHandle curl = new_handle();
-        if (!curl) {
-            std::fclose(t.file);
-            return Status::io_error("hub: curl_easy_init failed");
-        }
+        if (!curl) return Status::io_error("hub: curl_easy_init failed");
         t.curl = curl.get();
         t.progress = &progress;
         url = options_.endpoint + "/" + repo + "/resolve/" + escape_path(curl.get(), options_.revision) + "/" +
               escape_path(curl.get(), file.path);
         HeaderList headers = configure(curl.get(), options_, url);
-        if (on_disk > 0) curl_easy_setopt(curl.get(), CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(on_disk));
+        // CURLOPT_RANGE, not RESUME_FROM: the answer's body arrives as sent, and write_body() tells 206 from 200.
+        const std::string range = std::to_string(on_disk) + "-";
+        if (on_disk > 0) curl_easy_setopt(curl.get(), CURLOPT_RANGE, range.c_str());
         curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, write_body);
         curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &t);
         curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -238,8 +254,7 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
     stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t.start).count();
     stats.bytes_fetched = t.fetched;
     const bool flushed = std::fflush(t.file) == 0;
-    const bool closed = std::fclose(t.file) == 0;
-    if (t.failed_write || !flushed || !closed)
+    if (t.failed_write || !flushed)
         return Status::io_error("hub: %s: writing '%s' failed: %s", what.c_str(), t.part_path.c_str(),
                                 std::strerror(errno));
     if (t.status >= 300) return http_error("downloading " + what, url, t.status, t.error_body);

@@ -5,7 +5,7 @@
 //   GET /blobs/ORG/NAME/FILE                         -> the bytes (httplib answers Range with 206)
 //
 // Knobs: a required token (401 without it), a lying sha256 per file, a drop after N bytes on the next download,
-// a CDN base for cross-host redirects. Counters: bytes of file data sent, the Range headers seen.
+// answering 200 to Range requests, a CDN base for cross-host redirects. Counters: bytes of file data sent, the Range headers seen.
 #pragma once
 
 #include <httplib.h>
@@ -89,6 +89,8 @@ public:
     }
     // The next blob download sends `n` bytes of its body, then the connection is closed.
     void drop_next_download_after(int64_t n) { drop_after_ = n; }
+    // Blob downloads answer 200 with the whole file even to a Range request.
+    void ignore_range(bool on) { ignore_range_ = on; }
     // Resolve redirects go to this base (another FakeHub standing in for a CDN) instead of this server.
     void redirect_blobs_to(std::string base) {
         std::lock_guard lock(mu_);
@@ -133,6 +135,14 @@ private:
             res.status = 404;
             return;
         }
+        if (ignore_range_) {  // an old proxy: the whole file, 200, whatever the Range header said
+            // httplib slices any body by the request's ranges (keeping 200): forget them to send the whole file.
+            const_cast<httplib::Request&>(req).ranges.clear();
+            res.status = 200;
+            res.set_content(*content, "application/octet-stream");
+            blob_bytes_sent_ += content->size();
+            return;
+        }
         const int64_t drop_after = drop_after_.exchange(-1);
         res.set_content_provider(
             content->size(), "application/octet-stream",
@@ -158,6 +168,7 @@ private:
     std::map<std::string, std::map<std::string, File>> repos_;
     std::string token_, cdn_base_;
     std::atomic<int64_t> drop_after_{-1};
+    std::atomic<bool> ignore_range_{false};
     std::atomic<uint64_t> blob_bytes_sent_{0};
     std::vector<std::string> ranges_, blob_auth_;
 };

@@ -1,6 +1,9 @@
 // test_pull.cpp: pull against a fake hub on loopback: download, verify, resume after a dropped connection,
 // redirects (to another host too), tokens, offline mode, the manifest and resolve_local.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -104,6 +107,32 @@ TEST_F(PullTest, DroppedConnectionThenResumeFetchesOnlyTheRest) {
     EXPECT_EQ(second->entry.sha256, sha256_hex(content_));
     EXPECT_EQ(test::read_file(second->entry.path), content_);
     EXPECT_FALSE(fs::exists(part));
+}
+
+TEST_F(PullTest, ServerIgnoringRangeRestartsFromByteZero) {
+    hub_.drop_next_download_after(5000);
+    ASSERT_FALSE(pull(client(), cache(), kRepo, nullptr).ok());
+    hub_.ignore_range(true);
+    auto r = pull(client(), cache(), kRepo, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(hub_.range_headers().back(), "bytes=5000-");  // asked for the rest, got everything
+    EXPECT_EQ(r->stats.bytes_fetched, content_.size());
+    EXPECT_EQ(test::read_file(r->entry.path), content_);
+}
+
+TEST_F(PullTest, SecondPullOfTheSameFileWhileOneRunsIsRefused) {
+    const std::string part = cache().path_for(kRepo, kFile) + ".part";
+    fs::create_directories(fs::path(part).parent_path());
+    const int fd = ::open(part.c_str(), O_RDWR | O_CREAT, 0644);  // stands in for a pull in progress
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    auto r = pull(client(), cache(), kRepo, nullptr);
+    ::close(fd);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::unavailable);
+    EXPECT_NE(r.status().message().find("another duet pull is downloading it"), std::string::npos)
+        << r.status().message();
+    EXPECT_TRUE(pull(client(), cache(), kRepo, nullptr).ok());  // the lock is gone with the other process
 }
 
 TEST_F(PullTest, CorruptPartialFileIsCaughtByTheChecksum) {
