@@ -5,7 +5,8 @@
 //   GET /blobs/ORG/NAME/FILE                         -> the bytes (httplib answers Range with 206)
 //
 // Knobs: a required token (401 without it), a lying sha256 per file, a drop after N bytes on the next download,
-// answering 200 to Range requests, a CDN base for cross-host redirects. Counters: bytes of file data sent, the Range headers seen.
+// answering 200 to Range requests, a CDN base for cross-host redirects. Counters: bytes of file data sent, the
+// Range and Authorization headers the blob route saw.
 #pragma once
 
 #include <httplib.h>
