@@ -82,7 +82,7 @@ Result<ModelSpec> parse_model_spec(const std::string& spec) {
     if (m.name.empty() || m.path.empty()) return Status::invalid_argument("-m '%s': expected NAME=FILE.gguf", spec.c_str());
     // Not a file but ORG/REPO[:QUANT|/FILE.gguf]: a model `duet pull` downloaded, found in its manifest.
     std::error_code ec;
-    if (!std::filesystem::exists(m.path, ec) && hub::looks_like_model_ref(m.path)) {
+    if (m.path.rfind("script:", 0) != 0 && !std::filesystem::exists(m.path, ec) && hub::looks_like_model_ref(m.path)) {
         DUET_TRY(m.path, hub::resolve_local(hub::ModelCache(hub::default_cache_dir()), m.path));
     }
     return m;
