@@ -2,6 +2,7 @@
 // ready model serves with (an EngineApi plus its TextCodec).
 //
 //   kinds today:  GgufBackend  (gguf_backend.h: a local GGUF file, its own engine over a share of the KV memory)
+//                 EncoderBackend (encoder_backend.h: a BERT-family GGUF; an Embedder, no KV, no generation)
 //                 ReadyBackend (below: an engine and codec built elsewhere, e.g. the server tests' fakes)
 //   kinds later:  load-on-demand (open/start when first asked), upstream (an OpenAI URL; no local KV),
 //                 a scripted test model. Each is one more class; the Registry does not change.
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "engine/engine.h"
@@ -30,12 +32,23 @@ struct Capabilities {
     bool embeddings = false;  // /v1/embeddings (the router's encoder, later)
 };
 
+// What an encoder model serves /v1/embeddings with (encoder_backend.h). Thread-safe: callers may embed at once.
+class Embedder {
+public:
+    virtual ~Embedder() = default;
+    // One L2-normalised vector (n_embd(),) per sequence of token ids (each 1..max_tokens() long).
+    virtual Result<std::vector<std::vector<float>>> embed(const std::vector<std::vector<int32_t>>& sequences) = 0;
+    virtual int32_t n_embd() const = 0;
+    virtual int32_t max_tokens() const = 0;  // tokens per input at most ([CLS]/[SEP] included)
+};
+
 // A started model: what requests run on.
 struct Serving {
     std::shared_ptr<engine::EngineApi> engine;
     std::shared_ptr<const TextCodec> codec;
     Capabilities capabilities;
     int32_t context_length = 0;  // tokens per request (prompt + output)
+    std::shared_ptr<Embedder> embedder;  // set when capabilities.embeddings
 };
 
 // Settings every local backend shares (from `duet serve`'s flags).

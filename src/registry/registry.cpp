@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/strformat.h"
 #include "engine/engine.h"
+#include "registry/encoder_backend.h"
 #include "registry/gguf_backend.h"
 
 namespace duet::registry {
@@ -141,6 +142,7 @@ Status Registry::add_ready(std::string name, Serving serving, Role role, int64_t
 }
 
 Status Registry::add_gguf(std::string name, std::string path, Role role) {
+    if (is_encoder_gguf(path)) return add(std::move(name), std::make_unique<EncoderBackend>(std::move(path)), role);
     return add(std::move(name), std::make_unique<GgufBackend>(std::move(path)), role);
 }
 

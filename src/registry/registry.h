@@ -84,7 +84,7 @@ public:
                int64_t created_unix = 0);
     // An entry that is ready at once (an engine and codec built elsewhere: tests, fakes; see ReadyBackend).
     Status add_ready(std::string name, Serving serving, Role role = Role::none, int64_t created_unix = 0);
-    // Convenience for `duet serve -m NAME=FILE.gguf`: add(name, GgufBackend(path), role).
+    // Convenience for `duet serve -m NAME=FILE.gguf`: add(name, GgufBackend(path), role); EncoderBackend for bert.
     Status add_gguf(std::string name, std::string path, Role role = Role::none);
 
     // Opens every loading entry, splits the KV budget among those that need one, starts them. An entry that fails

@@ -67,6 +67,7 @@ struct Metrics::PerModel {
     Histogram e2e{kE2eBuckets};
     Histogram queue{kE2eBuckets};
     std::map<std::string, uint64_t> finished;  // by finish reason
+    uint64_t embeddings_requests = 0, embeddings_inputs = 0, embeddings_tokens = 0;
 };
 
 Metrics::Metrics() = default;
@@ -76,6 +77,14 @@ Metrics::PerModel& Metrics::model(const std::string& name) {
     auto& slot = models_[name];
     if (!slot) slot = std::make_unique<PerModel>();
     return *slot;
+}
+
+void Metrics::count_embeddings(const std::string& name, int64_t n_inputs, int64_t n_tokens) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PerModel& m = model(name);
+    m.embeddings_requests += 1;
+    m.embeddings_inputs += static_cast<uint64_t>(n_inputs);
+    m.embeddings_tokens += static_cast<uint64_t>(n_tokens);
 }
 
 void Metrics::observe(const std::string& name, const RequestObservation& o) {
@@ -137,6 +146,19 @@ std::string Metrics::render(const std::vector<std::pair<std::string, engine::Eng
             out += strformat("vllm:request_success_total{%s,finished_reason=\"%s\"} %llu\n",
                              labels_of(model_name).c_str(), reason.c_str(), static_cast<unsigned long long>(count));
     }
+    auto embeddings_counter = [&](const char* name, const char* help, uint64_t PerModel::*member) {
+        out += strformat("# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+        for (const auto& [model_name, stats] : engines) {
+            auto it = models_.find(model_name);
+            if (it == models_.end() || it->second->embeddings_requests == 0) continue;
+            out += strformat("%s{%s} %llu\n", name, labels_of(model_name).c_str(),
+                             static_cast<unsigned long long>((*it->second).*member));
+        }
+    };
+    embeddings_counter("duet_embeddings_requests_total", "Answered /v1/embeddings requests.",
+                       &PerModel::embeddings_requests);
+    embeddings_counter("duet_embeddings_inputs_total", "Inputs embedded.", &PerModel::embeddings_inputs);
+    embeddings_counter("duet_embeddings_tokens_total", "Tokens embedded.", &PerModel::embeddings_tokens);
     return out;
 }
 

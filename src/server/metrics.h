@@ -42,6 +42,8 @@ public:
     Metrics();
     ~Metrics();
     void observe(const std::string& model, const RequestObservation& observation);
+    // One /v1/embeddings request answered: duet_embeddings_{requests,inputs,tokens}_total.
+    void count_embeddings(const std::string& model, int64_t n_inputs, int64_t n_tokens);
     // The whole exposition; `engines` gives each model's current engine stats.
     std::string render(const std::vector<std::pair<std::string, engine::EngineStats>>& engines) const;
 

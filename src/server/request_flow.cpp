@@ -71,6 +71,13 @@ void RunningRequest::abort_all() {
 
 bool start_request(Server::State& state, std::shared_ptr<ServedModel> model, const SubmitPlan& plan,
                    RunningRequest* out, openai::ApiError* error) {
+    if (model->entry && !model->entry->capabilities().chat && !model->entry->capabilities().completions) {
+        *error = openai::ApiError::invalid(
+            strformat("model '%s' is an embeddings model: it serves /v1/embeddings, not completions",
+                      model->backend.name.c_str()),
+            "model");
+        return false;
+    }
     auto& engine = *model->backend.engine;
     const int64_t context = engine.context_length();
     const int64_t n_prompt = static_cast<int64_t>(plan.prompt.size());

@@ -70,8 +70,8 @@ Server::Server(ServerOptions options, std::shared_ptr<registry::Registry> regist
     state_->options = std::move(options);
     state_->registry = registry ? std::move(registry) : std::make_shared<registry::Registry>();
     router_ = std::make_unique<Router>(Auth(state_->options.api_key));
-    for (const RouteTable& table :
-         {info_routes(*state_), chat_routes(*state_), completions_routes(*state_), page_routes(*state_)}) {
+    for (const RouteTable& table : {info_routes(*state_), chat_routes(*state_), completions_routes(*state_),
+                                     embeddings_routes(*state_), page_routes(*state_)}) {
         const Status st = router_->add(table);
         DUET_ASSERT(st.ok());  // our own tables: a clash is a bug
     }

@@ -76,5 +76,6 @@ RouteTable info_routes(Server::State& state);         // routes_info.cpp: /healt
 RouteTable chat_routes(Server::State& state);         // routes_chat.cpp: /v1/chat/completions
 RouteTable completions_routes(Server::State& state);  // routes_completions.cpp: /v1/completions
 RouteTable page_routes(Server::State& state);         // routes_ui.cpp: the chat page's assets, /api/session
+RouteTable embeddings_routes(Server::State& state);   // routes_embeddings.cpp: /v1/embeddings
 
 }  // namespace duet::server
