@@ -1,5 +1,6 @@
 // kernels.h: the compute ops the model calls. Each dispatches on weight type once per call, then runs a
-// plain parallel loop; AVX2/FMA/F16C kernels are chosen at run time (reference twins otherwise).
+// plain parallel loop; AVX2/FMA/F16C (x86) or NEON (AArch64) kernels are chosen at run time (reference twins
+// otherwise).
 //
 // Conventions: activations are row-major float arrays, one row per token; a weight matrix W has d rows of
 // n elements each (GGUF ne = [n, d]), stored in its TensorType's block layout, W (d,n).
@@ -16,9 +17,11 @@
 namespace duet::kernels {
 
 // Which implementation runs: the best the CPU has. avx512_vnni is avx2 plus AVX-512 VNNI matmul kernels for
-// the types that have one (Q4_0); avx2 needs AVX2+FMA+F16C; ref is the naive twin of everything.
-// Tests and benchmarks can force a lower one.
-enum class Backend { ref, avx2, avx512_vnni };
+// the types that have one (Q4_0); avx2 needs AVX2+FMA+F16C; on AArch64 neon needs only ARMv8-A (NEON is part of
+// it) and neon_dotprod is neon with SDOT matmuls (ARMv8.2-A FEAT_DotProd); ref is the naive twin of everything.
+// A build has the SIMD backends of its target architecture only. Tests and benchmarks can force a lower one.
+enum class Backend { ref, avx2, avx512_vnni, neon, neon_dotprod };
+std::span<const Backend> all_backends();  // every value, supported here or not (tests iterate over them)
 const char* backend_name(Backend backend);
 Backend active_backend();
 void force_backend(Backend backend);  // for tests and benchmarks; the CPU must support it. Atomic: each op

@@ -1,4 +1,4 @@
-// test_matmul.cpp: AVX2 matmul and activation quantizers vs their reference twins, reference dot products vs
+// test_matmul.cpp: SIMD (AVX2, NEON) matmul and activation quantizers vs their reference twins, reference dot products vs
 // float math on dequantized weights, thread-count independence.
 #include <gtest/gtest.h>
 
@@ -16,6 +16,7 @@
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
+#include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 
 namespace duet {
@@ -73,28 +74,11 @@ std::vector<float> run_matmul(const Problem& p, kernels::Backend backend, Thread
     return y;
 }
 
-bool has_avx2() { return cpu::cpu_has_avx2(); }
-
-class BackendGuard {
-public:
-    BackendGuard() : saved_(kernels::active_backend()) {}
-    ~BackendGuard() { kernels::force_backend(saved_); }
-private:
-    kernels::Backend saved_;
-};
-
-// The SIMD backends this CPU can run (avx2, and avx512_vnni where the CPU has it); skipped ones are named.
-std::vector<kernels::Backend> simd_backends() {
-    std::vector<kernels::Backend> out;
-    for (auto b : {kernels::Backend::avx2, kernels::Backend::avx512_vnni}) {
-        if (kernels::backend_supported(b)) out.push_back(b);
-        else std::printf("[  NOTE    ] backend %s not supported by this CPU: not tested\n", kernels::backend_name(b));
-    }
-    return out;
-}
+using test::BackendGuard;
+using test::simd_backends;
 
 TEST(Matmul, SimdBackendsMatchReferenceEveryTypeAndShape) {
-    if (!has_avx2()) GTEST_SKIP() << "CPU without AVX2/FMA/F16C";
+    if (simd_backends().empty()) GTEST_SKIP() << "no SIMD backend on this CPU/build";
     BackendGuard guard;
     ThreadPool pool(2);
     for (kernels::Backend backend : simd_backends()) {
@@ -176,7 +160,7 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalResults) {
     BackendGuard guard;
     ThreadPool pool1(1), pool2(2);
     uint32_t seed = 500;
-    for (auto backend : {kernels::Backend::ref, kernels::Backend::avx2, kernels::Backend::avx512_vnni}) {
+    for (auto backend : kernels::all_backends()) {
         if (!kernels::backend_supported(backend)) continue;
         for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::F16}) {
             for (const Shape& s : {Shape{1536, 257, 1}, Shape{1536, 61, 9}, Shape{1536, 63, 3}}) {
@@ -202,7 +186,7 @@ TEST(Matmul, ManyEqualsOneByOne) {
         {{TensorType::Q4_K, 64}, {TensorType::Q4_K, 32}, {TensorType::Q6_K, 32}},
         {{TensorType::F16, 40}, {TensorType::F16, 8}}};
     const auto x = gaussian(n * n_tokens, 7);
-    for (auto backend : {kernels::Backend::ref, kernels::Backend::avx2, kernels::Backend::avx512_vnni}) {
+    for (auto backend : kernels::all_backends()) {
         if (!kernels::backend_supported(backend)) continue;
         kernels::force_backend(backend);
         uint32_t seed = 900;
@@ -229,8 +213,9 @@ TEST(Matmul, ManyEqualsOneByOne) {
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)  // the AVX2 quantizers exist only in x86 builds
 TEST(ActivationQuant, Avx2QuantizersAreBitIdenticalToReference) {
-    if (!has_avx2()) GTEST_SKIP() << "CPU without AVX2";
+    if (!cpu::cpu_has_avx2()) GTEST_SKIP() << "CPU without AVX2";
     for (int64_t n : {256, 4096, 8960}) {
         auto x = gaussian(n, static_cast<uint32_t>(n));
         x[3] = 0.0f;
@@ -249,6 +234,7 @@ TEST(ActivationQuant, Avx2QuantizersAreBitIdenticalToReference) {
     cpu::quantize_row_q8_K_avx2(zeros.data(), &zk, 256);
     EXPECT_EQ(zk.d, 0.0f);
 }
+#endif
 
 }  // namespace
 }  // namespace duet

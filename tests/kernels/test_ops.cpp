@@ -1,13 +1,13 @@
-// test_ops.cpp: element-wise kernels (AVX2) vs their reference twins, and RoPE / softmax / RMSNorm properties.
+// test_ops.cpp: element-wise kernels of every SIMD backend (AVX2, NEON) vs their reference twins, and RoPE / softmax / RMSNorm properties.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
 #include "common/fp16.h"
-#include "kernels/cpu/kernels_avx2.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ops.h"
+#include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 
 namespace duet {
@@ -34,72 +34,84 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
         ASSERT_NEAR(got[i], want[i], rel * (std::fabs(want[i]) + 1e-6f)) << what << " n=" << got.size() << " i=" << i;
 }
 
-class Avx2Ops : public ::testing::Test {
-protected:
-    void SetUp() override {
-        if (!cpu::cpu_has_avx2()) GTEST_SKIP() << "CPU without AVX2/FMA/F16C";
-    }
-};
-
-TEST_F(Avx2Ops, ElementwiseMatchReference) {
-    for (int64_t n : kSizes) {
-        const auto a = gaussian(n, 1), b = gaussian(n, 2), w = gaussian(n, 3);
-        std::vector<float> r(n), c(n);
-        ref::add(r.data(), a.data(), b.data(), n);
-        cpu::add_avx2(c.data(), a.data(), b.data(), n);
-        ASSERT_EQ(r, c);
-        ref::rmsnorm(r.data(), a.data(), w.data(), n, 1e-5f);
-        cpu::rmsnorm_avx2(c.data(), a.data(), w.data(), n, 1e-5f);
-        expect_close(c, r, kElementwiseTolerance, "rmsnorm");
-        ref::silu_mul(r.data(), a.data(), b.data(), n);
-        cpu::silu_mul_avx2(c.data(), a.data(), b.data(), n);
-        expect_close(c, r, kExpTolerance, "silu_mul");
-        auto sr = gaussian(n, 4, 5.0f), sc = sr;
-        ref::softmax(sr.data(), n);
-        cpu::softmax_avx2(sc.data(), n);
-        expect_close(sc, sr, kSoftmaxTolerance, "softmax");
+// Runs body(backend) with each SIMD backend forced (through the public ops, as the model calls them).
+template <typename Body> void for_each_simd_backend(Body body) {
+    const auto backends = test::simd_backends();
+    if (backends.empty()) GTEST_SKIP() << "no SIMD backend on this CPU/build";
+    test::BackendGuard guard;
+    for (kernels::Backend backend : backends) {
+        SCOPED_TRACE(kernels::backend_name(backend));
+        kernels::force_backend(backend);
+        body();
+        if (::testing::Test::HasFatalFailure()) return;
     }
 }
 
-TEST_F(Avx2Ops, SiluAndSoftmaxSurviveExtremeInputs) {
-    std::vector<float> g = {-200.0f, -90.0f, -20.0f, 0.0f, 20.0f, 90.0f, 200.0f, 1e-3f}, up(8, 1.0f), out(8);
-    cpu::silu_mul_avx2(out.data(), g.data(), up.data(), 8);
-    std::vector<float> want(8);
-    ref::silu_mul(want.data(), g.data(), up.data(), 8);
-    for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(out[i], want[i], 1e-6f * (std::fabs(want[i]) + 1e-6f)) << g[i];
-    std::vector<float> s = {-1e30f, 0.0f, 1000.0f, 1000.0f, -INFINITY, 3.0f, 2.0f, 1.0f};
-    cpu::softmax_avx2(s.data(), 8);
-    EXPECT_NEAR(s[2], 0.5f, 1e-6f);
-    EXPECT_NEAR(s[3], 0.5f, 1e-6f);
-    EXPECT_EQ(s[4], 0.0f);
+TEST(SimdOps, ElementwiseMatchReference) {
+    for_each_simd_backend([] {
+        for (int64_t n : kSizes) {
+            const auto a = gaussian(n, 1), b = gaussian(n, 2), w = gaussian(n, 3);
+            std::vector<float> r(n), c(n);
+            ref::add(r.data(), a.data(), b.data(), n);
+            kernels::add(c.data(), a.data(), b.data(), n);
+            ASSERT_EQ(r, c);
+            ref::rmsnorm(r.data(), a.data(), w.data(), n, 1e-5f);
+            kernels::rmsnorm(c.data(), a.data(), w.data(), n, 1e-5f);
+            expect_close(c, r, kElementwiseTolerance, "rmsnorm");
+            ref::silu_mul(r.data(), a.data(), b.data(), n);
+            kernels::silu_mul(c.data(), a.data(), b.data(), n);
+            expect_close(c, r, kExpTolerance, "silu_mul");
+            auto sr = gaussian(n, 4, 5.0f), sc = sr;
+            ref::softmax(sr.data(), n);
+            kernels::softmax(sc.data(), n);
+            expect_close(sc, sr, kSoftmaxTolerance, "softmax");
+        }
+    });
 }
 
-TEST_F(Avx2Ops, DotsAndAxpysMatchReference) {
-    for (int64_t n : kSizes) {
-        const auto a = gaussian(n, 5), b = gaussian(n, 6);
-        const auto ah = to_f16(a);
-        double abs_sum = 0;
-        for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs(a[i] * b[i]);
-        EXPECT_NEAR(cpu::dot_f32_avx2(a.data(), b.data(), n), ref::dot_f32(a.data(), b.data(), n), kDotTolerance * abs_sum);
-        EXPECT_NEAR(cpu::dot_f16_f32_avx2(ah.data(), b.data(), n), ref::dot_f16_f32(ah.data(), b.data(), n),
-                    kDotTolerance * abs_sum);
-        std::vector<float> r = b, c = b;
-        ref::axpy_f32(r.data(), 0.37f, a.data(), n);
-        cpu::axpy_f32_avx2(c.data(), 0.37f, a.data(), n);
-        // FMA vs multiply-then-add: one rounding apart, relative to the terms (the sum may cancel)
-        for (int64_t i = 0; i < n; ++i)
-            ASSERT_NEAR(c[i], r[i], kElementwiseTolerance * (std::fabs(b[i]) + std::fabs(0.37f * a[i]))) << i;
-        r = b;
-        c = b;
-        ref::axpy_f16(r.data(), -1.5f, ah.data(), n);
-        cpu::axpy_f16_avx2(c.data(), -1.5f, ah.data(), n);
-        for (int64_t i = 0; i < n; ++i)
-            ASSERT_NEAR(c[i], r[i], kElementwiseTolerance * (std::fabs(b[i]) + std::fabs(1.5f * a[i]))) << i;
-        std::vector<uint16_t> hr(n), hc(n);
-        ref::f32_to_f16(hr.data(), a.data(), n);
-        cpu::f32_to_f16_avx2(hc.data(), a.data(), n);
-        ASSERT_EQ(hr, hc);  // both round to nearest even
-    }
+TEST(SimdOps, SiluAndSoftmaxSurviveExtremeInputs) {
+    for_each_simd_backend([] {
+        std::vector<float> g = {-200.0f, -90.0f, -20.0f, 0.0f, 20.0f, 90.0f, 200.0f, 1e-3f}, up(8, 1.0f), out(8);
+        kernels::silu_mul(out.data(), g.data(), up.data(), 8);
+        std::vector<float> want(8);
+        ref::silu_mul(want.data(), g.data(), up.data(), 8);
+        for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(out[i], want[i], 1e-6f * (std::fabs(want[i]) + 1e-6f)) << g[i];
+        std::vector<float> s = {-1e30f, 0.0f, 1000.0f, 1000.0f, -INFINITY, 3.0f, 2.0f, 1.0f};
+        kernels::softmax(s.data(), 8);
+        EXPECT_NEAR(s[2], 0.5f, 1e-6f);
+        EXPECT_NEAR(s[3], 0.5f, 1e-6f);
+        EXPECT_EQ(s[4], 0.0f);
+    });
+}
+
+TEST(SimdOps, DotsAndAxpysMatchReference) {
+    for_each_simd_backend([] {
+        for (int64_t n : kSizes) {
+            const auto a = gaussian(n, 5), b = gaussian(n, 6);
+            const auto ah = to_f16(a);
+            double abs_sum = 0;
+            for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs(a[i] * b[i]);
+            EXPECT_NEAR(kernels::dot_f32(a.data(), b.data(), n), ref::dot_f32(a.data(), b.data(), n), kDotTolerance * abs_sum);
+            EXPECT_NEAR(kernels::dot_f16_f32(ah.data(), b.data(), n), ref::dot_f16_f32(ah.data(), b.data(), n),
+                        kDotTolerance * abs_sum);
+            std::vector<float> r = b, c = b;
+            ref::axpy_f32(r.data(), 0.37f, a.data(), n);
+            kernels::axpy_f32(c.data(), 0.37f, a.data(), n);
+            // FMA vs multiply-then-add: one rounding apart, relative to the terms (the sum may cancel)
+            for (int64_t i = 0; i < n; ++i)
+                ASSERT_NEAR(c[i], r[i], kElementwiseTolerance * (std::fabs(b[i]) + std::fabs(0.37f * a[i]))) << i;
+            r = b;
+            c = b;
+            ref::axpy_f16(r.data(), -1.5f, ah.data(), n);
+            kernels::axpy_f16(c.data(), -1.5f, ah.data(), n);
+            for (int64_t i = 0; i < n; ++i)
+                ASSERT_NEAR(c[i], r[i], kElementwiseTolerance * (std::fabs(b[i]) + std::fabs(1.5f * a[i]))) << i;
+            std::vector<uint16_t> hr(n), hc(n);
+            ref::f32_to_f16(hr.data(), a.data(), n);
+            kernels::f32_to_f16(hc.data(), a.data(), n);
+            ASSERT_EQ(hr, hc);  // both round to nearest even
+        }
+    });
 }
 
 TEST(Ops, DispatchFollowsForcedBackend) {

@@ -105,7 +105,7 @@ TEST_P(Stories260KOnBackend, IntermediatesKCacheAfterRope) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Stories260KOnBackend,
-                         ::testing::Values(kernels::Backend::ref, kernels::Backend::avx2, kernels::Backend::avx512_vnni),
+                         ::testing::ValuesIn(kernels::all_backends().begin(), kernels::all_backends().end()),
                          [](const auto& info) { return std::string(kernels::backend_name(info.param)); });
 
 }  // namespace

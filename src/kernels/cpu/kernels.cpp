@@ -1,5 +1,6 @@
 // kernels.cpp: the ops of kernels.h. Each picks the backend and (for matmul) the weight type's kernel once per
-// call, then runs a plain loop split over the thread pool.
+// call, then runs a plain loop split over the thread pool. A build has the SIMD kernels of one architecture
+// (src/CMakeLists.txt): x86 (kernels_avx2.h) or AArch64 (kernels_neon.h); elsewhere only the reference twins.
 #include "kernels/kernels.h"
 
 #include <algorithm>
@@ -9,24 +10,70 @@
 
 #include "common/assert.h"
 #include "kernels/cpu/gelu_table.h"
-#include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/kernels_avx2.h"  // also the x86 activation layouts' sizes (plain structs)
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define DUET_SIMD_X86 1
+#elif defined(__aarch64__)
+#define DUET_SIMD_NEON 1
+#include "kernels/cpu/kernels_neon.h"
+#endif
 
 namespace duet::kernels {
 
 namespace {
 
-// The best backend the CPU supports, or a lower one named by DUET_BACKEND (ref, avx2) for A/B comparisons.
+// The element-wise SIMD kernels of this build's architecture (the reference ones where it has none).
+namespace simd {
+#if DUET_SIMD_X86
+constexpr auto rmsnorm = cpu::rmsnorm_avx2;
+constexpr auto softmax = cpu::softmax_avx2;
+constexpr auto silu_mul = cpu::silu_mul_avx2;
+constexpr auto add = cpu::add_avx2;
+constexpr auto dot_f32 = cpu::dot_f32_avx2;
+constexpr auto dot_f16_f32 = cpu::dot_f16_f32_avx2;
+constexpr auto axpy_f16 = cpu::axpy_f16_avx2;
+constexpr auto axpy_f32 = cpu::axpy_f32_avx2;
+constexpr auto f32_to_f16 = cpu::f32_to_f16_avx2;
+#elif DUET_SIMD_NEON
+constexpr auto rmsnorm = cpu::rmsnorm_neon;
+constexpr auto softmax = cpu::softmax_neon;
+constexpr auto silu_mul = cpu::silu_mul_neon;
+constexpr auto add = cpu::add_neon;
+constexpr auto dot_f32 = cpu::dot_f32_neon;
+constexpr auto dot_f16_f32 = cpu::dot_f16_f32_neon;
+constexpr auto axpy_f16 = cpu::axpy_f16_neon;
+constexpr auto axpy_f32 = cpu::axpy_f32_neon;
+constexpr auto f32_to_f16 = cpu::f32_to_f16_neon;
+#else
+constexpr auto rmsnorm = ref::rmsnorm;
+constexpr auto softmax = ref::softmax;
+constexpr auto silu_mul = ref::silu_mul;
+constexpr auto add = ref::add;
+constexpr auto dot_f32 = ref::dot_f32;
+constexpr auto dot_f16_f32 = ref::dot_f16_f32;
+constexpr auto axpy_f16 = ref::axpy_f16;
+constexpr auto axpy_f32 = ref::axpy_f32;
+constexpr auto f32_to_f16 = ref::f32_to_f16;
+#endif
+}  // namespace simd
+
+constexpr Backend kAllBackends[] = {Backend::ref, Backend::avx2, Backend::avx512_vnni, Backend::neon,
+                                    Backend::neon_dotprod};
+
+// The best backend the CPU supports, or a supported one named by DUET_BACKEND (ref, avx2, neon, ...) for A/B
+// comparisons; an unsupported name falls back to the best.
 Backend best_backend() {
     if (const char* forced = std::getenv("DUET_BACKEND")) {
-        const std::string_view name(forced);
-        if (name == "ref") return Backend::ref;
-        if (name == "avx2" && cpu::cpu_has_avx2()) return Backend::avx2;
+        for (Backend b : kAllBackends)
+            if (std::string_view(forced) == backend_name(b) && backend_supported(b)) return b;
     }
-    if (cpu::cpu_has_avx512_vnni()) return Backend::avx512_vnni;
-    return cpu::cpu_has_avx2() ? Backend::avx2 : Backend::ref;
+    for (Backend b : {Backend::avx512_vnni, Backend::avx2, Backend::neon_dotprod, Backend::neon})
+        if (backend_supported(b)) return b;
+    return Backend::ref;
 }
 
 // The backend the ops use: atomic, not immutable, because tests and benchmarks compare backends inside one
@@ -37,8 +84,9 @@ Backend best_backend() {
 std::atomic<Backend> g_backend{best_backend()};
 
 Backend current_backend() { return g_backend.load(std::memory_order_relaxed); }
-bool use_avx2() { return current_backend() != Backend::ref; }
+bool use_simd() { return current_backend() != Backend::ref; }
 
+#if DUET_SIMD_X86
 // Quantize the activation rows [t0, t1) into the scratch (AVX2 quantizers).
 void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t n, uint8_t* xq, size_t row_size,
                           int64_t t0, int64_t t1) {
@@ -49,8 +97,11 @@ void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t 
             cpu::quantize_row_q8_K_avx2(x + t * n, reinterpret_cast<block_q8_K*>(xq + t * row_size), n);
     }
 }
+#endif
 
 }  // namespace
+
+std::span<const Backend> all_backends() { return kAllBackends; }
 
 Backend active_backend() { return current_backend(); }
 
@@ -59,6 +110,8 @@ const char* backend_name(Backend backend) {
         case Backend::ref: return "ref";
         case Backend::avx2: return "avx2";
         case Backend::avx512_vnni: return "avx512_vnni";
+        case Backend::neon: return "neon";
+        case Backend::neon_dotprod: return "neon_dotprod";
     }
     return "?";
 }
@@ -68,6 +121,12 @@ bool backend_supported(Backend backend) {
         case Backend::ref: return true;
         case Backend::avx2: return cpu::cpu_has_avx2();
         case Backend::avx512_vnni: return cpu::cpu_has_avx512_vnni();
+#if DUET_SIMD_NEON
+        case Backend::neon: return true;
+        case Backend::neon_dotprod: return cpu::cpu_has_neon_dotprod();
+#else
+        case Backend::neon: case Backend::neon_dotprod: return false;
+#endif
     }
     return false;
 }
@@ -94,8 +153,9 @@ enum class XLayout {
 // Q4_K / Q5_K: the unpack (an 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep
 // smaller batches: measured over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4
 // the per-32 one was ~10% faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64:
-// 1.3-1.5x).
+// 1.3-1.5x). The NEON kernels read the plain formats.
 XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_tokens) {
+    if (backend == Backend::neon || backend == Backend::neon_dotprod) return XLayout::plain;
     if (wtype == TensorType::Q4_0) {
         if (n_tokens >= 4) return XLayout::q4_0_octs;
         if (n % (2 * kQK) == 0) return XLayout::q4_0_pairs;
@@ -117,6 +177,7 @@ size_t layout_row_size(XLayout layout, TensorType wtype, int64_t n) {
     return 0;
 }
 
+#if DUET_SIMD_X86
 cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
     switch (layout) {
         case XLayout::q4_0_pairs:
@@ -132,6 +193,34 @@ cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
             return cpu::matmul_rows_fn_avx2(wtype);
     }
     return nullptr;
+}
+#endif
+
+// The row kernel of this backend, layout and weight type; nullptr where the backend has none.
+cpu::MatmulRowsFn rows_fn_for(Backend backend, XLayout layout, TensorType wtype) {
+#if DUET_SIMD_X86
+    if (backend == Backend::avx2 || backend == Backend::avx512_vnni)
+        return kernel_for(layout, wtype, backend == Backend::avx512_vnni);
+#elif DUET_SIMD_NEON
+    if (backend == Backend::neon_dotprod) return cpu::matmul_rows_fn_neon_dotprod(wtype);
+    if (backend == Backend::neon) return cpu::matmul_rows_fn_neon(wtype);
+#endif
+    return nullptr;
+}
+
+// x (n,) -> one activation row in `layout` (x86: the AVX2 quantizers; elsewhere the plain reference formats).
+void quantize_activation_row(XLayout layout, TensorType wtype, const float* x, uint8_t* row, int64_t n) {
+#if DUET_SIMD_X86
+    switch (layout) {
+        case XLayout::q4_0_pairs: cpu::quantize_row_q8_pairs_avx2(x, reinterpret_cast<cpu::XPairQ8*>(row), n); return;
+        case XLayout::q4_0_octs: cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n); return;
+        case XLayout::k_octs: cpu::quantize_row_q8_k_oct_avx2(x, reinterpret_cast<cpu::XOctQ8K*>(row), n); return;
+        case XLayout::plain: quantize_tokens_avx2(ref::activation_format(wtype), x, n, row, 0, 0, 1); return;
+    }
+#else
+    DUET_ASSERT(layout == XLayout::plain);
+    ref::quantize_activation_row(wtype, x, row, n);
+#endif
 }
 
 }  // namespace
@@ -174,8 +263,11 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     }
     DUET_ASSERT(type_has_kernels(wtype) && n % traits(wtype).block_size == 0);
     const XLayout layout = choose_layout(backend, wtype, n, n_tokens);
-    const cpu::MatmulRowsFn rows_fn = kernel_for(layout, wtype, backend == Backend::avx512_vnni);
-    DUET_ASSERT(rows_fn != nullptr);
+    const cpu::MatmulRowsFn rows_fn = rows_fn_for(backend, layout, wtype);
+    if (rows_fn == nullptr) {  // a type this backend has no kernel for (NEON: Q4_1, Q5_0, Q5_1, BF16)
+        for (const MatmulOp& op : ops) ref::matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
+        return;
+    }
     const ref::ActivationFormat format = ref::activation_format(wtype);
     const int nth = pool ? pool->n_threads() : 1;
 
@@ -186,21 +278,7 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
         auto* xq = static_cast<uint8_t*>(scratch);
         const size_t xq_row = layout_row_size(layout, wtype, n);
         auto quantize = [&](int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) {
-                uint8_t* row = xq + t * xq_row;
-                switch (layout) {
-                    case XLayout::q4_0_pairs:
-                        cpu::quantize_row_q8_pairs_avx2(x + t * n, reinterpret_cast<cpu::XPairQ8*>(row), n);
-                        break;
-                    case XLayout::q4_0_octs:
-                        cpu::quantize_row_q8_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8*>(row), n);
-                        break;
-                    case XLayout::k_octs:
-                        cpu::quantize_row_q8_k_oct_avx2(x + t * n, reinterpret_cast<cpu::XOctQ8K*>(row), n);
-                        break;
-                    case XLayout::plain: quantize_tokens_avx2(format, x, n, xq, xq_row, t, t + 1); break;
-                }
-            }
+            for (int64_t t = t0; t < t1; ++t) quantize_activation_row(layout, wtype, x + t * n, xq + t * xq_row, n);
         };
         if (nth > 1 && n_tokens >= 2 * nth) {
             pool->run([&](int ith, int nth_) {
@@ -217,7 +295,11 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
 
     // Each thread takes its contiguous share of every op's rows (a multiple of the tile height), all in one
     // parallel region: no barrier between the ops.
+#if DUET_SIMD_X86
     const int64_t granule = cpu::matmul_row_granularity_avx2(n_tokens);
+#else
+    const int64_t granule = 1;  // the NEON kernels tile tokens, not rows
+#endif
     auto work = [&](int ith, int nth_) {
         for (const MatmulOp& op : ops) {
             cpu::MatmulArgs op_args = args;
@@ -238,7 +320,7 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out) { ref::get_row(wtype, w, n, i, out); }
 
 void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
-    if (use_avx2()) cpu::rmsnorm_avx2(out, x, w, n, eps);
+    if (use_simd()) simd::rmsnorm(out, x, w, n, eps);
     else ref::rmsnorm(out, x, w, n, eps);
 }
 
@@ -255,40 +337,40 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
 }
 
 void softmax(float* x, int64_t n) {
-    if (use_avx2()) cpu::softmax_avx2(x, n);
+    if (use_simd()) simd::softmax(x, n);
     else ref::softmax(x, n);
 }
 
 void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
-    if (use_avx2()) cpu::silu_mul_avx2(out, gate, up, n);
+    if (use_simd()) simd::silu_mul(out, gate, up, n);
     else ref::silu_mul(out, gate, up, n);
 }
 
 void add(float* out, const float* a, const float* b, int64_t n) {
-    if (use_avx2()) cpu::add_avx2(out, a, b, n);
+    if (use_simd()) simd::add(out, a, b, n);
     else ref::add(out, a, b, n);
 }
 
 float dot_f32(const float* a, const float* b, int64_t n) {
-    return use_avx2() ? cpu::dot_f32_avx2(a, b, n) : ref::dot_f32(a, b, n);
+    return use_simd() ? simd::dot_f32(a, b, n) : ref::dot_f32(a, b, n);
 }
 
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
-    return use_avx2() ? cpu::dot_f16_f32_avx2(a, b, n) : ref::dot_f16_f32(a, b, n);
+    return use_simd() ? simd::dot_f16_f32(a, b, n) : ref::dot_f16_f32(a, b, n);
 }
 
 void axpy_f16(float* out, float w, const uint16_t* v, int64_t n) {
-    if (use_avx2()) cpu::axpy_f16_avx2(out, w, v, n);
+    if (use_simd()) simd::axpy_f16(out, w, v, n);
     else ref::axpy_f16(out, w, v, n);
 }
 
 void axpy_f32(float* out, float w, const float* v, int64_t n) {
-    if (use_avx2()) cpu::axpy_f32_avx2(out, w, v, n);
+    if (use_simd()) simd::axpy_f32(out, w, v, n);
     else ref::axpy_f32(out, w, v, n);
 }
 
 void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
-    if (use_avx2()) cpu::f32_to_f16_avx2(out, x, n);
+    if (use_simd()) simd::f32_to_f16(out, x, n);
     else ref::f32_to_f16(out, x, n);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "common/tensor_type.h"
+#include "kernels/cpu/matmul_rows.h"
 #include "kernels/formats.h"
 
 namespace duet::cpu {
@@ -15,22 +16,8 @@ bool cpu_has_avx2();
 // True when it also has AVX512F + AVX512VL + AVX512BW + AVX512_VNNI (the *_vnni.cpp kernels).
 bool cpu_has_avx512_vnni();
 
-// One matmul's operands: W (d,n) in its block layout; X (n_tokens, n) as float rows or as quantized
-// activation rows (kernels/ref/vec_dot.h formats); Y (n_tokens, d).
-struct MatmulArgs {
-    const uint8_t* w;
-    size_t w_row_size;   // bytes per weight row
-    int64_t n;           // row length (elements)
-    int64_t d;           // number of rows
-    const uint8_t* x;    // activations: float rows (F32/F16/BF16 weights) or quantized rows
-    size_t x_row_size;   // bytes per activation row
-    int64_t n_tokens;
-    float* y;            // (n_tokens, d)
-};
-
-// Computes Y[t][r] for every token t and rows r in [r0, r1). The *_fn_* lookups return nullptr for a type
-// without AVX2 kernels.
-using MatmulRowsFn = void (*)(const MatmulArgs& args, int64_t r0, int64_t r1);
+// Computes Y[t][r] for rows r in [r0, r1) (MatmulArgs, kernels/cpu/matmul_rows.h). The *_fn_* lookups return nullptr
+// for a type without AVX2 kernels.
 MatmulRowsFn matmul_rows_fn_avx2(TensorType wtype);
 MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype);  // F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
 MatmulRowsFn matmul_rows_fn_k_avx2(TensorType wtype);       // Q4_K Q5_K Q6_K
