@@ -3,7 +3,9 @@
 #
 #   ./duet.sh run [duet serve options]   set up, build, start duet on your models (or a generated demo model)
 #   ./duet.sh test                       set up, build, run every test (ctest), then the sanitizer suites
-#                                        again under ASan+UBSan (build-asan/; DUET_SKIP_SANITIZE=1 skips it)
+#                                        again under ASan+UBSan (build-asan/; DUET_SKIP_SANITIZE=1 skips it),
+#                                        then the arm64 stage: kernel, model and tokenizer suites cross-compiled
+#                                        for AArch64 and run under qemu (build-arm64/; DUET_SKIP_ARM64=1 skips it)
 #   ./duet.sh build                      set up and build build/duet
 #   ./duet.sh setup                      only install the packages
 # Environment: DUET_BUILD_DIR (default build), DUET_JOBS (default: nproc), DUET_MODELS (NAME=FILE.gguf,...).
@@ -16,6 +18,11 @@ JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
 APT_PACKAGES=(g++ cmake ninja-build pkg-config make git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
   libsqlite3-dev libcurl4-openssl-dev libssl-dev python3 zlib1g-dev chromium)  # python3: the eval sandbox; chromium: the page tests
+
+# The arm64 stage's tools: Debian's cross compiler, qemu's user-mode emulator, GoogleTest's sources (built in the
+# cross tree) and PCRE2 for arm64 (a multiarch package: `dpkg --add-architecture arm64` first).
+ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user googletest)
+ARM64_TARGET_PACKAGES=(libpcre2-dev:arm64)
 
 log() { printf '\033[1m[duet]\033[0m %s\n' "$*" >&2; }
 
@@ -69,6 +76,42 @@ build_sanitize() {
     duet_test_tokenizer duet_test_engine duet_test_arena duet_test_eval duet_test_server_http
 }
 
+setup_arm64() {
+  local missing=()
+  for p in "${ARM64_PACKAGES[@]}" "${ARM64_TARGET_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing for the arm64 stage: ${missing[*]}"
+    dpkg --print-foreign-architectures | grep -qx arm64 || as_root dpkg --add-architecture arm64
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Cross-compile the kernel, model and tokenizer suites for AArch64 (Release, cmake/aarch64-linux-gnu.cmake) and
+# run them under qemu-aarch64: `-cpu max` has the dot-product extension (backends neon_dotprod, neon and ref all
+# run), `-cpu cortex-a53` (ARMv8.0) has not, so the plain NEON fallback is what the kernels pick by themselves.
+test_arm64() {
+  setup_arm64
+  local dir="$BUILD_DIR-arm64" qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+      -DDUET_CORE_ONLY=ON -DDUET_BUILD_BENCH=OFF -DDUET_GTEST_SOURCE=/usr/src/googletest >/dev/null
+  fi
+  log "arm64: cross-compiling the kernel, model and tokenizer suites in $dir"
+  cmake --build "$dir" -j "$JOBS" --target duet_test_kernels duet_test_model duet_test_tokenizer
+  export DUET_BINARY_DIR="$ROOT/$dir"
+  log "arm64 [qemu -cpu max: neon_dotprod, neon, ref]: kernel suite"
+  "${qemu[@]}" -cpu max "$dir/tests/duet_test_kernels" --gtest_brief=1
+  log "arm64 [qemu -cpu max]: model suite (stories260K on every backend, reference logits)"
+  "${qemu[@]}" -cpu max "$dir/tests/duet_test_model" --gtest_brief=1
+  log "arm64 [qemu -cpu max]: tokenizer suite"
+  "${qemu[@]}" -cpu max "$dir/tests/duet_test_tokenizer" --gtest_brief=1
+  log "arm64 [qemu -cpu cortex-a53, no dot product: neon, ref]: kernel ops and matmul twins"
+  "${qemu[@]}" -cpu cortex-a53 "$dir/tests/duet_test_kernels" --gtest_brief=1 --gtest_filter='SimdOps.*:Ops.*:Matmul.*'
+}
+
 demo_model() {
   # A tiny random-weight Qwen2-shaped model with a byte-level vocabulary, made by duet itself.
   # It produces gibberish: it exists so that duet starts and streams tokens with no download.
@@ -86,6 +129,7 @@ cmd=${1:-}
 case "$cmd" in
   setup) setup ;;
   build) setup; build ;;
+  test-arm64) test_arm64 ;;  # the arm64 stage alone
   test)
     setup; build
     (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" "$@")
@@ -95,6 +139,7 @@ case "$cmd" in
       build_sanitize
       (cd "$BUILD_DIR-asan" && ctest --output-on-failure -j "$JOBS" -L sanitize)
     fi
+    if [ "${DUET_SKIP_ARM64:-0}" != 1 ]; then test_arm64; fi
     ;;
   run)
     setup; build
@@ -108,7 +153,7 @@ case "$cmd" in
     exec "$BUILD_DIR/duet" serve "${args[@]}" "$@"
     ;;
   *)
-    echo "usage: ./duet.sh run|test|build|setup" >&2
+    echo "usage: ./duet.sh run|test|test-arm64|build|setup" >&2
     exit 2
     ;;
 esac
