@@ -73,7 +73,8 @@ build_sanitize() {
   fi
   log "building the sanitizer (ASan+UBSan) test suites in $BUILD_DIR-asan"
   cmake --build "$BUILD_DIR-asan" -j "$JOBS" --target duet_test_common duet_test_gguf duet_test_kernels \
-    duet_test_tokenizer duet_test_engine duet_test_arena duet_test_eval duet_test_server_http
+    duet_test_tokenizer duet_test_engine duet_test_arena duet_test_eval duet_test_server_http duet_test_openai \
+    duet_test_registry duet_test_router duet_test_store
 }
 
 setup_arm64() {
