@@ -15,7 +15,7 @@ ROOT=$(pwd)
 BUILD_DIR=${DUET_BUILD_DIR:-build}
 JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-APT_PACKAGES=(g++ cmake ninja-build pkg-config make git ca-certificates
+APT_PACKAGES=(g++ clang-format cmake ninja-build pkg-config make git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
   libsqlite3-dev libcurl4-openssl-dev libssl-dev python3 zlib1g-dev chromium)  # python3: the eval sandbox; chromium: the page tests
 
@@ -57,6 +57,16 @@ setup() {
       (cd "$dir" && npm ci --no-audit --no-fund --silent)
     fi
   done
+}
+
+# Every tracked C++ file as .clang-format says (clang-format 14, Debian's); the Unicode table is generated data.
+format_check() {
+  local files
+  mapfile -t files < <(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'tests/*.h' 'bench/*.cpp' 'bench/*.h' \
+    'fuzz/*.cpp' | grep -v '^src/tokenizer/unicode_tables.cpp$')
+  if ! command -v clang-format >/dev/null || ! git rev-parse --git-dir >/dev/null 2>&1; then log "format check skipped (no clang-format or no git)"; return; fi
+  log "checking the format of ${#files[@]} C++ files (clang-format --dry-run --Werror)"
+  clang-format --dry-run --Werror "${files[@]}"
 }
 
 build() {
@@ -132,7 +142,7 @@ case "$cmd" in
   build) setup; build ;;
   test-arm64) test_arm64 ;;  # the arm64 stage alone
   test)
-    setup; build
+    setup; format_check; build
     (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" "$@")
     # The untrusted-input suites (GGUF corpus, tokenizers, templates, kernels, scheduler) once more under
     # ASan + UBSan. DUET_SKIP_SANITIZE=1 skips this second build.

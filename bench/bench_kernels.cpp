@@ -30,7 +30,8 @@ constexpr int64_t kPrefillTokens = 512;
 double g_bandwidth_gbs[3] = {0, 0, 0};  // by thread count (1, 2)
 
 struct AlignedBuffer {
-    explicit AlignedBuffer(size_t bytes) : size((bytes + 63) / 64 * 64), data(static_cast<uint8_t*>(std::aligned_alloc(64, size))) {}
+    explicit AlignedBuffer(size_t bytes)
+        : size((bytes + 63) / 64 * 64), data(static_cast<uint8_t*>(std::aligned_alloc(64, size))) {}
     ~AlignedBuffer() { std::free(data); }
     size_t size;
     uint8_t* data;
@@ -91,8 +92,8 @@ void bm_decode(benchmark::State& state, TensorType type, int64_t d, int64_t n, i
     state.SetBytesProcessed(static_cast<int64_t>(bytes));
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
     state.counters["bw_GB/s"] = g_bandwidth_gbs[n_threads];
-    state.counters["pct_bw"] = benchmark::Counter(bytes / 1e9 / g_bandwidth_gbs[n_threads] * 100.0,
-                                                  benchmark::Counter::kIsRate);
+    state.counters["pct_bw"] =
+        benchmark::Counter(bytes / 1e9 / g_bandwidth_gbs[n_threads] * 100.0, benchmark::Counter::kIsRate);
 }
 
 // Kernel speed with the weights in L2 (one thread, rates per CPU second): the compute ceiling of the decode
@@ -129,10 +130,10 @@ void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, 
     const double cpu_per_thread = (process_cpu_seconds() - cpu0) / n_threads;
     const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * kPrefillTokens;
     state.counters["GFLOP/s_cpu"] = flops * static_cast<double>(state.iterations()) / 1e9 / cpu_per_thread;
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
-                                                   benchmark::Counter::kIsRate);
-    state.counters["tok/s"] = benchmark::Counter(static_cast<double>(kPrefillTokens * state.iterations()),
-                                                 benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+    state.counters["tok/s"] =
+        benchmark::Counter(static_cast<double>(kPrefillTokens * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // A small batch (the decode steps of a server with a few streams, short prefill chunks) over weights rotated
@@ -158,10 +159,11 @@ void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, in
         copy = (copy + 1) % n_copies;
     }
     const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(n_tokens);
-    state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
-                                                   benchmark::Counter::kIsRate);
-    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations()) / 1e9,
-                                                benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+    state.counters["GB/s"] =
+        benchmark::Counter(static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations()) / 1e9,
+                           benchmark::Counter::kIsRate);
 }
 
 void bm_bandwidth(benchmark::State& state, int n_threads) {
@@ -170,7 +172,10 @@ void bm_bandwidth(benchmark::State& state, int n_threads) {
     state.counters["GB/s"] = gbs;
 }
 
-struct DecodeShape { int64_t d, n; const char* name; };
+struct DecodeShape {
+    int64_t d, n;
+    const char* name;
+};
 
 }  // namespace
 }  // namespace duet
@@ -183,20 +188,25 @@ int main(int argc, char** argv) {
         std::printf("read bandwidth, %d thread%s: %.1f GB/s (best of 5, %zu MiB buffer)\n", t, t > 1 ? "s" : "",
                     g_bandwidth_gbs[t], kBandwidthBytes >> 20);
     }
-    std::printf("backend: %s (DUET_BACKEND=avx2|ref picks a lower one)\n", kernels::backend_name(kernels::active_backend()));
+    std::printf("backend: %s (DUET_BACKEND=avx2|ref picks a lower one)\n",
+                kernels::backend_name(kernels::active_backend()));
     for (int t = 1; t <= 2; ++t)
         benchmark::RegisterBenchmark(("bandwidth/read/threads:" + std::to_string(t)).c_str(), bm_bandwidth, t)
-            ->Iterations(1)->Unit(benchmark::kMillisecond);
-    const DecodeShape shapes[] = {{4096, 4096, "4096x4096"}, {14336, 4096, "14336x4096"}, {151936, 1536, "151936x1536"}};
-    const TensorType decode_types[] = {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0,
-                                       TensorType::F16, TensorType::Q5_K};
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
+    const DecodeShape shapes[] = {{4096, 4096, "4096x4096"},
+                                  {14336, 4096, "14336x4096"},
+                                  {151936, 1536, "151936x1536"}};
+    const TensorType decode_types[] = {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K,
+                                       TensorType::Q8_0, TensorType::F16,  TensorType::Q5_K};
     for (TensorType type : decode_types)
         for (const auto& s : shapes)
             for (int t = 1; t <= 2; ++t) {
-                const std::string name = "decode/" + std::string(tensor_type_name(type)) + "/" + s.name +
-                                         "/threads:" + std::to_string(t);
+                const std::string name =
+                    "decode/" + std::string(tensor_type_name(type)) + "/" + s.name + "/threads:" + std::to_string(t);
                 benchmark::RegisterBenchmark(name.c_str(), bm_decode, type, s.d, s.n, t)
-                    ->UseRealTime()->Unit(benchmark::kMicrosecond);
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMicrosecond);
             }
     for (TensorType type : decode_types) {
         const std::string name = "decode_in_L2/" + std::string(tensor_type_name(type)) + "/256x4096/threads:1";
@@ -206,9 +216,11 @@ int main(int argc, char** argv) {
         for (int64_t dim : {int64_t{1536}, int64_t{4096}})
             for (int t = 1; t <= 2; ++t) {
                 const std::string name = "prefill512/" + std::string(tensor_type_name(type)) + "/" +
-                                         std::to_string(dim) + "x" + std::to_string(dim) + "/threads:" + std::to_string(t);
+                                         std::to_string(dim) + "x" + std::to_string(dim) +
+                                         "/threads:" + std::to_string(t);
                 benchmark::RegisterBenchmark(name.c_str(), bm_prefill, type, dim, dim, t)
-                    ->UseRealTime()->Unit(benchmark::kMillisecond);
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond);
             }
     for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q8_0})
         for (const DecodeShape& s : {DecodeShape{8960, 1536, "8960x1536"}, DecodeShape{1536, 8960, "1536x8960"}})
@@ -217,7 +229,8 @@ int main(int argc, char** argv) {
                     const std::string name = "batch/" + std::string(tensor_type_name(type)) + "/" + s.name +
                                              "/tokens:" + std::to_string(n_tokens) + "/threads:" + std::to_string(t);
                     benchmark::RegisterBenchmark(name.c_str(), bm_batch, type, s.d, s.n, n_tokens, t)
-                        ->UseRealTime()->Unit(benchmark::kMicrosecond);
+                        ->UseRealTime()
+                        ->Unit(benchmark::kMicrosecond);
                 }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -121,7 +121,8 @@ struct BattleFixture {
         // Half of them voted, written in one transaction (ArenaStore::vote commits each vote on its own).
         (void)store->database().write([&](Connection& conn) -> duet::Status {
             for (size_t i = 0; i < ids->size(); i += 2) {
-                DUET_TRY(Statement s, conn.prepare("INSERT INTO votes (battle_id, winner, created_at) VALUES (?1, ?2, 1)"));
+                DUET_TRY(Statement s,
+                         conn.prepare("INSERT INTO votes (battle_id, winner, created_at) VALUES (?1, ?2, 1)"));
                 DUET_RETURN_IF_ERROR(s.bind(1, (*ids)[i]).bind(2, i % 4 ? "a" : "tie").run());
             }
             return {};

@@ -56,18 +56,25 @@ const duet::tok::Tokenizer* vocab(const std::string& relative) {
 // word cache does not see only a few hundred distinct words.
 const std::string& mixed_text() {
     static const std::string text = [] {
-        static const char* const kEnglish[] = {
-            "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "tokenizer", "performance",
-            "benchmark", "isn't", "they're", "we'll", "Hello", "World", "model", "inference", "throughput",
-            "latency", "memory", "bandwidth", "cache", "attention", "transformer", "quantization"};
-        static const char* const kChinese[] = {
-            "我们", "今天", "天气", "很好", "模型", "推理", "速度", "分词器", "中文", "文本", "测试",
-            "数据", "计算", "内存", "带宽", "注意力", "量化", "的", "了", "是", "在", "和", "，", "。"};
-        static const char* const kCode[] = {
-            "for (int i = 0; i < n; ++i) {\n", "    sum += x[i] * w[i];\n", "}\n",
-            "def encode(text: str) -> list[int]:\n", "    return [ord(c) for c in text]\n",
-            "if (ptr == nullptr) return Status::invalid_data(\"bad\");\n", "#include <vector>\n",
-            "    std::vector<float> out(n, 0.0f);\n", "x = {\"key\": [1, 2, 3], 'v': None}\n", "\t\t// TODO: fix\n"};
+        static const char* const kEnglish[] = {"the",         "quick",     "brown",     "fox",        "jumps",
+                                               "over",        "lazy",      "dog",       "tokenizer",  "performance",
+                                               "benchmark",   "isn't",     "they're",   "we'll",      "Hello",
+                                               "World",       "model",     "inference", "throughput", "latency",
+                                               "memory",      "bandwidth", "cache",     "attention",  "transformer",
+                                               "quantization"};
+        static const char* const kChinese[] = {"我们", "今天", "天气", "很好", "模型", "推理", "速度", "分词器",
+                                               "中文", "文本", "测试", "数据", "计算", "内存", "带宽", "注意力",
+                                               "量化", "的",   "了",   "是",   "在",   "和",   "，",   "。"};
+        static const char* const kCode[] = {"for (int i = 0; i < n; ++i) {\n",
+                                            "    sum += x[i] * w[i];\n",
+                                            "}\n",
+                                            "def encode(text: str) -> list[int]:\n",
+                                            "    return [ord(c) for c in text]\n",
+                                            "if (ptr == nullptr) return Status::invalid_data(\"bad\");\n",
+                                            "#include <vector>\n",
+                                            "    std::vector<float> out(n, 0.0f);\n",
+                                            "x = {\"key\": [1, 2, 3], 'v': None}\n",
+                                            "\t\t// TODO: fix\n"};
         std::string s;
         s.reserve((1 << 20) + 256);
         uint64_t state = 0x9E3779B97F4A7C15ull;
@@ -75,8 +82,8 @@ const std::string& mixed_text() {
             state = state * 6364136223846793005ull + 1442695040888963407ull;
             return (state >> 33) % n;
         };
-        static const char* const kSyllables[] = {"ka", "ro", "mi", "ten", "str", "ex", "ion", "ly", "qu", "an",
-                                                  "pre", "ful", "th", "ing", "Ze", "o", "ba", "ck"};
+        static const char* const kSyllables[] = {"ka", "ro",  "mi",  "ten", "str", "ex", "ion", "ly", "qu",
+                                                 "an", "pre", "ful", "th",  "ing", "Ze", "o",   "ba", "ck"};
         auto pseudo_word = [&] {
             std::string w;
             for (uint64_t i = 0, n = 1 + next(4); i < n; ++i) w += kSyllables[next(std::size(kSyllables))];
@@ -89,19 +96,25 @@ const std::string& mixed_text() {
         };
         while (s.size() < (1u << 20)) {
             switch (next(10)) {
-                case 0: case 1: case 2: case 3:  // English sentence
+                case 0:
+                case 1:
+                case 2:
+                case 3:  // English sentence
                     for (uint64_t w = 0, n = 4 + next(10); w < n; ++w) {
                         s += next(3) == 0 ? pseudo_word() : kEnglish[next(std::size(kEnglish))];
                         s += next(8) == 0 ? ", " : " ";
                     }
                     s += ".\n";
                     break;
-                case 4: case 5: case 6:  // Chinese sentence
+                case 4:
+                case 5:
+                case 6:  // Chinese sentence
                     for (uint64_t w = 0, n = 6 + next(14); w < n; ++w)
                         s += next(3) == 0 ? cjk_char() : kChinese[next(std::size(kChinese))];
                     s += "。\n";
                     break;
-                case 7: case 8:  // code
+                case 7:
+                case 8:  // code
                     for (uint64_t l = 0, n = 1 + next(4); l < n; ++l) s += kCode[next(std::size(kCode))];
                     s += "auto " + pseudo_word() + "_" + std::to_string(next(100)) + " = " + pseudo_word() + "();\n";
                     break;
@@ -157,7 +170,8 @@ BENCHMARK_CAPTURE(BM_Encode, llama3_no_cache, kLlama3, false, false)->Unit(bench
 BENCHMARK_CAPTURE(BM_Encode, qwen2_no_cache, kQwen2, false, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Encode, llama3_parse_special, kLlama3, true)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Encode, gpt2, "llamacpp-vocab/ggml-vocab-gpt-2.gguf", false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Encode, llama_spm, "llamacpp-vocab/ggml-vocab-llama-spm.gguf", false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Encode, llama_spm, "llamacpp-vocab/ggml-vocab-llama-spm.gguf", false)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, qwen2, kQwen2)->Unit(benchmark::kMillisecond);
 
 }  // namespace

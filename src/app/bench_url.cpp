@@ -71,8 +71,8 @@ Summary summarize(std::vector<double> v) {
 
 // ~n tokens of ordinary words behind a unique nonce (most tokenizers give one token per common word).
 std::string make_prompt(int64_t n_tokens, uint64_t nonce) {
-    static const char* kWords[] = {"the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "sky",
-                                   "while", "birds", "sang", "in", "green", "trees", "near", "old", "river", "bank"};
+    static const char* kWords[] = {"the",   "cat",   "sat",  "on", "a",     "mat",   "and",  "looked", "at",    "sky",
+                                   "while", "birds", "sang", "in", "green", "trees", "near", "old",    "river", "bank"};
     std::string p = strformat("Request %llu:", static_cast<unsigned long long>(nonce));
     for (int64_t i = 0; i < std::max<int64_t>(1, n_tokens - 4); ++i) {
         p += ' ';
@@ -84,12 +84,8 @@ std::string make_prompt(int64_t n_tokens, uint64_t nonce) {
 Sample run_one(const Options& o, const openai::Client& client, uint64_t nonce) {
     Sample s;
     const bool chat = o.endpoint == "chat";
-    json body = {{"model", o.model},
-                 {"max_tokens", o.max_tokens},
-                 {"min_tokens", o.max_tokens},
-                 {"ignore_eos", true},
-                 {"temperature", 0},
-                 {"stream_options", {{"include_usage", true}}}};
+    json body = {{"model", o.model},   {"max_tokens", o.max_tokens}, {"min_tokens", o.max_tokens},
+                 {"ignore_eos", true}, {"temperature", 0},           {"stream_options", {{"include_usage", true}}}};
     const std::string prompt = make_prompt(o.prompt_tokens, nonce);
     if (chat) body["messages"] = json::array({{{"role", "user"}, {"content", prompt}}});
     else body["prompt"] = prompt;
@@ -218,7 +214,8 @@ int cmd_bench_url(int argc, char** argv) {
         } else if (name == "--requests" || name == "--prompt-tokens" || name == "--max-tokens") {
             auto n = parse_int(*v, name);
             if (!n.ok()) return report_error(n.status());
-            if (*n < 1 || *n > (1 << 20)) return report_error(Status::invalid_argument("%s out of range", name.c_str()));
+            if (*n < 1 || *n > (1 << 20))
+                return report_error(Status::invalid_argument("%s out of range", name.c_str()));
             (name == "--requests" ? o.n_requests : name == "--prompt-tokens" ? o.prompt_tokens : o.max_tokens) = *n;
         } else {
             std::fprintf(stderr, "error: unknown option '%s'\n\n%s", name.c_str(), kUsage);
@@ -260,17 +257,23 @@ int cmd_bench_url(int argc, char** argv) {
                               {"tpot", summary_json(r.tpot)},
                               {"itl", summary_json(r.itl)},
                               {"e2e", summary_json(r.e2e)}});
-        json out = {{"url", o.url},         {"model", o.model},           {"endpoint", o.endpoint},
-                    {"requests", o.n_requests}, {"prompt_tokens", o.prompt_tokens}, {"max_tokens", o.max_tokens},
+        json out = {{"url", o.url},
+                    {"model", o.model},
+                    {"endpoint", o.endpoint},
+                    {"requests", o.n_requests},
+                    {"prompt_tokens", o.prompt_tokens},
+                    {"max_tokens", o.max_tokens},
                     {"levels", levels}};
         std::printf("%s\n", out.dump(2).c_str());
     } else {
-        std::printf("## duet bench --url %s (model %s, %s, %lld requests/level, ~%lld prompt tokens, %lld output "
-                    "tokens)\n\n",
-                    o.url.c_str(), o.model.c_str(), o.endpoint.c_str(), static_cast<long long>(o.n_requests),
-                    static_cast<long long>(o.prompt_tokens), static_cast<long long>(o.max_tokens));
-        std::printf("| conc | ok | fail | req/s | out tok/s | TTFT ms mean/med/p99 | TPOT ms mean/med/p99 | "
-                    "ITL ms mean/med/p99 | E2E ms mean/med/p99 |\n|---|---|---|---|---|---|---|---|---|\n");
+        std::printf(
+            "## duet bench --url %s (model %s, %s, %lld requests/level, ~%lld prompt tokens, %lld output "
+            "tokens)\n\n",
+            o.url.c_str(), o.model.c_str(), o.endpoint.c_str(), static_cast<long long>(o.n_requests),
+            static_cast<long long>(o.prompt_tokens), static_cast<long long>(o.max_tokens));
+        std::printf(
+            "| conc | ok | fail | req/s | out tok/s | TTFT ms mean/med/p99 | TPOT ms mean/med/p99 | "
+            "ITL ms mean/med/p99 | E2E ms mean/med/p99 |\n|---|---|---|---|---|---|---|---|---|\n");
         auto cell = [](const Summary& s) { return strformat("%.1f / %.1f / %.1f", s.mean, s.median, s.p99); };
         for (const auto& r : results)
             std::printf("| %lld | %lld | %lld | %.2f | %.1f | %s | %s | %s | %s |\n",

@@ -104,7 +104,8 @@ int cmd_bench(int argc, char** argv) {
             DUET_TRY(std::string v, args.value());
             DUET_TRY(thread_counts, parse_int_list(v, ',', "-t"));
             for (int64_t t : thread_counts)
-                if (t < 1 || t > 256) return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
+                if (t < 1 || t > 256)
+                    return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
         } else if (args.is("--json")) {
             json = true;
         } else {
@@ -189,7 +190,8 @@ int cmd_bench(int argc, char** argv) {
             return {};
         };
         if (n_prompt > 0)
-            if (Status s = measure(run_pp, n_prompt, static_cast<int32_t>(n_prompt), 0); !s.ok()) return report_error(s);
+            if (Status s = measure(run_pp, n_prompt, static_cast<int32_t>(n_prompt), 0); !s.ok())
+                return report_error(s);
         if (n_gen > 0)
             if (Status s = measure([&] { return run_tg(n_gen); }, n_gen, 0, static_cast<int32_t>(n_gen)); !s.ok())
                 return report_error(s);
@@ -201,9 +203,9 @@ int cmd_bench(int argc, char** argv) {
         nlohmann::json j;
         j["results"] = nlohmann::json::array();
         for (const auto& r : results) {
-            nlohmann::json row = {{"n_prompt", r.n_prompt},        {"n_gen", r.n_gen},
-                                  {"threads", r.threads},          {"tokens_per_second", r.mean},
-                                  {"stddev", r.stddev},            {"read_bandwidth_gbs", r.bandwidth_gbs}};
+            nlohmann::json row = {{"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
+                                  {"threads", r.threads},   {"tokens_per_second", r.mean},
+                                  {"stddev", r.stddev},     {"read_bandwidth_gbs", r.bandwidth_gbs}};
             if (r.n_gen > 0) {
                 const double gbs = r.mean * bytes_per_token / 1e9;
                 row["gbs"] = gbs;

@@ -71,10 +71,9 @@ int cmd_embed(int argc, char** argv) {
     if (!loaded.ok()) return report_error(loaded.status());
     const model::Model& m = **loaded;
     if (m.config().family != model::Family::encoder)
-        return report_error(Status::unsupported("'%s' is a %.*s decoder, not an encoder (bert)",
-                                                     model_path.c_str(),
-                                                     static_cast<int>(model::arch_name(m.config().arch).size()),
-                                                     model::arch_name(m.config().arch).data()));
+        return report_error(Status::unsupported("'%s' is a %.*s decoder, not an encoder (bert)", model_path.c_str(),
+                                                static_cast<int>(model::arch_name(m.config().arch).size()),
+                                                model::arch_name(m.config().arch).data()));
     auto tokenizer = tok::Tokenizer::from_gguf(m.file());
     if (!tokenizer.ok()) return report_error(tokenizer.status().with_context("'" + model_path + "': "));
 
@@ -85,8 +84,9 @@ int cmd_embed(int argc, char** argv) {
         longest = std::max<int64_t>(longest, static_cast<int64_t>(sequences.back().size()));
     }
     ThreadPool pool(static_cast<int>(n_threads));
-    const int32_t max_tokens = std::max<int32_t>(static_cast<int32_t>(std::min<int64_t>(longest, m.config().n_ctx_train)),
-                                                 std::min<int32_t>(512, m.config().n_ctx_train));
+    const int32_t max_tokens =
+        std::max<int32_t>(static_cast<int32_t>(std::min<int64_t>(longest, m.config().n_ctx_train)),
+                          std::min<int32_t>(512, m.config().n_ctx_train));
     model::Encoder encoder(m, max_tokens, &pool);
     auto vectors = encoder.embed(sequences, normalize);
     if (!vectors.ok()) return report_error(vectors.status());

@@ -50,7 +50,8 @@ int cmd_generate(int argc, char** argv) {
         } else if (args.is("-n", "--n-predict")) {
             DUET_TRY(std::string v, args.value());
             DUET_TRY(n_predict, parse_int(v, "-n"));
-            if (n_predict < 0 || n_predict > (1 << 20)) return Status::invalid_argument("-n: %lld out of range", static_cast<long long>(n_predict));
+            if (n_predict < 0 || n_predict > (1 << 20))
+                return Status::invalid_argument("-n: %lld out of range", static_cast<long long>(n_predict));
         } else if (args.is("--temp")) {
             DUET_TRY(std::string v, args.value());
             DUET_TRY(double t, parse_float(v, "--temp"));
@@ -107,17 +108,20 @@ int cmd_generate(int argc, char** argv) {
 
     std::vector<model::TokenId> prompt_ids = vocab.encode(prompt, /*add_special=*/true, /*parse_special=*/true);
     if (prompt_ids.empty()) {
-        if (vocab.bos_id() < 0) return report_error(Status::invalid_argument("empty prompt and the vocabulary has no BOS"));
+        if (vocab.bos_id() < 0)
+            return report_error(Status::invalid_argument("empty prompt and the vocabulary has no BOS"));
         prompt_ids.push_back(vocab.bos_id());
     }
     for (model::TokenId id : prompt_ids)
         if (id < 0 || id >= m.config().n_vocab)
-            return report_error(Status::invalid_data("prompt token %d outside the model's vocabulary (%d)", id, m.config().n_vocab));
+            return report_error(
+                Status::invalid_data("prompt token %d outside the model's vocabulary (%d)", id, m.config().n_vocab));
 
     const int32_t n_prompt = static_cast<int32_t>(prompt_ids.size());
     const int32_t n_total = n_prompt + static_cast<int32_t>(n_predict);
     if (n_total > m.config().n_ctx_train)
-        std::fprintf(stderr, "warning: %d positions exceed the model's training context %d\n", n_total, m.config().n_ctx_train);
+        std::fprintf(stderr, "warning: %d positions exceed the model's training context %d\n", n_total,
+                     m.config().n_ctx_train);
     model::SingleSequence seq(n_total, kBlockSize);
     model::KvCache kv(m.config(), seq.n_blocks(), kBlockSize, common.kv_type);
     ThreadPool pool(static_cast<int>(n_threads));

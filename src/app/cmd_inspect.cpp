@@ -67,21 +67,26 @@ std::string quote(std::string_view s, size_t max = kMaxStringShown) {
 std::string scalar_element(const Array& arr, uint64_t i) {
     switch (arr.elem_type) {
         case ValueType::FLOAT32:
-        case ValueType::FLOAT64: return strformat("%g", arr.as_double(i));
-        case ValueType::BOOL: return arr.as_int(i) != 0 ? "true" : "false";
+        case ValueType::FLOAT64:
+            return strformat("%g", arr.as_double(i));
+        case ValueType::BOOL:
+            return arr.as_int(i) != 0 ? "true" : "false";
         case ValueType::UINT64: {
             uint64_t v;
             std::memcpy(&v, arr.data + i * 8, 8);
             return strformat("%llu", static_cast<unsigned long long>(v));
         }
-        default: return strformat("%lld", static_cast<long long>(arr.as_int(i)));
+        default:
+            return strformat("%lld", static_cast<long long>(arr.as_int(i)));
     }
 }
 
 std::string format_value(const Value& value) {
     switch (value.type) {
-        case ValueType::STRING: return quote(std::get<std::string_view>(value.v));
-        case ValueType::BOOL: return std::get<bool>(value.v) ? "true" : "false";
+        case ValueType::STRING:
+            return quote(std::get<std::string_view>(value.v));
+        case ValueType::BOOL:
+            return std::get<bool>(value.v) ? "true" : "false";
         case ValueType::FLOAT32:
         case ValueType::FLOAT64:
             return strformat("%g (%s)", std::get<double>(value.v), std::string(value_type_name(value.type)).c_str());
@@ -158,7 +163,8 @@ Result<std::optional<ModelSizes>> model_sizes(const GgufFile& f) {
     if (embd != nullptr) m.weight_bytes_per_token += m.tied_output ? embd->n_bytes : row_size(embd->type, embd->ne[0]);
     // K and V, F16 (2 bytes), per layer and KV head (the values are the file's: check for overflow).
     uint64_t kv = uint64_t{2} * 2 * 1024;
-    if (__builtin_mul_overflow(kv, uint64_t{m.n_layers}, &kv) || __builtin_mul_overflow(kv, uint64_t{m.n_kv_heads}, &kv) ||
+    if (__builtin_mul_overflow(kv, uint64_t{m.n_layers}, &kv) ||
+        __builtin_mul_overflow(kv, uint64_t{m.n_kv_heads}, &kv) ||
         __builtin_mul_overflow(kv, uint64_t{m.head_dim}, &kv))
         return Status::invalid_data("KV cache size overflows (%u layers, %u KV heads, head_dim %u)", m.n_layers,
                                     m.n_kv_heads, m.head_dim);
@@ -170,18 +176,28 @@ nlohmann::json value_json(const Value& value) {
     nlohmann::json j;
     j["type"] = std::string(value_type_name(value.type));
     switch (value.type) {
-        case ValueType::STRING: j["value"] = std::string(std::get<std::string_view>(value.v)); break;
-        case ValueType::BOOL: j["value"] = std::get<bool>(value.v); break;
+        case ValueType::STRING:
+            j["value"] = std::string(std::get<std::string_view>(value.v));
+            break;
+        case ValueType::BOOL:
+            j["value"] = std::get<bool>(value.v);
+            break;
         case ValueType::FLOAT32:
-        case ValueType::FLOAT64: j["value"] = std::get<double>(value.v); break;
+        case ValueType::FLOAT64:
+            j["value"] = std::get<double>(value.v);
+            break;
         case ValueType::UINT8:
         case ValueType::UINT16:
         case ValueType::UINT32:
-        case ValueType::UINT64: j["value"] = std::get<uint64_t>(value.v); break;
+        case ValueType::UINT64:
+            j["value"] = std::get<uint64_t>(value.v);
+            break;
         case ValueType::INT8:
         case ValueType::INT16:
         case ValueType::INT32:
-        case ValueType::INT64: j["value"] = std::get<int64_t>(value.v); break;
+        case ValueType::INT64:
+            j["value"] = std::get<int64_t>(value.v);
+            break;
         case ValueType::ARRAY: {
             const Array& arr = std::get<Array>(value.v);
             j["elem_type"] = std::string(value_type_name(arr.elem_type));
@@ -249,8 +265,7 @@ void print_text(const GgufFile& f, const std::map<std::string, TypeTotal>& by_ty
                 static_cast<unsigned long long>(f.data_offset()));
     std::printf("\nmetadata (%zu keys):\n", f.metadata().size());
     for (const auto& kv : f.metadata())
-        std::printf("  %s = %s\n", escaped(kv.key, 200).c_str(),
-                    format_value(kv.value).c_str());
+        std::printf("  %s = %s\n", escaped(kv.key, 200).c_str(), format_value(kv.value).c_str());
 
     size_t name_width = 4;
     for (const auto& t : f.tensors()) name_width = std::max(name_width, std::min<size_t>(t.name.size(), 60));

@@ -53,12 +53,14 @@ int cmd_logits(int argc, char** argv) {
     size_t start = 0;
     while (true) {
         const size_t end = batch_arg.empty() ? std::string::npos : list.find(';', start);
-        auto ids = parse_int_list(std::string_view(list).substr(start, end == std::string::npos ? std::string::npos : end - start), ',',
-                                  batch_arg.empty() ? "--tokens" : "--batch");
+        auto ids = parse_int_list(std::string_view(list).substr(start, end == std::string::npos ? std::string::npos
+                                                                                                : end - start),
+                                  ',', batch_arg.empty() ? "--tokens" : "--batch");
         if (!ids.ok()) return report_error(ids.status());
         seqs.emplace_back(ids->begin(), ids->end());
         for (int64_t id : *ids)
-            if (id < 0 || id > INT32_MAX) return report_error(Status::invalid_argument("token id %lld out of range", static_cast<long long>(id)));
+            if (id < 0 || id > INT32_MAX)
+                return report_error(Status::invalid_argument("token id %lld out of range", static_cast<long long>(id)));
         if (end == std::string::npos) break;
         start = end + 1;
     }

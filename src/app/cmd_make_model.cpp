@@ -72,7 +72,8 @@ std::vector<TensorPlan> plan_decoder(gguf::GgufWriter& w, const ModelPreset& p, 
     w.set_u32(a + ".vocab_size", static_cast<uint32_t>(p.n_vocab));
 
     std::vector<TensorPlan> plan;
-    const int64_t q_dim = static_cast<int64_t>(p.n_heads) * head_dim, kv_dim = static_cast<int64_t>(p.n_kv_heads) * head_dim;
+    const int64_t q_dim = static_cast<int64_t>(p.n_heads) * head_dim,
+                  kv_dim = static_cast<int64_t>(p.n_kv_heads) * head_dim;
     auto matrix = [&](const std::string& name, int64_t n, int64_t d, int32_t layer, bool is_output) {
         plan.push_back({name, tensor_type_for(scheme, name, layer, p.n_layers, n, is_output), {n, d}, 0.0f, 0.02f});
     };
@@ -225,8 +226,7 @@ int cmd_make_model(int argc, char** argv) {
         p.n_vocab = *n;
     }
 
-    std::vector<TensorPlan> plan =
-        p.arch == "bert" ? plan_encoder(w, p, scheme) : plan_decoder(w, p, scheme);
+    std::vector<TensorPlan> plan = p.arch == "bert" ? plan_encoder(w, p, scheme) : plan_decoder(w, p, scheme);
 
     ThreadPool pool(static_cast<int>(n_threads));
     size_t total_bytes = 0;

@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "Exit status: 0 on success; 1 with 'error: <message>' on stderr otherwise (show/rm of an unknown NAME too).\n";
 
 nlohmann::json to_json(const hub::ManifestEntry& e) {
-    return {{"name", e.name()}, {"repo", e.repo},     {"file", e.file},          {"quant", e.quant},
+    return {{"name", e.name()},   {"repo", e.repo}, {"file", e.file}, {"quant", e.quant},
             {"sha256", e.sha256}, {"size", e.size}, {"path", e.path}, {"pulled_at", e.pulled_at}};
 }
 
@@ -92,11 +92,12 @@ int cmd_models(int argc, char** argv) {
                 std::printf("%s\n", to_json(e).dump().c_str());
                 continue;
             }
-            std::printf("name:      %s\nrepo:      %s\nfile:      %s\nquant:     %s\nsize:      %llu (%s)\n"
-                        "sha256:    %s\npath:      %s\npulled_at: %s\n",
-                        e.name().c_str(), e.repo.c_str(), e.file.c_str(), e.quant.c_str(),
-                        static_cast<unsigned long long>(e.size), format_bytes(static_cast<double>(e.size)).c_str(),
-                        e.sha256.c_str(), e.path.c_str(), e.pulled_at.c_str());
+            std::printf(
+                "name:      %s\nrepo:      %s\nfile:      %s\nquant:     %s\nsize:      %llu (%s)\n"
+                "sha256:    %s\npath:      %s\npulled_at: %s\n",
+                e.name().c_str(), e.repo.c_str(), e.file.c_str(), e.quant.c_str(),
+                static_cast<unsigned long long>(e.size), format_bytes(static_cast<double>(e.size)).c_str(),
+                e.sha256.c_str(), e.path.c_str(), e.pulled_at.c_str());
         }
         return 0;
     }

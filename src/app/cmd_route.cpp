@@ -109,24 +109,15 @@ std::string parse_options(int argc, char** argv, int first, Options& o) {
         };
         std::string number;
         bool ok = true;
-        if (arg == "--config")
-            ok = value(o.config);
-        else if (arg == "--model")
-            ok = value(o.model);
-        else if (arg == "--embed-model")
-            ok = value(o.embed_model);
-        else if (arg == "--data")
-            ok = value(o.data);
-        else if (arg == "--dev")
-            ok = value(o.dev);
-        else if (arg == "-o" || arg == "--output")
-            ok = value(o.output);
-        else if (arg == "--conversation")
-            ok = value(o.conversation);
-        else if (arg == "--json")
-            o.json = true;
-        else if (arg == "--show-errors")
-            o.show_errors = true;
+        if (arg == "--config") ok = value(o.config);
+        else if (arg == "--model") ok = value(o.model);
+        else if (arg == "--embed-model") ok = value(o.embed_model);
+        else if (arg == "--data") ok = value(o.data);
+        else if (arg == "--dev") ok = value(o.dev);
+        else if (arg == "-o" || arg == "--output") ok = value(o.output);
+        else if (arg == "--conversation") ok = value(o.conversation);
+        else if (arg == "--json") o.json = true;
+        else if (arg == "--show-errors") o.show_errors = true;
         else if (arg == "--cached-tokens" || arg == "--seed") {
             ok = value(number);
             if (ok) {
@@ -134,13 +125,10 @@ std::string parse_options(int argc, char** argv, int first, Options& o) {
                 const unsigned long long v = std::strtoull(number.c_str(), &end, 10);
                 if (number.empty() || *end != '\0' || number[0] == '-')
                     return std::string(arg) + " needs a non-negative integer, got '" + number + "'";
-                if (arg == "--seed")
-                    o.seed = v;
-                else
-                    o.cached_tokens = static_cast<long long>(v);
+                if (arg == "--seed") o.seed = v;
+                else o.cached_tokens = static_cast<long long>(v);
             }
-        } else
-            return "route: unknown argument '" + std::string(arg) + "' (text goes after '--'; see --help)";
+        } else return "route: unknown argument '" + std::string(arg) + "' (text goes after '--'; see --help)";
         if (!ok) return std::string(arg) + " needs a value";
     }
     return "";
@@ -229,8 +217,9 @@ int run_fit(const Options& o) {
         dev = std::move(d).value();
     }
     if (!o.embed_model.empty())
-        return fail("route fit: --embed-model is not supported by fit yet (the shipped fusion gives the embedding "
-                    "signal weight 0; duet route --embed-model shows it as evidence)");
+        return fail(
+            "route fit: --embed-model is not supported by fit yet (the shipped fusion gives the embedding "
+            "signal weight 0; duet route --embed-model shows it as evidence)");
     Result<router::KeywordSet> kw =
         o.config.empty() ? router::KeywordSet::parse(router::builtin_keywords_text(), "<built-in keywords.txt>")
                          : router::KeywordSet::load_file(o.config);
@@ -261,8 +250,7 @@ int run_fit(const Options& o) {
                      rep.reliability_source.c_str());
     out += strformat("  %-11s %6s %10s %10s\n", "bin", "n", "predicted", "observed");
     for (const auto& b : rep.reliability) {
-        if (b.count == 0)
-            out += strformat("  [%.1f, %.1f) %6d %10s %10s\n", b.lo, b.hi, 0, "-", "-");
+        if (b.count == 0) out += strformat("  [%.1f, %.1f) %6d %10s %10s\n", b.lo, b.hi, 0, "-", "-");
         else
             out += strformat("  [%.1f, %.1f) %6d %10.3f %10.3f\n", b.lo, b.hi, b.count, b.mean_predicted,
                              b.observed_expert);

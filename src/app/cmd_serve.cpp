@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "  -m, --model NAME=FILE  a model to serve (repeatable; the first is the default); FILE alone: NAME = file stem;\n"
     "                         FILE may be ORG/REPO[:QUANT] of a model `duet pull` downloaded\n"
     "                         NAME=script:FILE.jsonl: a scripted test model (answers from a script; for tests)\n"
-    "  --host ADDR            listen address (default 127.0.0.1; a non-loopback address needs --api-key or --insecure)\n"
+    "  --host ADDR            listen address (default 127.0.0.1; a non-loopback address needs --api-key or "
+    "--insecure)\n"
     "  --port N               port (default 8080; 0 = any free port, printed on stdout)\n"
     "  --api-key K            require 'Authorization: Bearer K' on every route but /health\n"
     "  --insecure             allow a non-loopback --host without an API key\n"
@@ -79,7 +80,8 @@ Result<ModelSpec> parse_model_spec(const std::string& spec) {
         m.name = spec.substr(0, eq);
         m.path = spec.substr(eq + 1);
     }
-    if (m.name.empty() || m.path.empty()) return Status::invalid_argument("-m '%s': expected NAME=FILE.gguf", spec.c_str());
+    if (m.name.empty() || m.path.empty())
+        return Status::invalid_argument("-m '%s': expected NAME=FILE.gguf", spec.c_str());
     // Not a file but ORG/REPO[:QUANT|/FILE.gguf]: a model `duet pull` downloaded, found in its manifest.
     std::error_code ec;
     if (m.path.rfind("script:", 0) != 0 && !std::filesystem::exists(m.path, ec) && hub::looks_like_model_ref(m.path)) {
@@ -165,7 +167,8 @@ int cmd_serve(int argc, char** argv) {
             auto v = value();
             auto n = v.ok() ? parse_int(*v, name) : Result<int64_t>(v.status());
             if (!n.ok()) return report_error(n.status());
-            if (*n < 1 || *n > (1 << 24)) return report_error(Status::invalid_argument("%s out of range", name.c_str()));
+            if (*n < 1 || *n > (1 << 24))
+                return report_error(Status::invalid_argument("%s out of range", name.c_str()));
             const int32_t x = static_cast<int32_t>(*n);
             if (name == "--ctx") engine_options.context_length = x;
             else if (name == "--max-queue") options.max_queue = engine_options.max_queue = x;

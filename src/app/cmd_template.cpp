@@ -54,15 +54,21 @@ Result<std::string> read_text_file(const std::string& path) {
 // JSON -> template value; objects keep their key order (tojson must reproduce it).
 Value json_to_value(const ordered_json& j) {
     switch (j.type()) {
-        case ordered_json::value_t::null: return Value::none();
-        case ordered_json::value_t::boolean: return Value(j.get<bool>());
-        case ordered_json::value_t::number_integer: return Value(j.get<int64_t>());
+        case ordered_json::value_t::null:
+            return Value::none();
+        case ordered_json::value_t::boolean:
+            return Value(j.get<bool>());
+        case ordered_json::value_t::number_integer:
+            return Value(j.get<int64_t>());
         case ordered_json::value_t::number_unsigned: {
             auto u = j.get<uint64_t>();
-            return u > static_cast<uint64_t>(INT64_MAX) ? Value(static_cast<double>(u)) : Value(static_cast<int64_t>(u));
+            return u > static_cast<uint64_t>(INT64_MAX) ? Value(static_cast<double>(u))
+                                                        : Value(static_cast<int64_t>(u));
         }
-        case ordered_json::value_t::number_float: return Value(j.get<double>());
-        case ordered_json::value_t::string: return Value(j.get<std::string>());
+        case ordered_json::value_t::number_float:
+            return Value(j.get<double>());
+        case ordered_json::value_t::string:
+            return Value(j.get<std::string>());
         case ordered_json::value_t::array: {
             Value out = Value::array();
             for (const auto& item : j) out.push_back(json_to_value(item));
@@ -73,7 +79,8 @@ Value json_to_value(const ordered_json& j) {
             for (const auto& [k, v] : j.items()) out.set(k, json_to_value(v));
             return out;
         }
-        default: return Value::none();
+        default:
+            return Value::none();
     }
 }
 
@@ -112,7 +119,8 @@ int cmd_template(int argc, char** argv) {
             return fail("unknown argument '" + std::string(arg) + "'");
         }
     }
-    if (model_path.empty() == template_path.empty()) return fail("give exactly one of -m MODEL.gguf or --template FILE");
+    if (model_path.empty() == template_path.empty())
+        return fail("give exactly one of -m MODEL.gguf or --template FILE");
     if (messages_path.empty()) return fail("--messages FILE.json is required");
 
     std::optional<tok::ChatTemplate> tpl;

@@ -46,11 +46,21 @@ std::string escape_piece(std::string_view piece) {
         }
         ++i;
         switch (c) {
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            case '\'': out += "\\'"; break;
-            case '\\': out += "\\\\"; break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\'':
+                out += "\\'";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
             default:
                 if (len == 0 || c < 0x20 || c == 0x7F) out += strformat("\\x%02x", c);  // control or stray byte
                 else out += static_cast<char>(c);
@@ -107,7 +117,8 @@ int cmd_tokenize(int argc, char** argv) {
         for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
         out += "]}\n";
     } else {
-        for (tok::TokenId id : ids) out += strformat("%d\t'%s'\n", id, escape_piece((*tokenizer)->token_to_piece(id)).c_str());
+        for (tok::TokenId id : ids)
+            out += strformat("%d\t'%s'\n", id, escape_piece((*tokenizer)->token_to_piece(id)).c_str());
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

@@ -83,8 +83,7 @@ Result<int64_t> parse_threads(std::string_view s) {
     return n;
 }
 
-Status parse_model_command(int argc, char** argv, const char* usage, ModelCommandArgs* common,
-                           const OwnOptions& own) {
+Status parse_model_command(int argc, char** argv, const char* usage, ModelCommandArgs* common, const OwnOptions& own) {
     if (common->n_threads == 0) common->n_threads = default_threads();
     ArgReader args(argc, argv);
     while (args.next()) {

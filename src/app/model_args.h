@@ -47,7 +47,7 @@ Result<int64_t> parse_threads(std::string_view s);
 // The options every model command shares: -m FILE, -t N, --kv-type, -h.
 struct ModelCommandArgs {
     std::string model_path;
-    int64_t n_threads = 0;                      // 0: default_threads()
+    int64_t n_threads = 0;  // 0: default_threads()
     model::KvType kv_type = model::KvType::f16;
 };
 
@@ -55,8 +55,7 @@ struct ModelCommandArgs {
 // it took it (then -t, say, can mean a list for bench); then -h (prints `usage`, exits 0), -m, -t, --kv-type;
 // anything else is an error quoting `usage`. -m is required.
 using OwnOptions = std::function<Result<bool>(ArgReader& args)>;
-Status parse_model_command(int argc, char** argv, const char* usage, ModelCommandArgs* common,
-                           const OwnOptions& own);
+Status parse_model_command(int argc, char** argv, const char* usage, ModelCommandArgs* common, const OwnOptions& own);
 
 // Prints "error: <message>" to stderr and returns exit code 1 (2 for invalid arguments).
 int report_error(const Status& status);

@@ -9,7 +9,8 @@ namespace duet::app {
 
 const std::vector<ModelPreset>& model_presets() {
     static const std::vector<ModelPreset> presets = {
-        {"deepseek-r1-distill-qwen-1.5b", "qwen2", 1536, 28, 12, 2, 8960, 151936, 131072, 10000.0f, 1e-6f, true, false, false},
+        {"deepseek-r1-distill-qwen-1.5b", "qwen2", 1536, 28, 12, 2, 8960, 151936, 131072, 10000.0f, 1e-6f, true, false,
+         false},
         {"llama-3-8b-instruct", "llama", 4096, 32, 32, 8, 14336, 128256, 8192, 500000.0f, 1e-5f, false, false, false},
         {"qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1000000.0f, 1e-6f, true, true, false},
         {"tiny-llama", "llama", 256, 2, 8, 2, 512, 512, 2048, 500000.0f, 1e-5f, false, false, false},
@@ -34,8 +35,12 @@ Result<ModelPreset> find_preset(std::string_view name) {
 
 Result<WeightScheme> parse_weight_scheme(std::string_view name) {
     static const std::array<std::pair<std::string_view, WeightScheme>, 7> kSchemes = {{
-        {"f32", WeightScheme::f32}, {"f16", WeightScheme::f16}, {"q8_0", WeightScheme::q8_0},
-        {"q4_0", WeightScheme::q4_0}, {"q4_k_m", WeightScheme::q4_k_m}, {"q5_k_m", WeightScheme::q5_k_m},
+        {"f32", WeightScheme::f32},
+        {"f16", WeightScheme::f16},
+        {"q8_0", WeightScheme::q8_0},
+        {"q4_0", WeightScheme::q4_0},
+        {"q4_k_m", WeightScheme::q4_k_m},
+        {"q5_k_m", WeightScheme::q5_k_m},
         {"q6_k", WeightScheme::q6_k},
     }};
     std::string lower(name);
@@ -48,13 +53,20 @@ Result<WeightScheme> parse_weight_scheme(std::string_view name) {
 
 uint32_t gguf_file_type(WeightScheme scheme) {
     switch (scheme) {
-        case WeightScheme::f32: return 0;
-        case WeightScheme::f16: return 1;
-        case WeightScheme::q4_0: return 2;
-        case WeightScheme::q8_0: return 7;
-        case WeightScheme::q4_k_m: return 15;
-        case WeightScheme::q5_k_m: return 17;
-        case WeightScheme::q6_k: return 18;
+        case WeightScheme::f32:
+            return 0;
+        case WeightScheme::f16:
+            return 1;
+        case WeightScheme::q4_0:
+            return 2;
+        case WeightScheme::q8_0:
+            return 7;
+        case WeightScheme::q4_k_m:
+            return 15;
+        case WeightScheme::q5_k_m:
+            return 17;
+        case WeightScheme::q6_k:
+            return 18;
     }
     return 0;
 }
@@ -69,7 +81,8 @@ bool use_more_bits(int32_t layer, int32_t n_layers) {
 TensorType fit(TensorType t, int64_t row_length) {
     if (row_length % traits(t).block_size == 0) return t;
     if (t == TensorType::Q4_K) return row_length % kQK == 0 ? TensorType::Q5_0 : TensorType::F16;
-    if (t == TensorType::Q6_K || t == TensorType::Q5_K) return row_length % kQK == 0 ? TensorType::Q8_0 : TensorType::F16;
+    if (t == TensorType::Q6_K || t == TensorType::Q5_K)
+        return row_length % kQK == 0 ? TensorType::Q8_0 : TensorType::F16;
     return TensorType::F16;
 }
 
@@ -79,11 +92,21 @@ TensorType tensor_type_for(WeightScheme scheme, const std::string& name, int32_t
                            int64_t row_length, bool is_output) {
     TensorType t = TensorType::F32;
     switch (scheme) {
-        case WeightScheme::f32: t = TensorType::F32; break;
-        case WeightScheme::f16: t = TensorType::F16; break;
-        case WeightScheme::q8_0: t = TensorType::Q8_0; break;
-        case WeightScheme::q6_k: t = TensorType::Q6_K; break;
-        case WeightScheme::q4_0: t = TensorType::Q4_0; break;  // every matrix, like the 1.006 GB R1-1.5B file of performance.md
+        case WeightScheme::f32:
+            t = TensorType::F32;
+            break;
+        case WeightScheme::f16:
+            t = TensorType::F16;
+            break;
+        case WeightScheme::q8_0:
+            t = TensorType::Q8_0;
+            break;
+        case WeightScheme::q6_k:
+            t = TensorType::Q6_K;
+            break;
+        case WeightScheme::q4_0:
+            t = TensorType::Q4_0;
+            break;  // every matrix, like the 1.006 GB R1-1.5B file of performance.md
         case WeightScheme::q4_k_m:
         case WeightScheme::q5_k_m: {
             const bool more = (name.find("attn_v.weight") != std::string::npos ||
@@ -127,10 +150,10 @@ Result<int32_t> write_byte_vocab(gguf::GgufWriter& w, const ModelPreset& preset)
     const std::string sp = byte_token(' ');  // "Ġ"
     // Merges (left, right) in priority order; each result becomes a token.
     const std::vector<std::pair<std::string, std::string>> merges = {
-        {sp, "t"}, {"h", "e"}, {sp + "t", "he"}, {"i", "n"}, {"e", "r"}, {"a", "n"}, {sp, "a"}, {"o", "n"},
-        {"r", "e"}, {sp, "s"}, {"e", "n"}, {"a", "t"}, {"o", "r"}, {sp, "w"}, {"i", "s"}, {"e", "s"},
-        {sp, "o"}, {"i", "t"}, {sp, "b"}, {"e", "d"}, {sp, "c"}, {"o", "u"}, {"n", "g"}, {"in", "g"},
-        {"n", "d"}, {sp + "a", "nd"},
+        {sp, "t"},  {"h", "e"}, {sp + "t", "he"}, {"i", "n"}, {"e", "r"},       {"a", "n"}, {sp, "a"},
+        {"o", "n"}, {"r", "e"}, {sp, "s"},        {"e", "n"}, {"a", "t"},       {"o", "r"}, {sp, "w"},
+        {"i", "s"}, {"e", "s"}, {sp, "o"},        {"i", "t"}, {sp, "b"},        {"e", "d"}, {sp, "c"},
+        {"o", "u"}, {"n", "g"}, {"in", "g"},      {"n", "d"}, {sp + "a", "nd"},
     };
     std::vector<std::string> tokens;
     std::vector<int32_t> types;
@@ -172,13 +195,14 @@ Result<int32_t> write_byte_vocab(gguf::GgufWriter& w, const ModelPreset& preset)
         w.set_u32("tokenizer.ggml.bos_token_id", first_special);
         w.set_u32("tokenizer.ggml.eos_token_id", first_special + 4);  // <|eot_id|>
         w.set_bool("tokenizer.ggml.add_bos_token", true);
-        w.set_string("tokenizer.chat_template",
-                     "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
-                     "'<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
-                     "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}");
+        w.set_string(
+            "tokenizer.chat_template",
+            "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
+            "'<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
+            "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}");
     } else {
-        w.set_u32("tokenizer.ggml.bos_token_id", first_special);       // <|endoftext|> (not added)
-        w.set_u32("tokenizer.ggml.eos_token_id", first_special + 2);   // <|im_end|>
+        w.set_u32("tokenizer.ggml.bos_token_id", first_special);      // <|endoftext|> (not added)
+        w.set_u32("tokenizer.ggml.eos_token_id", first_special + 2);  // <|im_end|>
         w.set_u32("tokenizer.ggml.padding_token_id", first_special);
         w.set_bool("tokenizer.ggml.add_bos_token", false);
         w.set_string("tokenizer.chat_template",

@@ -14,11 +14,11 @@ namespace duet::app {
 
 struct ModelPreset {
     std::string name;
-    std::string arch;        // "llama", "qwen2" or "bert" (an encoder: rms_eps is its LayerNorm epsilon)
+    std::string arch;  // "llama", "qwen2" or "bert" (an encoder: rms_eps is its LayerNorm epsilon)
     int32_t n_embd, n_layers, n_heads, n_kv_heads, n_ff, n_vocab, n_ctx;
     float rope_freq_base, rms_eps;
     bool qkv_bias, tied;
-    bool demo_vocab;         // write the built-in byte-level vocabulary + chat template even when not padded
+    bool demo_vocab;            // write the built-in byte-level vocabulary + chat template even when not padded
     uint32_t pooling_type = 0;  // bert: bert.pooling_type (1 mean, 2 cls)
 };
 

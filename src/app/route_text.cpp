@@ -33,8 +33,8 @@ std::string decision_text(const router::Router& rt, const Decision& d) {
             const auto& e = rt.keywords().entries()[h.entry];
             if (e.role != role) continue;
             if (!list.empty()) list += ", ";
-            list +=
-                e.group + ":" + (e.kind == router::KeywordKind::word ? e.pattern : "/" + utf8_prefix(e.pattern, 24) + "/");
+            list += e.group + ":" +
+                    (e.kind == router::KeywordKind::word ? e.pattern : "/" + utf8_prefix(e.pattern, 24) + "/");
         }
         out +=
             strformat("keywords %-6s %5.1f  %s\n", std::string(router::role_name(role)).c_str(),

@@ -18,10 +18,16 @@ void PairCounts::add(int left, int right, Outcome outcome, int64_t count) {
     DUET_ASSERT(left >= 0 && left < num_models && right >= 0 && right < num_models && left != right);
     const size_t at = static_cast<size_t>(left) * num_models + right;
     switch (outcome) {
-        case Outcome::left_wins: left_wins[at] += count; break;
-        case Outcome::right_wins: right_wins[at] += count; break;
+        case Outcome::left_wins:
+            left_wins[at] += count;
+            break;
+        case Outcome::right_wins:
+            right_wins[at] += count;
+            break;
         case Outcome::tie:
-        case Outcome::both_bad: ties[at] += count; break;
+        case Outcome::both_bad:
+            ties[at] += count;
+            break;
     }
 }
 
@@ -94,10 +100,17 @@ struct Problem {
                 const double v = n * p * (1.0 - p);
                 g[i] += r;
                 g[j] -= r;
-                add_h(i, i, v); add_h(j, j, v); add_h(i, j, -v); add_h(j, i, -v);
+                add_h(i, i, v);
+                add_h(j, j, v);
+                add_h(i, j, -v);
+                add_h(j, i, -v);
                 if (options.position_term) {
                     g[k] += r;
-                    add_h(k, k, v); add_h(k, i, v); add_h(i, k, v); add_h(k, j, -v); add_h(j, k, -v);
+                    add_h(k, k, v);
+                    add_h(k, i, v);
+                    add_h(i, k, v);
+                    add_h(k, j, -v);
+                    add_h(j, k, -v);
                 }
             }
             const double p = sigmoid(x[i]);
@@ -189,8 +202,8 @@ FitResult fit_bradley_terry(const PairCounts& counts, const FitOptions& options,
         result.iterations = iter + 1;
         if (largest < options.tolerance) {
             // A parameter pinned at the clamp is a maximum at infinity (prior 0), not a converged fit.
-            result.converged = std::none_of(x.begin(), x.end(),
-                                            [](double v) { return std::abs(v) >= kMaxLogStrength; });
+            result.converged =
+                std::none_of(x.begin(), x.end(), [](double v) { return std::abs(v) >= kMaxLogStrength; });
             break;
         }
     }

@@ -51,7 +51,7 @@ struct FitResult {
     std::vector<double> log_strength;  // b_i, centred to mean 0
     double log_left_advantage = 0;     // a; 0 without the position term
     int iterations = 0;
-    bool converged = false;            // false only when max_iterations ran out (e.g. prior 0 and a model never won)
+    bool converged = false;  // false only when max_iterations ran out (e.g. prior 0 and a model never won)
 };
 
 // `start` (optional): a previous fit to begin from (e.g. the full-data fit for bootstrap resamples, which then

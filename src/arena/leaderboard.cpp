@@ -70,10 +70,21 @@ Leaderboard compute_leaderboard(const std::vector<Battle>& battles, const Leader
         ++ratings[l].battles;
         ++ratings[r].battles;
         switch (b.outcome) {
-            case Outcome::left_wins: ++ratings[l].wins; ++ratings[r].losses; break;
-            case Outcome::right_wins: ++ratings[r].wins; ++ratings[l].losses; break;
-            case Outcome::both_bad: ++board.both_bad; [[fallthrough]];
-            case Outcome::tie: ++ratings[l].ties; ++ratings[r].ties; break;
+            case Outcome::left_wins:
+                ++ratings[l].wins;
+                ++ratings[r].losses;
+                break;
+            case Outcome::right_wins:
+                ++ratings[r].wins;
+                ++ratings[l].losses;
+                break;
+            case Outcome::both_bad:
+                ++board.both_bad;
+                [[fallthrough]];
+            case Outcome::tie:
+                ++ratings[l].ties;
+                ++ratings[r].ties;
+                break;
         }
     }
     for (ModelRating& m : ratings)
@@ -179,14 +190,22 @@ PositionBias position_bias(const std::vector<Battle>& battles) {
     for (const Battle& b : battles) {
         if (!is_usable(b)) continue;
         switch (b.outcome) {
-            case Outcome::left_wins: ++bias.left_wins; break;
-            case Outcome::right_wins: ++bias.right_wins; break;
-            case Outcome::tie: ++bias.ties; break;
-            case Outcome::both_bad: ++bias.both_bad; break;
+            case Outcome::left_wins:
+                ++bias.left_wins;
+                break;
+            case Outcome::right_wins:
+                ++bias.right_wins;
+                break;
+            case Outcome::tie:
+                ++bias.ties;
+                break;
+            case Outcome::both_bad:
+                ++bias.both_bad;
+                break;
         }
     }
-    bias.left_win_rate = wilson_interval(static_cast<double>(bias.left_wins),
-                                         static_cast<double>(bias.left_wins + bias.right_wins));
+    bias.left_win_rate =
+        wilson_interval(static_cast<double>(bias.left_wins), static_cast<double>(bias.left_wins + bias.right_wins));
     return bias;
 }
 

@@ -35,16 +35,16 @@ struct LeaderboardOptions {
 
 struct ModelRating {
     std::string model;
-    int rank = 0;          // 1 = highest Elo
+    int rank = 0;  // 1 = highest Elo
     double elo = kEloBase;
     double elo_low = kEloBase;
     double elo_high = kEloBase;
-    double strength = 1;   // exp(log-strength) on the same normalisation (geometric mean 1, or the reference 1)
+    double strength = 1;  // exp(log-strength) on the same normalisation (geometric mean 1, or the reference 1)
     int64_t battles = 0;
     int64_t wins = 0;
     int64_t losses = 0;
-    int64_t ties = 0;      // ties and both-bad votes
-    double win_rate = 0;   // (wins + ties / 2) / battles; 0 with no battles
+    int64_t ties = 0;     // ties and both-bad votes
+    double win_rate = 0;  // (wins + ties / 2) / battles; 0 with no battles
 };
 
 struct Leaderboard {
@@ -53,9 +53,9 @@ struct Leaderboard {
     std::vector<std::string> models;
     std::vector<std::optional<double>> win_rate;  // [i*K+j]: i's wins + ties/2 over their battles; none if none
     std::vector<int64_t> battle_count;            // [i*K+j]: battles between i and j
-    int64_t battles = 0;   // usable battles in this board
-    int64_t ignored = 0;   // battles without two different named models
-    int64_t both_bad = 0;  // of `battles`, voted "both bad" (counted as ties in the fit)
+    int64_t battles = 0;                          // usable battles in this board
+    int64_t ignored = 0;                          // battles without two different named models
+    int64_t both_bad = 0;                         // of `battles`, voted "both bad" (counted as ties in the fit)
     // Left-side advantage on the Elo scale (only with fit.position_term; 0 otherwise).
     double left_advantage_elo = 0;
     double left_advantage_low = 0;
@@ -78,10 +78,10 @@ struct PositionBias {
 // Router agreement: among battles where the router picked one of the two models and the vote was decisive, how
 // often the router's pick won. Ties and both-bad votes carry no preference and are not counted.
 struct RouterAgreement {
-    int64_t with_pick = 0;         // battles with a router pick that is one of the two models
+    int64_t with_pick = 0;  // battles with a router pick that is one of the two models
     int64_t pick_not_in_battle = 0;
-    int64_t undecided = 0;         // of with_pick: tie or both bad
-    Proportion agreement;          // pick == winner, Wilson 95%
+    int64_t undecided = 0;  // of with_pick: tie or both bad
+    Proportion agreement;   // pick == winner, Wilson 95%
 };
 
 PositionBias position_bias(const std::vector<Battle>& battles);
@@ -89,7 +89,7 @@ RouterAgreement router_agreement(const std::vector<Battle>& battles);
 
 struct ArenaReport {
     Leaderboard overall;
-    std::vector<std::pair<std::string, Leaderboard>> by_route;     // sorted by key; "" is reported as "unknown"
+    std::vector<std::pair<std::string, Leaderboard>> by_route;  // sorted by key; "" is reported as "unknown"
     std::vector<std::pair<std::string, Leaderboard>> by_language;
     PositionBias position;
     RouterAgreement router;

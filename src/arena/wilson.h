@@ -12,8 +12,8 @@ inline constexpr double kZ95 = 1.959963984540054;
 struct Proportion {
     double successes = 0;  // may be fractional (ties counted as half wins)
     double trials = 0;
-    double estimate = 0;   // successes / trials; 0 when trials == 0
-    double low = 0;        // Wilson interval; [0, 1] when trials == 0 (nothing is known)
+    double estimate = 0;  // successes / trials; 0 when trials == 0
+    double low = 0;       // Wilson interval; [0, 1] when trials == 0 (nothing is known)
     double high = 1;
 };
 

@@ -4,16 +4,16 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define DUET_ASSERT(cond)                                                                   \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
+#define DUET_ASSERT(cond)                                                                     \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
             std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                   \
-        }                                                                                   \
+            std::abort();                                                                     \
+        }                                                                                     \
     } while (0)
 
-#define DUET_UNREACHABLE()                                                  \
-    do {                                                                    \
-        std::fprintf(stderr, "%s:%d: unreachable\n", __FILE__, __LINE__);   \
-        std::abort();                                                       \
+#define DUET_UNREACHABLE()                                                \
+    do {                                                                  \
+        std::fprintf(stderr, "%s:%d: unreachable\n", __FILE__, __LINE__); \
+        std::abort();                                                     \
     } while (0)

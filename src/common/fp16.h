@@ -6,8 +6,16 @@
 
 namespace duet {
 
-inline float fp32_from_bits(uint32_t w) { float f; std::memcpy(&f, &w, 4); return f; }
-inline uint32_t fp32_to_bits(float f) { uint32_t w; std::memcpy(&w, &f, 4); return w; }
+inline float fp32_from_bits(uint32_t w) {
+    float f;
+    std::memcpy(&f, &w, 4);
+    return f;
+}
+inline uint32_t fp32_to_bits(float f) {
+    uint32_t w;
+    std::memcpy(&w, &f, 4);
+    return w;
+}
 
 // Half -> float, exact for every half value including subnormals, inf and NaN.
 inline float fp16_to_fp32(uint16_t h) {

@@ -34,15 +34,15 @@ enum class TensorType : uint32_t {
     BF16 = 30,
 };
 
-constexpr int64_t kQK = 32;        // elements per block of the legacy quants (Q4_0 .. Q8_1)
-constexpr int64_t kQK_K = 256;     // elements per super-block of the K-quants
+constexpr int64_t kQK = 32;     // elements per block of the legacy quants (Q4_0 .. Q8_1)
+constexpr int64_t kQK_K = 256;  // elements per super-block of the K-quants
 
 struct TensorTypeTraits {
     TensorType type;
-    std::string_view name;   // ggml's name: "f32", "q4_K", ...
-    int64_t block_size;      // elements per block
-    int64_t type_size;       // bytes per block
-    bool supported;          // duet has kernels for it (dequantize + dot)
+    std::string_view name;  // ggml's name: "f32", "q4_K", ...
+    int64_t block_size;     // elements per block
+    int64_t type_size;      // bytes per block
+    bool supported;         // duet has kernels for it (dequantize + dot)
 };
 
 // Traits for a raw type id from a file; std::nullopt for ids we do not know.

@@ -24,13 +24,17 @@ public:
     int n_threads() const { return n_threads_; }
 
     // Calls fn(ith, nth) for ith in [0, nth) in parallel; fn must not throw.
-    template <typename F> void run(F&& fn) {
+    template <typename F>
+    void run(F&& fn) {
         run_erased(&invoke<std::remove_reference_t<F>>, static_cast<void*>(&fn));
     }
 
 private:
     using Trampoline = void (*)(void* ctx, int ith, int nth);
-    template <typename F> static void invoke(void* ctx, int ith, int nth) { (*static_cast<F*>(ctx))(ith, nth); }
+    template <typename F>
+    static void invoke(void* ctx, int ith, int nth) {
+        (*static_cast<F*>(ctx))(ith, nth);
+    }
     void run_erased(Trampoline fn, void* ctx);
     void worker_main(int ith);
 

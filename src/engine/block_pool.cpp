@@ -28,7 +28,9 @@ uint64_t hash_block_tokens(uint64_t parent_hash, std::span<const TokenId> tokens
 }
 
 BlockPool::BlockPool(int32_t n_blocks, int32_t block_size)
-    : n_blocks_(n_blocks), block_size_(block_size), blocks_(n_blocks),
+    : n_blocks_(n_blocks),
+      block_size_(block_size),
+      blocks_(n_blocks),
       block_tokens_(static_cast<size_t>(n_blocks) * block_size) {
     DUET_ASSERT(n_blocks > 0 && block_size > 0);
     cached_.reserve(n_blocks);

@@ -74,9 +74,9 @@ private:
     int32_t n_free_ = 0;
     int32_t head_ = kNone;
     int32_t tail_ = kNone;
-    std::vector<Block> blocks_;                           // (n_blocks,)
-    std::vector<TokenId> block_tokens_;                   // (n_blocks, block_size) content of cached blocks
-    std::unordered_map<uint64_t, BlockId> cached_;        // hash -> block
+    std::vector<Block> blocks_;                     // (n_blocks,)
+    std::vector<TokenId> block_tokens_;             // (n_blocks, block_size) content of cached blocks
+    std::unordered_map<uint64_t, BlockId> cached_;  // hash -> block
 };
 
 // Chained hash of one full block: hash(parent_hash, tokens). Root blocks use kRootBlockHash as parent.

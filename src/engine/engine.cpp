@@ -120,8 +120,8 @@ Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const model::Mode
     impl->scheduler = std::make_unique<Scheduler>(sc);
     impl->n_free_blocks = n_blocks_i32;
     impl->model = std::move(model);
-    DUET_LOG_DEBUG("engine: %d KV blocks of %d tokens (%zu bytes each), context %d", n_blocks_i32,
-                   options.block_size, bytes_per_block, impl->context_length);
+    DUET_LOG_DEBUG("engine: %d KV blocks of %d tokens (%zu bytes each), context %d", n_blocks_i32, options.block_size,
+                   bytes_per_block, impl->context_length);
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -205,7 +205,8 @@ void Engine::Impl::loop() {
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(mutex);
-            wake.wait(lock, [&] { return stopping || !inbox.empty() || !aborts.empty() || scheduler->has_unfinished(); });
+            wake.wait(lock,
+                      [&] { return stopping || !inbox.empty() || !aborts.empty() || scheduler->has_unfinished(); });
             if (stopping) return;
             in.swap(inbox);
             ids.swap(aborts);
@@ -340,10 +341,11 @@ std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const size_t> 
     return out;
 }
 
-std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::Model* const> models,
-                                    int32_t block_size, model::KvType kv_type) {
+std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::Model* const> models, int32_t block_size,
+                                    model::KvType kv_type) {
     std::vector<size_t> per_block;
-    for (const model::Model* m : models) per_block.push_back(model::KvCache::bytes_per_block(m->config(), block_size, kv_type));
+    for (const model::Model* m : models)
+        per_block.push_back(model::KvCache::bytes_per_block(m->config(), block_size, kv_type));
     return split_kv_memory(total_bytes, per_block);
 }
 

@@ -84,8 +84,8 @@ private:
 // every model able to hold the same context in flight, which is what a router switching between them wants.
 std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const size_t> bytes_per_block);
 // Same, from the models (bytes per block from model::KvCache::bytes_per_block(config, block_size, kv_type)).
-std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::Model* const> models,
-                                    int32_t block_size, model::KvType kv_type);
+std::vector<size_t> split_kv_memory(size_t total_bytes, std::span<const model::Model* const> models, int32_t block_size,
+                                    model::KvType kv_type);
 
 // The KV budget when none is given: a quarter of the memory available once the weights are resident
 // (available - weights), within [kMinDefaultKvMemory, kMaxDefaultKvMemory]; the minimum when nothing is known.

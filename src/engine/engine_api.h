@@ -18,16 +18,16 @@ namespace duet::engine {
 using TokenId = int32_t;
 
 struct RequestParams {
-    std::vector<TokenId> prompt;             // tokenized prompt (template already applied)
+    std::vector<TokenId> prompt;  // tokenized prompt (template already applied)
     int32_t max_tokens = 16;
-    model::SamplingParams sampling;          // the sampler's input, as the edge (API, CLI) set it
-    int32_t n_logprobs = -1;                 // -1: none; k >= 0: logprob of the sampled token and the top k
-    std::vector<TokenId> stop_token_ids;     // stop after emitting one of these (the codec's EOS/EOT: pass them)
+    model::SamplingParams sampling;       // the sampler's input, as the edge (API, CLI) set it
+    int32_t n_logprobs = -1;              // -1: none; k >= 0: logprob of the sampled token and the top k
+    std::vector<TokenId> stop_token_ids;  // stop after emitting one of these (the codec's EOS/EOT: pass them)
     // vLLM's min_tokens: until this many tokens are generated, no stop token id (EOS/EOT included) can be
     // sampled (their logits are masked to -inf). 0 <= min_tokens <= max_tokens. Stop strings are not affected.
     int32_t min_tokens = 0;
     bool ignore_eos = false;
-    bool want_prompt_logprobs = false;       // completions echo + logprobs
+    bool want_prompt_logprobs = false;  // completions echo + logprobs
 };
 
 enum class FinishReason { none, stop, length, abort, error };
@@ -40,11 +40,11 @@ struct TokenLogprob {
 
 // One message from the engine loop to the request's reader.
 struct Delta {
-    std::vector<TokenId> tokens;             // newly generated tokens (may be empty)
-    std::vector<TokenLogprob> logprobs;      // parallel to tokens when asked
+    std::vector<TokenId> tokens;                // newly generated tokens (may be empty)
+    std::vector<TokenLogprob> logprobs;         // parallel to tokens when asked
     std::vector<TokenLogprob> prompt_logprobs;  // once, when asked
     FinishReason finish = FinishReason::none;
-    std::string error;                       // when finish == error
+    std::string error;  // when finish == error
     // Timings (seconds since submit) and counts, filled on the final delta.
     double queue_seconds = 0, first_token_seconds = 0, total_seconds = 0;
     int32_t n_prompt_tokens = 0, n_cached_prompt_tokens = 0, n_generated_tokens = 0;
@@ -61,7 +61,7 @@ public:
 
 struct EngineStats {
     int32_t n_running = 0, n_waiting = 0;
-    double kv_usage = 0;                     // fraction of KV blocks in use
+    double kv_usage = 0;                           // fraction of KV blocks in use
     uint64_t prefix_queries = 0, prefix_hits = 0;  // in tokens
     uint64_t prompt_tokens_total = 0, generation_tokens_total = 0;
 };

@@ -28,8 +28,8 @@ namespace duet::engine {
 class ModelRunner {
 public:
     // pool may be null (single thread); it must outlive the runner.
-    ModelRunner(const model::Model& model, model::KvCache& kv_cache, int32_t max_batch_tokens,
-                int32_t max_num_seqs, ThreadPool* pool);
+    ModelRunner(const model::Model& model, model::KvCache& kv_cache, int32_t max_batch_tokens, int32_t max_num_seqs,
+                ThreadPool* pool);
 
     // Runs every scheduled request's new tokens as one batch; one SampledOutput per scheduled request.
     // An error (invalid batch) computes nothing.
@@ -52,11 +52,11 @@ private:
     int32_t n_vocab_;
     std::unordered_map<uint64_t, RequestState> states_;
     // Batch buffers, reserved once for max_batch_tokens / max_num_seqs.
-    std::vector<TokenId> tokens_;                   // (n_tokens,)
-    std::vector<int32_t> positions_;                // (n_tokens,)
-    std::vector<int32_t> seq_index_;                // (n_tokens,)
-    std::vector<uint8_t> want_logits_;              // (n_tokens,)
-    std::vector<model::BatchSequence> sequences_;   // (n_seqs,)
+    std::vector<TokenId> tokens_;                  // (n_tokens,)
+    std::vector<int32_t> positions_;               // (n_tokens,)
+    std::vector<int32_t> seq_index_;               // (n_tokens,)
+    std::vector<uint8_t> want_logits_;             // (n_tokens,)
+    std::vector<model::BatchSequence> sequences_;  // (n_seqs,)
 };
 
 }  // namespace duet::engine

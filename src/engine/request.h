@@ -23,9 +23,9 @@ enum class RequestStatus { waiting, running, finished };
 
 struct Request {
     uint64_t id = 0;
-    std::vector<TokenId> tokens;          // prompt + generated so far
+    std::vector<TokenId> tokens;  // prompt + generated so far
     int32_t n_prompt_tokens = 0;
-    int32_t num_computed_tokens = 0;      // tokens whose K/V are in the cache (hits included)
+    int32_t num_computed_tokens = 0;  // tokens whose K/V are in the cache (hits included)
     int32_t max_tokens = 16;
     model::SamplingParams sampling;
     int32_t n_logprobs = -1;              // -1: none; k >= 0: logprob of each sampled token and the top k
@@ -40,8 +40,8 @@ struct Request {
 
     // KV bookkeeping (KvCacheManager): blocks covering positions [0, block_ids.size() * block_size).
     std::vector<BlockId> block_ids;
-    std::vector<uint64_t> block_hashes;   // chained hashes of the full blocks of `tokens` (computed lazily)
-    int32_t n_registered_blocks = 0;      // leading blocks whose hash is registered in the prefix cache
+    std::vector<uint64_t> block_hashes;  // chained hashes of the full blocks of `tokens` (computed lazily)
+    int32_t n_registered_blocks = 0;     // leading blocks whose hash is registered in the prefix cache
 
     int32_t n_tokens() const { return static_cast<int32_t>(tokens.size()); }
     int32_t n_generated() const { return n_tokens() - n_prompt_tokens; }

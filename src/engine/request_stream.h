@@ -17,7 +17,7 @@ public:
     explicit DeltaChannel(uint64_t id, double submit_time) : id_(id), submit_time_(submit_time) {}
 
     uint64_t id() const { return id_; }
-    void push(Delta delta);                          // engine loop; wakes the reader
+    void push(Delta delta);                            // engine loop; wakes the reader
     std::optional<Delta> pop(double timeout_seconds);  // reader; nullopt on timeout or after the final delta
     bool reader_gone() const { return reader_gone_.load(std::memory_order_relaxed); }
     void mark_reader_gone() { reader_gone_.store(true, std::memory_order_relaxed); }

@@ -44,9 +44,9 @@ struct SchedulerConfig {
 
 struct ScheduledRequest {
     Request* request = nullptr;
-    int32_t num_computed_tokens = 0;      // start of this step's tokens (hits included)
-    int32_t n_new_tokens = 0;             // tokens [num_computed_tokens, + n_new_tokens) computed this step
-    std::span<const BlockId> block_table; // the request's blocks (valid until the next schedule())
+    int32_t num_computed_tokens = 0;       // start of this step's tokens (hits included)
+    int32_t n_new_tokens = 0;              // tokens [num_computed_tokens, + n_new_tokens) computed this step
+    std::span<const BlockId> block_table;  // the request's blocks (valid until the next schedule())
     // True when this step reaches the end of the known tokens: the last token's logits give the next one.
     bool samples() const { return num_computed_tokens + n_new_tokens == request->n_tokens(); }
 };
@@ -60,9 +60,9 @@ struct SchedulerOutput {
 
 // What the model runner gives back, parallel to SchedulerOutput::scheduled.
 struct SampledOutput {
-    TokenId token = -1;                          // -1 when the step did not reach the end of the tokens
-    std::optional<TokenLogprob> logprob;         // when n_logprobs >= 0
-    std::vector<TokenLogprob> prompt_logprobs;   // once, in the step that completes the prompt, when asked
+    TokenId token = -1;                         // -1 when the step did not reach the end of the tokens
+    std::optional<TokenLogprob> logprob;        // when n_logprobs >= 0
+    std::vector<TokenLogprob> prompt_logprobs;  // once, in the step that completes the prompt, when asked
 };
 struct RunnerOutput {
     std::vector<SampledOutput> outputs;

@@ -52,7 +52,9 @@ uint64_t fnv1a(const std::string& text, uint64_t basis) {
 }
 
 json timing_to_json(const CallTiming& t) {
-    return {{"ttft", t.ttft_seconds}, {"total", t.total_seconds}, {"intervals", t.chunk_intervals},
+    return {{"ttft", t.ttft_seconds},
+            {"total", t.total_seconds},
+            {"intervals", t.chunk_intervals},
             {"chars", t.chunk_chars}};
 }
 
@@ -67,7 +69,7 @@ CallTiming timing_from_json(const json& j) {
 }
 
 class FileResponseCache final : public ResponseCache {
-  public:
+public:
     explicit FileResponseCache(int fd) : fd_(fd) {}
     ~FileResponseCache() override { ::close(fd_); }
 
@@ -91,9 +93,9 @@ class FileResponseCache final : public ResponseCache {
         return it->second;
     }
     Status put(const std::string& key, const CachedReply& reply) override {
-        const std::string line =
-            json{{"key", key}, {"text", reply.text}, {"timing", timing_to_json(reply.timing)}}.dump(
-                -1, ' ', false, json::error_handler_t::replace) + "\n";
+        const std::string line = json{{"key", key}, {"text", reply.text}, {"timing", timing_to_json(reply.timing)}}
+                                     .dump(-1, ' ', false, json::error_handler_t::replace) +
+                                 "\n";
         std::lock_guard<std::mutex> lock(mutex_);
         size_t done = 0;
         while (done < line.size()) {
@@ -106,7 +108,7 @@ class FileResponseCache final : public ResponseCache {
         return Status::ok_status();
     }
 
-  private:
+private:
     int fd_;
     std::mutex mutex_;
     std::unordered_map<std::string, CachedReply> entries_;
@@ -135,8 +137,7 @@ Result<std::unique_ptr<ResponseCache>> open_file_cache(const std::string& path) 
 
 std::string cache_key(const Target& target, const std::string& request_body) {
     char hash[40];
-    std::snprintf(hash, sizeof hash, "%016llx%016llx",
-                  (unsigned long long)fnv1a(request_body, 14695981039346656037ull),
+    std::snprintf(hash, sizeof hash, "%016llx%016llx", (unsigned long long)fnv1a(request_body, 14695981039346656037ull),
                   (unsigned long long)fnv1a(request_body, 0x9ae16a3b2f90404full));
     return target.name + "|" + target.url + "|" + target.model + "|" + hash;
 }
@@ -154,8 +155,8 @@ openai::Client ModelCaller::make_client() const {
 }
 
 Result<double> ModelCaller::continuation_logprob(const std::string& context, const std::string& continuation) {
-    json request = {{"prompt", context + continuation}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 1},
-                    {"temperature", 0}};
+    json request = {
+        {"prompt", context + continuation}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 1}, {"temperature", 0}};
     if (!target_.model.empty()) request["model"] = target_.model;
     const std::string body = request.dump(-1, ' ', false, json::error_handler_t::replace);
     const std::string key = cache_key(target_, body);
@@ -212,8 +213,8 @@ Result<double> ModelCaller::continuation_logprob(const std::string& context, con
 }
 
 Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed) {
-    json request = {{"messages", json::array()}, {"temperature", 0}, {"max_tokens", max_tokens},
-                    {"seed", seed}, {"stream", true}};
+    json request = {
+        {"messages", json::array()}, {"temperature", 0}, {"max_tokens", max_tokens}, {"seed", seed}, {"stream", true}};
     if (!target_.model.empty()) request["model"] = target_.model;
     for (const Message& m : messages) request["messages"].push_back({{"role", m.role}, {"content", m.content}});
     const std::string body = request.dump(-1, ' ', false, json::error_handler_t::replace);

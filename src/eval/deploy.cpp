@@ -114,7 +114,8 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
         {"page first load (s)", "15 / 8",
          [](const DeployFigures& f) {
              return f.page_status == 200 ? cell(f.page_ms / 1000, "%.3f") + " (" + std::to_string(f.page_bytes) + " B)"
-                                         : f.page_status ? "HTTP " + std::to_string(f.page_status) : std::string("-");
+                    : f.page_status      ? "HTTP " + std::to_string(f.page_status)
+                                         : std::string("-");
          }},
         {"new session (s)", "2.1 / 0.8", [](const DeployFigures&) { return std::string("-"); }},
         {"first token p50 (ms)", "720 / 380", [](const DeployFigures& f) { return cell(f.ttft_p50_ms, "%.0f"); }},

@@ -29,8 +29,8 @@ FlowScore score_flow(const Flow& flow, const std::vector<std::string>& replies) 
             ++score.checks_total;
             ts.checks.push_back(std::move(outcome));
         }
-        ts.passed = ts.answered && std::all_of(ts.checks.begin(), ts.checks.end(),
-                                               [](const CheckOutcome& c) { return c.passed; });
+        ts.passed = ts.answered &&
+                    std::all_of(ts.checks.begin(), ts.checks.end(), [](const CheckOutcome& c) { return c.passed; });
         passed_turns += ts.passed;
         if (ts.answered) {
             for (const std::string& id : entities_in(ts.reply, flow.entities))

@@ -13,12 +13,23 @@ std::string html_escape(const std::string& text) {
     out.reserve(text.size());
     for (char c : text) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -55,8 +66,8 @@ std::string dimension_chart(const RunResults& r) {
             if (it == r.targets[i].dimensions.end()) continue;
             const double w = max > 0 ? it->second / max * (width - label_w - 70) : 0;
             const int by = y + int(i) * bar;
-            svg += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(by) + "\" width=\"" +
-                   num(w, 1) + "\" height=\"" + std::to_string(bar - 2) + "\" fill=\"" + color(i) + "\"/>";
+            svg += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(by) + "\" width=\"" + num(w, 1) +
+                   "\" height=\"" + std::to_string(bar - 2) + "\" fill=\"" + color(i) + "\"/>";
             svg += "<text x=\"" + num(label_w + w + 4, 1) + "\" y=\"" + std::to_string(by + 11) + "\">" +
                    num(it->second) + "</text>";
         }
@@ -108,19 +119,20 @@ std::string legend(const RunResults& r) {
 }  // namespace
 
 std::string render_report_html(const RunResults& r) {
-    std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>duet eval report</title>"
-                    "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-                    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-                    "td:first-child,th:first-child{text-align:left}.chart text{font-size:12px}"
-                    "details{margin:4px 0}pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}"
-                    ".error{color:#b00}.pass{color:#080}.fail{color:#b60}</style></head><body>\n";
+    std::string h =
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>duet eval report</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}.chart text{font-size:12px}"
+        "details{margin:4px 0}pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}"
+        ".error{color:#b00}.pass{color:#080}.fail{color:#b60}</style></head><body>\n";
     h += "<h1>duet eval report</h1>\n<p>suites: ";
     for (const std::string& s : r.suites) h += html_escape(s) + " ";
     h += "&middot; seed " + std::to_string(r.seed) + (r.complete ? "" : " &middot; <b>incomplete run</b>") + "</p>\n";
     h += "<table><tr><th>target</th><th>url</th><th>model</th><th>multiple choice scored by</th></tr>";
     for (const TargetResults& t : r.targets)
-        h += "<tr><td>" + html_escape(t.name) + "</td><td>" + html_escape(t.url) + "</td><td>" +
-             html_escape(t.model) + "</td><td>" + html_escape(t.choice_method) + "</td></tr>";
+        h += "<tr><td>" + html_escape(t.name) + "</td><td>" + html_escape(t.url) + "</td><td>" + html_escape(t.model) +
+             "</td><td>" + html_escape(t.choice_method) + "</td></tr>";
     h += "</table>\n<h2>Scores per dimension</h2>\n" + legend(r) + dimension_chart(r) + "\n";
     h += "<table><tr><th>dimension</th>";
     for (const TargetResults& t : r.targets) h += "<th>" + html_escape(t.name) + "</th>";
@@ -155,8 +167,8 @@ std::string render_report_html(const RunResults& r) {
     if (r.has_judge) {
         const JudgeResults& j = r.judge;
         h += "<h2>Judge</h2>\n<p>" + html_escape(j.model) + " at " + html_escape(j.url) + ": " +
-             html_escape(j.target_a) + " wins " + std::to_string(j.wins_a) + ", " + html_escape(j.target_b) +
-             " wins " + std::to_string(j.wins_b) + ", ties " + std::to_string(j.ties) + " (of which " +
+             html_escape(j.target_a) + " wins " + std::to_string(j.wins_a) + ", " + html_escape(j.target_b) + " wins " +
+             std::to_string(j.wins_b) + ", ties " + std::to_string(j.ties) + " (of which " +
              std::to_string(j.inconsistent) + " inconsistent under position swap)</p>\n";
         h += "<table><tr><th>item</th><th>A first</th><th>B first</th><th>outcome</th></tr>";
         for (const JudgeVerdict& v : j.verdicts)

@@ -52,16 +52,17 @@ std::string render_report_markdown(const RunResults& r) {
     md += "\n";
     if (r.has_judge) {
         const JudgeResults& j = r.judge;
-        md += "\n## Judge\n\n" + cell(j.model) + ": " + cell(j.target_a) + " wins " + std::to_string(j.wins_a) +
-              ", " + cell(j.target_b) + " wins " + std::to_string(j.wins_b) + ", ties " + std::to_string(j.ties) +
-              " (" + std::to_string(j.inconsistent) + " inconsistent under position swap, counted as ties)\n";
+        md += "\n## Judge\n\n" + cell(j.model) + ": " + cell(j.target_a) + " wins " + std::to_string(j.wins_a) + ", " +
+              cell(j.target_b) + " wins " + std::to_string(j.wins_b) + ", ties " + std::to_string(j.ties) + " (" +
+              std::to_string(j.inconsistent) + " inconsistent under position swap, counted as ties)\n";
     }
     md += "\n## Items not passed\n\n| target | item | why |\n|---|---|---|\n";
     for (const TargetResults& t : r.targets)
         for (const ItemResult& item : t.items) {
             if (item.passed) continue;
-            const std::string why = !item.error.empty() ? "error: " + item.error
-                                    : item.notes.empty() ? std::string("failed") : item.notes.front();
+            const std::string why = !item.error.empty()  ? "error: " + item.error
+                                    : item.notes.empty() ? std::string("failed")
+                                                         : item.notes.front();
             md += "| " + cell(t.name) + " | " + cell(item.suite + "/" + item.id) + " | " + cell(why) + " |\n";
         }
     return md;

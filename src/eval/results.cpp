@@ -110,8 +110,8 @@ std::string compare_results(const RunResults& a, const RunResults& b) {
             if (has_a && has_b) {
                 const double diff = ib->second - ia->second;
                 const char* mark = diff == 0 ? "" : ((diff > 0) == d.higher_is_better ? "  better" : "  worse");
-                std::snprintf(line, sizeof line, "  %-44s %10.3f %10.3f %+10.3f%s\n", d.label, ia->second,
-                              ib->second, diff, mark);
+                std::snprintf(line, sizeof line, "  %-44s %10.3f %10.3f %+10.3f%s\n", d.label, ia->second, ib->second,
+                              diff, mark);
             } else {
                 std::snprintf(line, sizeof line, "  %-44s %10s %10s\n", d.label,
                               has_a ? std::to_string(ia->second).c_str() : "-",

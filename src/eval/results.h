@@ -14,18 +14,18 @@ namespace duet::eval {
 
 // Latency of one model call, measured on the stream (or read back from the cache with the reply).
 struct CallTiming {
-    double ttft_seconds = -1;              // first content chunk after the request was sent (-1: none)
+    double ttft_seconds = -1;  // first content chunk after the request was sent (-1: none)
     double total_seconds = 0;
-    std::vector<double> chunk_intervals;   // seconds between consecutive content chunks
-    std::vector<int> chunk_chars;          // UTF-8 code points per content chunk
+    std::vector<double> chunk_intervals;  // seconds between consecutive content chunks
+    std::vector<int> chunk_chars;         // UTF-8 code points per content chunk
 };
 
 struct ItemResult {
     std::string suite;  // "flows", "probes", ...
     std::string kind;   // flow, probe, clarify, choice, code
     std::string id;
-    std::string error;  // the target failed on this item (unreachable, garbage, ...); scores are then absent
-    bool passed = false;                   // all checks / the right letter / the tests passed / satisfied
+    std::string error;    // the target failed on this item (unreachable, garbage, ...); scores are then absent
+    bool passed = false;  // all checks / the right letter / the tests passed / satisfied
     std::map<std::string, double> scores;  // per-kind numbers (task_coherence, rounds, correct, ...)
     std::vector<std::string> notes;        // failed checks and other one-line explanations
     std::vector<Message> transcript;
@@ -45,10 +45,10 @@ struct TargetResults {
 
 // One pairwise judgement of the same item answered by targets A and B, asked in both orders.
 struct JudgeVerdict {
-    std::string item;       // suite/id
-    std::string first;      // verdict with A shown first: "A", "B", "tie", or "error: ..."
-    std::string swapped;    // verdict with B shown first, mapped back to the targets ("A" means target A)
-    std::string outcome;    // "A", "B", or "tie"
+    std::string item;           // suite/id
+    std::string first;          // verdict with A shown first: "A", "B", "tie", or "error: ..."
+    std::string swapped;        // verdict with B shown first, mapped back to the targets ("A" means target A)
+    std::string outcome;        // "A", "B", or "tie"
     bool inconsistent = false;  // the two orders disagreed (counted as a tie)
 };
 

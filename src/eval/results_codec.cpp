@@ -10,14 +10,16 @@ using nlohmann::json;
 namespace {
 
 json item_to_json(const ItemResult& item) {
-    json j = {{"suite", item.suite}, {"kind", item.kind}, {"id", item.id}, {"passed", item.passed},
-              {"scores", item.scores}, {"notes", item.notes}, {"transcript", json::array()},
-              {"calls", json::array()}};
+    json j = {{"suite", item.suite},         {"kind", item.kind},     {"id", item.id},
+              {"passed", item.passed},       {"scores", item.scores}, {"notes", item.notes},
+              {"transcript", json::array()}, {"calls", json::array()}};
     if (!item.error.empty()) j["error"] = item.error;
     for (const Message& m : item.transcript) j["transcript"].push_back({{"role", m.role}, {"content", m.content}});
     for (const CallTiming& c : item.calls)
-        j["calls"].push_back({{"ttft", c.ttft_seconds}, {"total", c.total_seconds},
-                              {"intervals", c.chunk_intervals}, {"chars", c.chunk_chars}});
+        j["calls"].push_back({{"ttft", c.ttft_seconds},
+                              {"total", c.total_seconds},
+                              {"intervals", c.chunk_intervals},
+                              {"chars", c.chunk_chars}});
     return j;
 }
 
@@ -47,22 +49,33 @@ ItemResult item_from_json(const json& j) {
 }  // namespace
 
 std::string results_to_json(const RunResults& results) {
-    json j = {{"suites", results.suites}, {"seed", results.seed}, {"complete", results.complete},
+    json j = {{"suites", results.suites},
+              {"seed", results.seed},
+              {"complete", results.complete},
               {"targets", json::array()}};
     for (const TargetResults& t : results.targets) {
-        json target = {{"name", t.name}, {"url", t.url}, {"model", t.model}, {"dimensions", t.dimensions},
-                       {"choice_method", t.choice_method}, {"items", json::array()}};
+        json target = {{"name", t.name},
+                       {"url", t.url},
+                       {"model", t.model},
+                       {"dimensions", t.dimensions},
+                       {"choice_method", t.choice_method},
+                       {"items", json::array()}};
         for (const ItemResult& item : t.items) target["items"].push_back(item_to_json(item));
         j["targets"].push_back(std::move(target));
     }
     if (results.has_judge) {
         const JudgeResults& judge = results.judge;
-        json jj = {{"url", judge.url},       {"model", judge.model},   {"target_a", judge.target_a},
-                   {"target_b", judge.target_b}, {"wins_a", judge.wins_a}, {"wins_b", judge.wins_b},
-                   {"ties", judge.ties},     {"inconsistent", judge.inconsistent}, {"verdicts", json::array()}};
+        json jj = {{"url", judge.url},           {"model", judge.model},
+                   {"target_a", judge.target_a}, {"target_b", judge.target_b},
+                   {"wins_a", judge.wins_a},     {"wins_b", judge.wins_b},
+                   {"ties", judge.ties},         {"inconsistent", judge.inconsistent},
+                   {"verdicts", json::array()}};
         for (const JudgeVerdict& v : judge.verdicts)
-            jj["verdicts"].push_back({{"item", v.item}, {"first", v.first}, {"swapped", v.swapped},
-                                      {"outcome", v.outcome}, {"inconsistent", v.inconsistent}});
+            jj["verdicts"].push_back({{"item", v.item},
+                                      {"first", v.first},
+                                      {"swapped", v.swapped},
+                                      {"outcome", v.outcome},
+                                      {"inconsistent", v.inconsistent}});
         j["judge"] = std::move(jj);
     }
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

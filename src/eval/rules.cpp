@@ -42,8 +42,8 @@ int count_regex_matches(const Regex& regex, std::string_view text) {
     int count = 0;
     size_t start = 0;
     while (start <= text.size()) {
-        const int rc = pcre2_match(regex.code(), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), start, 0,
-                                   match, nullptr);
+        const int rc =
+            pcre2_match(regex.code(), reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), start, 0, match, nullptr);
         if (rc < 0) break;
         const PCRE2_SIZE* at = pcre2_get_ovector_pointer(match);
         ++count;
@@ -70,7 +70,8 @@ bool matches_at(std::string_view text, size_t at, std::string_view word) {
 }
 
 // Longest-match-wins scan over a list of phrases; returns the total count.
-template <typename List> int count_phrases(std::string_view text, const List& phrases) {
+template <typename List>
+int count_phrases(std::string_view text, const List& phrases) {
     int count = 0;
     size_t at = 0;
     while (at < text.size()) {
@@ -111,15 +112,32 @@ bool asks_question(std::string_view text) {
 }
 
 const std::vector<std::string_view> kRefusalPhrases = {
-    "I can't help", "I cannot help", "I can't assist", "I cannot assist", "I can't provide", "I cannot provide",
-    "I won't", "I'm not able to help", "I am not able to help", "I'm unable to", "I am unable to",
-    "我无法", "我不能", "无法提供", "无法协助", "不能提供", "不能帮你", "不能帮您", "抱歉，我不", "恕我不能",
+    "I can't help",
+    "I cannot help",
+    "I can't assist",
+    "I cannot assist",
+    "I can't provide",
+    "I cannot provide",
+    "I won't",
+    "I'm not able to help",
+    "I am not able to help",
+    "I'm unable to",
+    "I am unable to",
+    "我无法",
+    "我不能",
+    "无法提供",
+    "无法协助",
+    "不能提供",
+    "不能帮你",
+    "不能帮您",
+    "抱歉，我不",
+    "恕我不能",
 };
 
 const std::vector<std::string_view> kConfirmationPhrases = {
-    "as I mentioned", "as mentioned", "as I said", "as you said", "as you mentioned", "to confirm", "just to confirm",
-    "you said", "如前所述", "正如我之前", "正如之前", "我之前提到", "前面提到", "你刚才说", "您刚才说", "你之前提到",
-    "您之前提到", "再确认一下", "确认一下",
+    "as I mentioned", "as mentioned", "as I said",  "as you said", "as you mentioned", "to confirm", "just to confirm",
+    "you said",       "如前所述",     "正如我之前", "正如之前",    "我之前提到",       "前面提到",   "你刚才说",
+    "您刚才说",       "你之前提到",   "您之前提到", "再确认一下",  "确认一下",
 };
 
 bool is_refusal(std::string_view text) { return count_phrases(text, kRefusalPhrases) > 0; }
@@ -169,11 +187,10 @@ CheckOutcome evaluate_check(const Check& check, std::string_view reply, const Ru
         }
         case CheckKind::refers_back: {
             const int turn = check.turn + 1;
-            out.what = check.entity.empty()
-                           ? strformat("refers back to >= %d entities of turn %d", check.min, turn)
-                           : strformat("refers back to '%s' from turn %d", check.entity.c_str(), turn);
-            const bool known = context.introduced && check.turn >= 0 &&
-                               check.turn < static_cast<int>(context.introduced->size());
+            out.what = check.entity.empty() ? strformat("refers back to >= %d entities of turn %d", check.min, turn)
+                                            : strformat("refers back to '%s' from turn %d", check.entity.c_str(), turn);
+            const bool known =
+                context.introduced && check.turn >= 0 && check.turn < static_cast<int>(context.introduced->size());
             if (!known || context.entities == nullptr) {
                 out.detail = "turn not reached";
                 break;
@@ -206,7 +223,7 @@ CheckOutcome evaluate_check(const Check& check, std::string_view reply, const Ru
                 if (w && count_term(reply, w->names) > right_count) confused = id;
             }
             out.passed = right_count > 0 && confused.empty();
-            out.detail = right_count == 0 ? "the entity is not mentioned"
+            out.detail = right_count == 0    ? "the entity is not mentioned"
                          : !confused.empty() ? "talks about '" + confused + "' more than the entity"
                                              : strformat("mentioned %d times", right_count);
             break;

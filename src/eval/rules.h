@@ -39,7 +39,7 @@ struct RuleContext {
 };
 
 struct CheckOutcome {
-    std::string what;    // "mention >= 2 of [Keychron|HHKB|...]"
+    std::string what;  // "mention >= 2 of [Keychron|HHKB|...]"
     bool passed = false;
     std::string detail;  // why it failed (or what matched)
 };

@@ -36,8 +36,10 @@ struct ShippedSuite {
     const char* name;
     const char* file;
 };
-constexpr ShippedSuite kShipped[] = {{"flows", "flows.jsonl"},       {"probes", "probes.jsonl"},
-                                     {"clarify", "clarify.jsonl"},   {"ceval", "ceval_sample.csv"},
+constexpr ShippedSuite kShipped[] = {{"flows", "flows.jsonl"},
+                                     {"probes", "probes.jsonl"},
+                                     {"clarify", "clarify.jsonl"},
+                                     {"ceval", "ceval_sample.csv"},
                                      {"humaneval", "humaneval_sample.jsonl"}};
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -198,8 +200,10 @@ ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions
                                    ", expected " + std::string(1, item.choice.answer));
         }
     } else {  // code
-        const std::string prompt = "Complete this Python function. Reply with the complete function in one "
-                                   "```python block.\n\n" + item.code.prompt;
+        const std::string prompt =
+            "Complete this Python function. Reply with the complete function in one "
+            "```python block.\n\n" +
+            item.code.prompt;
         result.transcript.push_back({"user", prompt});
         Result<std::string> reply = send(result.transcript);
         if (!reply.ok()) {
@@ -209,11 +213,10 @@ ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions
             const std::string code = extract_code(*reply);
             // A whole function redefines the prompt's (a def with only a docstring is valid Python); otherwise
             // the reply continues the prompt's body.
-            const std::string program =
-                code.find("def " + item.code.entry_point + "(") != std::string::npos
-                    ? item.code.prompt + "\n\n" + code + "\n\n" + item.code.test + "\n\ncheck(" +
-                          item.code.entry_point + ")\n"
-                    : humaneval_program(item.code, code);
+            const std::string program = code.find("def " + item.code.entry_point + "(") != std::string::npos
+                                            ? item.code.prompt + "\n\n" + code + "\n\n" + item.code.test +
+                                                  "\n\ncheck(" + item.code.entry_point + ")\n"
+                                            : humaneval_program(item.code, code);
             Result<SandboxResult> run = run_python_sandboxed(program, SandboxLimits{});
             if (!run.ok()) {
                 result.error = "sandbox: " + run.status().message();
@@ -233,7 +236,8 @@ ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions
 std::string judge_prompt(const std::string& first, const std::string& second) {
     return "Two assistants answered the same user. Judge which conversation serves the user better (correct, "
            "on task, uses the context, no filler). Reply with exactly one word: A, B or tie.\n\n"
-           "=== Conversation A ===\n" + first + "\n=== Conversation B ===\n" + second;
+           "=== Conversation A ===\n" +
+           first + "\n=== Conversation B ===\n" + second;
 }
 
 }  // namespace
@@ -310,8 +314,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
     // Multiple choice by log-likelihood where the target echoes prompt logprobs on /v1/completions (probed once
     // per target), else by the letter it generates.
     std::vector<bool> by_loglik(options.targets.size(), false);
-    const bool has_choices = std::any_of(suites->items.begin(), suites->items.end(),
-                                         [](const SuiteItem& i) { return i.kind == "choice"; });
+    const bool has_choices =
+        std::any_of(suites->items.begin(), suites->items.end(), [](const SuiteItem& i) { return i.kind == "choice"; });
     for (size_t t = 0; t < options.targets.size(); ++t) {
         by_loglik[t] = has_choices && callers[t]->continuation_logprob("Answer:", " A").ok();
         results.targets[t].choice_method = !has_choices ? "" : by_loglik[t] ? "log-likelihood" : "generated letter";

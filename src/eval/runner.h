@@ -36,7 +36,7 @@ struct CachedReply {
 // Responses keyed by (target, model, request body hash). FileResponseCache is append-only JSONL with an fsync per
 // entry (a torn last line from a kill is skipped on load); a SQLite store can implement the same interface.
 class ResponseCache {
-  public:
+public:
     virtual ~ResponseCache() = default;
     virtual std::optional<CachedReply> find(const std::string& key) = 0;
     virtual Status put(const std::string& key, const CachedReply& reply) = 0;
@@ -53,7 +53,7 @@ struct CallPolicy {
 
 // One target's chat endpoint with cache and retries. Thread-safe.
 class ModelCaller {
-  public:
+public:
     ModelCaller(Target target, CallPolicy policy, ResponseCache* cache);
     // Streams a chat completion of `messages` (temperature 0, the run's seed). Errors describe the last attempt.
     Result<CachedReply> chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed);
@@ -63,7 +63,7 @@ class ModelCaller {
     Result<double> continuation_logprob(const std::string& context, const std::string& continuation);
     int requests_sent() const { return sent_.load(); }
 
-  private:
+private:
     openai::Client make_client() const;
     Target target_;
     CallPolicy policy_;
@@ -80,9 +80,9 @@ struct RunOptions {
     int concurrency = 4;
     int max_tokens = 512;
     CallPolicy policy;
-    std::string cache_path;                   // "" : no cache
-    const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop taking new items
-    int stop_after_items = -1;                // stop after this many items have started (tests)
+    std::string cache_path;                            // "" : no cache
+    const std::atomic<bool>* stop = nullptr;           // set (e.g. by SIGINT) to stop taking new items
+    int stop_after_items = -1;                         // stop after this many items have started (tests)
     std::function<void(const std::string&)> progress;  // one line per update ("[12/80] target item")
 };
 

@@ -33,8 +33,8 @@ constexpr uint32_t kLandlockCreateRulesetVersion = 1u << 0;
 constexpr int kLandlockRulePathBeneath = 1;
 constexpr uint64_t kFsWriteFile = 1ull << 1, kFsRemoveDir = 1ull << 4, kFsRemoveFile = 1ull << 5,
                    kFsMakeChar = 1ull << 6, kFsMakeDir = 1ull << 7, kFsMakeReg = 1ull << 8, kFsMakeSock = 1ull << 9,
-                   kFsMakeFifo = 1ull << 10, kFsMakeBlock = 1ull << 11, kFsMakeSym = 1ull << 12,
-                   kFsRefer = 1ull << 13, kFsTruncate = 1ull << 14;
+                   kFsMakeFifo = 1ull << 10, kFsMakeBlock = 1ull << 11, kFsMakeSym = 1ull << 12, kFsRefer = 1ull << 13,
+                   kFsTruncate = 1ull << 14;
 constexpr uint64_t kNetBindTcp = 1ull << 0, kNetConnectTcp = 1ull << 1;
 
 struct LandlockRulesetAttr {
@@ -90,7 +90,9 @@ uint32_t apply_landlock(int abi, int dir_fd, int devnull_fd) {
 }
 
 void set_limit(int resource, rlim_t soft, rlim_t hard) {
-    struct rlimit r{soft, hard};
+    struct rlimit r {
+        soft, hard
+    };
     setrlimit(resource, &r);
 }
 
@@ -99,7 +101,7 @@ int processes_of(uid_t uid) {
     int count = 0;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        struct stat st{};
+        struct stat st {};
         const std::string name = entry.path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
         if (stat(entry.path().c_str(), &st) == 0 && st.st_uid == uid) ++count;
@@ -113,13 +115,20 @@ bool contains(const std::string& text, const char* what) { return text.find(what
 
 const char* sandbox_outcome_name(SandboxOutcome outcome) {
     switch (outcome) {
-        case SandboxOutcome::ok: return "ok";
-        case SandboxOutcome::failed: return "failed";
-        case SandboxOutcome::timeout: return "timeout";
-        case SandboxOutcome::cpu_limit: return "cpu_limit";
-        case SandboxOutcome::memory_limit: return "memory_limit";
-        case SandboxOutcome::process_limit: return "process_limit";
-        case SandboxOutcome::killed: return "killed";
+        case SandboxOutcome::ok:
+            return "ok";
+        case SandboxOutcome::failed:
+            return "failed";
+        case SandboxOutcome::timeout:
+            return "timeout";
+        case SandboxOutcome::cpu_limit:
+            return "cpu_limit";
+        case SandboxOutcome::memory_limit:
+            return "memory_limit";
+        case SandboxOutcome::process_limit:
+            return "process_limit";
+        case SandboxOutcome::killed:
+            return "killed";
     }
     return "?";
 }
@@ -219,7 +228,7 @@ Result<SandboxResult> run_python_sandboxed(const std::string& code, const Sandbo
     const auto deadline = started + std::chrono::seconds(limits.wall_seconds);
     bool timed_out = false, exited = false;
     int status = 0;
-    struct rusage usage{};
+    struct rusage usage {};
     auto drained_after_exit = std::chrono::steady_clock::time_point::max();
     while (fds[0] >= 0 || fds[1] >= 0) {
         const auto now = std::chrono::steady_clock::now();
@@ -281,8 +290,8 @@ Result<SandboxResult> run_python_sandboxed(const std::string& code, const Sandbo
     if (timed_out) result.outcome = SandboxOutcome::timeout;
     else if (result.signal == SIGXCPU) result.outcome = SandboxOutcome::cpu_limit;
     else if (result.signal == SIGKILL) {  // the hard CPU limit, or something else
-        result.outcome = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec >= limits.cpu_seconds
-                             ? SandboxOutcome::cpu_limit : SandboxOutcome::killed;
+        result.outcome = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec >= limits.cpu_seconds ? SandboxOutcome::cpu_limit
+                                                                                             : SandboxOutcome::killed;
     } else if (result.signal != 0) result.outcome = SandboxOutcome::killed;
     else if (result.exit_code == 0) result.outcome = SandboxOutcome::ok;
     else if (contains(result.stderr_text, "MemoryError")) result.outcome = SandboxOutcome::memory_limit;

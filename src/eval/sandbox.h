@@ -41,9 +41,9 @@ enum class SandboxOutcome {
 };
 
 struct SandboxIsolation {
-    bool network = false;     // a new network namespace, or Landlock's TCP rules
-    bool filesystem = false;  // Landlock: writable only beneath the temp dir
-    bool processes = false;   // RLIMIT_NPROC applies (it does not to root)
+    bool network = false;            // a new network namespace, or Landlock's TCP rules
+    bool filesystem = false;         // Landlock: writable only beneath the temp dir
+    bool processes = false;          // RLIMIT_NPROC applies (it does not to root)
     std::vector<std::string> notes;  // what was used and what the kernel refused
 };
 

@@ -80,11 +80,11 @@ struct Fact {
 struct ClarifyDialogue {
     std::string id;
     std::string language;
-    std::string style;     // how the opening is phrased: dialect, typos, emotional, vague
-    std::string opening;   // the user's first message
-    std::string intent;    // what the user really wants (never sent; for reports)
+    std::string style;    // how the opening is phrased: dialect, typos, emotional, vague
+    std::string opening;  // the user's first message
+    std::string intent;   // what the user really wants (never sent; for reports)
     std::vector<Fact> facts;
-    std::string fallback;  // said when the model neither answers well nor asks anything new
+    std::string fallback;       // said when the model neither answers well nor asks anything new
     std::vector<Check> checks;  // a reply satisfying all of these ends the dialogue
     std::vector<Entity> entities;
     int max_rounds = 4;

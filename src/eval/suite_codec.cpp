@@ -18,11 +18,16 @@ const struct {
     const char* name;
     CheckKind kind;
 } kCheckNames[] = {
-    {"mention", CheckKind::mention},         {"not_mention", CheckKind::not_mention},
-    {"regex", CheckKind::regex},             {"not_regex", CheckKind::not_regex},
-    {"refers_back", CheckKind::refers_back}, {"resolves", CheckKind::resolves},
-    {"on_task", CheckKind::on_task},         {"asks_question", CheckKind::asks_question},
-    {"refuses", CheckKind::refuses},         {"not_refuses", CheckKind::not_refuses},
+    {"mention", CheckKind::mention},
+    {"not_mention", CheckKind::not_mention},
+    {"regex", CheckKind::regex},
+    {"not_regex", CheckKind::not_regex},
+    {"refers_back", CheckKind::refers_back},
+    {"resolves", CheckKind::resolves},
+    {"on_task", CheckKind::on_task},
+    {"asks_question", CheckKind::asks_question},
+    {"refuses", CheckKind::refuses},
+    {"not_refuses", CheckKind::not_refuses},
     {"max_ai_speak", CheckKind::max_ai_speak},
 };
 

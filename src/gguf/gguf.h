@@ -43,18 +43,29 @@
 namespace duet::gguf {
 
 enum class ValueType : uint32_t {
-    UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
-    STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+    UINT8 = 0,
+    INT8 = 1,
+    UINT16 = 2,
+    INT16 = 3,
+    UINT32 = 4,
+    INT32 = 5,
+    FLOAT32 = 6,
+    BOOL = 7,
+    STRING = 8,
+    ARRAY = 9,
+    UINT64 = 10,
+    INT64 = 11,
+    FLOAT64 = 12,
 };
 std::string_view value_type_name(ValueType type);
 
 constexpr uint32_t kDefaultAlignment = 32;
 constexpr int kMaxDims = 4;
-constexpr uint32_t kMaxAlignment = 1u << 20;               // 1 MiB: larger values are rejected
-constexpr uint64_t kMaxKeyLength = 64 * 1024;              // 64 KiB
-constexpr uint64_t kMaxStringLength = 1ull << 30;          // 1 GiB (string values and string array elements)
+constexpr uint32_t kMaxAlignment = 1u << 20;       // 1 MiB: larger values are rejected
+constexpr uint64_t kMaxKeyLength = 64 * 1024;      // 64 KiB
+constexpr uint64_t kMaxStringLength = 1ull << 30;  // 1 GiB (string values and string array elements)
 constexpr uint64_t kMaxTensorNameLength = 1024;
-constexpr uint32_t kGgufMagic = 0x46554747;                // "GGUF" read as a little-endian u32
+constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 
 // Bytes of one scalar element (UINT8..FLOAT64, BOOL); 0 for STRING, ARRAY and unknown types.
 size_t value_type_size(ValueType type);
@@ -64,8 +75,8 @@ size_t value_type_size(ValueType type);
 struct Array {
     ValueType elem_type = ValueType::UINT8;
     uint64_t count = 0;
-    const uint8_t* data = nullptr;            // scalar arrays: count * element size bytes, unaligned
-    std::vector<std::string_view> strings;    // STRING arrays only
+    const uint8_t* data = nullptr;          // scalar arrays: count * element size bytes, unaligned
+    std::vector<std::string_view> strings;  // STRING arrays only
 
     // Element i converted to double / int64 (scalar arrays only; i < count checked by the caller).
     double as_double(uint64_t i) const;
@@ -88,9 +99,9 @@ struct TensorInfo {
     TensorType type = TensorType::F32;
     int n_dims = 0;
     std::array<int64_t, kMaxDims> ne = {1, 1, 1, 1};  // ne[0] is the row length (fastest-varying)
-    uint64_t offset = 0;                               // relative to the data section
+    uint64_t offset = 0;                              // relative to the data section
     uint64_t n_bytes = 0;
-    const uint8_t* data = nullptr;                     // into the file bytes
+    const uint8_t* data = nullptr;  // into the file bytes
 
     int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
     int64_t n_rows() const { return ne[1] * ne[2] * ne[3]; }
@@ -185,7 +196,11 @@ public:
     Status write(const std::string& path) const;
 
 private:
-    struct Kv { std::string key; ValueType type; std::vector<uint8_t> bytes; };
+    struct Kv {
+        std::string key;
+        ValueType type;
+        std::vector<uint8_t> bytes;
+    };
     struct Tensor {
         std::string name;
         TensorType type;

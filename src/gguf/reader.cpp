@@ -43,8 +43,8 @@ public:
     Status need(uint64_t n, const std::string& what, const char* detail = "", uint64_t index = kNoIndex) const {
         if (n > remaining())
             return Status::invalid_data("%s: truncated: needs %llu bytes at offset %llu, file size %llu",
-                                        name(what, detail, index).c_str(), static_cast<ull>(n),
-                                        static_cast<ull>(pos_), static_cast<ull>(size()));
+                                        name(what, detail, index).c_str(), static_cast<ull>(n), static_cast<ull>(pos_),
+                                        static_cast<ull>(size()));
         return {};
     }
     // Caller checked need(n).
@@ -68,10 +68,11 @@ public:
                                         name(what, detail, index).c_str(), static_cast<ull>(length),
                                         static_cast<ull>(cap));
         if (length > remaining())
-            return Status::invalid_data("%s: string of %llu bytes at offset %llu runs past the end of the file "
-                                        "(size %llu)",
-                                        name(what, detail, index).c_str(), static_cast<ull>(length),
-                                        static_cast<ull>(pos_), static_cast<ull>(size()));
+            return Status::invalid_data(
+                "%s: string of %llu bytes at offset %llu runs past the end of the file "
+                "(size %llu)",
+                name(what, detail, index).c_str(), static_cast<ull>(length), static_cast<ull>(pos_),
+                static_cast<ull>(size()));
         *out = std::string_view(reinterpret_cast<const char*>(here()), length);
         pos_ += length;
         return {};
@@ -94,19 +95,75 @@ bool known_value_type(uint32_t t) { return t <= static_cast<uint32_t>(ValueType:
 Status read_scalar(ByteReader& in, ValueType type, Value* out, const std::string& what) {
     out->type = type;
     switch (type) {
-        case ValueType::UINT8: { uint8_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = uint64_t{v}; break; }
-        case ValueType::UINT16: { uint16_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = uint64_t{v}; break; }
-        case ValueType::UINT32: { uint32_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = uint64_t{v}; break; }
-        case ValueType::UINT64: { uint64_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = v; break; }
-        case ValueType::INT8: { int8_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = int64_t{v}; break; }
-        case ValueType::INT16: { int16_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = int64_t{v}; break; }
-        case ValueType::INT32: { int32_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = int64_t{v}; break; }
-        case ValueType::INT64: { int64_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = v; break; }
-        case ValueType::FLOAT32: { float v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = double{v}; break; }
-        case ValueType::FLOAT64: { double v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = v; break; }
-        case ValueType::BOOL: { uint8_t v; DUET_RETURN_IF_ERROR(in.read(&v, what)); out->v = v != 0; break; }
+        case ValueType::UINT8: {
+            uint8_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = uint64_t{v};
+            break;
+        }
+        case ValueType::UINT16: {
+            uint16_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = uint64_t{v};
+            break;
+        }
+        case ValueType::UINT32: {
+            uint32_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = uint64_t{v};
+            break;
+        }
+        case ValueType::UINT64: {
+            uint64_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = v;
+            break;
+        }
+        case ValueType::INT8: {
+            int8_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = int64_t{v};
+            break;
+        }
+        case ValueType::INT16: {
+            int16_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = int64_t{v};
+            break;
+        }
+        case ValueType::INT32: {
+            int32_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = int64_t{v};
+            break;
+        }
+        case ValueType::INT64: {
+            int64_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = v;
+            break;
+        }
+        case ValueType::FLOAT32: {
+            float v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = double{v};
+            break;
+        }
+        case ValueType::FLOAT64: {
+            double v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = v;
+            break;
+        }
+        case ValueType::BOOL: {
+            uint8_t v;
+            DUET_RETURN_IF_ERROR(in.read(&v, what));
+            out->v = v != 0;
+            break;
+        }
         case ValueType::STRING:
-        case ValueType::ARRAY: return Status::invalid_data("%s: not a scalar type", what.c_str());
+        case ValueType::ARRAY:
+            return Status::invalid_data("%s: not a scalar type", what.c_str());
     }
     return {};
 }
@@ -135,11 +192,11 @@ Status read_array(ByteReader& in, Value* out, const std::string& what) {
     } else {
         const uint64_t elem_size = value_type_size(elem);
         if (arr.count > in.remaining() / elem_size)
-            return Status::invalid_data("%s: %llu %s elements (%llu bytes each) run past the end of the file "
-                                        "(offset %llu, size %llu)",
-                                        what.c_str(), static_cast<ull>(arr.count),
-                                        std::string(value_type_name(elem)).c_str(), static_cast<ull>(elem_size),
-                                        static_cast<ull>(in.pos()), static_cast<ull>(in.size()));
+            return Status::invalid_data(
+                "%s: %llu %s elements (%llu bytes each) run past the end of the file "
+                "(offset %llu, size %llu)",
+                what.c_str(), static_cast<ull>(arr.count), std::string(value_type_name(elem)).c_str(),
+                static_cast<ull>(elem_size), static_cast<ull>(in.pos()), static_cast<ull>(in.size()));
         arr.data = in.here();
         in.skip(arr.count * elem_size);
     }
@@ -193,8 +250,8 @@ Status read_tensor_info(ByteReader& in, uint64_t index, uint64_t alignment, Tens
         if (ne > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
             return Status::invalid_data("%s: dimension %u is negative (%lld)", what.c_str(), d,
                                         static_cast<long long>(static_cast<int64_t>(ne)));
-        if (ne == 0) return Status::invalid_data("%s: dimension %u is 0 (empty tensors are not supported)",
-                                                 what.c_str(), d);
+        if (ne == 0)
+            return Status::invalid_data("%s: dimension %u is 0 (empty tensors are not supported)", what.c_str(), d);
         t->ne[d] = static_cast<int64_t>(ne);
         if (__builtin_mul_overflow(n_elements, t->ne[d], &n_elements))
             return Status::invalid_data("%s: element count overflows (dimension %u = %llu)", what.c_str(), d,
@@ -207,10 +264,9 @@ Status read_tensor_info(ByteReader& in, uint64_t index, uint64_t alignment, Tens
     if (!traits) return Status::unsupported("%s: unknown tensor type %u", what.c_str(), raw_type);
     t->type = traits->type;
     if (t->ne[0] % traits->block_size != 0)
-        return Status::invalid_data("%s: row length %lld is not a multiple of the %.*s block size %lld",
-                                    what.c_str(), static_cast<long long>(t->ne[0]),
-                                    static_cast<int>(traits->name.size()), traits->name.data(),
-                                    static_cast<long long>(traits->block_size));
+        return Status::invalid_data("%s: row length %lld is not a multiple of the %.*s block size %lld", what.c_str(),
+                                    static_cast<long long>(t->ne[0]), static_cast<int>(traits->name.size()),
+                                    traits->name.data(), static_cast<long long>(traits->block_size));
     uint64_t row_bytes = 0;
     uint64_t n_bytes = 0;
     const auto n_blocks = static_cast<uint64_t>(t->ne[0] / traits->block_size);
@@ -264,9 +320,9 @@ Status GgufFile::parse() {
     uint32_t magic = 0;
     DUET_RETURN_IF_ERROR(in.read(&magic, "magic"));
     if (magic != kGgufMagic) {
-        return Status::invalid_data("bad magic '%s', expected 'GGUF'",
-                                    printable(std::string_view(reinterpret_cast<const char*>(bytes_.data()), 4))
-                                        .c_str());
+        return Status::invalid_data(
+            "bad magic '%s', expected 'GGUF'",
+            printable(std::string_view(reinterpret_cast<const char*>(bytes_.data()), 4)).c_str());
     }
     DUET_RETURN_IF_ERROR(in.read(&version_, "version"));
     if (version_ == 1) return Status::unsupported("GGUF v%u is not supported (only v2 and v3)", version_);

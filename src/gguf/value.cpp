@@ -10,19 +10,32 @@ namespace duet::gguf {
 
 std::string_view value_type_name(ValueType type) {
     switch (type) {
-        case ValueType::UINT8: return "u8";
-        case ValueType::INT8: return "i8";
-        case ValueType::UINT16: return "u16";
-        case ValueType::INT16: return "i16";
-        case ValueType::UINT32: return "u32";
-        case ValueType::INT32: return "i32";
-        case ValueType::FLOAT32: return "f32";
-        case ValueType::BOOL: return "bool";
-        case ValueType::STRING: return "string";
-        case ValueType::ARRAY: return "array";
-        case ValueType::UINT64: return "u64";
-        case ValueType::INT64: return "i64";
-        case ValueType::FLOAT64: return "f64";
+        case ValueType::UINT8:
+            return "u8";
+        case ValueType::INT8:
+            return "i8";
+        case ValueType::UINT16:
+            return "u16";
+        case ValueType::INT16:
+            return "i16";
+        case ValueType::UINT32:
+            return "u32";
+        case ValueType::INT32:
+            return "i32";
+        case ValueType::FLOAT32:
+            return "f32";
+        case ValueType::BOOL:
+            return "bool";
+        case ValueType::STRING:
+            return "string";
+        case ValueType::ARRAY:
+            return "array";
+        case ValueType::UINT64:
+            return "u64";
+        case ValueType::INT64:
+            return "i64";
+        case ValueType::FLOAT64:
+            return "f64";
     }
     return "unknown";
 }
@@ -31,24 +44,30 @@ size_t value_type_size(ValueType type) {
     switch (type) {
         case ValueType::UINT8:
         case ValueType::INT8:
-        case ValueType::BOOL: return 1;
+        case ValueType::BOOL:
+            return 1;
         case ValueType::UINT16:
-        case ValueType::INT16: return 2;
+        case ValueType::INT16:
+            return 2;
         case ValueType::UINT32:
         case ValueType::INT32:
-        case ValueType::FLOAT32: return 4;
+        case ValueType::FLOAT32:
+            return 4;
         case ValueType::UINT64:
         case ValueType::INT64:
-        case ValueType::FLOAT64: return 8;
+        case ValueType::FLOAT64:
+            return 8;
         case ValueType::STRING:
-        case ValueType::ARRAY: return 0;
+        case ValueType::ARRAY:
+            return 0;
     }
     return 0;
 }
 
 namespace {
 
-template <typename T> T load(const uint8_t* p) {
+template <typename T>
+T load(const uint8_t* p) {
     T v;
     std::memcpy(&v, p, sizeof(T));
     return v;
@@ -106,19 +125,31 @@ double Array::as_double(uint64_t i) const {
     DUET_ASSERT(i < count && elem_type != ValueType::STRING && elem_type != ValueType::ARRAY);
     const uint8_t* p = data + i * value_type_size(elem_type);
     switch (elem_type) {
-        case ValueType::UINT8: return load<uint8_t>(p);
-        case ValueType::INT8: return load<int8_t>(p);
-        case ValueType::UINT16: return load<uint16_t>(p);
-        case ValueType::INT16: return load<int16_t>(p);
-        case ValueType::UINT32: return load<uint32_t>(p);
-        case ValueType::INT32: return load<int32_t>(p);
-        case ValueType::FLOAT32: return load<float>(p);
-        case ValueType::BOOL: return load<uint8_t>(p) != 0 ? 1.0 : 0.0;
-        case ValueType::UINT64: return static_cast<double>(load<uint64_t>(p));
-        case ValueType::INT64: return static_cast<double>(load<int64_t>(p));
-        case ValueType::FLOAT64: return load<double>(p);
+        case ValueType::UINT8:
+            return load<uint8_t>(p);
+        case ValueType::INT8:
+            return load<int8_t>(p);
+        case ValueType::UINT16:
+            return load<uint16_t>(p);
+        case ValueType::INT16:
+            return load<int16_t>(p);
+        case ValueType::UINT32:
+            return load<uint32_t>(p);
+        case ValueType::INT32:
+            return load<int32_t>(p);
+        case ValueType::FLOAT32:
+            return load<float>(p);
+        case ValueType::BOOL:
+            return load<uint8_t>(p) != 0 ? 1.0 : 0.0;
+        case ValueType::UINT64:
+            return static_cast<double>(load<uint64_t>(p));
+        case ValueType::INT64:
+            return static_cast<double>(load<int64_t>(p));
+        case ValueType::FLOAT64:
+            return load<double>(p);
         case ValueType::STRING:
-        case ValueType::ARRAY: break;
+        case ValueType::ARRAY:
+            break;
     }
     DUET_UNREACHABLE();
 }
@@ -127,15 +158,24 @@ int64_t Array::as_int(uint64_t i) const {
     DUET_ASSERT(i < count && elem_type != ValueType::STRING && elem_type != ValueType::ARRAY);
     const uint8_t* p = data + i * value_type_size(elem_type);
     switch (elem_type) {
-        case ValueType::UINT8: return load<uint8_t>(p);
-        case ValueType::INT8: return load<int8_t>(p);
-        case ValueType::UINT16: return load<uint16_t>(p);
-        case ValueType::INT16: return load<int16_t>(p);
-        case ValueType::UINT32: return load<uint32_t>(p);
-        case ValueType::INT32: return load<int32_t>(p);
-        case ValueType::BOOL: return load<uint8_t>(p) != 0 ? 1 : 0;
-        case ValueType::UINT64: return static_cast<int64_t>(load<uint64_t>(p));  // wraps above INT64_MAX
-        case ValueType::INT64: return load<int64_t>(p);
+        case ValueType::UINT8:
+            return load<uint8_t>(p);
+        case ValueType::INT8:
+            return load<int8_t>(p);
+        case ValueType::UINT16:
+            return load<uint16_t>(p);
+        case ValueType::INT16:
+            return load<int16_t>(p);
+        case ValueType::UINT32:
+            return load<uint32_t>(p);
+        case ValueType::INT32:
+            return load<int32_t>(p);
+        case ValueType::BOOL:
+            return load<uint8_t>(p) != 0 ? 1 : 0;
+        case ValueType::UINT64:
+            return static_cast<int64_t>(load<uint64_t>(p));  // wraps above INT64_MAX
+        case ValueType::INT64:
+            return load<int64_t>(p);
         case ValueType::FLOAT32:
         case ValueType::FLOAT64: {
             // Saturating truncation (a plain cast of an out-of-range or NaN double is UB).
@@ -146,7 +186,8 @@ int64_t Array::as_int(uint64_t i) const {
             return static_cast<int64_t>(d);
         }
         case ValueType::STRING:
-        case ValueType::ARRAY: break;
+        case ValueType::ARRAY:
+            break;
     }
     DUET_UNREACHABLE();
 }

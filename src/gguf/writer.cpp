@@ -11,7 +11,8 @@ namespace duet::gguf {
 
 namespace {
 
-template <typename T> void append(std::vector<uint8_t>& out, T v) {
+template <typename T>
+void append(std::vector<uint8_t>& out, T v) {
     uint8_t b[sizeof(T)];
     std::memcpy(b, &v, sizeof(T));
     out.insert(out.end(), b, b + sizeof(T));
@@ -24,7 +25,8 @@ void append_string(std::vector<uint8_t>& out, std::string_view s) {
 
 uint64_t align_up(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
 
-template <typename T> std::vector<uint8_t> scalar_bytes(T v) {
+template <typename T>
+std::vector<uint8_t> scalar_bytes(T v) {
     std::vector<uint8_t> out;
     append(out, v);
     return out;
@@ -34,18 +36,42 @@ template <typename T> std::vector<uint8_t> scalar_bytes(T v) {
 std::vector<uint8_t> encode_value(const Value& value) {
     std::vector<uint8_t> out;
     switch (value.type) {
-        case ValueType::UINT8: append<uint8_t>(out, static_cast<uint8_t>(std::get<uint64_t>(value.v))); break;
-        case ValueType::UINT16: append<uint16_t>(out, static_cast<uint16_t>(std::get<uint64_t>(value.v))); break;
-        case ValueType::UINT32: append<uint32_t>(out, static_cast<uint32_t>(std::get<uint64_t>(value.v))); break;
-        case ValueType::UINT64: append<uint64_t>(out, std::get<uint64_t>(value.v)); break;
-        case ValueType::INT8: append<int8_t>(out, static_cast<int8_t>(std::get<int64_t>(value.v))); break;
-        case ValueType::INT16: append<int16_t>(out, static_cast<int16_t>(std::get<int64_t>(value.v))); break;
-        case ValueType::INT32: append<int32_t>(out, static_cast<int32_t>(std::get<int64_t>(value.v))); break;
-        case ValueType::INT64: append<int64_t>(out, std::get<int64_t>(value.v)); break;
-        case ValueType::FLOAT32: append<float>(out, static_cast<float>(std::get<double>(value.v))); break;
-        case ValueType::FLOAT64: append<double>(out, std::get<double>(value.v)); break;
-        case ValueType::BOOL: append<uint8_t>(out, std::get<bool>(value.v) ? 1 : 0); break;
-        case ValueType::STRING: append_string(out, std::get<std::string_view>(value.v)); break;
+        case ValueType::UINT8:
+            append<uint8_t>(out, static_cast<uint8_t>(std::get<uint64_t>(value.v)));
+            break;
+        case ValueType::UINT16:
+            append<uint16_t>(out, static_cast<uint16_t>(std::get<uint64_t>(value.v)));
+            break;
+        case ValueType::UINT32:
+            append<uint32_t>(out, static_cast<uint32_t>(std::get<uint64_t>(value.v)));
+            break;
+        case ValueType::UINT64:
+            append<uint64_t>(out, std::get<uint64_t>(value.v));
+            break;
+        case ValueType::INT8:
+            append<int8_t>(out, static_cast<int8_t>(std::get<int64_t>(value.v)));
+            break;
+        case ValueType::INT16:
+            append<int16_t>(out, static_cast<int16_t>(std::get<int64_t>(value.v)));
+            break;
+        case ValueType::INT32:
+            append<int32_t>(out, static_cast<int32_t>(std::get<int64_t>(value.v)));
+            break;
+        case ValueType::INT64:
+            append<int64_t>(out, std::get<int64_t>(value.v));
+            break;
+        case ValueType::FLOAT32:
+            append<float>(out, static_cast<float>(std::get<double>(value.v)));
+            break;
+        case ValueType::FLOAT64:
+            append<double>(out, std::get<double>(value.v));
+            break;
+        case ValueType::BOOL:
+            append<uint8_t>(out, std::get<bool>(value.v) ? 1 : 0);
+            break;
+        case ValueType::STRING:
+            append_string(out, std::get<std::string_view>(value.v));
+            break;
         case ValueType::ARRAY: {
             const auto& arr = std::get<Array>(value.v);
             append<uint32_t>(out, static_cast<uint32_t>(arr.elem_type));

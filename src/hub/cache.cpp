@@ -41,8 +41,7 @@ public:
             status_ = Status::io_error("hub: cannot open '%s': %s", path.c_str(), std::strerror(errno));
             return;
         }
-        while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-        }
+        while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {}
     }
     ~CacheLock() {
         if (fd_ >= 0) ::close(fd_);  // closing releases the lock
@@ -82,8 +81,13 @@ Result<std::vector<ManifestEntry>> read_manifest(const std::string& path) {
 Status write_manifest_atomically(const std::string& dir, const std::vector<ManifestEntry>& entries) {
     nlohmann::json models = nlohmann::json::array();
     for (const ManifestEntry& e : entries)
-        models.push_back({{"repo", e.repo}, {"file", e.file}, {"quant", e.quant}, {"sha256", e.sha256},
-                          {"size", e.size}, {"path", e.path}, {"pulled_at", e.pulled_at}});
+        models.push_back({{"repo", e.repo},
+                          {"file", e.file},
+                          {"quant", e.quant},
+                          {"sha256", e.sha256},
+                          {"size", e.size},
+                          {"path", e.path},
+                          {"pulled_at", e.pulled_at}});
     const std::string text = nlohmann::json{{"models", models}}.dump(2) + "\n";
     const std::string final_path = dir + "/" + kManifest;
     const std::string tmp_path = final_path + ".tmp";

@@ -190,8 +190,9 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
     const std::string what = repo + "/" + file.path;
     std::error_code ec;
     fs::create_directories(fs::path(dest).parent_path(), ec);
-    if (ec) return Status::io_error("hub: %s: cannot create '%s': %s", what.c_str(),
-                                    fs::path(dest).parent_path().c_str(), ec.message().c_str());
+    if (ec)
+        return Status::io_error("hub: %s: cannot create '%s': %s", what.c_str(), fs::path(dest).parent_path().c_str(),
+                                ec.message().c_str());
     Transfer t;
     t.part_path = dest + ".part";
     t.hash = std::make_unique<Sha256>();
@@ -260,10 +261,11 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
     if (t.status >= 300) return http_error("downloading " + what, url, t.status, t.error_body);
     const uint64_t have = t.offset + t.fetched;
     if (rc != CURLE_OK)
-        return Status::io_error("hub: downloading %s: %s after %llu of %llu bytes (kept in '%s'; run the same "
-                                "command again to resume)",
-                                what.c_str(), curl_easy_strerror(rc), static_cast<unsigned long long>(have),
-                                static_cast<unsigned long long>(file.size), t.part_path.c_str());
+        return Status::io_error(
+            "hub: downloading %s: %s after %llu of %llu bytes (kept in '%s'; run the same "
+            "command again to resume)",
+            what.c_str(), curl_easy_strerror(rc), static_cast<unsigned long long>(have),
+            static_cast<unsigned long long>(file.size), t.part_path.c_str());
     if (file.size > 0 && have != file.size) {
         fs::remove(t.part_path, ec);
         return Status::invalid_data("hub: downloading %s: got %llu bytes, the hub lists %llu", what.c_str(),
@@ -274,14 +276,16 @@ Result<DownloadStats> HubClient::download(const std::string& repo, const RepoFil
         const std::string& got = stats.sha256;
         if (got != file.sha256) {
             fs::remove(t.part_path, ec);
-            return Status::invalid_data("hub: downloading %s: sha256 mismatch: the hub lists %s, the download is %s "
-                                        "(the partial file was deleted)",
-                                        what.c_str(), file.sha256.c_str(), got.c_str());
+            return Status::invalid_data(
+                "hub: downloading %s: sha256 mismatch: the hub lists %s, the download is %s "
+                "(the partial file was deleted)",
+                what.c_str(), file.sha256.c_str(), got.c_str());
         }
     }
     fs::rename(t.part_path, dest, ec);
-    if (ec) return Status::io_error("hub: %s: cannot rename '%s': %s", what.c_str(), t.part_path.c_str(),
-                                    ec.message().c_str());
+    if (ec)
+        return Status::io_error("hub: %s: cannot rename '%s': %s", what.c_str(), t.part_path.c_str(),
+                                ec.message().c_str());
     return stats;
 }
 

@@ -9,9 +9,7 @@ namespace duet::hub {
 
 namespace {
 
-bool is_name_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-}
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }
 
 bool valid_repo_part(const std::string& s) {
     if (s.empty() || s.size() > 96 || s == "." || s == ".." || s.find("..") != std::string::npos) return false;
@@ -23,9 +21,7 @@ std::string upper(std::string s) {
     return s;
 }
 
-bool ends_with_gguf(const std::string& s) {
-    return s.size() > 5 && upper(s.substr(s.size() - 5)) == ".GGUF";
-}
+bool ends_with_gguf(const std::string& s) { return s.size() > 5 && upper(s.substr(s.size() - 5)) == ".GGUF"; }
 
 std::string base_name(const std::string& path) {
     const size_t slash = path.find_last_of('/');

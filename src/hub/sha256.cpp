@@ -23,9 +23,7 @@ Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
 
 Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
 
-void Sha256::update(const void* data, size_t n_bytes) {
-    DUET_ASSERT(EVP_DigestUpdate(impl_->ctx, data, n_bytes) == 1);
-}
+void Sha256::update(const void* data, size_t n_bytes) { DUET_ASSERT(EVP_DigestUpdate(impl_->ctx, data, n_bytes) == 1); }
 
 std::string Sha256::hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];

@@ -23,11 +23,7 @@ Batch SingleSequence::batch(std::span<const TokenId> tokens, int32_t start, bool
         positions_[i] = start + static_cast<int32_t>(i);
         want_logits_[i] = all_logits || i + 1 == n;
     }
-    return Batch{tokens,
-                 {positions_.data(), n},
-                 {seq_index_.data(), n},
-                 {want_logits_.data(), n},
-                 {&sequence_, 1}};
+    return Batch{tokens, {positions_.data(), n}, {seq_index_.data(), n}, {want_logits_.data(), n}, {&sequence_, 1}};
 }
 
 }  // namespace duet::model

@@ -8,16 +8,18 @@
 
 namespace duet::model {
 
-std::string_view arch_name(Arch arch) {
-    return arch_spec(arch).name;
-}
+std::string_view arch_name(Arch arch) { return arch_spec(arch).name; }
 
 std::string_view pooling_name(Pooling pooling) {
     switch (pooling) {
-        case Pooling::none: return "none";
-        case Pooling::mean: return "mean";
-        case Pooling::cls: return "cls";
-        case Pooling::last: return "last";
+        case Pooling::none:
+            return "none";
+        case Pooling::mean:
+            return "mean";
+        case Pooling::cls:
+            return "cls";
+        case Pooling::last:
+            return "last";
     }
     return "?";
 }

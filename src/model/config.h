@@ -38,25 +38,25 @@ struct ModelConfig {
     int32_t n_layers = 0;
     int32_t n_heads = 0;
     int32_t n_kv_heads = 0;
-    int32_t head_dim = 0;          // per head, for Q, K and V
-    int32_t n_ff = 0;              // FFN hidden size
-    int32_t n_ctx_train = 0;       // context length the model was trained with (informational)
+    int32_t head_dim = 0;     // per head, for Q, K and V
+    int32_t n_ff = 0;         // FFN hidden size
+    int32_t n_ctx_train = 0;  // context length the model was trained with (informational)
     float rope_freq_base = 10000.0f;
     kernels::RopeMode rope_mode = kernels::RopeMode::norm;  // llama: norm (adjacent pairs), qwen2: neox (halves)
-    int32_t n_rot = 0;             // rotated dims per head (<= head_dim, even)
+    int32_t n_rot = 0;                                      // rotated dims per head (<= head_dim, even)
     float rms_eps = 1e-5f;
-    bool has_qkv_bias = false;     // qwen2: attn_q/k/v.bias
-    bool tied_output = false;      // no output.weight: logits use token_embd.weight
-    bool has_rope_freqs = false;   // rope_freqs.weight (Llama-3.1 frequency factors, (n_rot/2,))
+    bool has_qkv_bias = false;    // qwen2: attn_q/k/v.bias
+    bool tied_output = false;     // no output.weight: logits use token_embd.weight
+    bool has_rope_freqs = false;  // rope_freqs.weight (Llama-3.1 frequency factors, (n_rot/2,))
 
     // encoders only
-    float layer_norm_eps = 1e-12f;     // {arch}.attention.layer_norm_epsilon (LayerNorm, biased variance)
-    int32_t n_token_types = 0;         // rows of token_types.weight (segment embeddings)
-    Pooling pooling = Pooling::none;   // {arch}.pooling_type
+    float layer_norm_eps = 1e-12f;    // {arch}.attention.layer_norm_epsilon (LayerNorm, biased variance)
+    int32_t n_token_types = 0;        // rows of token_types.weight (segment embeddings)
+    Pooling pooling = Pooling::none;  // {arch}.pooling_type
 
-    int32_t q_dim() const { return n_heads * head_dim; }        // width of Q and of the attention output
-    int32_t kv_dim() const { return n_kv_heads * head_dim; }    // width of K and V per token
-    int32_t n_gqa() const { return n_heads / n_kv_heads; }      // query heads per KV head
+    int32_t q_dim() const { return n_heads * head_dim; }      // width of Q and of the attention output
+    int32_t kv_dim() const { return n_kv_heads * head_dim; }  // width of K and V per token
+    int32_t n_gqa() const { return n_heads / n_kv_heads; }    // query heads per KV head
 };
 
 // Sanity caps for untrusted files (well above any model duet targets).

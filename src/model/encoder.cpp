@@ -68,10 +68,10 @@ Status Encoder::validate(std::span<const std::vector<TokenId>> sequences, int64_
         if (seq.empty()) return Status::invalid_argument("encoder: sequence %zu is empty", s);
         const int64_t limit = std::min<int64_t>(max_batch_tokens_, c.n_ctx_train);
         if (static_cast<int64_t>(seq.size()) > limit)
-            return Status::invalid_argument("encoder: sequence %zu has %zu tokens, over the limit %lld (context %d, "
-                                            "batch %d)",
-                                            s, seq.size(), static_cast<long long>(limit), c.n_ctx_train,
-                                            max_batch_tokens_);
+            return Status::invalid_argument(
+                "encoder: sequence %zu has %zu tokens, over the limit %lld (context %d, "
+                "batch %d)",
+                s, seq.size(), static_cast<long long>(limit), c.n_ctx_train, max_batch_tokens_);
         for (size_t i = 0; i < seq.size(); ++i)
             if (seq[i] < 0 || seq[i] >= c.n_vocab)
                 return Status::out_of_range("encoder: sequence %zu, token %zu: id %d out of range [0, %d)", s, i,
@@ -96,8 +96,9 @@ Result<std::vector<std::vector<float>>> Encoder::embed(std::span<const std::vect
                                                        bool normalize) {
     const ModelConfig& c = model_.config();
     if (c.pooling == Pooling::none)
-        return Status::invalid_argument("encoder: the model's pooling is none (bert.pooling_type 0): it gives one "
-                                        "vector per token, not per sequence");
+        return Status::invalid_argument(
+            "encoder: the model's pooling is none (bert.pooling_type 0): it gives one "
+            "vector per token, not per sequence");
     int64_t n_tokens = 0;
     DUET_RETURN_IF_ERROR(validate(sequences, &n_tokens));
     std::vector<std::vector<float>> out(sequences.size());
@@ -125,11 +126,15 @@ Result<std::vector<std::vector<float>>> Encoder::embed(std::span<const std::vect
                     }
                     break;
                 }
-                case Pooling::cls: std::memcpy(v.data(), x_ + start * n_embd, sizeof(float) * n_embd); break;
+                case Pooling::cls:
+                    std::memcpy(v.data(), x_ + start * n_embd, sizeof(float) * n_embd);
+                    break;
                 case Pooling::last:
                     std::memcpy(v.data(), x_ + (start + len - 1) * n_embd, sizeof(float) * n_embd);
                     break;
-                case Pooling::none: DUET_ASSERT(false); break;
+                case Pooling::none:
+                    DUET_ASSERT(false);
+                    break;
             }
             if (normalize) l2_normalize(v.data(), n_embd);
             start += len;

@@ -59,16 +59,16 @@ private:
     ThreadPool* pool_;
 
     // Scratch (T = max_batch_tokens); one malloc each, lazily paged.
-    float* x_ = nullptr;         // (T, n_embd) residual stream, then the final hidden states
-    float* xb_ = nullptr;        // (T, n_embd) projection output
-    float* q_ = nullptr;         // (T, n_embd)
-    float* k_ = nullptr;         // (T, n_embd)
-    float* v_ = nullptr;         // (T, n_embd)
-    float* attn_ = nullptr;      // (T, n_embd) attention output
-    float* up_ = nullptr;        // (T, n_ff)
-    float* scores_ = nullptr;    // (n_threads, max_seq_len_) attention scores per worker
-    int32_t* seq_of_ = nullptr;  // (T,) sequence index of each packed token
-    int32_t* pos_of_ = nullptr;  // (T,) position of each token in its sequence
+    float* x_ = nullptr;           // (T, n_embd) residual stream, then the final hidden states
+    float* xb_ = nullptr;          // (T, n_embd) projection output
+    float* q_ = nullptr;           // (T, n_embd)
+    float* k_ = nullptr;           // (T, n_embd)
+    float* v_ = nullptr;           // (T, n_embd)
+    float* attn_ = nullptr;        // (T, n_embd) attention output
+    float* up_ = nullptr;          // (T, n_ff)
+    float* scores_ = nullptr;      // (n_threads, max_seq_len_) attention scores per worker
+    int32_t* seq_of_ = nullptr;    // (T,) sequence index of each packed token
+    int32_t* pos_of_ = nullptr;    // (T,) position of each token in its sequence
     int32_t* start_of_ = nullptr;  // (T,) packed index of the first token of each token's sequence
     int32_t* len_of_ = nullptr;    // (T,) length of each token's sequence
     void* matmul_scratch_ = nullptr;

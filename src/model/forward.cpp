@@ -51,10 +51,10 @@ Forward::Forward(const Model& model, KvCache& kv_cache, int32_t max_batch_tokens
 }
 
 Forward::~Forward() {
-    for (void* p : {static_cast<void*>(x_), static_cast<void*>(xb_), static_cast<void*>(q_), static_cast<void*>(k_),
-                    static_cast<void*>(v_), static_cast<void*>(attn_), static_cast<void*>(gate_),
-                    static_cast<void*>(up_), static_cast<void*>(logits_), static_cast<void*>(scores_),
-                    static_cast<void*>(out_rows_), matmul_scratch_})
+    for (void* p :
+         {static_cast<void*>(x_), static_cast<void*>(xb_), static_cast<void*>(q_), static_cast<void*>(k_),
+          static_cast<void*>(v_), static_cast<void*>(attn_), static_cast<void*>(gate_), static_cast<void*>(up_),
+          static_cast<void*>(logits_), static_cast<void*>(scores_), static_cast<void*>(out_rows_), matmul_scratch_})
         std::free(p);
 }
 
@@ -62,12 +62,12 @@ Status Forward::validate(const Batch& batch) const {
     const size_t n = batch.tokens.size();
     if (n == 0) return Status::invalid_argument("forward: empty batch");
     if (n > static_cast<size_t>(max_batch_tokens_))
-        return Status::invalid_argument("forward: batch of %zu tokens over max_batch_tokens %d", n,
-                                        max_batch_tokens_);
+        return Status::invalid_argument("forward: batch of %zu tokens over max_batch_tokens %d", n, max_batch_tokens_);
     if (batch.positions.size() != n || batch.seq_index.size() != n || batch.want_logits.size() != n)
-        return Status::invalid_argument("forward: batch spans differ in size (tokens %zu, positions %zu, seq_index "
-                                        "%zu, want_logits %zu)",
-                                        n, batch.positions.size(), batch.seq_index.size(), batch.want_logits.size());
+        return Status::invalid_argument(
+            "forward: batch spans differ in size (tokens %zu, positions %zu, seq_index "
+            "%zu, want_logits %zu)",
+            n, batch.positions.size(), batch.seq_index.size(), batch.want_logits.size());
     const int32_t n_vocab = model_.config().n_vocab;
     const int32_t bs = kv_.block_size();
     for (size_t t = 0; t < n; ++t) {
@@ -81,18 +81,19 @@ Status Forward::validate(const Batch& batch) const {
         const int32_t pos = batch.positions[t];
         const auto& table = batch.sequences[seq].block_table;
         if (pos < 0 || static_cast<size_t>(pos / bs) >= table.size())
-            return Status::out_of_range("forward: token %zu: position %d outside sequence %d's block table (%zu "
-                                        "blocks of %d)",
-                                        t, pos, seq, table.size(), bs);
+            return Status::out_of_range(
+                "forward: token %zu: position %d outside sequence %d's block table (%zu "
+                "blocks of %d)",
+                t, pos, seq, table.size(), bs);
         for (int32_t b = 0; b <= pos / bs; ++b)
             if (table[b] < 0 || table[b] >= kv_.n_blocks())
-                return Status::out_of_range("forward: sequence %d: block_table[%d] = %d out of range [0, %d)", seq,
-                                            b, table[b], kv_.n_blocks());
+                return Status::out_of_range("forward: sequence %d: block_table[%d] = %d out of range [0, %d)", seq, b,
+                                            table[b], kv_.n_blocks());
         for (size_t u = t; u-- > 0;) {
             if (batch.seq_index[u] != seq) continue;
             if (batch.positions[u] >= pos)
-                return Status::invalid_argument("forward: sequence %d: position %d after position %d in the batch",
-                                                seq, pos, batch.positions[u]);
+                return Status::invalid_argument("forward: sequence %d: position %d after position %d in the batch", seq,
+                                                pos, batch.positions[u]);
             break;
         }
     }
@@ -127,10 +128,9 @@ void Forward::attention(const Batch& batch, int32_t layer) {
                 const int32_t n_slots = std::min(bs, n_pos - p0);
                 for (int32_t s = 0; s < n_slots; ++s) {
                     const uint8_t* k = static_cast<const uint8_t*>(kv_.k_slot(layer, block, s)) + head_offset;
-                    scores[p0 + s] = scale * (f16 ? kernels::dot_f16_f32(reinterpret_cast<const uint16_t*>(k), qh,
-                                                                         head_dim)
-                                                  : kernels::dot_f32(reinterpret_cast<const float*>(k), qh,
-                                                                     head_dim));
+                    scores[p0 + s] =
+                        scale * (f16 ? kernels::dot_f16_f32(reinterpret_cast<const uint16_t*>(k), qh, head_dim)
+                                     : kernels::dot_f32(reinterpret_cast<const float*>(k), qh, head_dim));
                 }
             }
             kernels::softmax(scores, n_pos);
@@ -188,7 +188,8 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
 
     const WeightView& embd = model_.token_embd();
     parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-        for (int64_t t = b; t < e; ++t) kernels::get_row(embd.type, embd.data, n_embd, batch.tokens[t], x_ + t * n_embd);
+        for (int64_t t = b; t < e; ++t)
+            kernels::get_row(embd.type, embd.data, n_embd, batch.tokens[t], x_ + t * n_embd);
     });
 
     for (int32_t il = 0; il < c.n_layers; ++il) {
@@ -232,7 +233,8 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
         norm_all(l.ffn_norm);
         matmul_many({{l.w_gate, gate_}, {l.w_up, up_}}, xb_, T);
         parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t t = b; t < e; ++t) kernels::silu_mul(gate_ + t * c.n_ff, gate_ + t * c.n_ff, up_ + t * c.n_ff, c.n_ff);
+            for (int64_t t = b; t < e; ++t)
+                kernels::silu_mul(gate_ + t * c.n_ff, gate_ + t * c.n_ff, up_ + t * c.n_ff, c.n_ff);
         });
         matmul(l.w_down, gate_, T, xb_);
         residual_all();

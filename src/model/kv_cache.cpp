@@ -14,8 +14,7 @@ size_t KvCache::bytes_per_block(const ModelConfig& config, int32_t block_size, K
 }
 
 KvCache::KvCache(const ModelConfig& config, int32_t n_blocks, int32_t block_size, KvType type)
-    : n_blocks_(n_blocks), block_size_(block_size), n_layers_(config.n_layers), kv_dim_(config.kv_dim()),
-      type_(type) {
+    : n_blocks_(n_blocks), block_size_(block_size), n_layers_(config.n_layers), kv_dim_(config.kv_dim()), type_(type) {
     DUET_ASSERT(n_blocks > 0 && block_size > 0 && n_layers_ > 0 && kv_dim_ > 0);
     row_bytes_ = static_cast<size_t>(kv_dim_) * element_size();
     block_bytes_ = 2 * static_cast<size_t>(block_size_) * row_bytes_;

@@ -80,9 +80,10 @@ size_t Model::total_weight_bytes() const {
 Status require_decoder(const Model& model) {
     if (model.config().family == Family::decoder) return {};
     const std::string_view arch = arch_name(model.config().arch);
-    return Status::unsupported("model: a %.*s file is an encoder: it gives embeddings (duet embed, /v1/embeddings), "
-                               "not text",
-                               static_cast<int>(arch.size()), arch.data());
+    return Status::unsupported(
+        "model: a %.*s file is an encoder: it gives embeddings (duet embed, /v1/embeddings), "
+        "not text",
+        static_cast<int>(arch.size()), arch.data());
 }
 
 }  // namespace duet::model

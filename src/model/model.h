@@ -17,8 +17,8 @@
 namespace duet::model {
 
 struct LoadOptions {
-    bool progress = true;   // progress bar on stderr while touching the pages (only when stderr is a terminal)
-    bool prefetch = true;   // read the whole file into the page cache now (MADV_WILLNEED + touch every page)
+    bool progress = true;  // progress bar on stderr while touching the pages (only when stderr is a terminal)
+    bool prefetch = true;  // read the whole file into the page cache now (MADV_WILLNEED + touch every page)
 };
 
 class Model {

@@ -66,8 +66,7 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
 
     // Penalties over the last penalty_last_n history tokens and bans, applied to a copy of the logits.
     std::span<const float> work = logits;
-    const bool any_penalty =
-        p.repetition_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
+    const bool any_penalty = p.repetition_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f;
     const bool penalize = any_penalty && !history.empty();
     if (penalize || !banned.empty()) {
         penalized_.assign(logits.begin(), logits.end());
@@ -82,7 +81,10 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
             if (id < 0 || static_cast<size_t>(id) >= n_vocab) continue;
             bool seen = false;
             for (size_t j = 0; j < i; ++j)
-                if (history[j] == id) { seen = true; break; }
+                if (history[j] == id) {
+                    seen = true;
+                    break;
+                }
             if (seen) continue;
             int32_t count = 0;
             for (size_t j = i; j < history.size(); ++j) count += history[j] == id;
@@ -137,22 +139,28 @@ TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> 
             const size_t want = std::min(std::max(k, n_sorted), n);
             if (want > n_sorted)
                 std::partial_sort(candidates_.begin() + n_sorted, candidates_.begin() + want, candidates_.begin() + n,
-                              by_logit);  // probabilities order like logits
+                                  by_logit);  // probabilities order like logits
             n_sorted = want;
             double cum = 0.0;
             size_t keep = 0;
             for (size_t i = 0; i < n_sorted; ++i) {
                 cum += candidates_[i].logit;
-                if (cum >= p.top_p) { keep = i + 1; break; }
+                if (cum >= p.top_p) {
+                    keep = i + 1;
+                    break;
+                }
             }
-            if (keep > 0) { n = keep; break; }
+            if (keep > 0) {
+                n = keep;
+                break;
+            }
             if (n_sorted == n) break;
         }
     }
     if (p.min_p > 0.0f) {
         const float threshold = p.min_p * p_max;
         auto mid = std::partition(candidates_.begin(), candidates_.begin() + n,
-                                         [&](const Candidate& c) { return c.logit >= threshold; });
+                                  [&](const Candidate& c) { return c.logit >= threshold; });
         n = std::max<size_t>(1, static_cast<size_t>(mid - candidates_.begin()));
     }
 

@@ -25,7 +25,7 @@ struct SamplingParams {
     float frequency_penalty = 0.0f;   // logit -= frequency * count in the history
     int32_t penalty_last_n = 64;      // penalties look at the last n history tokens; < 0: all of them
     uint64_t seed = 0;
-    bool has_seed = false;            // false: seeded from std::random_device
+    bool has_seed = false;  // false: seeded from std::random_device
 };
 
 // xoshiro256** seeded through splitmix64: reproducible across platforms.

@@ -35,24 +35,24 @@ struct LayerWeights {
     WeightView w_down;                 // (n_embd, n_ff)
 
     // encoders (post-norm, bert): x = LN(x + attn(x)); x = LN(x + ffn(x)), every matmul with a bias
-    const float* bo = nullptr;              // (n_embd,) attn_output.bias
-    const float* attn_out_norm = nullptr;   // (n_embd,) attn_output_norm.weight
-    const float* attn_out_norm_b = nullptr; // (n_embd,) attn_output_norm.bias
-    const float* b_up = nullptr;            // (n_ff,)   ffn_up.bias
-    const float* b_down = nullptr;          // (n_embd,) ffn_down.bias
-    const float* ffn_out_norm = nullptr;    // (n_embd,) layer_output_norm.weight
-    const float* ffn_out_norm_b = nullptr;  // (n_embd,) layer_output_norm.bias
+    const float* bo = nullptr;               // (n_embd,) attn_output.bias
+    const float* attn_out_norm = nullptr;    // (n_embd,) attn_output_norm.weight
+    const float* attn_out_norm_b = nullptr;  // (n_embd,) attn_output_norm.bias
+    const float* b_up = nullptr;             // (n_ff,)   ffn_up.bias
+    const float* b_down = nullptr;           // (n_embd,) ffn_down.bias
+    const float* ffn_out_norm = nullptr;     // (n_embd,) layer_output_norm.weight
+    const float* ffn_out_norm_b = nullptr;   // (n_embd,) layer_output_norm.bias
 };
 
 struct ModelWeights {
-    WeightView token_embd;                 // (n_vocab, n_embd)
-    const float* output_norm = nullptr;    // (n_embd,)  decoders
-    WeightView output;                     // (n_vocab, n_embd); token_embd when tied (decoders)
-    const float* rope_freqs = nullptr;     // (n_rot/2,) or null
-    WeightView position_embd;              // (n_ctx_train, n_embd)   encoders: learned absolute positions
-    WeightView token_types;                // (n_token_types, n_embd) encoders: segment embeddings
-    const float* embd_norm = nullptr;      // (n_embd,) encoders: LayerNorm after the embeddings
-    const float* embd_norm_b = nullptr;    // (n_embd,)
+    WeightView token_embd;               // (n_vocab, n_embd)
+    const float* output_norm = nullptr;  // (n_embd,)  decoders
+    WeightView output;                   // (n_vocab, n_embd); token_embd when tied (decoders)
+    const float* rope_freqs = nullptr;   // (n_rot/2,) or null
+    WeightView position_embd;            // (n_ctx_train, n_embd)   encoders: learned absolute positions
+    WeightView token_types;              // (n_token_types, n_embd) encoders: segment embeddings
+    const float* embd_norm = nullptr;    // (n_embd,) encoders: LayerNorm after the embeddings
+    const float* embd_norm_b = nullptr;  // (n_embd,)
     std::vector<LayerWeights> layers;
 };
 

@@ -80,13 +80,20 @@ ClientError transport_error(httplib::Error err, const ClientOptions& o, double s
 
 std::string ClientError::describe() const {
     switch (kind) {
-        case Kind::bad_url: return "bad url: " + api.message;
-        case Kind::transport: return "transport: " + api.message;
-        case Kind::timeout: return "timeout: " + api.message;
-        case Kind::http: return strformat("HTTP %d: %s", api.status, body.substr(0, 200).c_str());
-        case Kind::stream: return "stream error: " + body.substr(0, 200);
-        case Kind::bad_response: return "bad response: " + api.message;
-        case Kind::cancelled: return "cancelled";
+        case Kind::bad_url:
+            return "bad url: " + api.message;
+        case Kind::transport:
+            return "transport: " + api.message;
+        case Kind::timeout:
+            return "timeout: " + api.message;
+        case Kind::http:
+            return strformat("HTTP %d: %s", api.status, body.substr(0, 200).c_str());
+        case Kind::stream:
+            return "stream error: " + body.substr(0, 200);
+        case Kind::bad_response:
+            return "bad response: " + api.message;
+        case Kind::cancelled:
+            return "cancelled";
     }
     return api.message;
 }
@@ -226,9 +233,9 @@ CallResult Client::post_stream(const std::string& path, const json& request, con
         return result;
     }
     if (parser.too_large()) {
-        result.error = make_error(ClientError::Kind::bad_response,
-                                  strformat("a stream event is larger than %zu bytes", SseParser::kMaxEventBytes),
-                                  result.status);
+        result.error =
+            make_error(ClientError::Kind::bad_response,
+                       strformat("a stream event is larger than %zu bytes", SseParser::kMaxEventBytes), result.status);
         return result;
     }
     if (!sent) {

@@ -71,7 +71,7 @@ struct StreamChunk {
 using ChunkCallback = std::function<bool(const StreamChunk&)>;
 
 class Client {
-  public:
+public:
     explicit Client(ClientOptions options);
 
     // POST /v1/chat/completions and /v1/completions with "stream": false.
@@ -88,14 +88,13 @@ class Client {
     // Any endpoint under the base URL ("/v1/..."): a JSON body in, a JSON body out.
     CallResult get(const std::string& path) const;
     CallResult post(const std::string& path, const nlohmann::json& request) const;
-    CallResult post_stream(const std::string& path, const nlohmann::json& request,
-                           const ChunkCallback& on_chunk) const;
+    CallResult post_stream(const std::string& path, const nlohmann::json& request, const ChunkCallback& on_chunk) const;
 
     // "http://host:port" and the path prefix in front of "/v1" ("" for most servers), from base_url.
     const std::string& origin() const { return origin_; }
     const std::string& prefix() const { return prefix_; }
 
-  private:
+private:
     CallResult whole_call(const char* method, const std::string& path, const nlohmann::json* request) const;
 
     ClientOptions options_;

@@ -127,10 +127,8 @@ std::string embeddings_json(const std::string& model, const std::vector<std::vec
     json data = json::array();
     for (size_t i = 0; i < vectors.size(); ++i) {
         json item = {{"object", "embedding"}, {"index", i}};
-        if (base64)
-            item["embedding"] = floats_to_base64(vectors[i]);
-        else
-            item["embedding"] = vectors[i];
+        if (base64) item["embedding"] = floats_to_base64(vectors[i]);
+        else item["embedding"] = vectors[i];
         data.push_back(std::move(item));
     }
     json doc = {{"object", "list"},

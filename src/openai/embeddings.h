@@ -16,11 +16,11 @@
 namespace duet::openai {
 
 struct EmbeddingsRequest {
-    std::string model;                        // required
-    std::vector<std::string> texts;           // input as text (one per input), or
+    std::string model;                            // required
+    std::vector<std::string> texts;               // input as text (one per input), or
     std::vector<std::vector<int32_t>> token_ids;  // input as token ids (one array per input)
-    bool is_tokens = false;                   // which of the two the request used
-    bool base64 = false;                      // encoding_format
+    bool is_tokens = false;                       // which of the two the request used
+    bool base64 = false;                          // encoding_format
     std::optional<int64_t> dimensions;
     size_t size() const { return is_tokens ? token_ids.size() : texts.size(); }
 };

@@ -81,14 +81,27 @@ ApiError ApiError::from_status(int status) {
     ApiError e;
     e.status = status;
     switch (status) {
-        case 413: e.message = "request body too large"; break;
-        case 414: e.message = "request URI too long"; break;
-        case 431: e.message = "request headers too large"; break;
-        case 404: return route_not_found();
-        case 405: e.message = "method not allowed"; break;
-        case 408: e.message = "request timeout"; break;
-        case 500: return internal();
-        case 503: return unavailable("service unavailable");
+        case 413:
+            e.message = "request body too large";
+            break;
+        case 414:
+            e.message = "request URI too long";
+            break;
+        case 431:
+            e.message = "request headers too large";
+            break;
+        case 404:
+            return route_not_found();
+        case 405:
+            e.message = "method not allowed";
+            break;
+        case 408:
+            e.message = "request timeout";
+            break;
+        case 500:
+            return internal();
+        case 503:
+            return unavailable("service unavailable");
         default:
             if (status >= 500) {
                 e.type = "server_error";

@@ -25,15 +25,22 @@ struct Invalid {
 
 const char* type_name(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "boolean";
-        case json::value_t::string: return "string";
-        case json::value_t::array: return "array";
-        case json::value_t::object: return "object";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "boolean";
+        case json::value_t::string:
+            return "string";
+        case json::value_t::array:
+            return "array";
+        case json::value_t::object:
+            return "object";
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-        case json::value_t::number_float: return "number";
-        default: return "value";
+        case json::value_t::number_float:
+            return "number";
+        default:
+            return "value";
     }
 }
 
@@ -181,8 +188,8 @@ std::string message_content(const json& message, const std::string& role, size_t
         fail(param, "'content' is required for role '" + role + "'");
     }
     if (it->is_string()) return it->get<std::string>();
-    if (!it->is_array()) fail(param, std::string("'content' must be a string or an array of parts, got ") +
-                                         type_name(*it));
+    if (!it->is_array())
+        fail(param, std::string("'content' must be a string or an array of parts, got ") + type_name(*it));
     std::string text;
     for (const auto& part : *it) {
         if (!part.is_object()) fail(param, "content parts must be objects");
@@ -195,7 +202,8 @@ std::string message_content(const json& message, const std::string& role, size_t
     return text;
 }
 
-template <typename F> bool guarded(F&& body, ApiError* error) {
+template <typename F>
+bool guarded(F&& body, ApiError* error) {
     try {
         body();
         return true;
@@ -287,17 +295,15 @@ bool parse_completion_request(std::string_view body, CompletionRequest* out, Api
                 req.prompt_is_tokens = true;
                 for (const auto& t : *p) {
                     if (!t.is_number()) fail("prompt", "'prompt' must be a string or an array of token ids");
-                    req.prompt_tokens.push_back(static_cast<int32_t>(
-                        [&] {
-                            const int64_t id = as_integer(t, "prompt");
-                            if (id < 0 || id > std::numeric_limits<int32_t>::max())
-                                fail("prompt", "token ids in 'prompt' must be non-negative 32-bit integers");
-                            return id;
-                        }()));
+                    req.prompt_tokens.push_back(static_cast<int32_t>([&] {
+                        const int64_t id = as_integer(t, "prompt");
+                        if (id < 0 || id > std::numeric_limits<int32_t>::max())
+                            fail("prompt", "token ids in 'prompt' must be non-negative 32-bit integers");
+                        return id;
+                    }()));
                 }
             } else {
-                fail("prompt", std::string("'prompt' must be a string or an array of token ids, got ") +
-                                   type_name(*p));
+                fail("prompt", std::string("'prompt' must be a string or an array of token ids, got ") + type_name(*p));
             }
             parse_generation(doc, /*allow_zero_max_tokens=*/true, &req.gen);
             req.echo = get_bool(doc, "echo", false);

@@ -46,7 +46,9 @@ json text_logprobs(const std::vector<LogprobItem>& items, size_t offset) {
         for (const auto& [token, logprob] : item.top) top[token] = logprob;
         top_logprobs.push_back(top);
     }
-    return {{"tokens", tokens}, {"token_logprobs", token_logprobs}, {"top_logprobs", top_logprobs},
+    return {{"tokens", tokens},
+            {"token_logprobs", token_logprobs},
+            {"top_logprobs", top_logprobs},
             {"text_offset", text_offset}};
 }
 
@@ -69,8 +71,8 @@ json finish_json(const std::optional<std::string>& finish) { return finish ? jso
 
 }  // namespace
 
-std::string chat_completion_json(const ResponseHead& head, const std::vector<ChatChoice>& choices,
-                                 const Usage& usage, const Timings& timings) {
+std::string chat_completion_json(const ResponseHead& head, const std::vector<ChatChoice>& choices, const Usage& usage,
+                                 const Timings& timings) {
     json arr = json::array();
     for (const auto& c : choices) {
         json message = {{"role", "assistant"}, {"content", c.content}};

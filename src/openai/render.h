@@ -29,8 +29,8 @@ struct ResponseHead {
 struct ChatChoice {
     int32_t index = 0;
     std::string content;
-    std::string reasoning;         // reasoning_content; omitted when empty
-    bool role = false;             // chunks: send "role": "assistant" (first chunk)
+    std::string reasoning;  // reasoning_content; omitted when empty
+    bool role = false;      // chunks: send "role": "assistant" (first chunk)
     std::optional<std::string> finish_reason;
     bool with_logprobs = false;
     std::vector<LogprobItem> logprobs;
@@ -45,8 +45,8 @@ struct TextChoice {
     size_t text_offset_base = 0;        // byte offset of the first logprob token in the full text
 };
 
-std::string chat_completion_json(const ResponseHead& head, const std::vector<ChatChoice>& choices,
-                                 const Usage& usage, const Timings& timings);
+std::string chat_completion_json(const ResponseHead& head, const std::vector<ChatChoice>& choices, const Usage& usage,
+                                 const Timings& timings);
 // One SSE chunk; `usage` set -> the final usage chunk (choices may be empty).
 std::string chat_chunk_json(const ResponseHead& head, const std::vector<ChatChoice>& choices,
                             const std::optional<Usage>& usage, const std::optional<Timings>& timings);

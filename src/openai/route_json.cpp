@@ -38,11 +38,11 @@ nlohmann::json decision_json(const router::Router& rt, const Decision& d, const 
             nearest.push_back(
                 {{"text", ex.text}, {"route", router::role_name(ex.role)}, {"similarity", r4(n.similarity)}});
         }
-        embedding = {
-            {"centroid", {{"expert", r4(d.embedding->centroid_expert)}, {"daily", r4(d.embedding->centroid_daily)}}},
-            {"score", r4(d.embedding->centroid)},
-            {"knn", r4(d.embedding->knn)},
-            {"nearest", nearest}};
+        embedding = {{"centroid",
+                      {{"expert", r4(d.embedding->centroid_expert)}, {"daily", r4(d.embedding->centroid_daily)}}},
+                     {"score", r4(d.embedding->centroid)},
+                     {"knn", r4(d.embedding->knn)},
+                     {"nearest", nearest}};
     }
     json inputs = json::object();
     for (int i = 0; i < router::kNumFusionFeatures; ++i)

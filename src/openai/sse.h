@@ -23,7 +23,7 @@ struct SseEvent {
 };
 
 class SseParser {
-  public:
+public:
     // Called once per complete event that has a data field; return false to stop (feed() then returns false).
     using EventHandler = std::function<bool(const SseEvent&)>;
 
@@ -37,11 +37,11 @@ class SseParser {
     // Bytes received but not yet part of a complete event (a stream that ends mid-event leaves some here).
     size_t pending_bytes() const { return raw_.size(); }
 
-  private:
+private:
     bool finish_line(const EventHandler& on_event);
 
-    std::string raw_;    // the current event's bytes so far
-    std::string line_;   // the current line, without its terminator
+    std::string raw_;   // the current event's bytes so far
+    std::string line_;  // the current line, without its terminator
     std::string event_, data_;
     bool has_data_ = false;
     size_t line_start_ = 0;  // offset in raw_ where the current line starts

@@ -47,15 +47,15 @@ struct Serving {
     std::shared_ptr<engine::EngineApi> engine;
     std::shared_ptr<const TextCodec> codec;
     Capabilities capabilities;
-    int32_t context_length = 0;  // tokens per request (prompt + output)
+    int32_t context_length = 0;          // tokens per request (prompt + output)
     std::shared_ptr<Embedder> embedder;  // set when capabilities.embeddings
 };
 
 // Settings every local backend shares (from `duet serve`'s flags).
 struct LoadSettings {
-    engine::EngineOptions engine;                 // kv_memory_bytes is set per model from the split
-    size_t kv_memory_bytes = size_t{256} << 20;   // the budget all local models share; 0: engine::default_kv_memory
-                                                  // of the memory available once the weights are open
+    engine::EngineOptions engine;                // kv_memory_bytes is set per model from the split
+    size_t kv_memory_bytes = size_t{256} << 20;  // the budget all local models share; 0: engine::default_kv_memory
+                                                 // of the memory available once the weights are open
 };
 
 class ModelBackend {

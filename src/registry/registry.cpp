@@ -52,18 +52,24 @@ std::string with_commas(long long n) {
 
 const char* role_name(Role role) {
     switch (role) {
-        case Role::none: return "none";
-        case Role::expert: return "expert";
-        case Role::daily: return "daily";
+        case Role::none:
+            return "none";
+        case Role::expert:
+            return "expert";
+        case Role::daily:
+            return "daily";
     }
     return "none";
 }
 
 const char* state_name(ModelState state) {
     switch (state) {
-        case ModelState::loading: return "loading";
-        case ModelState::ready: return "ready";
-        case ModelState::failed: return "failed";
+        case ModelState::loading:
+            return "loading";
+        case ModelState::ready:
+            return "ready";
+        case ModelState::failed:
+            return "failed";
     }
     return "failed";
 }
@@ -116,8 +122,8 @@ Registry::Registry(LoadSettings settings) : settings_(std::move(settings)) {}
 
 Registry::~Registry() { stop_all(); }
 
-Result<std::shared_ptr<ModelEntry>> Registry::insert(std::string name, std::unique_ptr<ModelBackend> backend,
-                                                     Role role, int64_t created_unix) {
+Result<std::shared_ptr<ModelEntry>> Registry::insert(std::string name, std::unique_ptr<ModelBackend> backend, Role role,
+                                                     int64_t created_unix) {
     if (name.empty()) return Status::invalid_argument("registry: a model needs a name");
     if (!backend) return Status::invalid_argument("registry: model '%s' has no backend", name.c_str());
     std::lock_guard<std::mutex> lock(mutex_);
@@ -226,12 +232,14 @@ Result<std::shared_ptr<const ModelEntry>> Registry::find(std::string_view name) 
                 if (e->name() == name) found = e;
         }
     }
-    if (!found)
-        return Status::not_found("model '%.*s' does not exist", static_cast<int>(name.size()), name.data());
+    if (!found) return Status::not_found("model '%.*s' does not exist", static_cast<int>(name.size()), name.data());
     switch (found->state()) {
-        case ModelState::ready: return found;
-        case ModelState::loading: return Status::unavailable("model '%s' is loading", found->name().c_str());
-        case ModelState::failed: return Status::unavailable("%s", found->error().c_str());
+        case ModelState::ready:
+            return found;
+        case ModelState::loading:
+            return Status::unavailable("model '%s' is loading", found->name().c_str());
+        case ModelState::failed:
+            return Status::unavailable("%s", found->error().c_str());
     }
     return found;
 }

@@ -29,7 +29,7 @@ namespace duet::registry {
 enum class Role { none, expert, daily };
 enum class ModelState { loading, ready, failed };
 
-const char* role_name(Role role);         // "none", "expert", "daily"
+const char* role_name(Role role);          // "none", "expert", "daily"
 const char* state_name(ModelState state);  // "loading", "ready", "failed"
 Result<Role> parse_role(std::string_view name);
 

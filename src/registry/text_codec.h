@@ -48,7 +48,7 @@ public:
     virtual ~TextCodec() = default;
     virtual std::vector<TokenId> encode(std::string_view text, bool add_special, bool parse_special) const = 0;
     virtual std::string decode(std::span<const TokenId> ids) const = 0;  // bytes, special tokens shown
-    virtual std::string token_piece(TokenId id) const = 0;              // the bytes of one token
+    virtual std::string token_piece(TokenId id) const = 0;               // the bytes of one token
     virtual int32_t n_vocab() const = 0;
     // End of generation (EOS, EOT, <|im_end|> ...): the only place stop ids come from. The server puts them in
     // every request (engine::RequestParams::stop_token_ids) and hides them from the shown text.

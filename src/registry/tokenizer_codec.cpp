@@ -157,9 +157,9 @@ public:
             }
             msgs.push_back(std::move(msg));
         }
-        auto rendered = tok::apply_chat_template(template_, tok::messages_to_value(msgs), tok::jinja::Value::none(),
-                                                 add_generation_prompt, bos_text_, eos_text_,
-                                                 tok::jinja::Value::none());
+        auto rendered =
+            tok::apply_chat_template(template_, tok::messages_to_value(msgs), tok::jinja::Value::none(),
+                                     add_generation_prompt, bos_text_, eos_text_, tok::jinja::Value::none());
         if (!rendered.ok()) return Status::invalid_argument("chat template: %s", rendered.status().message().c_str());
         std::vector<tok::TextSpan> literal;
         const std::string text = unshield(*rendered, spellings, &literal);
@@ -197,7 +197,7 @@ private:
 }  // namespace
 
 Result<std::shared_ptr<const TextCodec>> make_tokenizer_codec(const gguf::GgufFile& file,
-                                                               std::shared_ptr<const void> keep_alive) {
+                                                              std::shared_ptr<const void> keep_alive) {
     DUET_TRY(auto tokenizer, tok::Tokenizer::from_gguf(file));
     DUET_TRY(std::string_view source, file.get_string_or("tokenizer.chat_template", ""));
     std::string text(source);
@@ -213,9 +213,10 @@ Result<std::shared_ptr<const TextCodec>> make_tokenizer_codec(const gguf::GgufFi
     }
     auto parsed = tok::ChatTemplate::parse(text);
     if (!parsed.ok()) return parsed.status().with_context("chat template in the GGUF: ");
-    return std::shared_ptr<const TextCodec>(std::make_shared<TokenizerCodec>(
-        std::move(tokenizer), std::move(parsed).value(), token_text(file, "tokenizer.ggml.bos_token_id"),
-        token_text(file, "tokenizer.ggml.eos_token_id"), std::move(keep_alive)));
+    return std::shared_ptr<const TextCodec>(
+        std::make_shared<TokenizerCodec>(std::move(tokenizer), std::move(parsed).value(),
+                                         token_text(file, "tokenizer.ggml.bos_token_id"),
+                                         token_text(file, "tokenizer.ggml.eos_token_id"), std::move(keep_alive)));
 }
 
 }  // namespace duet::registry

@@ -12,6 +12,6 @@ namespace duet::registry {
 
 // `file` must stay alive as long as the codec (pass the model that owns it as `keep_alive`).
 Result<std::shared_ptr<const TextCodec>> make_tokenizer_codec(const gguf::GgufFile& file,
-                                                               std::shared_ptr<const void> keep_alive);
+                                                              std::shared_ptr<const void> keep_alive);
 
 }  // namespace duet::registry

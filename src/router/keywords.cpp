@@ -193,12 +193,9 @@ Result<KeywordSet> KeywordSet::parse(std::string_view text, std::string_view sou
             return fail("weight '" + w + "' is not a number in (0, 100]");
         e.weight = static_cast<float>(weight);
         e.group = std::string(group);
-        if (kind == "word")
-            e.kind = KeywordKind::word;
-        else if (kind == "regex")
-            e.kind = KeywordKind::regex;
-        else
-            return fail("unknown kind '" + std::string(kind) + "' (expected word or regex)");
+        if (kind == "word") e.kind = KeywordKind::word;
+        else if (kind == "regex") e.kind = KeywordKind::regex;
+        else return fail("unknown kind '" + std::string(kind) + "' (expected word or regex)");
         e.pattern = std::string(pattern);
         const auto index = static_cast<int32_t>(set.entries_.size());
         if (e.kind == KeywordKind::regex) {

@@ -66,9 +66,11 @@ private:
 }  // namespace
 
 std::string_view fusion_feature_name(int feature) {
-    static constexpr std::string_view kNames[kNumFusionFeatures] = {
-        "classifier", "keywords_expert",    "keywords_daily",     "han_ratio",    "latin_ratio",
-        "code_ratio", "other_script_ratio", "embedding_centroid", "embedding_knn"};
+    static constexpr std::string_view kNames[kNumFusionFeatures] = {"classifier",         "keywords_expert",
+                                                                    "keywords_daily",     "han_ratio",
+                                                                    "latin_ratio",        "code_ratio",
+                                                                    "other_script_ratio", "embedding_centroid",
+                                                                    "embedding_knn"};
     return feature >= 0 && feature < kNumFusionFeatures ? kNames[feature] : "?";
 }
 

@@ -59,10 +59,8 @@ ScriptStats compute_script_stats(std::string_view text) {
         ++s.n_chars;
         if (is_han(cp)) {
             ++s.n_han;
-            if (contains(trad, cp))
-                ++s.n_traditional;
-            else if (contains(simp, cp))
-                ++s.n_simplified;
+            if (contains(trad, cp)) ++s.n_traditional;
+            else if (contains(simp, cp)) ++s.n_simplified;
         } else if (is_latin_letter(cp)) {
             ++s.n_latin;
         } else if (cp >= '0' && cp <= '9') {

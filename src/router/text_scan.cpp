@@ -49,12 +49,9 @@ uint32_t next_codepoint(std::string_view text, size_t* pos) {
     }
     size_t len = 0;
     uint32_t cp = 0, min = 0;
-    if ((c0 & 0xE0) == 0xC0)
-        len = 2, cp = c0 & 0x1F, min = 0x80;
-    else if ((c0 & 0xF0) == 0xE0)
-        len = 3, cp = c0 & 0x0F, min = 0x800;
-    else if ((c0 & 0xF8) == 0xF0)
-        len = 4, cp = c0 & 0x07, min = 0x10000;
+    if ((c0 & 0xE0) == 0xC0) len = 2, cp = c0 & 0x1F, min = 0x80;
+    else if ((c0 & 0xF0) == 0xE0) len = 3, cp = c0 & 0x0F, min = 0x800;
+    else if ((c0 & 0xF8) == 0xF0) len = 4, cp = c0 & 0x07, min = 0x10000;
     if (len == 0 || i + len > text.size()) {
         *pos = i + 1;
         return 0xFFFD;

@@ -19,9 +19,12 @@ bool constant_time_equals(const std::string& given, const std::string& expected)
 
 const char* access_name(Access access) {
     switch (access) {
-        case Access::anyone: return "anyone";
-        case Access::api_key: return "api_key";
-        case Access::session: return "session";
+        case Access::anyone:
+            return "anyone";
+        case Access::api_key:
+            return "api_key";
+        case Access::session:
+            return "session";
     }
     return "api_key";
 }
@@ -46,9 +49,12 @@ bool Auth::key_matches(const std::string& given) const {
 
 bool Auth::allows(Access access, const http::HttpRequest& request) const {
     switch (access) {
-        case Access::anyone: return true;
-        case Access::api_key: return has_api_key(request);
-        case Access::session: return (session_check_ && session_check_(request)) || has_api_key(request);
+        case Access::anyone:
+            return true;
+        case Access::api_key:
+            return has_api_key(request);
+        case Access::session:
+            return (session_check_ && session_check_(request)) || has_api_key(request);
     }
     return false;
 }

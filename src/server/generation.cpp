@@ -5,8 +5,7 @@
 
 namespace duet::server {
 
-ChoiceStream::ChoiceStream(const ModelBackend& backend, std::unique_ptr<engine::RequestStream> stream,
-                           Options options)
+ChoiceStream::ChoiceStream(const ModelBackend& backend, std::unique_ptr<engine::RequestStream> stream, Options options)
     : backend_(backend), stream_(std::move(stream)), options_(std::move(options)) {
     id_ = stream_->id();
     decoder_ = backend_.codec->make_decoder(options_.stop);
@@ -27,11 +26,15 @@ void ChoiceStream::abort() {
 
 const char* ChoiceStream::finish_reason() const {
     switch (finish_) {
-        case engine::FinishReason::stop: return "stop";
-        case engine::FinishReason::length: return "length";
-        case engine::FinishReason::error: return "error";
+        case engine::FinishReason::stop:
+            return "stop";
+        case engine::FinishReason::length:
+            return "length";
+        case engine::FinishReason::error:
+            return "error";
         case engine::FinishReason::abort:
-        case engine::FinishReason::none: break;
+        case engine::FinishReason::none:
+            break;
     }
     return "abort";
 }
@@ -69,7 +72,8 @@ void ChoiceStream::handle(engine::Delta& delta, ChoiceEvent* event) {
         const TokenId id = delta.tokens[i];
         ++n_tokens_seen_;
         event->n_tokens++;
-        if (options_.n_logprobs >= 0 && i < delta.logprobs.size()) event->logprobs.push_back(to_item(delta.logprobs[i]));
+        if (options_.n_logprobs >= 0 && i < delta.logprobs.size())
+            event->logprobs.push_back(to_item(delta.logprobs[i]));
         if (stop_ids_.count(id)) continue;  // end of generation: not shown
         text += decoder_->feed(id);
     }
@@ -84,8 +88,8 @@ void ChoiceStream::handle(engine::Delta& delta, ChoiceEvent* event) {
     if (delta.finish != engine::FinishReason::none) {
         stats_.n_prompt_tokens = delta.n_prompt_tokens;
         stats_.n_cached_prompt_tokens = delta.n_cached_prompt_tokens;
-        stats_.n_generated_tokens = decoder_->stopped() ? n_tokens_seen_ : std::max(delta.n_generated_tokens,
-                                                                                      n_tokens_seen_);
+        stats_.n_generated_tokens =
+            decoder_->stopped() ? n_tokens_seen_ : std::max(delta.n_generated_tokens, n_tokens_seen_);
         stats_.queue_seconds = delta.queue_seconds;
         stats_.first_token_seconds = delta.first_token_seconds;
         stats_.total_seconds = delta.total_seconds;

@@ -29,18 +29,18 @@ struct ChoiceEvent {
 struct ChoiceStats {
     int32_t n_prompt_tokens = 0, n_cached_prompt_tokens = 0, n_generated_tokens = 0;
     double queue_seconds = 0, first_token_seconds = 0, total_seconds = 0;  // engine side, since submit
-    std::vector<double> inter_token_seconds;  // server side, between deltas with tokens
-    double server_ttft_seconds = -1;          // server side, from request arrival
+    std::vector<double> inter_token_seconds;                               // server side, between deltas with tokens
+    double server_ttft_seconds = -1;                                       // server side, from request arrival
 };
 
 class ChoiceStream {
 public:
     struct Options {
         std::vector<std::string> stop;
-        int32_t n_logprobs = -1;        // -1: none
+        int32_t n_logprobs = -1;  // -1: none
         bool split_reasoning = true;
-        double arrival_seconds = 0;     // now_seconds() when the HTTP request arrived
-        std::vector<TokenId> prompt;    // for the reasoning splitter (does the prompt open a <think> block?)
+        double arrival_seconds = 0;   // now_seconds() when the HTTP request arrived
+        std::vector<TokenId> prompt;  // for the reasoning splitter (does the prompt open a <think> block?)
     };
     ChoiceStream(const ModelBackend& backend, std::unique_ptr<engine::RequestStream> stream, Options options);
     ~ChoiceStream();  // aborts an unfinished request

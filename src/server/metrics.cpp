@@ -11,11 +11,11 @@ namespace duet::server {
 namespace {
 
 // vLLM's bucket edges (seconds).
-const std::vector<double> kTtftBuckets = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5,
+const std::vector<double> kTtftBuckets = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,  0.25, 0.5,
                                           0.75,  1.0,   2.5,  5.0,  7.5,  10.0, 20.0, 40.0, 80.0, 160.0};
-const std::vector<double> kItlBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4,
-                                         0.5,  0.75,  1.0,  2.5,   5.0, 7.5,  10.0, 20.0, 40.0, 80.0};
-const std::vector<double> kE2eBuckets = {0.3,  0.5,  0.8,  1.0,  1.5,   2.0,   2.5,   5.0,   10.0,  15.0,
+const std::vector<double> kItlBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,  0.3,  0.4, 0.5,
+                                         0.75, 1.0,   2.5,  5.0,   7.5, 10.0, 20.0, 40.0, 80.0};
+const std::vector<double> kE2eBuckets = {0.3,  0.5,  0.8,  1.0,  1.5,  2.0,   2.5,   5.0,   10.0,  15.0,
                                          20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0};
 
 std::string label_value(const std::string& raw) {
@@ -130,15 +130,14 @@ std::string Metrics::render(const std::vector<std::pair<std::string, engine::Eng
             (m.*member).render(&out, name, labels_of(model_name));
         }
     };
-    histogram("vllm:time_to_first_token_seconds", "Time to first token (server side, from arrival).",
-              &PerModel::ttft);
+    histogram("vllm:time_to_first_token_seconds", "Time to first token (server side, from arrival).", &PerModel::ttft);
     histogram("vllm:inter_token_latency_seconds", "Time between streamed token deltas.", &PerModel::itl);
     histogram("vllm:e2e_request_latency_seconds", "End-to-end request latency.", &PerModel::e2e);
-    histogram("vllm:request_queue_time_seconds", "Time requests spent waiting in the engine queue.",
-              &PerModel::queue);
+    histogram("vllm:request_queue_time_seconds", "Time requests spent waiting in the engine queue.", &PerModel::queue);
 
-    out += "# HELP vllm:request_success_total Finished requests by finish reason.\n"
-           "# TYPE vllm:request_success_total counter\n";
+    out +=
+        "# HELP vllm:request_success_total Finished requests by finish reason.\n"
+        "# TYPE vllm:request_success_total counter\n";
     for (const auto& [model_name, stats] : engines) {
         auto it = models_.find(model_name);
         if (it == models_.end()) continue;

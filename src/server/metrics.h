@@ -30,7 +30,7 @@ private:
 };
 
 struct RequestObservation {
-    double ttft_seconds = -1;                 // < 0: no token was produced
+    double ttft_seconds = -1;  // < 0: no token was produced
     std::vector<double> inter_token_seconds;
     double e2e_seconds = 0;
     double queue_seconds = 0;

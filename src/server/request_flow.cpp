@@ -45,7 +45,8 @@ openai::Timings RunningRequest::timings() const {
     t.ttft_ms = s.first_token_seconds * 1e3;
     t.prompt_ms = std::max(0.0, s.first_token_seconds - s.queue_seconds) * 1e3;
     const double decode_seconds = s.total_seconds - s.first_token_seconds;
-    if (s.n_generated_tokens > 1 && decode_seconds > 0) t.tokens_per_second = (s.n_generated_tokens - 1) / decode_seconds;
+    if (s.n_generated_tokens > 1 && decode_seconds > 0)
+        t.tokens_per_second = (s.n_generated_tokens - 1) / decode_seconds;
     t.cached_prompt_tokens = s.n_cached_prompt_tokens;
     return t;
 }

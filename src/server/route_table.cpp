@@ -127,8 +127,8 @@ Status Router::add(const RouteTable& table) {
     for (const Route& route : table.routes()) {
         if (route.pattern.empty() || route.pattern.front() != '/')
             return Status::invalid_argument("route '%s': a pattern starts with '/'", route.pattern.c_str());
-        if (!route.handler) return Status::invalid_argument("route %s %s: no handler", route.method.c_str(),
-                                                            route.pattern.c_str());
+        if (!route.handler)
+            return Status::invalid_argument("route %s %s: no handler", route.method.c_str(), route.pattern.c_str());
         Compiled compiled;
         for (std::string_view segment : split_path(route.pattern)) {
             Segment s;

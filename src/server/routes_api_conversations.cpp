@@ -45,15 +45,18 @@ openai::ApiError conflict(const std::string& message) {
 // A store failure as an HTTP error: input errors keep their message, storage errors go to the log only.
 http::HttpResponse store_error(const Status& st, const char* what, const http::HttpRequest& request) {
     switch (st.code()) {
-    case StatusCode::not_found: return error_response(not_found(what));
-    case StatusCode::invalid_argument:
-    case StatusCode::unsupported: return error_response(invalid(st.message()));
-    case StatusCode::already_exists:
-    case StatusCode::out_of_range: return error_response(conflict(st.message()));
-    default:
-        DUET_LOG_ERROR("api %s %s (request %s): %s", request.method.c_str(), request.path.c_str(),
-                       request.request_id.c_str(), st.message().c_str());
-        return error_response(openai::ApiError::internal());
+        case StatusCode::not_found:
+            return error_response(not_found(what));
+        case StatusCode::invalid_argument:
+        case StatusCode::unsupported:
+            return error_response(invalid(st.message()));
+        case StatusCode::already_exists:
+        case StatusCode::out_of_range:
+            return error_response(conflict(st.message()));
+        default:
+            DUET_LOG_ERROR("api %s %s (request %s): %s", request.method.c_str(), request.path.c_str(),
+                           request.request_id.c_str(), st.message().c_str());
+            return error_response(openai::ApiError::internal());
     }
 }
 
@@ -84,7 +87,9 @@ Result<json> body_json(const http::HttpRequest& request, std::optional<json> emp
     return store::parse_json(request.body, "request body");
 }
 
-http::HttpResponse body_error(const Status& st) { return error_response(invalid(st.message(), std::nullopt, "invalid_json")); }
+http::HttpResponse body_error(const Status& st) {
+    return error_response(invalid(st.message(), std::nullopt, "invalid_json"));
+}
 
 http::HttpResponse json_ok(const json& j, int status = 200) { return json_response(store::dump_json(j), status); }
 
@@ -296,7 +301,8 @@ struct Api {
     }
 
     // {"prompt": str|null, "send": bool|null} -> an entry for `model`.
-    static Result<store::SystemPromptEntry> prompt_entry(const json& j, const std::string& model, const std::string& where) {
+    static Result<store::SystemPromptEntry> prompt_entry(const json& j, const std::string& model,
+                                                         const std::string& where) {
         if (!j.is_object()) return Status::invalid_argument("%s: expected an object", where.c_str());
         store::SystemPromptEntry e;
         e.model = model;
@@ -306,7 +312,8 @@ struct Api {
             e.prompt = p->get<std::string>();
         }
         if (auto s = j.find("send"); s != j.end() && !s->is_null()) {
-            if (!s->is_boolean()) return Status::invalid_argument("%s.send: expected true, false or null", where.c_str());
+            if (!s->is_boolean())
+                return Status::invalid_argument("%s.send: expected true, false or null", where.c_str());
             e.send = s->get<bool>();
         }
         return e;

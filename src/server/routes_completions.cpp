@@ -59,10 +59,8 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
         const int32_t n_vocab = codec.n_vocab();
         for (int32_t id : req.prompt_tokens)
             if (id >= n_vocab)
-                return error_response(
-                    openai::ApiError::invalid(strformat("token id %d is out of range (vocabulary has %d tokens)",
-                                                        id, n_vocab),
-                                              "prompt"));
+                return error_response(openai::ApiError::invalid(
+                    strformat("token id %d is out of range (vocabulary has %d tokens)", id, n_vocab), "prompt"));
         plan.prompt = req.prompt_tokens;
         prompt_text = codec.decode(plan.prompt);
     } else {

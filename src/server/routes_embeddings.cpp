@@ -19,9 +19,10 @@ http::HttpResponse handle_embeddings(Server::State& state, const http::HttpReque
     if (!model) return error_response(error);
     const registry::Serving& serving = model->entry->serving();
     if (!serving.capabilities.embeddings || !serving.embedder)
-        return error_response(openai::ApiError::invalid(
-            strformat("model '%s' does not serve embeddings (it is not an encoder model)", req.model.c_str()),
-            "model"));
+        return error_response(
+            openai::ApiError::invalid(strformat("model '%s' does not serve embeddings (it is not an encoder model)",
+                                                req.model.c_str()),
+                                      "model"));
     registry::Embedder& embedder = *serving.embedder;
     if (req.dimensions && *req.dimensions != embedder.n_embd())
         return error_response(openai::ApiError::invalid(
@@ -38,13 +39,13 @@ http::HttpResponse handle_embeddings(Server::State& state, const http::HttpReque
     for (size_t i = 0; i < sequences.size(); ++i) {
         const auto& seq = sequences[i];
         if (seq.empty())
-            return error_response(openai::ApiError::invalid(strformat("input[%zu] is empty after tokenization", i),
-                                                            "input"));
+            return error_response(
+                openai::ApiError::invalid(strformat("input[%zu] is empty after tokenization", i), "input"));
         if (static_cast<int64_t>(seq.size()) > embedder.max_tokens())
-            return error_response(openai::ApiError::invalid(
-                strformat("input[%zu] has %zu tokens; model '%s' takes at most %d per input", i, seq.size(),
-                          req.model.c_str(), embedder.max_tokens()),
-                "input"));
+            return error_response(
+                openai::ApiError::invalid(strformat("input[%zu] has %zu tokens; model '%s' takes at most %d per input",
+                                                    i, seq.size(), req.model.c_str(), embedder.max_tokens()),
+                                          "input"));
         for (int32_t id : seq)
             if (id >= n_vocab)
                 return error_response(openai::ApiError::invalid(

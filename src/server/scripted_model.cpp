@@ -15,8 +15,8 @@ using json = nlohmann::json;
 constexpr char kRecord = '\x1e', kUnit = '\x1f';
 
 Status line_error(std::string_view file, int line, const std::string& reason) {
-    return Status(StatusCode::invalid_argument, strformat("%.*s:%d: %s", static_cast<int>(file.size()), file.data(),
-                                                          line, reason.c_str()));
+    return Status(StatusCode::invalid_argument,
+                  strformat("%.*s:%d: %s", static_cast<int>(file.size()), file.data(), line, reason.c_str()));
 }
 
 Result<int> read_ms(const json& object, const char* key, int fallback, std::string_view file, int line) {
@@ -37,7 +37,8 @@ void replace_all(std::string* text, std::string_view from, std::string_view to) 
 const Rule* Script::pick(std::string_view last_user) const {
     for (const Rule& rule : rules) {
         switch (rule.kind) {
-            case Rule::Kind::fallback: return &rule;
+            case Rule::Kind::fallback:
+                return &rule;
             case Rule::Kind::contains:
                 if (last_user.find(rule.pattern) != std::string_view::npos) return &rule;
                 break;
@@ -72,10 +73,9 @@ Result<Script> parse_script(std::string_view text, std::string_view file) {
         if (!object.is_object()) return line_error(file, line_number, "each line must be a JSON object");
         Rule rule;
         rule.line = line_number;
-        const int n_kinds = int(object.contains("contains")) + int(object.contains("match")) +
-                            int(object.contains("default"));
-        if (n_kinds != 1)
-            return line_error(file, line_number, "give exactly one of 'contains', 'match' or 'default'");
+        const int n_kinds =
+            int(object.contains("contains")) + int(object.contains("match")) + int(object.contains("default"));
+        if (n_kinds != 1) return line_error(file, line_number, "give exactly one of 'contains', 'match' or 'default'");
         auto string_field = [&](const char* key, std::string* out) -> Status {
             if (!object.contains(key)) return Status();
             if (!object.at(key).is_string())

@@ -31,8 +31,8 @@ Status serve_until_signal(const ServeConfig& config) {
             auto script = scripted::load_script(spec.path.substr(kScriptPrefix.size()));
             if (!script.ok()) return script.status().with_context("model '" + spec.name + "': ");
             registry::Serving serving = scripted::make_serving(spec.name, std::move(script).value());
-            DUET_RETURN_IF_ERROR(models->add_ready(spec.name, std::move(serving), spec.role,
-                                                   static_cast<int64_t>(std::time(nullptr))));
+            DUET_RETURN_IF_ERROR(
+                models->add_ready(spec.name, std::move(serving), spec.role, static_cast<int64_t>(std::time(nullptr))));
             continue;
         }
         DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));

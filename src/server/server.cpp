@@ -26,8 +26,7 @@ std::string make_response_id(const char* prefix) {
 
 // ---- State: models from the registry ---------------------------------------------------------------------------
 
-std::shared_ptr<ServedModel> Server::State::served_for(
-    const std::shared_ptr<const registry::ModelEntry>& entry) const {
+std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto& slot = served[entry.get()];
     if (!slot) {
@@ -71,7 +70,7 @@ Server::Server(ServerOptions options, std::shared_ptr<registry::Registry> regist
     state_->registry = registry ? std::move(registry) : std::make_shared<registry::Registry>();
     router_ = std::make_unique<Router>(Auth(state_->options.api_key));
     for (const RouteTable& table : {info_routes(*state_), chat_routes(*state_), completions_routes(*state_),
-                                     embeddings_routes(*state_), page_routes(*state_)}) {
+                                    embeddings_routes(*state_), page_routes(*state_)}) {
         const Status st = router_->add(table);
         DUET_ASSERT(st.ok());  // our own tables: a clash is a bug
     }
@@ -132,8 +131,7 @@ bool Server::running() const { return http_->running(); }
 
 std::vector<Server::RouteInfo> Server::routes() const {
     std::vector<RouteInfo> out;
-    for (const auto& r : router_->routes())
-        out.push_back({r.method, r.pattern, r.access == Access::anyone, r.access});
+    for (const auto& r : router_->routes()) out.push_back({r.method, r.pattern, r.access == Access::anyone, r.access});
     return out;
 }
 

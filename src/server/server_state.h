@@ -23,8 +23,8 @@ namespace duet::server {
 // A ready registry entry as the routes see it, plus its admission counter.
 struct ServedModel {
     std::shared_ptr<const registry::ModelEntry> entry;  // keeps the engine alive while requests run
-    ModelBackend backend;                                // name, engine, codec from the entry
-    std::atomic<int32_t> n_in_flight{0};                 // admitted choices not yet finished
+    ModelBackend backend;                               // name, engine, codec from the entry
+    std::atomic<int32_t> n_in_flight{0};                // admitted choices not yet finished
 };
 
 // Releases an admission reservation of n choices when destroyed.

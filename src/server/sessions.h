@@ -23,8 +23,8 @@ public:
     static constexpr size_t kMaxSessions = 1000;
     static constexpr int64_t kSessionSeconds = 30 * 24 * 3600;
 
-    std::string create();                       // a new token (from /dev/urandom via std::random_device)
-    bool valid(std::string_view token) const;   // known and not expired
+    std::string create();                      // a new token (from /dev/urandom via std::random_device)
+    bool valid(std::string_view token) const;  // known and not expired
     void remove(std::string_view token);
     size_t size() const;
 

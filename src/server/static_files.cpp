@@ -19,7 +19,8 @@ std::string_view trim(std::string_view s) {
 }
 
 // Calls f(item) for each comma-separated item, trimmed.
-template <typename F> void for_each_item(std::string_view list, F f) {
+template <typename F>
+void for_each_item(std::string_view list, F f) {
     while (!list.empty()) {
         const size_t comma = list.find(',');
         const std::string_view item = trim(list.substr(0, comma));

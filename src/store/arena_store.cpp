@@ -8,10 +8,14 @@ namespace duet::store {
 
 std::string_view verdict_name(Verdict verdict) {
     switch (verdict) {
-    case Verdict::a: return "a";
-    case Verdict::b: return "b";
-    case Verdict::tie: return "tie";
-    case Verdict::both_bad: return "both_bad";
+        case Verdict::a:
+            return "a";
+        case Verdict::b:
+            return "b";
+        case Verdict::tie:
+            return "tie";
+        case Verdict::both_bad:
+            return "both_bad";
     }
     return "tie";
 }
@@ -24,10 +28,14 @@ std::optional<Verdict> parse_verdict(std::string_view name) {
 
 std::string_view pick_name(Pick pick) {
     switch (pick) {
-    case Pick::a: return "a";
-    case Pick::b: return "b";
-    case Pick::both: return "both";
-    case Pick::neither: return "neither";
+        case Pick::a:
+            return "a";
+        case Pick::b:
+            return "b";
+        case Pick::both:
+            return "both";
+        case Pick::neither:
+            return "neither";
     }
     return "neither";
 }
@@ -50,10 +58,10 @@ std::optional<Pick> read_pick(const Statement& s, int col) {
 }
 
 // Columns 0..14: the battle, its vote (NULL when none) and its number of turns.
-#define DUET_BATTLE_SELECT(where)                                                                               \
-    "SELECT b.id, b.created_at, b.model_a, b.model_b, b.route, b.router_pick, b.language, b.session, "         \
-    "v.winner, v.keep_chatting, v.understood, v.too_ai, v.session, v.created_at, "                              \
-    "(SELECT count(*) FROM battle_turns t WHERE t.battle_id = b.id) "                                           \
+#define DUET_BATTLE_SELECT(where)                                                                      \
+    "SELECT b.id, b.created_at, b.model_a, b.model_b, b.route, b.router_pick, b.language, b.session, " \
+    "v.winner, v.keep_chatting, v.understood, v.too_ai, v.session, v.created_at, "                     \
+    "(SELECT count(*) FROM battle_turns t WHERE t.battle_id = b.id) "                                  \
     "FROM battles b LEFT JOIN votes v ON v.battle_id = b.id " where
 
 BattleRecord read_battle(const Statement& s) {
@@ -80,8 +88,8 @@ BattleRecord read_battle(const Statement& s) {
     return r;
 }
 
-#define DUET_TURN_COLUMNS                                                                                     \
-    "t.turn, t.prompt, t.answer_a, t.answer_b, t.reasoning_a, t.reasoning_b, t.ttft_ms_a, t.ttft_ms_b, "       \
+#define DUET_TURN_COLUMNS                                                                                \
+    "t.turn, t.prompt, t.answer_a, t.answer_b, t.reasoning_a, t.reasoning_b, t.ttft_ms_a, t.ttft_ms_b, " \
     "t.tokens_per_second_a, t.tokens_per_second_b, t.completion_tokens_a, t.completion_tokens_b, t.created_at"
 
 BattleTurn read_turn(const Statement& s, int first) {
@@ -301,8 +309,10 @@ Result<StudyResults> ArenaStore::create_study(const StudyDraft& draft) {
         DUET_RETURN_IF_ERROR(s.run());
         out.study.id = conn.last_insert_rowid();
         for (size_t i = 0; i < draft.questions.size(); ++i) {
-            DUET_TRY(Statement q, conn.prepare("INSERT INTO study_questions (study_id, idx, text) VALUES (?1, ?2, ?3)"));
-            DUET_RETURN_IF_ERROR(q.bind(1, out.study.id).bind(2, static_cast<int64_t>(i)).bind(3, draft.questions[i]).run());
+            DUET_TRY(Statement q,
+                     conn.prepare("INSERT INTO study_questions (study_id, idx, text) VALUES (?1, ?2, ?3)"));
+            DUET_RETURN_IF_ERROR(
+                q.bind(1, out.study.id).bind(2, static_cast<int64_t>(i)).bind(3, draft.questions[i]).run());
         }
         for (int64_t slot = 0; slot < draft.participant_count; ++slot) {
             Participant p;

@@ -33,7 +33,8 @@ Status type_error(const std::string& where, const char* expected) {
 Status read_string(const json& j, const std::string& where, size_t max_bytes, std::string* out) {
     if (!j.is_string()) return type_error(where, "a string");
     const auto& s = j.get_ref<const std::string&>();
-    if (s.size() > max_bytes) return Status::invalid_argument("%s: %zu bytes, more than %zu", where.c_str(), s.size(), max_bytes);
+    if (s.size() > max_bytes)
+        return Status::invalid_argument("%s: %zu bytes, more than %zu", where.c_str(), s.size(), max_bytes);
     *out = s;
     return {};
 }
@@ -72,18 +73,20 @@ Status read_opt_int(const json& j, const std::string& where, int64_t lo, int64_t
     int64_t v = 0;
     if (j.is_number_unsigned()) {
         uint64_t u = j.get<uint64_t>();
-        if (u > static_cast<uint64_t>(hi)) return Status::invalid_argument("%s: %llu above %lld", where.c_str(), (unsigned long long)u, (long long)hi);
+        if (u > static_cast<uint64_t>(hi))
+            return Status::invalid_argument("%s: %llu above %lld", where.c_str(), (unsigned long long)u, (long long)hi);
         v = static_cast<int64_t>(u);
     } else {
         v = j.get<int64_t>();
     }
     if (v < lo || v > hi)
-        return Status::invalid_argument("%s: %lld outside [%lld, %lld]", where.c_str(), (long long)v, (long long)lo, (long long)hi);
+        return Status::invalid_argument("%s: %lld outside [%lld, %lld]", where.c_str(), (long long)v, (long long)lo,
+                                        (long long)hi);
     *out = v;
     return {};
 }
 
-constexpr int64_t kMaxTime = int64_t{1} << 53;         // ms; far beyond any real date, exact in a double
+constexpr int64_t kMaxTime = int64_t{1} << 53;  // ms; far beyond any real date, exact in a double
 constexpr int64_t kMaxTokens = int64_t{1} << 40;
 
 const json* find(const json& obj, const char* key) {
@@ -200,7 +203,8 @@ Status apply_settings_json(const json& j, const std::string& where, Conversation
     if (!j.is_object()) return type_error(where, "an object");
     if (auto* v = find(j, "temperature"))
         DUET_RETURN_IF_ERROR(read_opt_number(*v, where + ".temperature", 0.0, 2.0, false, &s->temperature));
-    if (auto* v = find(j, "top_p")) DUET_RETURN_IF_ERROR(read_opt_number(*v, where + ".top_p", 0.0, 1.0, true, &s->top_p));
+    if (auto* v = find(j, "top_p"))
+        DUET_RETURN_IF_ERROR(read_opt_number(*v, where + ".top_p", 0.0, 1.0, true, &s->top_p));
     if (auto* v = find(j, "max_tokens"))
         DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".max_tokens", 1, 10'000'000, &s->max_tokens));
     if (auto* v = find(j, "system_prompt"))
@@ -235,46 +239,56 @@ Result<MessageDraft> message_draft_from_json(const json& j, const std::string& w
     DUET_RETURN_IF_ERROR(read_string(*role, where + ".role", kMaxNameBytes, &role_text));
     auto parsed_role = parse_role(role_text);
     if (!parsed_role)
-        return Status::invalid_argument("%s.role: expected \"user\", \"assistant\", \"system\" or \"tool\"", where.c_str());
+        return Status::invalid_argument("%s.role: expected \"user\", \"assistant\", \"system\" or \"tool\"",
+                                        where.c_str());
     d.role = *parsed_role;
     const json* content = find(j, "content");
     if (!content) return Status::invalid_argument("%s.content: missing", where.c_str());
     DUET_RETURN_IF_ERROR(read_string(*content, where + ".content", kMaxContentBytes, &d.content));
-    if (auto* v = find(j, "reasoning")) DUET_RETURN_IF_ERROR(read_opt_string(*v, where + ".reasoning", kMaxContentBytes, &d.reasoning));
-    if (auto* v = find(j, "model")) DUET_RETURN_IF_ERROR(read_opt_string(*v, where + ".model", kMaxNameBytes, &d.model));
+    if (auto* v = find(j, "reasoning"))
+        DUET_RETURN_IF_ERROR(read_opt_string(*v, where + ".reasoning", kMaxContentBytes, &d.reasoning));
+    if (auto* v = find(j, "model"))
+        DUET_RETURN_IF_ERROR(read_opt_string(*v, where + ".model", kMaxNameBytes, &d.model));
     if (auto* v = find(j, "system_prompt_sent"))
-        DUET_RETURN_IF_ERROR(read_opt_string(*v, where + ".system_prompt_sent", kMaxSmallTextBytes, &d.system_prompt_sent));
+        DUET_RETURN_IF_ERROR(
+            read_opt_string(*v, where + ".system_prompt_sent", kMaxSmallTextBytes, &d.system_prompt_sent));
     if (auto* v = find(j, "finish_reason"))
         DUET_RETURN_IF_ERROR(read_opt_string(*v, where + ".finish_reason", kMaxNameBytes, &d.finish_reason));
     if (auto* v = find(j, "route"); v && !v->is_null()) {
         if (!v->is_object()) return type_error(where + ".route", "an object or null");
         std::string text = dump_json(*v);
         if (text.size() > kMaxSmallTextBytes)
-            return Status::invalid_argument("%s.route: %zu bytes, more than %zu", where.c_str(), text.size(), kMaxSmallTextBytes);
+            return Status::invalid_argument("%s.route: %zu bytes, more than %zu", where.c_str(), text.size(),
+                                            kMaxSmallTextBytes);
         d.route = std::move(text);
     }
     if (auto* t = find(j, "timings"); t && !t->is_null()) {
         if (!t->is_object()) return type_error(where + ".timings", "an object or null");
         std::string w = where + ".timings";
         constexpr double kBig = 1e12;
-        if (auto* v = find(*t, "ttft_ms")) DUET_RETURN_IF_ERROR(read_opt_number(*v, w + ".ttft_ms", 0, kBig, false, &d.timings.ttft_ms));
+        if (auto* v = find(*t, "ttft_ms"))
+            DUET_RETURN_IF_ERROR(read_opt_number(*v, w + ".ttft_ms", 0, kBig, false, &d.timings.ttft_ms));
         if (auto* v = find(*t, "tokens_per_second"))
-            DUET_RETURN_IF_ERROR(read_opt_number(*v, w + ".tokens_per_second", 0, kBig, false, &d.timings.tokens_per_second));
+            DUET_RETURN_IF_ERROR(
+                read_opt_number(*v, w + ".tokens_per_second", 0, kBig, false, &d.timings.tokens_per_second));
         if (auto* v = find(*t, "reasoning_ms"))
             DUET_RETURN_IF_ERROR(read_opt_number(*v, w + ".reasoning_ms", 0, kBig, false, &d.timings.reasoning_ms));
         if (auto* v = find(*t, "prompt_tokens"))
             DUET_RETURN_IF_ERROR(read_opt_int(*v, w + ".prompt_tokens", 0, kMaxTokens, &d.timings.prompt_tokens));
         if (auto* v = find(*t, "completion_tokens"))
-            DUET_RETURN_IF_ERROR(read_opt_int(*v, w + ".completion_tokens", 0, kMaxTokens, &d.timings.completion_tokens));
+            DUET_RETURN_IF_ERROR(
+                read_opt_int(*v, w + ".completion_tokens", 0, kMaxTokens, &d.timings.completion_tokens));
     }
-    if (auto* v = find(j, "created_at")) DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".created_at", 0, kMaxTime, &d.created_at));
+    if (auto* v = find(j, "created_at"))
+        DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".created_at", 0, kMaxTime, &d.created_at));
     return d;
 }
 
 Result<std::vector<ConversationWithMessages>> parse_export_json(std::string_view text) {
     DUET_TRY(json doc, parse_json(text, "import"));
     if (!doc.is_object()) return Status::invalid_argument("import: expected a JSON object with \"conversations\"");
-    if (auto* f = find(doc, "format"); f && (!f->is_string() || f->get_ref<const std::string&>() != "duet-conversations"))
+    if (auto* f = find(doc, "format");
+        f && (!f->is_string() || f->get_ref<const std::string&>() != "duet-conversations"))
         return Status::invalid_argument("import: format: expected \"duet-conversations\"");
     if (auto* v = find(doc, "version")) {
         if (!v->is_number_integer()) return Status::invalid_argument("import: version: expected an integer");
@@ -293,15 +307,18 @@ Result<std::vector<ConversationWithMessages>> parse_export_json(std::string_view
         item.conversation.title = "Imported conversation";
         DUET_RETURN_IF_ERROR(apply_conversation_json(jc, where, &item.conversation));
         std::optional<int64_t> t;
-        if (auto* v = find(jc, "created_at")) DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".created_at", 0, kMaxTime, &t));
+        if (auto* v = find(jc, "created_at"))
+            DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".created_at", 0, kMaxTime, &t));
         item.conversation.created_at = t.value_or(0);
         t.reset();
-        if (auto* v = find(jc, "updated_at")) DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".updated_at", 0, kMaxTime, &t));
+        if (auto* v = find(jc, "updated_at"))
+            DUET_RETURN_IF_ERROR(read_opt_int(*v, where + ".updated_at", 0, kMaxTime, &t));
         item.conversation.updated_at = t.value_or(0);
         if (auto* msgs = find(jc, "messages"); msgs && !msgs->is_null()) {
             if (!msgs->is_array()) return type_error(where + ".messages", "an array");
             for (size_t k = 0; k < msgs->size(); ++k) {
-                DUET_TRY(MessageDraft d, message_draft_from_json((*msgs)[k], strformat("%s.messages[%zu]", where.c_str(), k)));
+                DUET_TRY(MessageDraft d,
+                         message_draft_from_json((*msgs)[k], strformat("%s.messages[%zu]", where.c_str(), k)));
                 Message m;
                 static_cast<MessageDraft&>(m) = std::move(d);
                 item.messages.push_back(std::move(m));

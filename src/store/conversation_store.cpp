@@ -16,10 +16,14 @@ namespace duet::store {
 
 std::string_view role_name(Role role) {
     switch (role) {
-    case Role::user: return "user";
-    case Role::assistant: return "assistant";
-    case Role::system: return "system";
-    case Role::tool: return "tool";
+        case Role::user:
+            return "user";
+        case Role::assistant:
+            return "assistant";
+        case Role::system:
+            return "system";
+        case Role::tool:
+            return "tool";
     }
     return "user";
 }
@@ -75,9 +79,9 @@ std::string random_id() {
 
 TimeMs now_ms() {
     static std::atomic<TimeMs> last{0};
-    TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+    TimeMs now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     TimeMs prev = last.load();
     for (;;) {
         TimeMs next = now > prev ? now : prev + 1;
@@ -134,9 +138,9 @@ Message read_message(const Statement& s) {
     return m;
 }
 
-#define DUET_CONVERSATION_SELECT(where)                                                                           \
-    "SELECT c.seq, c.id, c.title, c.created_at, c.updated_at, c.mode, c.temperature, c.top_p, c.max_tokens, "     \
-    "c.system_prompt, c.send_system_prompt, (SELECT count(*) FROM messages m WHERE m.conversation_seq = c.seq) "  \
+#define DUET_CONVERSATION_SELECT(where)                                                                          \
+    "SELECT c.seq, c.id, c.title, c.created_at, c.updated_at, c.mode, c.temperature, c.top_p, c.max_tokens, "    \
+    "c.system_prompt, c.send_system_prompt, (SELECT count(*) FROM messages m WHERE m.conversation_seq = c.seq) " \
     "FROM conversations c " where
 
 Result<Conversation> select_conversation(Connection& conn, const std::string& id, int64_t* seq) {
@@ -263,8 +267,7 @@ Result<ConversationPage> ConversationStore::list(const ListQuery& query) {
     return page;
 }
 
-Result<Conversation> ConversationStore::update(const std::string& id,
-                                               const std::function<void(Conversation&)>& edit) {
+Result<Conversation> ConversationStore::update(const std::string& id, const std::function<void(Conversation&)>& edit) {
     std::optional<Conversation> out;
     DUET_RETURN_IF_ERROR(db_.write([&](Connection& conn) -> Status {
         int64_t seq = 0;
@@ -306,8 +309,7 @@ Result<Message> ConversationStore::append(const std::string& conversation_id, co
     return std::move(*out);
 }
 
-Result<std::vector<Message>> ConversationStore::replace_tail(const std::string& conversation_id,
-                                                             int64_t from_ordinal,
+Result<std::vector<Message>> ConversationStore::replace_tail(const std::string& conversation_id, int64_t from_ordinal,
                                                              const std::vector<MessageDraft>& tail) {
     std::vector<Message> out;
     DUET_RETURN_IF_ERROR(db_.write([&](Connection& conn) -> Status {

@@ -38,8 +38,8 @@ Status write_battles_csv(ArenaStore& arena, std::ostream& out) {
             << field(t.tokens_per_second_b) << ',' << field(t.completion_tokens_a) << ','
             << field(t.completion_tokens_b) << ',' << (r.vote ? verdict_name(r.vote->winner) : "") << ','
             << field(r.vote ? r.vote->keep_chatting : std::nullopt) << ','
-            << field(r.vote ? r.vote->understood : std::nullopt) << ','
-            << field(r.vote ? r.vote->too_ai : std::nullopt) << "\r\n";
+            << field(r.vote ? r.vote->understood : std::nullopt) << ',' << field(r.vote ? r.vote->too_ai : std::nullopt)
+            << "\r\n";
         return static_cast<bool>(out);
     });
 }

@@ -22,7 +22,8 @@ Result<std::string> resolve_data_dir(const std::string& flag) {
 Status ensure_data_dir(const std::string& dir) {
     std::error_code ec;
     if (fs::exists(dir, ec)) {
-        if (!fs::is_directory(dir, ec)) return Status::io_error("data dir '%s' exists and is not a directory", dir.c_str());
+        if (!fs::is_directory(dir, ec))
+            return Status::io_error("data dir '%s' exists and is not a directory", dir.c_str());
         return {};
     }
     fs::create_directories(dir, ec);

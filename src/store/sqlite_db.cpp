@@ -124,17 +124,21 @@ Status Connection::error(int rc, std::string_view what) const {
     std::string where(what.substr(0, 80));
     std::string msg = strformat("store: %s: %s", sqlite3_errmsg(db_), where.c_str());
     switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return {StatusCode::already_exists, msg};
-        return {StatusCode::invalid_argument, msg};
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return {StatusCode::unavailable, msg};
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return {StatusCode::invalid_data, msg};
-    case SQLITE_TOOBIG:
-    case SQLITE_RANGE: return {StatusCode::out_of_range, msg};
-    default: return {StatusCode::io_error, msg};
+        case SQLITE_CONSTRAINT:
+            if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                return {StatusCode::already_exists, msg};
+            return {StatusCode::invalid_argument, msg};
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return {StatusCode::unavailable, msg};
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+            return {StatusCode::invalid_data, msg};
+        case SQLITE_TOOBIG:
+        case SQLITE_RANGE:
+            return {StatusCode::out_of_range, msg};
+        default:
+            return {StatusCode::io_error, msg};
     }
 }
 

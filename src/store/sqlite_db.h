@@ -50,7 +50,8 @@ public:
     Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
     Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
     Statement& bind_null(int index);
-    template <typename T> Statement& bind(int index, const std::optional<T>& value) {
+    template <typename T>
+    Statement& bind(int index, const std::optional<T>& value) {
         return value ? bind(index, *value) : bind_null(index);
     }
 
@@ -113,7 +114,7 @@ public:
     static Result<std::unique_ptr<Database>> open(const std::string& path, DatabaseOptions options = {});
     // Same, but migrates only up to `version` (tests: build an old database to upgrade later).
     static Result<std::unique_ptr<Database>> open_at_version(const std::string& path, int version,
-                                                              DatabaseOptions options = {});
+                                                             DatabaseOptions options = {});
     ~Database();
 
     // fn runs on the writer connection inside BEGIN IMMEDIATE; writes are serialized by a mutex. COMMIT when fn

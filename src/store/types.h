@@ -73,7 +73,7 @@ struct ConversationWithMessages {
 struct PageCursor {
     TimeMs updated_at = 0;
     int64_t seq = 0;
-    std::string to_string() const;                                // "updated_at.seq"
+    std::string to_string() const;                                  // "updated_at.seq"
     static std::optional<PageCursor> parse(std::string_view text);  // empty when malformed
 };
 
@@ -98,11 +98,11 @@ struct SystemPromptEntry {
 
 // ---- the arena ----
 
-enum class Verdict { a, b, tie, both_bad };       // a battle's vote
-enum class Pick { a, b, both, neither };          // answers to "keep chatting?", "understood?", "too AI?"
-std::string_view verdict_name(Verdict verdict);   // "a", "b", "tie", "both_bad"
+enum class Verdict { a, b, tie, both_bad };      // a battle's vote
+enum class Pick { a, b, both, neither };         // answers to "keep chatting?", "understood?", "too AI?"
+std::string_view verdict_name(Verdict verdict);  // "a", "b", "tie", "both_bad"
 std::optional<Verdict> parse_verdict(std::string_view name);
-std::string_view pick_name(Pick pick);            // "a", "b", "both", "neither"
+std::string_view pick_name(Pick pick);  // "a", "b", "both", "neither"
 std::optional<Pick> parse_pick(std::string_view name);
 
 struct BattleDraft {
@@ -167,9 +167,9 @@ struct Study : StudyDraft {
 struct Participant {
     int64_t id = 0;
     int64_t study_id = 0;
-    int64_t slot = 0;          // 0 .. participant_count-1
-    std::string invite_code;   // unique, URL-safe
-    bool a_first = true;       // counterbalanced: even slots chat with model_a first
+    int64_t slot = 0;         // 0 .. participant_count-1
+    std::string invite_code;  // unique, URL-safe
+    bool a_first = true;      // counterbalanced: even slots chat with model_a first
     std::optional<TimeMs> joined_at;
 };
 

@@ -1,4 +1,5 @@
-// pretokenizer.cpp: the regex table per `tokenizer.ggml.pre` and the PCRE2 splitting loop.
+// pretokenizer.cpp: the regex table per `tokenizer.ggml.pre` and the PCRE2 splitting loop. (Not clang-formatted: its Unicode regex tables cannot be laid out stably.)
+// clang-format off
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tokenizer/pretokenizer.h"
 

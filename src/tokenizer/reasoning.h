@@ -34,10 +34,10 @@ private:
     void process(ReasoningDelta& out, bool final);
 
     State state_;
-    std::string pending_;              // undecided text
-    bool skip_leading_space_ = true;   // trim whitespace at the start of the current section
+    std::string pending_;             // undecided text
+    bool skip_leading_space_ = true;  // trim whitespace at the start of the current section
     bool saw_reasoning_ = false;
-    bool swallow_open_tag_ = false;    // starts_in_reasoning: a repeated leading "<think>" is dropped
+    bool swallow_open_tag_ = false;  // starts_in_reasoning: a repeated leading "<think>" is dropped
 };
 
 }  // namespace duet::tok

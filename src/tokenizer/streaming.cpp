@@ -47,8 +47,7 @@ size_t stop_prefix_tail(std::string_view text, const std::vector<std::string>& s
 
 }  // namespace
 
-StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, std::vector<std::string> stop_strings,
-                                   bool skip_special)
+StreamingDecoder::StreamingDecoder(const Tokenizer& tokenizer, std::vector<std::string> stop_strings, bool skip_special)
     : tokenizer_(tokenizer), stop_strings_(std::move(stop_strings)), skip_special_(skip_special) {
     stop_strings_.erase(std::remove_if(stop_strings_.begin(), stop_strings_.end(),
                                        [](const std::string& s) { return s.empty(); }),

@@ -11,9 +11,7 @@ namespace duet::tok {
 
 namespace {
 
-bool special_allowed(TokenType type, bool parse_special) {
-    return parse_special || type == TokenType::user_defined;
-}
+bool special_allowed(TokenType type, bool parse_special) { return parse_special || type == TokenType::user_defined; }
 
 // The special token starting at text[pos] (longest first) that `allowed(id)` accepts, or -1.
 template <typename Allowed>
@@ -30,8 +28,12 @@ TokenId match_special(const TokenizerImpl& impl, std::string_view text, size_t p
 
 void encode_fragment(const TokenizerImpl& impl, std::string_view text, bool prev_special, std::vector<TokenId>& out) {
     switch (impl.kind) {
-        case TokenizerKind::bpe: impl.encode_bpe(text, out); break;
-        case TokenizerKind::wordpiece: impl.encode_wordpiece(text, out); break;
+        case TokenizerKind::bpe:
+            impl.encode_bpe(text, out);
+            break;
+        case TokenizerKind::wordpiece:
+            impl.encode_wordpiece(text, out);
+            break;
         case TokenizerKind::spm: {
             thread_local std::string escaped;
             escaped.clear();
@@ -155,9 +157,7 @@ std::string_view Tokenizer::token_text(TokenId id) const {
     return impl_->valid(id) ? std::string_view(impl_->texts[id]) : std::string_view();
 }
 
-TokenType Tokenizer::token_type(TokenId id) const {
-    return impl_->valid(id) ? impl_->types[id] : TokenType::undefined;
-}
+TokenType Tokenizer::token_type(TokenId id) const { return impl_->valid(id) ? impl_->types[id] : TokenType::undefined; }
 
 bool Tokenizer::is_special(TokenId id) const {
     if (!impl_->valid(id)) return false;

@@ -28,7 +28,13 @@ enum class TokenizerKind { bpe, spm, wordpiece };
 
 // GGUF tokenizer.ggml.token_type values.
 enum class TokenType : int32_t {
-    undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6,
+    undefined = 0,
+    normal = 1,
+    unknown = 2,
+    control = 3,
+    user_defined = 4,
+    unused = 5,
+    byte = 6,
 };
 
 struct TokenizerImpl;  // the vocab tables and the algorithm (tokenizer_impl.h)
@@ -61,7 +67,7 @@ public:
     std::string token_to_piece(TokenId id) const;   // the bytes this token decodes to ("" when out of range)
     std::string_view token_text(TokenId id) const;  // the vocab string as stored ("" when out of range)
     TokenType token_type(TokenId id) const;
-    bool is_special(TokenId id) const;              // control / unknown / unused (not shown when skip_special)
+    bool is_special(TokenId id) const;  // control / unknown / unused (not shown when skip_special)
 
     int32_t n_vocab() const;
     TokenId bos_id() const;  // -1 when absent

@@ -96,11 +96,11 @@ struct TokenizerImpl {
     std::string model_name;  // tokenizer.ggml.model
     std::string pre_name;    // tokenizer.ggml.pre
 
-    std::vector<std::string> texts;    // (n_vocab,) the vocab strings as stored
-    std::vector<float> scores;         // (n_vocab,) SPM merge priority (0 when absent)
-    std::vector<TokenType> types;      // (n_vocab,)
-    std::vector<std::string> pieces;   // (n_vocab,) decoded bytes of each token (special tokens: their text)
-    TokenIndex token_index;            // texts -> id
+    std::vector<std::string> texts;   // (n_vocab,) the vocab strings as stored
+    std::vector<float> scores;        // (n_vocab,) SPM merge priority (0 when absent)
+    std::vector<TokenType> types;     // (n_vocab,)
+    std::vector<std::string> pieces;  // (n_vocab,) decoded bytes of each token (special tokens: their text)
+    TokenIndex token_index;           // texts -> id
     size_t max_token_len = 0;
 
     // byte-level BPE
@@ -123,11 +123,9 @@ struct TokenizerImpl {
     // matched even when parse_special is false (HF added tokens, llama.cpp does the same).
     std::vector<TokenId> special_tokens;
     std::array<std::vector<TokenId>, 256> special_by_first_byte;  // the same, bucketed by their first byte
-    std::vector<TokenId> eog_ids;  // sorted
+    std::vector<TokenId> eog_ids;                                 // sorted
 
-    TokenId lookup(std::string_view text) const {
-        return token_index.find(texts, text);
-    }
+    TokenId lookup(std::string_view text) const { return token_index.find(texts, text); }
     bool valid(TokenId id) const { return id >= 0 && static_cast<size_t>(id) < texts.size(); }
 
     // Encoders of one raw-text fragment (no special tokens inside); append to out.
@@ -141,7 +139,7 @@ void set_bpe_word_cache_enabled(bool enabled);  // for the calling thread only
 
 // GPT-2 byte <-> unicode character mapping used by byte-level BPE vocabularies.
 const std::array<std::string, 256>& bpe_byte_chars();  // byte -> UTF-8 of its character
-int bpe_char_to_byte(uint32_t cp);                      // -1 when cp is not a byte character
+int bpe_char_to_byte(uint32_t cp);                     // -1 when cp is not a byte character
 
 Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl);
 

@@ -27,8 +27,8 @@ uint8_t run_value(const uint32_t* runs, size_t n_runs, uint32_t cp) {
 struct NormTables {
     std::unordered_map<uint32_t, const tables::Decomposition*> decomposition;
     std::unordered_map<uint64_t, uint32_t> composition;  // (first << 32 | second) -> composite
-    std::unordered_set<uint32_t> nfc_unsafe;              // codepoints the NFC quick check must not skip
-    std::bitset<0x10000> bmp_unsafe;                      // the same for the BMP, plus every ccc != 0
+    std::unordered_set<uint32_t> nfc_unsafe;             // codepoints the NFC quick check must not skip
+    std::bitset<0x10000> bmp_unsafe;                     // the same for the BMP, plus every ccc != 0
 
     NormTables() {
         for (size_t i = 0; i < tables::kNumDecompositions; ++i) {
@@ -70,9 +70,15 @@ uint32_t decode_utf8(std::string_view text, size_t* pos) {
     const auto* s = reinterpret_cast<const uint8_t*>(text.data()) + *pos;
     uint32_t cp;
     switch (len) {
-        case 1: cp = s[0]; break;
-        case 2: cp = (uint32_t(s[0] & 0x1F) << 6) | (s[1] & 0x3F); break;
-        case 3: cp = (uint32_t(s[0] & 0x0F) << 12) | (uint32_t(s[1] & 0x3F) << 6) | (s[2] & 0x3F); break;
+        case 1:
+            cp = s[0];
+            break;
+        case 2:
+            cp = (uint32_t(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+            break;
+        case 3:
+            cp = (uint32_t(s[0] & 0x0F) << 12) | (uint32_t(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+            break;
         default:
             cp = (uint32_t(s[0] & 0x07) << 18) | (uint32_t(s[1] & 0x3F) << 12) | (uint32_t(s[2] & 0x3F) << 6) |
                  (s[3] & 0x3F);
@@ -145,9 +151,8 @@ uint32_t to_lower(uint32_t cp) {
     if (cp < 0x80) return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
     const tables::CodepointPair* begin = tables::kLowercase;
     const tables::CodepointPair* end = begin + tables::kNumLowercase;
-    const auto* it = std::lower_bound(begin, end, cp, [](const tables::CodepointPair& p, uint32_t v) {
-        return p.from < v;
-    });
+    const auto* it =
+        std::lower_bound(begin, end, cp, [](const tables::CodepointPair& p, uint32_t v) { return p.from < v; });
     return (it != end && it->from == cp) ? it->to : cp;
 }
 

@@ -42,8 +42,8 @@ Status read_token_id(const gguf::GgufFile& file, const char* key, size_t n_vocab
         return Status::ok_status();
     }
     if (v < 0 || static_cast<uint64_t>(v) >= n_vocab)
-        return Status::invalid_data("tokenizer: %s = %lld out of range (n_vocab %zu)", key,
-                                    static_cast<long long>(v), n_vocab);
+        return Status::invalid_data("tokenizer: %s = %lld out of range (n_vocab %zu)", key, static_cast<long long>(v),
+                                    n_vocab);
     id = static_cast<TokenId>(v);
     return Status::ok_status();
 }
@@ -270,8 +270,8 @@ Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl) {
 
     // end-of-generation tokens: eos, eot, and the end-of-turn tokens of known chat formats
     static constexpr std::string_view kEndOfTurn[] = {
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-        "<|eom_id|>", "<EOT>", "<|EOT|>", "<｜end▁of▁sentence｜>",
+        "<|eot_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+        "<|end_of_text|>", "<|eom_id|>", "<EOT>",   "<|EOT|>",       "<｜end▁of▁sentence｜>",
     };
     for (std::string_view text : kEndOfTurn) {
         const TokenId id = impl.lookup(text);
@@ -291,9 +291,8 @@ Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl) {
             impl.special_tokens.push_back(static_cast<TokenId>(i));
         }
     }
-    std::stable_sort(impl.special_tokens.begin(), impl.special_tokens.end(), [&](TokenId a, TokenId b) {
-        return impl.texts[a].size() > impl.texts[b].size();
-    });
+    std::stable_sort(impl.special_tokens.begin(), impl.special_tokens.end(),
+                     [&](TokenId a, TokenId b) { return impl.texts[a].size() > impl.texts[b].size(); });
     for (TokenId id : impl.special_tokens)
         impl.special_by_first_byte[static_cast<uint8_t>(impl.texts[id][0])].push_back(id);
 
@@ -304,9 +303,14 @@ Status load_tokenizer_impl(const gguf::GgufFile& file, TokenizerImpl& impl) {
         switch (impl.types[i]) {
             case TokenType::control:
             case TokenType::unknown:
-            case TokenType::user_defined: impl.pieces[i] = text; break;
-            case TokenType::unused: break;
-            case TokenType::byte: impl.pieces[i] = std::string(1, static_cast<char>(parse_byte_token(text))); break;
+            case TokenType::user_defined:
+                impl.pieces[i] = text;
+                break;
+            case TokenType::unused:
+                break;
+            case TokenType::byte:
+                impl.pieces[i] = std::string(1, static_cast<char>(parse_byte_token(text)));
+                break;
             case TokenType::normal:
             case TokenType::undefined:
                 impl.pieces[i] = impl.kind == TokenizerKind::bpe ? decode_bpe_text(text) : unescape_spaces(text);

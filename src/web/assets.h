@@ -16,8 +16,8 @@ struct Asset {
     std::string_view content_type;  // "text/javascript; charset=utf-8"
     std::string_view etag;          // "\"0123456789abcdef\""
     std::string_view body;
-    std::string_view gzip_body;     // gzip (level 9) of body
-    bool immutable = false;         // a content-hashed name (code-split chunks): cacheable for a year
+    std::string_view gzip_body;  // gzip (level 9) of body
+    bool immutable = false;      // a content-hashed name (code-split chunks): cacheable for a year
 };
 
 std::span<const Asset> all_assets();

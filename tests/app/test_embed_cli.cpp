@@ -104,7 +104,7 @@ TEST_F(EmbedCli, DecoderCommandsRefuseEncoders) {
     const std::string path = duet::test::temp_dir() + "/tiny-bert-q8_0.gguf";
     ASSERT_EQ(run_duet("make-model --preset tiny-bert --type q8_0 -o " + path).exit_code, 0);
     for (const std::string& cmd : {"generate -m " + path + " -p hi -n 2", "logits -m " + path + " --tokens 101,102",
-                                  "bench -m " + path + " -p 8 -n 2 -r 1"}) {
+                                   "bench -m " + path + " -p 8 -n 2 -r 1"}) {
         auto r = run_duet(cmd, true);
         EXPECT_EQ(r.exit_code, 1) << cmd;
         EXPECT_NE(r.out.find("error: model: a bert file is an encoder"), std::string::npos) << cmd << ": " << r.out;

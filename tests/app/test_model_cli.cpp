@@ -62,7 +62,8 @@ TEST_F(ModelCli, MakeModelIsDeterministicPerSeed) {
     const std::string other = duet::test::temp_dir() + "/other.gguf";
     ASSERT_EQ(run_duet("make-model --preset tiny-qwen2 --type q8_0 --seed 3 -t 1 -o " + again).exit_code, 0);
     ASSERT_EQ(run_duet("make-model --preset tiny-qwen2 --type q8_0 --seed 4 -o " + other).exit_code, 0);
-    const std::string a = duet::test::read_file(path_), b = duet::test::read_file(again), c = duet::test::read_file(other);
+    const std::string a = duet::test::read_file(path_), b = duet::test::read_file(again),
+                      c = duet::test::read_file(other);
     EXPECT_FALSE(a.empty());
     EXPECT_EQ(a, b);  // same seed, different thread count: same bytes
     EXPECT_EQ(a.size(), c.size());
@@ -155,7 +156,8 @@ TEST_F(ModelCli, MakeModelCopiesVocabulary) {
     if (duet::test::fixtures_dir().empty()) GTEST_SKIP() << "SKIPPED: shared fixtures not found";
     const std::string vocab = duet::test::fixture("vocab-derived/vocab-qwen2.5-instruct.derived.gguf");
     const std::string out = duet::test::temp_dir() + "/tiny-qwen-vocab.gguf";
-    ASSERT_EQ(run_duet("make-model --preset tiny-qwen2 --type q4_0 --seed 2 --vocab " + vocab + " -o " + out).exit_code, 0);
+    ASSERT_EQ(run_duet("make-model --preset tiny-qwen2 --type q4_0 --seed 2 --vocab " + vocab + " -o " + out).exit_code,
+              0);
     // The real Qwen2.5 tokenizer: "Hello world" is two tokens (9707, 1879) and no BOS is added.
     auto gen = run_duet("generate -m " + out + " -p \"Hello world\" -n 2 --temp 0 --json");
     ASSERT_EQ(gen.exit_code, 0);

@@ -40,9 +40,18 @@ TEST(ServeCli, PrintsTheKvSplitAndWarnsWhenCtxDoesNotFit) {
     if (::access(test::duet_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: no duet binary";
     // stories260K: 640 bytes of f16 KV per token, so 256 KiB hold 25 blocks of 16 = 400 tokens.
     const std::string err = test::temp_dir() + "/serve_split_stderr.txt";
-    std::vector<std::string> args = {test::duet_binary(), "serve", "-m",
+    std::vector<std::string> args = {test::duet_binary(),
+                                     "serve",
+                                     "-m",
                                      "stories=" + test::fixture("stories260K/stories260K.gguf"),
-                                     "--port", "0", "-t", "1", "--kv-memory", "256K", "--ctx", "1000"};
+                                     "--port",
+                                     "0",
+                                     "-t",
+                                     "1",
+                                     "--kv-memory",
+                                     "256K",
+                                     "--ctx",
+                                     "1000"};
     int out[2];
     ASSERT_EQ(::pipe(out), 0);
     const pid_t pid = ::fork();

@@ -44,8 +44,8 @@ RunResult run_duet(const std::string& args) {
 
 // The rendering vector for (template file, case, add_generation_prompt), from the shared fixtures.
 ordered_json find_vector(const std::string& template_file, const std::string& case_name, bool add_generation_prompt) {
-    static const ordered_json cases =
-        ordered_json::parse(duet::test::read_file(duet::test::fixture("chat-templates/vectors/chat_template_renderings.json")))["cases"];
+    static const ordered_json cases = ordered_json::parse(
+        duet::test::read_file(duet::test::fixture("chat-templates/vectors/chat_template_renderings.json")))["cases"];
     for (const auto& c : cases)
         if (c["template_file"] == template_file && c["case"] == case_name &&
             c["add_generation_prompt"] == add_generation_prompt && c["extra_context"].empty())
@@ -98,12 +98,13 @@ TEST_P(TemplateCliGguf, RendersLikeTheOfficialTemplate) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    VocabDerived, TemplateCliGguf,
-    ::testing::Values(GgufCase{"vocab-llama3-instruct.derived.gguf", "official/meta-llama-Meta-Llama-3-8B-Instruct.jinja"},
-                      GgufCase{"vocab-qwen2.5-instruct.derived.gguf", "official/Qwen-Qwen2.5-Instruct.jinja"},
-                      GgufCase{"vocab-deepseek-r1-distill-qwen.derived.gguf",
-                               "official/deepseek-ai-DeepSeek-R1-Distill-Qwen-1.5B.jinja"}));
+INSTANTIATE_TEST_SUITE_P(VocabDerived, TemplateCliGguf,
+                         ::testing::Values(GgufCase{"vocab-llama3-instruct.derived.gguf",
+                                                    "official/meta-llama-Meta-Llama-3-8B-Instruct.jinja"},
+                                           GgufCase{"vocab-qwen2.5-instruct.derived.gguf",
+                                                    "official/Qwen-Qwen2.5-Instruct.jinja"},
+                                           GgufCase{"vocab-deepseek-r1-distill-qwen.derived.gguf",
+                                                    "official/deepseek-ai-DeepSeek-R1-Distill-Qwen-1.5B.jinja"}));
 
 TEST(TemplateCli, BosTokenOverride) {
     DUET_REQUIRE_FIXTURES();

@@ -12,8 +12,9 @@ namespace duet::arena {
 namespace {
 
 TEST(AiSpeak, CountsListedPhrasesCaseInsensitively) {
-    const AiSpeakCount c = count_ai_speak("As an AI language model, I can't. as an ai, I HOPE THIS HELPS! 综上所述，"
-                                          "根据我的分析，综上所述。");
+    const AiSpeakCount c = count_ai_speak(
+        "As an AI language model, I can't. as an ai, I HOPE THIS HELPS! 综上所述，"
+        "根据我的分析，综上所述。");
     EXPECT_EQ(c.total, 6);
     ASSERT_EQ(c.phrases.size(), 5u);  // list order: 综上所述, 根据我的分析, As an AI, As an AI language model, ...
     EXPECT_EQ(c.phrases[0].phrase, "综上所述");

@@ -16,9 +16,7 @@ TEST(Wilson, MatchesPublishedIntervals) {
     const Known cases[] = {
         {10, 12, 0.5520, 0.9530},   // 83% of 12 participants
         {81, 263, 0.2553, 0.3662},  // Newcombe's examples
-        {15, 148, 0.0624, 0.1605},
-        {0, 20, 0.0000, 0.1611},
-        {1, 29, 0.0061, 0.1718},
+        {15, 148, 0.0624, 0.1605}, {0, 20, 0.0000, 0.1611}, {1, 29, 0.0061, 0.1718},
     };
     for (const Known& c : cases) {
         const Proportion p = wilson_interval(c.k, c.n);

@@ -22,12 +22,12 @@ TEST(Fp16, EveryHalfRoundTripsExactly) {
 }
 
 TEST(Fp16, RoundsToNearestEven) {
-    EXPECT_EQ(fp32_to_fp16(1.0f + 1.0f / 2048.0f), 0x3c00);       // halfway between 1 and next: even (1)
-    EXPECT_EQ(fp32_to_fp16(1.0f + 3.0f / 2048.0f), 0x3c02);       // halfway: rounds up to even
-    EXPECT_EQ(fp32_to_fp16(65520.0f), 0x7c00);                    // overflow to inf
-    EXPECT_EQ(fp32_to_fp16(65504.0f), 0x7bff);                    // max half
-    EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -24)), 0x0001);       // smallest subnormal
-    EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -25)), 0x0000);       // halfway to 0: even (0)
+    EXPECT_EQ(fp32_to_fp16(1.0f + 1.0f / 2048.0f), 0x3c00);  // halfway between 1 and next: even (1)
+    EXPECT_EQ(fp32_to_fp16(1.0f + 3.0f / 2048.0f), 0x3c02);  // halfway: rounds up to even
+    EXPECT_EQ(fp32_to_fp16(65520.0f), 0x7c00);               // overflow to inf
+    EXPECT_EQ(fp32_to_fp16(65504.0f), 0x7bff);               // max half
+    EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
+    EXPECT_EQ(fp32_to_fp16(std::ldexp(1.0f, -25)), 0x0000);  // halfway to 0: even (0)
     EXPECT_EQ(fp32_to_fp16(std::ldexp(1.5f, -25)), 0x0001);
 }
 

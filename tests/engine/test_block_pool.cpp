@@ -127,7 +127,6 @@ TEST(KvCacheManager, PrefixHitNeverCoversTheLastToken) {
     EXPECT_EQ(hit.blocks, (std::vector<BlockId>{0}));  // not both: token 31 must be computed for logits
     EXPECT_EQ(hit.n_tokens, 16);
     EXPECT_EQ(kv.prefix_queries(), 0u);  // counted by the scheduler on admission only
-
 }
 
 TEST(KvCacheManager, DisabledPrefixCachingNeverHits) {
@@ -161,7 +160,7 @@ TEST(KvCacheManager, HitOnFreedBlocksTakesThemOffTheFreeList) {
     EXPECT_EQ(kv.pool().n_free_blocks(), 0);
     Request c = make_request(3, iota_tokens(50, 0));
     const ComputedBlocks hit_c = kv.get_computed_blocks(c);
-    EXPECT_EQ(hit_c.blocks.size(), 3u);                  // 0 1 3 (b's third block became full: registered)
+    EXPECT_EQ(hit_c.blocks.size(), 3u);                   // 0 1 3 (b's third block became full: registered)
     EXPECT_FALSE(kv.allocate_slots(c, 2, hit_c.blocks));  // needs one more block: none free
     EXPECT_EQ(kv.pool().ref_count(0), 1);                 // the failed allocation took no reference
 }

@@ -502,7 +502,7 @@ TEST(KvBudget, DefaultIsAQuarterOfWhatTheWeightsLeaveWithinBounds) {
     constexpr size_t GiB = size_t{1} << 30;
     EXPECT_EQ(default_kv_memory(16 * GiB, 4 * GiB), 3 * GiB);
     EXPECT_EQ(default_kv_memory(2 * GiB, 1900 * (size_t{1} << 20)), kMinDefaultKvMemory);  // little left
-    EXPECT_EQ(default_kv_memory(0, 0), kMinDefaultKvMemory);                              // unknown
+    EXPECT_EQ(default_kv_memory(0, 0), kMinDefaultKvMemory);                               // unknown
     EXPECT_EQ(default_kv_memory(1, 2), kMinDefaultKvMemory);
     EXPECT_EQ(default_kv_memory(512 * GiB, 8 * GiB), kMaxDefaultKvMemory);
 }

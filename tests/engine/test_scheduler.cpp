@@ -274,7 +274,10 @@ TEST(Scheduler, NoBlockLeaksUnderChurn) {
     uint64_t next_id = 1;
     int steps = 0;
     uint32_t rng = 12345;
-    auto rand = [&](int n) { rng = rng * 1664525u + 1013904223u; return static_cast<int>((rng >> 8) % n); };
+    auto rand = [&](int n) {
+        rng = rng * 1664525u + 1013904223u;
+        return static_cast<int>((rng >> 8) % n);
+    };
     std::map<uint64_t, int> remaining;  // expected tokens left per request
     for (; steps < 400; ++steps) {
         if (next_id <= 40 && rand(2) == 0) {

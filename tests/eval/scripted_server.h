@@ -16,7 +16,7 @@
 namespace duet::test {
 
 class ScriptedServer {
-  public:
+public:
     std::map<std::string, std::string> script;  // key (substring of the last user message) -> reply
     std::map<std::string, int> fail_first;      // key -> 503s before answering
     bool garbage = false;
@@ -27,9 +27,8 @@ class ScriptedServer {
     char likely_letter = 0;
 
     ScriptedServer() {
-        server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-            handle(req, res);
-        });
+        server_.Post("/v1/chat/completions",
+                     [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
         server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
             if (likely_letter == 0) {
                 res.status = 404;
@@ -83,7 +82,7 @@ class ScriptedServer {
         return n;
     }
 
-  private:
+private:
     void handle(const httplib::Request& req, httplib::Response& res) {
         const nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
         std::string last_user;
@@ -115,9 +114,9 @@ class ScriptedServer {
                 ++j;
                 while (j < reply.size() && (static_cast<unsigned char>(reply[j]) & 0xC0) == 0x80) ++j;
             }
-            const nlohmann::json chunk = {
-                {"object", "chat.completion.chunk"},
-                {"choices", {{{"index", 0}, {"delta", {{"content", reply.substr(i, j - i)}}}}}}};
+            const nlohmann::json chunk = {{"object", "chat.completion.chunk"},
+                                          {"choices",
+                                           {{{"index", 0}, {"delta", {{"content", reply.substr(i, j - i)}}}}}}};
             stream += "data: " + chunk.dump() + "\n\n";
             i = j;
         }

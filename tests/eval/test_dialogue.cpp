@@ -11,7 +11,8 @@ namespace duet::eval {
 namespace {
 
 // A compact version of the keyboard flow in evals/flows.jsonl, kept here so the test pins its own input.
-const char* kKeyboardFlow = R"({"kind":"flow","id":"kbd","language":"zh","entities":{"k8":["Keychron K8","K8"],"hhkb":["HHKB"],"filco":["Filco","圣手"]},"turns":[)"
+const char* kKeyboardFlow =
+    R"({"kind":"flow","id":"kbd","language":"zh","entities":{"k8":["Keychron K8","K8"],"hhkb":["HHKB"],"filco":["Filco","圣手"]},"turns":[)"
     R"({"user":"推荐三款适合程序员的机械键盘","checks":[{"check":"mention","any":["K8","HHKB","Filco"],"min":3}]},)"
     R"({"user":"对比一下前两款","checks":[{"check":"refers_back","turn":1,"min":2}]},)"
     R"({"user":"我买 HHKB 了。它的键帽怎么换？","checks":[{"check":"resolves","pronoun":"它","entity":"hhkb","wrong":["k8","filco"]},{"check":"on_task","topic":["键帽","拔键器"],"off_topic":["防滑"]}]},)"
@@ -49,8 +50,8 @@ TEST(FlowScore, GoodTranscriptPassesEveryCheck) {
 
 TEST(FlowScore, BadTranscriptLosesExactlyTheBrokenRules) {
     std::vector<std::string> bad = kGoodReplies;
-    bad[0] = "推荐 Keychron K8 和 HHKB。";                            // only two keyboards
-    bad[2] = "K8 的键帽很好换，K8 用拔键器就行。";                     // 它 read as the K8
+    bad[0] = "推荐 Keychron K8 和 HHKB。";                                  // only two keyboards
+    bad[2] = "K8 的键帽很好换，K8 用拔键器就行。";                          // 它 read as the K8
     bad[3] = "如前所述，拔键器可以拔键帽；也可以加防滑贴。拔键器很便宜。";  // drifts back to keycaps
     bad[4] = "综上所述，购物清单：HHKB、拔键器、手托。希望对你有帮助";
     const FlowScore s = score_flow(keyboard_flow(), bad);
@@ -64,7 +65,7 @@ TEST(FlowScore, BadTranscriptLosesExactlyTheBrokenRules) {
     EXPECT_EQ(s.turns[3].checks[0].detail, "1 on-task mentions, 2 off-task");
     EXPECT_EQ(s.confirmations, 1);
     EXPECT_EQ(s.ai_speak, 2);
-    EXPECT_EQ(s.checks_passed, 8 - 4);  // failed: mention (turn 1), resolves (3), on_task (4), max_ai_speak (5)
+    EXPECT_EQ(s.checks_passed, 8 - 4);         // failed: mention (turn 1), resolves (3), on_task (4), max_ai_speak (5)
     EXPECT_TRUE(s.turns[2].checks[1].passed);  // turn 3 is still about keycaps, just the wrong keyboard's
     EXPECT_DOUBLE_EQ(s.task_coherence, 1.0 / 5.0);
 }
@@ -93,7 +94,8 @@ TEST(FlowRunner, SendsTheGrowingHistoryAndStopsAtAnError) {
     EXPECT_FALSE(s.turns[3].answered);
 }
 
-const char* kClarify = R"({"kind":"clarify","id":"refund","language":"zh","style":"dialect","opening":"俺那个东西坏咧，咋整嘛","intent":"上周买的蓝牙耳机左耳没声音，想换货",)"
+const char* kClarify =
+    R"({"kind":"clarify","id":"refund","language":"zh","style":"dialect","opening":"俺那个东西坏咧，咋整嘛","intent":"上周买的蓝牙耳机左耳没声音，想换货",)"
     R"("facts":[{"cues":["什么东西","哪个商品","产品"],"answer":"就是上礼拜买的蓝牙耳机"},{"cues":["问题","故障","怎么坏"],"answer":"左耳没声音"},{"cues":["退","换"],"answer":"想换个新的"}],)"
     R"("fallback":"你没听懂俺的意思。","checks":[{"check":"mention","any":["换货"]},{"check":"mention","any":["耳机"]}],"max_rounds":3})";
 
@@ -113,8 +115,9 @@ SendTurn scripted(std::vector<std::string> replies) {
 }
 
 TEST(Clarification, CountsRoundsUntilTheIntentIsMet) {
-    const ClarifyResult r = run_clarification(
-        clarify_dialogue(), scripted({"请问是什么东西坏了？", "耳机出了什么问题？", "左耳没声音的话，可以申请换货，耳机寄回即可。"}));
+    const ClarifyResult r =
+        run_clarification(clarify_dialogue(), scripted({"请问是什么东西坏了？", "耳机出了什么问题？",
+                                                        "左耳没声音的话，可以申请换货，耳机寄回即可。"}));
     EXPECT_TRUE(r.satisfied);
     EXPECT_EQ(r.rounds, 2);
     ASSERT_EQ(r.transcript.size(), 6u);
@@ -126,9 +129,9 @@ TEST(Clarification, AnswersTheFactTheQuestionTouchesFirst) {
     std::vector<bool> given;
     const ClarifyDialogue d = clarify_dialogue();
     EXPECT_EQ(simulated_user_reply(d, "是想退还是换？", given), "想换个新的");
-    EXPECT_EQ(simulated_user_reply(d, "还有别的吗？", given), "就是上礼拜买的蓝牙耳机");  // next in order
+    EXPECT_EQ(simulated_user_reply(d, "还有别的吗？", given), "就是上礼拜买的蓝牙耳机");   // next in order
     EXPECT_EQ(simulated_user_reply(d, "好的。", given), "你没听懂俺的意思。 左耳没声音");  // no question: fallback
-    EXPECT_EQ(simulated_user_reply(d, "好的。", given), "你没听懂俺的意思。");            // nothing left to tell
+    EXPECT_EQ(simulated_user_reply(d, "好的。", given), "你没听懂俺的意思。");             // nothing left to tell
 }
 
 TEST(Clarification, ImmediateAnswerIsZeroRounds) {

@@ -86,10 +86,10 @@ TEST(EvalReport, HtmlIsWellFormedWithChartsAndEscapedModelText) {
     EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), std::string::npos);
     EXPECT_NE(html.find("hi &amp; &lt;b&gt;bold&lt;/b&gt;"), std::string::npos);
     EXPECT_NE(html.find("[&lt;HHKB&gt;]"), std::string::npos);
-    EXPECT_EQ(count("svg") / 2, 4);       // dimensions, TTFT CDF, chunk intervals, chars per chunk (open + close)
-    EXPECT_GE(count("rect"), 4);          // bars: 2 targets x at least 2 dimensions
-    EXPECT_EQ(count("polyline"), 6);      // 3 CDFs x 2 targets
-    EXPECT_EQ(count("details") / 2, 4);   // 2 items x 2 targets
+    EXPECT_EQ(count("svg") / 2, 4);      // dimensions, TTFT CDF, chunk intervals, chars per chunk (open + close)
+    EXPECT_GE(count("rect"), 4);         // bars: 2 targets x at least 2 dimensions
+    EXPECT_EQ(count("polyline"), 6);     // 3 CDFs x 2 targets
+    EXPECT_EQ(count("details") / 2, 4);  // 2 items x 2 targets
     EXPECT_NE(html.find("inconsistent"), std::string::npos);
     EXPECT_EQ(html.find("http://www.w3.org/1999/xhtml\" src"), std::string::npos);  // nothing fetched from outside
     EXPECT_EQ(html.find(" src="), std::string::npos);

@@ -9,7 +9,9 @@
 namespace duet::eval {
 namespace {
 
-Check parse_one(const std::string& check_json, const std::string& entities = R"({"k8":["Keychron K8","K8"],"hhkb":["HHKB","Happy Hacking"],"filco":["Filco"]})") {
+Check parse_one(
+    const std::string& check_json,
+    const std::string& entities = R"({"k8":["Keychron K8","K8"],"hhkb":["HHKB","Happy Hacking"],"filco":["Filco"]})") {
     const std::string text = R"({"kind":"flow","id":"x","language":"en","entities":)" + entities +
                              R"(,"turns":[{"user":"a"},{"user":"b","checks":[)" + check_json + "]}]}";
     Result<Suite> suite = parse_suite(text, "inline");
@@ -18,8 +20,9 @@ Check parse_one(const std::string& check_json, const std::string& entities = R"(
     return suite->flows[0].turns[1].checks[0];
 }
 
-const std::vector<Entity> kEntities = {
-    {"k8", {{"Keychron K8", "K8"}}}, {"hhkb", {{"HHKB", "Happy Hacking"}}}, {"filco", {{"Filco"}}}};
+const std::vector<Entity> kEntities = {{"k8", {{"Keychron K8", "K8"}}},
+                                       {"hhkb", {{"HHKB", "Happy Hacking"}}},
+                                       {"filco", {{"Filco"}}}};
 
 CheckOutcome run(const Check& check, const std::string& reply,
                  const std::vector<std::vector<std::string>>& introduced = {{"k8", "hhkb"}}) {
@@ -87,7 +90,8 @@ TEST(Rules, PronounResolution) {
 }
 
 TEST(Rules, StaysOnSubTask) {
-    const Check c = parse_one(R"({"check":"on_task","topic":[["防滑","anti-slip"],["手托","wrist rest"]],"off_topic":[["键帽","keycap"]]})");
+    const Check c = parse_one(
+        R"({"check":"on_task","topic":[["防滑","anti-slip"],["手托","wrist rest"]],"off_topic":[["键帽","keycap"]]})");
     EXPECT_TRUE(run(c, "可以加防滑垫，或者用硅胶手托。").passed);
     const CheckOutcome drift = run(c, "键帽可以换成磨砂键帽，键帽材质有 PBT，也可加防滑垫。");
     EXPECT_FALSE(drift.passed);

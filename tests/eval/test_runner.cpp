@@ -36,11 +36,10 @@ const char* kChoices =
     "q1,What is two plus two?,3,4,5,6,B\n"
     "q2,Capital of France?,Rome,Paris,Berlin,Madrid,B\n";
 
-const char* kCode =
-    R"({"task_id":"T/0","prompt":"def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n",)"
-    R"("canonical_solution":"    return a + b\n",)"
-    R"("test":"def check(candidate):\n    assert candidate(2, 3) == 5\n","entry_point":"add"})"
-    "\n";
+const char* kCode = R"({"task_id":"T/0","prompt":"def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n",)"
+                    R"("canonical_solution":"    return a + b\n",)"
+                    R"("test":"def check(candidate):\n    assert candidate(2, 3) == 5\n","entry_point":"add"})"
+                    "\n";
 
 std::string write(const std::string& dir, const std::string& name, const std::string& text) {
     const std::string path = dir + "/" + name;
@@ -172,7 +171,7 @@ TEST(EvalRunner, MultipleChoiceByLogLikelihoodWhenTheTargetEchoesLogprobs) {
     EXPECT_TRUE(item(t, "q1").passed);
     EXPECT_TRUE(item(t, "q2").passed);  // the generated letter would have been A
     EXPECT_EQ(t.dimensions.at("choice_accuracy"), 1);
-    EXPECT_EQ(s.requests().at("completions"), 1 + 2 * 4);  // the probe, then 4 letters per question
+    EXPECT_EQ(s.requests().at("completions"), 1 + 2 * 4);     // the probe, then 4 letters per question
     EXPECT_EQ(s.requests().count("Capital of France?"), 0u);  // nothing generated
 
     s.likely_letter = 'C';  // without the cache, every question now scores C
@@ -256,8 +255,8 @@ TEST(EvalRunner, GarbageAndUnreachableTargetsAreReportedPerItem) {
     garbage.start();
     Fixture f;
     f.suites = {f.suites[0]};
-    RunOptions o = f.options({{"good", good.url(), ""}, {"garbage", garbage.url(), ""},
-                              {"down", "http://127.0.0.1:1/v1", ""}});
+    RunOptions o =
+        f.options({{"good", good.url(), ""}, {"garbage", garbage.url(), ""}, {"down", "http://127.0.0.1:1/v1", ""}});
     o.policy.max_retries = 1;
     Result<RunResults> r = run_eval(o);
     ASSERT_TRUE(r.ok()) << r.status().message();

@@ -42,7 +42,9 @@ std::string notes(const SandboxResult& r) {
 
 TEST(Sandbox, RunsCodeAndWritesOnlyItsTempDir) {
     REQUIRE_PYTHON();
-    const SandboxResult r = run("import os\nopen('out.txt','w').write('hi')\nprint(open('out.txt').read(), os.getcwd().startswith('/tmp/duet-sandbox-'))\n");
+    const SandboxResult r =
+        run("import os\nopen('out.txt','w').write('hi')\nprint(open('out.txt').read(), "
+            "os.getcwd().startswith('/tmp/duet-sandbox-'))\n");
     EXPECT_EQ(r.outcome, SandboxOutcome::ok) << r.stderr_text;
     EXPECT_EQ(r.stdout_text, "hi True\n");
     EXPECT_EQ(r.exit_code, 0);
@@ -78,7 +80,8 @@ TEST(Sandbox, ForkBombIsStoppedByTheProcessLimit) {
     const SandboxResult probe = run("pass\n");
     if (!probe.isolation.processes) GTEST_SKIP() << "SKIPPED: RLIMIT_NPROC does not apply here: " << notes(probe);
     const SandboxResult r = run("import os\nwhile True:\n    os.fork()\n");
-    EXPECT_EQ(r.outcome, SandboxOutcome::process_limit) << sandbox_outcome_name(r.outcome) << ": " << r.stderr_text.substr(0, 300);
+    EXPECT_EQ(r.outcome, SandboxOutcome::process_limit)
+        << sandbox_outcome_name(r.outcome) << ": " << r.stderr_text.substr(0, 300);
 }
 
 TEST(Sandbox, MemoryHogIsStoppedByTheAddressSpaceLimit) {

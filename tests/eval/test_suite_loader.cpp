@@ -58,18 +58,23 @@ TEST(SuiteLoader, BadLinesNameFileLineAndReason) {
                  "bad.jsonl:2: 'turns' must be a non-empty array");
     expect_error(R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a","checks":[{"check":"smell"}]}]})",
                  "bad.jsonl:2: turn 1: check 1: unknown check 'smell'");
-    expect_error(R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a","checks":[{"check":"regex","pattern":"(ab"}]}]})",
-                 "bad.jsonl:2: turn 1: check 1: pattern /(ab/ does not compile: offset 3: missing closing parenthesis");
-    expect_error(R"({"kind":"flow","id":"x","language":"en","entities":{"a":["A"]},"turns":[{"user":"a","checks":[{"check":"resolves","pronoun":"it","entity":"b"}]}]})",
-                 "bad.jsonl:2: turn 1: check 1: unknown entity 'b'");
-    expect_error(R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a"},{"user":"b","checks":[{"check":"refers_back","turn":2}]}]})",
-                 "bad.jsonl:2: turn 2: check 1: refers_back turn 2 is not an earlier turn");
-    expect_error(R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a","checks":[{"check":"mention","any":["a"],"min":2}]}]})",
-                 "bad.jsonl:2: turn 1: check 1: field 'min' = 2 is outside [1, 1]");
+    expect_error(
+        R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a","checks":[{"check":"regex","pattern":"(ab"}]}]})",
+        "bad.jsonl:2: turn 1: check 1: pattern /(ab/ does not compile: offset 3: missing closing parenthesis");
+    expect_error(
+        R"({"kind":"flow","id":"x","language":"en","entities":{"a":["A"]},"turns":[{"user":"a","checks":[{"check":"resolves","pronoun":"it","entity":"b"}]}]})",
+        "bad.jsonl:2: turn 1: check 1: unknown entity 'b'");
+    expect_error(
+        R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a"},{"user":"b","checks":[{"check":"refers_back","turn":2}]}]})",
+        "bad.jsonl:2: turn 2: check 1: refers_back turn 2 is not an earlier turn");
+    expect_error(
+        R"({"kind":"flow","id":"x","language":"en","turns":[{"user":"a","checks":[{"check":"mention","any":["a"],"min":2}]}]})",
+        "bad.jsonl:2: turn 1: check 1: field 'min' = 2 is outside [1, 1]");
     expect_error(R"({"kind":"flow","id":"x","language":"en","probe":"vibes",)" + kTurn + "}",
                  "bad.jsonl:2: unknown probe 'vibes' (cold_start, false_premise, boundary, ai_speak)");
-    expect_error(R"({"kind":"clarify","id":"c","language":"zh","opening":"o","intent":"i","facts":[{"cues":["x"],"answer":"y"}]})",
-                 "bad.jsonl:2: 'checks' must hold at least one check (how a good answer is recognised)");
+    expect_error(
+        R"({"kind":"clarify","id":"c","language":"zh","opening":"o","intent":"i","facts":[{"cues":["x"],"answer":"y"}]})",
+        "bad.jsonl:2: 'checks' must hold at least one check (how a good answer is recognised)");
 }
 
 TEST(SuiteLoader, DuplicateIdsAreRefused) {

@@ -9,7 +9,10 @@ namespace duet::eval {
 namespace {
 
 TEST(Csv, QuotedFieldsCommasNewlinesAndDoubledQuotes) {
-    Result<std::vector<CsvRow>> rows = parse_csv("\xEF\xBB\xBF" "a,b\r\n\"x, y\",\"say \"\"hi\"\"\nnext\"\n\nlast,\n", "t.csv");
+    Result<std::vector<CsvRow>> rows = parse_csv(
+        "\xEF\xBB\xBF"
+        "a,b\r\n\"x, y\",\"say \"\"hi\"\"\nnext\"\n\nlast,\n",
+        "t.csv");
     ASSERT_TRUE(rows.ok()) << rows.status().message();
     ASSERT_EQ(rows->size(), 3u);
     EXPECT_EQ((*rows)[0].fields, (std::vector<std::string>{"a", "b"}));

@@ -18,7 +18,8 @@ constexpr uint64_t kU64Max = ~uint64_t{0};
 struct Bytes {
     std::vector<uint8_t> b;
 
-    template <typename T> Bytes& put(T v) {
+    template <typename T>
+    Bytes& put(T v) {
         uint8_t raw[sizeof(T)];
         std::memcpy(raw, &v, sizeof(T));
         b.insert(b.end(), raw, raw + sizeof(T));
@@ -119,23 +120,44 @@ std::vector<CorruptCase> corpus() {
         {"tensor_name_empty", [] { return Bytes().header(1, 0).tensor("", {8}, 0, 0).data(32).b; }, "empty name"},
         {"n_dims_0", [] { return Bytes().header(1, 0).tensor("w", {}, 0, 0).u64(0).u64(0).data(32).b; },
          "n_dims 0 is not in [1, 4]"},
-        {"n_dims_5", [] { return one_f32_tensor({1, 1, 1, 1, 1}); }, "n_dims 5 is not in [1, 4]"},
+        {"n_dims_5",
+         [] {
+             return one_f32_tensor({1, 1, 1, 1, 1});
+         },
+         "n_dims 5 is not in [1, 4]"},
         {"n_dims_u32_max", [] { return Bytes().header(1, 0).str("w").u32(~0u).u64(1).u32(0).u64(0).data(64).b; },
          "n_dims 4294967295"},
-        {"dim_zero", [] { return one_f32_tensor({16, 0}); }, "dimension 1 is 0"},
-        {"dim_negative", [] { return one_f32_tensor({16, static_cast<uint64_t>(-4)}); }, "dimension 1 is negative (-4)"},
-        {"dim_product_overflow", [] { return one_f32_tensor({1ull << 32, 1ull << 32}); }, "element count overflows"},
+        {"dim_zero",
+         [] {
+             return one_f32_tensor({16, 0});
+         },
+         "dimension 1 is 0"},
+        {"dim_negative",
+         [] {
+             return one_f32_tensor({16, static_cast<uint64_t>(-4)});
+         },
+         "dimension 1 is negative (-4)"},
+        {"dim_product_overflow",
+         [] {
+             return one_f32_tensor({1ull << 32, 1ull << 32});
+         },
+         "element count overflows"},
         {"byte_size_overflow", [] { return one_f32_tensor({1ull << 62}); }, "byte size overflows"},
         {"tensor_type_unknown", [] { return Bytes().header(1, 0).tensor("w", {32}, 4, 0).data(64).b; },
          "unknown tensor type 4"},
         {"tensor_type_u32_max", [] { return Bytes().header(1, 0).tensor("w", {32}, ~0u, 0).data(64).b; },
          "unknown tensor type 4294967295"},
-        {"row_not_whole_blocks", [] { return Bytes().header(1, 0).tensor("w", {33, 2}, 2, 0).data(64).b; },
+        {"row_not_whole_blocks",
+         [] {
+             return Bytes().header(1, 0).tensor("w", {33, 2}, 2, 0).data(64).b;
+         },
          "row length 33 is not a multiple of the q4_0 block size 32"},
         {"offset_out_of_bounds", [] { return one_f32_tensor({16}, 1024); }, "beyond file size"},
-        {"data_one_byte_short", [] { return one_f32_tensor({16}, 0, 63); }, "data [offset 128, +64) beyond file size 191"},
+        {"data_one_byte_short", [] { return one_f32_tensor({16}, 0, 63); },
+         "data [offset 128, +64) beyond file size 191"},
         {"offset_u64_max_aligned", [] { return one_f32_tensor({16}, kU64Max - 31); }, "beyond file size"},
-        {"offset_misaligned", [] { return one_f32_tensor({16}, 16, 96); }, "offset 16 is not a multiple of the alignment 32"},
+        {"offset_misaligned", [] { return one_f32_tensor({16}, 16, 96); },
+         "offset 16 is not a multiple of the alignment 32"},
         {"tensors_overlap",
          [] { return Bytes().header(2, 0).tensor("a", {16}, 0, 0).tensor("b", {16}, 0, 32).data(96).b; },
          "tensor 'a' [offset 96, +64) overlaps tensor 'b'"},
@@ -144,7 +166,8 @@ std::vector<CorruptCase> corpus() {
          "duplicate tensor name 'w'"},
         {"two_huge_tensors",
          [] {
-             return Bytes().header(2, 0)
+             return Bytes()
+                 .header(2, 0)
                  .tensor("a", {0x7FFFFFFFFFFFFFC0ull}, 24, 0)
                  .tensor("b", {0x7FFFFFFFFFFFFFC0ull}, 24, 0x7FFFFFFFFFFFFFC0ull)
                  .data(64)
@@ -241,9 +264,15 @@ TEST(GgufMutation, SeededMutantsNeverCrash) {
         for (int e = 0; e < n_edits; ++e) {
             size_t pos = rng() % m.size();
             switch (rng() % 3) {
-                case 0: m[pos] = static_cast<uint8_t>(rng()); break;
-                case 1: m[pos] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
-                default: m[pos] = (rng() % 2) ? 0xff : 0x00; break;
+                case 0:
+                    m[pos] = static_cast<uint8_t>(rng());
+                    break;
+                case 1:
+                    m[pos] ^= static_cast<uint8_t>(1u << (rng() % 8));
+                    break;
+                default:
+                    m[pos] = (rng() % 2) ? 0xff : 0x00;
+                    break;
             }
         }
         auto f = GgufFile::from_bytes(m);

@@ -141,11 +141,11 @@ TEST(GgufReader, GetterTypeChecks) {
 
 TEST(GgufReader, ReferenceLogitsModelsMatchTheirJson) {
     DUET_REQUIRE_FIXTURES();
-    for (const char* name : {"llama3-tiny-F32", "llama3-tiny-BF16", "llama3-tiny-Q8_0", "llama3-tiny-Q4_0",
-                             "llama3-tiny-Q4_K_M", "llama3-tiny-Q5_K_M", "llama3-tiny-Q6_K", "qwen2-tiny-F32",
-                             "qwen2-tiny-F16", "qwen2-tiny-Q8_0", "qwen2-tiny-Q4_0", "qwen2-tiny-Q4_K_M",
-                             "qwen2-tiny-Q5_K_M", "qwen2-tiny-Q6_K", "qwen2-tiny-tied-F16", "qwen2-tiny-tied-Q8_0",
-                             "qwen2-tiny-tied-Q4_K_M"}) {
+    for (const char* name :
+         {"llama3-tiny-F32", "llama3-tiny-BF16", "llama3-tiny-Q8_0", "llama3-tiny-Q4_0", "llama3-tiny-Q4_K_M",
+          "llama3-tiny-Q5_K_M", "llama3-tiny-Q6_K", "qwen2-tiny-F32", "qwen2-tiny-F16", "qwen2-tiny-Q8_0",
+          "qwen2-tiny-Q4_0", "qwen2-tiny-Q4_K_M", "qwen2-tiny-Q5_K_M", "qwen2-tiny-Q6_K", "qwen2-tiny-tied-F16",
+          "qwen2-tiny-tied-Q8_0", "qwen2-tiny-tied-Q4_K_M"}) {
         SCOPED_TRACE(name);
         auto f = open_fixture(std::string("reference-logits/") + name + ".gguf");
         ASSERT_NE(f, nullptr);
@@ -172,13 +172,19 @@ TEST(GgufReader, ReferenceLogitsModelsMatchTheirJson) {
 
 TEST(GgufReader, VocabOnlyFiles) {
     DUET_REQUIRE_FIXTURES();
-    struct Case { const char* file; const char* arch; const char* pre; uint64_t n_tokens; uint32_t bos; uint32_t eos; };
-    for (const Case& c : {Case{"vocab-derived/vocab-llama3-instruct.derived.gguf", "llama", "llama-bpe", 128256,
-                               128000, 128009},
-                          Case{"vocab-derived/vocab-qwen2.5-instruct.derived.gguf", "qwen2", "qwen2", 151936, 151643,
-                               151645},
-                          Case{"vocab-derived/vocab-deepseek-r1-distill-qwen.derived.gguf", "qwen2",
-                               "deepseek-r1-qwen", 151936, 151646, 151643}}) {
+    struct Case {
+        const char* file;
+        const char* arch;
+        const char* pre;
+        uint64_t n_tokens;
+        uint32_t bos;
+        uint32_t eos;
+    };
+    for (const Case& c :
+         {Case{"vocab-derived/vocab-llama3-instruct.derived.gguf", "llama", "llama-bpe", 128256, 128000, 128009},
+          Case{"vocab-derived/vocab-qwen2.5-instruct.derived.gguf", "qwen2", "qwen2", 151936, 151643, 151645},
+          Case{"vocab-derived/vocab-deepseek-r1-distill-qwen.derived.gguf", "qwen2", "deepseek-r1-qwen", 151936, 151646,
+               151643}}) {
         SCOPED_TRACE(c.file);
         auto f = open_fixture(c.file);
         ASSERT_NE(f, nullptr);

@@ -46,8 +46,8 @@ TEST(GgufWriter, EveryValueTypeRoundTrips) {
     w.set_array_f32("t.af32", {0.5f, -2.0f, 1e30f});
     w.set_array_i32("t.ai32", {1, -2, 2147483647});
     w.set_array_i32("t.aempty", {});
-    std::vector<uint8_t> u16_array = {static_cast<uint8_t>(ValueType::UINT16), 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
-                                      0x34, 0x12, 0xff, 0xff};
+    std::vector<uint8_t> u16_array = {
+        static_cast<uint8_t>(ValueType::UINT16), 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x34, 0x12, 0xff, 0xff};
     w.set_raw("t.au16", ValueType::ARRAY, u16_array);
     w.set_u32("t.replaced", 1);
     w.set_u32("t.replaced", 2);  // set again: replaces, no duplicate key
@@ -115,9 +115,13 @@ TEST(GgufWriter, IntegerGettersCheckRange) {
 }
 
 TEST(GgufWriter, TensorsOfSeveralTypesRoundTrip) {
-    struct Spec { const char* name; TensorType type; std::vector<int64_t> ne; };
+    struct Spec {
+        const char* name;
+        TensorType type;
+        std::vector<int64_t> ne;
+    };
     const std::vector<Spec> specs = {
-        {"a.f32", TensorType::F32, {3}},                 // 12 bytes: the next tensor needs padding
+        {"a.f32", TensorType::F32, {3}},  // 12 bytes: the next tensor needs padding
         {"b.f16", TensorType::F16, {5, 3}},
         {"c.q8_0", TensorType::Q8_0, {64, 2}},
         {"d.q4_k", TensorType::Q4_K, {256, 3}},

@@ -145,21 +145,20 @@ private:
             return;
         }
         const int64_t drop_after = drop_after_.exchange(-1);
-        res.set_content_provider(
-            content->size(), "application/octet-stream",
-            [this, content, drop_after, sent = int64_t{0}](size_t offset, size_t length,
-                                                            httplib::DataSink& sink) mutable {
-                constexpr size_t kChunk = 64 * 1024;
-                size_t n = std::min(length, kChunk);
-                if (drop_after >= 0) {
-                    if (sent >= drop_after) return false;  // close the connection mid-body
-                    n = std::min<size_t>(n, static_cast<size_t>(drop_after - sent));
-                }
-                if (!sink.write(content->data() + offset, n)) return false;
-                sent += static_cast<int64_t>(n);
-                blob_bytes_sent_ += n;
-                return true;
-            });
+        res.set_content_provider(content->size(), "application/octet-stream",
+                                 [this, content, drop_after, sent = int64_t{0}](size_t offset, size_t length,
+                                                                                httplib::DataSink& sink) mutable {
+                                     constexpr size_t kChunk = 64 * 1024;
+                                     size_t n = std::min(length, kChunk);
+                                     if (drop_after >= 0) {
+                                         if (sent >= drop_after) return false;  // close the connection mid-body
+                                         n = std::min<size_t>(n, static_cast<size_t>(drop_after - sent));
+                                     }
+                                     if (!sink.write(content->data() + offset, n)) return false;
+                                     sent += static_cast<int64_t>(n);
+                                     blob_bytes_sent_ += n;
+                                     return true;
+                                 });
     }
 
     httplib::Server server_;

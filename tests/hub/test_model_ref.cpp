@@ -30,9 +30,9 @@ TEST(ModelRef, QuantIsUpperCasedAndFileIsKept) {
 }
 
 TEST(ModelRef, RejectsMalformedSpecsWithTheSpecInTheMessage) {
-    for (const char* bad : {"noslash", "/repo", "org/", "org/repo:", "org/repo:Q4 K", "org/repo/file.bin",
-                            "org/repo/../x.gguf", "../x/y", "org/re po", "model.gguf", "./models/x.gguf",
-                            "models/x.gguf"}) {
+    for (const char* bad :
+         {"noslash", "/repo", "org/", "org/repo:", "org/repo:Q4 K", "org/repo/file.bin", "org/repo/../x.gguf", "../x/y",
+          "org/re po", "model.gguf", "./models/x.gguf", "models/x.gguf"}) {
         auto r = parse_model_ref(bad);
         EXPECT_FALSE(r.ok()) << bad;
         if (!r.ok()) {
@@ -117,8 +117,8 @@ TEST(Sha256, KnownVectors) {  // FIPS 180-2 examples
 TEST(RepoFiles, ParsesModelInfoSiblingsAndTreeListings) {
     const std::string sha(64, 'a');
     auto info = parse_repo_files(R"({"id":"o/m","siblings":[{"rfilename":"README.md","size":12},)"
-                                 R"({"rfilename":"m-Q4_K_M.gguf","size":134,"lfs":{"sha256":")" + sha +
-                                     R"(","size":4096,"pointerSize":134}}]})",
+                                 R"({"rfilename":"m-Q4_K_M.gguf","size":134,"lfs":{"sha256":")" +
+                                     sha + R"(","size":4096,"pointerSize":134}}]})",
                                  "test");
     ASSERT_TRUE(info.ok()) << info.status().message();
     ASSERT_EQ(info->size(), 2u);
@@ -127,7 +127,8 @@ TEST(RepoFiles, ParsesModelInfoSiblingsAndTreeListings) {
     EXPECT_EQ((*info)[1].sha256, sha);
     EXPECT_EQ((*info)[0].sha256, "");
     auto tree = parse_repo_files(R"([{"type":"directory","path":"d"},{"type":"file","path":"d/x.gguf","size":9,)"
-                                 R"("oid":"f00","lfs":{"oid":"sha256:)" + sha + R"(","size":9}}])",
+                                 R"("oid":"f00","lfs":{"oid":"sha256:)" +
+                                     sha + R"(","size":9}}])",
                                  "test");
     ASSERT_TRUE(tree.ok()) << tree.status().message();
     ASSERT_EQ(tree->size(), 1u);

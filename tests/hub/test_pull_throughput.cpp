@@ -43,9 +43,10 @@ TEST(PullThroughput, DISABLED_DuetPullAgainstCurl) {
     EXPECT_EQ(fs::file_size(dir + "/curl.gguf"), kBytes);
     EXPECT_EQ(fs::file_size(dir + "/acme/Big-GGUF/big-Q4_K_M.gguf"), kBytes);
     const double mib = static_cast<double>(kBytes) / (1 << 20);
-    std::printf("200 MiB on loopback: curl -o %.2f s (%.0f MiB/s); curl | tee | sha256sum %.2f s (%.0f MiB/s); "
-                "duet pull (write + sha256 + manifest) %.2f s (%.0f MiB/s)\n",
-                curl_s, mib / curl_s, curl_sha_s, mib / curl_sha_s, pull_s, mib / pull_s);
+    std::printf(
+        "200 MiB on loopback: curl -o %.2f s (%.0f MiB/s); curl | tee | sha256sum %.2f s (%.0f MiB/s); "
+        "duet pull (write + sha256 + manifest) %.2f s (%.0f MiB/s)\n",
+        curl_s, mib / curl_s, curl_sha_s, mib / curl_sha_s, pull_s, mib / pull_s);
     fs::remove_all(dir);
 }
 

@@ -14,7 +14,9 @@ inline std::vector<kernels::Backend> simd_backends() {
     for (kernels::Backend b : kernels::all_backends()) {
         if (b == kernels::Backend::ref) continue;
         if (kernels::backend_supported(b)) out.push_back(b);
-        else std::printf("[  NOTE    ] backend %s not supported by this CPU/build: not tested\n", kernels::backend_name(b));
+        else
+            std::printf("[  NOTE    ] backend %s not supported by this CPU/build: not tested\n",
+                        kernels::backend_name(b));
     }
     return out;
 }

@@ -17,7 +17,7 @@ namespace {
 // fp16 rounding of the input (2^-11 |x|, carried through a slope |gelu'| <= 1.13) and of the result (2^-11 |y|).
 constexpr double kGeluFp16Relative = 6e-4;
 constexpr double kGeluFp16Absolute = 1e-7;
-constexpr double kLayerNormTolerance = 2e-6;   // absolute, on O(1) outputs
+constexpr double kLayerNormTolerance = 2e-6;  // absolute, on O(1) outputs
 
 double gelu_tanh_double(double x) {
     return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * x * (1.0 + 0.044715 * x * x)));
@@ -46,7 +46,9 @@ TEST(EncoderOps, GeluIsTheTanhApproximationAtHalfPrecision) {
         ref::gelu(&y, &x, 1);
         if (x <= -10.0f) EXPECT_EQ(y, 0.0f);
         else if (x >= 10.0f) EXPECT_EQ(y, x);
-        else EXPECT_NEAR(y, gelu_tanh_double(x), kGeluFp16Relative * (std::fabs(x) + std::fabs(gelu_tanh_double(x))) + kGeluFp16Absolute)
+        else
+            EXPECT_NEAR(y, gelu_tanh_double(x),
+                        kGeluFp16Relative * (std::fabs(x) + std::fabs(gelu_tanh_double(x))) + kGeluFp16Absolute)
                 << x;
     }
 }

@@ -42,7 +42,8 @@ TEST(FixtureDequant, RowsMatchGgml) {
                 seen_types.push_back(info["type"]);
             const int64_t n = info["ne"][0].get<int64_t>();
             const size_t offset = (*tensor)["file_offset"].get<size_t>();
-            std::vector<std::pair<int64_t, const nlohmann::json*>> rows = {{info["row"].get<int64_t>(), &info["values"]}};
+            std::vector<std::pair<int64_t, const nlohmann::json*>> rows = {
+                {info["row"].get<int64_t>(), &info["values"]}};
             if (info.contains("more_rows"))
                 for (const auto& r : info["more_rows"]) rows.push_back({r["row"].get<int64_t>(), &r["values"]});
             const bool k_quant = *type == TensorType::Q4_K || *type == TensorType::Q5_K || *type == TensorType::Q6_K;

@@ -24,7 +24,7 @@ namespace duet {
 namespace {
 
 // AVX2 vs reference on the same quantized activations: only the float summation order differs.
-constexpr double kTwinTolerance = 2e-5;          // max |avx2 - ref| / RMS(ref)
+constexpr double kTwinTolerance = 2e-5;  // max |avx2 - ref| / RMS(ref)
 // Reference quantized dot vs double-precision dot on dequantized weights and unrounded activations: the effect
 // of the 8-bit activation rounding (on a handful of outputs, so a generous bound).
 constexpr double kActivationRoundingTolerance = 0.06;  // max |ref - unrounded| / RMS(unrounded)
@@ -33,19 +33,21 @@ constexpr TensorType kMatmulTypes[] = {TensorType::F32,  TensorType::F16,  Tenso
                                        TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
                                        TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
 
-struct Shape { int64_t n, d, n_tokens; };
-constexpr Shape kShapes[] = {{32, 17, 3},   {256, 257, 1},  {256, 3, 33},  {4096, 17, 8},
-                             {1536, 3, 33}, {8960, 1, 1},   {8960, 17, 3}, {4096, 257, 1}, {1536, 1, 8},
-                             {192, 5, 1},   {320, 4, 2},   // 192, 320: Q4_0 pairs without a full group of 4
-                             {172, 5, 3},   // float rows not a multiple of 8 (stories260K n_ff)
-                             {1536, 9, 2}, {1536, 13, 6}, {640, 21, 7}, {1536, 8, 4},  // batch tiles and their tails
-                             {96, 6, 5}, {320, 9, 70}, {1536, 5, 68}};  // Q4_0 groups of 8 blocks: partial, chunks
+struct Shape {
+    int64_t n, d, n_tokens;
+};
+constexpr Shape kShapes[] = {
+    {32, 17, 3},   {256, 257, 1},  {256, 3, 33}, {4096, 17, 8}, {1536, 3, 33}, {8960, 1, 1},
+    {8960, 17, 3}, {4096, 257, 1}, {1536, 1, 8}, {192, 5, 1},   {320, 4, 2},  // 192, 320: Q4_0 pairs without a full group of 4
+    {172, 5, 3},                                                // float rows not a multiple of 8 (stories260K n_ff)
+    {1536, 9, 2},  {1536, 13, 6},  {640, 21, 7}, {1536, 8, 4},  // batch tiles and their tails
+    {96, 6, 5},    {320, 9, 70},   {1536, 5, 68}};              // Q4_0 groups of 8 blocks: partial, chunks
 
 // Under emulation (qemu in the arm64 CI stage sets DUET_TEST_QUICK=1) the twin test takes a subset that still has
 // decode rows, every token-tile tail, a batch above the tile, rows not a multiple of 8 and K-quant super-blocks;
 // the full set takes ~40 s natively, far too long at qemu's speed.
-constexpr Shape kQuickShapes[] = {{32, 17, 3}, {256, 3, 33}, {192, 5, 1}, {320, 4, 2}, {172, 5, 3},
-                                  {1536, 9, 2}, {640, 21, 7}, {1536, 8, 4}, {96, 6, 5}, {512, 7, 1}};
+constexpr Shape kQuickShapes[] = {{32, 17, 3},  {256, 3, 33}, {192, 5, 1},  {320, 4, 2}, {172, 5, 3},
+                                  {1536, 9, 2}, {640, 21, 7}, {1536, 8, 4}, {96, 6, 5},  {512, 7, 1}};
 bool quick() {
     const char* q = std::getenv("DUET_TEST_QUICK");
     return q != nullptr && q[0] == '1';
@@ -111,8 +113,9 @@ TEST(Matmul, SimdBackendsMatchReferenceEveryTypeAndShape) {
                 double max_err = 0;
                 for (size_t i = 0; i < y_ref.size(); ++i)
                     max_err = std::max(max_err, std::fabs(double(y_simd[i]) - y_ref[i]));
-                EXPECT_LE(max_err / scale, kTwinTolerance) << kernels::backend_name(backend) << " "
-                    << tensor_type_name(type) << " n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens;
+                EXPECT_LE(max_err / scale, kTwinTolerance)
+                    << kernels::backend_name(backend) << " " << tensor_type_name(type) << " n=" << s.n << " d=" << s.d
+                    << " n_tokens=" << s.n_tokens;
             }
         }
     }

@@ -35,7 +35,8 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& want,
 }
 
 // Runs body(backend) with each SIMD backend forced (through the public ops, as the model calls them).
-template <typename Body> void for_each_simd_backend(Body body) {
+template <typename Body>
+void for_each_simd_backend(Body body) {
     const auto backends = test::simd_backends();
     if (backends.empty()) GTEST_SKIP() << "no SIMD backend on this CPU/build";
     test::BackendGuard guard;
@@ -91,7 +92,8 @@ TEST(SimdOps, DotsAndAxpysMatchReference) {
             const auto ah = to_f16(a);
             double abs_sum = 0;
             for (int64_t i = 0; i < n; ++i) abs_sum += std::fabs(a[i] * b[i]);
-            EXPECT_NEAR(kernels::dot_f32(a.data(), b.data(), n), ref::dot_f32(a.data(), b.data(), n), kDotTolerance * abs_sum);
+            EXPECT_NEAR(kernels::dot_f32(a.data(), b.data(), n), ref::dot_f32(a.data(), b.data(), n),
+                        kDotTolerance * abs_sum);
             EXPECT_NEAR(kernels::dot_f16_f32(ah.data(), b.data(), n), ref::dot_f16_f32(ah.data(), b.data(), n),
                         kDotTolerance * abs_sum);
             std::vector<float> r = b, c = b;

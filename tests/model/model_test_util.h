@@ -45,7 +45,11 @@ inline double stddev(const Rows& rows) {
     double sum = 0, sum2 = 0;
     size_t n = 0;
     for (const auto& r : rows)
-        for (float v : r) { sum += v; sum2 += double(v) * v; ++n; }
+        for (float v : r) {
+            sum += v;
+            sum2 += double(v) * v;
+            ++n;
+        }
     const double mean = sum / n;
     return std::sqrt(std::max(0.0, sum2 / n - mean * mean));
 }
@@ -57,9 +61,8 @@ struct Runner {
     std::unique_ptr<Forward> forward;
     int32_t next_block = 0;
 
-    static std::unique_ptr<Runner> open(const std::string& path, KvType kv_type = KvType::f32,
-                                        int32_t n_blocks = 64, int32_t block_size = 16, int32_t max_batch = 512,
-                                        ThreadPool* pool = nullptr) {
+    static std::unique_ptr<Runner> open(const std::string& path, KvType kv_type = KvType::f32, int32_t n_blocks = 64,
+                                        int32_t block_size = 16, int32_t max_batch = 512, ThreadPool* pool = nullptr) {
         LoadOptions opts;
         opts.progress = false;
         auto m = Model::load(path, opts);
@@ -74,8 +77,7 @@ struct Runner {
 
     std::vector<BlockId> new_table(int32_t n_positions) {
         std::vector<BlockId> t;
-        for (int32_t i = 0; i < (n_positions + kv->block_size() - 1) / kv->block_size(); ++i)
-            t.push_back(next_block++);
+        for (int32_t i = 0; i < (n_positions + kv->block_size() - 1) / kv->block_size(); ++i) t.push_back(next_block++);
         return t;
     }
 

@@ -48,8 +48,16 @@ TEST(MixedBatch, EqualsSequencesAlone) {
     {
         std::vector<TokenId> tok;
         std::vector<int32_t> pos, seq;
-        for (int i = 0; i < 8; ++i) { tok.push_back(x[i]); pos.push_back(i); seq.push_back(0); }
-        for (int i = 0; i < 5; ++i) { tok.push_back(z[i]); pos.push_back(i); seq.push_back(2); }
+        for (int i = 0; i < 8; ++i) {
+            tok.push_back(x[i]);
+            pos.push_back(i);
+            seq.push_back(0);
+        }
+        for (int i = 0; i < 5; ++i) {
+            tok.push_back(z[i]);
+            pos.push_back(i);
+            seq.push_back(2);
+        }
         std::vector<uint8_t> want(tok.size(), 1);
         auto out = mixed->forward->run(Batch{tok, pos, seq, want, seqs});
         ASSERT_TRUE(out.ok()) << out.status().message();
@@ -62,10 +70,21 @@ TEST(MixedBatch, EqualsSequencesAlone) {
         std::vector<TokenId> tok;
         std::vector<int32_t> pos, seq;
         std::vector<uint8_t> want;
-        tok.push_back(z[5]); pos.push_back(5); seq.push_back(2); want.push_back(1);
+        tok.push_back(z[5]);
+        pos.push_back(5);
+        seq.push_back(2);
+        want.push_back(1);
         for (int i = 8; i < 23; ++i) {
-            tok.push_back(x[i]); pos.push_back(i); seq.push_back(0); want.push_back(1);
-            if (i < 17) { tok.push_back(y[i]); pos.push_back(i); seq.push_back(1); want.push_back(i % 2); }
+            tok.push_back(x[i]);
+            pos.push_back(i);
+            seq.push_back(0);
+            want.push_back(1);
+            if (i < 17) {
+                tok.push_back(y[i]);
+                pos.push_back(i);
+                seq.push_back(1);
+                want.push_back(i % 2);
+            }
         }
         auto out = mixed->forward->run(Batch{tok, pos, seq, want, seqs});
         ASSERT_TRUE(out.ok()) << out.status().message();
@@ -104,14 +123,14 @@ TEST(MixedBatch, RejectsBadBatches) {
         return r->forward->run(Batch{tok, pos, seq, want, seqs}).status();
     };
     EXPECT_TRUE(run({1, 2}, {0, 1}, {0, 0}).ok());
-    EXPECT_FALSE(run({}, {}, {}).ok());                                  // empty
+    EXPECT_FALSE(run({}, {}, {}).ok());                                         // empty
     EXPECT_FALSE(run({1, 2, 3, 4, 5}, {0, 1, 2, 3, 4}, {0, 0, 0, 0, 0}).ok());  // over max_batch_tokens
-    EXPECT_FALSE(run({512}, {0}, {0}).ok());                             // token id >= n_vocab
+    EXPECT_FALSE(run({512}, {0}, {0}).ok());                                    // token id >= n_vocab
     EXPECT_FALSE(run({-1}, {0}, {0}).ok());
-    EXPECT_FALSE(run({1}, {0}, {1}).ok());                               // no sequence 1
-    EXPECT_FALSE(run({1}, {32}, {0}).ok());                              // position beyond the block table
+    EXPECT_FALSE(run({1}, {0}, {1}).ok());   // no sequence 1
+    EXPECT_FALSE(run({1}, {32}, {0}).ok());  // position beyond the block table
     EXPECT_FALSE(run({1}, {-1}, {0}).ok());
-    EXPECT_FALSE(run({1, 2}, {3, 3}, {0, 0}).ok());                      // positions not increasing
+    EXPECT_FALSE(run({1, 2}, {3, 3}, {0, 0}).ok());  // positions not increasing
     std::vector<TokenId> tok = {1};
     std::vector<int32_t> pos = {0}, seq = {0};
     std::vector<uint8_t> want = {1, 1};

@@ -102,7 +102,7 @@ TEST(EncoderLoad, EncoderRejectsBadSequences) {
     using Seqs = std::vector<std::vector<TokenId>>;
     EXPECT_FALSE(enc.embed(Seqs{}).ok());
     EXPECT_FALSE(enc.embed(Seqs{{}}).ok());
-    EXPECT_FALSE(enc.embed(Seqs{{101, 30522}}).ok());             // id out of range
+    EXPECT_FALSE(enc.embed(Seqs{{101, 30522}}).ok());                   // id out of range
     EXPECT_FALSE(enc.embed(Seqs{std::vector<TokenId>(65, 101)}).ok());  // over max_batch_tokens
     // more tokens than one pass holds: split into passes, same vectors as one at a time
     Seqs many(5, std::vector<TokenId>(20, 0));

@@ -30,7 +30,8 @@ std::vector<uint8_t> build(const TinySpec& s) {
     w.set_f32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
     const int64_t head_dim = s.n_embd / s.n_heads;
     auto add = [&](const std::string& name, std::vector<int64_t> ne) {
-        for (const auto& k : s.skip) if (k == name) return;
+        for (const auto& k : s.skip)
+            if (k == name) return;
         if (name == s.bad_shape) ne[0] += 1;
         int64_t n = 1;
         for (auto e : ne) n *= e;

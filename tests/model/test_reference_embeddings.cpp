@@ -127,9 +127,8 @@ TEST_P(ReferenceEmbeddings, MatchesLlamaCpp) {
     EXPECT_LE(worst_emb, tol.embeddings);
     EXPECT_LE(worst_unnorm, tol.unnormalized);
     EXPECT_LE(worst_tokens, tol.tokens);
-    std::printf("[ %s ] max |diff| vs %s: embeddings %.2g, unnormalized %.2g, token states %.2g\n",
-                GetParam().c_str(), suffix.empty() ? "plain sets" : "dequant_f32 sets", worst_emb, worst_unnorm,
-                worst_tokens);
+    std::printf("[ %s ] max |diff| vs %s: embeddings %.2g, unnormalized %.2g, token states %.2g\n", GetParam().c_str(),
+                suffix.empty() ? "plain sets" : "dequant_f32 sets", worst_emb, worst_unnorm, worst_tokens);
 
     if (quantized && !q8_0) {  // the file's plain sets (llama.cpp with fp16-rounded activations), F16 row
         const Rows plain = rows(ref["embeddings"]);

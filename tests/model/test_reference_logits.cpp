@@ -10,11 +10,10 @@ namespace duet::model::test {
 namespace {
 
 const char* kModels[] = {
-    "llama3-tiny-F32",   "llama3-tiny-BF16",    "llama3-tiny-Q8_0",    "llama3-tiny-Q4_0",
-    "llama3-tiny-Q4_K_M", "llama3-tiny-Q5_K_M", "llama3-tiny-Q6_K",    "qwen2-tiny-F32",
-    "qwen2-tiny-F16",    "qwen2-tiny-Q8_0",     "qwen2-tiny-Q4_0",     "qwen2-tiny-Q4_K_M",
-    "qwen2-tiny-Q5_K_M", "qwen2-tiny-Q6_K",     "qwen2-tiny-tied-F16", "qwen2-tiny-tied-Q8_0",
-    "qwen2-tiny-tied-Q4_K_M",
+    "llama3-tiny-F32",      "llama3-tiny-BF16",       "llama3-tiny-Q8_0",  "llama3-tiny-Q4_0", "llama3-tiny-Q4_K_M",
+    "llama3-tiny-Q5_K_M",   "llama3-tiny-Q6_K",       "qwen2-tiny-F32",    "qwen2-tiny-F16",   "qwen2-tiny-Q8_0",
+    "qwen2-tiny-Q4_0",      "qwen2-tiny-Q4_K_M",      "qwen2-tiny-Q5_K_M", "qwen2-tiny-Q6_K",  "qwen2-tiny-tied-F16",
+    "qwen2-tiny-tied-Q8_0", "qwen2-tiny-tied-Q4_K_M",
 };
 
 class ReferenceLogits : public ::testing::TestWithParam<const char*> {
@@ -73,8 +72,8 @@ TEST_P(ReferenceLogits, ConfigMatchesHparams) {
     EXPECT_EQ(c.n_vocab, h["n_vocab"].get<int>());
     EXPECT_FLOAT_EQ(c.rope_freq_base, h["rope_theta"].get<float>());
     EXPECT_FLOAT_EQ(c.rms_eps, h["rms_eps"].get<float>());
-    EXPECT_EQ(c.rope_mode, h["rope_mode"].get<std::string>() == "neox" ? kernels::RopeMode::neox
-                                                                       : kernels::RopeMode::norm);
+    EXPECT_EQ(c.rope_mode,
+              h["rope_mode"].get<std::string>() == "neox" ? kernels::RopeMode::neox : kernels::RopeMode::norm);
     EXPECT_EQ(c.has_qkv_bias, h["qkv_bias"].get<bool>());
     EXPECT_EQ(c.tied_output, h["tied_embeddings"].get<bool>());
     if (c.tied_output) {
@@ -162,8 +161,14 @@ TEST_P(ReferenceLogits, TwoSequenceBatchAndStep2) {
     std::vector<TokenId> tokens = s0;
     tokens.insert(tokens.end(), s1.begin(), s1.end());
     std::vector<int32_t> pos, seq;
-    for (size_t i = 0; i < s0.size(); ++i) { pos.push_back(static_cast<int32_t>(i)); seq.push_back(0); }
-    for (size_t i = 0; i < s1.size(); ++i) { pos.push_back(static_cast<int32_t>(i)); seq.push_back(1); }
+    for (size_t i = 0; i < s0.size(); ++i) {
+        pos.push_back(static_cast<int32_t>(i));
+        seq.push_back(0);
+    }
+    for (size_t i = 0; i < s1.size(); ++i) {
+        pos.push_back(static_cast<int32_t>(i));
+        seq.push_back(1);
+    }
     std::vector<uint8_t> want(tokens.size(), 1);
     auto out = r->forward->run(Batch{tokens, pos, seq, want, seqs});
     ASSERT_TRUE(out.ok()) << out.status().message();
@@ -188,17 +193,18 @@ TEST_P(ReferenceLogits, TwoSequenceBatchAndStep2) {
     std::vector<uint8_t> want2(2, 1);
     auto out2 = r->forward->run(Batch{tok2, pos2, seq2, want2, seqs});
     ASSERT_TRUE(out2.ok()) << out2.status().message();
-    Rows rows2 = {std::vector<float>(out2->begin(), out2->begin() + V), std::vector<float>(out2->begin() + V, out2->end())};
+    Rows rows2 = {std::vector<float>(out2->begin(), out2->begin() + V),
+                  std::vector<float>(out2->begin() + V, out2->end())};
     const Rows ref2 = json_rows(st["logits"]);
     check_rows(rows2, ref2, ref2, "step2");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, ReferenceLogits, ::testing::ValuesIn(kModels),
-                         [](const auto& info) {
-                             std::string n = info.param;
-                             for (auto& ch : n) if (ch == '-') ch = '_';
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllModels, ReferenceLogits, ::testing::ValuesIn(kModels), [](const auto& info) {
+    std::string n = info.param;
+    for (auto& ch : n)
+        if (ch == '-') ch = '_';
+    return n;
+});
 
 }  // namespace
 }  // namespace duet::model::test

@@ -10,7 +10,8 @@ namespace duet::model::test {
 namespace {
 
 // llama3-tiny-F32 with an added rope_freqs.weight of `n` floats from `factor(i)`.
-template <typename F> std::vector<uint8_t> with_rope_freqs(const gguf::GgufFile& src, int64_t n, F factor) {
+template <typename F>
+std::vector<uint8_t> with_rope_freqs(const gguf::GgufFile& src, int64_t n, F factor) {
     gguf::GgufWriter w;
     w.copy_metadata(src, "");
     for (const auto& t : src.tensors())
@@ -52,7 +53,8 @@ Rows run_bytes(const std::vector<uint8_t>& bytes, const std::vector<TokenId>& to
 TEST(RopeFreqs, OnesChangeNothingOthersDo) {
     DUET_REQUIRE_FIXTURES();
     const std::string path = duet::test::fixture("reference-logits/llama3-tiny-F32.gguf");
-    const auto ref = nlohmann::json::parse(duet::test::read_file(duet::test::fixture("reference-logits/llama3-tiny-F32.json")));
+    const auto ref =
+        nlohmann::json::parse(duet::test::read_file(duet::test::fixture("reference-logits/llama3-tiny-F32.json")));
     const auto tokens = ref["tokens"].get<std::vector<TokenId>>();
     auto src = gguf::GgufFile::open(path);
     ASSERT_TRUE(src.ok());
@@ -62,7 +64,8 @@ TEST(RopeFreqs, OnesChangeNothingOthersDo) {
     EXPECT_LT(max_abs_diff(ones, json_rows(ref["logits"])), 1e-4);
 
     // Llama-3.1 style: the low-frequency half of the pairs divided by 8.
-    const Rows scaled = run_bytes(with_rope_freqs(**src, n_pairs, [&](int64_t i) { return i < n_pairs / 2 ? 1.0f : 8.0f; }), tokens);
+    const Rows scaled =
+        run_bytes(with_rope_freqs(**src, n_pairs, [&](int64_t i) { return i < n_pairs / 2 ? 1.0f : 8.0f; }), tokens);
     ASSERT_EQ(scaled.size(), ones.size());
     EXPECT_LT(max_abs_diff(scaled[0], ones[0]), 1e-5);  // position 0: no rotation at all
     EXPECT_GT(max_abs_diff(scaled, ones), 1e-3);

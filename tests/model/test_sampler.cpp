@@ -191,7 +191,7 @@ TEST(Sampler, GreedyNeverChoosesABannedId) {
         const std::vector<TokenId> banned = {order[0], order[2], order[1], 5000, -1};  // out-of-range ids ignored
         const std::vector<float> before = l;
         EXPECT_EQ(s.sample(l, {}, banned), order[3]);
-        EXPECT_EQ(l, before);  // the caller's logits are untouched
+        EXPECT_EQ(l, before);                  // the caller's logits are untouched
         EXPECT_EQ(s.sample(l, {}), order[0]);  // no ban: the argmax again
     }
     // Bans combine with penalties: token 0 is penalized below 1, token 1 is banned, so 2 wins.

@@ -214,10 +214,9 @@ TEST(OpenAiClient, ErrorEventInsideAStream) {
     });
     s.start();
     int n_chunks = 0;
-    const openai::CallResult r = client_for(s.url())
-                                     .completion_stream({{"prompt", "p"}}, [&](const openai::StreamChunk&) {
-                                         return ++n_chunks, true;
-                                     });
+    const openai::CallResult r =
+        client_for(s.url()).completion_stream({{"prompt", "p"}},
+                                              [&](const openai::StreamChunk&) { return ++n_chunks, true; });
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(n_chunks, 1);  // the error event is the result, not a chunk
     EXPECT_EQ(r.error->kind, openai::ClientError::Kind::stream);
@@ -234,11 +233,11 @@ TEST(OpenAiClient, CallbackReturningFalseCancels) {
     });
     s.start();
     int n_chunks = 0;
-    const openai::CallResult r = client_for(s.url())
-                                     .completion_stream({{"prompt", "p"}}, [&](const openai::StreamChunk&) {
-                                         ++n_chunks;
-                                         return false;
-                                     });
+    const openai::CallResult r =
+        client_for(s.url()).completion_stream({{"prompt", "p"}}, [&](const openai::StreamChunk&) {
+            ++n_chunks;
+            return false;
+        });
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error->kind, openai::ClientError::Kind::cancelled);
     EXPECT_EQ(n_chunks, 1);
@@ -253,8 +252,8 @@ TEST(OpenAiClient, ConnectionRefused) {
     }
     const openai::Client client = client_for("http://127.0.0.1:" + std::to_string(port));
     for (bool stream : {false, true}) {
-        const openai::CallResult r = stream ? client.chat_stream({}, [](const openai::StreamChunk&) { return true; })
-                                            : client.chat({});
+        const openai::CallResult r =
+            stream ? client.chat_stream({}, [](const openai::StreamChunk&) { return true; }) : client.chat({});
         ASSERT_FALSE(r.ok());
         EXPECT_EQ(r.status, 0);
         EXPECT_EQ(r.error->kind, openai::ClientError::Kind::transport);

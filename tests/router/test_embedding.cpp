@@ -50,8 +50,9 @@ TEST(EmbeddingSignal, RefusesBadExemplarsAndVectors) {
     ASSERT_FALSE(one_route.ok());
     EXPECT_NE(one_route.status().message().find("both routes"), std::string::npos);
     int calls = 0;
-    auto ragged = EmbeddingSignal::build(
-        [&](std::string_view) { return std::vector<float>(++calls == 2 ? 8 : 16, 1.0f); }, exemplars());
+    auto ragged =
+        EmbeddingSignal::build([&](std::string_view) { return std::vector<float>(++calls == 2 ? 8 : 16, 1.0f); },
+                               exemplars());
     ASSERT_FALSE(ragged.ok());
     EXPECT_NE(ragged.status().message().find("dimensions"), std::string::npos);
     auto zero = EmbeddingSignal::build([](std::string_view) { return std::vector<float>(4, 0.0f); }, exemplars());

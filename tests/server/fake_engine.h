@@ -91,8 +91,7 @@ public:
         if (static_cast<int64_t>(params.prompt.size()) + params.max_tokens > options_.context_length)
             return Status::invalid_argument("prompt + max_tokens over the context");
         std::lock_guard<std::mutex> lock(mutex_);
-        if (static_cast<int32_t>(waiting_.size()) >= options_.max_waiting)
-            return Status::unavailable("queue full");
+        if (static_cast<int32_t>(waiting_.size()) >= options_.max_waiting) return Status::unavailable("queue full");
         auto req = std::make_shared<Req>();
         req->id = ++next_id_;
         req->params = std::move(params);
@@ -224,7 +223,8 @@ private:
                 if (r->params.want_prompt_logprobs) {
                     engine::Delta d;
                     for (size_t i = 1; i < r->params.prompt.size(); ++i)
-                        d.prompt_logprobs.push_back({r->params.prompt[i], -0.5f * float(i), {{r->params.prompt[i], -0.5f * float(i)}}});
+                        d.prompt_logprobs.push_back(
+                            {r->params.prompt[i], -0.5f * float(i), {{r->params.prompt[i], -0.5f * float(i)}}});
                     r->stream->push(std::move(d));
                 }
                 running_.push_back(r);

@@ -30,8 +30,9 @@ public:
         if (model_path.empty()) model_path = fixture("stories260K/stories260K.gguf");
         std::string tmpl = "/tmp/duet-serve-data-XXXXXX";
         if (::mkdtemp(tmpl.data())) data_dir_ = tmpl;
-        std::vector<std::string> args = {duet_binary(), "serve", "-m", model_name_ + "=" + model_path,
-                                         "--port", "0", "-t", "1", "--data-dir", data_dir_};
+        std::vector<std::string> args = {duet_binary(), "serve",  "-m", model_name_ + "=" + model_path,
+                                         "--port",      "0",      "-t", "1",
+                                         "--data-dir",  data_dir_};
         for (auto& a : extra) args.push_back(a);
         int out[2];
         if (::pipe(out) != 0) return;

@@ -26,8 +26,8 @@ struct ServerHarness {
     std::shared_ptr<FakeEngine> alpha, beta;
     std::unique_ptr<server::Server> server;
 
-    explicit ServerHarness(std::string api_key = "", FakeEngine::Options alpha_options = {},
-                           int32_t max_queue = 256, size_t max_body = size_t{8} << 20) {
+    explicit ServerHarness(std::string api_key = "", FakeEngine::Options alpha_options = {}, int32_t max_queue = 256,
+                           size_t max_body = size_t{8} << 20) {
         server::ServerOptions options;
         options.http.host = "127.0.0.1";
         options.http.port = 0;
@@ -87,8 +87,8 @@ inline ::testing::AssertionResult is_error_body(const std::string& body) {
 
 // Raw TCP: send bytes (then half-close when asked), read the first `min_bytes` of the answer (or until close),
 // then close.
-inline std::string raw_exchange(int port, const std::string& bytes, size_t min_bytes = SIZE_MAX,
-                                int timeout_ms = 5000, bool half_close = false) {
+inline std::string raw_exchange(int port, const std::string& bytes, size_t min_bytes = SIZE_MAX, int timeout_ms = 5000,
+                                bool half_close = false) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return {};
     sockaddr_in addr{};

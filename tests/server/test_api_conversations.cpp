@@ -195,8 +195,8 @@ TEST(ApiConversations, ExportImportRoundTripAndHostileImport) {
     ApiHarness a(dir.path());
     auto c = a.client();
     std::string id = create(*c, "<img src=x onerror=alert(1)>");
-    ASSERT_TRUE(c->Post("/api/conversations/" + id + "/messages", R"({"role":"user","content":"**hi**"})",
-                        "application/json"));
+    ASSERT_TRUE(
+        c->Post("/api/conversations/" + id + "/messages", R"({"role":"user","content":"**hi**"})", "application/json"));
     auto exported = c->Get("/api/conversations/export?format=json&id=" + id);
     ASSERT_TRUE(exported);
     ASSERT_EQ(exported->status, 200);
@@ -224,14 +224,15 @@ TEST(ApiConversations, ExportImportRoundTripAndHostileImport) {
     ASSERT_TRUE(bad_format);
     EXPECT_EQ(bad_format->status, 400);
 
-    auto hostile = c->Post("/api/conversations/import",
-                           R"({"conversations":[{"title":"ok","messages":[{"role":"user","content":1}]}]})",
-                           "application/json");
+    auto hostile =
+        c->Post("/api/conversations/import",
+                R"({"conversations":[{"title":"ok","messages":[{"role":"user","content":1}]}]})", "application/json");
     ASSERT_TRUE(hostile);
     EXPECT_EQ(hostile->status, 400);
     EXPECT_NE(body_of(hostile)["error"]["message"].get<std::string>().find("conversations[0].messages[0].content"),
               std::string::npos);
-    auto deep = c->Post("/api/conversations/import", std::string(5000, '[') + std::string(5000, ']'), "application/json");
+    auto deep =
+        c->Post("/api/conversations/import", std::string(5000, '[') + std::string(5000, ']'), "application/json");
     ASSERT_TRUE(deep);
     EXPECT_EQ(deep->status, 400);
     EXPECT_EQ(body_of(c->Get("/api/conversations"))["data"].size(), 2u);  // nothing half-imported
@@ -256,7 +257,8 @@ TEST(ApiConversations, SettingsAndSystemPrompts) {
     json prompts = body_of(c->Get("/api/system-prompts"));
     EXPECT_EQ(prompts["default"], json::parse(R"({"prompt":null,"send":true})"));
     ASSERT_EQ(prompts["models"].size(), 2u);
-    EXPECT_EQ(prompts["models"][0], json::parse(R"({"model":"alpha","prompt":null,"send":true,"send_is_default":true})"));
+    EXPECT_EQ(prompts["models"][0],
+              json::parse(R"({"model":"alpha","prompt":null,"send":true,"send_is_default":true})"));
     EXPECT_EQ(prompts["models"][1]["send"], false);  // R1 distill: no system prompt by default
     auto set = c->Put("/api/system-prompts",
                       R"({"default":{"prompt":"Be helpful.","send":true},
@@ -266,11 +268,12 @@ TEST(ApiConversations, SettingsAndSystemPrompts) {
     ASSERT_EQ(set->status, 200) << set->body;
     prompts = body_of(set);
     EXPECT_EQ(prompts["default"]["prompt"], "Be helpful.");
-    EXPECT_EQ(prompts["models"][0], json::parse(R"({"model":"alpha","prompt":"Be brief.","send":false,"send_is_default":false})"));
+    EXPECT_EQ(prompts["models"][0],
+              json::parse(R"({"model":"alpha","prompt":"Be brief.","send":false,"send_is_default":false})"));
     ASSERT_EQ(prompts["models"].size(), 3u);  // a stored entry for a model not loaded is listed too
     EXPECT_EQ(prompts["models"][2]["model"], "gone");
-    auto reset = c->Put("/api/system-prompts", R"({"models":[{"model":"gone","prompt":null,"send":null}]})",
-                        "application/json");
+    auto reset =
+        c->Put("/api/system-prompts", R"({"models":[{"model":"gone","prompt":null,"send":null}]})", "application/json");
     ASSERT_TRUE(reset);
     EXPECT_EQ(body_of(reset)["models"].size(), 2u);
     auto bad = c->Put("/api/system-prompts", R"({"models":[{"model":"alpha","send":"no"}]})", "application/json");
@@ -283,13 +286,13 @@ TEST(ApiConversations, CrossSiteWritesAreRefused) {
     ApiHarness a(dir.path());
     auto c = a.client();
     std::string host = "127.0.0.1:" + std::to_string(a.h->port());
-    auto evil = c->Post("/api/conversations", httplib::Headers{{"Origin", "http://evil.example"}}, "{}",
-                        "application/json");
+    auto evil =
+        c->Post("/api/conversations", httplib::Headers{{"Origin", "http://evil.example"}}, "{}", "application/json");
     ASSERT_TRUE(evil);
     EXPECT_EQ(evil->status, 403);
     EXPECT_EQ(body_of(evil)["error"]["code"], "cross_site");
-    auto fetch_meta = c->Post("/api/conversations", httplib::Headers{{"Sec-Fetch-Site", "cross-site"}}, "{}",
-                              "application/json");
+    auto fetch_meta =
+        c->Post("/api/conversations", httplib::Headers{{"Sec-Fetch-Site", "cross-site"}}, "{}", "application/json");
     ASSERT_TRUE(fetch_meta);
     EXPECT_EQ(fetch_meta->status, 403);
     auto same = c->Post("/api/conversations", httplib::Headers{{"Origin", "http://" + host}}, "{}", "application/json");

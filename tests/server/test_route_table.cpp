@@ -11,9 +11,9 @@ namespace duet::test {
 namespace {
 
 using server::Access;
+using server::Router;
 using server::RouteRequest;
 using server::RouteTable;
-using server::Router;
 using server::http::HttpRequest;
 using server::http::HttpResponse;
 
@@ -64,8 +64,7 @@ Router make_router(const std::string& key = "") {
 TEST(RouteTable, PathParametersAreNamedSegments) {
     Router router = make_router();
     EXPECT_EQ(router.dispatch(make_request("GET", "/api/conversations/42")).body, "get:id=42;?");
-    EXPECT_EQ(router.dispatch(make_request("GET", "/api/conversations/7/messages/3")).body,
-              "message:id=7;n=3;?");
+    EXPECT_EQ(router.dispatch(make_request("GET", "/api/conversations/7/messages/3")).body, "message:id=7;n=3;?");
     EXPECT_EQ(router.dispatch(make_request("DELETE", "/api/conversations/abc")).body, "delete:id=abc;?");
     // A literal segment wins over a parameter, whatever the order they were added in.
     EXPECT_EQ(router.dispatch(make_request("GET", "/api/conversations/search")).body, "search:?");
@@ -114,9 +113,11 @@ TEST(RouteTable, AuthIsDefaultDeny) {
     // Public route: no key needed.
     EXPECT_EQ(router.dispatch(make_request("GET", "/health")).status, 200);
     // api_key and session routes, unknown paths and wrong methods: 401 before anything else is revealed.
-    for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "/api/conversations"}, {"GET", "/api/conversations/1"}, {"GET", "/nope"},
-             {"PUT", "/api/conversations"}, {"POST", "/health"}}) {
+    for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{{"GET", "/api/conversations"},
+                                                                                {"GET", "/api/conversations/1"},
+                                                                                {"GET", "/nope"},
+                                                                                {"PUT", "/api/conversations"},
+                                                                                {"POST", "/health"}}) {
         const HttpResponse r = router.dispatch(make_request(method, path));
         EXPECT_EQ(r.status, 401) << method << " " << path;
         EXPECT_EQ(error_type(r), "authentication_error") << method << " " << path;
@@ -173,8 +174,8 @@ TEST(RouteTable, BadTablesAreRejected) {
 
 // ---- static files ----------------------------------------------------------------------------------------------
 
-const server::StaticAsset kPage{"/", "text/html; charset=utf-8", "<html>hello</html>", "GZIPPED-BYTES",
-                                "\"abc123\"", false};
+const server::StaticAsset kPage{"/",  "text/html; charset=utf-8", "<html>hello</html>", "GZIPPED-BYTES", "\"abc123\"",
+                                false};
 const server::StaticAsset kScript{"/assets/app-abc123.js", "text/javascript", "console.log(1)", "", "\"js1\"", true};
 
 std::string header(const HttpResponse& r, const std::string& name) {
@@ -234,8 +235,8 @@ TEST(StaticFiles, IfNoneMatchGives304) {
 }
 
 TEST(StaticFiles, HashedAssetsAreImmutableAndHaveNoVaryWithoutGzip) {
-    const HttpResponse r = server::serve_asset(kScript, make_request("GET", kScript.path.data(), "",
-                                                                      {{"Accept-Encoding", "gzip"}}));
+    const HttpResponse r =
+        server::serve_asset(kScript, make_request("GET", kScript.path.data(), "", {{"Accept-Encoding", "gzip"}}));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "console.log(1)");
     EXPECT_EQ(header(r, "Content-Encoding"), "");

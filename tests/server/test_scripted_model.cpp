@@ -67,8 +67,9 @@ TEST(ScriptedModel, ChunksAreWordsWithTheirSpacesOrFixedBytes) {
 }
 
 TEST(ScriptedModel, PlaybackFillsPlaceholdersAndWrapsReasoning) {
-    Script s = parse_ok("{\"default\": true, \"reply\": \"sys={{system}} user={{user}} model={{model}}\", "
-                        "\"reasoning\": \"hmm ok\", \"chunk\": 100}");
+    Script s = parse_ok(
+        "{\"default\": true, \"reply\": \"sys={{system}} user={{user}} model={{model}}\", "
+        "\"reasoning\": \"hmm ok\", \"chunk\": 100}");
     Prompt with_system{"be brief", "hi there", true};
     std::string all;
     for (const auto& c : playback(s.pick("x"), with_system, "m1")) all += c;
@@ -79,8 +80,10 @@ TEST(ScriptedModel, PlaybackFillsPlaceholdersAndWrapsReasoning) {
 }
 
 TEST(ScriptedModel, PromptRoundTripKeepsSystemAndLastUser) {
-    std::vector<registry::ChatMessage> messages = {
-        {"system", "S1", ""}, {"user", "first", ""}, {"assistant", "a", ""}, {"user", "second \x1e\x1f", ""}};
+    std::vector<registry::ChatMessage> messages = {{"system", "S1", ""},
+                                                   {"user", "first", ""},
+                                                   {"assistant", "a", ""},
+                                                   {"user", "second \x1e\x1f", ""}};
     Prompt p = decode_prompt(encode_prompt(messages));
     EXPECT_TRUE(p.has_system);
     EXPECT_EQ(p.system, "S1");

@@ -287,7 +287,8 @@ TEST(ServerApi, SecondTurnHitsThePrefixCache) {
     auto r1 = c->Post("/v1/chat/completions", first.dump(), "application/json");
     ASSERT_EQ(r1->status, 200);
     json second = first;
-    second["messages"].push_back({{"role", "assistant"}, {"content", json::parse(r1->body)["choices"][0]["message"]["content"]}});
+    second["messages"].push_back(
+        {{"role", "assistant"}, {"content", json::parse(r1->body)["choices"][0]["message"]["content"]}});
     second["messages"].push_back({{"role", "user"}, {"content", "and then?"}});
     auto r2 = c->Post("/v1/chat/completions", second.dump(), "application/json");
     ASSERT_EQ(r2->status, 200);

@@ -114,8 +114,9 @@ TEST(ServerDisconnect, NonStreamingRequestIsAbortedWhenTheClientCloses) {
     ServeProcess proc({"--kv-memory", "64M", "--ctx", "16384"}, "demo", model);
     ASSERT_TRUE(proc.ready()) << "duet serve did not become ready";
     constexpr int kMaxTokens = 16000;  // tens of seconds of work; the client leaves after ~0.1 s
-    const json body = {{"model", "demo"},       {"prompt", "Once upon a time"}, {"max_tokens", kMaxTokens},
-                       {"ignore_eos", true},    {"temperature", 0},             {"stream", false}};
+    const json body = {{"model", "demo"},          {"prompt", "Once upon a time"},
+                       {"max_tokens", kMaxTokens}, {"ignore_eos", true},
+                       {"temperature", 0},         {"stream", false}};
     {
         RawConnection client(proc.port(), http_post_bytes("/v1/completions", body.dump()));
         // Wait until the engine runs it (the answer cannot come before all kMaxTokens are generated).

@@ -89,8 +89,7 @@ protected:
             EXPECT_EQ(item["object"], "embedding");
             if (item["embedding"].is_string())
                 out.push_back(decode_base64_floats(item["embedding"].get<std::string>()));
-            else
-                out.push_back(item["embedding"].get<std::vector<float>>());
+            else out.push_back(item["embedding"].get<std::vector<float>>());
         }
         return out;
     }
@@ -133,8 +132,7 @@ TEST_F(ServerEmbeddings, TextInputsGiveTheSameVectorsAsDuetEmbed) {
     EXPECT_NE(served[0], served[1]);
     // usage counts every input's tokens ([CLS]/[SEP] included), as /tokenize does.
     int64_t tokens = 0;
-    for (const auto& t : texts)
-        tokens += post("/tokenize", {{"model", "bert"}, {"content", t}}, 200)["tokens"].size();
+    for (const auto& t : texts) tokens += post("/tokenize", {{"model", "bert"}, {"content", t}}, 200)["tokens"].size();
     EXPECT_EQ(r["usage"]["prompt_tokens"], tokens);
     EXPECT_EQ(r["usage"]["total_tokens"], tokens);
 }
@@ -206,8 +204,8 @@ TEST_F(ServerEmbeddings, BadRequestsAre400NamingTheProblem) {
 }
 
 TEST_F(ServerEmbeddings, CapabilitiesSeparateEncodersFromChatModels) {
-    const json chat = post("/v1/chat/completions",
-                           {{"model", "bert"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+    const json chat =
+        post("/v1/chat/completions", {{"model", "bert"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
     EXPECT_EQ(chat["error"]["param"], "model");
     const json completion = post("/v1/completions", {{"model", "bert"}, {"prompt", "hi"}, {"max_tokens", 2}}, 400);
     EXPECT_EQ(completion["error"]["param"], "model");
@@ -226,8 +224,8 @@ TEST_F(ServerEmbeddings, ConcurrentRequestsGetTheirOwnVectorsAndAreCounted) {
     const double before = proc_->metric("duet_embeddings_requests_total");
     const std::vector<std::string> texts = {"one", "two words", "three little words", "four of them here"};
     std::vector<std::vector<float>> alone;
-    for (const auto& t : texts) alone.push_back(vectors_of(post("/v1/embeddings", {{"model", "bert"}, {"input", t}},
-                                                                200))[0]);
+    for (const auto& t : texts)
+        alone.push_back(vectors_of(post("/v1/embeddings", {{"model", "bert"}, {"input", t}}, 200))[0]);
     std::vector<std::vector<float>> together(16);
     std::vector<std::thread> threads;
     for (int i = 0; i < 16; ++i)

@@ -72,8 +72,8 @@ TEST(ServerErrors, StatusesAndShapes) {
     expect_error(c->Post("/v1/chat/completions", chat_body("hi", 4, "nope").dump(), "application/json"), 404,
                  "not_found_error", "model", "model_not_found");
     expect_error(c->Post("/v1/chat/completions", "{not json", "application/json"), 400, "invalid_request_error");
-    expect_error(c->Post("/v1/chat/completions", json({{"messages", json::array()}}).dump(), "application/json"),
-                 400, "invalid_request_error", "messages");
+    expect_error(c->Post("/v1/chat/completions", json({{"messages", json::array()}}).dump(), "application/json"), 400,
+                 "invalid_request_error", "messages");
     json bad_max = chat_body("hi", -1);
     expect_error(c->Post("/v1/chat/completions", bad_max.dump(), "application/json"), 400, "invalid_request_error",
                  "max_tokens");
@@ -83,8 +83,7 @@ TEST(ServerErrors, StatusesAndShapes) {
                  "temperature");
     json big_n = chat_body("hi", 4);
     big_n["n"] = 1000000000;
-    expect_error(c->Post("/v1/chat/completions", big_n.dump(), "application/json"), 400, "invalid_request_error",
-                 "n");
+    expect_error(c->Post("/v1/chat/completions", big_n.dump(), "application/json"), 400, "invalid_request_error", "n");
     json bad_top = chat_body("hi", 4);
     bad_top["logprobs"] = true;
     bad_top["top_logprobs"] = 21;
@@ -116,7 +115,8 @@ TEST(ServerErrors, QueueFullIs503WithRetryAfter) {
     // Two long streams hold the queue (raw connections that stay open without reading to the end).
     std::vector<std::unique_ptr<RawConnection>> holders;
     for (int i = 0; i < 2; ++i) {
-        holders.push_back(std::make_unique<RawConnection>(h.port(), http_post_bytes("/v1/chat/completions", body.dump())));
+        holders.push_back(
+            std::make_unique<RawConnection>(h.port(), http_post_bytes("/v1/chat/completions", body.dump())));
         EXPECT_EQ(status_of_raw(holders.back()->read_some()), 200);
     }
     auto res = h.client()->Post("/v1/chat/completions", chat_body("more", 4).dump(), "application/json");
@@ -128,8 +128,7 @@ TEST(ServerErrors, QueueFullIs503WithRetryAfter) {
     // Holders disconnected: their requests are aborted and the queue drains.
     for (int i = 0; i < 2000 && !h.alpha->idle(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_TRUE(h.alpha->idle());
-    EXPECT_EQ(h.client()->Post("/v1/chat/completions", chat_body("more", 4).dump(), "application/json")->status,
-              200);
+    EXPECT_EQ(h.client()->Post("/v1/chat/completions", chat_body("more", 4).dump(), "application/json")->status, 200);
     // n = 3 needs three places at once against a cap of 2: all or nothing.
     expect_error(h.client()->Post("/v1/chat/completions", n3.dump(), "application/json"), 503, "unavailable_error");
 }
@@ -153,11 +152,20 @@ TEST(ServerErrors, EngineFaultMidStreamIsAnSseErrorEventThenDone) {
 // Hostile inputs: each must get a 4xx with a valid error body.
 std::vector<std::string> hostile_bodies(size_t count) {
     std::vector<std::string> fixed = {
-        "", "{", "[]", "null", "42", "\"str\"", "{\"messages\": 1}", "\xEF\xBB\xBF{}", "{\"messages\": [}",
+        "",
+        "{",
+        "[]",
+        "null",
+        "42",
+        "\"str\"",
+        "{\"messages\": 1}",
+        "\xEF\xBB\xBF{}",
+        "{\"messages\": [}",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"\xff\xfe\"}]}",
         "{\"messages\": [{\"role\": \"wizard\", \"content\": \"x\"}]}",
         "{\"messages\": [{\"role\": \"user\", \"content\": null}]}",
-        "{\"messages\": [{\"role\": \"user\"}]}", "{\"messages\": [{\"content\": \"x\"}]}",
+        "{\"messages\": [{\"role\": \"user\"}]}",
+        "{\"messages\": [{\"content\": \"x\"}]}",
         "{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\"}]}]}",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": 1e309}",
         "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": 18446744073709551616}",
@@ -190,10 +198,18 @@ std::vector<std::string> hostile_bodies(size_t count) {
         // Mutations of a valid body: truncation, byte flips into structure, inserted junk.
         std::string b = valid;
         switch (rng() % 4) {
-            case 0: b.resize(rng() % b.size()); break;
-            case 1: b[rng() % b.size()] = "{}[]\",:\\\xff"[rng() % 10]; break;
-            case 2: b.insert(rng() % b.size(), std::string(1 + rng() % 4, static_cast<char>(rng() % 256))); break;
-            case 3: b.erase(rng() % b.size(), 1 + rng() % 5); break;
+            case 0:
+                b.resize(rng() % b.size());
+                break;
+            case 1:
+                b[rng() % b.size()] = "{}[]\",:\\\xff"[rng() % 10];
+                break;
+            case 2:
+                b.insert(rng() % b.size(), std::string(1 + rng() % 4, static_cast<char>(rng() % 256)));
+                break;
+            case 3:
+                b.erase(rng() % b.size(), 1 + rng() % 5);
+                break;
         }
         if (json::accept(b)) continue;  // a mutation that is still valid JSON may be a fine request
         out.push_back(b);
@@ -218,7 +234,8 @@ TEST(ServerErrors, ThousandHostileRequestsGetOnly4xxAndServerStaysHealthy) {
     int port = h.port();
     EXPECT_EQ(status_of_raw(raw_exchange(port, "GARBAGE\r\n\r\n", 12)), 400);
     // A huge Content-Length is never buffered: the body is discarded as it arrives and the server keeps serving.
-    RawConnection huge_claim(port, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n{}");
+    RawConnection huge_claim(port,
+                             "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n{}");
     EXPECT_EQ(c->Get("/health")->status, 200);
     auto big = c->Post("/v1/chat/completions", std::string(size_t{10} << 20, 'x'), "application/json");
     ASSERT_TRUE(big);
@@ -229,8 +246,8 @@ TEST(ServerErrors, ThousandHostileRequestsGetOnly4xxAndServerStaysHealthy) {
     EXPECT_GE(chunk_status, 400);
     EXPECT_LT(chunk_status, 500);
     // A 100 KB header line is refused (4xx with an error body), not buffered.
-    const std::string big_header = "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') +
-                                   "\r\n\r\n";
+    const std::string big_header =
+        "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') + "\r\n\r\n";
     const std::string header_answer = raw_exchange(port, big_header, 12);
     EXPECT_GE(status_of_raw(header_answer), 400);
     EXPECT_LT(status_of_raw(header_answer), 500);

@@ -10,8 +10,8 @@ namespace duet::test {
 namespace {
 
 json completion_body(const std::string& prompt, int max_tokens, bool stream) {
-    return {{"model", "stories"}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0},
-            {"stream", stream}};
+    return {
+        {"model", "stories"}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0}, {"stream", stream}};
 }
 
 std::string text_of(const httplib::Result& r) {
@@ -29,24 +29,25 @@ std::string streamed_text(const std::string& body) {
     return text;
 }
 
-const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog", "Lily and Tom", "One day, a cat",
-                                           "The sun was", "Tim had a red ball", "In the park", "Mom said"};
+const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog",     "Lily and Tom", "One day, a cat",
+                                           "The sun was",      "Tim had a red ball", "In the park",  "Mom said"};
 
 TEST(ServerRealModel, HundredConcurrentTenCancelledSurvivorsMatchAloneAndKvIsFreed) {
     ServeProcess proc({"--kv-memory", "64M"});
     REQUIRE_SERVE(proc);
     constexpr int kMaxTokens = 24;
     std::vector<std::string> alone;
-    for (const auto& p : kPrompts) alone.push_back(text_of(proc.client()->Post("/v1/completions",
-        completion_body(p, kMaxTokens, false).dump(), "application/json")));
+    for (const auto& p : kPrompts)
+        alone.push_back(text_of(
+            proc.client()->Post("/v1/completions", completion_body(p, kMaxTokens, false).dump(), "application/json")));
     std::vector<std::string> outputs(100);
     std::vector<std::thread> threads;
     for (int i = 0; i < 100; ++i)
         threads.emplace_back([&, i] {
             const std::string& prompt = kPrompts[i % kPrompts.size()];
             if (i % 10 == 3) {
-                raw_exchange(proc.port(), http_post_bytes("/v1/completions", completion_body(prompt, 1000, true).dump()),
-                             400);
+                raw_exchange(proc.port(),
+                             http_post_bytes("/v1/completions", completion_body(prompt, 1000, true).dump()), 400);
                 return;
             }
             auto r = proc.client()->Post("/v1/completions", completion_body(prompt, kMaxTokens, true).dump(),
@@ -76,14 +77,17 @@ TEST(ServerRealModel, TinyKvBudgetPreemptsButOutputsMatchAlone) {
     REQUIRE_SERVE(proc);
     constexpr int kMaxTokens = 96;
     std::vector<std::string> alone;
-    for (const auto& p : kPrompts) alone.push_back(text_of(proc.client()->Post("/v1/completions",
-        completion_body(p, kMaxTokens, false).dump(), "application/json")));
+    for (const auto& p : kPrompts)
+        alone.push_back(text_of(
+            proc.client()->Post("/v1/completions", completion_body(p, kMaxTokens, false).dump(), "application/json")));
     std::vector<std::string> outputs(16);
     std::vector<std::thread> threads;
     for (int i = 0; i < 16; ++i)
         threads.emplace_back([&, i] {
-            outputs[i] = text_of(proc.client()->Post("/v1/completions",
-                completion_body(kPrompts[i % kPrompts.size()], kMaxTokens, false).dump(), "application/json"));
+            outputs[i] =
+                text_of(proc.client()->Post("/v1/completions",
+                                            completion_body(kPrompts[i % kPrompts.size()], kMaxTokens, false).dump(),
+                                            "application/json"));
         });
     for (auto& t : threads) t.join();
     for (int i = 0; i < 16; ++i) EXPECT_EQ(outputs[i], alone[i % kPrompts.size()]) << "request " << i;
@@ -94,8 +98,11 @@ TEST(ServerRealModel, SecondChatTurnHitsThePrefixCache) {
     REQUIRE_SERVE(proc);
     auto c = proc.client();
     json body = {{"model", "stories"},
-                 {"messages", {{{"role", "user"}, {"content", "Once upon a time there was a little girl named Lily. "
-                                                               "She loved to play in the park with her big red ball."}}}},
+                 {"messages",
+                  {{{"role", "user"},
+                    {"content",
+                     "Once upon a time there was a little girl named Lily. "
+                     "She loved to play in the park with her big red ball."}}}},
                  {"max_tokens", 8},
                  {"temperature", 0}};
     auto first = c->Post("/v1/chat/completions", body.dump(), "application/json");

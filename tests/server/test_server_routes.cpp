@@ -6,16 +6,15 @@
 namespace duet::test {
 namespace {
 
-const server::StaticAsset kPage{"/ui", "text/html; charset=utf-8", "<html>hello</html>", "PRE-GZIPPED",
-                                "\"page1\"", false};
+const server::StaticAsset kPage{"/ui", "text/html; charset=utf-8", "<html>hello</html>", "PRE-GZIPPED", "\"page1\"",
+                                false};
 
 void add_test_routes(ServerHarness& h) {
     server::RouteTable table;
     table.add("GET", "/echo/{id}", server::Access::api_key, [](const server::RouteRequest& r) {
         server::http::HttpResponse response;
         response.content_type = "text/plain";
-        response.body = std::string(r.param("id")) + "|" + r.query_value("q").value_or("<none>") + "|" +
-                        r.http.query;
+        response.body = std::string(r.param("id")) + "|" + r.query_value("q").value_or("<none>") + "|" + r.http.query;
         return response;
     });
     const server::StaticAsset assets[] = {kPage};

@@ -123,10 +123,12 @@ TEST_F(Arena, ListBattlesPagesAndStreamsEveryBattle) {
     }
     EXPECT_EQ(paged, *ids);
     std::vector<int64_t> streamed;
-    ASSERT_TRUE(arena().for_each_battle([&](const BattleRecord& r) {
-        streamed.push_back(r.battle.id);
-        return true;
-    }).ok());
+    ASSERT_TRUE(arena()
+                    .for_each_battle([&](const BattleRecord& r) {
+                        streamed.push_back(r.battle.id);
+                        return true;
+                    })
+                    .ok());
     EXPECT_EQ(streamed, *ids);
     int stopped_after = 0;
     ASSERT_TRUE(arena().for_each_battle([&](const BattleRecord&) { return ++stopped_after < 3; }).ok());
@@ -237,7 +239,8 @@ TEST_F(Arena, StudyDraftIsValidated) {
 TEST_F(Arena, NamesRoundTrip) {
     for (Verdict v : {Verdict::a, Verdict::b, Verdict::tie, Verdict::both_bad})
         EXPECT_EQ(parse_verdict(verdict_name(v)), std::optional<Verdict>(v));
-    for (Pick p : {Pick::a, Pick::b, Pick::both, Pick::neither}) EXPECT_EQ(parse_pick(pick_name(p)), std::optional<Pick>(p));
+    for (Pick p : {Pick::a, Pick::b, Pick::both, Pick::neither})
+        EXPECT_EQ(parse_pick(pick_name(p)), std::optional<Pick>(p));
     EXPECT_FALSE(parse_verdict("A").has_value());
     EXPECT_FALSE(parse_pick("").has_value());
 }

@@ -114,14 +114,20 @@ TEST(CodecJson, HostileFilesGetErrorsThatNameThePlace) {
         {"version string", R"({"version":"1","conversations":[]})", "version: expected an integer"},
         {"conversation not object", R"({"conversations":[1]})", "conversations[0]: expected an object"},
         {"title number", R"({"conversations":[{"title":5}]})", "conversations[0].title: expected a string"},
-        {"title too long", R"({"conversations":[{"title":")" + std::string(1001, 'x') + R"("}]})", "conversations[0].title: 1001 bytes"},
+        {"title too long", R"({"conversations":[{"title":")" + std::string(1001, 'x') + R"("}]})",
+         "conversations[0].title: 1001 bytes"},
         {"mode empty", R"({"conversations":[{"mode":""}]})", "conversations[0].mode: empty"},
-        {"temperature high", R"({"conversations":[{"settings":{"temperature":9}}]})", "settings.temperature: 9 outside"},
+        {"temperature high", R"({"conversations":[{"settings":{"temperature":9}}]})",
+         "settings.temperature: 9 outside"},
         {"top_p zero", R"({"conversations":[{"settings":{"top_p":0}}]})", "settings.top_p"},
-        {"max_tokens float", R"({"conversations":[{"settings":{"max_tokens":1.5}}]})", "settings.max_tokens: expected an integer"},
-        {"max_tokens negative", R"({"conversations":[{"settings":{"max_tokens":-1}}]})", "settings.max_tokens: -1 outside"},
-        {"max_tokens huge", R"({"conversations":[{"settings":{"max_tokens":18446744073709551615}}]})", "settings.max_tokens"},
-        {"send toggle string", R"({"conversations":[{"settings":{"send_system_prompt":"yes"}}]})", "send_system_prompt"},
+        {"max_tokens float", R"({"conversations":[{"settings":{"max_tokens":1.5}}]})",
+         "settings.max_tokens: expected an integer"},
+        {"max_tokens negative", R"({"conversations":[{"settings":{"max_tokens":-1}}]})",
+         "settings.max_tokens: -1 outside"},
+        {"max_tokens huge", R"({"conversations":[{"settings":{"max_tokens":18446744073709551615}}]})",
+         "settings.max_tokens"},
+        {"send toggle string", R"({"conversations":[{"settings":{"send_system_prompt":"yes"}}]})",
+         "send_system_prompt"},
         {"created_at negative", R"({"conversations":[{"created_at":-5}]})", "conversations[0].created_at"},
         {"messages object", R"({"conversations":[{"messages":{}}]})", "conversations[0].messages: expected an array"},
         {"message not object", with_message("null"), "conversations[0].messages[1]: expected an object"},
@@ -131,13 +137,19 @@ TEST(CodecJson, HostileFilesGetErrorsThatNameThePlace) {
         {"content missing", with_message(R"({"role":"user"})"), "messages[1].content: missing"},
         {"content array", with_message(R"({"role":"user","content":["a"]})"), "messages[1].content: expected a string"},
         {"reasoning number", with_message(R"({"role":"user","content":"x","reasoning":3})"), "messages[1].reasoning"},
-        {"route string", with_message(R"({"role":"user","content":"x","route":"r1"})"), "messages[1].route: expected an object"},
-        {"timings array", with_message(R"({"role":"user","content":"x","timings":[]})"), "messages[1].timings: expected an object"},
+        {"route string", with_message(R"({"role":"user","content":"x","route":"r1"})"),
+         "messages[1].route: expected an object"},
+        {"timings array", with_message(R"({"role":"user","content":"x","timings":[]})"),
+         "messages[1].timings: expected an object"},
         {"ttft negative", with_message(R"({"role":"user","content":"x","timings":{"ttft_ms":-1}})"), "timings.ttft_ms"},
-        {"tokens float", with_message(R"({"role":"user","content":"x","timings":{"prompt_tokens":2.5}})"), "timings.prompt_tokens"},
-        {"number overflow", with_message(R"({"role":"user","content":"x","timings":{"ttft_ms":1e400}})"), "invalid JSON"},
+        {"tokens float", with_message(R"({"role":"user","content":"x","timings":{"prompt_tokens":2.5}})"),
+         "timings.prompt_tokens"},
+        {"number overflow", with_message(R"({"role":"user","content":"x","timings":{"ttft_ms":1e400}})"),
+         "invalid JSON"},
         {"deep nesting", std::string(100000, '[') + std::string(100000, ']'), "nested deeper than 64"},
-        {"deep route", with_message(R"({"role":"user","content":"x","route":)" + std::string(70, '[') + std::string(70, ']') + "}"), "nested deeper"},
+        {"deep route",
+         with_message(R"({"role":"user","content":"x","route":)" + std::string(70, '[') + std::string(70, ']') + "}"),
+         "nested deeper"},
         {"invalid utf-8", "{\"conversations\":[{\"title\":\"\xff\xfe\"}]}", "invalid JSON"},
         {"lone surrogate", R"({"conversations":[{"title":"\ud800"}]})", "invalid JSON"},
         {"nul byte", std::string("{\"conversations\":[]}\0garbage", 28), "invalid JSON"},
@@ -153,7 +165,8 @@ TEST(CodecJson, HostileFilesGetErrorsThatNameThePlace) {
 }
 
 TEST(CodecJson, UnknownKeysAndMissingOptionalsAreFine) {
-    auto r = parse_export_json(R"({"conversations":[{"extra":1,"messages":[{"role":"tool","content":"","x":[1]}]},{}]})");
+    auto r =
+        parse_export_json(R"({"conversations":[{"extra":1,"messages":[{"role":"tool","content":"","x":[1]}]},{}]})");
     ASSERT_TRUE(r.ok()) << r.status().message();
     ASSERT_EQ(r->size(), 2u);
     EXPECT_EQ((*r)[0].conversation.title, "Imported conversation");
@@ -174,9 +187,15 @@ TEST(CodecJson, RandomMutationsNeverCrash) {
         for (int e = 0; e < edits && !text.empty(); ++e) {
             size_t pos = std::uniform_int_distribution<size_t>(0, text.size() - 1)(rng);
             switch (rng() % 3) {
-            case 0: text[pos] = alphabet[rng() % alphabet.size()]; break;
-            case 1: text.erase(pos, 1 + rng() % 8); break;
-            default: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+                case 0:
+                    text[pos] = alphabet[rng() % alphabet.size()];
+                    break;
+                case 1:
+                    text.erase(pos, 1 + rng() % 8);
+                    break;
+                default:
+                    text.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+                    break;
             }
         }
         auto r = parse_export_json(text);
@@ -199,7 +218,9 @@ TEST(CodecJson, InvalidUtf8InStoredTextIsReplacedOnExport) {
 }
 
 TEST(CodecJson, MessageDraftAndSettingsPatch) {
-    auto d = message_draft_from_json(json::parse(R"({"role":"assistant","content":"x","model":"m","id":7,"ordinal":9})"), "body");
+    auto d =
+        message_draft_from_json(json::parse(R"({"role":"assistant","content":"x","model":"m","id":7,"ordinal":9})"),
+                                "body");
     ASSERT_TRUE(d.ok());
     EXPECT_EQ(d->model, std::optional<std::string>("m"));
     ConversationSettings s;

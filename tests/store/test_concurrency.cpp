@@ -76,7 +76,8 @@ TEST(Concurrency, ThreadsAppendingToOneConversationLoseNothing) {
         }
     });
     std::vector<std::thread> writers;
-    for (int t = 0; t < kThreads; ++t) writers.emplace_back(append_many, std::ref(conv), c->id, t, &failures, &first_error);
+    for (int t = 0; t < kThreads; ++t)
+        writers.emplace_back(append_many, std::ref(conv), c->id, t, &failures, &first_error);
     for (auto& w : writers) w.join();
     done = true;
     reader.join();

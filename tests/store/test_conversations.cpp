@@ -246,8 +246,7 @@ TEST_F(Conversations, ReplaceTailRegeneratesAndEdits) {
 TEST_F(Conversations, FiveHundredMessagesComeBackInOrder) {
     Conversation c = make("long");
     std::vector<MessageDraft> drafts;
-    for (int i = 0; i < 500; ++i)
-        drafts.push_back(msg(i % 2 ? Role::assistant : Role::user, std::to_string(i)));
+    for (int i = 0; i < 500; ++i) drafts.push_back(msg(i % 2 ? Role::assistant : Role::user, std::to_string(i)));
     ASSERT_TRUE(conv().replace_tail(c.id, 0, drafts).ok());  // one transaction
     auto full = conv().get_with_messages(c.id);
     ASSERT_TRUE(full.ok());
@@ -307,8 +306,11 @@ TEST_F(Conversations, SettingsSetOverwriteAndDelete) {
 }
 
 TEST_F(Conversations, SystemPromptsUpsertAndReset) {
-    ASSERT_TRUE(conv().put_system_prompts({{"", "You are helpful.", true}, {"r1", std::nullopt, false},
-                                           {"llama3", "Be brief.", std::nullopt}}).ok());
+    ASSERT_TRUE(
+        conv()
+            .put_system_prompts(
+                {{"", "You are helpful.", true}, {"r1", std::nullopt, false}, {"llama3", "Be brief.", std::nullopt}})
+            .ok());
     ASSERT_TRUE(conv().put_system_prompts({{"llama3", std::nullopt, std::nullopt}, {"r1", "Think.", false}}).ok());
     auto p = conv().system_prompts();
     ASSERT_TRUE(p.ok());

@@ -51,7 +51,8 @@ std::string content_for(const std::string& conv, int64_t k) {
         for (int64_t k = 0;; ++k) {
             auto m = (*store)->conversations().append(conv, user(content_for(conv, k)));
             if (!m.ok()) _exit(4);
-            std::string line = conv + " " + std::to_string(m->ordinal) + " " + std::to_string(m->id) + " " + m->content + "\n";
+            std::string line =
+                conv + " " + std::to_string(m->ordinal) + " " + std::to_string(m->id) + " " + m->content + "\n";
             if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
         }
     };
@@ -74,8 +75,8 @@ struct Ack {
 };
 
 // Starts the child, kills it after `acks_before_kill` acknowledgements and `pause_us`, returns every ack it sent.
-std::vector<Ack> run_and_kill(const std::string& db, const std::string& c1, const std::string& c2,
-                              int acks_before_kill, int pause_us) {
+std::vector<Ack> run_and_kill(const std::string& db, const std::string& c1, const std::string& c2, int acks_before_kill,
+                              int pause_us) {
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
     pid_t pid = fork();
@@ -143,12 +144,15 @@ TEST(Crash, KillNineDuringAWriteLoopLosesNoAcknowledgedRow) {
         auto store = Store::open_file(db);
         ASSERT_TRUE(store.ok()) << store.status().message();
         std::string integrity;
-        ASSERT_TRUE((*store)->database().read([&](Connection& conn) -> Status {
-            DUET_TRY(Statement s, conn.prepare("PRAGMA integrity_check"));
-            DUET_TRY(bool row, s.step());
-            integrity = row ? s.text(0) : "";
-            return {};
-        }).ok());
+        ASSERT_TRUE((*store)
+                        ->database()
+                        .read([&](Connection& conn) -> Status {
+                            DUET_TRY(Statement s, conn.prepare("PRAGMA integrity_check"));
+                            DUET_TRY(bool row, s.step());
+                            integrity = row ? s.text(0) : "";
+                            return {};
+                        })
+                        .ok());
         EXPECT_EQ(integrity, "ok") << "round " << round;
         std::map<int64_t, Message> stored;
         for (const std::string& conv : {c1, c2}) {
@@ -166,8 +170,8 @@ TEST(Crash, KillNineDuringAWriteLoopLosesNoAcknowledgedRow) {
             auto it = stored.find(id);
             if (it == stored.end() || it->second.ordinal != a.ordinal || it->second.content != a.content) ++missing;
         }
-        EXPECT_EQ(missing, 0) << "round " << round << ": " << acknowledged.size() << " acknowledged, "
-                              << stored.size() << " stored";
+        EXPECT_EQ(missing, 0) << "round " << round << ": " << acknowledged.size() << " acknowledged, " << stored.size()
+                              << " stored";
         // At most one unacknowledged commit per writer thread (committed, then killed before the ack).
         EXPECT_LE(stored.size(), acknowledged.size() + 2 * (round + 1));
     }

@@ -47,7 +47,8 @@ inline MessageDraft msg(Role role, const std::string& content) {
 
 inline MessageDraft user(const std::string& content) { return msg(Role::user, content); }
 
-inline MessageDraft answer(const std::string& content, const std::string& reasoning = "", const std::string& model = "") {
+inline MessageDraft answer(const std::string& content, const std::string& reasoning = "",
+                           const std::string& model = "") {
     MessageDraft d = msg(Role::assistant, content);
     if (!reasoning.empty()) d.reasoning = reasoning;
     if (!model.empty()) d.model = model;

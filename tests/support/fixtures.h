@@ -19,9 +19,9 @@ std::string read_file(const std::string& path);
 }  // namespace duet::test
 
 // Skip the test, loudly, when the shared fixtures are missing.
-#define DUET_REQUIRE_FIXTURES()                                                                  \
-    do {                                                                                         \
-        if (::duet::test::fixtures_dir().empty())                                                \
+#define DUET_REQUIRE_FIXTURES()                                                                   \
+    do {                                                                                          \
+        if (::duet::test::fixtures_dir().empty())                                                 \
             GTEST_SKIP() << "SKIPPED: shared fixtures not found (expected ../shared/fixtures or " \
-                            "$DUET_FIXTURES); this test needs them";                             \
+                            "$DUET_FIXTURES); this test needs them";                              \
     } while (0)

@@ -25,7 +25,11 @@ TEST(PreTokenizer, WhiteSpaceIsUnicodeWhiteSpace) {
     auto pre = tok::PreTokenizer::from_patterns({"\\s+"});
     ASSERT_TRUE(pre.ok());
     // U+0085 (NEL) and U+00A0 (NBSP) are White_Space, as in Python/Rust regex; PCRE2's own \s misses NEL
-    EXPECT_EQ(split(*pre, "a\xC2\x85" "b\xC2\xA0" "c"), (Words{"a", "\xC2\x85", "b", "\xC2\xA0", "c"}));
+    EXPECT_EQ(split(*pre,
+                    "a\xC2\x85"
+                    "b\xC2\xA0"
+                    "c"),
+              (Words{"a", "\xC2\x85", "b", "\xC2\xA0", "c"}));
     auto not_space = tok::PreTokenizer::from_patterns({"[^\\s]+"});
     ASSERT_TRUE(not_space.ok());
     EXPECT_EQ(split(*not_space, "x\xC2\x85y"), (Words{"x", "\xC2\x85", "y"}));
@@ -66,7 +70,8 @@ TEST(PreTokenizer, Errors) {
     ASSERT_FALSE(unknown.ok());
     EXPECT_NE(unknown.status().message().find("'gpt-5'"), std::string::npos);
     EXPECT_NE(unknown.status().message().find("qwen2"), std::string::npos);  // lists what is supported
-    for (std::string_view name : tok::supported_pre_names()) EXPECT_TRUE(tok::PreTokenizer::for_name(name).ok()) << name;
+    for (std::string_view name : tok::supported_pre_names())
+        EXPECT_TRUE(tok::PreTokenizer::for_name(name).ok()) << name;
 }
 
 }  // namespace

@@ -86,7 +86,8 @@ TEST(TemplateLimits, MacroRecursionIsBounded) {
     std::string err = error_of("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
     EXPECT_NE(err.find("macro calls nested deeper than 64"), std::string::npos) << err;
     std::string out;
-    EXPECT_EQ(error_of("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}.{% endif %}{% endmacro %}{{ f(60) }}", {}, &out), "");
+    EXPECT_EQ(error_of("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}.{% endif %}{% endmacro %}{{ f(60) }}", {}, &out),
+              "");
     EXPECT_EQ(out, std::string(60, '.'));
 }
 
@@ -114,7 +115,8 @@ TEST(TemplateLimits, DeepNestingIsRejectedNotCrashed) {
     for (int i = 0; i < 500; ++i) blocks += "{% if true %}";
     EXPECT_NE(error_of(blocks).find("blocks nested too deeply"), std::string::npos);
     EXPECT_NE(error_of("{{ " + std::string(5000, '-') + "1 }}").find("nested too deeply"), std::string::npos);
-    EXPECT_NE(error_of("{{ " + std::string(5000, '[') + std::string(5000, ']') + " }}").find("nested too deeply"), std::string::npos);
+    EXPECT_NE(error_of("{{ " + std::string(5000, '[') + std::string(5000, ']') + " }}").find("nested too deeply"),
+              std::string::npos);
     std::string nots = "{{ ";
     for (int i = 0; i < 5000; ++i) nots += "not ";
     EXPECT_NE(error_of(nots + "1 }}").find("nested too deeply"), std::string::npos);
@@ -122,7 +124,9 @@ TEST(TemplateLimits, DeepNestingIsRejectedNotCrashed) {
 
 TEST(TemplateSandbox, NoPythonInternalsNoMutation) {
     std::string out;
-    EXPECT_EQ(error_of("[{{ ''.__class__ }}][{{ messages.__len__ }}][{{ messages[0].__dict__ }}][{{ cycler }}]", {}, &out), "");
+    EXPECT_EQ(error_of("[{{ ''.__class__ }}][{{ messages.__len__ }}][{{ messages[0].__dict__ }}][{{ cycler }}]", {},
+                       &out),
+              "");
     EXPECT_EQ(out, "[][][][]");
     EXPECT_NE(error_of("{{ messages.append(1) }}").find("not allowed"), std::string::npos);
     EXPECT_NE(error_of("{{ messages[0].update({'role': 'x'}) }}").find("not allowed"), std::string::npos);
@@ -141,10 +145,32 @@ TEST(TemplateSandbox, NamespaceCyclesAreBroken) {
 }
 
 TEST(TemplateSandbox, GarbageNeverCrashes) {
-    const char* inputs[] = {"{{", "{%", "{#", "}}", "%}", "{{}}", "{%%}", "{{ . }}", "{% for %}", "{% set %}",
-                            "{% set = 1 %}", "{{ a[ }}", "{{ a[:: }}", "{{ f(a=) }}", "{{ {1: } }}", "{% macro %}",
-                            "{% if %}{% elif %}", "{{ 'a' is }}", "{{ x | }}", "\xff\xfe{{ '\xff' }}", "{{ 1e }}",
-                            "{{ 99999999999999999999 }}", "{% endmacro %}", "{% call %}", "{{ a.1.2 }}", "{%- -%}"};
+    const char* inputs[] = {"{{",
+                            "{%",
+                            "{#",
+                            "}}",
+                            "%}",
+                            "{{}}",
+                            "{%%}",
+                            "{{ . }}",
+                            "{% for %}",
+                            "{% set %}",
+                            "{% set = 1 %}",
+                            "{{ a[ }}",
+                            "{{ a[:: }}",
+                            "{{ f(a=) }}",
+                            "{{ {1: } }}",
+                            "{% macro %}",
+                            "{% if %}{% elif %}",
+                            "{{ 'a' is }}",
+                            "{{ x | }}",
+                            "\xff\xfe{{ '\xff' }}",
+                            "{{ 1e }}",
+                            "{{ 99999999999999999999 }}",
+                            "{% endmacro %}",
+                            "{% call %}",
+                            "{{ a.1.2 }}",
+                            "{%- -%}"};
     for (const char* in : inputs) {
         auto tpl = ChatTemplate::parse(in);
         if (tpl.ok()) (void)tpl->render(context_with(chat({{"user", "hi"}})));
@@ -154,7 +180,8 @@ TEST(TemplateSandbox, GarbageNeverCrashes) {
 }
 
 TEST(TemplateFallbacks, EveryFallbackRenders) {
-    auto msgs = chat({{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "<think>x</think>Hello"}, {"user", "Bye"}});
+    auto msgs =
+        chat({{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "<think>x</think>Hello"}, {"user", "Bye"}});
     for (std::string_view name : duet::tok::fallback_template_names()) {
         SCOPED_TRACE(std::string(name));
         auto tpl = ChatTemplate::parse(duet::tok::fallback_template(name));
@@ -173,8 +200,8 @@ TEST(TemplateFallbacks, EveryFallbackRenders) {
 }
 
 TEST(TemplateFallbacks, PickedFromGgufHints) {
-    using duet::tok::TemplateHints;
     using duet::tok::pick_fallback_template;
+    using duet::tok::TemplateHints;
     TemplateHints hints;
     EXPECT_EQ(pick_fallback_template(hints), "plain");
     hints.architecture = "llama";

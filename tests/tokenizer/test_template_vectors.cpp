@@ -55,7 +55,8 @@ TEST_P(TemplateVector, RendersByteExact) {
     ASSERT_EQ(static_cast<int>(vectors().size()), kNumVectors) << "vector file changed";
     const auto& c = vectors()[static_cast<size_t>(GetParam())];
     SCOPED_TRACE(case_name(GetParam()));
-    std::string source = duet::test::read_file(duet::test::fixture("chat-templates/" + c["template_file"].get<std::string>()));
+    std::string source =
+        duet::test::read_file(duet::test::fixture("chat-templates/" + c["template_file"].get<std::string>()));
     ASSERT_FALSE(source.empty());
     auto tpl = ChatTemplate::parse(source);
     ASSERT_TRUE(tpl.ok()) << tpl.status().message();
@@ -70,15 +71,16 @@ TEST_P(TemplateVector, ApplyChatTemplateAgrees) {
     ASSERT_EQ(static_cast<int>(vectors().size()), kNumVectors);
     const auto& c = vectors()[static_cast<size_t>(GetParam())];
     SCOPED_TRACE(case_name(GetParam()));
-    std::string source = duet::test::read_file(duet::test::fixture("chat-templates/" + c["template_file"].get<std::string>()));
+    std::string source =
+        duet::test::read_file(duet::test::fixture("chat-templates/" + c["template_file"].get<std::string>()));
     auto tpl = ChatTemplate::parse(source);
     ASSERT_TRUE(tpl.ok()) << tpl.status().message();
     std::string bos = c["bos_token"].is_string() ? c["bos_token"].get<std::string>() : "";
     std::string eos = c["eos_token"].is_string() ? c["eos_token"].get<std::string>() : "";
-    auto out = duet::tok::apply_chat_template(*tpl, duet::test::json_to_value(c["messages"]),
-                                              duet::test::json_to_value(c["tools"]),
-                                              c["add_generation_prompt"].get<bool>(), bos, eos,
-                                              duet::test::json_to_value(c["extra_context"]));
+    auto out =
+        duet::tok::apply_chat_template(*tpl, duet::test::json_to_value(c["messages"]),
+                                       duet::test::json_to_value(c["tools"]), c["add_generation_prompt"].get<bool>(),
+                                       bos, eos, duet::test::json_to_value(c["extra_context"]));
     ASSERT_TRUE(out.ok()) << out.status().message();
     EXPECT_EQ(*out, c["expected"].get<std::string>());
 }

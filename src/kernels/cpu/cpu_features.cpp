@@ -17,8 +17,9 @@ namespace duet::cpu {
 bool cpu_has_avx2() {
 #if defined(__x86_64__) || defined(__i386__)
     // __builtin_cpu_init first: this runs from a static initializer, possibly before libgcc's own constructor
-    static const bool has = (__builtin_cpu_init(), true) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                            __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
+    static const bool has = (__builtin_cpu_init(), true) && __builtin_cpu_supports("avx2") &&
+                            __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+                            __builtin_cpu_supports("bmi2");
     return has;
 #else
     return false;

@@ -15,7 +15,11 @@ struct XQ8K {
     static constexpr int64_t kElems = kQK_K;
     // per activation block, shared by every row of a tile: the block, its scale, and the sums of its 8
     // 32-element groups (bsums[2j] + bsums[2j+1]) for the Q4_K/Q5_K mins
-    struct XPrep { const block_q8_K* x; __m128i bsum32; float d; };
+    struct XPrep {
+        const block_q8_K* x;
+        __m128i bsum32;
+        float d;
+    };
     static XPrep xprep(const block_q8_K* x) {
         const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums));
         const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums + 8));
@@ -63,15 +67,18 @@ inline void unpack_q6_k_half(const block_q6_K* w, int half, __m256i v[4]) {
     v[0] = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
     v[1] = _mm256_or_si256(_mm256_and_si256(q1, m4), _mm256_slli_epi16(_mm256_and_si256(h, _mm256_set1_epi8(0x0C)), 2));
     v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), _mm256_and_si256(h, m30));
-    v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+    v[3] =
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
 }
 
 // The int16 scales of Q6_K values 32k..32k+31 of half `half`: [group 2k x 8 | group 2k+1 x 8] of that half
 // (sc8: the block's 16 signed scales).
 inline __m256i q6_k_scales(__m128i sc8, int half, int k) {
-    const __m256i sc_half = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half == 0 ? sc8 : _mm_unpackhi_epi64(sc8, sc8)));
-    return _mm256_shuffle_epi8(sc_half, _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
-                                                         _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k)))));
+    const __m256i sc_half =
+        _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half == 0 ? sc8 : _mm_unpackhi_epi64(sc8, sc8)));
+    return _mm256_shuffle_epi8(sc_half,
+                               _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k + 1))),
+                                                _mm_set1_epi16(static_cast<short>(0x0100 + 0x0202 * (2 * k)))));
 }
 
 }  // namespace DUET_TILE_ISA

@@ -93,8 +93,7 @@ void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t 
     for (int64_t t = t0; t < t1; ++t) {
         if (format == ref::ActivationFormat::q8_1f)
             cpu::quantize_row_q8_1f_avx2(x + t * n, reinterpret_cast<block_q8_1f*>(xq + t * row_size), n);
-        else
-            cpu::quantize_row_q8_K_avx2(x + t * n, reinterpret_cast<block_q8_K*>(xq + t * row_size), n);
+        else cpu::quantize_row_q8_K_avx2(x + t * n, reinterpret_cast<block_q8_K*>(xq + t * row_size), n);
     }
 }
 #endif
@@ -107,25 +106,37 @@ Backend active_backend() { return current_backend(); }
 
 const char* backend_name(Backend backend) {
     switch (backend) {
-        case Backend::ref: return "ref";
-        case Backend::avx2: return "avx2";
-        case Backend::avx512_vnni: return "avx512_vnni";
-        case Backend::neon: return "neon";
-        case Backend::neon_dotprod: return "neon_dotprod";
+        case Backend::ref:
+            return "ref";
+        case Backend::avx2:
+            return "avx2";
+        case Backend::avx512_vnni:
+            return "avx512_vnni";
+        case Backend::neon:
+            return "neon";
+        case Backend::neon_dotprod:
+            return "neon_dotprod";
     }
     return "?";
 }
 
 bool backend_supported(Backend backend) {
     switch (backend) {
-        case Backend::ref: return true;
-        case Backend::avx2: return cpu::cpu_has_avx2();
-        case Backend::avx512_vnni: return cpu::cpu_has_avx512_vnni();
+        case Backend::ref:
+            return true;
+        case Backend::avx2:
+            return cpu::cpu_has_avx2();
+        case Backend::avx512_vnni:
+            return cpu::cpu_has_avx512_vnni();
 #if DUET_SIMD_NEON
-        case Backend::neon: return true;
-        case Backend::neon_dotprod: return cpu::cpu_has_neon_dotprod();
+        case Backend::neon:
+            return true;
+        case Backend::neon_dotprod:
+            return cpu::cpu_has_neon_dotprod();
 #else
-        case Backend::neon: case Backend::neon_dotprod: return false;
+        case Backend::neon:
+        case Backend::neon_dotprod:
+            return false;
 #endif
     }
     return false;
@@ -169,10 +180,14 @@ XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_to
 
 size_t layout_row_size(XLayout layout, TensorType wtype, int64_t n) {
     switch (layout) {
-        case XLayout::plain: return ref::activation_row_size(wtype, n);
-        case XLayout::q4_0_pairs: return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8);
-        case XLayout::q4_0_octs: return static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8);
-        case XLayout::k_octs: return static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K);
+        case XLayout::plain:
+            return ref::activation_row_size(wtype, n);
+        case XLayout::q4_0_pairs:
+            return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8);
+        case XLayout::q4_0_octs:
+            return static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8);
+        case XLayout::k_octs:
+            return static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K);
     }
     return 0;
 }
@@ -212,10 +227,18 @@ cpu::MatmulRowsFn rows_fn_for(Backend backend, XLayout layout, TensorType wtype)
 void quantize_activation_row(XLayout layout, TensorType wtype, const float* x, uint8_t* row, int64_t n) {
 #if DUET_SIMD_X86
     switch (layout) {
-        case XLayout::q4_0_pairs: cpu::quantize_row_q8_pairs_avx2(x, reinterpret_cast<cpu::XPairQ8*>(row), n); return;
-        case XLayout::q4_0_octs: cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n); return;
-        case XLayout::k_octs: cpu::quantize_row_q8_k_oct_avx2(x, reinterpret_cast<cpu::XOctQ8K*>(row), n); return;
-        case XLayout::plain: quantize_tokens_avx2(ref::activation_format(wtype), x, n, row, 0, 0, 1); return;
+        case XLayout::q4_0_pairs:
+            cpu::quantize_row_q8_pairs_avx2(x, reinterpret_cast<cpu::XPairQ8*>(row), n);
+            return;
+        case XLayout::q4_0_octs:
+            cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n);
+            return;
+        case XLayout::k_octs:
+            cpu::quantize_row_q8_k_oct_avx2(x, reinterpret_cast<cpu::XOctQ8K*>(row), n);
+            return;
+        case XLayout::plain:
+            quantize_tokens_avx2(ref::activation_format(wtype), x, n, row, 0, 0, 1);
+            return;
     }
 #else
     DUET_ASSERT(layout == XLayout::plain);
@@ -230,9 +253,9 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
     if (ref::activation_format(wtype) == ref::ActivationFormat::f32) return bytes;
     for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::k_octs}) {
-        const bool fits = layout == XLayout::k_octs ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
-                                                    : wtype == TensorType::Q4_0 &&
-                                                          (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
+        const bool fits = layout == XLayout::k_octs
+                              ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
+                              : wtype == TensorType::Q4_0 && (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
         if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
     }
     return bytes;
@@ -272,8 +295,14 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     const int nth = pool ? pool->n_threads() : 1;
 
     // The activations are quantized once for every op (q, k and v read the same normed rows).
-    cpu::MatmulArgs args{nullptr, row_size(wtype, n), n, 0,
-                         reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(n) * sizeof(float), n_tokens, nullptr};
+    cpu::MatmulArgs args{nullptr,
+                         row_size(wtype, n),
+                         n,
+                         0,
+                         reinterpret_cast<const uint8_t*>(x),
+                         static_cast<size_t>(n) * sizeof(float),
+                         n_tokens,
+                         nullptr};
     if (format != ref::ActivationFormat::f32) {
         auto* xq = static_cast<uint8_t*>(scratch);
         const size_t xq_row = layout_row_size(layout, wtype, n);

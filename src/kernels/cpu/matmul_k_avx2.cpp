@@ -77,7 +77,8 @@ struct KQ6_K : XQ8KTiles {
 #pragma GCC unroll 4
             for (int k = 0; k < 4; ++k) {
                 const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(v[k], xv), q6_k_scales(sc8, half, k)));
+                sumi = _mm256_add_epi32(sumi,
+                                        _mm256_madd_epi16(_mm256_maddubs_epi16(v[k], xv), q6_k_scales(sc8, half, k)));
             }
         }
         sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5));
@@ -89,10 +90,14 @@ struct KQ6_K : XQ8KTiles {
 
 MatmulRowsFn matmul_rows_fn_k_avx2(TensorType wtype) {
     switch (wtype) {
-        case TensorType::Q4_K: return &matmul_rows<KQ4_K>;
-        case TensorType::Q5_K: return &matmul_rows<KQ5_K>;
-        case TensorType::Q6_K: return &matmul_rows<KQ6_K>;
-        default: return nullptr;
+        case TensorType::Q4_K:
+            return &matmul_rows<KQ4_K>;
+        case TensorType::Q5_K:
+            return &matmul_rows<KQ5_K>;
+        case TensorType::Q6_K:
+            return &matmul_rows<KQ6_K>;
+        default:
+            return nullptr;
     }
 }
 

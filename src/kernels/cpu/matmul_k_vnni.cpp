@@ -15,9 +15,9 @@ namespace duet::cpu {
 namespace {
 
 struct PrepK4 {
-    __m256i q[8];    // values of sub-block k (32 bytes)
-    __m256i sc[8];   // scale of sub-block k in all 16 int16 lanes
-    __m128i mn16;    // the 8 mins as int16
+    __m256i q[8];   // values of sub-block k (32 bytes)
+    __m256i sc[8];  // scale of sub-block k in all 16 int16 lanes
+    __m128i mn16;   // the 8 mins as int16
     float d, dmin;
 };
 
@@ -82,9 +82,9 @@ struct KQ5_KVnni : XQ8KVnni {
 // The unpacked values (0..63) and the scale vectors are built once per tile row; the -32 offset of every value
 // is taken out through the activations' 16-value sums (bsums): 32 * sum_g scale_g * bsum_g.
 struct PrepK6 {
-    __m256i q[8];    // values 32k..32k+31 of the super-block (0..63)
-    __m256i sc[8];   // [scale of values 32k..32k+15 x 8 | scale of 32k+16..32k+31 x 8] as int16
-    __m256i sc16;    // the 16 scales as int16 (for the offset)
+    __m256i q[8];   // values 32k..32k+31 of the super-block (0..63)
+    __m256i sc[8];  // [scale of values 32k..32k+15 x 8 | scale of 32k+16..32k+31 x 8] as int16
+    __m256i sc16;   // the 16 scales as int16 (for the offset)
     float d;
 };
 
@@ -130,10 +130,14 @@ struct KQ6_KVnni : XQ8K {
 
 MatmulRowsFn matmul_rows_fn_k_vnni(TensorType wtype) {
     switch (wtype) {
-        case TensorType::Q4_K: return &matmul_rows<KQ4_KVnni>;
-        case TensorType::Q5_K: return &matmul_rows<KQ5_KVnni>;
-        case TensorType::Q6_K: return &matmul_rows<KQ6_KVnni>;
-        default: return nullptr;
+        case TensorType::Q4_K:
+            return &matmul_rows<KQ4_KVnni>;
+        case TensorType::Q5_K:
+            return &matmul_rows<KQ5_KVnni>;
+        case TensorType::Q6_K:
+            return &matmul_rows<KQ6_KVnni>;
+        default:
+            return nullptr;
     }
 }
 

@@ -9,8 +9,12 @@ namespace duet::cpu {
 namespace {
 
 // ---- float weights: blocks of 8 elements, activations are the float rows ----
-struct F32x8 { float v[8]; };
-struct U16x8 { uint16_t v[8]; };
+struct F32x8 {
+    float v[8];
+};
+struct U16x8 {
+    uint16_t v[8];
+};
 
 struct XF32 {
     using XBlock = F32x8;
@@ -30,7 +34,9 @@ struct KF32 : XF32 {
 struct KF16 : XF32 {
     using WBlock = U16x8;
     using Prep = __m256;
-    static Prep prep(const U16x8* w) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->v))); }
+    static Prep prep(const U16x8* w) {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->v)));
+    }
 };
 
 struct KBF16 : XF32 {
@@ -47,7 +53,11 @@ struct XQ8 {
     using XBlock = block_q8_1f;
     static constexpr int64_t kElems = kQK;
     static constexpr int kPrefillRows = 2, kPrefillTokens = 4;
-    struct XPrep { __m256i q; __m256 d; __m256 s; };
+    struct XPrep {
+        __m256i q;
+        __m256 d;
+        __m256 s;
+    };
 };
 
 // Low nibbles -> bytes 0..15, high nibbles -> bytes 16..31 (ggml's element order), values 0..15.
@@ -60,9 +70,9 @@ inline __m256i unpack_nibbles(const uint8_t* qs) {
 inline __m256i unpack_high_bits(const uint8_t* qh) {
     uint32_t bits;
     std::memcpy(&bits, qh, 4);
-    const __m256i spread = _mm256_shuffle_epi8(
-        _mm256_set1_epi32(static_cast<int>(bits)),
-        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000));
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                                               _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                                 0x0101010101010101, 0x0000000000000000));
     const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
 }
@@ -70,7 +80,10 @@ inline __m256i unpack_high_bits(const uint8_t* qh) {
 // Lanes of f * dx sum to dx * sum(q_u * x); subtracting k * s / 8 per lane removes the offset k of q = q_u - k.
 struct KQ4_0 : XQ8 {
     using WBlock = block_q4_0;
-    struct Prep { __m256i q; __m256 d; };
+    struct Prep {
+        __m256i q;
+        __m256 d;
+    };
     static Prep prep(const block_q4_0* w) { return {unpack_nibbles(w->qs), load_f16_broadcast(&w->d)}; }
     static XPrep xprep(const block_q8_1f* x) {
         return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->qs)), _mm256_set1_ps(x->d),
@@ -83,7 +96,10 @@ struct KQ4_0 : XQ8 {
 
 struct KQ5_0 : XQ8 {
     using WBlock = block_q5_0;
-    struct Prep { __m256i q; __m256 d; };
+    struct Prep {
+        __m256i q;
+        __m256 d;
+    };
     static Prep prep(const block_q5_0* w) {
         return {_mm256_or_si256(unpack_nibbles(w->qs), unpack_high_bits(w->qh)), load_f16_broadcast(&w->d)};
     }
@@ -102,7 +118,11 @@ struct XQ8Min : XQ8 {
         return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->qs)), _mm256_set1_ps(x->d),
                 _mm256_set1_ps(0.125f * x->s)};
     }
-    struct PrepMin { __m256i q; __m256 d; __m256 m; };
+    struct PrepMin {
+        __m256i q;
+        __m256 d;
+        __m256 m;
+    };
     static __m256 apply(const PrepMin& p, const XPrep& x, __m256 acc) {
         acc = _mm256_fmadd_ps(_mm256_mul_ps(dot_u8_i8(p.q, x.q), x.d), p.d, acc);
         return _mm256_fmadd_ps(p.m, x.s, acc);
@@ -129,7 +149,11 @@ struct KQ5_1 : XQ8Min {
 // Q8_0: signed weights; maddubs(|w|, sign(x, w)).
 struct KQ8_0 : XQ8 {
     using WBlock = block_q8_0;
-    struct Prep { __m256i abs; __m256i q; __m256 d; };
+    struct Prep {
+        __m256i abs;
+        __m256i q;
+        __m256 d;
+    };
     static Prep prep(const block_q8_0* w) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w->qs));
         return {_mm256_sign_epi8(q, q), q, load_f16_broadcast(&w->d)};
@@ -146,15 +170,24 @@ struct KQ8_0 : XQ8 {
 
 MatmulRowsFn matmul_rows_fn_legacy_avx2(TensorType wtype) {
     switch (wtype) {
-        case TensorType::F32: return &matmul_rows<KF32>;
-        case TensorType::F16: return &matmul_rows<KF16>;
-        case TensorType::BF16: return &matmul_rows<KBF16>;
-        case TensorType::Q4_0: return &matmul_rows<KQ4_0>;
-        case TensorType::Q4_1: return &matmul_rows<KQ4_1>;
-        case TensorType::Q5_0: return &matmul_rows<KQ5_0>;
-        case TensorType::Q5_1: return &matmul_rows<KQ5_1>;
-        case TensorType::Q8_0: return &matmul_rows<KQ8_0>;
-        default: return nullptr;
+        case TensorType::F32:
+            return &matmul_rows<KF32>;
+        case TensorType::F16:
+            return &matmul_rows<KF16>;
+        case TensorType::BF16:
+            return &matmul_rows<KBF16>;
+        case TensorType::Q4_0:
+            return &matmul_rows<KQ4_0>;
+        case TensorType::Q4_1:
+            return &matmul_rows<KQ4_1>;
+        case TensorType::Q5_0:
+            return &matmul_rows<KQ5_0>;
+        case TensorType::Q5_1:
+            return &matmul_rows<KQ5_1>;
+        case TensorType::Q8_0:
+            return &matmul_rows<KQ8_0>;
+        default:
+            return nullptr;
     }
 }
 

@@ -38,7 +38,8 @@ inline int dot16(int8x16_t w, const int8_t* x) { return vaddvq_s32(dot_s8(vdupq_
 inline int8x16_t low_nibbles(uint8x16_t q) { return vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0F))); }
 inline int8x16_t high_nibbles(uint8x16_t q) { return vreinterpretq_s8_u8(vshrq_n_u8(q, 4)); }
 
-template <typename XBlock, int NT> struct Tile {
+template <typename XBlock, int NT>
+struct Tile {
     const XBlock* x[NT];
     float sum[NT] = {};
     Tile(const MatmulArgs& a, int64_t t0) {
@@ -46,7 +47,8 @@ template <typename XBlock, int NT> struct Tile {
     }
 };
 
-template <int NT> void tile_q4_0(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
+template <int NT>
+void tile_q4_0(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
     const auto* w = reinterpret_cast<const block_q4_0*>(row);
     Tile<block_q8_1f, NT> t(a, t0);
     for (int64_t b = 0; b < a.n / kQK; ++b) {
@@ -59,7 +61,8 @@ template <int NT> void tile_q4_0(const MatmulArgs& a, const uint8_t* row, int64_
     for (int k = 0; k < NT; ++k) out[k] = t.sum[k];
 }
 
-template <int NT> void tile_q8_0(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
+template <int NT>
+void tile_q8_0(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
     const auto* w = reinterpret_cast<const block_q8_0*>(row);
     Tile<block_q8_1f, NT> t(a, t0);
     for (int64_t b = 0; b < a.n / kQK; ++b) {
@@ -71,7 +74,8 @@ template <int NT> void tile_q8_0(const MatmulArgs& a, const uint8_t* row, int64_
 }
 
 // Q4_K / Q5_K: d * sum_j sc_j * dot_j - dmin * sum_j m_j * sum_j(x), times the activation scale (as the twin).
-template <bool kFiveBit, int NT> void tile_k4(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
+template <bool kFiveBit, int NT>
+void tile_k4(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
     constexpr size_t kBlockBytes = kFiveBit ? sizeof(block_q5_K) : sizeof(block_q4_K);
     Tile<block_q8_K, NT> t(a, t0);
     for (int64_t b = 0; b < a.n / kQK_K; ++b) {
@@ -116,7 +120,8 @@ template <bool kFiveBit, int NT> void tile_k4(const MatmulArgs& a, const uint8_t
 }
 
 // Q6_K: 16 groups of 16 with int8 scales; value = (4 low bits | 2 high bits << 4) - 32 (layout as the twin).
-template <int NT> void tile_q6_k(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
+template <int NT>
+void tile_q6_k(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
     const auto* w = reinterpret_cast<const block_q6_K*>(row);
     Tile<block_q8_K, NT> t(a, t0);
     const uint8x16_t mask4 = vdupq_n_u8(0x0F), mask2 = vdupq_n_u8(0x03);
@@ -132,7 +137,8 @@ template <int NT> void tile_q6_k(const MatmulArgs& a, const uint8_t* row, int64_
                 v[0] = vreinterpretq_s8_u8(vorrq_u8(vandq_u8(la, mask4), vshlq_n_u8(vandq_u8(h, mask2), 4)));
                 v[1] = vreinterpretq_s8_u8(
                     vorrq_u8(vandq_u8(lb, mask4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 2), mask2), 4)));
-                v[2] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(la, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 4), mask2), 4)));
+                v[2] =
+                    vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(la, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h, 4), mask2), 4)));
                 v[3] = vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(lb, 4), vshlq_n_u8(vshrq_n_u8(h, 6), 4)));
                 for (int i = 0; i < 4; ++i) {
                     v[i] = vsubq_s8(v[i], m32);
@@ -153,7 +159,8 @@ inline float scalar_weight(float v) { return v; }
 inline float scalar_weight(uint16_t v) { return fp16_to_fp32(v); }
 
 // F32 / F16 weights against float rows: 4 FMA lanes per token, a scalar tail.
-template <typename W, int NT> void tile_float(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
+template <typename W, int NT>
+void tile_float(const MatmulArgs& a, const uint8_t* row, int64_t t0, float* out) {
     const auto* w = reinterpret_cast<const W*>(row);
     const float* x[NT];
     float32x4_t acc[NT];
@@ -174,7 +181,8 @@ template <typename W, int NT> void tile_float(const MatmulArgs& a, const uint8_t
 }
 
 // Rows [r0, r1), tokens in tiles of 4 and a tail of 1-3.
-template <template <int> class Kernel> void rows(const MatmulArgs& a, int64_t r0, int64_t r1) {
+template <template <int> class Kernel>
+void rows(const MatmulArgs& a, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* row = a.w + r * a.w_row_size;
         float out[4];
@@ -191,24 +199,55 @@ template <template <int> class Kernel> void rows(const MatmulArgs& a, int64_t r0
     }
 }
 
-template <int NT> struct Q4_0 { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_q4_0<NT>(a, r, t, o); } };
-template <int NT> struct Q8_0 { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_q8_0<NT>(a, r, t, o); } };
-template <int NT> struct Q4_K { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_k4<false, NT>(a, r, t, o); } };
-template <int NT> struct Q5_K { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_k4<true, NT>(a, r, t, o); } };
-template <int NT> struct Q6_K { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_q6_k<NT>(a, r, t, o); } };
-template <int NT> struct F32 { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_float<float, NT>(a, r, t, o); } };
-template <int NT> struct F16 { static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_float<uint16_t, NT>(a, r, t, o); } };
+template <int NT>
+struct Q4_0 {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_q4_0<NT>(a, r, t, o); }
+};
+template <int NT>
+struct Q8_0 {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_q8_0<NT>(a, r, t, o); }
+};
+template <int NT>
+struct Q4_K {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_k4<false, NT>(a, r, t, o); }
+};
+template <int NT>
+struct Q5_K {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_k4<true, NT>(a, r, t, o); }
+};
+template <int NT>
+struct Q6_K {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_q6_k<NT>(a, r, t, o); }
+};
+template <int NT>
+struct F32 {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) { tile_float<float, NT>(a, r, t, o); }
+};
+template <int NT>
+struct F16 {
+    static void run(const MatmulArgs& a, const uint8_t* r, int64_t t, float* o) {
+        tile_float<uint16_t, NT>(a, r, t, o);
+    }
+};
 
 MatmulRowsFn rows_fn_for(TensorType wtype) {
     switch (wtype) {
-        case TensorType::F32: return rows<F32>;
-        case TensorType::F16: return rows<F16>;
-        case TensorType::Q4_0: return rows<Q4_0>;
-        case TensorType::Q8_0: return rows<Q8_0>;
-        case TensorType::Q4_K: return rows<Q4_K>;
-        case TensorType::Q5_K: return rows<Q5_K>;
-        case TensorType::Q6_K: return rows<Q6_K>;
-        default: return nullptr;
+        case TensorType::F32:
+            return rows<F32>;
+        case TensorType::F16:
+            return rows<F16>;
+        case TensorType::Q4_0:
+            return rows<Q4_0>;
+        case TensorType::Q8_0:
+            return rows<Q8_0>;
+        case TensorType::Q4_K:
+            return rows<Q4_K>;
+        case TensorType::Q5_K:
+            return rows<Q5_K>;
+        case TensorType::Q6_K:
+            return rows<Q6_K>;
+        default:
+            return nullptr;
     }
 }
 

@@ -19,18 +19,21 @@ struct KOctAvx2 : OctQ4_0 {
     __attribute__((always_inline)) static void group(const WOct* w, const XOctQ8* const* x, int64_t g,
                                                      __m256 (&f)[kRows][NT]) {
         __m256i acc[kRows][NT];
-        for_each_step<kRows, NT>(w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
-            const __m256i p = _mm256_maddubs_epi16(ws, xs);
-            acc[i][j] = s == 0 ? p : _mm256_add_epi16(acc[i][j], p);
-        });
+        for_each_step<kRows, NT>(
+            w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
+                const __m256i p = _mm256_maddubs_epi16(ws, xs);
+                acc[i][j] = s == 0 ? p : _mm256_add_epi16(acc[i][j], p);
+            });
 #pragma GCC unroll 8
         for (int i = 0; i < kRows; ++i) {
             const __m256 dw = _mm256_load_ps(w[i].d);
 #pragma GCC unroll 8
             for (int j = 0; j < NT; ++j) {
-                const __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(acc[i][j], ones_epi16()),
-                                                      _mm256_load_si256(reinterpret_cast<const __m256i*>(x[j][g].offs)));
-                f[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(x[j][g].d)), f[i][j]);
+                const __m256i sums =
+                    _mm256_add_epi32(_mm256_madd_epi16(acc[i][j], ones_epi16()),
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(x[j][g].offs)));
+                f[i][j] =
+                    _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_load_ps(x[j][g].d)), f[i][j]);
             }
         }
     }

@@ -24,9 +24,10 @@ struct KOctVnni : OctQ4_0 {
 #pragma GCC unroll 8
             for (int i = 0; i < kRows; ++i) acc[i][j] = offs;
         }
-        for_each_step<kRows, NT>(w, x, g, [&](int, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
-            acc[i][j] = _mm256_dpbusd_epi32(acc[i][j], ws, xs);
-        });
+        for_each_step<kRows, NT>(
+            w, x, g, [&](int, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
+                acc[i][j] = _mm256_dpbusd_epi32(acc[i][j], ws, xs);
+            });
 #pragma GCC unroll 8
         for (int i = 0; i < kRows; ++i) {
             const __m256 dw = _mm256_load_ps(w[i].d);

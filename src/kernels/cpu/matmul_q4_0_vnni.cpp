@@ -25,7 +25,10 @@ struct KQ4_0PairsVnni {
     static constexpr int kPrefillRows = 4, kPrefillTokens = 4;
     static constexpr int kDecodeRows = 4;
     using Prep = Q4_0PairPrep;
-    struct XPrep { __m256i lo, hi; __m256 d, s; };
+    struct XPrep {
+        __m256i lo, hi;
+        __m256 d, s;
+    };
     static Prep prep(const Q4_0Pair* w) { return unpack_q4_0_pair(w); }
     static XPrep xprep(const XPairQ8* x) {
         return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->lo)),

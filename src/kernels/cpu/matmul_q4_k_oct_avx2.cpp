@@ -18,11 +18,12 @@ struct KOctKAvx2 : Layout {
     __attribute__((always_inline)) static void group(const WOctK* w, const XOctQ8K* const* x, int64_t g,
                                                      __m256 (&f)[kRows][NT]) {
         __m256i acc[kRows][NT], first_half[kRows][NT];
-        for_each_step<kRows, NT>(w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
-            const __m256i p = _mm256_maddubs_epi16(ws, xs);
-            if (kSplit && s == 4) first_half[i][j] = _mm256_madd_epi16(acc[i][j], ones_epi16());
-            acc[i][j] = s == 0 || (kSplit && s == 4) ? p : _mm256_add_epi16(acc[i][j], p);
-        });
+        for_each_step<kRows, NT>(
+            w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
+                const __m256i p = _mm256_maddubs_epi16(ws, xs);
+                if (kSplit && s == 4) first_half[i][j] = _mm256_madd_epi16(acc[i][j], ones_epi16());
+                acc[i][j] = s == 0 || (kSplit && s == 4) ? p : _mm256_add_epi16(acc[i][j], p);
+            });
 #pragma GCC unroll 8
         for (int i = 0; i < kRows; ++i) {
             const __m256 dsc = _mm256_load_ps(w[i].dsc), dmin = _mm256_load_ps(w[i].dmin);

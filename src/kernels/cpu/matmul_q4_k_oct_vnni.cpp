@@ -19,9 +19,10 @@ struct KOctKVnni : Layout {
     __attribute__((always_inline)) static void group(const WOctK* w, const XOctQ8K* const* x, int64_t g,
                                                      __m256 (&f)[kRows][NT]) {
         __m256i acc[kRows][NT];
-        for_each_step<kRows, NT>(w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
-            acc[i][j] = _mm256_dpbusd_epi32(s == 0 ? _mm256_setzero_si256() : acc[i][j], ws, xs);
-        });
+        for_each_step<kRows, NT>(
+            w, x, g, [&](int s, int i, int j, __m256i ws, __m256i xs) __attribute__((always_inline)) {
+                acc[i][j] = _mm256_dpbusd_epi32(s == 0 ? _mm256_setzero_si256() : acc[i][j], ws, xs);
+            });
 #pragma GCC unroll 8
         for (int i = 0; i < kRows; ++i) {
             const __m256 dsc = _mm256_load_ps(w[i].dsc), dmin = _mm256_load_ps(w[i].dmin);

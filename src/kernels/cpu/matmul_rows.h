@@ -11,13 +11,13 @@ namespace duet::cpu {
 // activation rows (kernels/ref/vec_dot.h formats); Y (n_tokens, d).
 struct MatmulArgs {
     const uint8_t* w;
-    size_t w_row_size;   // bytes per weight row
-    int64_t n;           // row length (elements)
-    int64_t d;           // number of rows
-    const uint8_t* x;    // activations: float rows (F32/F16/BF16 weights) or quantized rows
-    size_t x_row_size;   // bytes per activation row
+    size_t w_row_size;  // bytes per weight row
+    int64_t n;          // row length (elements)
+    int64_t d;          // number of rows
+    const uint8_t* x;   // activations: float rows (F32/F16/BF16 weights) or quantized rows
+    size_t x_row_size;  // bytes per activation row
     int64_t n_tokens;
-    float* y;            // (n_tokens, d)
+    float* y;  // (n_tokens, d)
 };
 
 // Computes Y[t][r] for every token t and rows r in [r0, r1).

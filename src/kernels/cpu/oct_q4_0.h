@@ -54,7 +54,8 @@ __attribute__((always_inline)) inline void unpack_group(const block_q4_0* g, int
         store_step(3, _mm256_unpackhi_epi64(a1, a3));
         // the 8 scales: word 0 of each block, interleaved down to d0..d3 | d4..d7 and moved into one 128-bit half
         auto load_head = [&](int j) {  // [block j bytes 0-15 | block j+4 bytes 0-15]
-            return _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(&g[j + 4]), reinterpret_cast<const __m128i*>(&g[j]));
+            return _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(&g[j + 4]),
+                                       reinterpret_cast<const __m128i*>(&g[j]));
         };
         const __m256i d01 = _mm256_unpacklo_epi16(load_head(0), load_head(1));  // d0 d1 .. | d4 d5 ..
         const __m256i d23 = _mm256_unpacklo_epi16(load_head(2), load_head(3));  // d2 d3 .. | d6 d7 ..

@@ -37,8 +37,10 @@ struct OctK {
         uint16_t d, dmin;
         std::memcpy(&d, &b->d, 2);
         std::memcpy(&dmin, &b->dmin, 2);
-        _mm256_store_ps(out->dsc, _mm256_mul_ps(_mm256_set1_ps(f16_to_f32(d)), _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(sc16))));
-        _mm256_store_ps(out->dmin, _mm256_mul_ps(_mm256_set1_ps(f16_to_f32(dmin)), _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(mn16))));
+        _mm256_store_ps(out->dsc,
+                        _mm256_mul_ps(_mm256_set1_ps(f16_to_f32(d)), _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(sc16))));
+        _mm256_store_ps(out->dmin, _mm256_mul_ps(_mm256_set1_ps(f16_to_f32(dmin)),
+                                                 _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(mn16))));
         // r[j] = sub-block j's 32 values as bytes (chunk k of 32 bytes: low nibbles sub-block 2k, high 2k+1)
         const __m256i mask = low_nibbles_mask();
         __m256i r[8];
@@ -65,7 +67,8 @@ struct OctK {
             u[4 * h + 3] = _mm256_unpackhi_epi64(th[1], th[3]);  // dword 3 | dword 7
         }
         for (int s = 0; s < 4; ++s) {
-            _mm256_store_si256(reinterpret_cast<__m256i*>(out->q + 32 * s), _mm256_permute2x128_si256(u[s], u[4 + s], 0x20));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(out->q + 32 * s),
+                               _mm256_permute2x128_si256(u[s], u[4 + s], 0x20));
             _mm256_store_si256(reinterpret_cast<__m256i*>(out->q + 32 * (s + 4)),
                                _mm256_permute2x128_si256(u[s], u[4 + s], 0x31));
         }

@@ -43,10 +43,10 @@ __attribute__((always_inline)) inline void for_each_step(const WGroup* w, const 
 // A tile's rows in their file form (for tiles that unpack each group themselves), and its share of the next tile
 // row to prefetch.
 struct TileRows {
-    const uint8_t* w;          // first row
+    const uint8_t* w;  // first row
     size_t row_size;
-    int64_t n, nr;             // elements per row, valid rows
-    const char* prefetch;      // this tile's share of the next tile row
+    int64_t n, nr;               // elements per row, valid rows
+    const char* prefetch;        // this tile's share of the next tile row
     int64_t prefetch_per_group;  // bytes of it per group
 };
 
@@ -56,8 +56,8 @@ struct TileRows {
 // short streams that the hardware prefetcher misses; tile_avx2.h does the same), into L2 so that it does not
 // evict the activations.
 template <class K, int NT, bool kUnpack>
-inline void oct_tile(const typename K::WGroup* wbuf, const TileRows& rows, const typename K::XGroup* const* x, int64_t ng,
-                     float out[K::kRows][K::kTokens]) {
+inline void oct_tile(const typename K::WGroup* wbuf, const TileRows& rows, const typename K::XGroup* const* x,
+                     int64_t ng, float out[K::kRows][K::kTokens]) {
     constexpr int R = K::kRows;
     __m256 f[R][NT];
 #pragma GCC unroll 8
@@ -85,8 +85,7 @@ inline void oct_tile(const typename K::WGroup* wbuf, const TileRows& rows, const
 
 template <class K, int NT, bool kUnpack>
 inline void oct_tile_n(int64_t nt, const typename K::WGroup* wbuf, const TileRows& rows,
-                       const typename K::XGroup* const* x, int64_t ng,
-                       float out[K::kRows][K::kTokens]) {
+                       const typename K::XGroup* const* x, int64_t ng, float out[K::kRows][K::kTokens]) {
     if constexpr (NT > 1) {
         if (nt >= NT) oct_tile<K, NT, kUnpack>(wbuf, rows, x, ng, out);
         else oct_tile_n<K, NT - 1, kUnpack>(nt, wbuf, rows, x, ng, out);

@@ -134,7 +134,8 @@ float dot_f16_f32_avx2(const uint16_t* a, const float* b, int64_t n) {
 void axpy_f16_avx2(float* out, float w, const uint16_t* v, int64_t n) {
     const __m256 vw = _mm256_set1_ps(w);
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, load_f16x8(v + i), _mm256_loadu_ps(out + i)));
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, load_f16x8(v + i), _mm256_loadu_ps(out + i)));
     for (; i < n; ++i) out[i] += w * fp16_to_fp32(v[i]);
 }
 

@@ -71,10 +71,10 @@ void quantize_row_q8_K_avx2(const float* x, block_q8_K* y, int64_t n) {
             __m256i sum;
             const __m256i q = round_pack_32(x + 32 * k, scale, y[i].qs + 32 * k, &sum);
             // the +128 that a value of exactly max rounds to cannot occur (|iscale * x| <= 127); sums of 16
-            const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);          // 16 x i16, sums of 2
-            const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));        // 8 x i32, sums of 4
-            const __m256i eights = _mm256_hadd_epi32(quads, quads);                      // per lane: s0 s1 s0 s1
-            const __m256i sixteens = _mm256_hadd_epi32(eights, eights);                  // per lane: g g g g
+            const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);    // 16 x i16, sums of 2
+            const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));  // 8 x i32, sums of 4
+            const __m256i eights = _mm256_hadd_epi32(quads, quads);                // per lane: s0 s1 s0 s1
+            const __m256i sixteens = _mm256_hadd_epi32(eights, eights);            // per lane: g g g g
             y[i].bsums[2 * k] = static_cast<int16_t>(_mm256_extract_epi32(sixteens, 0));
             y[i].bsums[2 * k + 1] = static_cast<int16_t>(_mm256_extract_epi32(sixteens, 4));
         }

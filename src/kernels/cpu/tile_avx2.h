@@ -38,16 +38,13 @@ inline float hsum_ps(__m256 v) {
 inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 
 // Broadcast one IEEE half from memory to 8 floats.
-inline __m256 load_f16_broadcast(const uint16_t* h) {
-    return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(*h)));
-}
+inline __m256 load_f16_broadcast(const uint16_t* h) { return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(*h))); }
 
 // Constants as loads from memory: GCC otherwise rematerializes set1 constants (mov + movd + broadcast) inside
 // the hot loops; a load folds into the using instruction.
 alignas(32) inline constexpr int16_t kOnes16[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-alignas(32) inline constexpr uint8_t kLowNibbles[32] = {
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15};
+alignas(32) inline constexpr uint8_t kLowNibbles[32] = {15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+                                                        15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15};
 inline __m256i ones_epi16() { return _mm256_load_si256(reinterpret_cast<const __m256i*>(kOnes16)); }
 inline __m256i low_nibbles_mask() { return _mm256_load_si256(reinterpret_cast<const __m256i*>(kLowNibbles)); }
 
@@ -58,9 +55,14 @@ inline __m256 dot_u8_i8(__m256i u, __m256i s) {
 
 // Two Q4_0 blocks loaded as one 256-bit vector (the Q4_0 pair kernels, AVX2 and VNNI): low nibbles | high
 // nibbles of both blocks, and the two scales as [d0 x4 | d1 x4] (matching XPairQ8's layout).
-struct Q4_0Pair { block_q4_0 b[2]; };
+struct Q4_0Pair {
+    block_q4_0 b[2];
+};
 static_assert(sizeof(Q4_0Pair) == 2 * sizeof(block_q4_0));
-struct Q4_0PairPrep { __m256i lo, hi; __m256 d; };
+struct Q4_0PairPrep {
+    __m256i lo, hi;
+    __m256 d;
+};
 inline Q4_0PairPrep unpack_q4_0_pair(const Q4_0Pair* w) {
     const __m256i raw = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[1].qs)),
                                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w->b[0].qs)));
@@ -79,8 +81,10 @@ constexpr int64_t kTokenChunk = 64;  // tokens whose activations stay in L2 whil
 // prefetchers follow. A kernel may set K::kDecodeRows to walk several rows side by side (the VNNI Q4_0 kernel:
 // 4, with the next tile prefetched); for the AVX2 K-quant kernels that measured 2-4x slower (register spills).
 constexpr int kDecodeRows = 1;
-template <class K> constexpr int kDecodeRowsOf = kDecodeRows;
-template <class K> requires requires { K::kDecodeRows; }
+template <class K>
+constexpr int kDecodeRowsOf = kDecodeRows;
+template <class K>
+requires requires { K::kDecodeRows; }
 constexpr int kDecodeRowsOf<K> = K::kDecodeRows;
 
 template <class K, int NR, int NT>
@@ -144,8 +148,8 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb) {
 
 // The last tokens of a chunk (fewer than a tile's width): one tile of NR rows x n_left tokens, so a batch of
 // 2-3 tokens (a server's decode step) still decodes each weight block once.
-template <class K, int NR, int NT> inline void matmul_tail_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb,
-                                                               int64_t n_left) {
+template <class K, int NR, int NT>
+inline void matmul_tail_tile(const MatmulArgs& a, int64_t r, int64_t t, int64_t nb, int64_t n_left) {
     if constexpr (NT > 1) {
         if (n_left >= NT) matmul_tile<K, NR, NT>(a, r, t, nb);
         else matmul_tail_tile<K, NR, NT - 1>(a, r, t, nb, n_left);
@@ -155,7 +159,8 @@ template <class K, int NR, int NT> inline void matmul_tail_tile(const MatmulArgs
 }
 
 // Tile shapes: decode 1 row x 1 token (a linear weight stream); batches K::kPrefillRows x K::kPrefillTokens.
-template <class K> void matmul_rows(const MatmulArgs& a, int64_t r0, int64_t r1) {
+template <class K>
+void matmul_rows(const MatmulArgs& a, int64_t r0, int64_t r1) {
     const int64_t nb = a.n / K::kElems;
     if (a.n_tokens == 1) {
         int64_t r = r0;

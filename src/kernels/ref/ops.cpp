@@ -83,8 +83,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
           const float* freq_factors, RopeMode mode) {
     DUET_ASSERT(n_rot % 2 == 0 && n_rot <= head_dim);
     for (int64_t i = 0; i < n_rot / 2; ++i) {
-        float theta = static_cast<float>(pos) *
-                      std::pow(freq_base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
+        float theta =
+            static_cast<float>(pos) * std::pow(freq_base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
         if (freq_factors) theta /= freq_factors[i];
         const float c = std::cos(theta), s = std::sin(theta);
         for (int64_t h = 0; h < n_heads; ++h) {

@@ -132,7 +132,8 @@ void quantize_row_q4_1(const float* x, block_q4_1* y, int64_t n) {
     }
 }
 
-template <typename Block> void store_q5(Block* y, const int* q) {
+template <typename Block>
+void store_q5(Block* y, const int* q) {
     uint32_t qh = 0;
     for (int j = 0; j < kQK / 2; ++j) {
         y->qs[j] = static_cast<uint8_t>((q[j] & 0x0F) | ((q[j + kQK / 2] & 0x0F) << 4));
@@ -221,9 +222,17 @@ void quantize_row_q8_K(const float* x, block_q8_K* y, int64_t n) {
 
 bool type_has_kernels(TensorType type) {
     switch (type) {
-        case TensorType::F32: case TensorType::F16: case TensorType::BF16:
-        case TensorType::Q4_0: case TensorType::Q4_1: case TensorType::Q5_0: case TensorType::Q5_1:
-        case TensorType::Q8_0: case TensorType::Q4_K: case TensorType::Q5_K: case TensorType::Q6_K:
+        case TensorType::F32:
+        case TensorType::F16:
+        case TensorType::BF16:
+        case TensorType::Q4_0:
+        case TensorType::Q4_1:
+        case TensorType::Q5_0:
+        case TensorType::Q5_1:
+        case TensorType::Q8_0:
+        case TensorType::Q4_K:
+        case TensorType::Q5_K:
+        case TensorType::Q6_K:
             return true;
         default:
             return false;
@@ -232,7 +241,9 @@ bool type_has_kernels(TensorType type) {
 
 void dequantize_row(TensorType type, const void* src, float* dst, int64_t n) {
     switch (type) {
-        case TensorType::F32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+        case TensorType::F32:
+            std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+            return;
         case TensorType::F16: {
             const auto* h = static_cast<const uint16_t*>(src);
             for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(h[i]);
@@ -243,22 +254,43 @@ void dequantize_row(TensorType type, const void* src, float* dst, int64_t n) {
             for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_fp32(b[i]);
             return;
         }
-        case TensorType::Q4_0: dequantize_row_q4_0(static_cast<const block_q4_0*>(src), dst, n); return;
-        case TensorType::Q4_1: dequantize_row_q4_1(static_cast<const block_q4_1*>(src), dst, n); return;
-        case TensorType::Q5_0: dequantize_row_q5_0(static_cast<const block_q5_0*>(src), dst, n); return;
-        case TensorType::Q5_1: dequantize_row_q5_1(static_cast<const block_q5_1*>(src), dst, n); return;
-        case TensorType::Q8_0: dequantize_row_q8_0(static_cast<const block_q8_0*>(src), dst, n); return;
-        case TensorType::Q4_K: dequantize_row_q4_K(static_cast<const block_q4_K*>(src), dst, n); return;
-        case TensorType::Q5_K: dequantize_row_q5_K(static_cast<const block_q5_K*>(src), dst, n); return;
-        case TensorType::Q6_K: dequantize_row_q6_K(static_cast<const block_q6_K*>(src), dst, n); return;
-        case TensorType::Q8_K: dequantize_row_q8_K(static_cast<const block_q8_K*>(src), dst, n); return;
-        default: DUET_UNREACHABLE();
+        case TensorType::Q4_0:
+            dequantize_row_q4_0(static_cast<const block_q4_0*>(src), dst, n);
+            return;
+        case TensorType::Q4_1:
+            dequantize_row_q4_1(static_cast<const block_q4_1*>(src), dst, n);
+            return;
+        case TensorType::Q5_0:
+            dequantize_row_q5_0(static_cast<const block_q5_0*>(src), dst, n);
+            return;
+        case TensorType::Q5_1:
+            dequantize_row_q5_1(static_cast<const block_q5_1*>(src), dst, n);
+            return;
+        case TensorType::Q8_0:
+            dequantize_row_q8_0(static_cast<const block_q8_0*>(src), dst, n);
+            return;
+        case TensorType::Q4_K:
+            dequantize_row_q4_K(static_cast<const block_q4_K*>(src), dst, n);
+            return;
+        case TensorType::Q5_K:
+            dequantize_row_q5_K(static_cast<const block_q5_K*>(src), dst, n);
+            return;
+        case TensorType::Q6_K:
+            dequantize_row_q6_K(static_cast<const block_q6_K*>(src), dst, n);
+            return;
+        case TensorType::Q8_K:
+            dequantize_row_q8_K(static_cast<const block_q8_K*>(src), dst, n);
+            return;
+        default:
+            DUET_UNREACHABLE();
     }
 }
 
 void quantize_row(TensorType type, const float* src, void* dst, int64_t n) {
     switch (type) {
-        case TensorType::F32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+        case TensorType::F32:
+            std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+            return;
         case TensorType::F16: {
             auto* h = static_cast<uint16_t*>(dst);
             for (int64_t i = 0; i < n; ++i) h[i] = fp32_to_fp16(src[i]);
@@ -269,16 +301,35 @@ void quantize_row(TensorType type, const float* src, void* dst, int64_t n) {
             for (int64_t i = 0; i < n; ++i) b[i] = fp32_to_bf16(src[i]);
             return;
         }
-        case TensorType::Q4_0: quantize_row_q4_0(src, static_cast<block_q4_0*>(dst), n); return;
-        case TensorType::Q4_1: quantize_row_q4_1(src, static_cast<block_q4_1*>(dst), n); return;
-        case TensorType::Q5_0: quantize_row_q5_0(src, static_cast<block_q5_0*>(dst), n); return;
-        case TensorType::Q5_1: quantize_row_q5_1(src, static_cast<block_q5_1*>(dst), n); return;
-        case TensorType::Q8_0: quantize_row_q8_0(src, static_cast<block_q8_0*>(dst), n); return;
-        case TensorType::Q4_K: quantize_row_q4_K(src, static_cast<block_q4_K*>(dst), n); return;
-        case TensorType::Q5_K: quantize_row_q5_K(src, static_cast<block_q5_K*>(dst), n); return;
-        case TensorType::Q6_K: quantize_row_q6_K(src, static_cast<block_q6_K*>(dst), n); return;
-        case TensorType::Q8_K: quantize_row_q8_K(src, static_cast<block_q8_K*>(dst), n); return;
-        default: DUET_UNREACHABLE();
+        case TensorType::Q4_0:
+            quantize_row_q4_0(src, static_cast<block_q4_0*>(dst), n);
+            return;
+        case TensorType::Q4_1:
+            quantize_row_q4_1(src, static_cast<block_q4_1*>(dst), n);
+            return;
+        case TensorType::Q5_0:
+            quantize_row_q5_0(src, static_cast<block_q5_0*>(dst), n);
+            return;
+        case TensorType::Q5_1:
+            quantize_row_q5_1(src, static_cast<block_q5_1*>(dst), n);
+            return;
+        case TensorType::Q8_0:
+            quantize_row_q8_0(src, static_cast<block_q8_0*>(dst), n);
+            return;
+        case TensorType::Q4_K:
+            quantize_row_q4_K(src, static_cast<block_q4_K*>(dst), n);
+            return;
+        case TensorType::Q5_K:
+            quantize_row_q5_K(src, static_cast<block_q5_K*>(dst), n);
+            return;
+        case TensorType::Q6_K:
+            quantize_row_q6_K(src, static_cast<block_q6_K*>(dst), n);
+            return;
+        case TensorType::Q8_K:
+            quantize_row_q8_K(src, static_cast<block_q8_K*>(dst), n);
+            return;
+        default:
+            DUET_UNREACHABLE();
     }
 }
 

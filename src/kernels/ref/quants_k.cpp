@@ -49,10 +49,8 @@ void dequantize_row_q5_K(const block_q5_K* x, float* y, int64_t n) {
             const float d1 = d * sc, m1 = dmin * m;
             get_scale_min_k4(is + 1, x[i].scales, &sc, &m);
             const float d2 = d * sc, m2 = dmin * m;
-            for (int l = 0; l < 32; ++l)
-                *y++ = d1 * static_cast<float>((ql[l] & 0x0F) + (qh[l] & u1 ? 16 : 0)) - m1;
-            for (int l = 0; l < 32; ++l)
-                *y++ = d2 * static_cast<float>((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+            for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>((ql[l] & 0x0F) + (qh[l] & u1 ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
         }
     }
 }
@@ -192,7 +190,8 @@ void pack_scales_k4(const uint8_t* ls, const uint8_t* lm, uint8_t* scales) {
 }
 
 // Shared Q4_K/Q5_K super-block quantization: fills d, dmin, scales and L (values 0..nmax).
-template <typename Block> void quantize_k4_superblock(const float* x, Block* y, int nmax, uint8_t* L) {
+template <typename Block>
+void quantize_k4_superblock(const float* x, Block* y, int nmax, uint8_t* L) {
     float scales[8], offsets[8], max_scale = 0.0f, max_offset = 0.0f;
     for (int j = 0; j < 8; ++j) {
         scales[j] = fit_scale_min(x + 32 * j, 32, nmax, L + 32 * j, &offsets[j]);
@@ -246,8 +245,14 @@ void quantize_row_q5_K(const float* x, block_q5_K* y, int64_t n) {
         for (int j = 0; j < kQK_K; j += 64, ql += 32, m1 <<= 2, m2 <<= 2) {
             for (int l = 0; l < 32; ++l) {
                 int l1 = L[j + l], l2 = L[j + l + 32];
-                if (l1 > 15) { l1 -= 16; y[i].qh[l] |= m1; }
-                if (l2 > 15) { l2 -= 16; y[i].qh[l] |= m2; }
+                if (l1 > 15) {
+                    l1 -= 16;
+                    y[i].qh[l] |= m1;
+                }
+                if (l2 > 15) {
+                    l2 -= 16;
+                    y[i].qh[l] |= m2;
+                }
                 ql[l] = static_cast<uint8_t>(l1 | (l2 << 4));
             }
         }

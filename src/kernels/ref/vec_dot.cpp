@@ -37,7 +37,8 @@ float dot_q4_1(int64_t n, const block_q4_1* w, const block_q8_1f* x) {
     return sum;
 }
 
-template <typename Block> int q5_isum(const Block& w, const int8_t* xq, int offset) {
+template <typename Block>
+int q5_isum(const Block& w, const int8_t* xq, int offset) {
     uint32_t qh;
     std::memcpy(&qh, w.qh, 4);
     int isum = 0;
@@ -75,7 +76,8 @@ float dot_q8_0(int64_t n, const block_q8_0* w, const block_q8_1f* x) {
 }
 
 // Q4_K / Q5_K: d * sum_j sc_j * dot_j(q, x) - dmin * sum_j m_j * sum_j(x), all times the activation scale.
-template <typename Block, bool kFiveBit> float dot_k4(int64_t n, const Block* w, const block_q8_K* x) {
+template <typename Block, bool kFiveBit>
+float dot_k4(int64_t n, const Block* w, const block_q8_K* x) {
     float sum = 0.0f;
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         int scaled = 0, mins = 0;
@@ -96,8 +98,8 @@ template <typename Block, bool kFiveBit> float dot_k4(int64_t n, const Block* w,
             scaled += sc * isum;
             mins += m * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
         }
-        sum += x[b].d * (fp16_to_fp32(w[b].d) * static_cast<float>(scaled) -
-                         fp16_to_fp32(w[b].dmin) * static_cast<float>(mins));
+        sum += x[b].d *
+               (fp16_to_fp32(w[b].d) * static_cast<float>(scaled) - fp16_to_fp32(w[b].dmin) * static_cast<float>(mins));
     }
     return sum;
 }
@@ -132,12 +134,19 @@ float dot_q6_K(int64_t n, const block_q6_K* w, const block_q8_K* x) {
 
 ActivationFormat activation_format(TensorType wtype) {
     switch (wtype) {
-        case TensorType::Q4_0: case TensorType::Q4_1: case TensorType::Q5_0: case TensorType::Q5_1:
+        case TensorType::Q4_0:
+        case TensorType::Q4_1:
+        case TensorType::Q5_0:
+        case TensorType::Q5_1:
         case TensorType::Q8_0:
             return ActivationFormat::q8_1f;
-        case TensorType::Q4_K: case TensorType::Q5_K: case TensorType::Q6_K:
+        case TensorType::Q4_K:
+        case TensorType::Q5_K:
+        case TensorType::Q6_K:
             return ActivationFormat::q8_K;
-        case TensorType::F32: case TensorType::F16: case TensorType::BF16:
+        case TensorType::F32:
+        case TensorType::F16:
+        case TensorType::BF16:
             return ActivationFormat::f32;
         default:
             DUET_UNREACHABLE();
@@ -146,18 +155,26 @@ ActivationFormat activation_format(TensorType wtype) {
 
 size_t activation_row_size(TensorType wtype, int64_t n) {
     switch (activation_format(wtype)) {
-        case ActivationFormat::q8_1f: return static_cast<size_t>(n / kQK) * sizeof(block_q8_1f);
-        case ActivationFormat::q8_K: return static_cast<size_t>(n / kQK_K) * sizeof(block_q8_K);
-        case ActivationFormat::f32: return 0;
+        case ActivationFormat::q8_1f:
+            return static_cast<size_t>(n / kQK) * sizeof(block_q8_1f);
+        case ActivationFormat::q8_K:
+            return static_cast<size_t>(n / kQK_K) * sizeof(block_q8_K);
+        case ActivationFormat::f32:
+            return 0;
     }
     DUET_UNREACHABLE();
 }
 
 void quantize_activation_row(TensorType wtype, const float* x, void* xq, int64_t n) {
     switch (activation_format(wtype)) {
-        case ActivationFormat::q8_1f: quantize_row_q8_1f(x, static_cast<block_q8_1f*>(xq), n); return;
-        case ActivationFormat::q8_K: quantize_row_q8_K(x, static_cast<block_q8_K*>(xq), n); return;
-        case ActivationFormat::f32: return;
+        case ActivationFormat::q8_1f:
+            quantize_row_q8_1f(x, static_cast<block_q8_1f*>(xq), n);
+            return;
+        case ActivationFormat::q8_K:
+            quantize_row_q8_K(x, static_cast<block_q8_K*>(xq), n);
+            return;
+        case ActivationFormat::f32:
+            return;
     }
 }
 
@@ -186,15 +203,24 @@ float vec_dot(TensorType wtype, int64_t n, const void* w, const void* xq) {
             for (int64_t i = 0; i < n; ++i) sum += bf16_to_fp32(a[i]) * b[i];
             return sum;
         }
-        case TensorType::Q4_0: return dot_q4_0(n, static_cast<const block_q4_0*>(w), x1);
-        case TensorType::Q4_1: return dot_q4_1(n, static_cast<const block_q4_1*>(w), x1);
-        case TensorType::Q5_0: return dot_q5_0(n, static_cast<const block_q5_0*>(w), x1);
-        case TensorType::Q5_1: return dot_q5_1(n, static_cast<const block_q5_1*>(w), x1);
-        case TensorType::Q8_0: return dot_q8_0(n, static_cast<const block_q8_0*>(w), x1);
-        case TensorType::Q4_K: return dot_k4<block_q4_K, false>(n, static_cast<const block_q4_K*>(w), xk);
-        case TensorType::Q5_K: return dot_k4<block_q5_K, true>(n, static_cast<const block_q5_K*>(w), xk);
-        case TensorType::Q6_K: return dot_q6_K(n, static_cast<const block_q6_K*>(w), xk);
-        default: DUET_UNREACHABLE();
+        case TensorType::Q4_0:
+            return dot_q4_0(n, static_cast<const block_q4_0*>(w), x1);
+        case TensorType::Q4_1:
+            return dot_q4_1(n, static_cast<const block_q4_1*>(w), x1);
+        case TensorType::Q5_0:
+            return dot_q5_0(n, static_cast<const block_q5_0*>(w), x1);
+        case TensorType::Q5_1:
+            return dot_q5_1(n, static_cast<const block_q5_1*>(w), x1);
+        case TensorType::Q8_0:
+            return dot_q8_0(n, static_cast<const block_q8_0*>(w), x1);
+        case TensorType::Q4_K:
+            return dot_k4<block_q4_K, false>(n, static_cast<const block_q4_K*>(w), xk);
+        case TensorType::Q5_K:
+            return dot_k4<block_q5_K, true>(n, static_cast<const block_q5_K*>(w), xk);
+        case TensorType::Q6_K:
+            return dot_q6_K(n, static_cast<const block_q6_K*>(w), xk);
+        default:
+            DUET_UNREACHABLE();
     }
 }
 

@@ -48,8 +48,8 @@ Status read_config(const gguf::GgufFile& file, ModelConfig& c) {
 
     DUET_TRY(const uint32_t pooling, file.get_u32_or(a + ".pooling_type", 0));
     if (pooling > static_cast<uint32_t>(Pooling::last))
-        return Status::unsupported("model config: bert.pooling_type %u is not supported (0 none, 1 mean, 2 cls, 3 last)",
-                                   pooling);
+        return Status::unsupported(
+            "model config: bert.pooling_type %u is not supported (0 none, 1 mean, 2 cls, 3 last)", pooling);
     c.pooling = static_cast<Pooling>(pooling);
 
     DUET_RETURN_IF_ERROR(read_vocab_size(file, a, &c.n_vocab));
@@ -69,11 +69,12 @@ Status read_config(const gguf::GgufFile& file, ModelConfig& c) {
     if (c.n_token_types < 1 || c.n_token_types > kMaxTokenTypes)
         return Status::invalid_data("model config: bert: token_types.weight has %d rows (want 1..%d)", c.n_token_types,
                                     kMaxTokenTypes);
-    DUET_TRY(const uint32_t type_count, file.get_u32_or("tokenizer.ggml.token_type_count",
-                                                        static_cast<uint32_t>(c.n_token_types)));
+    DUET_TRY(const uint32_t type_count,
+             file.get_u32_or("tokenizer.ggml.token_type_count", static_cast<uint32_t>(c.n_token_types)));
     if (type_count != static_cast<uint32_t>(c.n_token_types))
-        return Status::invalid_data("model config: bert: tokenizer.ggml.token_type_count %u != token_types.weight rows %d",
-                                    type_count, c.n_token_types);
+        return Status::invalid_data(
+            "model config: bert: tokenizer.ggml.token_type_count %u != token_types.weight rows %d", type_count,
+            c.n_token_types);
     c.has_qkv_bias = true;
     c.tied_output = false;
     return {};

@@ -24,8 +24,8 @@ Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& c) {
         return Status::invalid_data("model config: head_count %d is not a multiple of head_count_kv %d", c.n_heads,
                                     c.n_kv_heads);
     if (c.n_embd % c.n_heads != 0 && file.find(a + ".attention.key_length") == nullptr)
-        return Status::invalid_data("model config: embedding_length %d is not a multiple of head_count %d",
-                                    c.n_embd, c.n_heads);
+        return Status::invalid_data("model config: embedding_length %d is not a multiple of head_count %d", c.n_embd,
+                                    c.n_heads);
     c.head_dim = c.n_embd / c.n_heads;
     DUET_RETURN_IF_ERROR(read_count_or(file, a + ".attention.key_length", kMaxHeadDim, &c.head_dim));
     int32_t value_length = c.head_dim;
@@ -40,8 +40,8 @@ Status read_decoder_config(const gguf::GgufFile& file, ModelConfig& c) {
     c.n_rot = c.head_dim;
     DUET_RETURN_IF_ERROR(read_count_or(file, a + ".rope.dimension_count", kMaxHeadDim, &c.n_rot));
     if (c.n_rot > c.head_dim || c.n_rot % 2 != 0)
-        return Status::invalid_data("model config: rope.dimension_count %d must be even and <= head dim %d",
-                                    c.n_rot, c.head_dim);
+        return Status::invalid_data("model config: rope.dimension_count %d must be even and <= head dim %d", c.n_rot,
+                                    c.head_dim);
 
     auto freq_base = file.get_f32_or(a + ".rope.freq_base", 10000.0f);
     if (!freq_base.ok()) return freq_base.status().with_context("model config: ");

@@ -44,8 +44,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kListenerId = 0;
 constexpr uint64_t kWakeId = 1;
-constexpr size_t kReadChunkBytes = size_t{64} << 10;   // one shared scratch buffer on the I/O thread
-constexpr int kReadRoundsPerWakeup = 4;                 // fairness: at most 256 KiB per connection per wakeup
+constexpr size_t kReadChunkBytes = size_t{64} << 10;  // one shared scratch buffer on the I/O thread
+constexpr int kReadRoundsPerWakeup = 4;               // fairness: at most 256 KiB per connection per wakeup
 constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kTrimAfterBodyBytes = size_t{1} << 20;  // give freed pages back after requests this large
@@ -76,18 +76,18 @@ struct Connection {
         : id(id_), fd(fd_), peer(std::move(peer_)), parser(limits) {}
     uint64_t id;
     int fd;
-    std::string peer;                  // client IP address (the per-client cap's key)
+    std::string peer;  // client IP address (the per-client cap's key)
     ConnState state = ConnState::reading;
     Clock::time_point deadline;
-    bool idle = false;                 // keep-alive wait: no byte of the next request yet
+    bool idle = false;  // keep-alive wait: no byte of the next request yet
     RequestParser parser;
-    std::string pending;               // bytes read past the end of the request being handled (pipelining)
-    std::string out;                   // a plain response being written by the I/O thread
+    std::string pending;  // bytes read past the end of the request being handled (pipelining)
+    std::string out;      // a plain response being written by the I/O thread
     size_t out_pos = 0;
     bool close_after_write = false;
     int n_requests = 0;
-    uint32_t events = 0;               // registered epoll events (0: not registered)
-    size_t counted_body_bytes = 0;     // this connection's share of Impl::buffered_body_bytes
+    uint32_t events = 0;            // registered epoll events (0: not registered)
+    size_t counted_body_bytes = 0;  // this connection's share of Impl::buffered_body_bytes
 };
 
 struct Completion {
@@ -229,7 +229,9 @@ void HttpServer::Impl::accept_all() {
 
 void HttpServer::Impl::on_event(Connection& c, uint32_t events) {
     switch (c.state) {
-        case ConnState::reading: read_input(c); return;
+        case ConnState::reading:
+            read_input(c);
+            return;
         case ConnState::writing:
             if (events & (EPOLLERR | EPOLLHUP)) close_connection(c);
             else flush(c);
@@ -244,7 +246,8 @@ void HttpServer::Impl::on_event(Connection& c, uint32_t events) {
             }
             return;
         }
-        case ConnState::handling: return;  // not registered; a stale event from this wakeup's batch
+        case ConnState::handling:
+            return;  // not registered; a stale event from this wakeup's batch
     }
 }
 
@@ -274,7 +277,8 @@ void HttpServer::Impl::on_bytes(Connection& c, std::string_view data) {
     }
     count_body(c);
     switch (c.parser.state()) {
-        case RequestParser::State::head: return;
+        case RequestParser::State::head:
+            return;
         case RequestParser::State::failed:
             DUET_LOG_DEBUG("http: %s: %d %s", c.peer.c_str(), c.parser.error_status(), c.parser.error_reason().c_str());
             respond_error(c, c.parser.error_status());
@@ -319,8 +323,7 @@ void HttpServer::Impl::dispatch(Connection& c) {
     const int fd = c.fd;
     request.client_alive = [fd] { return !peer_closed(fd); };
     const bool head_only = head.method == "HEAD";
-    const bool keep_alive =
-        head.keep_alive && ++c.n_requests < options.max_requests_per_connection && !stopping.load();
+    const bool keep_alive = head.keep_alive && ++c.n_requests < options.max_requests_per_connection && !stopping.load();
     const int version_minor = head.version_minor;
     c.parser.reset();
     c.state = ConnState::handling;
@@ -346,8 +349,8 @@ void HttpServer::Impl::run_job(uint64_t id, int fd, HttpRequest request, bool he
     const bool large_body = request.body.size() >= kTrimAfterBodyBytes;
     std::string().swap(request.body);
     if (!response.stream) {
-        ResponseHead head{response.status,   response.content_type, &response.headers, request.request_id,
-                          BodyMode::length, response.body.size(),  keep_alive,         false};
+        ResponseHead head{response.status,  response.content_type, &response.headers, request.request_id,
+                          BodyMode::length, response.body.size(),  keep_alive,        false};
         std::string bytes = serialize_head(head);
         if (!head_only) bytes += response.body;
         std::string().swap(response.body);
@@ -357,8 +360,14 @@ void HttpServer::Impl::run_job(uint64_t id, int fd, HttpRequest request, bool he
     }
     if (response.content_type == "application/json") response.content_type = "text/event-stream";
     const bool chunked = version_minor >= 1;
-    ResponseHead head{response.status, response.content_type, &response.headers, request.request_id,
-                      chunked ? BodyMode::chunked : BodyMode::until_close, 0, keep_alive, true};
+    ResponseHead head{response.status,
+                      response.content_type,
+                      &response.headers,
+                      request.request_id,
+                      chunked ? BodyMode::chunked : BodyMode::until_close,
+                      0,
+                      keep_alive,
+                      true};
     SocketSink sink(fd, chunked, options.write_timeout_seconds);
     bool completed = sink.write_raw(serialize_head(head));
     if (completed) {

@@ -69,22 +69,22 @@ using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
 struct HttpServerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080;                            // 0 = any free port (see HttpServer::port())
-    size_t max_body_bytes = size_t{8} << 20;    // decoded body (chunked, inflated) over it -> 413
-    int n_threads = 64;                         // worker threads (each streaming request holds one)
+    int port = 8080;                          // 0 = any free port (see HttpServer::port())
+    size_t max_body_bytes = size_t{8} << 20;  // decoded body (chunked, inflated) over it -> 413
+    int n_threads = 64;                       // worker threads (each streaming request holds one)
     // Connections: over either cap a new connection gets 503 and is closed.
     int max_connections = 4096;
-    int max_connections_per_client = 256;       // per client IP address
-    int max_requests_per_connection = 100;      // then "Connection: close"
+    int max_connections_per_client = 256;   // per client IP address
+    int max_requests_per_connection = 100;  // then "Connection: close"
     // Deadlines (seconds): the whole head from its first byte (or from accept), the whole body after the head,
     // a keep-alive connection between requests, and each write that makes no progress.
     int header_timeout_seconds = 10;
     int body_timeout_seconds = 60;
     int idle_timeout_seconds = 30;
     int write_timeout_seconds = 30;
-    size_t max_header_bytes = size_t{16} << 10;  // request line + headers -> 431 (request line > 8 KiB -> 414)
-    int max_header_count = 100;                  // -> 431
-    double max_inflate_ratio = 100;              // gzip/deflate bodies: inflated / compressed past 1 MiB -> 413
+    size_t max_header_bytes = size_t{16} << 10;        // request line + headers -> 431 (request line > 8 KiB -> 414)
+    int max_header_count = 100;                        // -> 431
+    double max_inflate_ratio = 100;                    // gzip/deflate bodies: inflated / compressed past 1 MiB -> 413
     size_t max_buffered_body_bytes = size_t{1} << 30;  // bodies being read, all connections together -> 503
 };
 
@@ -100,11 +100,11 @@ public:
     // Builds the body for errors the transport answers itself (status, e.g. 400 / 408 / 413 / 431 / 503) -> JSON.
     void set_error_body(std::function<std::string(int status)> error_body);
 
-    Status bind();           // binds host:port (port 0 picks one); fails on a port in use
-    int port() const;        // the bound port
-    void run();              // serves until stop(); blocking
-    Status start();          // bind() + run() on a background thread
-    void stop();             // stops accepting and joins the background thread (idempotent)
+    Status bind();     // binds host:port (port 0 picks one); fails on a port in use
+    int port() const;  // the bound port
+    void run();        // serves until stop(); blocking
+    Status start();    // bind() + run() on a background thread
+    void stop();       // stops accepting and joins the background thread (idempotent)
     bool running() const;
 
     struct Impl;

@@ -19,15 +19,28 @@ constexpr size_t kMaxChunkLineBytes = 1024;  // "1a2b;ext=..." lines
 bool is_tchar(char c) {
     if (std::isalnum(static_cast<unsigned char>(c))) return true;
     switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-        case '^': case '_': case '`': case '|': case '~': return true;
-        default: return false;
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '.':
+        case '^':
+        case '_':
+        case '`':
+        case '|':
+        case '~':
+            return true;
+        default:
+            return false;
     }
 }
 
-bool is_token(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
+bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
 
 std::string_view trim_ows(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -36,7 +49,8 @@ std::string_view trim_ows(std::string_view s) {
 }
 
 // Calls fn(element) for each trimmed element of a comma-separated header value (empty elements included).
-template <typename F> void for_each_element(std::string_view value, F&& fn) {
+template <typename F>
+void for_each_element(std::string_view value, F&& fn) {
     while (true) {
         const size_t comma = value.find(',');
         fn(trim_ows(value.substr(0, comma)));
@@ -266,8 +280,7 @@ bool RequestParser::parse_head() {
             return fail(501, "unsupported Transfer-Encoding (only 'chunked' is)");
         head_.framing = BodyFraming::chunked;
     } else if (have_length) {
-        if (!parse_content_length(length_values, &head_.content_length))
-            return fail(400, "invalid Content-Length");
+        if (!parse_content_length(length_values, &head_.content_length)) return fail(400, "invalid Content-Length");
         if (head_.content_length > limits_.max_body_bytes)
             return fail(413, strformat("Content-Length %llu is over the %zu-byte limit",
                                        static_cast<unsigned long long>(head_.content_length), limits_.max_body_bytes));
@@ -277,8 +290,8 @@ bool RequestParser::parse_head() {
     for (const auto& coding : content_codings) {
         if (coding.empty() || iequals(coding, "identity")) continue;
         const ContentCoding c = iequals(coding, "gzip") || iequals(coding, "x-gzip") ? ContentCoding::gzip
-                                : iequals(coding, "deflate")                          ? ContentCoding::deflate
-                                                                                      : ContentCoding::identity;
+                                : iequals(coding, "deflate")                         ? ContentCoding::deflate
+                                                                                     : ContentCoding::identity;
         if (c == ContentCoding::identity || head_.coding != ContentCoding::identity)
             return fail(415, "unsupported Content-Encoding (gzip or deflate, once)");
         head_.coding = c;
@@ -391,12 +404,14 @@ bool RequestParser::on_decoded(std::string_view data) {
         return true;
     }
     switch (inflater_->feed(data, &body_)) {
-        case BodyInflater::Result::ok: return true;
+        case BodyInflater::Result::ok:
+            return true;
         case BodyInflater::Result::too_large:
             return fail(413, strformat("inflated body over the %zu-byte limit", limits_.max_body_bytes));
         case BodyInflater::Result::bomb:
             return fail(413, strformat("compressed body inflates more than %.0f times", limits_.max_inflate_ratio));
-        case BodyInflater::Result::corrupt: return fail(400, "corrupt compressed body");
+        case BodyInflater::Result::corrupt:
+            return fail(400, "corrupt compressed body");
     }
     return true;
 }

@@ -34,18 +34,18 @@ struct ParserLimits {
     size_t max_request_line_bytes = size_t{8} << 10;
     size_t max_header_bytes = size_t{16} << 10;  // request line + headers; chunked trailers count here too
     size_t max_header_count = 100;
-    size_t max_body_bytes = size_t{8} << 20;     // the decoded body: after de-chunking and inflation
-    double max_inflate_ratio = 100;              // inflated / compressed bytes, checked past 1 MiB inflated
+    size_t max_body_bytes = size_t{8} << 20;  // the decoded body: after de-chunking and inflation
+    double max_inflate_ratio = 100;           // inflated / compressed bytes, checked past 1 MiB inflated
 };
 
 enum class BodyFraming { none, length, chunked };
 enum class ContentCoding { identity, gzip, deflate };
 
 struct RequestHead {
-    std::string method;  // as sent ("GET", "POST", ...)
-    std::string path;    // percent-decoded, without the query
-    std::string query;   // raw, after '?' (may be empty)
-    int version_minor = 1;  // HTTP/1.<version_minor>
+    std::string method;                                        // as sent ("GET", "POST", ...)
+    std::string path;                                          // percent-decoded, without the query
+    std::string query;                                         // raw, after '?' (may be empty)
+    int version_minor = 1;                                     // HTTP/1.<version_minor>
     std::vector<std::pair<std::string, std::string>> headers;  // names as sent, values trimmed
     bool keep_alive = true;
     bool expect_continue = false;
@@ -74,7 +74,7 @@ public:
     State state() const { return state_; }
     bool started() const { return state_ != State::head || !head_buf_.empty(); }
     bool head_complete() const { return state_ == State::body || state_ == State::done; }
-    int error_status() const { return error_status_; }     // 400, 413, 414, 415, 431, 501 or 505 once failed
+    int error_status() const { return error_status_; }  // 400, 413, 414, 415, 431, 501 or 505 once failed
     const std::string& error_reason() const { return error_reason_; }
     const RequestHead& head() const { return head_; }
     std::string take_body() { return std::move(body_); }
@@ -87,7 +87,7 @@ private:
     size_t feed_head(std::string_view bytes);
     size_t feed_body(std::string_view bytes);
     size_t feed_chunked(std::string_view bytes);
-    bool parse_head();  // head_buf_ -> head_, framing checks; false: failed
+    bool parse_head();                       // head_buf_ -> head_, framing checks; false: failed
     bool on_decoded(std::string_view data);  // de-chunked body bytes -> body_ (inflated when encoded)
     bool end_body();
     bool fail(int status, std::string reason);
@@ -101,10 +101,10 @@ private:
     RequestHead head_;
     std::string head_buf_;
     std::string body_;
-    uint64_t raw_remaining_ = 0;   // length framing: bytes still to come; chunked: bytes left in this chunk
-    uint64_t raw_received_ = 0;    // de-chunked bytes received (compressed bytes when encoded)
+    uint64_t raw_remaining_ = 0;  // length framing: bytes still to come; chunked: bytes left in this chunk
+    uint64_t raw_received_ = 0;   // de-chunked bytes received (compressed bytes when encoded)
     ChunkState chunk_state_ = ChunkState::size_line;
-    std::string chunk_line_;       // the current chunk-size or trailer line
+    std::string chunk_line_;  // the current chunk-size or trailer line
     size_t trailer_bytes_ = 0;
     std::unique_ptr<BodyInflater> inflater_;
 };

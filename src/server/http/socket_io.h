@@ -24,11 +24,11 @@ enum class BodyMode { length, chunked, until_close };
 
 struct ResponseHead {
     int status = 200;
-    std::string_view content_type;  // empty: no Content-Type
+    std::string_view content_type;                                              // empty: no Content-Type
     const std::vector<std::pair<std::string, std::string>>* headers = nullptr;  // the handler's extra headers
-    std::string_view request_id;    // x-request-id, unless the handler's headers carry one
+    std::string_view request_id;  // x-request-id, unless the handler's headers carry one
     BodyMode mode = BodyMode::length;
-    size_t content_length = 0;      // BodyMode::length
+    size_t content_length = 0;  // BodyMode::length
     bool keep_alive = true;
     bool no_cache = false;
 };

@@ -15,7 +15,8 @@ namespace {
 constexpr std::string_view kLlama3 =
     "{% for message in messages %}"
     "{% if loop.first %}{{ bos_token }}{% endif %}"
-    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' "
+    "}}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
 
@@ -84,9 +85,10 @@ Result<std::string> ChatTemplate::render(const jinja::Value& context, const jinj
     return jinja::render(*body_, context, limits);
 }
 
-Result<std::string> apply_chat_template(const ChatTemplate& tpl, const jinja::Value& messages, const jinja::Value& tools,
-                                       bool add_generation_prompt, std::string_view bos_token,
-                                       std::string_view eos_token, const jinja::Value& extra) {
+Result<std::string> apply_chat_template(const ChatTemplate& tpl, const jinja::Value& messages,
+                                        const jinja::Value& tools, bool add_generation_prompt,
+                                        std::string_view bos_token, std::string_view eos_token,
+                                        const jinja::Value& extra) {
     jinja::Object context;
     context.set("messages", messages);
     context.set("tools", tools.is_undefined() ? jinja::Value::none() : tools);

@@ -52,9 +52,10 @@ private:
 
 // Context as transformers builds it: messages, tools (None when absent), add_generation_prompt, bos_token,
 // eos_token, then every key of `extra` (an object, e.g. {"enable_thinking": false}) not already set.
-Result<std::string> apply_chat_template(const ChatTemplate& tpl, const jinja::Value& messages, const jinja::Value& tools,
-                                       bool add_generation_prompt, std::string_view bos_token,
-                                       std::string_view eos_token, const jinja::Value& extra);
+Result<std::string> apply_chat_template(const ChatTemplate& tpl, const jinja::Value& messages,
+                                        const jinja::Value& tools, bool add_generation_prompt,
+                                        std::string_view bos_token, std::string_view eos_token,
+                                        const jinja::Value& extra);
 
 // Built-in templates: "llama3", "chatml", "deepseek-r1", "plain" ("role: content\n" lines, "assistant:" prompt).
 // Empty for an unknown name.

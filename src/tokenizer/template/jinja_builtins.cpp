@@ -25,11 +25,17 @@ Status need(const Value* v, std::string_view filter, std::string_view what) {
 
 Result<size_t> length_of(const Value& v) {
     switch (v.kind()) {
-        case Kind::string: return utf8_length(v.as_string());
-        case Kind::array: return v.as_array().size();
-        case Kind::object: if (!v.is_namespace()) return v.as_object().size(); break;
-        case Kind::undefined: return size_t{0};
-        default: break;
+        case Kind::string:
+            return utf8_length(v.as_string());
+        case Kind::array:
+            return v.as_array().size();
+        case Kind::object:
+            if (!v.is_namespace()) return v.as_object().size();
+            break;
+        case Kind::undefined:
+            return size_t{0};
+        default:
+            break;
     }
     return Status::invalid_argument("object of type '%s' has no len()", std::string(v.type_name()).c_str());
 }
@@ -41,7 +47,8 @@ Result<Value> lookup_path(const Value& item, const std::string& path) {
     while (true) {
         size_t dot = path.find('.', start);
         std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool numeric =
+            !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (current.is_undefined()) return current;
         if (numeric && part.size() < 10) {
             DUET_TRY(current, get_item(current, Value(static_cast<int64_t>(std::stoll(part)))));
@@ -56,7 +63,8 @@ Result<Value> lookup_path(const Value& item, const std::string& path) {
 Result<std::string> attribute_arg(const CallArgs& args, size_t index, std::string_view filter) {
     const Value* a = args.get(index, "attribute");
     if (a == nullptr || !a->is_string())
-        return Status::invalid_argument("%.*s: 'attribute' must be a string", static_cast<int>(filter.size()), filter.data());
+        return Status::invalid_argument("%.*s: 'attribute' must be a string", static_cast<int>(filter.size()),
+                                        filter.data());
     return a->as_string();
 }
 
@@ -74,7 +82,8 @@ Result<Value> select_items(Runtime& rt, const Value& operand, CallArgs& args, bo
     if (next < args.positional.size()) {
         if (!args.positional[next].is_string()) return Status::invalid_argument("select: test name must be a string");
         test_name = args.positional[next].as_string();
-        test_args.positional.assign(args.positional.begin() + static_cast<std::ptrdiff_t>(next) + 1, args.positional.end());
+        test_args.positional.assign(args.positional.begin() + static_cast<std::ptrdiff_t>(next) + 1,
+                                    args.positional.end());
     }
     Array out;
     for (const Value& item : items) {
@@ -164,7 +173,8 @@ Result<Value> tojson(Runtime& rt, const Value& operand, CallArgs& args) {
         options.indent = static_cast<int>(std::clamp<int64_t>(v->as_int(), 0, 64));
     }
     if (const Value* v = args.get(2, "separators"); !is_missing(v)) {
-        if (!v->is_array() || v->as_array().size() != 2 || !v->as_array()[0].is_string() || !v->as_array()[1].is_string())
+        if (!v->is_array() || v->as_array().size() != 2 || !v->as_array()[0].is_string() ||
+            !v->as_array()[1].is_string())
             return Status::invalid_argument("tojson: separators must be a pair of strings");
         options.item_separator = v->as_array()[0].as_string();
         options.key_separator = v->as_array()[1].as_string();
@@ -182,12 +192,23 @@ std::string html_escape(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&#34;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -226,14 +247,19 @@ Result<Value> indent_filter(const Value& operand, CallArgs& args) {
     const Value* blank = args.get(2, "blank");
     std::string pad;
     if (width != nullptr && width->is_string()) pad = width->as_string();
-    else pad = std::string(static_cast<size_t>(std::clamp<int64_t>(width != nullptr && is_integral(*width) ? width->as_int() : 4, 0, 256)), ' ');
+    else
+        pad =
+            std::string(static_cast<size_t>(
+                            std::clamp<int64_t>(width != nullptr && is_integral(*width) ? width->as_int() : 4, 0, 256)),
+                        ' ');
     std::string out;
     size_t start = 0;
     bool first_line = true;
     while (start <= s.size()) {
         size_t nl = s.find('\n', start);
         std::string line = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-        bool add = first_line ? (first != nullptr && first->truthy()) : (!line.empty() || (blank != nullptr && blank->truthy()));
+        bool add = first_line ? (first != nullptr && first->truthy())
+                              : (!line.empty() || (blank != nullptr && blank->truthy()));
         if (add) out += pad;
         out += line;
         if (nl == std::string::npos) break;
@@ -365,7 +391,8 @@ Result<Value> apply_filter(Runtime& rt, std::string_view name, const Value& v, C
         if (!v.is_number()) return Status::invalid_argument("round: expected a number");
         const Value* precision = args.get(0, "precision");
         const Value* method = args.get(1, "method");
-        int64_t p = precision != nullptr && is_integral(*precision) ? std::clamp<int64_t>(precision->as_int(), 0, 15) : 0;
+        int64_t p =
+            precision != nullptr && is_integral(*precision) ? std::clamp<int64_t>(precision->as_int(), 0, 15) : 0;
         double scale = std::pow(10.0, static_cast<double>(p));
         double x = v.as_double() * scale;
         std::string m = method != nullptr ? method->to_string() : "common";
@@ -384,7 +411,8 @@ Result<Value> apply_filter(Runtime& rt, std::string_view name, const Value& v, C
             const Value* start = args.get(1, "start");
             Value total = start != nullptr ? *start : Value(0);
             for (const Value& item : items) {
-                if (!item.is_number() || !total.is_number()) return Status::invalid_argument("sum: items must be numbers");
+                if (!item.is_number() || !total.is_number())
+                    return Status::invalid_argument("sum: items must be numbers");
                 if (total.is_float() || item.is_float()) total = Value(total.as_double() + item.as_double());
                 else total = Value(total.as_int() + item.as_int());
             }
@@ -425,14 +453,17 @@ Result<bool> apply_test(Runtime& rt, std::string_view name, const Value& v, Call
     if (name == "number") return v.is_number();
     if (name == "string") return v.is_string();
     if (name == "mapping") return v.is_object() && !v.is_namespace();
-    if (name == "iterable") return v.is_string() || v.is_array() || (v.is_object() && !v.is_namespace()) || v.is_undefined();
-    if (name == "sequence") return v.is_string() || v.is_array() || (v.is_object() && !v.is_namespace()) || v.is_undefined();
+    if (name == "iterable")
+        return v.is_string() || v.is_array() || (v.is_object() && !v.is_namespace()) || v.is_undefined();
+    if (name == "sequence")
+        return v.is_string() || v.is_array() || (v.is_object() && !v.is_namespace()) || v.is_undefined();
     if (name == "callable") return v.is_function();
     if (name == "lower") return v.is_string() && ascii_lower(v.as_string()) == v.as_string();
     if (name == "upper") return v.is_string() && ascii_upper(v.as_string()) == v.as_string();
     if (name == "escaped") return false;
     if (name == "odd" || name == "even") {
-        if (!is_integral(v)) return Status::invalid_argument("%.*s: expected an integer", static_cast<int>(name.size()), name.data());
+        if (!is_integral(v))
+            return Status::invalid_argument("%.*s: expected an integer", static_cast<int>(name.size()), name.data());
         return (v.as_int() % 2 != 0) == (name == "odd");
     }
     if (name == "divisibleby") {
@@ -446,7 +477,8 @@ Result<bool> apply_test(Runtime& rt, std::string_view name, const Value& v, Call
         DUET_RETURN_IF_ERROR(need_arg());
         if (v.kind() != arg->kind()) return false;
         if (v.is_none() || v.is_undefined() || v.is_bool()) return v.equals(*arg);
-        if (v.is_int()) return v.as_int() == arg->as_int() && v.as_int() >= -5 && v.as_int() <= 256;  // CPython small ints
+        if (v.is_int())
+            return v.as_int() == arg->as_int() && v.as_int() >= -5 && v.as_int() <= 256;  // CPython small ints
         if (v.is_array()) return &v.as_array() == &arg->as_array();
         if (v.is_object()) return &v.as_object() == &arg->as_object();
         if (v.is_string()) return &v.as_string() == &arg->as_string();
@@ -496,7 +528,8 @@ Value global_function(std::string_view name) {
         return make(std::string(name), [ns](Runtime& rt, CallArgs& args) -> Result<Value> {
             Object obj;
             for (const Value& p : args.positional) {
-                if (!p.is_object()) return Status::invalid_argument("namespace/dict: positional argument must be a mapping");
+                if (!p.is_object())
+                    return Status::invalid_argument("namespace/dict: positional argument must be a mapping");
                 for (const auto& [k, v] : p.as_object().entries()) obj.set(k, v);
             }
             for (const auto& [k, v] : args.keyword) obj.set(k, v);
@@ -513,9 +546,11 @@ Value global_function(std::string_view name) {
             size_t n = args.positional.size();
             if (n < 1 || n > 3) return Status::invalid_argument("range expected 1 to 3 arguments, got %zu", n);
             for (size_t i = 0; i < n; ++i)
-                if (!is_integral(args.positional[i])) return Status::invalid_argument("range: arguments must be integers");
+                if (!is_integral(args.positional[i]))
+                    return Status::invalid_argument("range: arguments must be integers");
             if (n == 1) bounds[1] = args.positional[0].as_int();
-            else for (size_t i = 0; i < n; ++i) bounds[i] = args.positional[i].as_int();
+            else
+                for (size_t i = 0; i < n; ++i) bounds[i] = args.positional[i].as_int();
             if (bounds[2] == 0) return Status::invalid_argument("range: step must not be zero");
             Array out;
             for (int64_t i = bounds[0]; bounds[2] > 0 ? i < bounds[1] : i > bounds[1];) {

@@ -144,7 +144,8 @@ private:
 
     Status exec_inner(const Stmt& s, Flow& flow) {
         switch (s.kind) {
-            case StmtKind::text: return emit(s.text);
+            case StmtKind::text:
+                return emit(s.text);
             case StmtKind::output: {
                 DUET_TRY(Value v, eval(*s.expr));
                 if (v.is_string()) return emit(v.as_string());
@@ -156,7 +157,8 @@ private:
                     if (cond.truthy()) return exec_body(s.bodies[i], flow);
                 }
                 return exec_body(s.else_body, flow);
-            case StmtKind::for_: return exec_for(s);
+            case StmtKind::for_:
+                return exec_for(s);
             case StmtKind::set: {
                 DUET_TRY(Value v, eval(*s.expr));
                 return assign(s, std::move(v));
@@ -173,15 +175,21 @@ private:
                 current_->set(s.targets[0], make_macro(s));
                 return {};
             }
-            case StmtKind::call_block: return exec_call_block(s);
+            case StmtKind::call_block:
+                return exec_call_block(s);
             case StmtKind::filter_block: {
                 DUET_TRY(std::string text, capture(s.bodies[0]));
                 DUET_TRY(Value v, apply_chain(*s.expr, Value(std::move(text))));
                 return emit(v.to_string());
             }
-            case StmtKind::break_: flow = Flow::break_loop; return {};
-            case StmtKind::continue_: flow = Flow::continue_loop; return {};
-            case StmtKind::scope: return exec_body(s.bodies[0], flow);
+            case StmtKind::break_:
+                flow = Flow::break_loop;
+                return {};
+            case StmtKind::continue_:
+                flow = Flow::continue_loop;
+                return {};
+            case StmtKind::scope:
+                return exec_body(s.bodies[0], flow);
         }
         return {};
     }
@@ -387,8 +395,10 @@ private:
 
     Result<Value> eval_inner(const Expr& e) {
         switch (e.kind) {
-            case ExprKind::literal: return e.value;
-            case ExprKind::name: return lookup(e.name);
+            case ExprKind::literal:
+                return e.value;
+            case ExprKind::name:
+                return lookup(e.name);
             case ExprKind::list: {
                 Array items;
                 items.reserve(e.children.size());
@@ -428,7 +438,8 @@ private:
                 }
                 return python_slice(*this, obj, bounds[0], bounds[1], bounds[2]);
             }
-            case ExprKind::call: return eval_call(e);
+            case ExprKind::call:
+                return eval_call(e);
             case ExprKind::filter: {
                 DUET_TRY(Value operand, eval(*e.children[0]));
                 DUET_TRY(CallArgs args, eval_args(e, 1));
@@ -448,8 +459,7 @@ private:
                                                     std::string(v.type_name()).c_str());
                 if (e.name == "+") return v.is_bool() ? Value(v.as_int()) : v;
                 if (v.is_float()) return Value(-v.as_double());
-                if (v.as_int() == std::numeric_limits<int64_t>::min())
-                    return Status::out_of_range("integer overflow");
+                if (v.as_int() == std::numeric_limits<int64_t>::min()) return Status::out_of_range("integer overflow");
                 return Value(-v.as_int());
             }
             case ExprKind::binary: {

@@ -21,12 +21,12 @@
 namespace duet::tok::jinja {
 
 struct Limits {
-    int64_t max_loop_iterations = 100'000;       // over all loops of one render
-    int max_call_depth = 64;                     // nested macro calls
-    int max_eval_depth = 512;                    // interpreter recursion (expressions + blocks + calls)
-    size_t max_output_bytes = 16u << 20;         // 16 MiB of rendered text
-    size_t max_work_bytes = 512u << 20;          // bytes of strings / list slots built while rendering
-    size_t max_collection_size = 1u << 20;       // elements in one list (range(), list * n, ...)
+    int64_t max_loop_iterations = 100'000;  // over all loops of one render
+    int max_call_depth = 64;                // nested macro calls
+    int max_eval_depth = 512;               // interpreter recursion (expressions + blocks + calls)
+    size_t max_output_bytes = 16u << 20;    // 16 MiB of rendered text
+    size_t max_work_bytes = 512u << 20;     // bytes of strings / list slots built while rendering
+    size_t max_collection_size = 1u << 20;  // elements in one list (range(), list * n, ...)
 };
 
 struct CallArgs {

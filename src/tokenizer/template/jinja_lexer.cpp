@@ -200,8 +200,8 @@ private:
     Status lex_number(Token& t, size_t& pos) {
         size_t start = pos;
         auto digits = [&] {
-            while (pos < src_.size() && (is_digit(src_[pos]) || (src_[pos] == '_' && pos + 1 < src_.size() &&
-                                                                 is_digit(src_[pos + 1]))))
+            while (pos < src_.size() &&
+                   (is_digit(src_[pos]) || (src_[pos] == '_' && pos + 1 < src_.size() && is_digit(src_[pos + 1]))))
                 ++pos;
         };
         digits();
@@ -266,18 +266,41 @@ private:
                 return v;
             };
             switch (e) {
-                case '\n': break;
-                case '\\': value += '\\'; break;
-                case '\'': value += '\''; break;
-                case '"': value += '"'; break;
-                case 'n': value += '\n'; break;
-                case 't': value += '\t'; break;
-                case 'r': value += '\r'; break;
-                case 'a': value += '\a'; break;
-                case 'b': value += '\b'; break;
-                case 'f': value += '\f'; break;
-                case 'v': value += '\v'; break;
-                case 'x': case 'u': case 'U': {
+                case '\n':
+                    break;
+                case '\\':
+                    value += '\\';
+                    break;
+                case '\'':
+                    value += '\'';
+                    break;
+                case '"':
+                    value += '"';
+                    break;
+                case 'n':
+                    value += '\n';
+                    break;
+                case 't':
+                    value += '\t';
+                    break;
+                case 'r':
+                    value += '\r';
+                    break;
+                case 'a':
+                    value += '\a';
+                    break;
+                case 'b':
+                    value += '\b';
+                    break;
+                case 'f':
+                    value += '\f';
+                    break;
+                case 'v':
+                    value += '\v';
+                    break;
+                case 'x':
+                case 'u':
+                case 'U': {
                     long cp = hex(e == 'x' ? 2 : e == 'u' ? 4 : 8);
                     if (cp < 0 || cp > 0x10FFFF) return error(start, "bad escape in string literal");
                     utf8_append(value, static_cast<uint32_t>(cp));

@@ -25,7 +25,7 @@ enum class TokenType {
     string,      // string literal (unescaped)
     integer,
     floating,
-    op,          // operator or punctuation: + - * / // % ** ~ == != < <= > >= = ( ) [ ] { } , . : |
+    op,  // operator or punctuation: + - * / // % ** ~ == != < <= > >= = ( ) [ ] { } , . : |
     eof,
 };
 

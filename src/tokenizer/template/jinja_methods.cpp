@@ -10,17 +10,19 @@ namespace duet::tok::jinja {
 
 namespace {
 
-constexpr std::string_view kStringMethods[] = {
-    "startswith", "endswith", "strip",   "lstrip",  "rstrip",  "split",        "rsplit",       "replace",
-    "upper",      "lower",    "title",   "capitalize", "find", "rfind",        "count",        "join",
-    "splitlines", "isdigit",  "isalpha", "isalnum", "isspace", "isupper",      "islower",      "format",
-    "removeprefix", "removesuffix", "index"};
+constexpr std::string_view kStringMethods[] = {"startswith",   "endswith",   "strip",   "lstrip",  "rstrip",
+                                               "split",        "rsplit",     "replace", "upper",   "lower",
+                                               "title",        "capitalize", "find",    "rfind",   "count",
+                                               "join",         "splitlines", "isdigit", "isalpha", "isalnum",
+                                               "isspace",      "isupper",    "islower", "format",  "removeprefix",
+                                               "removesuffix", "index"};
 constexpr std::string_view kDictMethods[] = {"items", "keys", "values", "get"};
 constexpr std::string_view kListMethods[] = {"index", "count"};
-constexpr std::string_view kUnsafeMethods[] = {"append", "extend", "insert", "pop",   "remove",  "sort",
-                                               "reverse", "clear", "update", "setdefault", "popitem", "copy"};
+constexpr std::string_view kUnsafeMethods[] = {"append",  "extend", "insert", "pop",        "remove",  "sort",
+                                               "reverse", "clear",  "update", "setdefault", "popitem", "copy"};
 
-template <size_t N> bool listed(const std::string_view (&names)[N], std::string_view name) {
+template <size_t N>
+bool listed(const std::string_view (&names)[N], std::string_view name) {
     return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
@@ -87,7 +89,8 @@ Result<Value> format_string(Runtime& rt, const std::string& fmt, const CallArgs&
             if (field.empty()) {
                 v = auto_index < args.positional.size() ? &args.positional[auto_index] : nullptr;
                 ++auto_index;
-            } else if (std::all_of(field.begin(), field.end(), [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
+            } else if (std::all_of(field.begin(), field.end(),
+                                   [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
                 size_t n = std::stoul(field.substr(0, 9));
                 v = n < args.positional.size() ? &args.positional[n] : nullptr;
             } else {
@@ -120,8 +123,8 @@ Result<Value> string_method(Runtime& rt, const std::string& s, std::string_view 
         if (!is_none_or_undefined(sep) && !sep->is_string())
             return Status::invalid_argument("split: separator must be a string");
         int64_t limit = maxsplit != nullptr && is_integral(*maxsplit) ? maxsplit->as_int() : -1;
-        DUET_TRY(Array parts, py_split(s, is_none_or_undefined(sep) ? nullptr : &sep->as_string(), limit,
-                                       name == "rsplit"));
+        DUET_TRY(Array parts,
+                 py_split(s, is_none_or_undefined(sep) ? nullptr : &sep->as_string(), limit, name == "rsplit"));
         DUET_RETURN_IF_ERROR(rt.charge(s.size() + parts.size() * sizeof(Value)));
         return Value(std::move(parts));
     }
@@ -184,7 +187,8 @@ Result<Value> string_method(Runtime& rt, const std::string& s, std::string_view 
     }
     if (name.substr(0, 2) == "is") {
         auto all = [&](auto pred) {
-            return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) { return pred(static_cast<unsigned char>(c)); });
+            return !s.empty() &&
+                   std::all_of(s.begin(), s.end(), [&](char c) { return pred(static_cast<unsigned char>(c)); });
         };
         if (name == "isdigit") return Value(all([](unsigned char c) { return std::isdigit(c) != 0; }));
         if (name == "isalpha") return Value(all([](unsigned char c) { return std::isalpha(c) != 0 || c >= 0x80; }));
@@ -193,7 +197,8 @@ Result<Value> string_method(Runtime& rt, const std::string& s, std::string_view 
             auto cps = utf8_decode(s);
             return Value(!cps.empty() && std::all_of(cps.begin(), cps.end(), is_python_space));
         }
-        bool has_cased = std::any_of(s.begin(), s.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+        bool has_cased =
+            std::any_of(s.begin(), s.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
         if (name == "isupper") return Value(has_cased && ascii_upper(s) == s);
         if (name == "islower") return Value(has_cased && ascii_lower(s) == s);
     }
@@ -214,10 +219,14 @@ Result<Value> string_method(Runtime& rt, const std::string& s, std::string_view 
 
 bool has_method(const Value& self, std::string_view name) {
     switch (self.kind()) {
-        case Kind::string: return listed(kStringMethods, name);
-        case Kind::object: return !self.is_namespace() && (listed(kDictMethods, name) || listed(kUnsafeMethods, name));
-        case Kind::array: return listed(kListMethods, name) || listed(kUnsafeMethods, name);
-        default: return false;
+        case Kind::string:
+            return listed(kStringMethods, name);
+        case Kind::object:
+            return !self.is_namespace() && (listed(kDictMethods, name) || listed(kUnsafeMethods, name));
+        case Kind::array:
+            return listed(kListMethods, name) || listed(kUnsafeMethods, name);
+        default:
+            return false;
     }
 }
 
@@ -248,7 +257,8 @@ Result<Value> call_method(Runtime& rt, const Value& self, std::string_view name,
     }
     if (self.is_array()) {
         const Value* x = args.get(0, "value");
-        if (x == nullptr) return Status::invalid_argument("list.%.*s: missing argument", static_cast<int>(name.size()), name.data());
+        if (x == nullptr)
+            return Status::invalid_argument("list.%.*s: missing argument", static_cast<int>(name.size()), name.data());
         const Array& items = self.as_array();
         int64_t n = 0;
         for (size_t i = 0; i < items.size(); ++i) {
@@ -373,7 +383,8 @@ Result<int> python_compare(const Value& a, const Value& b) {
 
 Result<Array> iterate(const Value& v) {
     switch (v.kind()) {
-        case Kind::array: return v.as_array();
+        case Kind::array:
+            return v.as_array();
         case Kind::object: {
             if (v.is_namespace()) break;
             Array keys;
@@ -388,8 +399,10 @@ Result<Array> iterate(const Value& v) {
             for (size_t i = 0; i < cps.size(); ++i) chars.emplace_back(utf8_encode(cps, i, i + 1));
             return chars;
         }
-        case Kind::undefined: return Array{};
-        default: break;
+        case Kind::undefined:
+            return Array{};
+        default:
+            break;
     }
     return Status::invalid_argument("'%s' object is not iterable", std::string(v.type_name()).c_str());
 }

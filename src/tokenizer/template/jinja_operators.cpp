@@ -28,7 +28,8 @@ Result<Value> contains(const Value& needle, const Value& haystack) {
             return Value(false);
         case Kind::object:
             return Value(needle.is_string() && haystack.find(needle.as_string()) != nullptr);
-        case Kind::undefined: return Value(false);
+        case Kind::undefined:
+            return Value(false);
         default:
             return Status::invalid_argument("argument of type '%s' is not iterable",
                                             std::string(haystack.type_name()).c_str());
@@ -69,8 +70,7 @@ Result<Value> repeat(Runtime& rt, const Value& seq, int64_t n) {
     if (unit * count > rt.limits().max_collection_size) return Status::out_of_range("list repetition too large");
     DUET_RETURN_IF_ERROR(rt.charge(unit * count * sizeof(Value)));
     Array out;
-    for (size_t i = 0; i < count; ++i)
-        out.insert(out.end(), seq.as_array().begin(), seq.as_array().end());
+    for (size_t i = 0; i < count; ++i) out.insert(out.end(), seq.as_array().begin(), seq.as_array().end());
     return Value(std::move(out));
 }
 

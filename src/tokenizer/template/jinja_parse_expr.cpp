@@ -199,7 +199,8 @@ Status Parser::parse_primary(ExprPtr& out) {
             out = make(ExprKind::literal, t);
             out->value = t.type == TokenType::integer ? Value(t.int_value) : Value(t.float_value);
             return {};
-        default: break;
+        default:
+            break;
     }
     if (!at_op("(") && !at_op("[") && !at_op("{")) return unexpected(t);
     NestingGuard guard(expr_nesting_);
@@ -365,8 +366,8 @@ Status Parser::parse_filter_expr(ExprPtr& out) {
             t->children.push_back(std::move(out));
             const Token& a = peek();
             bool arg_starts = a.type == TokenType::name || a.type == TokenType::string ||
-                              a.type == TokenType::integer || a.type == TokenType::floating ||
-                              at_op("(") || at_op("[") || at_op("{");
+                              a.type == TokenType::integer || a.type == TokenType::floating || at_op("(") ||
+                              at_op("[") || at_op("{");
             if (at_op("(")) {
                 DUET_RETURN_IF_ERROR(parse_call_args(*t));
             } else if (arg_starts && !at_name("else") && !at_name("or") && !at_name("and")) {

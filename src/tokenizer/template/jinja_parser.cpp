@@ -8,19 +8,25 @@ namespace duet::tok::jinja {
 
 namespace {
 
-constexpr std::string_view kEndTags[] = {"endif", "elif", "else", "endfor", "endset", "endmacro", "endcall",
-                                         "endfilter", "endgeneration", "endraw"};
+constexpr std::string_view kEndTags[] = {"endif",    "elif",    "else",      "endfor",        "endset",
+                                         "endmacro", "endcall", "endfilter", "endgeneration", "endraw"};
 
 }  // namespace
 
 std::string describe_token(const Token& t) {
     switch (t.type) {
-        case TokenType::eof: return "end of template";
-        case TokenType::text: return "text";
-        case TokenType::string: return "string '" + t.text.substr(0, 40) + "'";
-        case TokenType::expr_end: return "'}}'";
-        case TokenType::stmt_end: return "'%}'";
-        default: return "'" + t.text + "'";
+        case TokenType::eof:
+            return "end of template";
+        case TokenType::text:
+            return "text";
+        case TokenType::string:
+            return "string '" + t.text.substr(0, 40) + "'";
+        case TokenType::expr_end:
+            return "'}}'";
+        case TokenType::stmt_end:
+            return "'%}'";
+        default:
+            return "'" + t.text + "'";
     }
 }
 

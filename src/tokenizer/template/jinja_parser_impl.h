@@ -31,9 +31,7 @@ private:
         if (pos_ < tokens_.size() - 1) ++pos_;
         return t;
     }
-    bool at_op(std::string_view op, size_t k = 0) const {
-        return peek(k).type == TokenType::op && peek(k).text == op;
-    }
+    bool at_op(std::string_view op, size_t k = 0) const { return peek(k).type == TokenType::op && peek(k).text == op; }
     bool at_name(std::string_view name, size_t k = 0) const {
         return peek(k).type == TokenType::name && peek(k).text == name;
     }

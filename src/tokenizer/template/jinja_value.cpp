@@ -40,8 +40,7 @@ void Object::set(std::string key, Value value) {
     if (entries_.size() > kIndexThreshold) {
         if (index_.empty())
             for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].first, i);
-        else
-            index_.emplace(entries_.back().first, entries_.size() - 1);
+        else index_.emplace(entries_.back().first, entries_.size() - 1);
     }
 }
 
@@ -63,21 +62,26 @@ void Value::set(std::string key, Value v) {
 bool Value::truthy() const {
     switch (kind_) {
         case Kind::undefined:
-        case Kind::none: return false;
+        case Kind::none:
+            return false;
         case Kind::boolean:
-        case Kind::integer: return int_ != 0;
-        case Kind::floating: return float_ != 0.0;
-        case Kind::string: return !str_->empty();
-        case Kind::array: return !array_->empty();
-        case Kind::object: return is_namespace_ || object_->size() > 0;
-        case Kind::function: return true;
+        case Kind::integer:
+            return int_ != 0;
+        case Kind::floating:
+            return float_ != 0.0;
+        case Kind::string:
+            return !str_->empty();
+        case Kind::array:
+            return !array_->empty();
+        case Kind::object:
+            return is_namespace_ || object_->size() > 0;
+        case Kind::function:
+            return true;
     }
     return false;
 }
 
-const Value* Value::find(std::string_view key) const {
-    return kind_ == Kind::object ? object_->find(key) : nullptr;
-}
+const Value* Value::find(std::string_view key) const { return kind_ == Kind::object ? object_->find(key) : nullptr; }
 
 bool Value::equals(const Value& other) const {
     if (is_number() && other.is_number()) {
@@ -87,8 +91,10 @@ bool Value::equals(const Value& other) const {
     if (kind_ != other.kind_) return false;
     switch (kind_) {
         case Kind::undefined:
-        case Kind::none: return true;
-        case Kind::string: return *str_ == *other.str_;
+        case Kind::none:
+            return true;
+        case Kind::string:
+            return *str_ == *other.str_;
         case Kind::array: {
             if (array_ == other.array_) return true;
             if (array_->size() != other.array_->size()) return false;
@@ -106,8 +112,10 @@ bool Value::equals(const Value& other) const {
             }
             return true;
         }
-        case Kind::function: return function_ == other.function_;
-        default: return false;
+        case Kind::function:
+            return function_ == other.function_;
+        default:
+            return false;
     }
 }
 
@@ -139,7 +147,8 @@ std::string python_float_repr(double d) {
         } else if (static_cast<size_t>(exponent) + 1 >= digits.size()) {
             out += digits + std::string(static_cast<size_t>(exponent) + 1 - digits.size(), '0') + ".0";
         } else {
-            out += digits.substr(0, static_cast<size_t>(exponent) + 1) + "." + digits.substr(static_cast<size_t>(exponent) + 1);
+            out += digits.substr(0, static_cast<size_t>(exponent) + 1) + "." +
+                   digits.substr(static_cast<size_t>(exponent) + 1);
         }
         return out;
     }
@@ -158,10 +167,18 @@ std::string repr_string(const std::string& s) {
     std::string out(1, quote);
     for (unsigned char c : s) {
         switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c == static_cast<unsigned char>(quote)) {
                     out += '\\';
@@ -183,23 +200,33 @@ std::string repr_string(const std::string& s) {
 
 std::string Value::to_string() const {
     switch (kind_) {
-        case Kind::undefined: return "";
-        case Kind::none: return "None";
-        case Kind::boolean: return int_ ? "True" : "False";
-        case Kind::integer: return std::to_string(int_);
-        case Kind::floating: return python_float_repr(float_);
-        case Kind::string: return *str_;
-        case Kind::function: return "<function>";
+        case Kind::undefined:
+            return "";
+        case Kind::none:
+            return "None";
+        case Kind::boolean:
+            return int_ ? "True" : "False";
+        case Kind::integer:
+            return std::to_string(int_);
+        case Kind::floating:
+            return python_float_repr(float_);
+        case Kind::string:
+            return *str_;
+        case Kind::function:
+            return "<function>";
         case Kind::array:
-        case Kind::object: return repr();
+        case Kind::object:
+            return repr();
     }
     return "";
 }
 
 std::string Value::repr() const {
     switch (kind_) {
-        case Kind::string: return repr_string(*str_);
-        case Kind::undefined: return "Undefined";
+        case Kind::string:
+            return repr_string(*str_);
+        case Kind::undefined:
+            return "Undefined";
         case Kind::array: {
             std::string out = is_tuple_ ? "(" : "[";
             for (size_t i = 0; i < array_->size(); ++i) {
@@ -220,21 +247,31 @@ std::string Value::repr() const {
             }
             return out + "}";
         }
-        default: return to_string();
+        default:
+            return to_string();
     }
 }
 
 std::string_view Value::type_name() const {
     switch (kind_) {
-        case Kind::undefined: return "Undefined";
-        case Kind::none: return "NoneType";
-        case Kind::boolean: return "bool";
-        case Kind::integer: return "int";
-        case Kind::floating: return "float";
-        case Kind::string: return "str";
-        case Kind::array: return is_tuple_ ? "tuple" : "list";
-        case Kind::object: return is_namespace_ ? "Namespace" : "dict";
-        case Kind::function: return "function";
+        case Kind::undefined:
+            return "Undefined";
+        case Kind::none:
+            return "NoneType";
+        case Kind::boolean:
+            return "bool";
+        case Kind::integer:
+            return "int";
+        case Kind::floating:
+            return "float";
+        case Kind::string:
+            return "str";
+        case Kind::array:
+            return is_tuple_ ? "tuple" : "list";
+        case Kind::object:
+            return is_namespace_ ? "Namespace" : "dict";
+        case Kind::function:
+            return "function";
     }
     return "?";
 }
@@ -253,13 +290,27 @@ void json_string(std::string_view s, bool ensure_ascii, std::string& out) {
     if (!ensure_ascii) {
         for (unsigned char c : s) {
             switch (c) {
-                case '"': out += "\\\""; break;
-                case '\\': out += "\\\\"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
-                case '\b': out += "\\b"; break;
-                case '\f': out += "\\f"; break;
+                case '"':
+                    out += "\\\"";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\b':
+                    out += "\\b";
+                    break;
+                case '\f':
+                    out += "\\f";
+                    break;
                 default:
                     if (c < 0x20) hex4(c);
                     else out += static_cast<char>(c);
@@ -296,13 +347,19 @@ bool json_value(const Value& v, const JsonOptions& opt, int depth, std::string& 
         out.append(static_cast<size_t>(indent) * static_cast<size_t>(level), ' ');
     };
     std::string_view item_sep = opt.custom_separators ? std::string_view(opt.item_separator)
-                                : indent >= 0                ? std::string_view(",")
-                                                             : std::string_view(", ");
+                                : indent >= 0         ? std::string_view(",")
+                                                      : std::string_view(", ");
     std::string_view key_sep = opt.custom_separators ? std::string_view(opt.key_separator) : std::string_view(": ");
     switch (v.kind()) {
-        case Kind::none: out += "null"; return true;
-        case Kind::boolean: out += v.as_bool() ? "true" : "false"; return true;
-        case Kind::integer: out += std::to_string(v.as_int()); return true;
+        case Kind::none:
+            out += "null";
+            return true;
+        case Kind::boolean:
+            out += v.as_bool() ? "true" : "false";
+            return true;
+        case Kind::integer:
+            out += std::to_string(v.as_int());
+            return true;
         case Kind::floating: {
             double d = v.as_double();
             if (std::isnan(d)) out += "NaN";
@@ -310,7 +367,9 @@ bool json_value(const Value& v, const JsonOptions& opt, int depth, std::string& 
             else out += python_float_repr(d);
             return true;
         }
-        case Kind::string: json_string(v.as_string(), ensure_ascii, out); return true;
+        case Kind::string:
+            json_string(v.as_string(), ensure_ascii, out);
+            return true;
         case Kind::array: {
             const Array& a = v.as_array();
             if (a.empty()) {
@@ -350,7 +409,8 @@ bool json_value(const Value& v, const JsonOptions& opt, int depth, std::string& 
             out += '}';
             return true;
         }
-        default: break;
+        default:
+            break;
     }
     error = "tojson: object of type '" + std::string(v.type_name()) + "' is not JSON serializable";
     return false;
@@ -427,10 +487,27 @@ size_t utf8_length(std::string_view s) {
 
 bool is_python_space(uint32_t cp) {
     switch (cp) {
-        case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x1C: case 0x1D: case 0x1E: case 0x1F:
-        case 0x20: case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
-        case 0x3000: return true;
-        default: return cp >= 0x2000 && cp <= 0x200A;
+        case 0x09:
+        case 0x0A:
+        case 0x0B:
+        case 0x0C:
+        case 0x0D:
+        case 0x1C:
+        case 0x1D:
+        case 0x1E:
+        case 0x1F:
+        case 0x20:
+        case 0x85:
+        case 0xA0:
+        case 0x1680:
+        case 0x2028:
+        case 0x2029:
+        case 0x202F:
+        case 0x205F:
+        case 0x3000:
+            return true;
+        default:
+            return cp >= 0x2000 && cp <= 0x200A;
     }
 }
 

@@ -50,17 +50,29 @@ public:
     Value(Array a) : kind_(Kind::array), array_(std::make_shared<Array>(std::move(a))) {}
     Value(Object o) : kind_(Kind::object), object_(std::make_shared<Object>(std::move(o))) {}
 
-    static Value undefined() { Value v; v.kind_ = Kind::undefined; return v; }
+    static Value undefined() {
+        Value v;
+        v.kind_ = Kind::undefined;
+        return v;
+    }
     static Value none() { return Value(); }
     static Value array() { return Value(Array{}); }
     static Value object() { return Value(Object{}); }
-    static Value namespace_object(Object o) { Value v(std::move(o)); v.is_namespace_ = true; return v; }
-    static Value tuple(Array a) { Value v(std::move(a)); v.is_tuple_ = true; return v; }  // repr "(1, 2)"
+    static Value namespace_object(Object o) {
+        Value v(std::move(o));
+        v.is_namespace_ = true;
+        return v;
+    }
+    static Value tuple(Array a) {
+        Value v(std::move(a));
+        v.is_tuple_ = true;
+        return v;
+    }  // repr "(1, 2)"
     static Value function(std::shared_ptr<const Function> f);
 
     // Builders (arrays and objects are shared by reference: building mutates every copy).
-    void push_back(Value v);                   // array only
-    void set(std::string key, Value v);        // object only
+    void push_back(Value v);             // array only
+    void set(std::string key, Value v);  // object only
 
     Kind kind() const { return kind_; }
     bool is_undefined() const { return kind_ == Kind::undefined; }
@@ -77,7 +89,7 @@ public:
     bool is_function() const { return kind_ == Kind::function; }
 
     bool as_bool() const { return int_ != 0; }
-    int64_t as_int() const { return int_; }             // integer or boolean
+    int64_t as_int() const { return int_; }  // integer or boolean
     double as_double() const { return kind_ == Kind::floating ? float_ : static_cast<double>(int_); }
     const std::string& as_string() const { return *str_; }
     const Array& as_array() const { return *array_; }

@@ -38,9 +38,9 @@ const std::string& demo_model() {
     return path;
 }
 
-#define REQUIRE_DEMO_SERVE(proc)                                                                \
-    if (::access(duet_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: no duet binary";  \
-    ASSERT_FALSE(demo_model().empty()) << "duet make-model failed";                             \
+#define REQUIRE_DEMO_SERVE(proc)                                                               \
+    if (::access(duet_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "SKIPPED: no duet binary"; \
+    ASSERT_FALSE(demo_model().empty()) << "duet make-model failed";                            \
     ASSERT_TRUE((proc).ready()) << "duet serve did not become ready"
 
 // A raw TCP client from a chosen loopback source address (127.0.0.x: a distinct client for per-client caps).
@@ -102,7 +102,8 @@ public:
     }
     // One whole response (head + Content-Length body), or what arrived before `timeout_ms`.
     std::string read_response(int timeout_ms = 5000, bool* closed = nullptr) {
-        return read_until(timeout_ms, [](const std::string& s) { return response_complete(s); }, closed);
+        return read_until(
+            timeout_ms, [](const std::string& s) { return response_complete(s); }, closed);
     }
     static bool response_complete(const std::string& s) {
         const size_t end = s.find("\r\n\r\n");
@@ -122,8 +123,7 @@ std::string head_of(const std::string& method, const std::string& path, const st
 }
 
 std::string chat_json(const std::string& text) {
-    return json({{"model", "demo"}, {"messages", {{{"role", "user"}, {"content", text}}}}, {"max_tokens", 2}})
-        .dump();
+    return json({{"model", "demo"}, {"messages", {{{"role", "user"}, {"content", text}}}}, {"max_tokens", 2}}).dump();
 }
 
 std::string gzip(const std::string& data) {
@@ -159,8 +159,9 @@ void raise_fd_limit() {
 
 // Short deadlines so that the slow-client tests end quickly.
 std::vector<std::string> front_door_flags(std::vector<std::string> more = {}) {
-    std::vector<std::string> flags = {"--header-timeout", "2", "--body-timeout", "3", "--idle-timeout", "2",
-                                      "--max-requests-per-connection", "5", "--kv-memory", "16M"};
+    std::vector<std::string> flags = {
+        "--header-timeout", "2",  "--body-timeout", "3", "--idle-timeout", "2", "--max-requests-per-connection", "5",
+        "--kv-memory",      "16M"};
     flags.insert(flags.end(), more.begin(), more.end());
     return flags;
 }
@@ -174,11 +175,11 @@ TEST(FrontDoor, BadContentLengthsAreAnsweredWithoutWaitingForTheBody) {
     };
     const std::vector<Case> cases = {
         {"Content-Length: -1\r\n", 400},
-        {"Content-Length: 9223372036854775808\r\n", 400},   // 2^63
-        {"Content-Length: 100000000000000000000\r\n", 400}, // 10^20
+        {"Content-Length: 9223372036854775808\r\n", 400},    // 2^63
+        {"Content-Length: 100000000000000000000\r\n", 400},  // 10^20
         {"Content-Length: ten\r\n", 400},
         {"Content-Length: 5\r\nContent-Length: 6\r\n", 400},
-        {"Content-Length: 99999999999\r\n", 413},            // valid, over the 8 MiB limit
+        {"Content-Length: 99999999999\r\n", 413},  // valid, over the 8 MiB limit
         {"Transfer-Encoding: gzip, chunked\r\n", 501},
         {"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400},
     };
@@ -202,8 +203,7 @@ TEST(FrontDoor, ChunkedAndGzipBombsAreRefusedWhileReading) {
         Socket s(proc.port());
         ASSERT_TRUE(s.send(head_of("POST", "/v1/chat/completions", "Transfer-Encoding: chunked\r\n")));
         const std::string chunk = "10000\r\n" + std::string(65536, ' ') + "\r\n";
-        for (int i = 0; i < 64 && s.send(chunk); ++i) {
-        }
+        for (int i = 0; i < 64 && s.send(chunk); ++i) {}
         const std::string answer = s.read_response();
         EXPECT_EQ(status_of_raw(answer), 413) << answer.substr(0, 300);
         EXPECT_TRUE(is_error_body(body_of_raw(answer)));
@@ -248,7 +248,7 @@ TEST(FrontDoor, HeaderFloodsAre431) {
     std::string many;
     for (int i = 0; i < 500; ++i) many += "X-Flood-" + std::to_string(i) + ": 1\r\n";
     const std::vector<std::string> floods = {
-        head_of("GET", "/health", many),                                           // too many fields
+        head_of("GET", "/health", many),                                             // too many fields
         head_of("GET", "/health", "X-Big: " + std::string(64 << 10, 'a') + "\r\n"),  // one huge field
         "GET /health HTTP/1.1\r\nHost: x\r\n" + std::string(100, 'X') + ": " + std::string(40000, 'b'),  // no end
     };
@@ -278,7 +278,8 @@ TEST(FrontDoor, KeepAliveEndsAfterMaxRequestsAndWhenIdle) {
             EXPECT_EQ(answer.find("Connection: close") != std::string::npos, last) << "request " << i;
         }
         bool closed = false;
-        s.read_until(5000, [](const std::string&) { return false; }, &closed);
+        s.read_until(
+            5000, [](const std::string&) { return false; }, &closed);
         EXPECT_TRUE(closed) << "the connection stayed open after its last request";
     }
     {
@@ -286,7 +287,8 @@ TEST(FrontDoor, KeepAliveEndsAfterMaxRequestsAndWhenIdle) {
         ASSERT_TRUE(s.send(head_of("GET", "/health", "")));
         EXPECT_EQ(status_of_raw(s.read_response()), 200);
         bool closed = false;
-        const std::string more = s.read_until(10000, [](const std::string&) { return false; }, &closed);
+        const std::string more = s.read_until(
+            10000, [](const std::string&) { return false; }, &closed);
         EXPECT_TRUE(closed) << "an idle keep-alive connection was not closed (--idle-timeout 2)";
         EXPECT_TRUE(more.empty());  // closed silently
     }
@@ -377,7 +379,8 @@ TEST(FrontDoor, ThousandSlowClientsDoNotDelayHealthAndAreClosedAtTheHeaderDeadli
     int n_closed = 0, n_408 = 0;
     for (auto& s : slow) {
         bool closed = false;
-        const std::string answer = s->read_until(10000, [](const std::string&) { return false; }, &closed);
+        const std::string answer = s->read_until(
+            10000, [](const std::string&) { return false; }, &closed);
         if (closed) ++n_closed;
         if (status_of_raw(answer) == 408) ++n_408;
     }
@@ -390,8 +393,7 @@ TEST(FrontDoor, MemoryReturnsNearIdleAfterRejectedRequests) {
     ServeProcess proc({"--kv-memory", "16M"}, "demo", demo_model());
     REQUIRE_DEMO_SERVE(proc);
     // Warm up the paths a normal request takes, then measure idle.
-    for (int i = 0; i < 3; ++i)
-        proc.client()->Post("/v1/chat/completions", chat_json("warm up"), "application/json");
+    for (int i = 0; i < 3; ++i) proc.client()->Post("/v1/chat/completions", chat_json("warm up"), "application/json");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const long long idle = rss_anon_bytes(proc.pid());
     ASSERT_GT(idle, 0);
@@ -415,13 +417,16 @@ TEST(FrontDoor, MemoryReturnsNearIdleAfterRejectedRequests) {
                 std::string request;
                 if (i % 3 == 0) {
                     request = head_of("POST", "/v1/chat/completions",
-                                      "Content-Length: " + std::to_string(junk.size()) + "\r\n") + junk;
+                                      "Content-Length: " + std::to_string(junk.size()) + "\r\n") +
+                              junk;
                 } else if (i % 3 == 1) {
                     request = head_of("POST", "/v1/completions", "Transfer-Encoding: chunked\r\n");
                     for (int c = 0; c < 10; ++c) request += "100000\r\n" + std::string(1 << 20, 'y') + "\r\n";
                 } else {
-                    request = head_of("POST", "/v1/completions", "Content-Encoding: gzip\r\nContent-Length: " +
-                                                                     std::to_string(bomb.size()) + "\r\n") + bomb;
+                    request =
+                        head_of("POST", "/v1/completions",
+                                "Content-Encoding: gzip\r\nContent-Length: " + std::to_string(bomb.size()) + "\r\n") +
+                        bomb;
                 }
                 s.send(request);
                 const int status = status_of_raw(s.read_response(20000));

@@ -120,8 +120,9 @@ TEST(HttpServer, KeepAlivePipeliningHeadAndRequestIds) {
     TestServer s({});
     const int fd = connect_to(s.port());
     ASSERT_GE(fd, 0);
-    send_all(fd, "POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /echo?x=1 HTTP/1.1\r\n\r\n"
-                 "HEAD /echo HTTP/1.1\r\nConnection: close\r\n\r\n");
+    send_all(fd,
+             "POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /echo?x=1 HTTP/1.1\r\n\r\n"
+             "HEAD /echo HTTP/1.1\r\nConnection: close\r\n\r\n");
     bool closed = false;
     const std::string got = read_until(fd, "\x01", &closed);
     EXPECT_TRUE(closed) << "Connection: close was not honoured";

@@ -92,8 +92,8 @@ TEST(RequestParser, StopsAtTheEndOfOneRequest) {
 }
 
 TEST(RequestParser, BadContentLengthsAre400AtOnce) {
-    for (const char* value : {"-1", "9223372036854775808", "100000000000000000000", "12abc", "", "0x10", "1 2",
-                              "+5", "3, 4"}) {
+    for (const char* value :
+         {"-1", "9223372036854775808", "100000000000000000000", "12abc", "", "0x10", "1 2", "+5", "3, 4"}) {
         const Parsed p = parse(post(std::string("Content-Length: ") + value + "\r\n", ""));
         EXPECT_EQ(p.state, RequestParser::State::failed) << value;
         EXPECT_EQ(p.status, 400) << value;
@@ -135,11 +135,11 @@ TEST(RequestParser, HeadLimitsAre431AndALongRequestLine414) {
 }
 
 TEST(RequestParser, MalformedHeadsAre400And505ForOtherVersions) {
-    for (const char* head : {"GARBAGE\r\n\r\n", "GET /\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n", "GET x HTTP/1.1\r\n\r\n",
-                             "G(T / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
-                             "GET / HTTP/1.1\r\nBad Name: v\r\n\r\n", "GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
-                             "GET / HTTP/1.1\r\nX: a\x01 b\r\n\r\n", "GET /%zz HTTP/1.1\r\n\r\n",
-                             "GET /%00 HTTP/1.1\r\n\r\n", "GET / HTTX/1.1\r\n\r\n"}) {
+    for (const char* head :
+         {"GARBAGE\r\n\r\n", "GET /\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n", "GET x HTTP/1.1\r\n\r\n",
+          "G(T / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nNoColon\r\n\r\n", "GET / HTTP/1.1\r\nBad Name: v\r\n\r\n",
+          "GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", "GET / HTTP/1.1\r\nX: a\x01 b\r\n\r\n",
+          "GET /%zz HTTP/1.1\r\n\r\n", "GET /%00 HTTP/1.1\r\n\r\n", "GET / HTTX/1.1\r\n\r\n"}) {
         const Parsed p = parse(head);
         EXPECT_EQ(p.state, RequestParser::State::failed) << head;
         EXPECT_EQ(p.status, 400) << head;
@@ -181,9 +181,9 @@ TEST(RequestParser, GzipAndDeflateBodiesInflateUnderTheLimits) {
         EXPECT_EQ(p.body, json);
     }
     const std::string zlib_stream = gzip(json, MAX_WBITS);
-    const Parsed d = parse(post("Content-Encoding: deflate\r\nContent-Length: " + std::to_string(zlib_stream.size()) +
-                                    "\r\n",
-                                zlib_stream));
+    const Parsed d =
+        parse(post("Content-Encoding: deflate\r\nContent-Length: " + std::to_string(zlib_stream.size()) + "\r\n",
+                   zlib_stream));
     ASSERT_EQ(d.state, RequestParser::State::done);
     EXPECT_EQ(d.body, json);
     // Chunked and gzip together.
@@ -192,15 +192,15 @@ TEST(RequestParser, GzipAndDeflateBodiesInflateUnderTheLimits) {
     EXPECT_EQ(c.body, json);
     // Inflated over the limit (4 KiB here): 413 and no more than the limit is ever held.
     const std::string big = gzip(std::string(5000, 'a'));
-    const Parsed over = parse(post("Content-Encoding: gzip\r\nContent-Length: " + std::to_string(big.size()) + "\r\n",
-                                   big));
+    const Parsed over =
+        parse(post("Content-Encoding: gzip\r\nContent-Length: " + std::to_string(big.size()) + "\r\n", big));
     EXPECT_EQ(over.status, 413);
     // Corrupt and truncated streams: 400.
     std::string corrupt = gzip(json);
     corrupt[12] ^= 0x55;
     corrupt[13] ^= 0x55;
-    EXPECT_EQ(parse(post("Content-Encoding: gzip\r\nContent-Length: " + std::to_string(corrupt.size()) + "\r\n",
-                         corrupt))
+    EXPECT_EQ(parse(
+                  post("Content-Encoding: gzip\r\nContent-Length: " + std::to_string(corrupt.size()) + "\r\n", corrupt))
                   .status,
               400);
     const std::string cut = gzip(json).substr(0, 20);
@@ -208,7 +208,7 @@ TEST(RequestParser, GzipAndDeflateBodiesInflateUnderTheLimits) {
 }
 
 TEST(RequestParser, AGzipBombIsRefusedByRatioLongBeforeItIsInflated) {
-    ParserLimits limits;  // the server's defaults: 8 MiB body, ratio 100
+    ParserLimits limits;                                                 // the server's defaults: 8 MiB body, ratio 100
     const std::string bomb = gzip(std::string(size_t{16} << 20, '\0'));  // 16 MiB in ~16 KB
     ASSERT_LT(bomb.size(), size_t{32} << 10);
     RequestParser p(limits);
