@@ -78,13 +78,16 @@ build() {
 
 build_sanitize() {
   if [ ! -f "$BUILD_DIR-asan/build.ninja" ]; then
-    cmake -S . -B "$BUILD_DIR-asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDUET_SANITIZE=ON \
-      -DDUET_BUILD_BENCH=OFF >/dev/null
+    # -O1 -g1: ASan's recommended optimisation, function names in reports; ~40% less compile time than -O2 -g.
+    cmake -S . -B "$BUILD_DIR-asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DDUET_SANITIZE=ON -DDUET_BUILD_BENCH=OFF >/dev/null
   fi
   log "building the sanitizer (ASan+UBSan) test suites in $BUILD_DIR-asan"
-  cmake --build "$BUILD_DIR-asan" -j "$JOBS" --target duet_test_common duet_test_gguf duet_test_kernels \
-    duet_test_tokenizer duet_test_engine duet_test_arena duet_test_eval duet_test_server_http duet_test_openai \
-    duet_test_registry duet_test_router duet_test_store
+  # The suites labelled `sanitize` in tests/CMakeLists.txt: the code that reads untrusted input (files, requests,
+  # messages, model output) and the kernels and scheduler that index buffers.
+  local suites
+  mapfile -t suites < <(sed -n 's/^duet_test(\([a-z_]*\) [^ ]* "[^"]*sanitize[^"]*".*/duet_test_\1/p' tests/CMakeLists.txt)
+  cmake --build "$BUILD_DIR-asan" -j "$JOBS" --target "${suites[@]}"
 }
 
 setup_arm64() {
