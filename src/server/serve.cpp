@@ -64,6 +64,16 @@ Status serve_until_signal(const ServeConfig& config) {
     std::printf("duet serve: listening on http://%s:%d\n", config.server.http.host.c_str(), server.port());
     std::printf("duet serve: chat page at http://%s:%d/%s\n", config.server.http.host.c_str(), server.port(),
                 web::page_built() ? "" : " (not built: run ./duet.sh setup and rebuild)");
+    // A first request to copy: the first chat model, the key's header when one is required.
+    for (const auto& entry : models->ready_entries()) {
+        if (!entry->capabilities().chat) continue;
+        std::printf(
+            "duet serve: try  curl http://%s:%d/v1/chat/completions -H 'Content-Type: application/json'%s "
+            "-d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n",
+            config.server.http.host.c_str(), server.port(),
+            config.server.api_key.empty() ? "" : " -H \"Authorization: Bearer $DUET_API_KEY\"", entry->name().c_str());
+        break;
+    }
     std::fflush(stdout);
     DUET_LOG_INFO("ready: %zu model(s) on http://%s:%d", models->size(), config.server.http.host.c_str(),
                   server.port());

@@ -1,5 +1,6 @@
 // test_serve_cli.cpp: `duet serve` start-up: a model that fails to load ends the process with an error and no
-// "listening on" line (that line means the models are loaded); the KV budget split and the --ctx warning.
+// "listening on" line (that line means the models are loaded), then the page's URL and a curl line to copy; the KV
+// budget split and the --ctx warning.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -71,12 +72,20 @@ TEST(ServeCli, PrintsTheKvSplitAndWarnsWhenCtxDoesNotFit) {
     FILE* stdout_of_serve = ::fdopen(out[0], "r");
     char line[512] = {};
     const bool listening = stdout_of_serve && std::fgets(line, sizeof(line), stdout_of_serve) != nullptr;
+    std::string rest;  // the page's URL, then a curl line for the first chat model
+    for (char more[512]; listening && rest.find("curl") == std::string::npos &&
+                         std::fgets(more, sizeof(more), stdout_of_serve) != nullptr;)
+        rest += more;
     ::kill(pid, SIGTERM);
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (stdout_of_serve) std::fclose(stdout_of_serve);
     ASSERT_TRUE(listening);
     EXPECT_NE(std::string(line).find("listening on"), std::string::npos) << line;
+    EXPECT_NE(rest.find("chat page at http://127.0.0.1:"), std::string::npos) << rest;
+    EXPECT_NE(rest.find("/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"stories\""),
+              std::string::npos)
+        << rest;
     const std::string log = test::read_file(err);
     EXPECT_NE(log.find("stories: 400 tokens of KV, context 400"), std::string::npos) << log;
     EXPECT_NE(log.find("--ctx 1,000 does not fit in its 400 tokens of KV: context 400"), std::string::npos) << log;
