@@ -22,12 +22,19 @@ namespace {
 constexpr const char* kUsage =
     "usage: duet eval run --suite S[,S2...] --target NAME=URL[#model] [--target ...] [options]\n"
     "       duet eval compare A.json B.json\n"
-    "       duet eval deploy --target NAME=URL[#model] [--target ...] [--pid NAME=PID] [--requests N]\n\n"
+    "       duet eval deploy --target NAME=URL[#model] [--target ...] [--launch NAME=CMD] [--pid NAME=PID]\n"
+    "                        [--requests N]\n\n"
     "run options:\n"
-    "  --suite S[,S2]         flows, probes, clarify, ceval, humaneval (files under evals/) or paths to suite files\n"
+    "  --suite S[,S2]         flows, probes, clarify, ceval, humaneval, longctx (files under evals/) or paths\n"
     "  --target NAME=URL[#m]  an OpenAI-compatible server (http://host:port[/v1]) and model; repeat for more\n"
     "  --judge URL[#model]    pairwise judge for the first two targets, asked in both orders\n"
-    "  --out DIR              results.json, report.html, report.md and the response cache (default eval-out)\n"
+    "  --out DIR              results.json, report.html, report.md and the response cache cache.sqlite (default\n"
+    "                         eval-out; a cache.jsonl from an older duet there is imported once)\n"
+    "  --context N            long context: documents of 1K, 2K, 4K ... up to N tokens (default: the suite's lengths)\n"
+    "  --pipeline EXPERT,DAILY  long context: also summarise <= --chunk-tokens chunks with target EXPERT and answer\n"
+    "                         from the summaries with target DAILY (reported as target pipeline:EXPERT>DAILY)\n"
+    "                         (default: on when targets named expert and daily are given)\n"
+    "  --chunk-tokens N       the pipeline's chunk size in estimated tokens (default 3000)\n"
     "  --seed N               sent with every request (default 0); requests use temperature 0\n"
     "  --concurrency N        items in flight at once (default 4)\n"
     "  --max-tokens N         per reply (default 512)\n"
@@ -37,8 +44,13 @@ constexpr const char* kUsage =
     "  --evals-dir DIR        where the named suites live (default ./evals, else next to the binary)\n"
     "  --stop-after N         stop after N items have started (the run stays resumable)\n"
     "Ctrl-C stops taking new items; rerunning the same command continues from the cache.\n\n"
-    "deploy: /health, first load of /, TTFT and streaming rhythm over N streamed requests (default 3), RSS of a\n"
-    "local server given --pid NAME=PID, printed next to the seed's figures. --max-tokens (default 64), --api-key.\n";
+    "deploy: /health, first load of /, new session (POST /api/conversations + first token of a new chat), TTFT and\n"
+    "streaming rhythm over N streamed requests (default 3), printed next to the seed's figures.\n"
+    "  --launch NAME=CMD      start the server with CMD (sh -c), time load to ready (/health 200), measure its RSS,\n"
+    "                         stop it afterwards; e.g. --launch big='duet serve -m big.gguf --port 8081'\n"
+    "  --ready-timeout S      give up waiting for /health after S seconds (default 600)\n"
+    "  --pid NAME=PID         RSS of an already running server\n"
+    "  --max-tokens N (default 64), --api-key K\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -128,6 +140,25 @@ int eval_run(int argc, char** argv) {
                 DUET_TRY(options.policy.api_key, args.value());
             } else if (args.is("--evals-dir")) {
                 DUET_TRY(options.evals_dir, args.value());
+            } else if (args.is("--context")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--context"));
+                if (n < 1500 || n > 10000000)
+                    return Status::invalid_argument("--context out of range [1500, 10000000]");
+                options.context_tokens = int(n);
+            } else if (args.is("--pipeline")) {
+                DUET_TRY(std::string v, args.value());
+                const size_t comma = v.find(',');
+                if (comma == std::string::npos || comma == 0 || comma + 1 == v.size())
+                    return Status::invalid_argument("--pipeline: expected EXPERT,DAILY (two --target names)");
+                options.pipeline_expert = v.substr(0, comma);
+                options.pipeline_daily = v.substr(comma + 1);
+            } else if (args.is("--chunk-tokens")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(int64_t n, parse_int(v, "--chunk-tokens"));
+                if (n < 100 || n > 1000000)
+                    return Status::invalid_argument("--chunk-tokens out of range [100, 1000000]");
+                options.chunk_tokens = int(n);
             } else if (args.is("--stop-after")) {
                 DUET_TRY(std::string v, args.value());
                 DUET_TRY(int64_t n, parse_int(v, "--stop-after"));
@@ -138,17 +169,29 @@ int eval_run(int argc, char** argv) {
         }
         if (options.suites.empty()) return Status::invalid_argument("--suite is required\n%s", kUsage);
         if (options.targets.empty()) return Status::invalid_argument("--target is required\n%s", kUsage);
+        // Targets named expert and daily run the pipeline without --pipeline (duet serve's two roles).
+        bool has_expert = false, has_daily = false;
+        for (const eval::Target& t : options.targets) {
+            has_expert = has_expert || t.name == "expert";
+            has_daily = has_daily || t.name == "daily";
+        }
+        if (options.pipeline_expert.empty() && has_expert && has_daily) {
+            options.pipeline_expert = "expert";
+            options.pipeline_daily = "daily";
+        }
         return {};
     };
     if (Status s = parse(); !s.ok()) return report_error(s);
 
     // Every suite is checked before anything is sent (run_eval loads them again; they are small).
-    if (auto loaded = eval::load_suites(options.suites, options.evals_dir); !loaded.ok())
+    if (auto loaded = eval::load_suites(options.suites, options.evals_dir, eval::long_context_options(options));
+        !loaded.ok())
         return report_error(loaded.status());
     std::error_code ec;
     std::filesystem::create_directories(out_dir, ec);
     if (ec) return report_error(Status::io_error("--out %s: %s", out_dir.c_str(), ec.message().c_str()));
-    options.cache_path = out_dir + "/cache.jsonl";
+    options.cache_path = out_dir + "/cache.sqlite";
+    options.import_cache_path = out_dir + "/cache.jsonl";  // written by duet before the SQLite cache
     options.stop = &g_stop;
     const bool tty = ::isatty(2);
     options.progress = [tty](const std::string& line) {
@@ -196,6 +239,7 @@ int eval_compare(int argc, char** argv) {
 int eval_deploy(int argc, char** argv) {
     std::vector<eval::Target> targets;
     std::vector<std::pair<std::string, int>> pids;
+    std::vector<std::pair<std::string, std::string>> launches;
     eval::DeployOptions options;
     if (const char* key = std::getenv("OPENAI_API_KEY")) options.policy.api_key = key;
     options.policy.max_retries = 0;
@@ -216,6 +260,15 @@ int eval_deploy(int argc, char** argv) {
                 if (eq == std::string::npos) return Status::invalid_argument("--pid: expected NAME=PID");
                 DUET_TRY(int64_t pid, parse_int(std::string_view(v).substr(eq + 1), "--pid"));
                 pids.push_back({v.substr(0, eq), int(pid)});
+            } else if (args.is("--launch")) {
+                DUET_TRY(std::string v, args.value());
+                const size_t eq = v.find('=');
+                if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+                    return Status::invalid_argument("--launch: expected NAME=COMMAND");
+                launches.push_back({v.substr(0, eq), v.substr(eq + 1)});
+            } else if (args.is("--ready-timeout")) {
+                DUET_TRY(std::string v, args.value());
+                DUET_TRY(options.ready_timeout_seconds, parse_float(v, "--ready-timeout"));
             } else if (args.is("--requests")) {
                 DUET_TRY(std::string v, args.value());
                 DUET_TRY(int64_t n, parse_int(v, "--requests"));
@@ -233,6 +286,11 @@ int eval_deploy(int argc, char** argv) {
             }
         }
         if (targets.empty()) return Status::invalid_argument("--target is required\n%s", kUsage);
+        for (const auto& [name, command] : launches) {
+            bool known = false;
+            for (const eval::Target& t : targets) known = known || t.name == name;
+            if (!known) return Status::invalid_argument("--launch %s: no --target of that name", name.c_str());
+        }
         return {};
     };
     if (Status s = parse(); !s.ok()) return report_error(s);
@@ -241,6 +299,10 @@ int eval_deploy(int argc, char** argv) {
         eval::DeployOptions o = options;
         for (const auto& [name, pid] : pids)
             if (name == t.name) o.pid = pid;
+        for (const auto& [name, command] : launches)
+            if (name == t.name) o.launch_command = command;
+        if (!o.launch_command.empty())
+            std::fprintf(stderr, "starting %s: %s\n", t.name.c_str(), o.launch_command.c_str());
         figures.push_back(eval::measure_deployment(t, o));
     }
     std::fputs(eval::render_deploy_table(figures).c_str(), stdout);

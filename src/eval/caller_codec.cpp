@@ -1,16 +1,12 @@
-// caller_codec.cpp: targets, the response cache (JSONL) and the streamed, retried, cached chat call of a target.
-// JSON lives here (requests, cache lines) and in results_codec.cpp.
-#include <fcntl.h>
-#include <unistd.h>
+// caller_codec.cpp: targets, reading the legacy JSONL response cache, and the streamed, retried, cached chat call of a target.
+// JSON lives here (requests, legacy cache lines) and in results_codec.cpp.
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
 
 #include "common/timer.h"
 #include "eval/runner.h"
@@ -51,13 +47,6 @@ uint64_t fnv1a(const std::string& text, uint64_t basis) {
     return h;
 }
 
-json timing_to_json(const CallTiming& t) {
-    return {{"ttft", t.ttft_seconds},
-            {"total", t.total_seconds},
-            {"intervals", t.chunk_intervals},
-            {"chars", t.chunk_chars}};
-}
-
 CallTiming timing_from_json(const json& j) {
     CallTiming t;
     t.ttft_seconds = j.value("ttft", -1.0);
@@ -67,52 +56,6 @@ CallTiming timing_from_json(const json& j) {
     if (j.contains("chars") && j["chars"].is_array()) t.chunk_chars = j["chars"].get<std::vector<int>>();
     return t;
 }
-
-class FileResponseCache final : public ResponseCache {
-public:
-    explicit FileResponseCache(int fd) : fd_(fd) {}
-    ~FileResponseCache() override { ::close(fd_); }
-
-    Status load(const std::string& path) {
-        std::ifstream in(path);
-        std::string line;
-        while (std::getline(in, line)) {
-            const json j = json::parse(line, nullptr, false);
-            if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string()) continue;  // torn
-            CachedReply reply;
-            reply.text = j.value("text", "");
-            if (j.contains("timing")) reply.timing = timing_from_json(j["timing"]);
-            entries_[j["key"].get<std::string>()] = std::move(reply);
-        }
-        return Status::ok_status();
-    }
-    std::optional<CachedReply> find(const std::string& key) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        const auto it = entries_.find(key);
-        if (it == entries_.end()) return std::nullopt;
-        return it->second;
-    }
-    Status put(const std::string& key, const CachedReply& reply) override {
-        const std::string line = json{{"key", key}, {"text", reply.text}, {"timing", timing_to_json(reply.timing)}}
-                                     .dump(-1, ' ', false, json::error_handler_t::replace) +
-                                 "\n";
-        std::lock_guard<std::mutex> lock(mutex_);
-        size_t done = 0;
-        while (done < line.size()) {
-            const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-            if (n < 0) return Status::io_error("response cache: write failed");
-            done += size_t(n);
-        }
-        ::fsync(fd_);
-        entries_[key] = reply;
-        return Status::ok_status();
-    }
-
-private:
-    int fd_;
-    std::mutex mutex_;
-    std::unordered_map<std::string, CachedReply> entries_;
-};
 
 int utf8_code_points(const std::string& s) {
     int n = 0;
@@ -127,12 +70,26 @@ bool retryable(const openai::ClientError& e) {
 
 }  // namespace
 
-Result<std::unique_ptr<ResponseCache>> open_file_cache(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::io_error("response cache %s: cannot open for appending", path.c_str());
-    auto cache = std::make_unique<FileResponseCache>(fd);
-    DUET_RETURN_IF_ERROR(cache->load(path));
-    return std::unique_ptr<ResponseCache>(std::move(cache));
+Result<std::vector<std::pair<std::string, CachedReply>>> read_jsonl_cache(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::not_found("response cache %s: cannot read", path.c_str());
+    std::vector<std::pair<std::string, CachedReply>> entries;
+    std::string line;
+    while (std::getline(in, line)) {
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string()) continue;  // torn
+        CachedReply reply;
+        reply.text = j.contains("text") && j["text"].is_string() ? j["text"].get<std::string>() : "";
+        if (j.contains("timing") && j["timing"].is_object()) {
+            try {
+                reply.timing = timing_from_json(j["timing"]);
+            } catch (const json::exception&) {
+                continue;  // wrong types inside: treat as torn
+            }
+        }
+        entries.emplace_back(j["key"].get<std::string>(), std::move(reply));
+    }
+    return entries;
 }
 
 std::string cache_key(const Target& target, const std::string& request_body) {

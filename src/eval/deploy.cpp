@@ -1,12 +1,19 @@
 // deploy.cpp: measuring the deployment table (see deploy.h). The chat calls go through ModelCaller (no cache).
 #include "eval/deploy.h"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <random>
+#include <thread>
 
 #include "common/timer.h"
 
@@ -37,6 +44,76 @@ std::string cell(double v, const char* fmt) {
 
 }  // namespace
 
+Result<LaunchedServer> launch_until_ready(const std::string& command, const std::string& origin, double timeout_seconds,
+                                          const std::string& name) {
+    LaunchedServer server;
+    char log[256];
+    std::snprintf(log, sizeof log, "/tmp/duet-deploy-%d-%s.log", int(::getpid()), name.c_str());
+    for (char* c = log + 5; *c; ++c)
+        if (*c == '/' || *c == ' ') *c = '_';
+    server.log_path = log;
+    const int log_fd = ::open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log_fd < 0) return Status::io_error("launch %s: cannot create the log %s", name.c_str(), log);
+    const std::string shell_command = "exec " + command;
+    const double start = now_seconds();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(log_fd);
+        return Status::io_error("launch %s: fork failed", name.c_str());
+    }
+    if (pid == 0) {
+        ::setpgid(0, 0);
+        ::dup2(log_fd, 1);
+        ::dup2(log_fd, 2);
+        const int null_fd = ::open("/dev/null", O_RDONLY);
+        if (null_fd >= 0) ::dup2(null_fd, 0);
+        ::execl("/bin/sh", "sh", "-c", shell_command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(log_fd);
+    ::setpgid(pid, pid);  // also from the parent: no race with the first kill
+    server.pid = int(pid);
+    httplib::Client http(origin);
+    http.set_connection_timeout(std::chrono::milliseconds(500));
+    http.set_read_timeout(std::chrono::seconds(5));
+    for (;;) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return Status::unavailable("launch %s: the server exited with status %d before /health said ok (log: %s)",
+                                       name.c_str(), code, log);
+        }
+        ++server.health_polls;
+        if (auto r = http.Get("/health"); r && r->status == 200) {
+            server.ready_seconds = now_seconds() - start;
+            return server;
+        }
+        if (now_seconds() - start > timeout_seconds) {
+            stop_launched(server, 5);
+            return Status::unavailable("launch %s: /health not ok after %g s (log: %s)", name.c_str(), timeout_seconds,
+                                       log);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+void stop_launched(const LaunchedServer& server, double grace_seconds) {
+    if (server.pid <= 0) return;
+    ::kill(-server.pid, SIGTERM);
+    const double start = now_seconds();
+    for (;;) {
+        int status = 0;
+        const pid_t done = ::waitpid(server.pid, &status, WNOHANG);
+        if (done == server.pid || done < 0) break;
+        if (now_seconds() - start > grace_seconds) {
+            ::kill(-server.pid, SIGKILL);
+            ::waitpid(server.pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 long long process_rss_bytes(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string line;
@@ -48,6 +125,18 @@ long long process_rss_bytes(int pid) {
 DeployFigures measure_deployment(const Target& target, const DeployOptions& options) {
     DeployFigures f;
     f.name = target.name;
+    LaunchedServer launched;
+    if (!options.launch_command.empty()) {
+        Result<LaunchedServer> started = launch_until_ready(options.launch_command, origin_of(target.url),
+                                                            options.ready_timeout_seconds, target.name);
+        if (!started.ok()) {
+            f.last_error = started.status().message();
+            return f;
+        }
+        launched = *started;
+        f.load_to_ready_s = launched.ready_seconds;
+        f.health_polls = launched.health_polls;
+    }
     httplib::Client http(origin_of(target.url));
     http.set_connection_timeout(std::chrono::seconds(5));
     http.set_read_timeout(std::chrono::seconds(30));
@@ -64,6 +153,20 @@ DeployFigures measure_deployment(const Target& target, const DeployOptions& opti
     }
 
     ModelCaller caller(target, options.policy, nullptr);
+    // New session: the page's first call, then a first message whose prompt no earlier request shares a prefix with.
+    const double create_start = now_seconds();
+    if (Result<std::string> id = create_conversation(origin_of(target.url), options.policy.api_key); id.ok()) {
+        f.new_session_create_ms = (now_seconds() - create_start) * 1000;
+        const std::string nonce = std::to_string(std::random_device{}());
+        Result<CachedReply> first = caller.chat({{"user", "(" + nonce + ") " + options.prompt}}, options.max_tokens, 0);
+        if (first.ok() && first->timing.ttft_seconds >= 0) {
+            f.new_session_ttft_ms = first->timing.ttft_seconds * 1000;
+            f.new_session_ms = f.new_session_create_ms + f.new_session_ttft_ms;
+        } else if (!first.ok()) {
+            f.last_error = first.status().message();
+        }
+        delete_conversation(origin_of(target.url), options.policy.api_key, *id);
+    }
     std::vector<double> ttfts, intervals;
     double chars = 0, chunks = 0, stream_seconds = 0, stream_chars = 0;
     for (int i = 0; i < options.requests; ++i) {
@@ -91,10 +194,12 @@ DeployFigures measure_deployment(const Target& target, const DeployOptions& opti
     f.interval_p90_ms = percentile(intervals, 0.9);
     if (chunks > 0) f.chars_per_chunk = chars / chunks;
     if (stream_chars > 0) f.ms_per_char = stream_seconds * 1000 / stream_chars;
-    if (options.pid > 0) {
-        const long long rss = process_rss_bytes(options.pid);
+    const int pid = options.pid > 0 ? options.pid : launched.pid;
+    if (pid > 0) {
+        const long long rss = process_rss_bytes(pid);
         if (rss >= 0) f.rss_gb = double(rss) / 1e9;
     }
+    stop_launched(launched);
     return f;
 }
 
@@ -105,7 +210,7 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
         std::string (*value)(const DeployFigures&);
     };
     static const Row rows[] = {
-        {"load to ready (s)", "92 / 28", [](const DeployFigures&) { return std::string("-"); }},
+        {"load to ready (s)", "92 / 28", [](const DeployFigures& f) { return cell(f.load_to_ready_s, "%.2f"); }},
         {"memory RSS (GB)", "9.8 / 3.2", [](const DeployFigures& f) { return cell(f.rss_gb, "%.2f"); }},
         {"/health", "-",
          [](const DeployFigures& f) {
@@ -117,7 +222,11 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
                     : f.page_status      ? "HTTP " + std::to_string(f.page_status)
                                          : std::string("-");
          }},
-        {"new session (s)", "2.1 / 0.8", [](const DeployFigures&) { return std::string("-"); }},
+        {"new session (s)", "2.1 / 0.8", [](const DeployFigures& f) { return cell(f.new_session_ms / 1000, "%.3f"); }},
+        {"  create conversation (ms)", "-",
+         [](const DeployFigures& f) { return cell(f.new_session_create_ms, "%.1f"); }},
+        {"  first token, new chat (ms)", "-",
+         [](const DeployFigures& f) { return cell(f.new_session_ttft_ms, "%.0f"); }},
         {"first token p50 (ms)", "720 / 380", [](const DeployFigures& f) { return cell(f.ttft_p50_ms, "%.0f"); }},
         {"first token p90 (ms)", "-", [](const DeployFigures& f) { return cell(f.ttft_p90_ms, "%.0f"); }},
         {"chunk interval p50 (ms)", "800 / ~120",
@@ -148,7 +257,9 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
     }
     for (const DeployFigures& f : figures)
         if (!f.last_error.empty()) out += "last error: " + f.last_error + "\n";
-    out += "load to ready and new session are not measured against a running server; RSS needs --pid NAME=PID\n";
+    out +=
+        "load to ready needs --launch NAME=CMD (duet starts the server); RSS needs --launch or --pid NAME=PID; new\n"
+        "session needs duet's page API (POST /api/conversations)\n";
     return out;
 }
 

@@ -35,10 +35,14 @@ std::string html_escape(const std::string& text) {
     return out;
 }
 
+const char* report_color(size_t i) {
+    static const char* const kColors[] = {"#3b6fd6", "#d6803b", "#3bab6f", "#a33bd6", "#d63b5a", "#6b6b6b"};
+    return kColors[i % 6];
+}
+
 namespace {
 
-const char* const kColors[] = {"#3b6fd6", "#d6803b", "#3bab6f", "#a33bd6", "#d63b5a", "#6b6b6b"};
-const char* color(size_t i) { return kColors[i % 6]; }
+const char* color(size_t i) { return report_color(i); }
 
 std::string num(double v, int decimals = 3) {
     char buf[64];
@@ -163,6 +167,8 @@ std::string render_report_html(const RunResults& r) {
     h += "<h2>Latency</h2>\n<h3>Time to first token (CDF)</h3>\n" + legend(r) + cdf_chart(ttft, "ms");
     h += "\n<h3>Streaming rhythm: interval between chunks (CDF)</h3>\n" + cdf_chart(intervals, "ms");
     h += "\n<h3>Characters per chunk (CDF)</h3>\n" + cdf_chart(chars, "chars") + "\n";
+
+    h += render_long_context_html(r);
 
     if (r.has_judge) {
         const JudgeResults& j = r.judge;

@@ -1,5 +1,7 @@
 // report_md.cpp: the Markdown report: dimensions per target, the judge, and one line per failed item.
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "eval/results.h"
 
@@ -50,6 +52,36 @@ std::string render_report_markdown(const RunResults& r) {
     md += "\nMultiple choice scored by:";
     for (const TargetResults& t : r.targets) md += " " + cell(t.name) + ": " + cell(t.choice_method) + ";";
     md += "\n";
+    for (const std::string by : {"position", "length"}) {
+        std::set<double> xs;
+        for (const TargetResults& t : r.targets)
+            for (const auto& [x, tally] : long_context_accuracy_by(t, by)) xs.insert(x);
+        if (xs.empty()) continue;
+        const bool percent = by == "position";
+        md += "\n## Long context: reference accuracy by " + by + " (correct / items)\n\n| target |";
+        for (double x : xs) {
+            std::snprintf(buf, sizeof buf, percent ? " %.0f%% |" : " %.0f |", percent ? x * 100 : x);
+            md += buf;
+        }
+        md += "\n|---|";
+        for (size_t i = 0; i < xs.size(); ++i) md += "---:|";
+        md += "\n";
+        for (const TargetResults& t : r.targets) {
+            const std::map<double, Tally> tallies = long_context_accuracy_by(t, by);
+            if (tallies.empty()) continue;
+            md += "| " + cell(t.name) + " |";
+            for (double x : xs) {
+                const auto it = tallies.find(x);
+                if (it == tallies.end()) {
+                    md += " - |";
+                    continue;
+                }
+                std::snprintf(buf, sizeof buf, " %d/%d |", it->second.correct, it->second.total);
+                md += buf;
+            }
+            md += "\n";
+        }
+    }
     if (r.has_judge) {
         const JudgeResults& j = r.judge;
         md += "\n## Judge\n\n" + cell(j.model) + ": " + cell(j.target_a) + " wins " + std::to_string(j.wins_a) + ", " +

@@ -23,6 +23,9 @@ const std::vector<DimensionInfo>& known_dimensions() {
         {"clarify_rounds", "clarification rounds (satisfied dialogues)", false},
         {"choice_accuracy", "multiple-choice accuracy", true},
         {"code_pass_rate", "code pass rate", true},
+        {"longctx_accuracy", "long-context reference accuracy", true},
+        {"longctx_summarise_seconds", "long context: summarise stage (s per item)", false},
+        {"longctx_answer_seconds", "long context: answer stage (s per item)", false},
         {"items_failed", "items failed (target errors)", false},
         {"ttft_p50_ms", "TTFT p50 (ms)", false},
         {"ttft_p90_ms", "TTFT p90 (ms)", false},
@@ -78,6 +81,11 @@ void aggregate_dimensions(TargetResults& target) {
             means["choice_accuracy"].add(item.passed ? 1 : 0);
         } else if (item.kind == "code") {
             means["code_pass_rate"].add(item.passed ? 1 : 0);
+        } else if (item.kind == "longctx") {
+            means["longctx_accuracy"].add(item.passed ? 1 : 0);
+            means["longctx_answer_seconds"].add(score("answer_seconds"));
+            if (item.scores.count("summarise_seconds"))
+                means["longctx_summarise_seconds"].add(score("summarise_seconds"));
         }
     }
     target.dimensions.clear();
@@ -87,6 +95,19 @@ void aggregate_dimensions(TargetResults& target) {
         target.dimensions["ttft_p50_ms"] = percentile(ttfts, 0.5);
         target.dimensions["ttft_p90_ms"] = percentile(ttfts, 0.9);
     }
+}
+
+std::map<double, Tally> long_context_accuracy_by(const TargetResults& target, const std::string& score) {
+    std::map<double, Tally> out;
+    for (const ItemResult& item : target.items) {
+        if (item.kind != "longctx" || !item.error.empty()) continue;
+        const auto it = item.scores.find(score);
+        if (it == item.scores.end()) continue;
+        Tally& t = out[it->second];
+        t.correct += item.passed ? 1 : 0;
+        ++t.total;
+    }
+    return out;
 }
 
 std::string compare_results(const RunResults& a, const RunResults& b) {

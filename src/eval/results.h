@@ -35,7 +35,8 @@ struct ItemResult {
 // The dimensions a report compares (means over the items that ran without error; absent when none did):
 //   flow_task_coherence, flow_context_reuse (per flow), flow_coreference_errors (per flow), flow_ai_speak,
 //   probe_pass_rate (+ probe_<type>_pass_rate), clarify_rounds (mean over satisfied), clarify_satisfied_rate,
-//   choice_accuracy, code_pass_rate, items_failed (count), ttft_p50_ms, ttft_p90_ms
+//   choice_accuracy, code_pass_rate, longctx_accuracy, longctx_answer_seconds, longctx_summarise_seconds (the
+//   pipeline's pseudo-target only), items_failed (count), ttft_p50_ms, ttft_p90_ms
 struct TargetResults {
     std::string name, url, model;
     std::vector<ItemResult> items;
@@ -79,6 +80,13 @@ struct DimensionInfo {
 };
 const std::vector<DimensionInfo>& known_dimensions();
 
+// Long-context items of a target grouped by one of their scores ("position" or "length"): value -> (correct, total).
+// Items that errored are left out.
+struct Tally {
+    int correct = 0, total = 0;
+};
+std::map<double, Tally> long_context_accuracy_by(const TargetResults& target, const std::string& score);
+
 // results.json
 std::string results_to_json(const RunResults& results);
 Result<RunResults> results_from_json(const std::string& text, const std::string& source);
@@ -91,5 +99,9 @@ std::string compare_results(const RunResults& a, const RunResults& b);
 std::string render_report_html(const RunResults& results);
 std::string render_report_markdown(const RunResults& results);
 std::string html_escape(const std::string& text);
+// The long-context part of the HTML report ("" without long-context items): accuracy by document position and by
+// length (SVG lines, one per target; the pipeline is one of them) and pipeline vs direct with per-stage time.
+std::string render_long_context_html(const RunResults& results);
+const char* report_color(size_t target_index);  // the colour of a target's series in every chart
 
 }  // namespace duet::eval

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "eval/long_context.h"
 #include "eval/sandbox.h"
 #include "eval/tasks.h"
 
@@ -19,10 +20,12 @@ struct SuiteItem {
     ClarifyDialogue clarify;
     MultipleChoice choice;
     CodeTask code;
+    LongContextCase longctx;
     std::string id() const {
         if (kind == "flow" || kind == "probe") return flow.id;
         if (kind == "clarify") return clarify.id;
         if (kind == "choice") return choice.id;
+        if (kind == "longctx") return longctx.id;
         return code.task_id;
     }
 };
@@ -40,7 +43,8 @@ constexpr ShippedSuite kShipped[] = {{"flows", "flows.jsonl"},
                                      {"probes", "probes.jsonl"},
                                      {"clarify", "clarify.jsonl"},
                                      {"ceval", "ceval_sample.csv"},
-                                     {"humaneval", "humaneval_sample.jsonl"}};
+                                     {"humaneval", "humaneval_sample.jsonl"},
+                                     {"longctx", "longctx.jsonl"}};
 
 bool ends_with(const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -114,6 +118,32 @@ std::string choice_context(const MultipleChoice& choice) {
     for (size_t i = 0; i < choice.options.size(); ++i)
         prompt += std::string(1, char('A' + i)) + ". " + choice.options[i] + "\n";
     return prompt;
+}
+
+TimedSend timed_send(ModelCaller& caller, const RunOptions& options) {
+    return [&caller, &options](const std::vector<Message>& history) -> Result<TimedReply> {
+        DUET_TRY(CachedReply reply, caller.chat(history, options.max_tokens, options.seed));
+        return TimedReply{std::move(reply.text), std::move(reply.timing)};
+    };
+}
+
+void fill_long_context_result(ItemResult& result, const LongContextCase& c, const LongContextOutcome& outcome) {
+    result.transcript = outcome.transcript;
+    result.calls = outcome.calls;
+    result.error = outcome.error;
+    result.passed = outcome.correct;
+    result.scores = {{"correct", outcome.correct ? 1 : 0},
+                     {"position", c.position},
+                     {"length", c.length},
+                     {"length_tokens", c.length_tokens},
+                     {"answer_seconds", outcome.answer_seconds}};
+    if (outcome.chunks > 0) {
+        result.scores["chunks"] = outcome.chunks;
+        result.scores["summarise_seconds"] = outcome.summarise_seconds;
+    }
+    std::string expected;
+    for (const std::string& e : c.expected) expected += (expected.empty() ? "" : ", ") + e;
+    result.notes.push_back((outcome.correct ? "found " : "expected ") + expected);
 }
 
 ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions& options, bool by_loglik) {
@@ -199,6 +229,9 @@ ItemResult run_item(const SuiteItem& item, ModelCaller& caller, const RunOptions
             result.notes.push_back(std::string("answered ") + (letter ? std::string(1, letter) : "nothing") +
                                    ", expected " + std::string(1, item.choice.answer));
         }
+    } else if (item.kind == "longctx") {
+        const LongContextOutcome outcome = run_long_context_direct(item.longctx, timed_send(caller, options));
+        fill_long_context_result(result, item.longctx, outcome);
     } else {  // code
         const std::string prompt =
             "Complete this Python function. Reply with the complete function in one "
@@ -264,7 +297,8 @@ std::string resolve_suite_path(const std::string& suite, const std::string& eval
 }
 
 Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::string>& suites,
-                                                      const std::string& evals_dir) {
+                                                      const std::string& evals_dir,
+                                                      const LongContextOptions& long_context) {
     auto out = std::make_shared<SuiteItems>();
     for (const std::string& suite : suites) {
         const std::string path = resolve_suite_path(suite, evals_dir);
@@ -276,28 +310,98 @@ Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::str
         const std::string text = buffer.str();
         if (ends_with(path, ".csv")) {
             DUET_TRY(auto choices, parse_multiple_choice_csv(text, path));
-            for (auto& c : choices) out->items.push_back({label, "choice", {}, {}, std::move(c), {}});
+            for (auto& c : choices) out->items.push_back({label, "choice", {}, {}, std::move(c), {}, {}});
         } else if (looks_like_humaneval(text)) {
             DUET_TRY(auto tasks, parse_humaneval_jsonl(text, path));
-            for (auto& t : tasks) out->items.push_back({label, "code", {}, {}, {}, std::move(t)});
+            for (auto& t : tasks) out->items.push_back({label, "code", {}, {}, {}, std::move(t), {}});
         } else {
             DUET_TRY(Suite parsed, parse_suite(text, path));
             for (auto& f : parsed.flows) {
                 const std::string kind = f.probe.empty() ? "flow" : "probe";
-                out->items.push_back({label, kind, std::move(f), {}, {}, {}});
+                out->items.push_back({label, kind, std::move(f), {}, {}, {}, {}});
             }
-            for (auto& c : parsed.clarifications) out->items.push_back({label, "clarify", {}, std::move(c), {}, {}});
+            for (auto& c : parsed.clarifications)
+                out->items.push_back({label, "clarify", {}, std::move(c), {}, {}, {}});
+            for (const LongContextSpec& spec : parsed.long_contexts)
+                for (int length : long_context_lengths(spec, long_context.context_tokens, long_context.reserve_tokens))
+                    for (double position : spec.positions)
+                        out->items.push_back({label,
+                                              "longctx",
+                                              {},
+                                              {},
+                                              {},
+                                              {},
+                                              make_long_context_case(spec, length, position, long_context.seed)});
         }
     }
     return std::shared_ptr<const SuiteItems>(std::move(out));
 }
 
+LongContextOptions long_context_options(const RunOptions& options) {
+    constexpr int kPromptOverheadTokens = 256;  // the instructions and the question around the document
+    return {options.seed, options.context_tokens, options.max_tokens + kPromptOverheadTokens};
+}
+
+namespace {
+
+// The pipeline's pseudo-target: every long-context item marked for it, summarised by `expert`, answered by `daily`.
+TargetResults run_pipeline(const SuiteItems& suites, const RunOptions& options, ModelCaller& expert, ModelCaller& daily,
+                           const std::function<bool()>& should_stop, bool& complete) {
+    TargetResults target;
+    target.name = "pipeline:" + options.pipeline_expert + ">" + options.pipeline_daily;
+    target.model = options.pipeline_expert + " summarises, " + options.pipeline_daily + " answers";
+    std::vector<const SuiteItem*> items;
+    for (const SuiteItem& item : suites.items)
+        if (item.kind == "longctx" && item.longctx.pipeline) items.push_back(&item);
+    std::vector<std::optional<ItemResult>> done(items.size());
+    const TimedSend summarise = timed_send(expert, options), answer = timed_send(daily, options);
+    std::mutex progress_mutex;
+    parallel_for(
+        items.size(), options.concurrency,
+        [&](size_t i) {
+            ItemResult result;
+            result.suite = items[i]->suite;
+            result.kind = "longctx";
+            result.id = items[i]->id();
+            const LongContextOutcome outcome =
+                run_summarise_then_answer(items[i]->longctx, summarise, answer, options.chunk_tokens);
+            fill_long_context_result(result, items[i]->longctx, outcome);
+            if (!result.error.empty()) result.scores.clear();
+            if (options.progress) {
+                std::lock_guard<std::mutex> lock(progress_mutex);
+                options.progress(target.name + " " + result.suite + "/" + result.id +
+                                 (result.error.empty() ? (result.passed ? " pass" : " fail") : " error"));
+            }
+            done[i] = std::move(result);
+        },
+        should_stop);
+    for (auto& d : done) {
+        if (d) target.items.push_back(std::move(*d));
+        else complete = false;
+    }
+    aggregate_dimensions(target);
+    return target;
+}
+
+size_t target_index(const std::vector<Target>& targets, const std::string& name) {
+    for (size_t i = 0; i < targets.size(); ++i)
+        if (targets[i].name == name) return i;
+    return targets.size();
+}
+
+}  // namespace
+
 Result<RunResults> run_eval(const RunOptions& options) {
     if (options.targets.empty()) return Status::invalid_argument("eval run: no --target");
-    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir));
+    const bool pipeline = !options.pipeline_expert.empty() || !options.pipeline_daily.empty();
+    if (pipeline && (target_index(options.targets, options.pipeline_expert) == options.targets.size() ||
+                     target_index(options.targets, options.pipeline_daily) == options.targets.size()))
+        return Status::invalid_argument("eval run: --pipeline %s,%s: both must name a --target",
+                                        options.pipeline_expert.c_str(), options.pipeline_daily.c_str());
+    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir, long_context_options(options)));
     std::unique_ptr<ResponseCache> cache;
     if (!options.cache_path.empty()) {
-        DUET_TRY(cache, open_file_cache(options.cache_path));
+        DUET_TRY(cache, open_response_cache(options.cache_path, options.import_cache_path));
     }
     RunResults results;
     results.suites = options.suites;
@@ -354,8 +458,18 @@ Result<RunResults> run_eval(const RunOptions& options) {
         results.targets[i / n_items].items.push_back(std::move(*done[i]));
     }
     for (TargetResults& target : results.targets) aggregate_dimensions(target);
+    const bool has_long_context =
+        std::any_of(suites->items.begin(), suites->items.end(), [](const SuiteItem& i) { return i.kind == "longctx"; });
+    if (pipeline && has_long_context && !should_stop()) {
+        ModelCaller& expert = *callers[target_index(options.targets, options.pipeline_expert)];
+        ModelCaller& daily = *callers[target_index(options.targets, options.pipeline_daily)];
+        results.targets.push_back(run_pipeline(*suites, options, expert, daily, should_stop, results.complete));
+    } else if (pipeline && has_long_context) {
+        results.complete = false;
+    }
 
-    // The judge: the first two targets, item by item (dialogues only), in both orders.
+    // The judge: the first two targets, item by item (dialogues only: not choices, code or long context), in both
+    // orders.
     if (options.judge && results.targets.size() >= 2 && results.complete) {
         results.has_judge = true;
         JudgeResults& judge = results.judge;
@@ -365,7 +479,7 @@ Result<RunResults> run_eval(const RunOptions& options) {
         judge.target_b = results.targets[1].name;
         std::vector<std::pair<const ItemResult*, const ItemResult*>> pairs;
         for (const ItemResult& a : results.targets[0].items) {
-            if (a.kind == "choice" || a.kind == "code" || !a.error.empty()) continue;
+            if (a.kind == "choice" || a.kind == "code" || a.kind == "longctx" || !a.error.empty()) continue;
             for (const ItemResult& b : results.targets[1].items)
                 if (b.suite == a.suite && b.id == a.id && b.error.empty()) pairs.push_back({&a, &b});
         }

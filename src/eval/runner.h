@@ -3,7 +3,8 @@
 //
 //   targets x items --> work queue --> `concurrency` workers --> ModelCaller::chat (cache hit? else stream with
 //   retries on 5xx / timeout / transport, backoff doubling) --> score (rules, clarification loop, letter, sandbox)
-//   --> ItemResult; the stop flag (SIGINT) stops workers taking new items; in-flight items finish. A rerun with the
+//   --> ItemResult; then the summarise-then-answer pipeline over the long-context items (expert target summarises,
+//   daily target answers) as one more TargetResults; the stop flag (SIGINT) stops workers taking new items; in-flight items finish. A rerun with the
 //   same --out finds the finished calls in the cache and sends only what is missing.
 #pragma once
 
@@ -33,15 +34,23 @@ struct CachedReply {
     CallTiming timing;
 };
 
-// Responses keyed by (target, model, request body hash). FileResponseCache is append-only JSONL with an fsync per
-// entry (a torn last line from a kill is skipped on load); a SQLite store can implement the same interface.
+// Responses keyed by cache_key(): the target's name, URL and model and a 128-bit hash of the exact request body, so
+// any change to the request (messages, max_tokens, seed, model) is a miss. Kept in a SQLite file
+// (store::ResponseCacheDb: WAL, every put committed and fsynced before it returns, no torn entries after a kill).
 class ResponseCache {
 public:
     virtual ~ResponseCache() = default;
     virtual std::optional<CachedReply> find(const std::string& key) = 0;
     virtual Status put(const std::string& key, const CachedReply& reply) = 0;
 };
-Result<std::unique_ptr<ResponseCache>> open_file_cache(const std::string& path);
+// Opens (or creates) the SQLite cache at `sqlite_path`. When `import_jsonl_path` names an existing file (the JSONL
+// cache duet wrote before the SQLite one: DIR/cache.jsonl), its entries are imported once in one transaction
+// (entries already in the SQLite file win) and the file is renamed to `<name>.imported`, so an interrupted run
+// started with an older duet resumes without resending anything.
+Result<std::unique_ptr<ResponseCache>> open_response_cache(const std::string& sqlite_path,
+                                                           const std::string& import_jsonl_path = "");
+// The legacy JSONL cache: one {"key", "text", "timing"} object per line; torn or malformed lines are skipped.
+Result<std::vector<std::pair<std::string, CachedReply>>> read_jsonl_cache(const std::string& path);
 std::string cache_key(const Target& target, const std::string& request_body);
 
 struct CallPolicy {
@@ -71,8 +80,16 @@ private:
     std::atomic<int> sent_{0};
 };
 
+// How long-context items are made: the documents' seed and, when context_tokens > 0, lengths 1K, 2K, 4K, ... up to
+// context_tokens - reserve_tokens instead of the suite's own list.
+struct LongContextOptions {
+    uint64_t seed = 0;
+    int context_tokens = 0;
+    int reserve_tokens = 0;
+};
+
 struct RunOptions {
-    std::vector<std::string> suites;  // names (flows, probes, clarify, ceval, humaneval) or paths
+    std::vector<std::string> suites;  // names (flows, probes, clarify, ceval, humaneval, longctx) or paths
     std::string evals_dir = "evals";
     std::vector<Target> targets;
     std::optional<Target> judge;
@@ -80,7 +97,14 @@ struct RunOptions {
     int concurrency = 4;
     int max_tokens = 512;
     CallPolicy policy;
-    std::string cache_path;                            // "" : no cache
+    std::string cache_path;         // SQLite response cache; "" : no cache
+    std::string import_cache_path;  // legacy JSONL cache to import (see open_response_cache)
+    int context_tokens = 0;         // the targets' context: long-context lengths 1K ... this (0: the suite's lengths)
+    // The summarise-then-answer pipeline on long-context items: the target that summarises (`expert`) and the one
+    // that answers from the summaries (`daily`), by --target name; both empty: no pipeline. Its items are reported
+    // as one more target, "pipeline:EXPERT>DAILY", next to the direct answers.
+    std::string pipeline_expert, pipeline_daily;
+    int chunk_tokens = 3000;                           // the longest chunk the expert summarises (estimated tokens)
     const std::atomic<bool>* stop = nullptr;           // set (e.g. by SIGINT) to stop taking new items
     int stop_after_items = -1;                         // stop after this many items have started (tests)
     std::function<void(const std::string&)> progress;  // one line per update ("[12/80] target item")
@@ -90,7 +114,9 @@ struct RunOptions {
 struct SuiteItems;
 // Loads and checks every suite before anything is sent; the first bad file fails with file:line: reason.
 Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::string>& suites,
-                                                      const std::string& evals_dir);
+                                                      const std::string& evals_dir,
+                                                      const LongContextOptions& long_context = {});
+LongContextOptions long_context_options(const RunOptions& options);
 std::string resolve_suite_path(const std::string& suite, const std::string& evals_dir);
 
 Result<RunResults> run_eval(const RunOptions& options);

@@ -1,9 +1,11 @@
-// suite.h: the dialogue suites as native structs (multi-turn flows, probes, clarification dialogues) and the
-// loader for suite files (JSONL, schema in evals/README.md). Loading checks everything that can be checked before
+// suite.h: the suites as native structs (multi-turn flows, probes, clarification dialogues, long-context
+// generators) and the loader for suite files (JSONL, schema in evals/README.md). Loading checks everything that can be checked before
 // a request is sent: JSON syntax, fields and types, regexes compile, entity ids exist, turn references point back.
 // Errors name the file, the line and the reason: "evals/flows.jsonl:12: turn 3, check 2: unknown entity 'hhk'".
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,9 +93,27 @@ struct ClarifyDialogue {
     std::string source;
 };
 
+// A long-context generator (kind "longctx"): documents of any length made from seeded templates, one fact placed
+// at a chosen position, a question about it (long_context.h makes the documents).
+struct LongContextSpec {
+    std::string id;
+    std::string language = "en";  // en or zh: the prompts' language and how sentences are joined
+    uint64_t seed = 1;
+    std::vector<int> lengths;                               // estimated tokens per document
+    std::vector<double> positions;                          // 0..1
+    std::vector<std::string> filler;                        // sentence templates with {slot}s
+    std::map<std::string, std::vector<std::string>> slots;  // values per slot; {code} and {number} are generated
+    std::string fact;                                       // the sentence to find, with {slot}s
+    std::string question;                                   // asks for the fact; may use the fact's {slot}s
+    std::vector<std::string> answer;                        // slots of the fact whose values the reply must all contain
+    bool pipeline = true;                                   // also run summarise-then-answer on this spec's documents
+    std::string source;                                     // file:line
+};
+
 struct Suite {
     std::vector<Flow> flows;
     std::vector<ClarifyDialogue> clarifications;
+    std::vector<LongContextSpec> long_contexts;
 };
 
 // Parses suite text (one JSON object per line; blank lines and lines starting with '#' are skipped). `source`

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "eval/long_context.h"
 #include "eval/rules.h"
 #include "eval/suite.h"
 
@@ -260,8 +261,13 @@ Result<Suite> parse_suite(const std::string& text, const std::string& source) {
             } else if (kind == "clarify") {
                 suite.clarifications.push_back(parse_clarify(j, where));
                 id = suite.clarifications.back().id;
+            } else if (kind == "longctx") {
+                Result<LongContextSpec> spec = parse_long_context_line(line, where);
+                if (!spec.ok()) return spec.status();
+                suite.long_contexts.push_back(std::move(*spec));
+                id = suite.long_contexts.back().id;
             } else {
-                throw Bad{"unknown kind '" + kind + "' (flow, clarify)"};
+                throw Bad{"unknown kind '" + kind + "' (flow, clarify, longctx)"};
             }
             if (!ids.insert(id).second) throw Bad{"duplicate id '" + id + "'"};
         } catch (const json::exception& e) {

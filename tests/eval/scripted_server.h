@@ -1,7 +1,8 @@
 // scripted_server.h: an OpenAI-compatible test server on loopback (httplib) for the eval runner's tests. It answers
 // /v1/chat/completions with a fixed reply keyed by the last user message (the longest script key contained in it),
 // streamed as SSE in 3-code-point chunks, and counts requests per key. Modes: fail the first N requests of a key
-// with 503, or answer every request with a 200 HTML page (a garbage target).
+// with 503, or answer every request with a 200 HTML page (a garbage target). For `duet eval deploy`: /health can
+// say "loading" for its first N calls, and duet's POST/DELETE /api/conversations can be switched on.
 #pragma once
 
 #include <httplib.h>
@@ -21,7 +22,9 @@ public:
     std::map<std::string, int> fail_first;      // key -> 503s before answering
     bool garbage = false;
     std::string fallback = "I have no scripted answer.";
-    std::string page;  // served at GET / (404 when empty); GET /health always answers 200
+    std::string page;                // served at GET / (404 when empty)
+    int health_unready_first = 0;    // GET /health answers 503 ("loading") this many times, then 200
+    bool conversations_api = false;  // POST /api/conversations -> 201 {"id":"c1"}; DELETE counted (404 when false)
     // /v1/completions with echo + logprobs (404 when 0): one token per byte, each -1 but the last, which is -0.1
     // when it is this letter and -2 otherwise. Counted under the key "completions".
     char likely_letter = 0;
@@ -52,8 +55,35 @@ public:
             const nlohmann::json body = {{"choices", {{{"index", 0}, {"text", prompt}, {"logprobs", echoed}}}}};
             res.set_content(body.dump(), "application/json");
         });
-        server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+        server_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+            int seen;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                seen = ++requests_["health"];
+            }
+            if (seen <= health_unready_first) {
+                res.status = 503;
+                res.set_content(R"({"error":{"message":"loading models"}})", "application/json");
+                return;
+            }
             res.set_content("{\"status\":\"ok\"}", "application/json");
+        });
+        server_.Post("/api/conversations", [this](const httplib::Request&, httplib::Response& res) {
+            if (!conversations_api) {
+                res.status = 404;
+                return;
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++requests_["create conversation"];
+            }
+            res.status = 201;
+            res.set_content(R"({"id":"c1","title":"duet eval deploy","messages":[]})", "application/json");
+        });
+        server_.Delete("/api/conversations/c1", [this](const httplib::Request&, httplib::Response& res) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            ++requests_["delete conversation"];
+            res.status = 204;
         });
         server_.Get("/", [this](const httplib::Request&, httplib::Response& res) {
             if (page.empty()) res.status = 404;

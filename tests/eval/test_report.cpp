@@ -2,6 +2,8 @@
 // (every element closed in order), carries its SVG charts and <details> transcripts, and escapes model text.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
@@ -101,6 +103,75 @@ TEST(EvalReport, MarkdownListsDimensionsAndFailures) {
     EXPECT_NE(md.find("| flow task coherence | 1.000 | 0.500 |"), std::string::npos);
     EXPECT_NE(md.find("| small | flows/kb | mention &gt;= 1 of [&lt;HHKB&gt;]: none |"), std::string::npos);
     EXPECT_NE(md.find("1 inconsistent under position swap"), std::string::npos);
+}
+
+// Two direct targets and the pipeline over 4 long-context items (positions 0 and 1, lengths 1000 and 2000).
+RunResults long_context_results() {
+    RunResults r;
+    r.suites = {"longctx"};
+    const std::vector<std::pair<std::string, std::vector<bool>>> targets = {{"expert", {true, true, true, false}},
+                                                                            {"daily", {true, false, false, false}},
+                                                                            {"pipeline:expert>daily",
+                                                                             {true, true, true, true}}};
+    for (const auto& [name, correct] : targets) {
+        TargetResults t;
+        t.name = name;
+        for (int i = 0; i < 4; ++i) {
+            ItemResult item;
+            item.suite = "longctx";
+            item.kind = "longctx";
+            item.id = "doc@" + std::to_string(1000 * (1 + i / 2)) + "/" + std::to_string(100 * (i % 2));
+            item.passed = correct[i];
+            item.scores = {{"correct", correct[i] ? 1 : 0},
+                           {"position", double(i % 2)},
+                           {"length", 1000.0 * (1 + i / 2)},
+                           {"answer_seconds", 0.5}};
+            if (name.rfind("pipeline", 0) == 0) item.scores["summarise_seconds"] = 2.0;
+            t.items.push_back(item);
+        }
+        aggregate_dimensions(t);
+        r.targets.push_back(t);
+    }
+    return r;
+}
+
+TEST(EvalReport, LongContextChartsAndPipelineTable) {
+    const RunResults r = long_context_results();
+    EXPECT_EQ(r.targets[0].dimensions.at("longctx_accuracy"), 0.75);
+    EXPECT_EQ(r.targets[1].dimensions.at("longctx_accuracy"), 0.25);
+    EXPECT_EQ(r.targets[2].dimensions.at("longctx_accuracy"), 1);
+    EXPECT_EQ(r.targets[2].dimensions.at("longctx_summarise_seconds"), 2);
+    EXPECT_EQ(r.targets[0].dimensions.count("longctx_summarise_seconds"), 0u);
+    const std::map<double, Tally> by_position = long_context_accuracy_by(r.targets[1], "position");
+    ASSERT_EQ(by_position.size(), 2u);
+    EXPECT_EQ(by_position.at(0).correct, 1);
+    EXPECT_EQ(by_position.at(0).total, 2);
+    EXPECT_EQ(by_position.at(1).correct, 0);
+
+    const std::string html = render_report_html(r);
+    std::vector<std::string> tags;
+    EXPECT_EQ(check_well_formed(html, &tags), "");
+    EXPECT_NE(html.find("Reference accuracy by document position"), std::string::npos);
+    EXPECT_NE(html.find("Reference accuracy by document length"), std::string::npos);
+    const std::string section = render_long_context_html(r);
+    EXPECT_EQ(std::count(section.begin(), section.end(), '\n') > 0, true);
+    size_t polylines = 0, circles = 0;
+    for (size_t at = section.find("<polyline"); at != std::string::npos; at = section.find("<polyline", at + 1))
+        ++polylines;
+    for (size_t at = section.find("<circle"); at != std::string::npos; at = section.find("<circle", at + 1)) ++circles;
+    EXPECT_EQ(polylines, 6u);  // 2 charts x 3 targets
+    EXPECT_EQ(circles, 12u);   // 2 points per line
+    EXPECT_NE(section.find("<td>pipeline:expert&gt;daily</td><td>100.0%</td><td>2.00</td><td>0.50</td><td>2.50</td>"),
+              std::string::npos)
+        << section;
+    EXPECT_NE(section.find("<td>daily</td><td>25.0%</td><td>-</td><td>0.50</td><td>0.50</td>"), std::string::npos);
+    EXPECT_EQ(render_long_context_html(sample_results()), "");
+
+    const std::string md = render_report_markdown(r);
+    EXPECT_NE(md.find("| target | 0% | 100% |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| daily | 1/2 | 0/2 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| target | 1000 | 2000 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| pipeline:expert&gt;daily | 2/2 | 2/2 |"), std::string::npos) << md;
 }
 
 TEST(EvalReport, ResultsJsonRoundTripsAndCompares) {

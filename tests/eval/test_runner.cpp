@@ -74,7 +74,7 @@ struct Fixture {
         o.concurrency = 2;
         o.policy.backoff_seconds = 0.01;
         o.policy.read_timeout_seconds = 10;
-        o.cache_path = dir + "/cache.jsonl";
+        o.cache_path = dir + "/cache.sqlite";
         return o;
     }
 };
@@ -240,11 +240,73 @@ TEST(EvalRunner, ResumesFromTheCacheWithoutDuplicateRequests) {
     // The cached replies score as the fresh ones did.
     EXPECT_EQ(item(second->targets[0], "kb").scores.at("task_coherence"), 0.5);
 
-    // A torn last line (a kill during a write) is skipped, not fatal.
-    std::ofstream(o.cache_path, std::ios::app) << "{\"key\":\"a|";
+    // A third run over the same SQLite file sends nothing at all.
     Result<RunResults> third = run_eval(o);
     ASSERT_TRUE(third.ok()) << third.status().message();
     EXPECT_EQ(s.total_requests(), 7);
+}
+
+TEST(EvalRunner, ImportsTheLegacyJsonlCacheOnceAndSkipsATornLine) {
+    const std::string dir = test::temp_dir() + "/legacy_cache_import";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string jsonl = dir + "/cache.jsonl", sqlite = dir + "/cache.sqlite";
+    std::ofstream(jsonl, std::ios::binary)
+        << R"({"key":"a|u|m|1","text":"hello","timing":{"ttft":0.25,"total":1.5,"intervals":[0.5,0.75],"chars":[3,3,1]}})"
+           "\n"
+        << R"({"key":"a|u|m|2","text":"-1.25"})"
+           "\n"
+        << R"({"key":"a|u|m|3","text":"torn)";  // a kill during the last write
+    Result<std::vector<std::pair<std::string, CachedReply>>> read = read_jsonl_cache(jsonl);
+    ASSERT_TRUE(read.ok());
+    ASSERT_EQ(read->size(), 2u);
+
+    {
+        Result<std::unique_ptr<ResponseCache>> cache = open_response_cache(sqlite, jsonl);
+        ASSERT_TRUE(cache.ok()) << cache.status().message();
+        EXPECT_FALSE(std::filesystem::exists(jsonl));
+        EXPECT_TRUE(std::filesystem::exists(jsonl + ".imported"));
+        // A newer answer for key 1 is written after the import.
+        ASSERT_TRUE((*cache)->put("a|u|m|1", CachedReply{"hello again", {}}).ok());
+    }
+    // The JSONL file reappears (an old duet wrote to it again): importing keeps the SQLite entry for key 1.
+    std::ofstream(jsonl, std::ios::binary) << R"({"key":"a|u|m|1","text":"stale"})"
+                                              "\n";
+    Result<std::unique_ptr<ResponseCache>> cache = open_response_cache(sqlite, jsonl);
+    ASSERT_TRUE(cache.ok()) << cache.status().message();
+    std::optional<CachedReply> one = (*cache)->find("a|u|m|1");
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(one->text, "hello again");
+    std::optional<CachedReply> two = (*cache)->find("a|u|m|2");
+    ASSERT_TRUE(two.has_value());
+    EXPECT_EQ(two->text, "-1.25");
+    EXPECT_EQ(two->timing.ttft_seconds, -1);
+    EXPECT_FALSE((*cache)->find("a|u|m|3").has_value());
+}
+
+TEST(EvalRunner, CacheRoundTripsTimingExactly) {
+    const std::string path = test::temp_dir() + "/cache_round_trip.sqlite";
+    std::filesystem::remove(path);
+    CachedReply reply{"你好, world", {}};
+    reply.timing.ttft_seconds = 0.1234567890123;
+    reply.timing.total_seconds = 2.5;
+    reply.timing.chunk_intervals = {0.1, 1e-9, 0.3333333333333333};
+    reply.timing.chunk_chars = {3, 3, 2, 1};
+    {
+        Result<std::unique_ptr<ResponseCache>> cache = open_response_cache(path);
+        ASSERT_TRUE(cache.ok()) << cache.status().message();
+        ASSERT_TRUE((*cache)->put("k", reply).ok());
+    }
+    Result<std::unique_ptr<ResponseCache>> cache = open_response_cache(path);
+    ASSERT_TRUE(cache.ok());
+    std::optional<CachedReply> back = (*cache)->find("k");
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->text, reply.text);
+    EXPECT_EQ(back->timing.ttft_seconds, reply.timing.ttft_seconds);
+    EXPECT_EQ(back->timing.total_seconds, reply.timing.total_seconds);
+    EXPECT_EQ(back->timing.chunk_intervals, reply.timing.chunk_intervals);
+    EXPECT_EQ(back->timing.chunk_chars, reply.timing.chunk_chars);
+    EXPECT_FALSE((*cache)->find("other").has_value());
 }
 
 TEST(EvalRunner, GarbageAndUnreachableTargetsAreReportedPerItem) {

@@ -50,7 +50,7 @@ TEST(SuiteLoader, BadLinesNameFileLineAndReason) {
                  "bad.jsonl:2: invalid JSON: [json.exception.parse_error.101] parse error at line 1, column 41: "
                  "syntax error while parsing object key - unexpected end of input; expected string literal");
     expect_error(R"([1,2])", "bad.jsonl:2: a line must hold one JSON object");
-    expect_error(R"({"kind":"quiz","id":"x"})", "bad.jsonl:2: unknown kind 'quiz' (flow, clarify)");
+    expect_error(R"({"kind":"quiz","id":"x"})", "bad.jsonl:2: unknown kind 'quiz' (flow, clarify, longctx)");
     expect_error(R"({"kind":"flow","language":"en",)" + kTurn + "}", "bad.jsonl:2: missing field 'id'");
     expect_error(R"({"kind":"flow","id":7,"language":"en",)" + kTurn + "}",
                  "bad.jsonl:2: field 'id' must be a string, not number");
