@@ -1,9 +1,15 @@
 // test_eval_cli.cpp: `duet eval run` and `duet eval compare` end to end against a real `duet serve` on two
 // generated demo models (no fixtures needed): every item answered, the reports written, a stopped run resumed from
-// the cache with the same answers, a malformed suite refused before anything is sent.
+// the cache with the same answers, a malformed suite refused before anything is sent; long context with the
+// summarise-then-answer pipeline; `duet eval deploy --launch` timing load to ready and a new session.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -99,6 +105,89 @@ TEST(EvalCli, RunsSuitesAgainstDuetServeAndResumes) {
     EXPECT_NE(bad.exit_code, 0);
     EXPECT_NE(bad.out.find("bad.jsonl:1"), std::string::npos) << bad.out;
     EXPECT_FALSE(std::filesystem::exists(dir + "/bad/results.json"));
+}
+
+// A port nothing listens on right now (bound, read, released; the launched server takes it a moment later).
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    int port = -1;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+        port = ntohs(addr.sin_port);
+    ::close(fd);
+    return port;
+}
+
+// The first target's cell of a `duet eval deploy` row (labels 28 wide, cells 1 + 22).
+std::string deploy_cell(const std::string& table, const std::string& label) {
+    const size_t at = table.find("\n" + label);
+    if (at == std::string::npos) return "no row " + label;
+    std::string cell = table.substr(at + 1 + 28, 23);
+    cell.erase(0, cell.find_first_not_of(' '));
+    return cell;
+}
+
+// Long context against duet serve: every item answered (right or wrong: random weights), the pipeline reported as
+// a third target, the report's long-context section present. Then `duet eval deploy --launch` starts duet serve
+// itself: load to ready, RSS and new-session time are measured, and the server is gone afterwards.
+TEST(EvalCli, LongContextPipelineAndDeployLaunchAgainstDuetServe) {
+    if (!std::filesystem::exists(duet::test::duet_binary())) GTEST_SKIP() << "SKIPPED: no duet binary";
+    const std::string dir = duet::test::temp_dir() + "/eval-cli-long";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    ASSERT_EQ(run_duet("make-model --preset demo --type q8_0 --seed 1 -o " + dir + "/a.gguf").exit_code, 0);
+    ASSERT_EQ(run_duet("make-model --preset demo --type q8_0 --seed 2 -o " + dir + "/b.gguf").exit_code, 0);
+    {
+        duet::test::ServeProcess serve({"-m", "b=" + dir + "/b.gguf"}, "a", dir + "/a.gguf");
+        ASSERT_TRUE(serve.ready()) << "duet serve did not become ready";
+        const std::string url = "http://127.0.0.1:" + std::to_string(serve.port()) + "/v1";
+        std::ofstream(dir + "/long.jsonl")
+            << R"({"kind":"longctx","id":"rooms","seed":2,"lengths":[200],"positions":[0,1],)"
+               R"("filler":["The {room} was cleaned on {day}.","We ordered {number} pens."],)"
+               R"("slots":{"room":["red room","blue room"],"day":["Monday","Friday"]},)"
+               R"("fact":"The code of the {room} is {code}.","question":"What is the code of the {room}?",)"
+               R"("answer":["code"]})"
+               "\n";
+        Ran run = run_duet("eval run --suite " + dir + "/long.jsonl --target big=" + url + "#a --target small=" + url +
+                           "#b --pipeline big,small --chunk-tokens 100 --max-tokens 8 --out " + dir + "/run");
+        ASSERT_EQ(run.exit_code, 0) << run.out;
+        const nlohmann::json results = nlohmann::json::parse(slurp(dir + "/run/results.json"));
+        ASSERT_EQ(results["targets"].size(), 3u);
+        EXPECT_EQ(results["targets"][2]["name"], "pipeline:big>small");
+        for (const auto& target : results["targets"]) {
+            ASSERT_EQ(target["items"].size(), 2u);
+            EXPECT_EQ(target["dimensions"]["items_failed"], 0);
+            EXPECT_TRUE(target["dimensions"].contains("longctx_accuracy"));
+        }
+        for (const auto& item : results["targets"][2]["items"]) EXPECT_GE(item["scores"]["chunks"].get<double>(), 2);
+        EXPECT_TRUE(results["targets"][2]["dimensions"].contains("longctx_summarise_seconds"));
+        EXPECT_TRUE(std::filesystem::exists(dir + "/run/cache.sqlite"));
+        const std::string html = slurp(dir + "/run/report.html");
+        EXPECT_NE(html.find("Reference accuracy by document position"), std::string::npos);
+        EXPECT_NE(html.find("Summarise-then-answer against direct answering"), std::string::npos);
+    }
+
+    const int port = free_port();
+    ASSERT_GT(port, 0);
+    const std::string origin = "http://127.0.0.1:" + std::to_string(port);
+    Ran deploy = run_duet("eval deploy --requests 1 --max-tokens 4 --target a=" + origin +
+                              "/v1 --launch 'a=" + duet::test::duet_binary() + " serve -m a=" + dir +
+                              "/a.gguf -t 1 --port " + std::to_string(port) + " --data-dir " + dir + "/data'",
+                          true);
+    ASSERT_EQ(deploy.exit_code, 0) << deploy.out;
+    EXPECT_NE(deploy_cell(deploy.out, "load to ready (s)"), "-") << deploy.out;
+    EXPECT_NE(deploy_cell(deploy.out, "memory RSS (GB)"), "-") << deploy.out;
+    EXPECT_NE(deploy_cell(deploy.out, "new session (s)"), "-") << deploy.out;
+    EXPECT_NE(deploy_cell(deploy.out, "first token p50 (ms)"), "-") << deploy.out;
+    EXPECT_EQ(deploy_cell(deploy.out, "requests failed"), "0/1") << deploy.out;
+    // The launched server was stopped: nothing answers on its port any more.
+    httplib::Client gone(origin);
+    gone.set_connection_timeout(std::chrono::seconds(1));
+    EXPECT_FALSE(gone.Get("/health"));
 }
 
 }  // namespace
