@@ -49,9 +49,10 @@ std::string render_report_markdown(const RunResults& r) {
         }
         md += "\n";
     }
-    md += "\nMultiple choice scored by:";
-    for (const TargetResults& t : r.targets) md += " " + cell(t.name) + ": " + cell(t.choice_method) + ";";
-    md += "\n";
+    std::string methods;
+    for (const TargetResults& t : r.targets)
+        if (!t.choice_method.empty()) methods += " " + cell(t.name) + ": " + cell(t.choice_method) + ";";
+    if (!methods.empty()) md += "\nMultiple choice scored by:" + methods + "\n";
     for (const std::string by : {"position", "length"}) {
         std::set<double> xs;
         for (const TargetResults& t : r.targets)
