@@ -89,7 +89,7 @@ Result<LaunchedServer> launch_until_ready(const std::string& command, const std:
             return server;
         }
         if (now_seconds() - start > timeout_seconds) {
-            stop_launched(server, 5);
+            stop_launched(server, 5, /*keep_log=*/true);
             return Status::unavailable("launch %s: /health not ok after %g s (log: %s)", name.c_str(), timeout_seconds,
                                        log);
         }
@@ -97,7 +97,7 @@ Result<LaunchedServer> launch_until_ready(const std::string& command, const std:
     }
 }
 
-void stop_launched(const LaunchedServer& server, double grace_seconds) {
+void stop_launched(const LaunchedServer& server, double grace_seconds, bool keep_log) {
     if (server.pid <= 0) return;
     ::kill(-server.pid, SIGTERM);
     const double start = now_seconds();
@@ -112,6 +112,7 @@ void stop_launched(const LaunchedServer& server, double grace_seconds) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    if (!keep_log && !server.log_path.empty()) std::remove(server.log_path.c_str());
 }
 
 long long process_rss_bytes(int pid) {

@@ -4,8 +4,9 @@
 // the RSS of the server process. Printed next to the seed's figures (big / small model).
 //
 //   load to ready   with a launch command: spawn it (sh -c 'exec CMD', its own process group, output to a log
-//                   file), poll GET /health every 50 ms; the time from the spawn to the first 200. The launched
-//                   server is the pid for RSS and is stopped (SIGTERM, then SIGKILL after 10 s) when measured.
+//                   file, kept only when the launch fails), poll GET /health every 50 ms; the time from the spawn
+//                   to the first 200. The launched server is the pid for RSS and is stopped (SIGTERM, then
+//                   SIGKILL after 10 s) when measured.
 //   new session     what opening a new chat costs on duet's page: POST /api/conversations (the page's first call)
 //                   plus the first token of a first message no earlier request shared a prefix with (a nonce
 //                   leads the prompt). The conversation is deleted afterwards. "-" when the server has no such API.
@@ -62,8 +63,9 @@ struct LaunchedServer {
 // timeout passes (the process is then stopped); the message names the log file.
 Result<LaunchedServer> launch_until_ready(const std::string& command, const std::string& origin, double timeout_seconds,
                                           const std::string& name);
-// SIGTERM to the process group, SIGKILL after `grace_seconds`; reaps the process.
-void stop_launched(const LaunchedServer& server, double grace_seconds = 10);
+// SIGTERM to the process group, SIGKILL after `grace_seconds`; reaps the process. The log file is removed unless
+// `keep_log` (a launch that failed names its log in the error).
+void stop_launched(const LaunchedServer& server, double grace_seconds = 10, bool keep_log = false);
 
 // POST /api/conversations on `origin` (duet's page API): the new conversation's id, or an error (not found when the
 // server has no such API). delete_conversation removes it again.

@@ -111,8 +111,10 @@ TEST(EvalDeploy, LaunchWaitsForHealthMeasuresAndStopsTheServer) {
     ASSERT_TRUE(launched.ok()) << launched.status().message();
     ASSERT_GT(launched->pid, 0);
     EXPECT_EQ(::kill(launched->pid, 0), 0);
+    EXPECT_TRUE(std::ifstream(launched->log_path).good());
     stop_launched(*launched);
     EXPECT_EQ(::kill(launched->pid, 0), -1);
+    EXPECT_FALSE(std::ifstream(launched->log_path).good());  // removed: the launch went well
 }
 
 TEST(EvalDeploy, LaunchReportsAServerThatExitsOrNeverGetsReady) {
@@ -136,12 +138,16 @@ TEST(EvalDeploy, LaunchReportsAServerThatExitsOrNeverGetsReady) {
     Result<LaunchedServer> stuck = launch_until_ready("sleep 300", origin, 0.3, "stuck");
     ASSERT_FALSE(stuck.ok());
     EXPECT_NE(stuck.status().message().find("/health not ok"), std::string::npos) << stuck.status().message();
+    const std::string stuck_log = "/tmp/duet-deploy-" + std::to_string(::getpid()) + "-stuck.log";
+    EXPECT_TRUE(std::ifstream(stuck_log).good());  // kept: the error names it
+    std::remove(stuck_log.c_str());
 
     DeployOptions o;
     o.launch_command = "sh -c 'exit 4'";
     const DeployFigures f = measure_deployment({"x", s.url(), ""}, o);
     EXPECT_NE(f.last_error.find("status 4"), std::string::npos) << f.last_error;
     EXPECT_EQ(f.requests, 0);
+    std::remove(("/tmp/duet-deploy-" + std::to_string(::getpid()) + "-x.log").c_str());
 }
 
 TEST(EvalDeploy, RssOfAMissingProcessIsUnknown) {
