@@ -124,6 +124,36 @@ CREATE TABLE study_answers (
     PRIMARY KEY (participant_id, question_idx)
 );
 )sql",
+    // v3: message ids are never reused (AUTOINCREMENT). With a plain INTEGER PRIMARY KEY, SQLite hands the id of
+    // a deleted last row to the next insert, so a regenerated answer came back with the id of the one it replaced.
+    R"sql(
+CREATE TABLE messages_v3 (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_seq   INTEGER NOT NULL REFERENCES conversations(seq) ON DELETE CASCADE,
+    ordinal            INTEGER NOT NULL,               -- 0, 1, 2, ... no gaps
+    role               TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system', 'tool')),
+    content            TEXT NOT NULL,
+    reasoning          TEXT,
+    model              TEXT,
+    route              TEXT,                           -- the router's explanation, opaque (JSON text)
+    system_prompt_sent TEXT,
+    finish_reason      TEXT,
+    ttft_ms            REAL,
+    tokens_per_second  REAL,
+    reasoning_ms       REAL,
+    prompt_tokens      INTEGER,
+    completion_tokens  INTEGER,
+    created_at         INTEGER NOT NULL,
+    UNIQUE (conversation_seq, ordinal)
+);
+INSERT INTO messages_v3 (id, conversation_seq, ordinal, role, content, reasoning, model, route, system_prompt_sent,
+                         finish_reason, ttft_ms, tokens_per_second, reasoning_ms, prompt_tokens, completion_tokens,
+                         created_at)
+    SELECT id, conversation_seq, ordinal, role, content, reasoning, model, route, system_prompt_sent, finish_reason,
+           ttft_ms, tokens_per_second, reasoning_ms, prompt_tokens, completion_tokens, created_at FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_v3 RENAME TO messages;
+)sql",
 };
 
 }  // namespace

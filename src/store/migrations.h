@@ -3,6 +3,7 @@
 //
 //   v1  conversations, messages, settings, system_prompts
 //   v2  the arena: battles, battle_turns, votes, studies, study_questions, participants, study_answers
+//   v3  messages rebuilt with AUTOINCREMENT ids: an id is never handed out again after its message is deleted
 //
 // Append new migrations at the end; never edit a shipped one.
 #pragma once
@@ -13,7 +14,7 @@ namespace duet::store {
 
 class Connection;
 
-constexpr int kLatestSchemaVersion = 2;
+constexpr int kLatestSchemaVersion = 3;
 
 // The version stored in the file (0 for a new, empty file).
 Result<int> read_schema_version(Connection& conn);

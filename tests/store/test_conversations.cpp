@@ -243,6 +243,29 @@ TEST_F(Conversations, ReplaceTailRegeneratesAndEdits) {
     EXPECT_EQ(conv().get(c.id)->message_count, 3);
 }
 
+TEST_F(Conversations, MessageIdsAreNeverReused) {
+    Conversation c = make("ids");
+    ASSERT_TRUE(conv().append(c.id, user("q")).ok());
+    auto first = conv().append(c.id, answer("a"));
+    ASSERT_TRUE(first.ok());
+    // Regenerate: the last row goes, a new answer comes. It must not take the deleted answer's id.
+    ASSERT_TRUE(conv().replace_tail(c.id, 1, {}).ok());
+    auto second = conv().append(c.id, answer("a again"));
+    ASSERT_TRUE(second.ok());
+    EXPECT_GT(second->id, first->id);
+    // Edit: the replaced user turn gets a new id too.
+    auto edited = conv().replace_tail(c.id, 0, {user("q edited")});
+    ASSERT_TRUE(edited.ok());
+    ASSERT_EQ(edited->size(), 1u);
+    EXPECT_GT((*edited)[0].id, second->id);
+    // Deleting the whole conversation frees nothing for the next one either.
+    ASSERT_TRUE(conv().remove(c.id).ok());
+    Conversation d = make("after");
+    auto later = conv().append(d.id, user("later"));
+    ASSERT_TRUE(later.ok());
+    EXPECT_GT(later->id, (*edited)[0].id);
+}
+
 TEST_F(Conversations, FiveHundredMessagesComeBackInOrder) {
     Conversation c = make("long");
     std::vector<MessageDraft> drafts;

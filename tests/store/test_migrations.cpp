@@ -1,4 +1,4 @@
-// test_migrations.cpp: a fresh database, upgrading a v1 file, refusing a newer schema, refusing a non-database.
+// test_migrations.cpp: a fresh database, upgrading a v1 and a v2 file, refusing a newer schema, refusing a non-database.
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
@@ -81,13 +81,47 @@ TEST(Migrations, UpgradesAVersion1FileKeepingItsRows) {
     }
     auto store = Store::open_file(path);
     ASSERT_TRUE(store.ok()) << store.status().message();
-    EXPECT_EQ((*store)->database().schema_version(), 2);
+    EXPECT_EQ((*store)->database().schema_version(), kLatestSchemaVersion);
     auto c = (*store)->conversations().get_with_messages(id);
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(c->conversation.title, "from v1");
     ASSERT_EQ(c->messages.size(), 1u);
     EXPECT_EQ(c->messages[0].content, "hello");
     EXPECT_TRUE((*store)->arena().create_battle(battle_draft("x", "y")).ok());
+}
+
+TEST(Migrations, UpgradesAVersion2FileKeepingMessageIdsAndNeverReusingThem) {
+    TempDir dir;
+    std::string path = dir.file("duet.db");
+    std::string id;
+    int64_t answer_id = 0;
+    {
+        auto db = Database::open_at_version(path, 2);
+        ASSERT_TRUE(db.ok()) << db.status().message();
+        ConversationStore conversations(**db);
+        auto c = conversations.create(titled("from v2"));
+        ASSERT_TRUE(c.ok());
+        id = c->id;
+        ASSERT_TRUE(conversations.append(id, user("q")).ok());
+        auto a = conversations.append(id, answer("a"));
+        ASSERT_TRUE(a.ok());
+        answer_id = a->id;
+    }
+    auto store = Store::open_file(path);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    EXPECT_EQ((*store)->database().schema_version(), kLatestSchemaVersion);
+    ConversationStore& conversations = (*store)->conversations();
+    auto c = conversations.get_with_messages(id);
+    ASSERT_TRUE(c.ok());
+    ASSERT_EQ(c->messages.size(), 2u);
+    EXPECT_EQ(c->messages[1].id, answer_id);
+    EXPECT_EQ(c->messages[1].content, "a");
+    ASSERT_TRUE(conversations.replace_tail(id, 1, {}).ok());
+    auto again = conversations.append(id, answer("a again"));
+    ASSERT_TRUE(again.ok());
+    EXPECT_GT(again->id, answer_id);
+    ASSERT_TRUE(conversations.remove(id).ok());  // the cascade still works on the rebuilt table
+    EXPECT_EQ(conversations.get(id).status().code(), StatusCode::not_found);
 }
 
 TEST(Migrations, ReopeningIsANoOp) {
