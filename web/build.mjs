@@ -1,4 +1,5 @@
-// build.mjs: builds the chat page (esbuild: src/main.js -> app.js, src/style.css -> app.css, minified) into OUT_DIR,
+// build.mjs: builds the chat page (esbuild: src/main.js -> app.js, src/style.css -> app.css, src/markdown.js ->
+// markdown-HASH.js and one chunk per highlight.js language, loaded on demand; minified) into OUT_DIR,
 // gzips every asset (level 9) and, with --cpp FILE, writes the C++ table that embeds them in duet (web/assets.h:
 // path, content type, ETag = first 16 hex digits of the SHA-256 of the bytes, the bytes, the gzip bytes).
 //
@@ -21,20 +22,37 @@ if (!outDir) {
 }
 mkdirSync(outDir, { recursive: true });
 
-const result = await build({
-  entryPoints: { app: join(here, 'src/main.js'), style: join(here, 'src/style.css') },
-  bundle: true, minify: true, format: 'esm', target: ['chrome110', 'firefox115', 'safari16'], splitting: true,
-  entryNames: '[name]', chunkNames: '[name]-[hash]', write: false, outdir: outDir, legalComments: 'eof',
-  logLevel: 'warning',
-});
+const common = { bundle: true, minify: true, format: 'esm', target: ['chrome110', 'firefox115', 'safari16'],
+  splitting: true, chunkNames: '[name]-[hash]', write: false, outdir: outDir, legalComments: 'eof',
+  logLevel: 'warning', metafile: true };
+
+// 1. The markdown stack (marked, DOMPurify, highlight.js core; each highlight.js language its own chunk, loaded when
+//    a code block needs it), built on its own so that nothing of it sits on the first load's path.
+const markdown = await build({ ...common, entryPoints: { markdown: join(here, 'src/markdown.js') },
+  entryNames: '[name]-[hash]' });
+const markdownFile = basename(markdown.outputFiles.find((f) => /\/markdown-[^/]*\.js$/.test(f.path)).path);
+
+// 2. The page: app.js (and any chunk it imports or loads), app.css. `./markdown.js` stays an import() of the file
+//    built above, which app.js starts loading once the input box works (markdown_loader.js).
+const markdownExternal = {
+  name: 'markdown-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/markdown\.js$/ }, () => ({ path: `./${markdownFile}`, external: true }));
+  },
+};
+const result = await build({ ...common, entryPoints: { app: join(here, 'src/main.js'), style: join(here, 'src/style.css') },
+  entryNames: '[name]', plugins: [markdownExternal] });
 const byName = (suffix) => result.outputFiles.find((f) => f.path.endsWith(suffix)).contents;
-// The code-split chunks (the markdown stack, loaded by import()): preloaded from index.html so that they load in
-// parallel with app.js instead of after it.
-const chunks = result.outputFiles.filter((f) => f.path.endsWith('.js') && !f.path.endsWith('/app.js'))
-  .map((f) => ({ path: `/${basename(f.path)}`, type: 'text/javascript; charset=utf-8', bytes: Buffer.from(f.contents),
-    immutable: true }));
-const preloads = chunks.map((c) => `<link rel="modulepreload" href="${c.path}">`).join('\n');
-const html = readFileSync(join(here, 'src/index.html'), 'utf8').replace('</head>', `${preloads}\n</head>`);
+const script = (f) => ({ path: `/${basename(f.path)}`, type: 'text/javascript; charset=utf-8',
+  bytes: Buffer.from(f.contents), immutable: true });
+const chunks = [...result.outputFiles.filter((f) => f.path.endsWith('.js') && !f.path.endsWith('/app.js')),
+  ...markdown.outputFiles.filter((f) => f.path.endsWith('.js'))].map(script);
+// Chunks app.js imports statically are on the first load's path: preloaded from index.html so that they load in
+// parallel with app.js instead of after it. Chunks loaded by import() are not preloaded.
+const appMeta = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('app.js'))[1];
+const preloads = appMeta.imports.filter((i) => i.kind === 'import-statement' && !i.external)
+  .map((i) => `<link rel="modulepreload" href="/${basename(i.path)}">`).join('\n');
+const html = readFileSync(join(here, 'src/index.html'), 'utf8').replace('</head>', `${preloads}${preloads ? '\n' : ''}</head>`);
 
 const assets = [
   { path: '/index.html', type: 'text/html; charset=utf-8', bytes: Buffer.from(html) },

@@ -8,21 +8,68 @@
 import { Marked } from 'marked';
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/core';
-import bash from 'highlight.js/lib/languages/bash';
-import cpp from 'highlight.js/lib/languages/cpp';
-import javascript from 'highlight.js/lib/languages/javascript';
-import typescript from 'highlight.js/lib/languages/typescript';
-import json from 'highlight.js/lib/languages/json';
-import python from 'highlight.js/lib/languages/python';
-import rust from 'highlight.js/lib/languages/rust';
-import sql from 'highlight.js/lib/languages/sql';
-import xml from 'highlight.js/lib/languages/xml';
-import css from 'highlight.js/lib/languages/css';
-import go from 'highlight.js/lib/languages/go';
-import java from 'highlight.js/lib/languages/java';
 
-for (const [name, lang] of Object.entries({ bash, cpp, javascript, typescript, json, python, rust, sql, xml, css,
-  go, java })) hljs.registerLanguage(name, lang);
+// The 12 languages load on demand (each its own chunk, esbuild code splitting): a code block in a language not
+// loaded yet is shown plain, its language starts loading, and the elements that showed it plain are rendered again
+// once it is there. Names and aliases as highlight.js registers them.
+const LANGUAGES = {
+  bash: [() => import('highlight.js/lib/languages/bash'), 'sh', 'zsh', 'shell'],
+  cpp: [() => import('highlight.js/lib/languages/cpp'), 'cc', 'c++', 'h++', 'hpp', 'hh', 'hxx', 'cxx', 'c'],
+  javascript: [() => import('highlight.js/lib/languages/javascript'), 'js', 'jsx', 'mjs', 'cjs'],
+  typescript: [() => import('highlight.js/lib/languages/typescript'), 'ts', 'tsx', 'mts', 'cts'],
+  json: [() => import('highlight.js/lib/languages/json'), 'jsonc'],
+  python: [() => import('highlight.js/lib/languages/python'), 'py', 'gyp', 'ipython'],
+  rust: [() => import('highlight.js/lib/languages/rust'), 'rs'],
+  sql: [() => import('highlight.js/lib/languages/sql')],
+  xml: [() => import('highlight.js/lib/languages/xml'), 'html', 'xhtml', 'rss', 'atom', 'xjb', 'xsd', 'xsl', 'plist',
+    'wsf', 'svg'],
+  css: [() => import('highlight.js/lib/languages/css')],
+  go: [() => import('highlight.js/lib/languages/go'), 'golang'],
+  java: [() => import('highlight.js/lib/languages/java'), 'jsp'],
+};
+const languageOf = new Map();  // name or alias -> language name
+for (const [name, [, ...aliases]] of Object.entries(LANGUAGES)) {
+  languageOf.set(name, name);
+  for (const alias of aliases) languageOf.set(alias, name);
+}
+const loading = new Map();      // language name -> Promise (settled once registered or failed)
+const waiting = new Map();      // language name -> Map(element -> the text it showed plain)
+const sources = new WeakMap();  // element -> the markdown it was last set to
+let renderingInto = null;       // the element setMarkdown is filling (for waiting)
+
+function loadLanguage(name) {
+  if (!loading.has(name)) {
+    loading.set(name, LANGUAGES[name][0]().then((m) => {
+      hljs.registerLanguage(name, m.default);
+      const rerender = waiting.get(name) || new Map();
+      waiting.delete(name);
+      for (const [element, text] of rerender) {
+        if (element.isConnected && sources.get(element) === text) setMarkdown(element, text);
+      }
+    }, () => { waiting.delete(name); }));
+  }
+  return loading.get(name);
+}
+
+// The language to highlight a fence with: registered now, or null (and, when it is one we ship, loading).
+function highlightLanguage(lang) {
+  if (!lang) return null;
+  if (hljs.getLanguage(lang)) return lang;
+  const name = languageOf.get(lang);
+  if (!name) return null;
+  if (hljs.getLanguage(name)) return name;
+  if (renderingInto) {
+    if (!waiting.has(name)) waiting.set(name, new Map());
+    waiting.get(name).set(renderingInto, sources.get(renderingInto));
+  }
+  loadLanguage(name);
+  return null;
+}
+
+// Starts loading languages ahead of use (tests and the page's idle time); resolves when they are registered.
+export function preloadLanguages(names = Object.keys(LANGUAGES)) {
+  return Promise.all(names.map((n) => languageOf.get(n)).filter(Boolean).map(loadLanguage));
+}
 
 const entities = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => entities[c]);
@@ -38,8 +85,9 @@ const marked = new Marked({
     code({ text, lang }) {
       const language = (lang || '').trim().split(/\s+/)[0].toLowerCase();
       let body;
-      if (language && hljs.getLanguage(language)) {
-        body = hljs.highlight(text, { language, ignoreIllegals: true }).value;
+      const highlighter = highlightLanguage(language);
+      if (highlighter) {
+        body = hljs.highlight(text, { language: highlighter, ignoreIllegals: true }).value;
       } else {
         body = escapeHtml(text);
       }
@@ -89,5 +137,12 @@ export function renderMarkdown(text) {
 
 // Sets an element's content to the rendered markdown of text.
 export function setMarkdown(element, text) {
-  element.innerHTML = renderMarkdown(text);
+  const source = String(text);
+  sources.set(element, source);
+  renderingInto = element;
+  try {
+    element.innerHTML = renderMarkdown(source);
+  } finally {
+    renderingInto = null;
+  }
 }

@@ -1,6 +1,6 @@
-// markdown_loader.js: the markdown stack (marked, DOMPurify, highlight.js: most of the page's bytes) loads in
-// parallel with the page shell, so the input box works before it arrives. Until then, text is shown plain and
-// rendered as soon as the module is there.
+// markdown_loader.js: the markdown stack (marked, DOMPurify, highlight.js: most of the page's bytes) is its own
+// file (web/build.mjs), not preloaded: it starts loading when app.js runs, so the input box works before it arrives.
+// Until then, text is shown plain and rendered as soon as the module is there.
 let module = null;
 const pending = new Map();  // element -> the latest text asked for it
 export const markdownReady = import('./markdown.js').then((m) => {
