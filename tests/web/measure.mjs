@@ -1,9 +1,10 @@
 // measure.mjs: the chat page's numbers in Chromium against duet serve on loopback (not a test: it prints figures),
 // and, with --screenshots DIR, PNG screenshots of the main views (light, dark, phone width).
-//   node tests/web/measure.mjs [--screenshots docs]
+//   node tests/web/measure.mjs [--first-load] [--screenshots docs]   (--first-load: only the first-load figures)
 //
 //   first load      empty cache, navigation start -> the input box works (performance mark duet:input-ready);
-//                   bytes transferred (transferSize of the document and every resource)
+//                   bytes transferred (transferSize of the document and every resource), and which requests
+//                   started before the input worked
 //   new chat        click "+ New chat" -> the next frame (median and max of 20)
 //   open 500        location.hash = a stored 500-message conversation -> the next frame after it is rendered
 //   chunk -> screen window.__duetChunkLatencies: SSE chunk read -> the frame that shows it (p50 / p99)
@@ -15,6 +16,7 @@ const reason = skipReason();
 if (reason) process.exit(0);
 const shotsIndex = process.argv.indexOf('--screenshots');
 const shotsDir = shotsIndex > 0 ? process.argv[shotsIndex + 1] : null;
+const onlyFirstLoad = process.argv.includes('--first-load');
 
 const quantile = (values, q) => {
   const s = [...values].sort((a, b) => a - b);
@@ -25,24 +27,41 @@ const ms = (v) => `${v.toFixed(1)} ms`;
 const server = await startServer({ extraArgs: ['-m', `deepseek-r1-distill-qwen-1.5b=script:${new URL('./script.jsonl', import.meta.url).pathname}`] });
 const browser = await launchBrowser();
 try {
-  // First load (fresh context = empty cache), five times.
+  // First load (fresh context = empty cache), nine times. What was fetched before the input worked (the critical
+  // path) and what came after (the markdown stack, the data).
   const loads = [];
-  let transferred = 0;
-  for (let i = 0; i < 5; i++) {
+  let breakdown = null;
+  for (let i = 0; i < 9; i++) {
     const { page, context } = await openPage(browser, server.url);
     const r = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
-      const bytes = nav.transferSize + performance.getEntriesByType('resource')
-        .filter((e) => !e.name.includes('/api/') && !e.name.includes('/v1/')).reduce((n, e) => n + e.transferSize, 0);
-      return { ready: performance.getEntriesByName('duet:input-ready')[0].startTime, bytes };
+      const ready = performance.getEntriesByName('duet:input-ready')[0].startTime;
+      const assets = performance.getEntriesByType('resource')
+        .filter((e) => !e.name.includes('/api/') && !e.name.includes('/v1/'));
+      const item = (e) => `${new URL(e.name).pathname} ${e.transferSize}`;
+      const before = assets.filter((e) => e.startTime < ready);
+      return { ready, navigationEnd: nav.responseEnd, bytes: nav.transferSize + assets.reduce((n, e) => n + e.transferSize, 0),
+        beforeBytes: nav.transferSize + before.reduce((n, e) => n + e.transferSize, 0), document: nav.transferSize,
+        before: before.map(item), after: assets.filter((e) => e.startTime >= ready).map(item) };
     });
     loads.push(r.ready);
-    transferred = r.bytes;
+    breakdown = r;
     await context.close();
   }
-  console.log(`first load -> input usable: median ${ms(quantile(loads, 0.5))}, max ${ms(Math.max(...loads))} (5 loads)`);
-  console.log(`first load transferred (page assets, compressed, with headers): ${transferred} bytes`);
+  console.log(`first load -> input usable: median ${ms(quantile(loads, 0.5))}, min ${ms(Math.min(...loads))}, ` +
+    `max ${ms(Math.max(...loads))} (9 loads)`);
+  console.log(`  before the input worked: ${breakdown.before.length + 1} requests, ${breakdown.beforeBytes} bytes ` +
+    `(/ ${breakdown.document}, ${breakdown.before.join(', ')})`);
+  console.log(`  after: ${breakdown.after.join(', ')}`);
+  console.log(`first load transferred (page assets, compressed, with headers): ${breakdown.bytes} bytes`);
+  if (!onlyFirstLoad) await otherFigures();
+} finally {
+  await browser.close();
+  await server.stop();
+}
 
+// New conversation, opening 500 messages, SSE chunk to screen.
+async function otherFigures() {
   const { page, context } = await openPage(browser, server.url);
   await sendAndWait(page, 'markdown please');
   const newChat = [];
@@ -90,10 +109,6 @@ try {
   console.log(`SSE chunk -> on screen: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, ` +
     `max ${ms(Math.max(...latencies))} (${latencies.length} chunks)`);
   await context.close();
-
-} finally {
-  await browser.close();
-  await server.stop();
 }
 
 if (shotsDir) {
