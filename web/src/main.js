@@ -10,6 +10,7 @@
 import { api, onUnauthorized, ApiError } from './api.js';
 import { $, h } from './dom.js';
 import { renderMessages, messageNode, StreamingMessage } from './messages.js';
+import { loadMarkdown } from './markdown_loader.js';
 import { renderConversationList } from './sidebar.js';
 import { streamChat } from './stream.js';
 import { MODES, requestModel, resolveSystemPrompt, buildRequestMessages } from './prompts.js';
@@ -441,6 +442,7 @@ async function start() {
   newConversation();
   document.documentElement.dataset.ready = 'input';  // the input box works from here on
   performance.mark('duet:input-ready');
+  loadMarkdown();  // only now: nothing of the markdown stack is on the first load's path
   const session = await api.session().catch(() => null);
   if (session && session.auth_required && !session.authenticated) await askForKey();
   const [models, settings, prompts] = await Promise.all([

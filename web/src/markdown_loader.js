@@ -1,17 +1,26 @@
 // markdown_loader.js: the markdown stack (marked, DOMPurify, highlight.js: most of the page's bytes) is its own
-// file (web/build.mjs), not preloaded: it starts loading when app.js runs, so the input box works before it arrives.
-// Until then, text is shown plain and rendered as soon as the module is there.
+// file (web/build.mjs), not preloaded and not loaded until the input box works: main.js calls loadMarkdown() right
+// after, and the first setMarkdown() before that would start it too. Until it is there, text is shown plain and
+// rendered as soon as the module arrives.
 let module = null;
+let loading = null;
 const pending = new Map();  // element -> the latest text asked for it
-export const markdownReady = import('./markdown.js').then((m) => {
-  module = m;
-  for (const [element, text] of pending) {
-    element.classList.remove('lazy');
-    m.setMarkdown(element, text);
+
+// Starts loading the markdown stack (once); resolves to the module.
+export function loadMarkdown() {
+  if (!loading) {
+    loading = import('./markdown.js').then((m) => {
+      module = m;
+      for (const [element, text] of pending) {
+        element.classList.remove('lazy');
+        m.setMarkdown(element, text);
+      }
+      pending.clear();
+      return m;
+    });
   }
-  pending.clear();
-  return m;
-});
+  return loading;
+}
 
 export function setMarkdown(element, text) {
   if (module) {
@@ -21,4 +30,5 @@ export function setMarkdown(element, text) {
   element.textContent = text;
   element.classList.add('lazy');
   pending.set(element, text);
+  loadMarkdown();
 }
