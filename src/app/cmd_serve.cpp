@@ -14,6 +14,7 @@
 #include "hub/model_ref.h"
 #include "kernels/kernels.h"
 #include "server/serve.h"
+#include "store/database.h"
 
 namespace duet::app {
 
@@ -49,7 +50,9 @@ constexpr const char* kUsage =
     "  --idle-timeout S                 seconds a keep-alive connection may wait for its next request (default 30)\n"
     "  --write-timeout S                seconds a response write may make no progress (default 30)\n"
     "  --data-dir DIR         where conversations are kept (DIR/duet.db; default $XDG_DATA_HOME/duet or\n"
-    "                         ~/.local/share/duet)\n";
+    "                         ~/.local/share/duet)\n"
+    "  --store URL            keep them in PostgreSQL instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB; several\n"
+    "                         replicas may share one database); SQLite in --data-dir is the default\n";
 
 Result<size_t> parse_size(std::string_view s) {
     if (s.empty()) return Status::invalid_argument("--kv-memory: empty size");
@@ -156,6 +159,14 @@ int cmd_serve(int argc, char** argv) {
             if (!v.ok()) return report_error(v.status());
             if (v->empty()) return report_error(Status::invalid_argument("--data-dir: empty path"));
             config.data_dir = *v;
+        } else if (args.is("--store")) {
+            auto v = value();
+            if (!v.ok()) return report_error(v.status());
+            if (!store::is_postgres_location(*v))
+                return report_error(Status::invalid_argument(
+                    "--store: '%s' is not a postgres:// or postgresql:// URL (for SQLite, use --data-dir DIR)",
+                    store::redact_location(*v).c_str()));
+            config.store_url = *v;
         } else if (args.is("--insecure")) {
             insecure = true;
         } else if (args.is("--ctx") || args.is("--max-queue") || args.is("--max-seqs") || args.is("-t", "--threads") ||

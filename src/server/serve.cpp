@@ -38,12 +38,19 @@ Status serve_until_signal(const ServeConfig& config) {
         DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
     }
 
-    // The conversations' store: opened (and migrated) before listening, so a bad --data-dir fails fast.
-    DUET_TRY(std::string data_dir, store::resolve_data_dir(config.data_dir));
-    auto opened = store::Store::open(data_dir);
-    if (!opened.ok()) return opened.status().with_context("--data-dir '" + data_dir + "': ");
-    std::shared_ptr<store::Store> conversations = std::move(opened).value();
-    DUET_LOG_INFO("store: %s", store::database_path(data_dir).c_str());
+    // The conversations' store: opened (and migrated) before listening, so a bad --data-dir / --store fails fast.
+    std::shared_ptr<store::Store> conversations;
+    if (!config.store_url.empty()) {
+        auto opened = store::Store::open_location(config.store_url);
+        if (!opened.ok()) return opened.status().with_context("--store: ");
+        conversations = std::move(opened).value();
+    } else {
+        DUET_TRY(std::string data_dir, store::resolve_data_dir(config.data_dir));
+        auto opened = store::Store::open(data_dir);
+        if (!opened.ok()) return opened.status().with_context("--data-dir '" + data_dir + "': ");
+        conversations = std::move(opened).value();
+    }
+    DUET_LOG_INFO("store: %s", conversations->database().location().c_str());
 
     // Listen first: /health answers 503 while the models load (and a port in use fails fast). "listening on" is
     // printed once they have loaded, so that it never precedes a model that fails.

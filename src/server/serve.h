@@ -23,6 +23,8 @@ struct ServeConfig {
     // Where the store keeps conversations (DIR/duet.db): --data-dir, else $XDG_DATA_HOME/duet or
     // ~/.local/share/duet (store/data_dir.h).
     std::string data_dir;
+    // --store postgres://…: keep them in PostgreSQL instead (store/database.h); empty: SQLite in data_dir.
+    std::string store_url;
 };
 
 // Blocks until a signal; errors: the data directory cannot be opened, the port cannot be bound, a model fails to

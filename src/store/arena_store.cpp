@@ -2,7 +2,7 @@
 #include "store/arena_store.h"
 
 #include "store/conversation_store.h"  // random_id, now_ms
-#include "store/sqlite_db.h"
+#include "store/database.h"
 
 namespace duet::store {
 
@@ -113,11 +113,10 @@ BattleTurn read_turn(const Statement& s, int first) {
 Result<int64_t> insert_battle(Connection& conn, const BattleDraft& d, TimeMs now) {
     if (d.model_a.empty() || d.model_b.empty()) return Status::invalid_argument("battle: empty model name");
     DUET_TRY(Statement s, conn.prepare("INSERT INTO battles (created_at, model_a, model_b, route, router_pick, "
-                                       "language, session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                       "language, session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id"));
     s.bind(1, d.created_at.value_or(now)).bind(2, d.model_a).bind(3, d.model_b).bind(4, d.route);
     s.bind(5, d.router_pick).bind(6, d.language).bind(7, d.session);
-    DUET_RETURN_IF_ERROR(s.run());
-    return conn.last_insert_rowid();
+    return s.run_returning_id();
 }
 
 Status require_battle(Connection& conn, int64_t battle_id) {
@@ -302,12 +301,12 @@ Result<StudyResults> ArenaStore::create_study(const StudyDraft& draft) {
     static_cast<StudyDraft&>(out.study) = draft;
     out.study.created_at = now_ms();
     DUET_RETURN_IF_ERROR(db_.write([&](Connection& conn) -> Status {
-        DUET_TRY(Statement s, conn.prepare("INSERT INTO studies (name, model_a, model_b, minutes_per_model, "
-                                           "participant_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+        DUET_TRY(Statement s,
+                 conn.prepare("INSERT INTO studies (name, model_a, model_b, minutes_per_model, "
+                              "participant_count, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"));
         s.bind(1, draft.name).bind(2, draft.model_a).bind(3, draft.model_b).bind(4, draft.minutes_per_model);
         s.bind(5, draft.participant_count).bind(6, out.study.created_at);
-        DUET_RETURN_IF_ERROR(s.run());
-        out.study.id = conn.last_insert_rowid();
+        DUET_TRY(out.study.id, s.run_returning_id());
         for (size_t i = 0; i < draft.questions.size(); ++i) {
             DUET_TRY(Statement q,
                      conn.prepare("INSERT INTO study_questions (study_id, idx, text) VALUES (?1, ?2, ?3)"));
@@ -321,9 +320,10 @@ Result<StudyResults> ArenaStore::create_study(const StudyDraft& draft) {
             p.invite_code = random_id();
             p.a_first = slot % 2 == 0;
             DUET_TRY(Statement q, conn.prepare("INSERT INTO participants (study_id, slot, invite_code, a_first) "
-                                               "VALUES (?1, ?2, ?3, ?4)"));
-            DUET_RETURN_IF_ERROR(q.bind(1, p.study_id).bind(2, p.slot).bind(3, p.invite_code).bind(4, p.a_first).run());
-            p.id = conn.last_insert_rowid();
+                                               "VALUES (?1, ?2, ?3, ?4) RETURNING id"));
+            DUET_TRY(
+                p.id,
+                q.bind(1, p.study_id).bind(2, p.slot).bind(3, p.invite_code).bind(4, p.a_first).run_returning_id());
             out.participants.push_back(std::move(p));
         }
         return {};

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <limits>
 
-#include "store/sqlite_db.h"
+#include "store/database.h"
 
 namespace duet::store {
 
@@ -171,7 +171,7 @@ Result<Message> insert_message(Connection& conn, int64_t seq, int64_t ordinal, c
              conn.prepare("INSERT INTO messages (conversation_seq, ordinal, role, content, reasoning, model, route, "
                           "system_prompt_sent, finish_reason, ttft_ms, tokens_per_second, reasoning_ms, "
                           "prompt_tokens, completion_tokens, created_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id"));
     Message m;
     static_cast<MessageDraft&>(m) = d;
     m.ordinal = ordinal;
@@ -180,8 +180,7 @@ Result<Message> insert_message(Connection& conn, int64_t seq, int64_t ordinal, c
     s.bind(6, d.model).bind(7, d.route).bind(8, d.system_prompt_sent).bind(9, d.finish_reason);
     s.bind(10, d.timings.ttft_ms).bind(11, d.timings.tokens_per_second).bind(12, d.timings.reasoning_ms);
     s.bind(13, d.timings.prompt_tokens).bind(14, d.timings.completion_tokens).bind(15, *m.created_at);
-    DUET_RETURN_IF_ERROR(s.run());
-    m.id = conn.last_insert_rowid();
+    DUET_TRY(m.id, s.run_returning_id());
     return m;
 }
 
@@ -194,12 +193,11 @@ Result<int64_t> insert_conversation(Connection& conn, const Conversation& c) {
     DUET_TRY(Statement s,
              conn.prepare("INSERT INTO conversations (id, title, created_at, updated_at, mode, temperature, top_p, "
                           "max_tokens, system_prompt, send_system_prompt) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING seq"));
     s.bind(1, c.id).bind(2, c.title).bind(3, c.created_at).bind(4, c.updated_at).bind(5, c.mode);
     s.bind(6, c.settings.temperature).bind(7, c.settings.top_p).bind(8, c.settings.max_tokens);
     s.bind(9, c.settings.system_prompt).bind(10, c.settings.send_system_prompt);
-    DUET_RETURN_IF_ERROR(s.run());
-    return conn.last_insert_rowid();
+    return s.run_returning_id();
 }
 
 }  // namespace
@@ -243,10 +241,12 @@ Result<ConversationPage> ConversationStore::list(const ListQuery& query) {
     ConversationPage page;
     DUET_RETURN_IF_ERROR(db_.read([&](Connection& conn) -> Status {
         // Keyset paging: (updated_at, seq) strictly below the cursor; no cursor = below (max, max).
+        // CAST: PostgreSQL cannot infer the type of a parameter that is only tested for NULL.
         DUET_TRY(Statement s, conn.prepare(DUET_CONVERSATION_SELECT(
-                                  "WHERE (c.updated_at, c.seq) < (?1, ?2) AND (?3 IS NULL OR c.title LIKE ?3 ESCAPE "
-                                  "'\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_seq = c.seq AND "
-                                  "m.content LIKE ?3 ESCAPE '\\')) ORDER BY c.updated_at DESC, c.seq DESC LIMIT ?4")));
+                                  "WHERE (c.updated_at, c.seq) < (?1, ?2) AND (CAST(?3 AS TEXT) IS NULL OR c.title "
+                                  "LIKE ?3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_seq = "
+                                  "c.seq AND m.content LIKE ?3 ESCAPE '\\')) ORDER BY c.updated_at DESC, c.seq DESC "
+                                  "LIMIT ?4")));
         constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
         s.bind(1, query.after ? query.after->updated_at : kMax).bind(2, query.after ? query.after->seq : kMax);
         if (query.search.empty()) s.bind_null(3);

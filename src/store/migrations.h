@@ -8,6 +8,9 @@
 // Append new migrations at the end; never edit a shipped one.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "common/status.h"
 
 namespace duet::store {
@@ -16,7 +19,12 @@ class Connection;
 
 constexpr int kLatestSchemaVersion = 3;
 
-// The version stored in the file (0 for a new, empty file).
+// The PostgreSQL form of a migration's DDL (written in SQLite's dialect): INTEGER -> BIGINT, REAL -> DOUBLE
+// PRECISION, TEXT -> TEXT COLLATE "C" (byte order, as SQLite), an INTEGER PRIMARY KEY (SQLite's rowid) -> a BIGINT
+// identity column. Same tables, columns, constraints and version numbers on both engines.
+std::string postgres_schema(std::string_view sqlite_ddl);
+
+// The version stored in the database (0 for a new, empty file).
 Result<int> read_schema_version(Connection& conn);
 
 // Brings the database up to `target` (<= kLatestSchemaVersion). A file already above kLatestSchemaVersion is

@@ -73,7 +73,8 @@ ResponseCacheDb::ResponseCacheDb(std::unique_ptr<Connection> conn) : conn_(std::
 ResponseCacheDb::~ResponseCacheDb() = default;
 
 Result<std::unique_ptr<ResponseCacheDb>> ResponseCacheDb::open(const std::string& path) {
-    DUET_TRY(std::unique_ptr<Connection> conn, Connection::open(path, /*create=*/true, /*synchronous_full=*/true));
+    DUET_TRY(std::unique_ptr<SqliteConnection> conn,
+             SqliteConnection::open(path, /*create=*/true, /*synchronous_full=*/true));
     const std::string where = "response cache '" + path + "': ";
     {
         DUET_TRY(Statement mode, conn->prepare("PRAGMA journal_mode=WAL"));
@@ -135,7 +136,7 @@ Result<int> ResponseCacheDb::put_many_if_absent(const std::vector<std::pair<std:
     }
     if (st.ok()) st = conn_->exec("COMMIT");
     if (!st.ok()) {
-        if (!sqlite3_get_autocommit(conn_->handle())) (void)conn_->exec("ROLLBACK");
+        if (conn_->in_transaction()) (void)conn_->exec("ROLLBACK");
         return st;
     }
     return inserted;

@@ -1,4 +1,4 @@
-// sqlite_db.cpp: Connection, Statement and Database over the SQLite C API.
+// sqlite_db.cpp: SqliteConnection, SqliteStatement and SqliteDatabase over the SQLite C API.
 #include "store/sqlite_db.h"
 
 #include "common/assert.h"
@@ -6,77 +6,50 @@
 
 namespace duet::store {
 
-// ---- Statement ----
+// ---- SqliteStatement ----
 
-Statement::~Statement() {
-    if (stmt_) {
-        sqlite3_reset(stmt_);
-        sqlite3_clear_bindings(stmt_);
-    }
+void SqliteStatement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
 }
 
-Statement& Statement::bind(int index, int64_t value) {
+void SqliteStatement::bind_int64(int index, int64_t value) {
     DUET_ASSERT(sqlite3_bind_int64(stmt_, index, value) == SQLITE_OK);
-    return *this;
 }
 
-Statement& Statement::bind(int index, double value) {
+void SqliteStatement::bind_double(int index, double value) {
     DUET_ASSERT(sqlite3_bind_double(stmt_, index, value) == SQLITE_OK);
-    return *this;
 }
 
-Statement& Statement::bind(int index, std::string_view value) {
+void SqliteStatement::bind_text(int index, std::string_view value) {
     // A non-null pointer even for "" so that an empty string is stored as '' and not NULL.
     DUET_ASSERT(sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_TRANSIENT,
                                     SQLITE_UTF8) == SQLITE_OK);
-    return *this;
 }
 
-Statement& Statement::bind_null(int index) {
-    DUET_ASSERT(sqlite3_bind_null(stmt_, index) == SQLITE_OK);
-    return *this;
-}
+void SqliteStatement::bind_null(int index) { DUET_ASSERT(sqlite3_bind_null(stmt_, index) == SQLITE_OK); }
 
-Result<bool> Statement::step() {
+Result<bool> SqliteStatement::step() {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return conn_->error(rc, sqlite3_sql(stmt_));
 }
 
-Status Statement::run() {
-    for (;;) {
-        DUET_TRY(bool row, step());
-        if (!row) return {};
-    }
-}
+bool SqliteStatement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+int64_t SqliteStatement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+double SqliteStatement::real(int col) const { return sqlite3_column_double(stmt_, col); }
 
-bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-double Statement::real(int col) const { return sqlite3_column_double(stmt_, col); }
-
-std::string Statement::text(int col) const {
+std::string SqliteStatement::text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
 }
 
-std::optional<int64_t> Statement::opt_int64(int col) const {
-    return is_null(col) ? std::nullopt : std::optional<int64_t>(int64(col));
-}
-std::optional<double> Statement::opt_real(int col) const {
-    return is_null(col) ? std::nullopt : std::optional<double>(real(col));
-}
-std::optional<std::string> Statement::opt_text(int col) const {
-    return is_null(col) ? std::nullopt : std::optional<std::string>(text(col));
-}
-std::optional<bool> Statement::opt_bool(int col) const {
-    return is_null(col) ? std::nullopt : std::optional<bool>(int64(col) != 0);
-}
+// ---- SqliteConnection ----
 
-// ---- Connection ----
-
-Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool create, bool synchronous_full) {
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::string& path, bool create,
+                                                                 bool synchronous_full) {
     sqlite3* db = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -85,7 +58,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
         sqlite3_close(db);
         return Status::io_error("store: cannot open '%s': %s", path.c_str(), msg.c_str());
     }
-    std::unique_ptr<Connection> conn(new Connection(db));
+    std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
     sqlite3_extended_result_codes(db, 1);
     // Several connections (and processes) share the file: wait for a lock instead of failing with SQLITE_BUSY.
     sqlite3_busy_timeout(db, 10000);
@@ -95,32 +68,36 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
     return conn;
 }
 
-Connection::~Connection() {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+SqliteConnection::~SqliteConnection() {
+    statements_.clear();  // finalized before the handle closes
     sqlite3_close(db_);
 }
 
-Result<Statement> Connection::prepare(const char* sql) {
+Result<Statement> SqliteConnection::prepare(const char* sql) {
     auto it = statements_.find(sql);
-    if (it != statements_.end()) return Statement(it->second, this);
+    if (it != statements_.end()) return Statement(it->second.get());
     sqlite3_stmt* stmt = nullptr;
     int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return error(rc, sql);
-    statements_.emplace(sql, stmt);
-    return Statement(stmt, this);
+    auto backend = std::make_unique<SqliteStatement>(stmt, this);
+    Statement out(backend.get());
+    statements_.emplace(sql, std::move(backend));
+    return out;
 }
 
-Status Connection::exec(const char* sql) {
+Status SqliteConnection::exec(const char* sql) {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return error(rc, sql);
     return {};
 }
 
-int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int Connection::changes() const { return sqlite3_changes(db_); }
-std::string Connection::errmsg() const { return sqlite3_errmsg(db_); }
+Result<bool> SqliteConnection::has_table(const char* name) {
+    DUET_TRY(Statement s, prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1"));
+    DUET_TRY(bool row, s.bind(1, name).step());
+    return row && s.int64(0) > 0;
+}
 
-Status Connection::error(int rc, std::string_view what) const {
+Status SqliteConnection::error(int rc, std::string_view what) const {
     std::string where(what.substr(0, 80));
     std::string msg = strformat("store: %s: %s", sqlite3_errmsg(db_), where.c_str());
     switch (rc & 0xff) {
@@ -142,24 +119,15 @@ Status Connection::error(int rc, std::string_view what) const {
     }
 }
 
-// ---- Database ----
+// ---- SqliteDatabase ----
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path, DatabaseOptions options) {
-    return open_impl(path, kLatestSchemaVersion, options);
-}
-
-Result<std::unique_ptr<Database>> Database::open_at_version(const std::string& path, int version,
-                                                            DatabaseOptions options) {
-    return open_impl(path, version, options);
-}
-
-Result<std::unique_ptr<Database>> Database::open_impl(const std::string& path, int target_version,
-                                                      DatabaseOptions options) {
-    std::unique_ptr<Database> db(new Database());
-    db->path_ = path;
+Result<std::unique_ptr<Database>> SqliteDatabase::open(const std::string& path, int target_version,
+                                                       DatabaseOptions options) {
+    std::unique_ptr<SqliteDatabase> db(new SqliteDatabase());
+    db->location_ = path;
     db->options_ = options;
-    DUET_TRY(db->writer_, Connection::open(path, options.create, options.synchronous_full));
-    Connection& w = *db->writer_;
+    DUET_TRY(db->writer_, SqliteConnection::open(path, options.create, options.synchronous_full));
+    SqliteConnection& w = *db->writer_;
     // WAL: readers never block the writer nor each other; the setting is stored in the file.
     {
         DUET_TRY(Statement mode, w.prepare("PRAGMA journal_mode=WAL"));
@@ -169,30 +137,28 @@ Result<std::unique_ptr<Database>> Database::open_impl(const std::string& path, i
     }
     DUET_RETURN_IF_ERROR(migrate(w, target_version).with_context("store: '" + path + "': "));
     DUET_TRY(db->schema_version_, read_schema_version(w));
-    return db;
+    return std::unique_ptr<Database>(std::move(db));
 }
 
-Database::~Database() = default;
-
-Status Database::write(const std::function<Status(Connection&)>& fn) {
+Status SqliteDatabase::write(const std::function<Status(Connection&)>& fn) {
     std::lock_guard<std::mutex> lock(writer_mutex_);
-    Connection& w = *writer_;
-    DUET_RETURN_IF_ERROR(w.exec("BEGIN IMMEDIATE"));
+    SqliteConnection& w = *writer_;
+    DUET_RETURN_IF_ERROR(w.begin_write());
     Status st = fn(w);
     if (st.ok()) {
         st = w.exec("COMMIT");
         if (st.ok()) return st;
     }
-    if (!sqlite3_get_autocommit(w.handle())) (void)w.exec("ROLLBACK");
+    if (w.in_transaction()) (void)w.exec("ROLLBACK");
     return st;
 }
 
-Status Database::read(const std::function<Status(Connection&)>& fn) {
-    DUET_TRY(std::unique_ptr<Connection> r, take_reader());
-    Status st = r->exec("BEGIN");
+Status SqliteDatabase::read(const std::function<Status(Connection&)>& fn) {
+    DUET_TRY(std::unique_ptr<SqliteConnection> r, take_reader());
+    Status st = r->begin_read();
     if (st.ok()) {
         st = fn(*r);
-        if (!sqlite3_get_autocommit(r->handle())) {
+        if (r->in_transaction()) {
             Status end = r->exec("COMMIT");
             if (st.ok()) st = end;
         }
@@ -201,7 +167,7 @@ Status Database::read(const std::function<Status(Connection&)>& fn) {
     return st;
 }
 
-Result<std::unique_ptr<Connection>> Database::take_reader() {
+Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::take_reader() {
     {
         std::lock_guard<std::mutex> lock(readers_mutex_);
         if (!idle_readers_.empty()) {
@@ -210,11 +176,11 @@ Result<std::unique_ptr<Connection>> Database::take_reader() {
             return conn;
         }
     }
-    return Connection::open(path_, false, options_.synchronous_full);
+    return SqliteConnection::open(location_, false, options_.synchronous_full);
 }
 
-void Database::return_reader(std::unique_ptr<Connection> conn) {
-    if (!sqlite3_get_autocommit(conn->handle())) (void)conn->exec("ROLLBACK");
+void SqliteDatabase::return_reader(std::unique_ptr<SqliteConnection> conn) {
+    if (conn->in_transaction()) (void)conn->exec("ROLLBACK");
     std::lock_guard<std::mutex> lock(readers_mutex_);
     if (idle_readers_.size() < 8) idle_readers_.push_back(std::move(conn));
 }

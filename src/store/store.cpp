@@ -1,4 +1,4 @@
-// store.cpp: opening the data directory's database.
+// store.cpp: opening the data directory's database, a file or a PostgreSQL URL.
 #include "store/store.h"
 
 #include "store/data_dir.h"
@@ -10,8 +10,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, Database
     return open_file(database_path(data_dir), options);
 }
 
-Result<std::unique_ptr<Store>> Store::open_file(const std::string& path, DatabaseOptions options) {
-    DUET_TRY(std::unique_ptr<Database> db, Database::open(path, options));
+Result<std::unique_ptr<Store>> Store::open_location(const std::string& location, DatabaseOptions options) {
+    DUET_TRY(std::unique_ptr<Database> db, Database::open(location, options));
     return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "store/csv_export.h"
+#include "store/pg_test_server.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -13,10 +14,11 @@ namespace {
 
 using namespace testing;
 
-class Arena : public ::testing::Test {
+class Arena : public ::testing::TestWithParam<Backend> {
 protected:
     void SetUp() override {
-        auto s = Store::open_file(dir_.file("duet.db"));
+        DUET_STORE_LOCATION_OR_SKIP(location, GetParam(), dir_);
+        auto s = Store::open_location(location);
         ASSERT_TRUE(s.ok()) << s.status().message();
         store_ = std::move(s).value();
     }
@@ -32,7 +34,7 @@ protected:
     std::unique_ptr<Store> store_;
 };
 
-TEST_F(Arena, BattleTurnsAndVoteAreStored) {
+TEST_P(Arena, BattleTurnsAndVoteAreStored) {
     BattleDraft d = battle_draft("r1", "llama3");
     d.route = "expert";
     d.router_pick = "r1";
@@ -78,7 +80,7 @@ TEST_F(Arena, BattleTurnsAndVoteAreStored) {
     EXPECT_EQ(detail->turns[1].prompt, "more");
 }
 
-TEST_F(Arena, SecondVoteIsAlreadyExistsAndKeepsTheFirst) {
+TEST_P(Arena, SecondVoteIsAlreadyExistsAndKeepsTheFirst) {
     auto b = arena().create_battle(battle_draft("x", "y"));
     ASSERT_TRUE(b.ok());
     Vote first;
@@ -92,7 +94,7 @@ TEST_F(Arena, SecondVoteIsAlreadyExistsAndKeepsTheFirst) {
     EXPECT_EQ(arena().battle(b->id)->record.vote->winner, Verdict::b);
 }
 
-TEST_F(Arena, UnknownBattleIsNotFound) {
+TEST_P(Arena, UnknownBattleIsNotFound) {
     Vote v;
     EXPECT_EQ(arena().vote(12345, v).code(), StatusCode::not_found);
     EXPECT_EQ(arena().record_turn(12345, turn("p", "a", "b")).status().code(), StatusCode::not_found);
@@ -100,7 +102,7 @@ TEST_F(Arena, UnknownBattleIsNotFound) {
     EXPECT_EQ(arena().create_battle(battle_draft("", "y")).status().code(), StatusCode::invalid_argument);
 }
 
-TEST_F(Arena, ListBattlesPagesAndStreamsEveryBattle) {
+TEST_P(Arena, ListBattlesPagesAndStreamsEveryBattle) {
     std::vector<BattleDraft> drafts;
     for (int i = 0; i < 25; ++i) drafts.push_back(battle_draft("m" + std::to_string(i % 3), "n"));
     auto ids = arena().create_battles(drafts);
@@ -135,7 +137,7 @@ TEST_F(Arena, ListBattlesPagesAndStreamsEveryBattle) {
     EXPECT_EQ(stopped_after, 3);
 }
 
-TEST_F(Arena, CsvQuotesFieldsAndHasOneRowPerTurn) {
+TEST_P(Arena, CsvQuotesFieldsAndHasOneRowPerTurn) {
     auto b = arena().create_battle(battle_draft("r1", "llama,3"));
     ASSERT_TRUE(b.ok());
     ASSERT_TRUE(arena().record_turn(b->id, turn("say \"hi\"", "line1\nline2", "plain")).ok());
@@ -171,7 +173,7 @@ StudyDraft study_draft(int participants) {
     return d;
 }
 
-TEST_F(Arena, StudyGivesUniqueCodesAndCounterbalancedOrder) {
+TEST_P(Arena, StudyGivesUniqueCodesAndCounterbalancedOrder) {
     auto s = arena().create_study(study_draft(12));
     ASSERT_TRUE(s.ok()) << s.status().message();
     ASSERT_EQ(s->participants.size(), 12u);
@@ -191,7 +193,7 @@ TEST_F(Arena, StudyGivesUniqueCodesAndCounterbalancedOrder) {
     EXPECT_EQ((*studies)[0].model_b, "llama3");
 }
 
-TEST_F(Arena, JoinByCodeAndAnswerOncePerQuestion) {
+TEST_P(Arena, JoinByCodeAndAnswerOncePerQuestion) {
     auto s = arena().create_study(study_draft(3));
     ASSERT_TRUE(s.ok());
     const Participant& p1 = s->participants[1];
@@ -226,7 +228,7 @@ TEST_F(Arena, JoinByCodeAndAnswerOncePerQuestion) {
     EXPECT_EQ(arena().study_results(77).status().code(), StatusCode::not_found);
 }
 
-TEST_F(Arena, StudyDraftIsValidated) {
+TEST_P(Arena, StudyDraftIsValidated) {
     StudyDraft same = study_draft(2);
     same.model_b = same.model_a;
     EXPECT_EQ(arena().create_study(same).status().code(), StatusCode::invalid_argument);
@@ -236,7 +238,7 @@ TEST_F(Arena, StudyDraftIsValidated) {
     EXPECT_EQ(arena().create_study(minutes).status().code(), StatusCode::invalid_argument);
 }
 
-TEST_F(Arena, NamesRoundTrip) {
+TEST_P(Arena, NamesRoundTrip) {
     for (Verdict v : {Verdict::a, Verdict::b, Verdict::tie, Verdict::both_bad})
         EXPECT_EQ(parse_verdict(verdict_name(v)), std::optional<Verdict>(v));
     for (Pick p : {Pick::a, Pick::b, Pick::both, Pick::neither})
@@ -244,6 +246,8 @@ TEST_F(Arena, NamesRoundTrip) {
     EXPECT_FALSE(parse_verdict("A").has_value());
     EXPECT_FALSE(parse_pick("").has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Arena, ::testing::Values(Backend::sqlite, Backend::postgres), backend_name);
 
 }  // namespace
 }  // namespace duet::store

@@ -1,12 +1,14 @@
-// test_concurrency.cpp: several threads (and two Database objects on one file, as two processes would be)
-// appending at once: every append succeeds (no SQLITE_BUSY reaches the caller), no row is lost, ordinals stay
-// 0..n-1 without gaps, and readers see consistent snapshots meanwhile.
+// test_concurrency.cpp: several threads (and two Store objects on one database, as two processes or two duet
+// replicas would be) appending at once: every append succeeds (no SQLITE_BUSY or lock error reaches the caller), no
+// row is lost, ordinals stay 0..n-1 without gaps, and readers see consistent snapshots meanwhile. Each test runs
+// on SQLite and on PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <set>
 #include <thread>
 
+#include "store/pg_test_server.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -49,9 +51,12 @@ void check_conversation(ConversationStore& conv, const std::string& id, int n_th
     }
 }
 
-TEST(Concurrency, ThreadsAppendingToOneConversationLoseNothing) {
+class Concurrency : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(Concurrency, ThreadsAppendingToOneConversationLoseNothing) {
     TempDir dir;
-    auto store = Store::open_file(dir.file("duet.db"), DatabaseOptions{false, true});  // locking, not fsync, is tested
+    DUET_STORE_LOCATION_OR_SKIP(location, GetParam(), dir);
+    auto store = Store::open_location(location, DatabaseOptions{false, true});  // locking, not fsync, is tested
     ASSERT_TRUE(store.ok());
     ConversationStore& conv = (*store)->conversations();
     auto c = conv.create(titled("shared"));
@@ -86,11 +91,12 @@ TEST(Concurrency, ThreadsAppendingToOneConversationLoseNothing) {
     check_conversation(conv, c->id, kThreads);
 }
 
-TEST(Concurrency, TwoDatabaseObjectsOnOneFileWaitForEachOther) {
+// Two replicas: two Store objects on one database (one file, or one PostgreSQL schema).
+TEST_P(Concurrency, TwoStoresOnOneDatabaseWaitForEachOther) {
     TempDir dir;
-    std::string path = dir.file("duet.db");
-    auto first = Store::open_file(path, DatabaseOptions{false, true});
-    auto second = Store::open_file(path, DatabaseOptions{false, true});
+    DUET_STORE_LOCATION_OR_SKIP(location, GetParam(), dir);
+    auto first = Store::open_location(location, DatabaseOptions{false, true});
+    auto second = Store::open_location(location, DatabaseOptions{false, true});
     ASSERT_TRUE(first.ok() && second.ok());
     auto c = (*first)->conversations().create(titled("two writers"));
     ASSERT_TRUE(c.ok());
@@ -102,13 +108,14 @@ TEST(Concurrency, TwoDatabaseObjectsOnOneFileWaitForEachOther) {
         writers.emplace_back(append_many, std::ref(conv), c->id, t, &failures, &first_error);
     }
     for (auto& w : writers) w.join();
-    EXPECT_EQ(failures.load(), 0) << first_error;  // busy_timeout absorbs the lock waits
+    EXPECT_EQ(failures.load(), 0) << first_error;  // busy_timeout / the advisory lock absorb the waits
     check_conversation((*second)->conversations(), c->id, 4);
 }
 
-TEST(Concurrency, ConcurrentVotesOnOneBattleAcceptExactlyOne) {
+TEST_P(Concurrency, ConcurrentVotesOnOneBattleAcceptExactlyOne) {
     TempDir dir;
-    auto store = Store::open_file(dir.file("duet.db"), DatabaseOptions{false, true});
+    DUET_STORE_LOCATION_OR_SKIP(location, GetParam(), dir);
+    auto store = Store::open_location(location, DatabaseOptions{false, true});
     ASSERT_TRUE(store.ok());
     ArenaStore& arena = (*store)->arena();
     auto b = arena.create_battle(battle_draft("x", "y"));
@@ -130,6 +137,8 @@ TEST(Concurrency, ConcurrentVotesOnOneBattleAcceptExactlyOne) {
     EXPECT_EQ(refused.load(), 7);
     EXPECT_EQ(other.load(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Concurrency, ::testing::Values(Backend::sqlite, Backend::postgres), backend_name);
 
 }  // namespace
 }  // namespace duet::store

@@ -1,10 +1,12 @@
-// test_conversations.cpp: every ConversationStore operation against a real SQLite file.
+// test_conversations.cpp: every ConversationStore operation, against a real SQLite file and a real PostgreSQL server
+// (each test runs once per backend: .../sqlite and .../postgres).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
 #include "store/markdown_export.h"
+#include "store/pg_test_server.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -13,10 +15,12 @@ namespace {
 
 using namespace testing;
 
-class Conversations : public ::testing::Test {
+class Conversations : public ::testing::TestWithParam<Backend> {
 protected:
     void SetUp() override {
-        auto s = Store::open(dir_.path() + "/data");
+        DUET_STORE_LOCATION_OR_SKIP(location, GetParam(), dir_);
+        // SQLite: through a data directory (created on first use), as `duet serve` opens it.
+        auto s = GetParam() == Backend::sqlite ? Store::open(dir_.path() + "/data") : Store::open_location(location);
         ASSERT_TRUE(s.ok()) << s.status().message();
         store_ = std::move(s).value();
     }
@@ -31,7 +35,7 @@ protected:
     std::unique_ptr<Store> store_;
 };
 
-TEST_F(Conversations, CreateAssignsAUrlSafeIdAndTimes) {
+TEST_P(Conversations, CreateAssignsAUrlSafeIdAndTimes) {
     Conversation draft;
     draft.title = "t";
     draft.mode = "expert";
@@ -53,7 +57,7 @@ TEST_F(Conversations, CreateAssignsAUrlSafeIdAndTimes) {
     EXPECT_NE(make("other").id, c->id);
 }
 
-TEST_F(Conversations, UnknownIdIsNotFound) {
+TEST_P(Conversations, UnknownIdIsNotFound) {
     EXPECT_EQ(conv().get("nope").status().code(), StatusCode::not_found);
     EXPECT_EQ(conv().get_with_messages("nope").status().code(), StatusCode::not_found);
     EXPECT_EQ(conv().append("nope", user("x")).status().code(), StatusCode::not_found);
@@ -63,7 +67,7 @@ TEST_F(Conversations, UnknownIdIsNotFound) {
     EXPECT_EQ(conv().export_conversations(std::string("nope")).status().code(), StatusCode::not_found);
 }
 
-TEST_F(Conversations, AppendKeepsEveryFieldAndOrdinalsCount) {
+TEST_P(Conversations, AppendKeepsEveryFieldAndOrdinalsCount) {
     Conversation c = make("chat");
     MessageDraft a;
     a.role = Role::assistant;
@@ -102,7 +106,7 @@ TEST_F(Conversations, AppendKeepsEveryFieldAndOrdinalsCount) {
     EXPECT_FALSE(full->messages[0].timings.ttft_ms.has_value());
 }
 
-TEST_F(Conversations, ListIsNewestFirstAndPages) {
+TEST_P(Conversations, ListIsNewestFirstAndPages) {
     std::vector<std::string> ids;
     for (int i = 0; i < 7; ++i) ids.push_back(make("c" + std::to_string(i)).id);
     // Touching c2 moves it to the front.
@@ -127,7 +131,7 @@ TEST_F(Conversations, ListIsNewestFirstAndPages) {
     EXPECT_EQ(conv().list(list_query(0)).status().code(), StatusCode::invalid_argument);
 }
 
-TEST_F(Conversations, ListOfExactlyOnePageHasNoNextCursor) {
+TEST_P(Conversations, ListOfExactlyOnePageHasNoNextCursor) {
     make("a");
     make("b");
     auto page = conv().list(list_query(2));
@@ -136,7 +140,7 @@ TEST_F(Conversations, ListOfExactlyOnePageHasNoNextCursor) {
     EXPECT_FALSE(page->next.has_value());
 }
 
-TEST_F(Conversations, CursorParsingRejectsGarbage) {
+TEST_P(Conversations, CursorParsingRejectsGarbage) {
     for (const char* bad : {"", ".", "1.", ".2", "a.b", "1.2.3", "-1.2", "99999999999999999999.1", "1 .2"})
         EXPECT_FALSE(PageCursor::parse(bad).has_value()) << bad;
     auto ok = PageCursor::parse("1733170055000.42");
@@ -154,7 +158,7 @@ std::vector<std::string> search_titles(ConversationStore& conv, const std::strin
     return titles;
 }
 
-TEST_F(Conversations, SearchMatchesTitleOrContentWithWildcardsLiteral) {
+TEST_P(Conversations, SearchMatchesTitleOrContentWithWildcardsLiteral) {
     make("100% sure");
     make("100 percent");
     make("snake_case names");
@@ -174,7 +178,7 @@ TEST_F(Conversations, SearchMatchesTitleOrContentWithWildcardsLiteral) {
     EXPECT_EQ(like_contains_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
 }
 
-TEST_F(Conversations, UpdateRenamesAndChangesSettings) {
+TEST_P(Conversations, UpdateRenamesAndChangesSettings) {
     Conversation c = make("old");
     auto u = conv().update(c.id, [](Conversation& x) {
         x.title = "new";
@@ -194,7 +198,7 @@ TEST_F(Conversations, UpdateRenamesAndChangesSettings) {
     EXPECT_GT(got->updated_at, c.updated_at);
 }
 
-TEST_F(Conversations, DeleteCascadesToMessages) {
+TEST_P(Conversations, DeleteCascadesToMessages) {
     Conversation c = make("gone");
     Conversation keep = make("kept");
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(conv().append(c.id, user("m")).ok());
@@ -213,7 +217,7 @@ TEST_F(Conversations, DeleteCascadesToMessages) {
     EXPECT_EQ(n_messages, 1);
 }
 
-TEST_F(Conversations, ReplaceTailRegeneratesAndEdits) {
+TEST_P(Conversations, ReplaceTailRegeneratesAndEdits) {
     Conversation c = make("branch");
     ASSERT_TRUE(conv().append(c.id, user("q1")).ok());
     ASSERT_TRUE(conv().append(c.id, answer("a1")).ok());
@@ -243,7 +247,7 @@ TEST_F(Conversations, ReplaceTailRegeneratesAndEdits) {
     EXPECT_EQ(conv().get(c.id)->message_count, 3);
 }
 
-TEST_F(Conversations, MessageIdsAreNeverReused) {
+TEST_P(Conversations, MessageIdsAreNeverReused) {
     Conversation c = make("ids");
     ASSERT_TRUE(conv().append(c.id, user("q")).ok());
     auto first = conv().append(c.id, answer("a"));
@@ -266,7 +270,7 @@ TEST_F(Conversations, MessageIdsAreNeverReused) {
     EXPECT_GT(later->id, (*edited)[0].id);
 }
 
-TEST_F(Conversations, FiveHundredMessagesComeBackInOrder) {
+TEST_P(Conversations, FiveHundredMessagesComeBackInOrder) {
     Conversation c = make("long");
     std::vector<MessageDraft> drafts;
     for (int i = 0; i < 500; ++i) drafts.push_back(msg(i % 2 ? Role::assistant : Role::user, std::to_string(i)));
@@ -280,7 +284,7 @@ TEST_F(Conversations, FiveHundredMessagesComeBackInOrder) {
     }
 }
 
-TEST_F(Conversations, ExportImportRoundTripGivesNewIds) {
+TEST_P(Conversations, ExportImportRoundTripGivesNewIds) {
     Conversation a = make("first");
     ASSERT_TRUE(conv().append(a.id, user("hi")).ok());
     ASSERT_TRUE(conv().append(a.id, answer("hello", "r", "m")).ok());
@@ -305,7 +309,7 @@ TEST_F(Conversations, ExportImportRoundTripGivesNewIds) {
     EXPECT_EQ(copy->messages[1].created_at, (*one)[0].messages[1].created_at);
 }
 
-TEST_F(Conversations, MarkdownExportHasTitlesRolesAndReasoning) {
+TEST_P(Conversations, MarkdownExportHasTitlesRolesAndReasoning) {
     Conversation a = make("Title\nwith newline");
     ASSERT_TRUE(conv().append(a.id, user("question?")).ok());
     ASSERT_TRUE(conv().append(a.id, answer("**answer**", "because", "r1")).ok());
@@ -320,7 +324,7 @@ TEST_F(Conversations, MarkdownExportHasTitlesRolesAndReasoning) {
     EXPECT_EQ(format_utc_minutes(0), "1970-01-01 00:00 UTC");
 }
 
-TEST_F(Conversations, SettingsSetOverwriteAndDelete) {
+TEST_P(Conversations, SettingsSetOverwriteAndDelete) {
     ASSERT_TRUE(conv().put_settings({{"theme", "\"dark\""}, {"enter_sends", "true"}}).ok());
     ASSERT_TRUE(conv().put_settings({{"theme", "\"light\""}, {"enter_sends", std::nullopt}}).ok());
     auto s = conv().settings();
@@ -328,7 +332,7 @@ TEST_F(Conversations, SettingsSetOverwriteAndDelete) {
     EXPECT_EQ(*s, (std::map<std::string, std::string>{{"theme", "\"light\""}}));
 }
 
-TEST_F(Conversations, SystemPromptsUpsertAndReset) {
+TEST_P(Conversations, SystemPromptsUpsertAndReset) {
     ASSERT_TRUE(
         conv()
             .put_system_prompts(
@@ -341,11 +345,13 @@ TEST_F(Conversations, SystemPromptsUpsertAndReset) {
     EXPECT_EQ(*p, expect);
 }
 
-TEST_F(Conversations, RandomIdsDoNotRepeat) {
+TEST_P(Conversations, RandomIdsDoNotRepeat) {
     std::set<std::string> ids;
     for (int i = 0; i < 10000; ++i) ids.insert(random_id());
     EXPECT_EQ(ids.size(), 10000u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Conversations, ::testing::Values(Backend::sqlite, Backend::postgres), backend_name);
 
 }  // namespace
 }  // namespace duet::store

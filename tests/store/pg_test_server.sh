@@ -1,0 +1,48 @@
+#!/bin/sh
+# pg_test_server.sh start|stop DIR: a throwaway PostgreSQL server for the store tests, from Debian's `postgresql`
+# package (initdb + pg_ctl), listening only on a Unix socket in DIR (no TCP port), fsync off, trust auth for the
+# role `duet`. `start` writes the server's URL to DIR/url and is a no-op when that server already runs; as root it
+# runs the server as the `postgres` system user (the package creates it; initdb refuses root). Without the package
+# it prints a loud notice and exits 0: the tests then skip, saying why.
+set -eu
+cmd=${1:?usage: pg_test_server.sh start|stop DIR}
+dir=${2:?usage: pg_test_server.sh start|stop DIR}
+port=5432  # only names the socket file DIR/.s.PGSQL.5432; nothing listens on TCP
+
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+as_server_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "$cmd" in
+start)
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ] || { [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; }; then
+    echo "*** pg_test_server.sh: PostgreSQL is not installed (apt-get install postgresql, or ./duet.sh setup):" \
+         "the store's PostgreSQL tests will SKIP ***" >&2
+    exit 0
+  fi
+  if [ -f "$dir/url" ] && as_server_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    exit 0
+  fi
+  [ -d "$dir/data" ] && as_server_user "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  as_server_user "$bin/initdb" -D "$dir/data" -A trust -U duet -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 ||
+    { cat "$dir/initdb.log" >&2; exit 1; }
+  as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-k $dir -c listen_addresses= -p $port -F -c max_connections=200" start >/dev/null ||
+    { cat "$dir/server.log" >&2; exit 1; }
+  echo "postgresql://duet@/postgres?host=$dir&port=$port" >"$dir/url"
+  ;;
+stop)
+  if [ -n "$bin" ] && [ -d "$dir/data" ]; then
+    as_server_user "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+  ;;
+*)
+  echo "usage: pg_test_server.sh start|stop DIR" >&2
+  exit 2
+  ;;
+esac
