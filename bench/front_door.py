@@ -11,13 +11,15 @@ Measures one server (duet serve, llama-server, ...) already listening on --url, 
 Run it against duet and the other server in the same minutes (bench/compare.sh style); the figures are printed as
 one Markdown row. A measuring tool, not a test: it asserts nothing.
 
-usage: bench/front_door.py --url http://127.0.0.1:8080 --pid PID [--clients 1000] [--seconds 10] [--label NAME]
+usage: bench/front_door.py --url http://127.0.0.1:8080 [--pid PID] [--clients 1000] [--seconds 10] [--label NAME]
 """
 import argparse
 import gzip
+import re
 import resource
 import socket
 import statistics
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -94,7 +96,9 @@ def slowloris(host, port, clients, seconds, pid):
     opened = []
     for i in range(clients):
         try:
-            s = socket.create_connection((host, port), timeout=2.0)
+            # From 127.0.1.1-50: many attackers, none of them the measuring client's 127.0.0.1 (a server may cap
+            # connections per client address, as duet does).
+            s = socket.create_connection((host, port), timeout=2.0, source_address=(f"127.0.1.{1 + i % 50}", 0))
             s.sendall(f"GET /health HTTP/1.1\r\nHost: {host}\r\nX-Slow-{i}: ".encode())
             s.setblocking(False)
             opened.append(s)
@@ -135,7 +139,7 @@ def slowloris(host, port, clients, seconds, pid):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True)
-    ap.add_argument("--pid", type=int, required=True)
+    ap.add_argument("--pid", type=int, help="the server's process (default: the one listening on --url's port)")
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--label", default="server")
@@ -144,6 +148,12 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, a.clients + 256)), hard))
     u = urllib.parse.urlparse(a.url)
     host, port = u.hostname, u.port or 80
+    if a.pid is None:
+        out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        m = re.search(r"pid=(\d+)", out)
+        if not m:
+            raise SystemExit(f"no process listens on port {port} (or ss cannot see it): pass --pid")
+        a.pid = int(m.group(1))
 
     idle = rss_anon_kib(a.pid)
     results = hostile(host, port)
