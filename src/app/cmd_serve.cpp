@@ -52,7 +52,8 @@ constexpr const char* kUsage =
     "  --data-dir DIR         where conversations are kept (DIR/duet.db; default $XDG_DATA_HOME/duet or\n"
     "                         ~/.local/share/duet)\n"
     "  --store URL            keep them in PostgreSQL instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB; several\n"
-    "                         replicas may share one database); SQLite in --data-dir is the default\n";
+    "                         replicas may share one database); SQLite in --data-dir is the default\n"
+    "  --arena-votes-per-minute N  arena votes accepted per session and minute (default 30; 0 = no limit)\n";
 
 Result<size_t> parse_size(std::string_view s) {
     if (s.empty()) return Status::invalid_argument("--kv-memory: empty size");
@@ -154,6 +155,13 @@ int cmd_serve(int argc, char** argv) {
             auto v = value();
             if (!v.ok()) return report_error(v.status());
             options.api_key = *v;
+        } else if (args.is("--arena-votes-per-minute")) {
+            auto v = value();
+            auto n = v.ok() ? parse_int(*v, "--arena-votes-per-minute") : Result<int64_t>(v.status());
+            if (!n.ok() || *n < 0 || *n > 1000000)
+                return report_error(n.ok() ? Status::invalid_argument("--arena-votes-per-minute must be 0..1000000")
+                                           : n.status());
+            config.arena.votes_per_minute = static_cast<int>(*n);
         } else if (args.is("--data-dir")) {
             auto v = value();
             if (!v.ok()) return report_error(v.status());

@@ -16,5 +16,6 @@ int cmd_eval(int argc, char** argv);
 int cmd_route(int argc, char** argv);
 int cmd_pull(int argc, char** argv);
 int cmd_models(int argc, char** argv);
+int cmd_arena(int argc, char** argv);
 
 }  // namespace duet::app

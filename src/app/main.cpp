@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"inspect", duet::app::cmd_inspect, "show a GGUF file's metadata and tensors"},
     {"make-model", duet::app::cmd_make_model, "write a random-weight GGUF model of a real shape"},
     {"eval", duet::app::cmd_eval, "run eval suites against OpenAI-compatible targets; compare runs"},
+    {"arena", duet::app::cmd_arena, "the arena's leaderboard with intervals (report) or its battles as CSV (export)"},
     {"route", duet::app::cmd_route, "route a message to the expert or daily model and explain why; eval, fit"},
 };
 

@@ -61,6 +61,7 @@ Status serve_until_signal(const ServeConfig& config) {
         return names;
     };
     DUET_RETURN_IF_ERROR(server.add_routes(api_conversation_routes(conversations, model_names)));
+    DUET_RETURN_IF_ERROR(server.add_arena_routes(conversations, config.arena));
     DUET_RETURN_IF_ERROR(server.start());
 
     if (Status st = models->load_all(); !st.ok()) {

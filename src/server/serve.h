@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "registry/registry.h"
+#include "server/routes_api_arena.h"
 #include "server/server.h"
 
 namespace duet::server {
@@ -25,6 +26,7 @@ struct ServeConfig {
     std::string data_dir;
     // --store postgres://…: keep them in PostgreSQL instead (store/database.h); empty: SQLite in data_dir.
     std::string store_url;
+    ArenaOptions arena;  // the arena's /api routes (vote rate limit, turns, answer length)
 };
 
 // Blocks until a signal; errors: the data directory cannot be opened, the port cannot be bound, a model fails to

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/strformat.h"
 #include "openai/render.h"
+#include "server/routes_api_arena.h"
 #include "server/routes_ui.h"
 #include "server/server_state.h"
 
@@ -111,6 +112,10 @@ void Server::add_model(ModelBackend backend) {
 }
 
 Status Server::add_routes(const RouteTable& table) { return router_->add(table); }
+
+Status Server::add_arena_routes(std::shared_ptr<store::Store> store, const ArenaOptions& options) {
+    return router_->add(arena_routes(*state_, std::move(store), options));
+}
 
 registry::Registry& Server::registry() { return *state_->registry; }
 

@@ -23,10 +23,15 @@
 #include "server/backend.h"
 #include "server/http/http_server.h"
 
+namespace duet::store {
+class Store;
+}
+
 namespace duet::server {
 
 class Router;
 class RouteTable;
+struct ArenaOptions;
 
 struct ServerOptions {
     http::HttpServerOptions http;
@@ -49,6 +54,8 @@ public:
     // Adds a feature's routes (e.g. the page's static files) beside the built-in ones, before the first request.
     // Errors: a clash with a route already there.
     Status add_routes(const RouteTable& table);
+    // Adds the arena's /api/arena routes (routes_api_arena.h): battles between the served models, kept in `store`.
+    Status add_arena_routes(std::shared_ptr<store::Store> store, const ArenaOptions& options);
     // Installs the session check of Access::session routes (the chat page's cookie; see auth.h).
     void set_session_check(Auth::SessionCheck check);
     void set_ready(bool ready);

@@ -1,0 +1,74 @@
+// routes_api_arena.h: the arena's /api routes (blind A/B battles, votes, reveal, leaderboard, export) and what the
+// `duet arena report` command shares with them (battles from the store, the report as JSON).
+//
+//   POST /api/arena/battles               {"prompt", "models"?: [x, y]} -> SSE: {"battle": id}, then answers
+//   POST /api/arena/battles/{id}/turns    {"prompt"}                    -> SSE: the next turn (same events)
+//   POST /api/arena/battles/{id}/vote     {"winner": a|b|tie|both_bad, "keep_chatting"|"understood"|"too_ai":
+//                                          a|b|both|neither} -> the reveal (rate-limited per session: 429)
+//   GET  /api/arena/battles/{id}          before the vote: turns with masked answers, no names; after: the reveal
+//   GET  /api/arena/leaderboard           ?bootstrap=N&seed=S: the report (arena_report_json)
+//   GET  /api/arena/export                every turn of every battle as CSV
+//
+// A battle's SSE events (one JSON object per `data:` line, then [DONE]):
+//   {"battle": 7}                                  first event of POST /battles only
+//   {"side": "a", "content": "I am [hidden], ..."} answer text as it streams (names masked, reasoning never sent)
+//   {"side": "b", "done": true}                    that side finished
+//   {"turn": 0, "done": true}                      both finished and the turn is stored
+//   {"error": {...}}                               a model failed; the turn is not stored
+// Sides are drawn at random per battle (which model is "a"); the two answers stream at the same time.
+// The session: the page's duet_session cookie, else a duet_arena cookie the first battle sets (else one shared
+// "anonymous" bucket, e.g. curl without cookies). Votes are counted against it (VoteLimiter).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "arena/battle.h"
+#include "arena/leaderboard.h"
+#include "common/status.h"
+#include "server/route_table.h"
+#include "server/server.h"
+
+namespace duet::store {
+class ArenaStore;
+class Store;
+}  // namespace duet::store
+
+namespace duet::server {
+
+struct ArenaOptions {
+    int votes_per_minute = 30;  // per session; 0 = no limit
+    int max_turns = 8;          // turns per battle
+    int max_tokens = 1024;      // per answer
+    int bootstrap_rounds = 1000;
+};
+
+// At most max_votes per key in any window of window_seconds (a sliding log of accepted votes per key).
+class VoteLimiter {
+public:
+    VoteLimiter(int max_votes, double window_seconds) : max_votes_(max_votes), window_(window_seconds) {}
+    // true: counted. false: over the limit; *retry_after gets the seconds until the oldest vote leaves the window.
+    bool try_take(const std::string& key, double now_seconds, double* retry_after);
+    // Undoes the last try_take of `key` (the vote was refused for another reason).
+    void give_back(const std::string& key);
+
+private:
+    int max_votes_;
+    double window_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::deque<double>> taken_;
+};
+
+// Every voted battle in the store as the statistics see it (unvoted ones are left out).
+Result<std::vector<arena::Battle>> load_arena_battles(store::ArenaStore& arena);
+// The report as JSON: GET /api/arena/leaderboard and `duet arena report --json` print the same.
+std::string arena_report_json(const arena::ArenaReport& report);
+
+RouteTable arena_routes(Server::State& state, std::shared_ptr<store::Store> store, ArenaOptions options);
+
+}  // namespace duet::server

@@ -1,0 +1,350 @@
+// test_api_arena.cpp: the arena's /api routes end to end: HTTP client -> real transport -> route table -> two
+// scripted models streaming at once -> store on a temporary SQLite file. Battles (masked, reasoning never sent,
+// randomised sides), turns with history, votes (reveal, double vote, rate limit per session), leaderboard, export;
+// plus the vote limiter on its own.
+#include <httplib.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "server/routes_api_arena.h"
+#include "server/scripted_model.h"
+#include "server/server.h"
+#include "store/store.h"
+
+namespace duet::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kScript =
+    "{\"contains\": \"who are you\", \"reply\": \"I am {{model}}, a Llama model.\", \"pace_ms\": 0}\n"
+    "{\"contains\": \"think\", \"reasoning\": \"secret plan of {{model}}\", \"reply\": \"done thinking\", "
+    "\"pace_ms\": 0}\n"
+    "{\"default\": true, \"reply\": \"{{model}} heard: {{user}}\", \"pace_ms\": 1, \"chunk\": 3}\n";
+
+struct ArenaHarness {
+    std::string dir;
+    std::shared_ptr<store::Store> store;
+    std::unique_ptr<server::Server> server;
+
+    explicit ArenaHarness(int votes_per_minute = 30, std::vector<std::string> models = {"alpha", "beta"}) {
+        std::string tmpl = "/tmp/duet-arena-test-XXXXXX";
+        dir = mkdtemp(tmpl.data()) ? tmpl : "";
+        server::ServerOptions options;
+        options.http.host = "127.0.0.1";
+        options.http.port = 0;
+        options.http.n_threads = 16;
+        server = std::make_unique<server::Server>(options);
+        for (const auto& name : models) {
+            auto script = server::scripted::parse_script(kScript, "arena.jsonl");
+            EXPECT_TRUE(script.ok()) << script.status().message();
+            Status st = server->registry().add_ready(name, server::scripted::make_serving(name, std::move(*script)),
+                                                     registry::Role::none, 1700000000);
+            EXPECT_TRUE(st.ok()) << st.message();
+        }
+        auto s = store::Store::open(dir);
+        EXPECT_TRUE(s.ok()) << s.status().message();
+        store = std::move(s).value();
+        server::ArenaOptions arena;
+        arena.votes_per_minute = votes_per_minute;
+        arena.max_turns = 3;
+        arena.bootstrap_rounds = 20;
+        EXPECT_TRUE(server->add_arena_routes(store, arena).ok());
+        EXPECT_TRUE(server->start().ok());
+        server->set_ready(true);
+    }
+    ~ArenaHarness() {
+        server->stop();
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    std::unique_ptr<httplib::Client> client(const std::string& cookie = "") const {
+        auto c = std::make_unique<httplib::Client>("127.0.0.1", server->port());
+        c->set_read_timeout(30, 0);
+        if (!cookie.empty()) c->set_default_headers({{"Cookie", cookie}});
+        return c;
+    }
+};
+
+// A battle stream's events, gathered.
+struct Streamed {
+    int status = 0;
+    int64_t battle = -1;
+    int64_t turn = -1;
+    std::map<std::string, std::string> shown;  // side -> text
+    std::set<std::string> done;
+    std::string set_cookie;
+    std::string raw;
+    bool ended = false;  // [DONE]
+};
+
+Streamed post_stream(httplib::Client& c, const std::string& path, const json& body) {
+    Streamed out;
+    auto r = c.Post(path, body.dump(), "application/json");
+    if (!r) return out;
+    out.status = r->status;
+    out.raw = r->body;
+    out.set_cookie = r->get_header_value("Set-Cookie");
+    size_t pos = 0;
+    while (pos < r->body.size()) {
+        size_t end = r->body.find("\n\n", pos);
+        if (end == std::string::npos) break;
+        std::string event = r->body.substr(pos, end - pos);
+        pos = end + 2;
+        if (event.rfind("data: ", 0) != 0) continue;
+        std::string payload = event.substr(6);
+        if (payload == "[DONE]") {
+            out.ended = true;
+            continue;
+        }
+        json j = json::parse(payload);
+        if (j.contains("battle")) out.battle = j["battle"].get<int64_t>();
+        if (j.contains("side")) {
+            std::string side = j["side"];
+            if (j.contains("content")) out.shown[side] += j["content"].get<std::string>();
+            if (j.value("done", false)) out.done.insert(side);
+        } else if (j.contains("turn")) {
+            out.turn = j["turn"].get<int64_t>();
+        }
+    }
+    return out;
+}
+
+json get_json(httplib::Client& c, const std::string& path, int* status = nullptr) {
+    auto r = c.Get(path);
+    if (status) *status = r ? r->status : 0;
+    return r ? json::parse(r->body, nullptr, false) : json();
+}
+
+json post_json(httplib::Client& c, const std::string& path, const json& body, int* status,
+               std::string* retry_after = nullptr) {
+    auto r = c.Post(path, body.dump(), "application/json");
+    *status = r ? r->status : 0;
+    if (r && retry_after) *retry_after = r->get_header_value("Retry-After");
+    return r ? json::parse(r->body, nullptr, false) : json();
+}
+
+std::string cookie_of(const std::string& set_cookie) { return set_cookie.substr(0, set_cookie.find(';')); }
+
+TEST(ApiArena, BattleStreamsBothSidesMaskedThenVoteReveals) {
+    ArenaHarness a;
+    auto c = a.client();
+    Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "who are you?"}});
+    ASSERT_EQ(s.status, 200) << s.raw;
+    ASSERT_GE(s.battle, 1);
+    EXPECT_EQ(s.shown["a"], "I am [hidden], a [hidden] model.");
+    EXPECT_EQ(s.shown["b"], "I am [hidden], a [hidden] model.");
+    EXPECT_EQ(s.done, (std::set<std::string>{"a", "b"}));
+    EXPECT_EQ(s.turn, 0);
+    EXPECT_TRUE(s.ended);
+    EXPECT_NE(s.raw.find("\"battle\""), std::string::npos);
+    EXPECT_EQ(s.raw.find("alpha"), std::string::npos) << "a model name leaked into the stream";
+    EXPECT_EQ(s.raw.find("beta"), std::string::npos) << "a model name leaked into the stream";
+    ASSERT_EQ(s.set_cookie.rfind("duet_arena=", 0), 0u) << s.set_cookie;
+    EXPECT_NE(s.set_cookie.find("HttpOnly"), std::string::npos);
+    c = a.client(cookie_of(s.set_cookie));
+
+    const std::string path = "/api/arena/battles/" + std::to_string(s.battle);
+    int status = 0;
+    json before = get_json(*c, path, &status);
+    ASSERT_EQ(status, 200);
+    EXPECT_FALSE(before["voted"].get<bool>());
+    EXPECT_FALSE(before.contains("model_a"));
+    EXPECT_EQ(before["turns"][0]["answer_a"], "I am [hidden], a [hidden] model.");
+
+    json reveal = post_json(*c, path + "/vote", {{"winner", "a"}, {"too_ai", "b"}}, &status);
+    ASSERT_EQ(status, 200) << reveal.dump();
+    EXPECT_TRUE(reveal["voted"].get<bool>());
+    const std::string model_a = reveal["model_a"], model_b = reveal["model_b"];
+    EXPECT_EQ(std::set<std::string>({model_a, model_b}), (std::set<std::string>{"alpha", "beta"}));
+    EXPECT_EQ(reveal["winner"], "a");
+    EXPECT_EQ(reveal["too_ai"], "b");
+    EXPECT_EQ(reveal["language"], "en");
+    const json& turn = reveal["turns"][0];
+    EXPECT_EQ(turn["answer_a"], "I am " + model_a + ", a Llama model.");
+    EXPECT_EQ(turn["answer_b"], "I am " + model_b + ", a Llama model.");
+    EXPECT_TRUE(turn["ttft_ms_a"].is_number());
+    EXPECT_GT(turn["completion_tokens_b"].get<int64_t>(), 0);
+
+    json again = post_json(*c, path + "/vote", {{"winner", "b"}}, &status);
+    EXPECT_EQ(status, 409);
+    EXPECT_EQ(again["error"]["code"], "already_voted");
+    json stored = get_json(*c, path, &status);
+    EXPECT_EQ(stored["winner"], "a") << "the second vote changed the first";
+}
+
+TEST(ApiArena, TurnsCarryEachSidesHistoryAndReasoningStaysHidden) {
+    ArenaHarness a;
+    auto c = a.client();
+    Streamed first = post_stream(*c, "/api/arena/battles", {{"prompt", "please think"}});
+    ASSERT_EQ(first.status, 200) << first.raw;
+    EXPECT_EQ(first.shown["a"], "done thinking");
+    EXPECT_EQ(first.raw.find("secret plan"), std::string::npos) << "reasoning was streamed";
+    const std::string path = "/api/arena/battles/" + std::to_string(first.battle);
+    Streamed second = post_stream(*c, path + "/turns", {{"prompt", "more 你好"}});
+    ASSERT_EQ(second.status, 200) << second.raw;
+    EXPECT_EQ(second.battle, -1);
+    EXPECT_EQ(second.turn, 1);
+    EXPECT_EQ(second.shown["a"], "[hidden] heard: more 你好");
+
+    int status = 0;
+    json reveal = post_json(*c, path + "/vote", {{"winner", "tie"}}, &status);
+    ASSERT_EQ(status, 200) << reveal.dump();
+    EXPECT_EQ(reveal["turns"].size(), 2u);
+    EXPECT_EQ(reveal["turns"][0]["reasoning_a"], "secret plan of " + reveal["model_a"].get<std::string>());
+    EXPECT_EQ(reveal["turns"][1]["answer_b"], reveal["model_b"].get<std::string>() + " heard: more 你好");
+
+    Streamed late = post_stream(*c, path + "/turns", {{"prompt", "one more"}});
+    EXPECT_EQ(late.status, 409);
+    EXPECT_NE(late.raw.find("already_voted"), std::string::npos);
+}
+
+TEST(ApiArena, ErrorsAreClear) {
+    ArenaHarness a;
+    auto c = a.client();
+    int status = 0;
+    json e = post_json(*c, "/api/arena/battles/999/vote", {{"winner", "a"}}, &status);
+    EXPECT_EQ(status, 404);
+    EXPECT_EQ(e["error"]["code"], "not_found");
+    Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "hi"}});
+    ASSERT_EQ(s.status, 200);
+    const std::string path = "/api/arena/battles/" + std::to_string(s.battle);
+    e = post_json(*c, path + "/vote", {{"winner", "left"}}, &status);
+    EXPECT_EQ(status, 400);
+    EXPECT_NE(e["error"]["message"].get<std::string>().find("body.winner"), std::string::npos);
+    e = post_json(*c, path + "/vote", {{"winner", "a"}, {"understood", 3}}, &status);
+    EXPECT_EQ(status, 400);
+    EXPECT_EQ(post_stream(*c, "/api/arena/battles", {{"prompt", ""}}).status, 400);
+    EXPECT_EQ(post_stream(*c, "/api/arena/battles", {{"prompt", "x"}, {"models", {"alpha", "alpha"}}}).status, 400);
+    EXPECT_EQ(post_stream(*c, "/api/arena/battles", {{"prompt", "x"}, {"models", {"alpha", "nope"}}}).status, 404);
+    EXPECT_EQ(post_stream(*c, "/api/arena/battles/abc/turns", {{"prompt", "x"}}).status, 404);
+    // max_turns = 3 in the harness: turns 1 and 2, then the fourth prompt is refused.
+    EXPECT_EQ(post_stream(*c, path + "/turns", {{"prompt", "2"}}).status, 200);
+    EXPECT_EQ(post_stream(*c, path + "/turns", {{"prompt", "3"}}).status, 200);
+    Streamed fourth = post_stream(*c, path + "/turns", {{"prompt", "4"}});
+    EXPECT_EQ(fourth.status, 409);
+    EXPECT_NE(fourth.raw.find("too_many_turns"), std::string::npos);
+}
+
+TEST(ApiArena, OneModelIsNotAnArena) {
+    ArenaHarness a(30, {"solo"});
+    auto c = a.client();
+    Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "hi"}});
+    EXPECT_EQ(s.status, 409);
+    EXPECT_NE(s.raw.find("not_enough_models"), std::string::npos);
+}
+
+TEST(ApiArena, SidesAreDrawnPerBattle) {
+    ArenaHarness a(0);
+    auto c = a.client();
+    std::set<std::string> left_models;
+    for (int i = 0; i < 24 && left_models.size() < 2; ++i) {
+        Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "who are you"}});
+        ASSERT_EQ(s.status, 200);
+        int status = 0;
+        json reveal = post_json(*c, "/api/arena/battles/" + std::to_string(s.battle) + "/vote", {{"winner", "a"}},
+                                &status);
+        ASSERT_EQ(status, 200);
+        left_models.insert(reveal["model_a"].get<std::string>());
+    }
+    EXPECT_EQ(left_models.size(), 2u) << "24 battles all had the same model on side A";
+}
+
+TEST(ApiArena, VotesAreRateLimitedPerSession) {
+    ArenaHarness a(2);
+    auto anon = a.client();
+    Streamed first = post_stream(*anon, "/api/arena/battles", {{"prompt", "hi"}});
+    ASSERT_EQ(first.status, 200);
+    const std::string cookie = cookie_of(first.set_cookie);
+    auto c = a.client(cookie);
+    std::vector<int64_t> ids = {first.battle};
+    for (int i = 0; i < 3; ++i) {
+        Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "hi"}});
+        ASSERT_EQ(s.status, 200);
+        EXPECT_TRUE(s.set_cookie.empty()) << "a second cookie for the same session";
+        ids.push_back(s.battle);
+    }
+    int status = 0;
+    std::string retry_after;
+    for (int i = 0; i < 2; ++i) {
+        post_json(*c, "/api/arena/battles/" + std::to_string(ids[i]) + "/vote", {{"winner", "b"}}, &status);
+        EXPECT_EQ(status, 200) << "vote " << i;
+    }
+    json limited =
+        post_json(*c, "/api/arena/battles/" + std::to_string(ids[2]) + "/vote", {{"winner", "b"}}, &status, &retry_after);
+    EXPECT_EQ(status, 429);
+    EXPECT_EQ(limited["error"]["code"], "rate_limited");
+    EXPECT_GE(std::atoi(retry_after.c_str()), 1);
+    // Another session is not affected, and the refused battle is still open for it.
+    auto other = a.client("duet_arena=0123456789abcdef0123456789abcdef");
+    post_json(*other, "/api/arena/battles/" + std::to_string(ids[2]) + "/vote", {{"winner", "b"}}, &status);
+    EXPECT_EQ(status, 200);
+    // The first session stays limited until its votes leave the minute.
+    post_json(*c, "/api/arena/battles/" + std::to_string(ids[3]) + "/vote", {{"winner", "b"}}, &status);
+    EXPECT_EQ(status, 429);
+}
+
+TEST(ApiArena, LeaderboardCountsTheVotes) {
+    ArenaHarness a(0);
+    auto c = a.client();
+    int status = 0;
+    std::map<std::string, int> wins;
+    const char* verdicts[] = {"a", "a", "b", "tie", "both_bad"};
+    for (const char* verdict : verdicts) {
+        Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "who are you"}});
+        ASSERT_EQ(s.status, 200);
+        json reveal =
+            post_json(*c, "/api/arena/battles/" + std::to_string(s.battle) + "/vote", {{"winner", verdict}}, &status);
+        ASSERT_EQ(status, 200);
+        if (std::string(verdict) == "a") ++wins[reveal["model_a"]];
+        if (std::string(verdict) == "b") ++wins[reveal["model_b"]];
+    }
+    // A battle without a vote is not counted.
+    ASSERT_EQ(post_stream(*c, "/api/arena/battles", {{"prompt", "hi"}}).status, 200);
+    json board = get_json(*c, "/api/arena/leaderboard?bootstrap=30&seed=7", &status);
+    ASSERT_EQ(status, 200) << board.dump();
+    EXPECT_EQ(board["battles"], 5);
+    EXPECT_EQ(board["both_bad"], 1);
+    EXPECT_EQ(board["bootstrap_rounds"], 30);
+    ASSERT_EQ(board["ratings"].size(), 2u);
+    for (const auto& r : board["ratings"]) {
+        EXPECT_EQ(r["battles"], 5);
+        EXPECT_EQ(r["ties"], 2);
+        EXPECT_EQ(r["wins"], wins[r["model"].get<std::string>()]);
+        EXPECT_LE(r["elo_low"].get<double>(), r["elo"].get<double>());
+        EXPECT_GE(r["elo_high"].get<double>(), r["elo"].get<double>());
+    }
+    EXPECT_EQ(board["by_language"]["en"]["battles"], 5);
+    EXPECT_EQ(get_json(*c, "/api/arena/leaderboard?bootstrap=-1", &status).is_object(), true);
+    EXPECT_EQ(status, 400);
+
+    auto csv = c->Get("/api/arena/export");
+    ASSERT_TRUE(csv);
+    EXPECT_EQ(csv->status, 200);
+    EXPECT_NE(csv->get_header_value("Content-Type").find("text/csv"), std::string::npos);
+    EXPECT_NE(csv->body.find("who are you"), std::string::npos);
+}
+
+TEST(VoteLimiter, SlidingWindowPerKey) {
+    server::VoteLimiter limiter(2, 60);
+    double retry = 0;
+    EXPECT_TRUE(limiter.try_take("s1", 100, &retry));
+    EXPECT_TRUE(limiter.try_take("s1", 110, &retry));
+    EXPECT_FALSE(limiter.try_take("s1", 120, &retry));
+    EXPECT_DOUBLE_EQ(retry, 40);  // the vote at 100 leaves the window at 160
+    EXPECT_TRUE(limiter.try_take("s2", 120, &retry));
+    EXPECT_TRUE(limiter.try_take("s1", 160, &retry));
+    EXPECT_FALSE(limiter.try_take("s1", 165, &retry));
+    limiter.give_back("s1");
+    EXPECT_TRUE(limiter.try_take("s1", 165, &retry));
+    server::VoteLimiter unlimited(0, 60);
+    for (int i = 0; i < 100; ++i) EXPECT_TRUE(unlimited.try_take("s", 1, &retry));
+}
+
+}  // namespace
+}  // namespace duet::test
