@@ -54,10 +54,10 @@ void print_board(const char* title, const arena::Leaderboard& board) {
         std::printf("    %-24s", board.models[i].c_str());
         for (size_t j = 0; j < k; ++j) {
             const auto& w = board.win_rate[i * k + j];
-            std::printf(" %14s", w ? strformat("%.1f%% (%lld)", 100 * *w,
-                                               static_cast<long long>(board.battle_count[i * k + j]))
-                                         .c_str()
-                                   : "-");
+            std::printf(
+                " %14s",
+                w ? strformat("%.1f%% (%lld)", 100 * *w, static_cast<long long>(board.battle_count[i * k + j])).c_str()
+                  : "-");
         }
         std::printf("\n");
     }
@@ -70,19 +70,21 @@ void print_report(const arena::ArenaReport& report) {
     for (const auto& [language, board] : report.by_language)
         print_board(strformat("\nlanguage %s", language.empty() ? "unknown" : language.c_str()).c_str(), board);
     const auto& p = report.position;
-    std::printf("\nposition: side A won %lld, side B won %lld (A's share %.1f%%, 95%% [%.1f%%, %.1f%%]); %lld ties, "
-                "%lld both bad\n",
-                static_cast<long long>(p.left_wins), static_cast<long long>(p.right_wins),
-                100 * p.left_win_rate.estimate, 100 * p.left_win_rate.low, 100 * p.left_win_rate.high,
-                static_cast<long long>(p.ties), static_cast<long long>(p.both_bad));
+    std::printf(
+        "\nposition: side A won %lld, side B won %lld (A's share %.1f%%, 95%% [%.1f%%, %.1f%%]); %lld ties, "
+        "%lld both bad\n",
+        static_cast<long long>(p.left_wins), static_cast<long long>(p.right_wins), 100 * p.left_win_rate.estimate,
+        100 * p.left_win_rate.low, 100 * p.left_win_rate.high, static_cast<long long>(p.ties),
+        static_cast<long long>(p.both_bad));
     const auto& a = report.router;
     if (a.with_pick == 0) {
         std::printf("router agreement: no battle has a router pick\n");
     } else {
-        std::printf("router agreement: %.0f of %.0f decisive votes chose the router's pick (%.1f%%, 95%% [%.1f%%, "
-                    "%.1f%%])\n",
-                    a.agreement.successes, a.agreement.trials, 100 * a.agreement.estimate, 100 * a.agreement.low,
-                    100 * a.agreement.high);
+        std::printf(
+            "router agreement: %.0f of %.0f decisive votes chose the router's pick (%.1f%%, 95%% [%.1f%%, "
+            "%.1f%%])\n",
+            a.agreement.successes, a.agreement.trials, 100 * a.agreement.estimate, 100 * a.agreement.low,
+            100 * a.agreement.high);
     }
 }
 

@@ -7,21 +7,19 @@
 namespace duet::arena {
 
 const std::vector<std::string_view> kModelFamilyTerms = {
-    "llama", "deepseek", "qwen", "mistral", "mixtral", "gemma", "chatgpt", "gpt", "openai", "claude", "anthropic",
-    "r1", "alibaba", "通义", "千问", "深度求索", "阿里巴巴", "文心", "豆包",
+    "llama",     "deepseek", "qwen",    "mistral", "mixtral", "gemma",    "chatgpt",  "gpt",  "openai", "claude",
+    "anthropic", "r1",       "alibaba", "通义",    "千问",    "深度求索", "阿里巴巴", "文心", "豆包",
 };
 
 namespace {
 
 // Name parts too common to mask ("llama-3-8b-instruct" should not hide the word "instruct" in an answer).
-const std::set<std::string, std::less<>> kGenericParts = {"chat", "instruct", "distill", "base", "model", "test",
-                                                          "gguf", "preview", "latest", "script"};
+const std::set<std::string, std::less<>> kGenericParts = {"chat", "instruct", "distill", "base",   "model",
+                                                          "test", "gguf",     "preview", "latest", "script"};
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool is_word_byte(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_word_byte(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -55,8 +53,9 @@ std::vector<std::string> mask_terms_for(const std::vector<std::string>& model_na
 NameMasker::NameMasker(std::vector<std::string> terms) {
     for (auto& t : terms)
         if (!t.empty()) terms_.push_back(lower(t));
-    std::sort(terms_.begin(), terms_.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size() || (a.size() == b.size() && a < b); });
+    std::sort(terms_.begin(), terms_.end(), [](const std::string& a, const std::string& b) {
+        return a.size() > b.size() || (a.size() == b.size() && a < b);
+    });
 }
 
 std::string NameMasker::feed(std::string_view piece) {

@@ -66,10 +66,10 @@ json leaderboard_json(const arena::Leaderboard& board) {
         win_rate.push_back(std::move(rate_row));
         counts.push_back(std::move(count_row));
     }
-    return {{"battles", board.battles},      {"ignored", board.ignored},
-            {"both_bad", board.both_bad},    {"bootstrap_rounds", board.bootstrap_rounds},
-            {"converged", board.converged},  {"ratings", std::move(ratings)},
-            {"models", board.models},        {"win_rate", std::move(win_rate)},
+    return {{"battles", board.battles},         {"ignored", board.ignored},
+            {"both_bad", board.both_bad},       {"bootstrap_rounds", board.bootstrap_rounds},
+            {"converged", board.converged},     {"ratings", std::move(ratings)},
+            {"models", board.models},           {"win_rate", std::move(win_rate)},
             {"battle_count", std::move(counts)}};
 }
 

@@ -70,9 +70,8 @@ std::string random_token() {
 }
 
 bool is_token(std::string_view s) {
-    return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
+    return s.size() == 32 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // The session votes are counted against: the page's sign-in, else the arena cookie, else one shared bucket.
@@ -297,7 +296,8 @@ struct ArenaApi {
             DUET_LOG_ERROR("request %s: arena battle %lld: engine error mid-stream", request_id.c_str(),
                            static_cast<long long>(run.battle_id));
             run.abort_all();
-            sink.write_event(store::dump_json({{"error", json::parse(openai::error_json(openai::ApiError::internal()))["error"]}}));
+            sink.write_event(
+                store::dump_json({{"error", json::parse(openai::error_json(openai::ApiError::internal()))["error"]}}));
             sink.write("data: [DONE]\n\n");
             return;
         }
@@ -327,8 +327,7 @@ struct ArenaApi {
         if (!prompt.ok()) return invalid(prompt.status().message());
         std::vector<std::string> pair;
         if (auto m = body->find("models"); m != body->end() && !m->is_null()) {
-            if (!m->is_array() || m->size() != 2 || !(*m)[0].is_string() || !(*m)[1].is_string() ||
-                (*m)[0] == (*m)[1])
+            if (!m->is_array() || m->size() != 2 || !(*m)[0].is_string() || !(*m)[1].is_string() || (*m)[0] == (*m)[1])
                 return invalid("body.models: expected two different model names");
             pair = {(*m)[0].get<std::string>(), (*m)[1].get<std::string>()};
         } else {
@@ -364,8 +363,8 @@ struct ArenaApi {
         };
         http::HttpResponse response = start_turn(run, {}, arrival, create, r.http);
         if (!token.empty() && response.stream)
-            response.headers.emplace_back(
-                "Set-Cookie", std::string(kArenaCookie) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000");
+            response.headers.emplace_back("Set-Cookie", std::string(kArenaCookie) + "=" + token +
+                                                            "; HttpOnly; SameSite=Strict; Path=/; Max-Age=31536000");
         return response;
     }
 
@@ -400,9 +399,8 @@ struct ArenaApi {
         if (!body->is_object()) return invalid("body: expected an object");
         store::Vote v;
         auto winner = body->find("winner");
-        auto verdict = winner != body->end() && winner->is_string()
-                           ? store::parse_verdict(winner->get<std::string>())
-                           : std::nullopt;
+        auto verdict = winner != body->end() && winner->is_string() ? store::parse_verdict(winner->get<std::string>())
+                                                                    : std::nullopt;
         if (!verdict) return invalid("body.winner: expected \"a\", \"b\", \"tie\" or \"both_bad\"");
         v.winner = *verdict;
         for (auto [key, field] : {std::pair{"keep_chatting", &v.keep_chatting}, std::pair{"understood", &v.understood},

@@ -8,6 +8,7 @@
 //   GET  /api/arena/battles/{id}          before the vote: turns with masked answers, no names; after: the reveal
 //   GET  /api/arena/leaderboard           ?bootstrap=N&seed=S: the report (arena_report_json)
 //   GET  /api/arena/export                every turn of every battle as CSV
+//   /api/arena/studies, /api/arena/study/{code}: the study mode (routes_api_study.cpp)
 //
 // A battle's SSE events (one JSON object per `data:` line, then [DONE]):
 //   {"battle": 7}                                  first event of POST /battles only
@@ -70,5 +71,7 @@ Result<std::vector<arena::Battle>> load_arena_battles(store::ArenaStore& arena);
 std::string arena_report_json(const arena::ArenaReport& report);
 
 RouteTable arena_routes(Server::State& state, std::shared_ptr<store::Store> store, ArenaOptions options);
+// The study mode's routes (routes_api_study.cpp: organiser /api/arena/studies, participant /api/arena/study/{code}).
+RouteTable study_routes(Server::State& state, std::shared_ptr<store::Store> store, ArenaOptions options);
 
 }  // namespace duet::server

@@ -114,7 +114,8 @@ void Server::add_model(ModelBackend backend) {
 Status Server::add_routes(const RouteTable& table) { return router_->add(table); }
 
 Status Server::add_arena_routes(std::shared_ptr<store::Store> store, const ArenaOptions& options) {
-    return router_->add(arena_routes(*state_, std::move(store), options));
+    DUET_RETURN_IF_ERROR(router_->add(arena_routes(*state_, store, options)));
+    return router_->add(study_routes(*state_, std::move(store), options));
 }
 
 registry::Registry& Server::registry() { return *state_->registry; }

@@ -110,6 +110,8 @@ Streamed post_stream(httplib::Client& c, const std::string& path, const json& bo
             if (j.value("done", false)) out.done.insert(side);
         } else if (j.contains("turn")) {
             out.turn = j["turn"].get<int64_t>();
+        } else if (j.contains("content")) {  // a study chat: one model, no sides
+            out.shown[""] += j["content"].get<std::string>();
         }
     }
     return out;
@@ -247,8 +249,8 @@ TEST(ApiArena, SidesAreDrawnPerBattle) {
         Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", "who are you"}});
         ASSERT_EQ(s.status, 200);
         int status = 0;
-        json reveal = post_json(*c, "/api/arena/battles/" + std::to_string(s.battle) + "/vote", {{"winner", "a"}},
-                                &status);
+        json reveal =
+            post_json(*c, "/api/arena/battles/" + std::to_string(s.battle) + "/vote", {{"winner", "a"}}, &status);
         ASSERT_EQ(status, 200);
         left_models.insert(reveal["model_a"].get<std::string>());
     }
@@ -275,8 +277,8 @@ TEST(ApiArena, VotesAreRateLimitedPerSession) {
         post_json(*c, "/api/arena/battles/" + std::to_string(ids[i]) + "/vote", {{"winner", "b"}}, &status);
         EXPECT_EQ(status, 200) << "vote " << i;
     }
-    json limited =
-        post_json(*c, "/api/arena/battles/" + std::to_string(ids[2]) + "/vote", {{"winner", "b"}}, &status, &retry_after);
+    json limited = post_json(*c, "/api/arena/battles/" + std::to_string(ids[2]) + "/vote", {{"winner", "b"}}, &status,
+                             &retry_after);
     EXPECT_EQ(status, 429);
     EXPECT_EQ(limited["error"]["code"], "rate_limited");
     EXPECT_GE(std::atoi(retry_after.c_str()), 1);
@@ -328,6 +330,74 @@ TEST(ApiArena, LeaderboardCountsTheVotes) {
     EXPECT_EQ(csv->status, 200);
     EXPECT_NE(csv->get_header_value("Content-Type").find("text/csv"), std::string::npos);
     EXPECT_NE(csv->body.find("who are you"), std::string::npos);
+}
+
+TEST(ApiStudy, ThreeParticipantsEndToEnd) {
+    ArenaHarness a;
+    auto organiser = a.client();
+    int status = 0;
+    json study = post_json(
+        *organiser, "/api/arena/studies",
+        {{"name", "pilot"}, {"model_a", "alpha"}, {"model_b", "beta"}, {"minutes_per_model", 1}, {"participants", 3}},
+        &status);
+    ASSERT_EQ(status, 201) << study.dump();
+    ASSERT_EQ(study["invites"].size(), 3u);
+    EXPECT_EQ(study["questions"].size(), 3u);  // the three default questions; free text is kept apart
+    std::vector<bool> a_first;
+    for (const auto& inv : study["invites"]) a_first.push_back(inv["a_first"].get<bool>());
+    EXPECT_EQ(a_first, (std::vector<bool>{true, false, true}));  // counterbalanced
+
+    // Participant i: chats with "Model A" (masked), then answers in their own labels.
+    const char* keep[] = {"a", "a", "b"};                 // study terms: alpha, beta, beta
+    const char* understood[] = {"both", "neither", "a"};  // alpha+beta, none, alpha
+    for (int i = 0; i < 3; ++i) {
+        const std::string code = study["invites"][i]["code"];
+        auto participant = a.client();
+        json protocol = get_json(*participant, "/api/arena/study/" + code, &status);
+        ASSERT_EQ(status, 200) << protocol.dump();
+        EXPECT_EQ(protocol["minutes_per_model"], 1);
+        EXPECT_FALSE(protocol["answered"].get<bool>());
+        EXPECT_FALSE(protocol.contains("model_a"));
+        Streamed chat = post_stream(*participant, "/api/arena/study/" + code + "/chat",
+                                    {{"model", "A"}, {"messages", {{{"role", "user"}, {"content", "who are you"}}}}});
+        ASSERT_EQ(chat.status, 200) << chat.raw;
+        EXPECT_EQ(chat.shown[""], "I am [hidden], a [hidden] model.") << chat.raw;
+        EXPECT_EQ(chat.raw.find("alpha"), std::string::npos);
+        EXPECT_EQ(chat.raw.find("beta"), std::string::npos);
+        json answers = {
+            {"answers", {{{"question", 0}, {"choice", keep[i]}}, {{"question", 1}, {"choice", understood[i]}}}}};
+        if (i == 1) answers["about_a"] = "It said As an AI language model. I hope this helps!";
+        json stored = post_json(*participant, "/api/arena/study/" + code + "/answers", answers, &status);
+        ASSERT_EQ(status, 201) << stored.dump();
+        EXPECT_EQ(stored["stored"], i == 1 ? 3 : 2);
+        json again = post_json(*participant, "/api/arena/study/" + code + "/answers", answers, &status);
+        EXPECT_EQ(status, 409);
+        EXPECT_EQ(again["error"]["code"], "already_answered");
+    }
+    EXPECT_EQ(get_json(*organiser, "/api/arena/study/nope", &status).is_object(), true);
+    EXPECT_EQ(status, 404);
+
+    json results = get_json(*organiser, "/api/arena/studies/" + std::to_string(study["id"].get<int64_t>()), &status);
+    ASSERT_EQ(status, 200) << results.dump();
+    EXPECT_EQ(results["joined"], 3);
+    EXPECT_EQ(results["answered"], 3);
+    // Participant 1 saw beta first: their "a" is beta. Keep chatting: alpha 1 (p0), beta 2 (p1, p2).
+    const json& q0 = results["results"][0];
+    EXPECT_EQ(q0["respondents"], 3);
+    EXPECT_EQ(q0["models"][0]["model"], "alpha");
+    EXPECT_EQ(q0["models"][0]["named"], 1);
+    EXPECT_EQ(q0["models"][1]["named"], 2);
+    EXPECT_NEAR(q0["models"][1]["share"]["estimate"].get<double>(), 2.0 / 3, 1e-9);
+    EXPECT_LT(q0["models"][1]["share"]["low"].get<double>(), 2.0 / 3);
+    // Understood: p0 both, p1 neither, p2 "a" = alpha -> alpha 2, beta 1.
+    EXPECT_EQ(results["results"][1]["models"][0]["named"], 2);
+    EXPECT_EQ(results["results"][1]["models"][1]["named"], 1);
+    EXPECT_EQ(results["results"][2]["respondents"], 0);
+    // p1's free text about their first model is about beta.
+    ASSERT_EQ(results["free_text"].size(), 1u);
+    EXPECT_EQ(results["free_text"][0]["model"], "beta");
+    EXPECT_EQ(results["ai_speak"][0]["total"], 0);
+    EXPECT_GE(results["ai_speak"][1]["total"].get<int>(), 2);
 }
 
 TEST(VoteLimiter, SlidingWindowPerKey) {
