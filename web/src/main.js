@@ -461,4 +461,11 @@ async function start() {
   document.documentElement.dataset.ready = 'all';
 }
 
-start();
+// The arena (#arena, #arena/leaderboard, #arena/studies, #study=CODE) is its own view, loaded on demand (arena.js).
+const isArena = () => /^#(arena|study=)/.test(location.hash);
+if (isArena()) {
+  import('./arena.js').then((m) => m.startArena());
+} else {
+  start();
+  window.addEventListener('hashchange', () => { if (isArena()) location.reload(); });
+}

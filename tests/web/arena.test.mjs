@@ -1,0 +1,205 @@
+// arena.test.mjs: the arena page in Chromium against a real `duet serve` with two scripted models
+// (arena_script.jsonl): both answers stream at the same time with the names masked, markdown is rendered through
+// the sanitised path (raw HTML stays text), the vote reveals names and latencies, the leaderboard shows the same
+// numbers as `duet arena report --json`, and a session's third vote in a minute is refused
+// (--arena-votes-per-minute 2). Run by ctest (web_arena); skips loudly when something is missing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { skipReason, launchBrowser, openPage, binary, sleep } from './harness.mjs';
+
+const skip = skipReason() || false;
+const script = new URL('./arena_script.jsonl', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'duet-arena-web-'));
+let proc = null;
+let url = null;
+let browser = null;
+
+before(async () => {
+  if (skip) return;
+  proc = spawn(binary, ['serve', '-m', `alpha=script:${script}`, '-m', `beta=script:${script}`, '--port', '0',
+    '--data-dir', dataDir, '--arena-votes-per-minute', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d.toString(); });
+  url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d.toString();
+      const m = out.match(/listening on (http:\/\/[0-9.]+:[0-9]+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`duet serve exited with ${code}: ${log}`)));
+  });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (proc && proc.exitCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function cliReport() {
+  const r = spawnSync(binary, ['arena', 'report', '--json', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+async function ask(page, text) {
+  await page.fill('#arena-input', text);
+  await page.press('#arena-input', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.arena-pane article.streaming').length === 0 &&
+    !document.querySelector('#arena-vote').hidden);
+}
+
+async function boardMatchesCli(page, battles) {
+  await page.click('.arena-tab[data-tab="leaderboard"]');
+  await page.locator('#arena-board-count').filter({ hasText: `${battles} voted battles` }).waitFor();
+  const cli = cliReport();
+  assert.equal(cli.battles, battles);
+  const rows = await page.$$eval('.arena-table tbody tr', (trs) => trs.map((tr) =>
+    [...tr.children].map((td) => td.textContent)));
+  assert.equal(rows.length, cli.ratings.length);
+  cli.ratings.forEach((r, i) => {
+    assert.deepEqual(rows[i].slice(0, 5), [String(r.rank), r.model, r.elo.toFixed(1),
+      `${r.elo_low.toFixed(1)} – ${r.elo_high.toFixed(1)}`, String(r.battles)]);
+  });
+  const api = await page.evaluate(async () => (await fetch('/api/arena/leaderboard')).json());
+  assert.deepEqual(api, cli);
+  return cli;
+}
+
+test('a full battle: both answers stream masked, vote, reveal, leaderboard, rate limit', { skip }, async () => {
+  const { page, context, events } = await openPage(browser, url, { hash: '#arena' });
+  await page.fill('#arena-input', 'who are you?');
+  await page.press('#arena-input', 'Enter');
+  // Both panes show part of their answer while both are still streaming.
+  await page.waitForFunction(() => {
+    const live = [...document.querySelectorAll('.arena-pane article.streaming .msg-body')];
+    return live.length === 2 && live.every((n) => n.textContent.trim().length > 0);
+  });
+  await page.waitForFunction(() => document.querySelectorAll('.arena-pane article.streaming').length === 0 &&
+    !document.querySelector('#arena-vote').hidden);
+  for (const side of ['a', 'b']) {
+    const pane = page.locator(`.arena-pane[data-side="${side}"]`);
+    const text = await pane.innerText();
+    assert.match(text, /Hello! I am \[hidden\], a \[hidden\] model\./);
+    assert.doesNotMatch(text, /alpha|beta/);
+    assert.equal(await pane.locator('h2').innerText(), `Model ${side.toUpperCase()}`);
+    assert.equal(await pane.locator('.msg-body strong').first().innerText(), '[hidden]');
+    assert.equal(await pane.locator('.msg-body li').count(), 3);
+  }
+
+  // A second turn whose answer carries raw HTML: shown as text, never run.
+  await ask(page, 'xss please');
+  assert.equal(await page.locator('.arena-pane img').count(), 0);
+  assert.match(await page.locator('.arena-pane[data-side="a"]').innerText(), /<img src=x onerror=/);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+
+  await page.selectOption('#arena-q-keep_chatting', 'a');
+  await page.click('[data-verdict="a"]');
+  await page.locator('#arena-reveal').waitFor();
+  const names = [];
+  for (const side of ['a', 'b']) {
+    const pane = page.locator(`.arena-pane[data-side="${side}"]`);
+    const heading = await pane.locator('h2').innerText();
+    const name = heading.replace(`${side.toUpperCase()}: `, '');
+    names.push(name);
+    assert.match(await pane.innerText(), new RegExp(`Hello! I am ${name}, a Llama model\\.`));
+    assert.match(await pane.locator('.meta-ttft').first().innerText(), /^TTFT \d+ ms$/);
+  }
+  assert.deepEqual([...names].sort(), ['alpha', 'beta']);
+  assert.match(await page.locator('#arena-reveal').innerText(), new RegExp(`A was ${names[0]}, B was ${names[1]}`));
+  const cli = await boardMatchesCli(page, 1);
+  assert.equal(cli.ratings.find((r) => r.model === names[0]).wins, 1);
+
+  // Second battle: counted. Third: over the session's limit of 2 votes a minute, refused with a message.
+  await page.click('#arena-new');
+  await ask(page, 'hello');
+  await page.click('[data-verdict="b"]');
+  await page.locator('#arena-reveal').waitFor();
+  await page.click('#arena-new');
+  await ask(page, 'hello again');
+  await page.click('[data-verdict="tie"]');
+  await page.locator('#arena-error').filter({ hasText: 'Vote not counted' }).waitFor();
+  assert.match(await page.locator('#arena-error').innerText(), /at most 2 votes a minute/);
+  assert.equal(await page.isVisible('#arena-reveal'), false);
+  assert.equal(await page.locator('.arena-pane h2').first().innerText(), 'Model A');
+  await boardMatchesCli(page, 2);
+
+  assert.deepEqual(events.errors, []);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  await context.close();
+});
+
+test('a study with three participants: invites, chats, questions, results equal to the answers', { skip }, async () => {
+  const organiser = await openPage(browser, url, { hash: '#arena/studies' });
+  const page = organiser.page;
+  await page.locator('#study-create').waitFor();
+  await page.fill('#study-name', 'pilot');
+  await page.selectOption('#study-model-a', 'alpha');
+  await page.selectOption('#study-model-b', 'beta');
+  await page.fill('#study-minutes', '1');
+  await page.fill('#study-participants', '3');
+  await page.click('#study-create button[type="submit"]');
+  await page.locator('#study-results').waitFor();
+  const links = await page.$$eval('.study-invite', (as) => as.map((a) => a.getAttribute('href')));
+  assert.equal(links.length, 3);
+
+  // Everyone answers "Model A" (the model they chatted with first) to the first question: with the order
+  // counterbalanced (slots 0 and 2 start with alpha, slot 1 with beta) that names alpha twice and beta once.
+  const understood = ['both', 'neither', 'b'];  // alpha+beta, none, slot 2's B = beta
+  for (let i = 0; i < 3; i++) {
+    const p = await openPage(browser, url, { hash: links[i].slice(1) });
+    for (const label of ['A', 'B']) {
+      await p.page.locator(`.study-messages[data-model="${label}"]`).waitFor();
+      await p.page.fill('#study-input', 'who are you?');
+      await p.page.press('#study-input', 'Enter');
+      const answer = p.page.locator('.study-messages article.msg.assistant:not(.streaming) .msg-body');
+      await answer.filter({ hasText: 'model.' }).waitFor();
+      const text = await answer.innerText();
+      assert.match(text, /I am \[hidden\], a \[hidden\] model\./);
+      assert.doesNotMatch(await p.page.locator('#arena').innerText(), /alpha|beta/);
+      await p.page.click('#study-next');
+    }
+    await p.page.locator('#study-submit').waitFor();
+    await p.page.check('input[name="study-q-0"][value="a"]');
+    await p.page.check(`input[name="study-q-1"][value="${understood[i]}"]`);
+    if (i === 1) await p.page.fill('#study-about-a', 'As an AI language model it kept saying I hope this helps');
+    await p.page.click('#study-submit');
+    await p.page.locator('#study-thanks').waitFor();
+    // One answer per participant per question: coming back shows the thanks, a second submission is refused.
+    await p.page.reload();
+    await p.page.locator('#study-thanks').waitFor();
+    const code = links[i].replace('/#study=', '');
+    const again = await p.page.evaluate(async (c) => (await fetch(`/api/arena/study/${c}/answers`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ answers: [{ question: 0, choice: 'b' }] }) })).status, code);
+    assert.equal(again, 409);
+    assert.deepEqual(p.events.errors, []);
+    await p.context.close();
+  }
+
+  await page.click('#study-list button');
+  await page.locator('#study-results').filter({ hasText: '3 of 3 joined, 3 answered' }).waitFor();
+  const named = async (question, model) => page.locator(`#study-results tr[data-model="${model}"]`)
+    .filter({ hasText: question }).locator('.study-named').innerText();
+  assert.equal(await named('keep chatting', 'alpha'), '2 / 3');
+  assert.equal(await named('keep chatting', 'beta'), '1 / 3');
+  assert.equal(await named('understood', 'alpha'), '1 / 3');
+  assert.equal(await named('understood', 'beta'), '2 / 3');
+  const share = await page.locator('#study-results tr[data-model="alpha"]').first().locator('.study-share').innerText();
+  assert.match(share, /^66\.7% \[\d+\.\d%, \d+\.\d%\]$/);
+  // Slot 1 chatted with beta first: their free text is about beta.
+  assert.match(await page.locator('.study-ai-speak[data-model="beta"]').innerText(), /beta: 2 phrase\(s\) in 1 text/);
+  assert.match(await page.locator('.study-ai-speak[data-model="alpha"]').innerText(), /alpha: 0 phrase/);
+  assert.deepEqual(organiser.events.errors, []);
+  await organiser.context.close();
+});
