@@ -32,13 +32,15 @@ struct ArenaHarness {
     std::shared_ptr<store::Store> store;
     std::unique_ptr<server::Server> server;
 
-    explicit ArenaHarness(int votes_per_minute = 30, std::vector<std::string> models = {"alpha", "beta"}) {
+    explicit ArenaHarness(int votes_per_minute = 30, std::vector<std::string> models = {"alpha", "beta"},
+                          std::string api_key = "") {
         std::string tmpl = "/tmp/duet-arena-test-XXXXXX";
         dir = mkdtemp(tmpl.data()) ? tmpl : "";
         server::ServerOptions options;
         options.http.host = "127.0.0.1";
         options.http.port = 0;
         options.http.n_threads = 16;
+        options.api_key = std::move(api_key);
         server = std::make_unique<server::Server>(options);
         for (const auto& name : models) {
             auto script = server::scripted::parse_script(kScript, "arena.jsonl");
@@ -398,6 +400,30 @@ TEST(ApiStudy, ThreeParticipantsEndToEnd) {
     EXPECT_EQ(results["free_text"][0]["model"], "beta");
     EXPECT_EQ(results["ai_speak"][0]["total"], 0);
     EXPECT_GE(results["ai_speak"][1]["total"].get<int>(), 2);
+}
+
+TEST(ApiStudy, InviteCodesAreTheParticipantsCredential) {
+    ArenaHarness a(30, {"alpha", "beta"}, "sekret");
+    auto organiser = a.client();
+    organiser->set_default_headers({{"Authorization", "Bearer sekret"}});
+    auto stranger = a.client();
+    int status = 0;
+    post_json(*stranger, "/api/arena/studies", {{"model_a", "alpha"}, {"model_b", "beta"}}, &status);
+    EXPECT_EQ(status, 401);
+    EXPECT_EQ(post_stream(*stranger, "/api/arena/battles", {{"prompt", "hi"}}).status, 401);
+    json study = post_json(*organiser, "/api/arena/studies",
+                           {{"model_a", "alpha"}, {"model_b", "beta"}, {"participants", 1}}, &status);
+    ASSERT_EQ(status, 201) << study.dump();
+    const std::string code = study["invites"][0]["code"];
+    get_json(*stranger, "/api/arena/study/" + code, &status);
+    EXPECT_EQ(status, 200);
+    get_json(*stranger, "/api/arena/studies/" + std::to_string(study["id"].get<int64_t>()), &status);
+    EXPECT_EQ(status, 401);
+    post_json(*organiser, "/api/arena/studies", {{"model_a", "alpha"}, {"model_b", "nope"}}, &status);
+    EXPECT_EQ(status, 404);
+    post_json(*organiser, "/api/arena/studies", {{"model_a", "alpha"}, {"model_b", "beta"}, {"minutes_per_model", 0}},
+              &status);
+    EXPECT_EQ(status, 400);
 }
 
 TEST(VoteLimiter, SlidingWindowPerKey) {
