@@ -103,6 +103,7 @@ test('a full battle: both answers stream masked, vote, reveal, leaderboard, rate
   assert.match(await page.locator('.arena-pane[data-side="a"]').innerText(), /<img src=x onerror=/);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
 
+  await page.click('#arena-vote summary');  // the three questions are optional, folded away
   await page.selectOption('#arena-q-keep_chatting', 'a');
   await page.click('[data-verdict="a"]');
   await page.locator('#arena-reveal').waitFor();
