@@ -40,13 +40,25 @@ const markdownExternal = {
     b.onResolve({ filter: /^\.\/markdown\.js$/ }, () => ({ path: `./${markdownFile}`, external: true }));
   },
 };
+// 3. The arena (arena.js + arena_study.js: #arena, #study=CODE), built on its own too: app.js loads it by import()
+//    on those routes only. Its own small copies of api.js, dom.js and stream.js keep app.js free of shared chunks.
+const arena = await build({ ...common, entryPoints: { arena: join(here, 'src/arena.js') },
+  entryNames: '[name]-[hash]', plugins: [markdownExternal] });
+const arenaFile = basename(arena.outputFiles.find((f) => /\/arena-[^/]*\.js$/.test(f.path)).path);
+const arenaExternal = {
+  name: 'arena-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/arena\.js$/ }, () => ({ path: `./${arenaFile}`, external: true }));
+  },
+};
 const result = await build({ ...common, entryPoints: { app: join(here, 'src/main.js'), style: join(here, 'src/style.css') },
-  entryNames: '[name]', plugins: [markdownExternal] });
+  entryNames: '[name]', plugins: [markdownExternal, arenaExternal] });
 const byName = (suffix) => result.outputFiles.find((f) => f.path.endsWith(suffix)).contents;
 const script = (f) => ({ path: `/${basename(f.path)}`, type: 'text/javascript; charset=utf-8',
   bytes: Buffer.from(f.contents), immutable: true });
 const chunks = [...result.outputFiles.filter((f) => f.path.endsWith('.js') && !f.path.endsWith('/app.js')),
-  ...markdown.outputFiles.filter((f) => f.path.endsWith('.js'))].map(script);
+  ...markdown.outputFiles.filter((f) => f.path.endsWith('.js')),
+  ...arena.outputFiles.filter((f) => f.path.endsWith('.js'))].map(script);
 // Chunks app.js imports statically are on the first load's path: preloaded from index.html so that they load in
 // parallel with app.js instead of after it. Chunks loaded by import() are not preloaded.
 const appMeta = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('app.js'))[1];
