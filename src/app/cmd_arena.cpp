@@ -19,13 +19,14 @@ namespace duet::app {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: duet arena report [--json] [--data-dir DIR] [--bootstrap N] [--seed S]\n"
-    "       duet arena export [--data-dir DIR]\n\n"
+    "usage: duet arena report [--json] [--data-dir DIR | --store URL] [--bootstrap N] [--seed S]\n"
+    "       duet arena export [--data-dir DIR | --store URL]\n\n"
     "report: Bradley-Terry leaderboard of every voted battle (ties and both-bad as half wins) with 95% bootstrap\n"
     "intervals, the win-rate matrix, splits by router route and language, position bias and router agreement.\n"
     "export: every turn of every battle as CSV on stdout (prompt, both answers, vote, latencies, route).\n\n"
     "  --json           the report as one JSON object (the same as GET /api/arena/leaderboard)\n"
     "  --data-dir DIR   the store (DIR/duet.db; default $XDG_DATA_HOME/duet or ~/.local/share/duet)\n"
+    "  --store URL      a PostgreSQL store instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB, as duet serve)\n"
     "  --bootstrap N    bootstrap resamples (default 1000; 0 = no intervals)\n"
     "  --seed S         bootstrap seed (default 1)\n"
     "  -h, --help       this text\n\n"
@@ -91,7 +92,7 @@ void print_report(const arena::ArenaReport& report) {
 }  // namespace
 
 int cmd_arena(int argc, char** argv) {
-    std::string action, data_dir_flag;
+    std::string action, data_dir_flag, store_url;
     bool json = false;
     arena::LeaderboardOptions options;
     ArgReader args(argc, argv);
@@ -104,6 +105,8 @@ int cmd_arena(int argc, char** argv) {
                 json = true;
             } else if (args.is("--data-dir")) {
                 DUET_TRY(data_dir_flag, args.value());
+            } else if (args.is("--store")) {
+                DUET_TRY(store_url, args.value());
             } else if (args.is("--bootstrap")) {
                 DUET_TRY(std::string v, args.value());
                 DUET_TRY(int64_t n, parse_int(v, "--bootstrap"));
@@ -127,10 +130,16 @@ int cmd_arena(int argc, char** argv) {
     };
     if (Status st = parse(); !st.ok()) return fail(st);
 
-    auto data_dir = store::resolve_data_dir(data_dir_flag);
-    if (!data_dir.ok()) return fail(data_dir.status());
-    auto opened = store::Store::open(*data_dir);
-    if (!opened.ok()) return fail(opened.status().with_context("--data-dir '" + *data_dir + "': "));
+    Result<std::unique_ptr<store::Store>> opened = Status::invalid_argument("no store");
+    if (!store_url.empty()) {
+        opened = store::Store::open_location(store_url);
+        if (!opened.ok()) return fail(opened.status().with_context("--store: "));
+    } else {
+        auto data_dir = store::resolve_data_dir(data_dir_flag);
+        if (!data_dir.ok()) return fail(data_dir.status());
+        opened = store::Store::open(*data_dir);
+        if (!opened.ok()) return fail(opened.status().with_context("--data-dir '" + *data_dir + "': "));
+    }
     store::Store& store = **opened;
     if (action == "export") {
         if (Status st = store::write_battles_csv(store.arena(), std::cout); !st.ok()) return fail(st);
