@@ -53,7 +53,12 @@ constexpr const char* kUsage =
     "                         ~/.local/share/duet)\n"
     "  --store URL            keep them in PostgreSQL instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB; several\n"
     "                         replicas may share one database); SQLite in --data-dir is the default\n"
-    "  --arena-votes-per-minute N  arena votes accepted per session and minute (default 30; 0 = no limit)\n";
+    "  --arena-votes-per-minute N  arena votes accepted per session and minute (default 30; 0 = no limit)\n"
+    "router (see README: model duet-auto routes each message, duet-expert / duet-daily pin a role):\n"
+    "  --expert NAME          the served chat model for English/technical messages (default: the one named expert)\n"
+    "  --daily NAME           the served chat model for everyday Chinese (default: the one named daily)\n"
+    "  --route-config FILE    the router's keyword list (default: the built-in data/router/keywords.txt)\n"
+    "  --route-model FILE     the router's fitted model, from duet route fit (default: the built-in one)\n";
 
 Result<size_t> parse_size(std::string_view s) {
     if (s.empty()) return Status::invalid_argument("--kv-memory: empty size");
@@ -175,6 +180,15 @@ int cmd_serve(int argc, char** argv) {
                     "--store: '%s' is not a postgres:// or postgresql:// URL (for SQLite, use --data-dir DIR)",
                     store::redact_location(*v).c_str()));
             config.store_url = *v;
+        } else if (args.is("--expert") || args.is("--daily") || args.is("--route-config") || args.is("--route-model")) {
+            const std::string name(args.arg());
+            auto v = value();
+            if (!v.ok()) return report_error(v.status());
+            if (v->empty()) return report_error(Status::invalid_argument("%s: empty value", name.c_str()));
+            if (name == "--expert") config.expert_model = *v;
+            else if (name == "--daily") config.daily_model = *v;
+            else if (name == "--route-config") config.route_keywords_path = *v;
+            else config.route_model_path = *v;
         } else if (args.is("--insecure")) {
             insecure = true;
         } else if (args.is("--ctx") || args.is("--max-queue") || args.is("--max-seqs") || args.is("-t", "--threads") ||

@@ -242,6 +242,7 @@ bool parse_chat_request(std::string_view body, ChatRequest* out, ApiError* error
             const json doc = parse_object(body);
             ChatRequest req;
             req.model = get_string(doc, "model");
+            req.user = get_string(doc, "user");
             const json* messages = field(doc, "messages");
             if (!messages) fail("messages", "'messages' is required");
             if (!messages->is_array()) fail("messages", "'messages' must be an array");

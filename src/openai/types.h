@@ -63,6 +63,7 @@ struct GenerationOptions {
 
 struct ChatRequest {
     std::string model;  // empty: the default model
+    std::string user;   // OpenAI `user`: the router keys conversation stickiness on it
     std::vector<ChatMessage> messages;
     GenerationOptions gen;
     bool logprobs = false;

@@ -1,6 +1,11 @@
-// routes_chat.cpp: POST /v1/chat/completions (blocking and SSE streaming).
+// routes_chat.cpp: POST /v1/chat/completions (blocking and SSE streaming). A request naming duet-auto,
+// duet-expert or duet-daily goes to the model the router chooses (route_select.h) and says why: header
+// x-duet-route, and "duet": {"route": {...}} in the response body or the first SSE chunk.
+#include <nlohmann/json.hpp>
+
 #include "common/timer.h"
 #include "openai/parse.h"
+#include "openai/route_json.h"
 #include "server/request_flow.h"
 
 namespace duet::server {
@@ -31,6 +36,18 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
     openai::ChatRequest req;
     openai::ApiError error;
     if (!openai::parse_chat_request(request.body, &req, &error)) return error_response(error);
+    std::shared_ptr<RouteService> routing;
+    std::optional<RouteSelection> routed;
+    if (const auto mode = route_mode_for(req.model)) {
+        routing = state.routing();
+        if (!routing) {  // not configured: 404, with what is missing when duet serve knows
+            openai::ApiError e = openai::ApiError::model_not_found();
+            if (std::string why = state.routing_unavailable(); !why.empty()) e.message = std::move(why);
+            return error_response(e);
+        }
+        routed = routing->select(*mode, req.messages, request.header("x-duet-conversation"), req.user);
+        req.model = routed->model;
+    }
     auto model = state.find_model(req.model, &error);
     if (!model) return error_response(error);
 
@@ -47,6 +64,16 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
 
     openai::ResponseHead head{make_response_id("chatcmpl-"), unix_now(), model->backend.name};
     const bool with_logprobs = req.logprobs;
+    // Routed: the explanation goes into the response (or the first chunk) and the x-duet-route header.
+    std::string route_header;
+    std::shared_ptr<const nlohmann::json> route_json;
+    if (routed) {
+        routing->record(*routed, running->n_prompt_tokens);
+        const std::string mode = route_mode_name(routed->mode);
+        route_header = openai::route_header(routed->decision, mode, routed->model);
+        route_json = std::make_shared<const nlohmann::json>(
+            openai::decision_json(routing->router(), routed->decision, mode, routed->model));
+    }
 
     if (!req.gen.stream) {
         std::vector<openai::ChatChoice> choices(running->choices.size());
@@ -63,16 +90,21 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
         if (!client_stayed) return client_gone_response();
         if (engine_failed(*running, request.request_id)) return error_response(openai::ApiError::internal());
         for (size_t i = 0; i < choices.size(); ++i) choices[i].finish_reason = running->choices[i]->finish_reason();
-        return json_response(openai::chat_completion_json(head, choices, running->usage(), running->timings()));
+        std::string body = openai::chat_completion_json(head, choices, running->usage(), running->timings());
+        if (!route_json) return json_response(std::move(body));
+        http::HttpResponse response = json_response(openai::attach_route(std::move(body), *route_json));
+        response.headers.emplace_back("x-duet-route", route_header);
+        return response;
     }
 
     SseChunks chunks;
     // First chunk per choice: the role.
-    chunks.opening = [head](size_t i) {
+    chunks.opening = [head, route_json](size_t i) {
         openai::ChatChoice c;
         c.index = static_cast<int32_t>(i);
         c.role = true;
-        return openai::chat_chunk_json(head, {c}, std::nullopt, std::nullopt);
+        std::string chunk = openai::chat_chunk_json(head, {c}, std::nullopt, std::nullopt);
+        return route_json && i == 0 ? openai::attach_route(std::move(chunk), *route_json) : chunk;
     };
     chunks.event = [head, with_logprobs](size_t i, ChoiceEvent& event,
                                          const ChoiceStream& choice) -> std::optional<std::string> {
@@ -84,7 +116,10 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
     chunks.usage = [head](const openai::Usage& usage, const openai::Timings& timings) {
         return openai::chat_chunk_json(head, {}, usage, timings);
     };
-    return sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
+    http::HttpResponse response =
+        sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
+    if (routed) response.headers.emplace_back("x-duet-route", route_header);
+    return response;
 }
 
 RouteTable chat_routes(Server::State& state) {

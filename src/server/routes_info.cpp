@@ -1,4 +1,6 @@
 // routes_info.cpp: the small routes: GET /health, /metrics, /v1/models; POST /tokenize, /detokenize.
+#include <algorithm>
+
 #include "common/strformat.h"
 #include "openai/parse.h"
 #include "openai/render.h"
@@ -20,6 +22,23 @@ HttpResponse handle_models(Server::State& state) {
     std::vector<openai::ModelInfo> infos;
     for (const auto& m : state.all_models())
         infos.push_back({m->backend.name, m->backend.created_unix, m->backend.engine->context_length()});
+    // The router's modes after the real models (when both roles' models are ready). duet-auto may answer from
+    // either: its context is the smaller of the two.
+    if (const auto routing = state.routing()) {
+        const openai::ModelInfo* expert = nullptr;
+        const openai::ModelInfo* daily = nullptr;
+        for (const auto& info : infos) {
+            if (info.id == routing->expert_model()) expert = &info;
+            if (info.id == routing->daily_model()) daily = &info;
+        }
+        if (expert && daily) {
+            const openai::ModelInfo auto_info{std::string(kAutoModel), expert->created,
+                                              std::min(expert->context_length, daily->context_length)};
+            const openai::ModelInfo expert_info{std::string(kExpertModel), expert->created, expert->context_length};
+            const openai::ModelInfo daily_info{std::string(kDailyModel), daily->created, daily->context_length};
+            for (const auto& info : {auto_info, expert_info, daily_info}) infos.push_back(info);
+        }
+    }
     return json_response(openai::models_json(infos));
 }
 
@@ -29,6 +48,7 @@ HttpResponse handle_metrics(Server::State& state) {
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4";
     response.body = state.metrics.render(engines);
+    if (const auto routing = state.routing()) routing->metrics().render(&response.body);
     return response;
 }
 

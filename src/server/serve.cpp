@@ -7,6 +7,9 @@
 #include <pthread.h>
 
 #include "common/log.h"
+#include "router/router.h"
+#include "server/route_roles.h"
+#include "server/route_select.h"
 #include "server/scripted_model.h"
 #include "web/assets.h"
 #include "server/routes_api_conversations.h"
@@ -38,6 +41,15 @@ Status serve_until_signal(const ServeConfig& config) {
         DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
     }
 
+    // The router: its files and the --expert/--daily names are checked before anything loads.
+    auto router = router::Router::create(config.route_keywords_path, config.route_model_path);
+    if (!router.ok()) return router.status().with_context("router: ");
+    if (!router->keywords_match_model())
+        DUET_LOG_WARN("router: the keyword list is not the one the router model was fitted with (duet route fit)");
+    std::vector<RoleCandidate> candidates;
+    for (const auto& spec : config.models) candidates.push_back({spec.name, true});
+    DUET_RETURN_IF_ERROR(choose_route_roles(candidates, config.expert_model, config.daily_model).status());
+
     // The conversations' store: opened (and migrated) before listening, so a bad --data-dir / --store fails fast.
     std::shared_ptr<store::Store> conversations;
     if (!config.store_url.empty()) {
@@ -67,6 +79,26 @@ Status serve_until_signal(const ServeConfig& config) {
     if (Status st = models->load_all(); !st.ok()) {
         server.stop();
         return st;
+    }
+    // Roles among the loaded models (only chat models may play one); duet-auto & co. only with both.
+    candidates.clear();
+    for (const auto& entry : models->entries())
+        candidates.push_back({entry->name(), entry->ready() && entry->capabilities().chat});
+    auto roles = choose_route_roles(candidates, config.expert_model, config.daily_model);
+    if (!roles.ok()) {
+        server.stop();
+        return roles.status();
+    }
+    for (const auto& note : roles->notes) DUET_LOG_WARN("router: %s", note.c_str());
+    if (roles->complete()) {
+        server.set_routing(
+            std::make_shared<RouteService>(std::make_shared<const router::Router>(std::move(router).value()),
+                                           roles->expert, roles->daily));
+        DUET_LOG_INFO("router on: duet-auto, duet-expert (%s), duet-daily (%s)", roles->expert.c_str(),
+                      roles->daily.c_str());
+    } else {
+        server.set_routing(nullptr, roles->unavailable);
+        DUET_LOG_INFO("router off: %s", roles->unavailable.c_str());
     }
     server.set_ready(true);
     std::printf("duet serve: listening on http://%s:%d\n", config.server.http.host.c_str(), server.port());

@@ -21,6 +21,10 @@ struct ServeConfig {
     ServerOptions server;
     registry::LoadSettings load;
     std::vector<ModelSpec> models;  // the first is the default
+    // The router (route_roles.h): --expert / --daily model names (empty: the chat models named expert and daily),
+    // --route-config / --route-model files (empty: the built-in keyword list and router model).
+    std::string expert_model, daily_model;
+    std::string route_keywords_path, route_model_path;
     // Where the store keeps conversations (DIR/duet.db): --data-dir, else $XDG_DATA_HOME/duet or
     // ~/.local/share/duet (store/data_dir.h).
     std::string data_dir;
@@ -30,7 +34,7 @@ struct ServeConfig {
 };
 
 // Blocks until a signal; errors: the data directory cannot be opened, the port cannot be bound, a model fails to
-// load (named with its file).
+// load (named with its file), a router file is invalid (file, line, reason), --expert/--daily name no chat model.
 Status serve_until_signal(const ServeConfig& config);
 
 }  // namespace duet::server

@@ -122,6 +122,10 @@ registry::Registry& Server::registry() { return *state_->registry; }
 
 void Server::set_session_check(Auth::SessionCheck check) { router_->auth().set_session_check(std::move(check)); }
 
+void Server::set_routing(std::shared_ptr<RouteService> routing, std::string unavailable) {
+    state_->set_routing(std::move(routing), std::move(unavailable));
+}
+
 void Server::set_ready(bool ready) { state_->ready.store(ready); }
 
 Status Server::start() { return http_->start(); }

@@ -1,8 +1,9 @@
 // server.h: `duet serve`'s HTTP front: OpenAI-compatible routes over the models of a registry::Registry.
 //
 //   GET  /health               anyone; 503 while loading, 200 when ready
-//   GET  /metrics              Prometheus text, vLLM names, model_name label
+//   GET  /metrics              Prometheus text, vLLM names, model_name label (+ duet_router_* when routing)
 //   GET  /v1/models            POST /v1/chat/completions   POST /v1/completions
+//   chat model duet-auto / duet-expert / duet-daily: the router chooses the model (set_routing, route_select.h)
 //   POST /tokenize             POST /detokenize
 // Every route but /health needs the API key when one is set (default deny: auth.h). Each routes_*.cpp file
 // contributes its RouteTable (route_table.h); the Router joins them.
@@ -32,6 +33,7 @@ namespace duet::server {
 class Router;
 class RouteTable;
 struct ArenaOptions;
+class RouteService;
 
 struct ServerOptions {
     http::HttpServerOptions http;
@@ -58,6 +60,9 @@ public:
     Status add_arena_routes(std::shared_ptr<store::Store> store, const ArenaOptions& options);
     // Installs the session check of Access::session routes (the chat page's cookie; see auth.h).
     void set_session_check(Auth::SessionCheck check);
+    // The router behind duet-auto / duet-expert / duet-daily (any time; null: off). `unavailable`: what a request
+    // naming those models is told while routing is off (empty: the plain 404 of an unknown model).
+    void set_routing(std::shared_ptr<RouteService> routing, std::string unavailable = "");
     void set_ready(bool ready);
 
     Status start();  // bind and serve on a background thread

@@ -14,6 +14,7 @@
 #include "server/http/http_server.h"
 #include "server/metrics.h"
 #include "openai/errors.h"
+#include "server/route_select.h"
 #include "server/route_table.h"
 #include "server/server.h"
 #include "server/sessions.h"
@@ -55,6 +56,21 @@ struct Server::State {
     mutable std::mutex mutex;
     mutable std::map<const registry::ModelEntry*, std::shared_ptr<ServedModel>> served;  // one per ready entry
 
+    // The router (null when off) and, when off, why (set_routing); read by every chat request.
+    std::shared_ptr<RouteService> routing() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return routing_;
+    }
+    std::string routing_unavailable() const {
+        std::lock_guard<std::mutex> lock(mutex);
+        return routing_unavailable_;
+    }
+    void set_routing(std::shared_ptr<RouteService> routing, std::string unavailable) {
+        std::lock_guard<std::mutex> lock(mutex);
+        routing_ = std::move(routing);
+        routing_unavailable_ = std::move(unavailable);
+    }
+
     // nullptr with *error set when unknown (404 model_not_found) or not ready: nothing added yet, still loading,
     // failed (503).
     std::shared_ptr<ServedModel> find_model(const std::string& name, openai::ApiError* error) const;
@@ -64,6 +80,8 @@ struct Server::State {
     std::unique_ptr<Admission> admit(const std::shared_ptr<ServedModel>& model, int32_t n);
 
 private:
+    std::shared_ptr<RouteService> routing_;
+    std::string routing_unavailable_;
     std::shared_ptr<ServedModel> served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const;
 };
 
