@@ -8,7 +8,8 @@
 #                                        for AArch64 and run under qemu (build-arm64/; opt-in: DUET_ARM64=1)
 #   ./duet.sh build                      set up and build build/duet
 #   ./duet.sh setup                      only install the packages
-# Environment: DUET_BUILD_DIR (default build), DUET_JOBS (default: nproc), DUET_MODELS (NAME=FILE.gguf,...).
+# Environment: DUET_BUILD_DIR (default build), DUET_JOBS (default: nproc), DUET_MODELS (NAME=FILE.gguf,...; models
+# named expert and daily turn the router's duet-auto on, or pass --expert NAME --daily NAME after run).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
