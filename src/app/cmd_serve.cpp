@@ -15,13 +15,14 @@
 #include "kernels/kernels.h"
 #include "server/serve.h"
 #include "store/database.h"
+#include "upstream/upstream_args.h"
 
 namespace duet::app {
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: duet serve -m NAME=FILE.gguf [-m NAME2=FILE2.gguf ...] [options]\n\n"
+    "usage: duet serve -m NAME=FILE.gguf [-m NAME2=FILE2.gguf ...] [--upstream NAME=URL ...] [options]\n\n"
     "OpenAI-compatible HTTP server: /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize,\n"
     "/health, /metrics. Binds 127.0.0.1 unless --host says otherwise.\n\n"
     "  -m, --model NAME=FILE  a model to serve (repeatable; the first is the default); FILE alone: NAME = file stem;\n"
@@ -49,6 +50,13 @@ constexpr const char* kUsage =
     "  --body-timeout S                 seconds for a request body to arrive (default 60)\n"
     "  --idle-timeout S                 seconds a keep-alive connection may wait for its next request (default 30)\n"
     "  --write-timeout S                seconds a response write may make no progress (default 30)\n"
+    "upstreams (remote OpenAI-compatible servers: vLLM, llama-server, another duet; see README):\n"
+    "  --upstream NAME=URL[#MODEL]      serve NAME by forwarding to URL (e.g. http://gpu1:8000/v1), sending\n"
+    "                                   \"model\": MODEL (default NAME); repeat NAME with more URLs for a pool\n"
+    "  --upstream-key K                 sent upstream as 'Authorization: Bearer K'\n"
+    "  --upstream-retries N             tries per request on connect errors and 502/503 (default 3)\n"
+    "  --upstream-timeout S             seconds an upstream may stay silent, first token included (default 300)\n"
+    "  --upstream-health S              seconds between health checks (default 5; 0: none)\n"
     "  --data-dir DIR         where conversations are kept (DIR/duet.db; default $XDG_DATA_HOME/duet or\n"
     "                         ~/.local/share/duet)\n"
     "  --store URL            keep them in PostgreSQL instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB; several\n"
@@ -189,6 +197,25 @@ int cmd_serve(int argc, char** argv) {
             else if (name == "--daily") config.daily_model = *v;
             else if (name == "--route-config") config.route_keywords_path = *v;
             else config.route_model_path = *v;
+        } else if (args.is("--upstream")) {
+            auto v = value();
+            if (!v.ok()) return report_error(v.status());
+            if (Status st = upstream::add_upstream_arg(*v, &config.upstreams); !st.ok()) return report_error(st);
+        } else if (args.is("--upstream-key")) {
+            auto v = value();
+            if (!v.ok()) return report_error(v.status());
+            config.upstream_options.api_key = *v;
+        } else if (args.is("--upstream-retries") || args.is("--upstream-timeout") || args.is("--upstream-health")) {
+            const std::string name(args.arg());
+            auto v = value();
+            auto n = v.ok() ? parse_int(*v, name) : Result<int64_t>(v.status());
+            if (!n.ok()) return report_error(n.status());
+            if (*n < (name == "--upstream-retries" ? 1 : 0) || *n > 86400)
+                return report_error(Status::invalid_argument("%s out of range", name.c_str()));
+            upstream::PoolOptions& o = config.upstream_options;
+            if (name == "--upstream-retries") o.max_attempts = static_cast<int>(*n);
+            else if (name == "--upstream-timeout") o.first_byte_timeout_seconds = static_cast<double>(*n);
+            else o.health_interval_seconds = static_cast<double>(*n);
         } else if (args.is("--insecure")) {
             insecure = true;
         } else if (args.is("--ctx") || args.is("--max-queue") || args.is("--max-seqs") || args.is("-t", "--threads") ||
@@ -233,8 +260,8 @@ int cmd_serve(int argc, char** argv) {
             return 2;
         }
     }
-    if (specs.empty()) {
-        std::fprintf(stderr, "error: at least one -m NAME=FILE.gguf is needed\n\n%s", kUsage);
+    if (specs.empty() && config.upstreams.empty()) {
+        std::fprintf(stderr, "error: at least one -m NAME=FILE.gguf or --upstream NAME=URL is needed\n\n%s", kUsage);
         return 2;
     }
     if (!is_loopback(options.http.host) && options.api_key.empty() && !insecure)

@@ -151,12 +151,12 @@ std::string completion_chunk_json(const ResponseHead& head, const std::vector<Te
 
 std::string models_json(const std::vector<ModelInfo>& models) {
     json data = json::array();
-    for (const auto& m : models)
-        data.push_back({{"id", m.id},
-                        {"object", "model"},
-                        {"created", m.created},
-                        {"owned_by", "duet"},
-                        {"max_model_len", m.context_length}});
+    for (const auto& m : models) {
+        json model = {{"id", m.id}, {"object", "model"}, {"created", m.created}, {"owned_by", "duet"}};
+        if (m.context_length > 0) model["max_model_len"] = m.context_length;
+        if (!m.state.empty()) model["state"] = m.state;
+        data.push_back(std::move(model));
+    }
     return dump({{"object", "list"}, {"data", data}});
 }
 

@@ -59,6 +59,7 @@ struct ModelInfo {
     std::string id;
     int64_t created = 0;
     int32_t context_length = 0;
+    std::string state;  // "loaded" (local, ready), "remote" (an upstream); "" -> not shown
 };
 std::string models_json(const std::vector<ModelInfo>& models);
 std::string tokenize_json(const std::vector<int32_t>& tokens, const std::vector<std::string>* pieces);

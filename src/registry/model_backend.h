@@ -4,8 +4,8 @@
 //   kinds today:  GgufBackend  (gguf_backend.h: a local GGUF file, its own engine over a share of the KV memory)
 //                 EncoderBackend (encoder_backend.h: a BERT-family GGUF; an Embedder, no KV, no generation)
 //                 ReadyBackend (below: an engine and codec built elsewhere, e.g. the server tests' fakes)
-//   kinds later:  load-on-demand (open/start when first asked), upstream (an OpenAI URL; no local KV),
-//                 a scripted test model. Each is one more class; the Registry does not change.
+//                 remote (Registry::add_remote: an OpenAI-compatible server elsewhere; no engine, no codec, no KV)
+//   kinds later:  load-on-demand (open/start when first asked), a scripted test model. Each is one more class.
 //
 // Two steps, so that one KV budget can be split across every model before any engine allocates its share:
 //   open()  -> bytes of KV memory per block this model needs (0: it holds no local KV cache)
@@ -21,6 +21,7 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "registry/remote_model.h"
 #include "registry/text_codec.h"
 
 namespace duet::registry {
@@ -49,6 +50,8 @@ struct Serving {
     Capabilities capabilities;
     int32_t context_length = 0;          // tokens per request (prompt + output)
     std::shared_ptr<Embedder> embedder;  // set when capabilities.embeddings
+    // Set for a remote model (then engine and codec are null): its requests are forwarded, not run here.
+    std::shared_ptr<RemoteModel> remote;
 };
 
 // Settings every local backend shares (from `duet serve`'s flags).

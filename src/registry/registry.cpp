@@ -98,6 +98,11 @@ const Serving& ModelEntry::serving() const {
     return serving_;
 }
 
+const std::shared_ptr<RemoteModel>& ModelEntry::remote() const {
+    static const std::shared_ptr<RemoteModel> none;
+    return ready() ? serving_.remote : none;
+}
+
 void ModelEntry::mark_ready(Serving serving) {
     serving_ = std::move(serving);
     state_.store(ModelState::ready, std::memory_order_release);
@@ -145,6 +150,41 @@ Status Registry::add_ready(std::string name, Serving serving, Role role, int64_t
     DUET_TRY(auto entry, insert(std::move(name), std::make_unique<ReadyBackend>(serving), role, created_unix));
     entry->mark_ready(std::move(serving));
     return Status::ok_status();
+}
+
+namespace {
+// A remote model as a registry entry: nothing to open, nothing to start but handing the remote over.
+class RemoteBackend final : public ModelBackend {
+public:
+    explicit RemoteBackend(std::shared_ptr<RemoteModel> remote) : remote_(std::move(remote)) {}
+    std::string source() const override { return remote_->source(); }
+    Result<size_t> open(const LoadSettings&) override { return size_t{0}; }
+    Result<Serving> start(const LoadSettings&, size_t) override {
+        Serving serving;
+        serving.remote = remote_;
+        serving.capabilities = {.chat = true, .completions = true, .embeddings = false};
+        return serving;
+    }
+
+private:
+    std::shared_ptr<RemoteModel> remote_;
+};
+}  // namespace
+
+Status Registry::add_remote(std::string name, std::shared_ptr<RemoteModel> remote, Role role, int64_t created_unix) {
+    if (!remote) return Status::invalid_argument("registry: model '%s' has no remote", name.c_str());
+    auto backend = std::make_unique<RemoteBackend>(remote);
+    DUET_TRY(Serving serving, backend->start(settings_, 0));
+    DUET_TRY(auto entry, insert(std::move(name), std::move(backend), role, created_unix));
+    entry->mark_ready(std::move(serving));
+    return Status::ok_status();
+}
+
+bool Registry::has_remote() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& e : entries_)
+        if (e->is_remote()) return true;
+    return false;
 }
 
 Status Registry::add_gguf(std::string name, std::string path, Role role) {

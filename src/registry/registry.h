@@ -8,6 +8,9 @@
 //                --> start() each with its share                      state: ready  | failed (error kept)
 //   find(name):  "" -> the default (the first added); unknown -> not_found; loading/failed -> unavailable
 //
+//   add_remote(name, remote)       state: ready at once; entry.remote() set, no engine or codec (its requests are
+//                                  forwarded by the server: upstream/pool.h)
+//
 // Thread safety: add/load_all from one thread (start-up); find/entries from any thread at any time. An entry's
 // serving() is written once, before its state turns ready, and never changes afterwards.
 #pragma once
@@ -49,6 +52,9 @@ public:
 
     // Valid only when ready() (DUET_ASSERT otherwise).
     const Serving& serving() const;
+    // The remote model behind a ready remote entry; nullptr for local entries and entries not ready.
+    const std::shared_ptr<RemoteModel>& remote() const;
+    bool is_remote() const { return remote() != nullptr; }
     engine::EngineApi& engine() const { return *serving().engine; }
     const std::shared_ptr<engine::EngineApi>& engine_ptr() const { return serving().engine; }
     const TextCodec& codec() const { return *serving().codec; }
@@ -84,6 +90,9 @@ public:
                int64_t created_unix = 0);
     // An entry that is ready at once (an engine and codec built elsewhere: tests, fakes; see ReadyBackend).
     Status add_ready(std::string name, Serving serving, Role role = Role::none, int64_t created_unix = 0);
+    // A model served elsewhere (an upstream pool), ready at once: no engine, no codec, no KV share.
+    Status add_remote(std::string name, std::shared_ptr<RemoteModel> remote, Role role = Role::none,
+                      int64_t created_unix = 0);
     // Convenience for `duet serve -m NAME=FILE.gguf`: add(name, GgufBackend(path), role); EncoderBackend for bert.
     Status add_gguf(std::string name, std::string path, Role role = Role::none);
 
@@ -96,8 +105,9 @@ public:
     Result<std::shared_ptr<const ModelEntry>> find(std::string_view name) const;
     // Every entry in the order added, whatever its state.
     std::vector<std::shared_ptr<const ModelEntry>> entries() const;
-    std::vector<std::shared_ptr<const ModelEntry>> ready_entries() const;
-    bool all_ready() const;  // false while empty
+    std::vector<std::shared_ptr<const ModelEntry>> ready_entries() const;  // remote ones included
+    bool has_remote() const;  // any remote entry (lets the server skip the upstream check cheaply)
+    bool all_ready() const;   // false while empty
     size_t size() const;
 
     // Stops every engine (unfinished requests end with an abort delta); idempotent.

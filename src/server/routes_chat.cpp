@@ -7,6 +7,7 @@
 #include "openai/parse.h"
 #include "openai/route_json.h"
 #include "server/request_flow.h"
+#include "server/routes_upstream.h"
 
 namespace duet::server {
 
@@ -125,8 +126,10 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
 RouteTable chat_routes(Server::State& state) {
     Server::State* s = &state;
     RouteTable table;
-    table.add("POST", "/v1/chat/completions", Access::session,
-              [s](const RouteRequest& r) { return handle_chat(*s, r.http); });
+    table.add("POST", "/v1/chat/completions", Access::session, [s](const RouteRequest& r) {
+        if (auto forwarded = forward_if_remote(*s, r.http, "/v1/chat/completions")) return *forwarded;
+        return handle_chat(*s, r.http);
+    });
     return table;
 }
 

@@ -5,6 +5,7 @@
 #include "common/timer.h"
 #include "openai/parse.h"
 #include "server/request_flow.h"
+#include "server/routes_upstream.h"
 
 namespace duet::server {
 
@@ -140,8 +141,10 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
 RouteTable completions_routes(Server::State& state) {
     Server::State* s = &state;
     RouteTable table;
-    table.add("POST", "/v1/completions", Access::api_key,
-              [s](const RouteRequest& r) { return handle_completions(*s, r.http); });
+    table.add("POST", "/v1/completions", Access::api_key, [s](const RouteRequest& r) {
+        if (auto forwarded = forward_if_remote(*s, r.http, "/v1/completions")) return *forwarded;
+        return handle_completions(*s, r.http);
+    });
     return table;
 }
 

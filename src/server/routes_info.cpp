@@ -5,6 +5,7 @@
 #include "openai/parse.h"
 #include "openai/render.h"
 #include "server/server_state.h"
+#include "upstream/pool.h"
 
 namespace duet::server {
 
@@ -20,8 +21,16 @@ HttpResponse handle_health(Server::State& state) {
 
 HttpResponse handle_models(Server::State& state) {
     std::vector<openai::ModelInfo> infos;
-    for (const auto& m : state.all_models())
-        infos.push_back({m->backend.name, m->backend.created_unix, m->backend.engine->context_length()});
+    for (const auto& entry : state.registry->ready_entries()) {  // in the registry's order, remote ones too
+        if (entry->is_remote()) {
+            infos.push_back({entry->name(), entry->created_unix(), 0, "remote"});
+            continue;
+        }
+        openai::ApiError unused;
+        const auto m = state.find_model(entry->name(), &unused);
+        if (m)
+            infos.push_back({m->backend.name, m->backend.created_unix, m->backend.engine->context_length(), "loaded"});
+    }
     // The router's modes after the real models (when both roles' models are ready). duet-auto may answer from
     // either: its context is the smaller of the two.
     if (const auto routing = state.routing()) {
@@ -32,10 +41,12 @@ HttpResponse handle_models(Server::State& state) {
             if (info.id == routing->daily_model()) daily = &info;
         }
         if (expert && daily) {
-            const openai::ModelInfo auto_info{std::string(kAutoModel), expert->created,
-                                              std::min(expert->context_length, daily->context_length)};
-            const openai::ModelInfo expert_info{std::string(kExpertModel), expert->created, expert->context_length};
-            const openai::ModelInfo daily_info{std::string(kDailyModel), daily->created, daily->context_length};
+            const openai::ModelInfo auto_info{std::string(kAutoModel),
+                                              expert->created,
+                                              std::min(expert->context_length, daily->context_length),
+                                              {}};
+            const openai::ModelInfo expert_info{std::string(kExpertModel), expert->created, expert->context_length, {}};
+            const openai::ModelInfo daily_info{std::string(kDailyModel), daily->created, daily->context_length, {}};
             for (const auto& info : {auto_info, expert_info, daily_info}) infos.push_back(info);
         }
     }
@@ -49,6 +60,9 @@ HttpResponse handle_metrics(Server::State& state) {
     response.content_type = "text/plain; version=0.0.4";
     response.body = state.metrics.render(engines);
     if (const auto routing = state.routing()) routing->metrics().render(&response.body);
+    for (const auto& entry : state.registry->ready_entries())
+        if (auto pool = std::dynamic_pointer_cast<upstream::Pool>(entry->remote()))
+            pool->render_metrics(&response.body);
     return response;
 }
 

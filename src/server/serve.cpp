@@ -15,6 +15,7 @@
 #include "server/routes_api_conversations.h"
 #include "store/data_dir.h"
 #include "store/store.h"
+#include "upstream/pool.h"
 
 namespace duet::server {
 
@@ -39,6 +40,13 @@ Status serve_until_signal(const ServeConfig& config) {
             continue;
         }
         DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
+    }
+    // --upstream: a pool per name, ready at once (its replicas are health-checked in the background).
+    for (const auto& spec : config.upstreams) {
+        DUET_TRY(auto pool, upstream::Pool::create(spec.name, spec.replicas, config.upstream_options));
+        pool->start_health_checks();
+        DUET_RETURN_IF_ERROR(models->add_remote(spec.name, pool));
+        DUET_LOG_INFO("%s: upstream %s", spec.name.c_str(), pool->source().c_str());
     }
 
     // The router: its files and the --expert/--daily names are checked before anything loads.

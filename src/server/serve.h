@@ -9,6 +9,7 @@
 #include "registry/registry.h"
 #include "server/routes_api_arena.h"
 #include "server/server.h"
+#include "upstream/upstream_args.h"
 
 namespace duet::server {
 
@@ -25,6 +26,9 @@ struct ServeConfig {
     // --route-config / --route-model files (empty: the built-in keyword list and router model).
     std::string expert_model, daily_model;
     std::string route_keywords_path, route_model_path;
+    // --upstream NAME=URL[#model]: remote models, listed after the local ones (a pool per name).
+    std::vector<upstream::UpstreamSpec> upstreams;
+    upstream::PoolOptions upstream_options;  // --upstream-key and the pool's settings
     // Where the store keeps conversations (DIR/duet.db): --data-dir, else $XDG_DATA_HOME/duet or
     // ~/.local/share/duet (store/data_dir.h).
     std::string data_dir;

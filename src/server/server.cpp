@@ -46,12 +46,20 @@ std::shared_ptr<ServedModel> Server::State::find_model(const std::string& name, 
                                                     : openai::ApiError::unavailable(st.message());
         return nullptr;
     }
+    if ((*entry)->is_remote()) {  // only chat and completions are forwarded (routes_upstream.h)
+        *error = openai::ApiError::invalid("model '" + (*entry)->name() +
+                                               "' is served by an upstream: only /v1/chat/completions and "
+                                               "/v1/completions are forwarded to it",
+                                           "model");
+        return nullptr;
+    }
     return served_for(*entry);
 }
 
 std::vector<std::shared_ptr<ServedModel>> Server::State::all_models() const {
     std::vector<std::shared_ptr<ServedModel>> out;
-    for (const auto& entry : registry->ready_entries()) out.push_back(served_for(entry));
+    for (const auto& entry : registry->ready_entries())
+        if (!entry->is_remote()) out.push_back(served_for(entry));
     return out;
 }
 

@@ -74,7 +74,7 @@ struct Server::State {
     // nullptr with *error set when unknown (404 model_not_found) or not ready: nothing added yet, still loading,
     // failed (503).
     std::shared_ptr<ServedModel> find_model(const std::string& name, openai::ApiError* error) const;
-    // Every ready model, in the registry's order.
+    // Every ready local model, in the registry's order (remote ones: registry->ready_entries()).
     std::vector<std::shared_ptr<ServedModel>> all_models() const;
     // All-or-nothing reservation of n choices against max_queue; nullptr -> 503.
     std::unique_ptr<Admission> admit(const std::shared_ptr<ServedModel>& model, int32_t n);
