@@ -136,7 +136,18 @@ public:
         });
     }
     std::string transport_message() const {
-        return locked([this] { return std::string(httplib::to_string(error_)); });
+        return locked([this] {
+            switch (error_) {
+                case httplib::Error::Connection:
+                    return std::string("could not connect");
+                case httplib::Error::ConnectionTimeout:
+                    return std::string("connect timed out");
+                case httplib::Error::Read:
+                    return std::string("read failed");
+                default:
+                    return "httplib error " + httplib::to_string(error_);
+            }
+        });
     }
 
 private:
