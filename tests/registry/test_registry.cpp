@@ -218,6 +218,38 @@ TEST(Registry, ReadyEntriesAreServedAtOnce) {
     EXPECT_EQ(r.add_ready("broken", no_engine).code(), StatusCode::invalid_argument);
 }
 
+// A model served elsewhere: ready at once, found by name, no engine, and load_all leaves it alone.
+class FixedRemote final : public registry::RemoteModel {
+public:
+    std::string source() const override { return "http://gpu1:8000/v1"; }
+    bool healthy() const override { return true; }
+};
+
+TEST(Registry, RemoteEntriesAreReadyAtOnceAndHoldNoEngine) {
+    Registry r;
+    EXPECT_FALSE(r.has_remote());
+    registry::Serving s;
+    s.engine = std::make_shared<IdleEngine>(77);
+    s.codec = std::make_shared<NullCodec>();
+    ASSERT_TRUE(r.add_ready("local", s).ok());
+    auto remote = std::make_shared<FixedRemote>();
+    ASSERT_TRUE(r.add_remote("big", remote, registry::Role::expert).ok());
+    EXPECT_EQ(r.add_remote("big", remote).code(), StatusCode::invalid_argument) << "name taken";
+    EXPECT_EQ(r.add_remote("none", nullptr).code(), StatusCode::invalid_argument);
+    EXPECT_TRUE(r.has_remote());
+    EXPECT_TRUE(r.load_all().ok());
+    auto found = r.find("big");
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE((*found)->ready());
+    EXPECT_TRUE((*found)->is_remote());
+    EXPECT_EQ((*found)->remote(), remote);
+    EXPECT_EQ((*found)->source(), "http://gpu1:8000/v1");
+    EXPECT_EQ((*found)->role(), registry::Role::expert);
+    EXPECT_EQ((*found)->serving().engine, nullptr);
+    EXPECT_FALSE((*r.find("local"))->is_remote());
+    EXPECT_EQ(r.ready_entries().size(), 2u);
+}
+
 TEST(Registry, RolesParseAndPrint) {
     for (auto role : {registry::Role::none, registry::Role::expert, registry::Role::daily}) {
         auto parsed = registry::parse_role(registry::role_name(role));
