@@ -184,9 +184,10 @@ int main(int argc, char** argv) {
     using namespace duet;
     benchmark::Initialize(&argc, argv);
     for (int t = 1; t <= 2; ++t) {
-        g_bandwidth_gbs[t] = kernels::measure_read_bandwidth_gbs(t, kBandwidthBytes);
-        std::printf("read bandwidth, %d thread%s: %.1f GB/s (best of 5, %zu MiB buffer)\n", t, t > 1 ? "s" : "",
-                    g_bandwidth_gbs[t], kBandwidthBytes >> 20);
+        const kernels::ReadBandwidth r = kernels::measure_read_bandwidth(t, kBandwidthBytes);
+        g_bandwidth_gbs[t] = r.gbs;
+        std::printf("read bandwidth, %d thread%s: %.1f GB/s (%s, best of 5, %zu MiB)\n", t, t > 1 ? "s" : "", r.gbs,
+                    r.method.c_str(), kBandwidthBytes >> 20);
     }
     std::printf("backend: %s (DUET_BACKEND=avx2|ref picks a lower one)\n",
                 kernels::backend_name(kernels::active_backend()));
