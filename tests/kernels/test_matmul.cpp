@@ -11,8 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/fp16.h"
 #include "common/thread_pool.h"
 #include "kernels/cpu/kernels_avx2.h"
+#include "kernels/formats.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
@@ -117,6 +119,41 @@ TEST(Matmul, SimdBackendsMatchReferenceEveryTypeAndShape) {
                     << kernels::backend_name(backend) << " " << tensor_type_name(type) << " n=" << s.n << " d=" << s.d
                     << " n_tokens=" << s.n_tokens;
             }
+        }
+    }
+}
+
+// Q8_0 bytes at the ends of their range (-128 only a crafted file holds; 127, -127), where a kernel that biases
+// them to unsigned (the VNNI 8-lane batch kernel) or sums products in narrow integers would break first. Batches
+// of 1-9 tokens cover the decode kernel, both sides of the 8-lane threshold and a partial token tile; n = 416 is
+// one full group of 8 blocks and a partial one of 5.
+TEST(Matmul, Q8_0ExtremeBytesMatchReference) {
+    const auto backends = simd_backends();
+    if (backends.empty()) GTEST_SKIP() << "no SIMD backend on this CPU/build";
+    BackendGuard guard;
+    constexpr int64_t n = 416, d = 11;
+    const int8_t extremes[] = {-128, 127, -127, 0, 1, -1};
+    Problem p{TensorType::Q8_0, Shape{n, d, 9}, std::vector<uint8_t>(row_size(TensorType::Q8_0, n) * d),
+              gaussian(n * 9, 5)};
+    auto* blocks = reinterpret_cast<block_q8_0*>(p.w.data());
+    for (int64_t b = 0; b < d * n / kQK; ++b) {
+        blocks[b].d = fp32_to_fp16(0.01f * static_cast<float>(1 + b % 7));
+        for (int k = 0; k < kQK; ++k)
+            blocks[b].qs[k] = b % 3 == 0 ? extremes[k % 2] : extremes[(b + k) % 6];  // some blocks all +-max
+    }
+    for (int64_t i = 0; i < n * 9; ++i) p.x[static_cast<size_t>(i)] = i % 2 ? 1.0f : -1.0f;  // full-scale bytes
+    ThreadPool pool(2);
+    for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
+        Problem q = p;
+        q.shape.n_tokens = n_tokens;
+        q.x.resize(static_cast<size_t>(n * n_tokens));
+        const auto y_ref = run_matmul(q, kernels::Backend::ref, &pool);
+        const double scale = std::max(rms(y_ref), 1.0);
+        for (kernels::Backend backend : backends) {
+            const auto y_simd = run_matmul(q, backend, &pool);
+            for (size_t i = 0; i < y_ref.size(); ++i)
+                ASSERT_LE(std::fabs(double(y_simd[i]) - y_ref[i]) / scale, kTwinTolerance)
+                    << kernels::backend_name(backend) << " n_tokens=" << n_tokens << " output " << i;
         }
     }
 }

@@ -155,6 +155,7 @@ enum class XLayout {
     plain,       // Q8_1-style / Q8_K rows (the per-block kernels), or floats
     q4_0_pairs,  // XPairQ8: Q4_0 rows of a multiple of 64, one token or a few (the pair kernels)
     q4_0_octs,   // XOctQ8: Q4_0 batches on the 8-lane kernels
+    q8_0_octs,   // XOctQ8 with zero point 128: Q8_0 batches on the 8-lane VNNI kernel
     k_octs,      // XOctQ8K: Q4_K / Q5_K batches on the 8-lane kernels
 };
 
@@ -164,13 +165,16 @@ enum class XLayout {
 // Q4_K / Q5_K: the unpack (an 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep
 // smaller batches: measured over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4
 // the per-32 one was ~10% faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64:
-// 1.3-1.5x). The NEON kernels read the plain formats.
+// 1.3-1.5x). Q8_0 batches take the 8-lane kernel with VNNI only (AVX2's int16 sums cannot hold its products), from
+// 4 tokens like Q4_0 (no nibbles to unpack, so the transpose is its only extra cost). The NEON kernels read the
+// plain formats.
 XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_tokens) {
     if (backend == Backend::neon || backend == Backend::neon_dotprod) return XLayout::plain;
     if (wtype == TensorType::Q4_0) {
         if (n_tokens >= 4) return XLayout::q4_0_octs;
         if (n % (2 * kQK) == 0) return XLayout::q4_0_pairs;
     }
+    if (wtype == TensorType::Q8_0 && backend == Backend::avx512_vnni && n_tokens >= 4) return XLayout::q8_0_octs;
     if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) {
         const int64_t min_tokens = backend == Backend::avx512_vnni ? 8 : 16;
         if (n_tokens >= min_tokens) return XLayout::k_octs;
@@ -185,6 +189,7 @@ size_t layout_row_size(XLayout layout, TensorType wtype, int64_t n) {
         case XLayout::q4_0_pairs:
             return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8);
         case XLayout::q4_0_octs:
+        case XLayout::q8_0_octs:
             return static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8);
         case XLayout::k_octs:
             return static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K);
@@ -199,6 +204,8 @@ cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
             return vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
         case XLayout::q4_0_octs:
             return vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
+        case XLayout::q8_0_octs:
+            return vnni ? cpu::matmul_rows_fn_q8_0_oct_vnni() : nullptr;
         case XLayout::k_octs:
             if (wtype == TensorType::Q4_K)
                 return vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
@@ -231,7 +238,10 @@ void quantize_activation_row(XLayout layout, TensorType wtype, const float* x, u
             cpu::quantize_row_q8_pairs_avx2(x, reinterpret_cast<cpu::XPairQ8*>(row), n);
             return;
         case XLayout::q4_0_octs:
-            cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n);
+            cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n, 8);
+            return;
+        case XLayout::q8_0_octs:
+            cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n, 128);
             return;
         case XLayout::k_octs:
             cpu::quantize_row_q8_k_oct_avx2(x, reinterpret_cast<cpu::XOctQ8K*>(row), n);
@@ -252,10 +262,11 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     // the largest of the layouts any backend may choose for this shape (the backend can change later)
     size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
     if (ref::activation_format(wtype) == ref::ActivationFormat::f32) return bytes;
-    for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::k_octs}) {
-        const bool fits = layout == XLayout::k_octs
-                              ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
-                              : wtype == TensorType::Q4_0 && (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
+    for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::q8_0_octs, XLayout::k_octs}) {
+        const bool fits = layout == XLayout::k_octs      ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
+                          : layout == XLayout::q8_0_octs ? wtype == TensorType::Q8_0
+                                                         : wtype == TensorType::Q4_0 &&
+                                                               (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
         if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
     }
     return bytes;

@@ -39,9 +39,9 @@ void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q4_0_pairs_avx2();
 MatmulRowsFn matmul_rows_fn_q4_0_pairs_vnni();  // needs cpu_has_avx512_vnni()
 
-// Q4_0 batches (any n a multiple of 32; kernels.cpp picks the batch sizes): activations as Q8_1-style blocks in groups of 8
-// blocks, block j in int32 lane j (layout diagram in matmul_q4_0_oct_vnni.cpp): q[32 * s + 4 * j + k] = value
-// 4 * s + k of block j; offs[j] = -8 * sum of block j's q; d[j] its scale. The last group is zero-padded.
+// Q4_0 / Q8_0 batches (any n a multiple of 32; kernels.cpp picks the batch sizes): activations as Q8_1-style blocks
+// in groups of 8 blocks, block j in int32 lane j (layout diagram in oct_q4_0.h): q[32 * s + 4 * j + k] = value
+// 4 * s + k of block j; offs[j] = -zero_point * sum of block j's q; d[j] its scale. The last group is zero-padded.
 struct XOctQ8 {
     alignas(32) int8_t q[256];
     int32_t offs[8];
@@ -49,9 +49,12 @@ struct XOctQ8 {
 };
 static_assert(sizeof(XOctQ8) == 320);
 inline int64_t oct_groups(int64_t n) { return (n / 32 + 7) / 8; }
-void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n);
+// zero_point: offs[j] = -zero_point * sum of block j's q: 8 for Q4_0 (its nibbles' -8), 128 for Q8_0 (its bytes
+// biased to unsigned, oct_q8_0.h).
+void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n, int32_t zero_point);
 MatmulRowsFn matmul_rows_fn_q4_0_oct_vnni();  // needs cpu_has_avx512_vnni()
 MatmulRowsFn matmul_rows_fn_q4_0_oct_avx2();
+MatmulRowsFn matmul_rows_fn_q8_0_oct_vnni();  // needs cpu_has_avx512_vnni()
 
 // Q4_K / Q5_K batches: Q8_K activations (same int8 values and scale) in the same layout, one super-block per
 // group, sub-block j in lane j: q[32 * s + 4 * j + k] = value 32 * j + 4 * s + k; xs[j] = d * (sum of sub-block

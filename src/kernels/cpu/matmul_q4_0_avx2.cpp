@@ -21,7 +21,7 @@ void quantize_row_q8_pairs_avx2(const float* x, XPairQ8* y, int64_t n) {
     }
 }
 
-void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n) {
+void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n, int32_t zero_point) {
     const int64_t nb = n / kQK;
     for (int64_t b0 = 0; b0 < nb; b0 += 8, ++y) {
         std::memset(y, 0, sizeof(XOctQ8));
@@ -31,7 +31,7 @@ void quantize_row_q8_oct_avx2(const float* x, XOctQ8* y, int64_t n) {
             int32_t sum = 0;
             for (int k = 0; k < kQK; ++k) sum += tmp.qs[k];
             for (int s = 0; s < 8; ++s) std::memcpy(y->q + 32 * s + 4 * j, tmp.qs + 4 * s, 4);
-            y->offs[j] = -8 * sum;
+            y->offs[j] = -zero_point * sum;
             y->d[j] = tmp.d;
         }
     }
