@@ -206,6 +206,7 @@ TEST_F(ModelCli, BenchJson) {
     }
     EXPECT_GT(j["weights_bytes_per_token"].get<double>(), 0.0);
     EXPECT_GT(j["read_bandwidth_gbs"].get<double>(), 0.0);
+    EXPECT_FALSE(j["read_bandwidth_method"].get<std::string>().empty());  // which read loop reached it
     EXPECT_GT(j["peak_rss_bytes"].get<double>(), 0.0);
     EXPECT_GE(j["load_seconds"].get<double>(), 0.0);
     EXPECT_NE(run_duet("bench --url http://127.0.0.1:1").exit_code, 0);
