@@ -151,7 +151,10 @@ run_json() {
 
 date -u '+%Y-%m-%d %H:%M UTC' >"$out/raw/started"
 cut -d' ' -f1-3 /proc/loadavg >"$out/raw/load_start"
-"$duet" --version >"$out/raw/duet_version" 2>/dev/null || git -C "$repo" rev-parse --short HEAD >"$out/raw/duet_version" 2>/dev/null || true
+{
+    "$duet" --version 2>/dev/null | head -1 || true
+    git -C "$repo" log -1 --format='commit %h (%cs)' 2>/dev/null || true
+} | paste -sd' ' >"$out/raw/duet_version"
 IFS=, read -r -a specs <<<"$models"
 
 if [ "$do_bench" = 1 ]; then

@@ -83,7 +83,7 @@ def machine(raw, args, probe):
     ]
     if probe:
         lines.append(f"- duet's read-bandwidth probe ({args.threads} threads), per duet bench run: {probe}")
-    lines.append(f"- duet {read_text(os.path.join(raw, 'duet_version'), '?')}; llama.cpp {llama_version(raw, args)}")
+    lines.append(f"- {read_text(os.path.join(raw, 'duet_version'), 'duet ?')}; llama.cpp {llama_version(raw, args)}")
     lines.append(f"- every run: -t {args.threads}, -r {args.reps}; {args.alternations} alternations, order flipped "
                  "each time; figures are medians over the alternations of each run's mean (each run in brackets)")
     return lines
