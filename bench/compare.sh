@@ -137,16 +137,14 @@ model_file() {
     echo "$file"
 }
 
-# Run a command into a JSON file; a failure is logged and leaves an empty file (the report shows it as missing).
+# Run a command into a JSON file; a failure is logged (what it printed stays: `duet bench --url` exits 1 when every
+# request failed but still reports; the report skips files that are not JSON).
 run_json() {
     local dest=$1
     shift
     local rc=0
     "$@" >"$dest" 2>"$dest.log" || rc=$?
-    if [ "$rc" != 0 ]; then
-        log "failed (exit $rc): $* (see $dest.log)"
-        : >"$dest"
-    fi
+    [ "$rc" = 0 ] || log "failed (exit $rc): $* (see $dest.log)"
 }
 
 date -u '+%Y-%m-%d %H:%M UTC' >"$out/raw/started"
