@@ -89,8 +89,9 @@ find_tool() {  # find_tool NAME -> path of NAME in the llama.cpp build
     done
     die "no executable $1 in $llama_dir, $llama_dir/bin or $llama_dir/build/bin"
 }
-llama_bench=$(find_tool llama-bench)
-llama_server=$(find_tool llama-server)
+llama_bench="" llama_server=""
+[ "$do_bench" = 0 ] || llama_bench=$(find_tool llama-bench)
+[ "$do_serve" = 0 ] || llama_server=$(find_tool llama-server)
 [ -x "$duet" ] || die "no duet binary at $duet (build it: cmake --build build --target duet)"
 [ -n "$serve_model" ] || serve_model=${models%%,*}
 
