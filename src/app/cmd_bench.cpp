@@ -239,10 +239,11 @@ int cmd_bench(int argc, char** argv) {
         std::printf("| %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s |\n", model_path.c_str(), size.c_str(),
                     per_token.c_str(), r.threads, test.c_str(), r.mean, r.stddev, gbs.c_str(), pct.c_str());
     }
-    std::printf("\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts, by %s), "
-                "kernels %s\n",
-                load_seconds, format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth.gbs,
-                max_bandwidth.method.c_str(), kernels::backend_name(kernels::active_backend()));
+    std::printf(
+        "\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts, by %s), "
+        "kernels %s\n",
+        load_seconds, format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth.gbs,
+        max_bandwidth.method.c_str(), kernels::backend_name(kernels::active_backend()));
     return 0;
 }
 

@@ -263,10 +263,10 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
     if (ref::activation_format(wtype) == ref::ActivationFormat::f32) return bytes;
     for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::q8_0_octs, XLayout::k_octs}) {
-        const bool fits = layout == XLayout::k_octs      ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
-                          : layout == XLayout::q8_0_octs ? wtype == TensorType::Q8_0
-                                                         : wtype == TensorType::Q4_0 &&
-                                                               (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
+        const bool fits = layout == XLayout::k_octs ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
+                          : layout == XLayout::q8_0_octs
+                              ? wtype == TensorType::Q8_0
+                              : wtype == TensorType::Q4_0 && (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
         if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
     }
     return bytes;
