@@ -1,7 +1,8 @@
 // chat.test.mjs: the chat page in Chromium against a real `duet serve` with the scripted model (script.jsonl):
 // streaming, stop (the server aborts: /metrics), regenerate, edit and resend, mode switch, the system prompt
 // toggle (the scripted model echoes the system prompt it received), reasoning collapsed, persistence across a
-// server restart, export/import round trip. Run by ctest (web_chat); skips loudly when something is missing.
+// server restart, export/import round trip, the router modes (a second server with scripted expert and daily
+// models). Run by ctest (web_chat); skips loudly when something is missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -427,4 +428,67 @@ test('code highlighting: a language loads when a block needs it (aliases too); o
     .filter((p) => /^\/[a-z]+-[A-Z0-9]+\.js$/.test(p)).map((p) => p.split('-')[0].slice(1)).sort());
   assert.ok(loaded.includes('bash') && loaded.includes('cpp') && !loaded.includes('java'), loaded.join(' '));
   await context.close();
+});
+
+test('the router modes: auto routes each message and the answer shows the badge and why; expert/daily pin', { skip }, async () => {
+  // A second server whose scripted models are named expert and daily: the router's modes are on.
+  const script = new URL('./script.jsonl', import.meta.url).pathname;
+  const routed = await startServer({ extraArgs: ['-m', `expert=script:${script}`, '-m', `daily=script:${script}`] });
+  try {
+    const { page, context } = await openPage(browser, routed.url);
+    const sent = [];  // what the page asked for: the model and the conversation header
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname !== '/v1/chat/completions') return;
+      sent.push({ model: JSON.parse(r.postData()).model, conversation: r.headers()['x-duet-conversation'] });
+    });
+    for (const mode of ['auto', 'expert', 'daily']) {
+      assert.equal(await page.isEnabled(`.mode[data-mode="${mode}"]`), true, mode);
+    }
+    assert.equal(await page.getAttribute('.mode[data-mode="auto"]', 'aria-checked'), 'true');  // the default
+
+    let answer = await sendAndWait(page, 'How do I rebase a branch onto main in git?');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'expert');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: auto');
+    let why = await answer.locator('.route-why').innerText();
+    assert.match(why, /^expert \(p [01]\.\d\d\)/);
+    assert.match(why, /keywords: .*(git|rebase)/);
+    const first = await storedConversation(page, routed.url);
+    assert.equal(first.mode, 'auto');
+    assert.equal(first.messages[1].route.role, 'expert');  // the explanation is stored with the answer
+    assert.equal(first.messages[1].route.mode, 'auto');
+    assert.deepEqual(sent.at(-1), { model: 'duet-auto', conversation: first.id });
+
+    await page.click('#new-chat');
+    answer = await sendAndWait(page, '今天好累啊，晚上吃点啥好呢');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'daily');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: auto');
+    assert.match(await answer.locator('.route-why').innerText(), /^daily \(p 0\.\d\d\)/);
+    assert.equal(sent.at(-1).model, 'duet-auto');
+
+    // One click pins a role for the conversation: the same kind of message now goes to the expert.
+    await page.click('.mode[data-mode="expert"]');
+    answer = await sendAndWait(page, '周末去哪儿玩好呢');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'expert');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: expert');
+    assert.match(await answer.locator('.route-why').innerText(), /^expert/);
+    assert.equal(sent.at(-1).model, 'duet-expert');
+    await page.click('.mode[data-mode="daily"]');
+    answer = await sendAndWait(page, 'SELECT * FROM users WHERE id = 1;');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'daily');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: daily');
+    assert.equal(sent.at(-1).model, 'duet-daily');
+    assert.equal((await storedConversation(page, routed.url)).mode, 'daily');
+
+    // Reopened after a reload, the stored answers still show which model and why.
+    const { id } = await storedConversation(page, routed.url);
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
+    await page.locator(`.conv[data-id="${id}"] .conv-title`).click();
+    await page.waitForFunction(() => document.querySelectorAll('article.msg.assistant').length === 3);
+    const badges = await page.locator('article.msg.assistant .meta-routed').allInnerTexts();
+    assert.deepEqual(badges, ['routed: auto', 'routed: expert', 'routed: daily']);
+    await context.close();
+  } finally {
+    await routed.stop();
+  }
 });
