@@ -1,6 +1,6 @@
 // test_serve_router.cpp: `duet serve` (the built binary) with the router: the roles from the model names and from
 // --expert/--daily, over scripted models that answer with their own name (so the answer shows which model ran);
-// /v1/completions routed on its prompt; one role only -> duet-auto is refused with the reason; start-up errors for bad flags and router files; an
+// /v1/completions routed on its prompt; empty and 1 MB messages; one role only -> duet-auto is refused with the reason; start-up errors for bad flags and router files; an
 // encoder named daily does not get the role.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -102,6 +102,34 @@ TEST(ServeRouter, CompletionsAreRoutedOnTheirPrompt) {
     EXPECT_NE(m->body.find("duet_router_decisions_total{mode=\"auto\",route=\"daily\",model=\"daily\"} 2\n"),
               std::string::npos)
         << m->body;
+}
+
+TEST(ServeRouter, EmptyAndOneMegabyteMessagesRoute) {
+    REQUIRE_BINARY();
+    const std::string script = answer_script();
+    ServeProcess proc({"-m", "daily=" + script}, "expert", script);
+    ASSERT_TRUE(proc.ready());
+    int status = 0;
+    std::string header;
+    json j = ask(proc, "duet-auto", "", &status, &header);
+    EXPECT_EQ(status, 200) << j;
+    EXPECT_EQ(content(j), "I am daily");  // letterless: the tie-break sends small talk to the daily model
+    EXPECT_EQ(j["duet"]["route"]["borderline"], true);
+    EXPECT_EQ(j["duet"]["route"]["message_bytes"], 0);
+    EXPECT_EQ(header.rfind("role=daily; mode=auto; model=daily", 0), 0u) << header;
+    // 1,000,000 bytes of a technical Chinese request: the router reads a bounded window of it.
+    const std::string unit = "docker compose 启动 redis 一直报错 connection refused，咋整？";
+    std::string big;
+    while (big.size() + unit.size() <= 1000000) big += unit;
+    big.resize(1000000, ' ');
+    j = ask(proc, "duet-auto", big, &status, &header);
+    EXPECT_EQ(status, 200) << j.dump().substr(0, 300);
+    EXPECT_EQ(content(j), "I am expert");
+    const json& route = j["duet"]["route"];
+    EXPECT_EQ(route["message_bytes"], 1000000);
+    EXPECT_EQ(route["truncated"], true);
+    EXPECT_LT(route["scanned_bytes"].get<int64_t>(), 16 * 1024);
+    EXPECT_EQ(header.rfind("role=expert; mode=auto; model=expert", 0), 0u) << header;
 }
 
 TEST(ServeRouter, ExplicitFlagsMapTheRoles) {

@@ -402,7 +402,13 @@ test('dark mode is a stored setting: it applies at once and after a reload', { s
   await page.click('#settings-save');
   await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
   assert.notEqual(await background(), light);
-  assert.equal((await (await fetch(`${server.url}/api/settings`)).json()).theme, 'dark');
+  // The page saves in the background: wait for the stored setting (asserting at once raced the PUT).
+  let stored = null;
+  for (let i = 0; i < 100 && stored !== 'dark'; i++) {
+    if (i) await sleep(20);
+    stored = (await (await fetch(`${server.url}/api/settings`)).json()).theme;
+  }
+  assert.equal(stored, 'dark');
   await page.reload();
   await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
