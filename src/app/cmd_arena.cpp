@@ -64,6 +64,20 @@ void print_board(const char* title, const arena::Leaderboard& board) {
     }
 }
 
+void print_agreement(const char* title, const arena::RouterAgreement& a) {
+    if (a.with_pick == 0) {
+        std::printf("%s: no battle has a router pick (duet serve needs --expert and --daily)\n", title);
+        return;
+    }
+    std::printf("%s: %.0f of %.0f decisive votes chose the router's pick", title, a.agreement.successes,
+                a.agreement.trials);
+    if (a.agreement.trials > 0)
+        std::printf(" (%.1f%%, 95%% [%.1f%%, %.1f%%])", 100 * a.agreement.estimate, 100 * a.agreement.low,
+                    100 * a.agreement.high);
+    std::printf("; %lld tie or both bad, %lld with the pick not in the battle\n", static_cast<long long>(a.undecided),
+                static_cast<long long>(a.pick_not_in_battle));
+}
+
 void print_report(const arena::ArenaReport& report) {
     print_board("leaderboard", report.overall);
     for (const auto& [route, board] : report.by_route)
@@ -77,16 +91,9 @@ void print_report(const arena::ArenaReport& report) {
         static_cast<long long>(p.left_wins), static_cast<long long>(p.right_wins), 100 * p.left_win_rate.estimate,
         100 * p.left_win_rate.low, 100 * p.left_win_rate.high, static_cast<long long>(p.ties),
         static_cast<long long>(p.both_bad));
-    const auto& a = report.router;
-    if (a.with_pick == 0) {
-        std::printf("router agreement: no battle has a router pick\n");
-    } else {
-        std::printf(
-            "router agreement: %.0f of %.0f decisive votes chose the router's pick (%.1f%%, 95%% [%.1f%%, "
-            "%.1f%%])\n",
-            a.agreement.successes, a.agreement.trials, 100 * a.agreement.estimate, 100 * a.agreement.low,
-            100 * a.agreement.high);
-    }
+    print_agreement("router agreement", report.router);
+    for (const auto& [route, agreement] : report.router_by_route)
+        print_agreement(strformat("  route %s", route.empty() ? "unknown" : route.c_str()).c_str(), agreement);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strformat.h"
 #include "common/timer.h"
+#include "router/router.h"
 #include "server/request_flow.h"
 #include "server/server_state.h"
 #include "store/arena_store.h"
@@ -312,6 +313,17 @@ struct ArenaApi {
         sink.write("data: [DONE]\n\n");
     }
 
+    // The router's pick for a battle's first prompt, as duet-auto would route it in a new conversation (no
+    // stickiness): the role and the model that plays it. Nothing when the server has no router (no expert and
+    // daily roles). Later turns keep this pick: the vote is about the whole battle.
+    void add_router_pick(const std::string& prompt, store::BattleDraft* draft) const {
+        const std::shared_ptr<RouteService> routing = state.routing();
+        if (!routing) return;
+        const router::Decision decision = routing->router().decide(prompt);
+        draft->route = std::string(router::role_name(decision.role));
+        draft->router_pick = decision.role == router::Role::expert ? routing->expert_model() : routing->daily_model();
+    }
+
     std::vector<std::string> chat_models() const {
         std::vector<std::string> names;
         for (const auto& m : state.all_models())
@@ -357,7 +369,8 @@ struct ArenaApi {
         draft.model_b = pair[1];
         draft.session = token.empty() ? voter_key(r.http) : "arena:" + token;
         if (std::string language = arena::guess_language(run->prompt); !language.empty()) draft.language = language;
-        auto create = [this, draft]() -> Result<int64_t> {
+        auto create = [this, draft, prompt = run->prompt]() mutable -> Result<int64_t> {
+            add_router_pick(prompt, &draft);  // after both sides are submitted: the decision never delays them
             DUET_TRY(store::Battle b, store->arena().create_battle(draft));
             return b.id;
         };
