@@ -139,8 +139,10 @@ async function ask(prompt) {
       if (typeof event.battle === 'number') battle.id = event.battle;
       const answer = SIDES.includes(event.side) ? turn.answers[event.side] : null;
       if (answer && typeof event.content === 'string') {
+        const first = !answer.text;
         answer.text += event.content;
-        if (!answer.frame) answer.frame = requestAnimationFrame(() => render(answer));
+        if (first) render(answer);  // the first token is shown at once; then at most one render per frame
+        else if (!answer.frame) answer.frame = requestAnimationFrame(() => render(answer));
       }
       if (answer && event.done) {
         if (answer.frame) cancelAnimationFrame(answer.frame);
