@@ -142,8 +142,10 @@ store::BattleTurn turn_record(const TurnRun& run) {
         if (!side.reasoning.empty()) *reasoning[s] = side.reasoning;
         const ChoiceStats& stats = side.running->choices.front()->stats();
         *ttft[s] = positive_or_none(stats.server_ttft_seconds * 1e3);
+        // A rate needs tokens that arrived apart: an answer delivered in one piece (a batching upstream, a scripted
+        // reply without spaces) has no decode interval to divide by.
         const double decode_seconds = stats.total_seconds - stats.first_token_seconds;
-        if (stats.n_generated_tokens > 1 && decode_seconds > 0)
+        if (stats.n_generated_tokens > 1 && decode_seconds > 0 && !stats.inter_token_seconds.empty())
             *tps[s] = (stats.n_generated_tokens - 1) / decode_seconds;
         *tokens[s] = stats.n_generated_tokens;
     }

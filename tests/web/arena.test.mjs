@@ -215,6 +215,13 @@ test('a study with three participants: invites, chats, questions, results equal 
   // Slot 1 chatted with beta first: their free text is about beta.
   assert.match(await page.locator('.study-ai-speak[data-model="beta"]').innerText(), /beta: 2 phrase\(s\) in 1 text/);
   assert.match(await page.locator('.study-ai-speak[data-model="alpha"]').innerText(), /alpha: 0 phrase/);
+  // `duet arena report` (text) prints the same study results.
+  const text = spawnSync(binary, ['arena', 'report', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(text.status, 0, text.stderr);
+  const study = text.stdout.slice(text.stdout.indexOf('\nstudy '));
+  assert.match(study, /study \d+ "pilot": alpha vs beta, 1 min each; 3 of 3 joined, 3 answered/);
+  assert.match(study, /keep chatting with\? \(3 answered\)\n\s+alpha\s+2 \/ 3\s+66\.7%\s+95% \[.*\]\n\s+beta\s+1 \/ 3/);
+  assert.match(study, /AI-speak about beta: 2 phrase\(s\) in 1 free text\(s\)/);
   assert.deepEqual(organiser.events.errors, []);
   await organiser.context.close();
 });

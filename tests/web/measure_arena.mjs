@@ -6,7 +6,7 @@
 //                  minus the slower side's server TTFT for that turn (revealed by the vote; measured by the server
 //                  from the request's arrival to the first token it reads). What is left is what a battle adds:
 //                  the request's trip, the stream to the page, parsing and the first render. Median and p90 of N
-//                  (default 20). The models: `expert` answers its first token after 300 ms, `daily` after 150 ms.
+//                  (default 20).
 //   --screenshots  organiser creating a study, a participant's chat, the questions, the results (Wilson intervals),
 //                  a revealed battle; PNGs under DIR (docs/ for the README). Runs a three-participant study and a
 //                  few battles; --keep-data DIR keeps the store there for `duet arena report --data-dir DIR`.
@@ -27,19 +27,26 @@ const keepData = arg('--keep-data', null);
 
 const scriptDir = mkdtempSync(join(tmpdir(), 'duet-arena-measure-'));
 const dataDir = keepData || join(scriptDir, 'data');
-const scriptFor = (firstDelayMs) => [
-  { contains: 'who are you', reply: 'I am {{model}}. Ask me anything: code, travel, 日常聊天.', pace_ms: 30,
-    first_delay_ms: firstDelayMs },
-  { contains: 'Kubernetes', reply: 'A **Deployment** keeps N replicas of a pod running:\n\n```yaml\nkind: Deployment\n' +
+// Two scripted models that answer differently, so that a scripted voter can prefer one by what it reads: the
+// expert explains Kubernetes well but sounds "too AI" in Chinese; the daily model is brief in English and warm in
+// Chinese. TTFT: the expert's first token after 300 ms, the daily model's after 150 ms.
+const EXPERT = 'llama-3-8b-instruct';
+const DAILY = 'deepseek-r1-distill-qwen-1.5b';
+const scripts = {
+  [EXPERT]: { delay: 300, kube: 'A **Deployment** keeps N replicas of a pod running:\n\n```yaml\nkind: Deployment\n' +
     'spec:\n  replicas: 3\n```\n\nScale it with `kubectl scale deployment web --replicas=5`. As an AI, I hope this ' +
-    'helps!', pace_ms: 25, first_delay_ms: firstDelayMs },
-  { contains: '咋整', reply: '别急～先歇会儿，喝口水。说说具体是啥情况？我帮你一起想办法。', pace_ms: 25,
-    first_delay_ms: firstDelayMs },
-  { default: true, reply: '{{model}}: you said "{{user}}". Here is a short answer with **markdown**.', pace_ms: 20,
-    first_delay_ms: firstDelayMs },
-].map((r) => JSON.stringify(r)).join('\n');
-writeFileSync(join(scriptDir, 'expert.jsonl'), scriptFor(300));
-writeFileSync(join(scriptDir, 'daily.jsonl'), scriptFor(150));
+    'helps!', zh: '根据我的分析，您目前可能面临一定的压力。综上所述，建议您先冷静下来，再制定计划。' },
+  [DAILY]: { delay: 150, kube: '用 Deployment 吧，replicas 设成 3 就行。', zh: '别急～先歇会儿，喝口水。说说具体是啥情况？' +
+    '我帮你一起想办法。' },
+};
+for (const [name, s] of Object.entries(scripts)) {
+  writeFileSync(join(scriptDir, `${name}.jsonl`), [
+    { contains: 'who are you', reply: 'I am {{model}}. Ask me anything: code, travel, 日常聊天.', pace_ms: 30 },
+    { contains: 'Kubernetes', reply: s.kube, pace_ms: 25 },
+    { contains: '咋整', reply: s.zh, pace_ms: 25, chunk: 6 },
+    { default: true, reply: '{{model}}: you said "{{user}}". Here is a short answer with **markdown**.', pace_ms: 20 },
+  ].map((r) => JSON.stringify({ ...r, first_delay_ms: s.delay })).join('\n'));
+}
 
 const quantile = (values, q) => {
   const s = [...values].sort((a, b) => a - b);
@@ -48,9 +55,9 @@ const quantile = (values, q) => {
 const ms = (v) => `${v.toFixed(1)} ms`;
 
 async function startServe() {
-  const proc = spawn(binary, ['serve', '-m', `expert=script:${join(scriptDir, 'expert.jsonl')}`,
-    '-m', `daily=script:${join(scriptDir, 'daily.jsonl')}`, '--port', '0', '--data-dir', dataDir,
-    '--arena-votes-per-minute', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(binary, ['serve', '-m', `${EXPERT}=script:${join(scriptDir, `${EXPERT}.jsonl`)}`,
+    '-m', `${DAILY}=script:${join(scriptDir, `${DAILY}.jsonl`)}`, '--expert', EXPERT, '--daily', DAILY,
+    '--port', '0', '--data-dir', dataDir, '--arena-votes-per-minute', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d.toString(); });
   const url = await new Promise((resolve, reject) => {
@@ -137,43 +144,52 @@ async function screenshots(browser, url) {
   const organiser = await openPage(browser, url, { hash: '#arena/studies', viewport: { width: 1100, height: 720 } });
   const page = organiser.page;
   await page.locator('#study-create').waitFor();
-  await page.fill('#study-name', 'Which assistant do our users prefer?');
-  await page.selectOption('#study-model-a', 'expert');
-  await page.selectOption('#study-model-b', 'daily');
+  await page.fill('#study-name', 'Support assistant pilot');
+  await page.selectOption('#study-model-a', EXPERT);
+  await page.selectOption('#study-model-b', DAILY);
   await page.fill('#study-minutes', '10');
-  await page.fill('#study-participants', '4');
+  await page.fill('#study-participants', '6');
   await page.screenshot({ path: shot('study-create.png') });
   await page.click('#study-create button[type="submit"]');
   await page.locator('#study-results').waitFor();
   const links = await page.$$eval('.study-invite', (as) => as.map((a) => a.getAttribute('href')));
-  await page.screenshot({ path: shot('study-invites.png') });
-  // Four participants; [keep chatting, understood, too AI] in their own labels (A = the model they met first).
-  const answers = [['b', 'b', 'a'], ['a', 'both', 'b'], ['b', 'both', 'a'], ['a', 'a', 'neither']];
+  // Six participants (even slots meet the expert first, odd ones the daily model); [keep chatting, understood,
+  // too AI] in their own labels (A = the model met first). In model terms: keep chatting daily 5 of 6,
+  // understood daily 5 and expert 3, too AI expert 4 and daily 1.
+  const answers = [['b', 'b', 'a'], ['a', 'both', 'b'], ['a', 'a', 'neither'], ['a', 'a', 'b'], ['b', 'both', 'b'],
+    ['a', 'a', 'b']];
+  const aboutA = { 0: 'Knew Kubernetes well but ended with "As an AI, I hope this helps!"',
+    2: 'Clear and correct. As an AI language model it hedged a little.', 3: '像朋友一样聊天，很自然。' };
   for (let i = 0; i < links.length; i++) {
     await participant(browser, url, links[i], answers[i], i === 0 ? {
-      chat: shot('study-chat.png'), questions: shot('study-questions.png'),
-      aboutA: 'Knew Kubernetes well but ended with "As an AI, I hope this helps!" every time.',
-    } : { aboutA: i === 2 ? 'Too formal. As an AI language model it kept hedging.' : '' });
+      chat: shot('study-chat.png'), questions: shot('study-questions.png'), aboutA: aboutA[0],
+    } : { aboutA: aboutA[i] || '' });
   }
   await page.click('#study-list button');
   await page.locator('#study-results').filter({ hasText: `${links.length} answered` }).waitFor();
+  await page.locator('#study-results').scrollIntoViewIfNeeded();
   await page.screenshot({ path: shot('study-results.png'), fullPage: true });
   await organiser.context.close();
   console.log(`study with ${links.length} participants done; screenshots in ${shotsDir}`);
 
-  // A few battles with the router's pick, and the reveal of one of them.
+  // Battles, voted by what the panes say (the voter cannot see the names): [prompt, text the voter prefers].
+  const kube = 'How do I run three copies of a web app on Kubernetes?';
+  const battles = [[kube, 'kubectl'], ['这事儿咋整啊', '别急'], [kube, 'kubectl'], ['who are you?', 'tie'],
+    ['这事儿咋整啊', '别急'], [kube, 'replicas 设成'], ['这事儿咋整啊', '综上所述'], ['who are you?', 'both_bad']];
   const b = await openPage(browser, url, { hash: '#arena', viewport: { width: 1100, height: 720 } });
-  const battles = [['How do I run three copies of a web app on Kubernetes?', 'a'], ['这事儿咋整啊', 'b'],
-    ['who are you?', 'tie'], ['这事儿咋整啊', 'a'], ['How do I run three copies of a web app on Kubernetes?', 'b']];
-  for (const [i, [prompt, verdict]] of battles.entries()) {
+  for (const [i, [prompt, prefer]] of battles.entries()) {
     await b.page.click('#arena-new');
     await b.page.fill('#arena-input', prompt);
     await b.page.press('#arena-input', 'Enter');
     await b.page.waitForFunction(() => !document.querySelector('#arena-vote').hidden &&
       document.querySelectorAll('.arena-pane article.streaming').length === 0);
+    let verdict = prefer;
+    if (prefer !== 'tie' && prefer !== 'both_bad') {
+      verdict = (await b.page.locator('.arena-pane[data-side="a"]').innerText()).includes(prefer) ? 'a' : 'b';
+    }
     await b.page.click(`[data-verdict="${verdict}"]`);
     await b.page.locator('#arena-reveal').waitFor();
-    if (i === 0) await b.page.screenshot({ path: shot('arena-reveal.png') });
+    if (i === 1) await b.page.screenshot({ path: shot('arena-reveal.png') });
   }
   await b.page.click('.arena-tab[data-tab="leaderboard"]');
   await b.page.locator('#arena-board-router').waitFor();
@@ -192,6 +208,6 @@ try {
   const exited = new Promise((r) => proc.once('exit', r));
   proc.kill('SIGTERM');
   await Promise.race([exited, sleep(5000)]);
-  if (!keepData) rmSync(scriptDir, { recursive: true, force: true });
-  else rmSync(join(scriptDir, 'expert.jsonl'), { force: true });
+  rmSync(scriptDir, { recursive: true, force: true });
+
 }
