@@ -20,11 +20,12 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: duet arena report [--json] [--data-dir DIR | --store URL] [--bootstrap N] [--seed S]\n"
-    "       duet arena export [--data-dir DIR | --store URL]\n\n"
+    "       duet arena export [--json] [--data-dir DIR | --store URL]\n\n"
     "report: Bradley-Terry leaderboard of every voted battle (ties and both-bad as half wins) with 95% bootstrap\n"
     "intervals, the win-rate matrix, splits by router route and language, position bias and router agreement;\n"
     "then each study: per question the share of respondents naming each model (95% Wilson), AI-speak counts.\n"
-    "export: every turn of every battle as CSV on stdout (prompt, both answers, vote, latencies, route).\n\n"
+    "export: every turn of every battle as CSV on stdout (prompt, both answers, vote, latencies, route, router\n"
+    "pick); with --json, JSON Lines: one battle per line, its vote and turns nested.\n\n"
     "  --json           the battles' report as one JSON object (the same as GET /api/arena/leaderboard;\n"
     "                   a study's results as JSON: GET /api/arena/studies/ID)\n"
     "  --data-dir DIR   the store (DIR/duet.db; default $XDG_DATA_HOME/duet or ~/.local/share/duet)\n"
@@ -178,7 +179,9 @@ int cmd_arena(int argc, char** argv) {
     }
     store::Store& store = **opened;
     if (action == "export") {
-        if (Status st = store::write_battles_csv(store.arena(), std::cout); !st.ok()) return fail(st);
+        const Status st = json ? store::write_battles_jsonl(store.arena(), std::cout)
+                               : store::write_battles_csv(store.arena(), std::cout);
+        if (!st.ok()) return fail(st);
         std::cout.flush();
         return 0;
     }

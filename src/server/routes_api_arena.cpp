@@ -471,13 +471,20 @@ struct ArenaApi {
         return json_response(arena_report_json(arena::build_report(*battles, o)));
     }
 
-    http::HttpResponse export_csv(const RouteRequest& r) {
+    // ?format=csv (default) or jsonl (one battle per line, vote and turns nested).
+    http::HttpResponse export_battles(const RouteRequest& r) {
+        const std::string format = r.query_value("format").value_or("csv");
+        if (format != "csv" && format != "jsonl") return invalid("format: expected \"csv\" or \"jsonl\"");
+        const bool jsonl = format == "jsonl";
         std::ostringstream out;
-        if (Status st = store::write_battles_csv(store->arena(), out); !st.ok()) return store_error(st, r.http);
+        const Status st =
+            jsonl ? store::write_battles_jsonl(store->arena(), out) : store::write_battles_csv(store->arena(), out);
+        if (!st.ok()) return store_error(st, r.http);
         http::HttpResponse response;
         response.body = out.str();
-        response.content_type = "text/csv; charset=utf-8";
-        response.headers.emplace_back("Content-Disposition", "attachment; filename=\"duet-battles.csv\"");
+        response.content_type = jsonl ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
+        response.headers.emplace_back("Content-Disposition", jsonl ? "attachment; filename=\"duet-battles.jsonl\""
+                                                                   : "attachment; filename=\"duet-battles.csv\"");
         return response;
     }
 };
@@ -496,7 +503,7 @@ RouteTable arena_routes(Server::State& state, std::shared_ptr<store::Store> stor
     t.add("POST", "/api/arena/battles/{id}/turns", s, bind(&ArenaApi::next_turn));
     t.add("POST", "/api/arena/battles/{id}/vote", s, bind(&ArenaApi::vote));
     t.add("GET", "/api/arena/leaderboard", s, bind(&ArenaApi::leaderboard));
-    t.add("GET", "/api/arena/export", s, bind(&ArenaApi::export_csv));
+    t.add("GET", "/api/arena/export", s, bind(&ArenaApi::export_battles));
     return t;
 }
 

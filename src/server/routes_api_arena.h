@@ -7,7 +7,8 @@
 //                                          a|b|both|neither} -> the reveal (rate-limited per session: 429)
 //   GET  /api/arena/battles/{id}          before the vote: turns with masked answers, no names; after: the reveal
 //   GET  /api/arena/leaderboard           ?bootstrap=N&seed=S: the report (arena_report_json)
-//   GET  /api/arena/export                every turn of every battle as CSV
+//   GET  /api/arena/export                ?format=csv (default): every turn of every battle as CSV;
+//                                         ?format=jsonl: one battle per line (vote and turns nested)
 //   /api/arena/studies, /api/arena/study/{code}: the study mode (routes_api_study.cpp)
 //
 // A battle's SSE events (one JSON object per `data:` line, then [DONE]):

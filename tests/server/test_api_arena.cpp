@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "router/router.h"
 #include "server/route_select.h"
@@ -405,6 +406,23 @@ TEST(ApiArena, RouterPickIsStoredRevealedAndCountedInAgreement) {
     ASSERT_TRUE(csv);
     EXPECT_NE(csv->body.find(",expert,alpha,en,0,"), std::string::npos) << csv->body;
     EXPECT_NE(csv->body.find(",daily,beta,zh,0,"), std::string::npos) << csv->body;
+    auto jsonl = c->Get("/api/arena/export?format=jsonl");
+    ASSERT_TRUE(jsonl);
+    EXPECT_EQ(jsonl->status, 200);
+    EXPECT_NE(jsonl->get_header_value("Content-Type").find("application/x-ndjson"), std::string::npos);
+    std::istringstream lines(jsonl->body);
+    int n_lines = 0;
+    for (std::string line; std::getline(lines, line); ++n_lines) {
+        const json b = json::parse(line);
+        EXPECT_EQ(b["router_pick"], cases[n_lines].pick);
+        EXPECT_EQ(b["route"], cases[n_lines].route);
+        EXPECT_EQ(b["turns"].size(), 2u);
+        EXPECT_TRUE(b["vote"].is_object());
+    }
+    EXPECT_EQ(n_lines, 4);
+    auto bad = c->Get("/api/arena/export?format=xml");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
 }
 
 TEST(ApiStudy, ThreeParticipantsEndToEnd) {

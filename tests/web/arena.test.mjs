@@ -134,6 +134,15 @@ test('a full battle: both answers stream masked, vote, reveal, leaderboard, rate
   assert.equal(cli.router.with_pick, 1);
   assert.equal(cli.router.agreement.successes, pickSide === 'A' ? 1 : 0);
   assert.equal(cli.router_by_route.expert.with_pick, 1);
+  const exported = await page.evaluate(async () => {
+    const link = [...document.querySelectorAll('#arena-board a')].find((a) => a.textContent === 'JSON Lines');
+    return (await fetch(link.href)).text();
+  });
+  const lines = exported.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].router_pick, 'alpha');
+  assert.equal(lines[0].route, 'expert');
+  assert.equal(lines[0].turns.length, 2);
 
   // Second battle: counted. Third: over the session's limit of 2 votes a minute, refused with a message.
   await page.click('#arena-new');

@@ -252,7 +252,8 @@ async function showBoard() {
           .map((t) => h('th', { text: t })))),
         h('tbody', {}, rows)),
       h('p', { id: 'arena-board-router', text: routerAgreementText(board) }),
-      h('p', {}, h('a', { href: '/api/arena/export', text: 'Download every battle (CSV)' })));
+      h('p', {}, 'Download every battle: ', h('a', { href: '/api/arena/export', text: 'CSV' }), ', ',
+        h('a', { href: '/api/arena/export?format=jsonl', text: 'JSON Lines' })));
   } catch (e) {
     ui.board.replaceChildren(h('p', { class: 'error-text', text: String(e.message || e) }));
   }
