@@ -118,8 +118,8 @@ function newConversation() {
   if (location.hash) history.replaceState(null, '', location.pathname);
   renderCurrent();
   renderList();
-  el.input.focus();
   el.app.classList.remove('sidebar-open');
+  el.input.focus();  // last: the one style and layout pass it needs sees every change above
 }
 
 async function openConversation(id) {
@@ -163,7 +163,8 @@ function renderCurrent() {
   renderTitle();
   renderModes();
   renderMessages(el.messages, state.current.messages, messageHandlers);
-  el.messages.scrollTop = el.messages.scrollHeight;
+  // Reading scrollHeight forces a layout: only when there is something to scroll to.
+  if (state.current.messages.length) el.messages.scrollTop = el.messages.scrollHeight;
 }
 
 // ---- sending and streaming ----
@@ -436,20 +437,36 @@ function bind() {
   });
 }
 
-async function start() {
+// Runs fn in the first task after the next frame; a tab that draws no frames (hidden) gets it after 100 ms.
+function afterNextFrame(fn) {
+  let done = false;
+  const run = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => setTimeout(run, 0));
+  setTimeout(run, 100);
+}
+
+// First load: the input box works from the first frame; nothing else (no request, no other script) runs before
+// that frame. Then the data (session, models, settings, prompts, the list, a conversation named in the URL) and
+// the markdown stack.
+function start() {
   bind();
   onUnauthorized(askForKey);
   newConversation();
   document.documentElement.dataset.ready = 'input';  // the input box works from here on
   performance.mark('duet:input-ready');
-  loadMarkdown();  // only now: nothing of the markdown stack is on the first load's path
+  afterNextFrame(loadData);
+}
+
+async function loadData() {
   const session = await api.session().catch(() => null);
   if (session && session.auth_required && !session.authenticated) await askForKey();
-  const [models, settings, prompts] = await Promise.all([
+  const data = Promise.all([
     api.models().catch((e) => { showError(e); return []; }),
     api.getSettings().catch(() => null),
     api.getSystemPrompts().catch(() => null),
   ]);
+  loadMarkdown();  // after the requests above are on their way; a message needs it only once it is opened
+  const [models, settings, prompts] = await data;
   state.models = models.map((m) => m.id);
   if (settings) state.settings = { ...state.settings, ...settings };
   if (prompts) state.prompts = prompts;
