@@ -108,6 +108,7 @@ export async function measureFirstLoad(browser, server, { loads = 15, coldContex
     const { page, context } = await openPage(browser, server.url,
       { beforeGoto: async (p) => { wasIdle = await idle(p); } });
     if (!wasIdle) notIdle++;
+    await page.waitForLoadState('networkidle');  // the markdown stack too, for the bytes transferred
     rows.push(await readTimings(page));
     await context.close();
   }

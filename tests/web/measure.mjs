@@ -9,8 +9,8 @@
 //                   input box works (first_load.mjs says exactly what); where the time went; bytes transferred
 //                   (transferSize of the document and every resource), and which requests came before the input
 //   new chat        click "+ New chat" -> the next frame (median and max of 20)
-//   open 500        location.hash = a stored 500-message conversation -> the next frame after it is rendered
-//   chunk -> screen window.__duetChunkLatencies: SSE chunk read -> the frame that shows it (p50 / p99)
+//   open 500        location.hash = a stored 500-message conversation -> the next frame after it is rendered (9)
+//   chunk -> screen window.__duetChunkLatencies: SSE chunk read -> the frame that shows it (p50 / p99, 15 answers)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { skipReason, startServer, launchBrowser, openPage, sendAndWait } from './harness.mjs';
@@ -70,7 +70,7 @@ async function otherFigures() {
     body: JSON.stringify({ format: 'duet-conversations', version: 1, conversations: [{ title: 'Long (500 messages)', messages }] }) })).json();
   const longId = imported.ids[0];
   const opens = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 9; i++) {
     await page.click('#new-chat');
     opens.push(await page.evaluate((id) => new Promise((resolve) => {
       const t0 = performance.now();
@@ -83,10 +83,10 @@ async function otherFigures() {
       check();
     }), longId));
   }
-  console.log(`open a 500-message conversation (fetch + render): median ${ms(quantile(opens, 0.5))}, max ${ms(Math.max(...opens))} (5)`);
+  console.log(`open a 500-message conversation (fetch + render): median ${ms(quantile(opens, 0.5))}, max ${ms(Math.max(...opens))} (${opens.length})`);
 
   await page.click('#new-chat');
-  for (let i = 0; i < 5; i++) await sendAndWait(page, `stream timing ${i}`);
+  for (let i = 0; i < 15; i++) await sendAndWait(page, `stream timing ${i}`);
   const latencies = await page.evaluate(() => window.__duetChunkLatencies);
   console.log(`SSE chunk -> on screen: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, ` +
     `max ${ms(Math.max(...latencies))} (${latencies.length} chunks)`);
