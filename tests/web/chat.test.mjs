@@ -247,7 +247,9 @@ test('conversations survive a server restart', { skip }, async () => {
     second = await startServer({ dataDir: dir });
     const reopened = await openPage(browser, second.url);
     await reopened.page.locator(`.conv[data-id="${id}"] .conv-title`).click();
-    await reopened.page.waitForFunction(() => document.querySelectorAll('article.msg').length === 2);
+    // innerText is '' until the frame after the insert has decided the messages are on screen (content-visibility)
+    await reopened.page.waitForFunction(() => [...document.querySelectorAll('article.msg .msg-body')]
+      .filter((body) => body.innerText).length === 2);
     assert.deepEqual(await reopened.page.locator('article.msg .msg-body').allInnerTexts(),
       ['remember me', 'You said: remember me']);
     await reopened.context.close();

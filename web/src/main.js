@@ -437,12 +437,13 @@ function bind() {
   });
 }
 
-// Runs fn in the first task after the next frame; a tab that draws no frames (hidden) gets it after 100 ms.
+// Runs fn in the first task after the next frame. A hidden tab draws no frames: it runs fn at once; a slow frame
+// waits at most 1 s.
 function afterNextFrame(fn) {
   let done = false;
   const run = () => { if (!done) { done = true; fn(); } };
   requestAnimationFrame(() => setTimeout(run, 0));
-  setTimeout(run, 100);
+  setTimeout(run, document.visibilityState === 'hidden' ? 0 : 1000);
 }
 
 // First load: the input box works from the first frame; nothing else (no request, no other script) runs before
