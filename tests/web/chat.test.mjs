@@ -259,6 +259,21 @@ test('conversations survive a server restart', { skip }, async () => {
   }
 });
 
+test('a reload (or a link) with #c=ID reopens that conversation', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await sendAndWait(page, 'keep this one open');
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /^#c=/);
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
+  assert.equal(await page.evaluate(() => location.hash), hash);
+  await page.waitForFunction(() => [...document.querySelectorAll('article.msg .msg-body')]
+    .filter((body) => body.innerText).length === 2);
+  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(),
+    ['keep this one open', 'You said: keep this one open']);
+  await context.close();
+});
+
 test('conversation list: newest first, rename, search by title and by content, delete', { skip }, async () => {
   const { page, context } = await openPage(browser, server.url);
   await sendAndWait(page, 'list alpha kiwi');

@@ -113,9 +113,12 @@ function renderList() {
   });
 }
 
-function newConversation() {
+// The conversation named in the URL (#c=ID), or ''.
+const linkedConversation = () => decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
+
+function newConversation({ keepHash = false } = {}) {
   state.current = { id: null, title: 'New chat', mode: defaultMode(), settings: {}, messages: [] };
-  if (location.hash) history.replaceState(null, '', location.pathname);
+  if (location.hash && !keepHash) history.replaceState(null, '', location.pathname);
   renderCurrent();
   renderList();
   el.app.classList.remove('sidebar-open');
@@ -413,7 +416,7 @@ function bind() {
       newConversation();
     }
   });
-  $('new-chat').addEventListener('click', newConversation);
+  $('new-chat').addEventListener('click', () => newConversation());
   $('open-sidebar').addEventListener('click', () => el.app.classList.add('sidebar-open'));
   $('close-sidebar').addEventListener('click', () => el.app.classList.remove('sidebar-open'));
   let searchTimer = 0;
@@ -432,7 +435,7 @@ function bind() {
   $('open-settings').addEventListener('click', openSettings);
   el.settings.addEventListener('close', () => { if (el.settings.returnValue === 'save') saveSettings(); });
   window.addEventListener('hashchange', () => {
-    const id = decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
+    const id = linkedConversation();
     if (id && (!state.current || state.current.id !== id)) openConversation(id);
   });
 }
@@ -452,13 +455,14 @@ function afterNextFrame(fn) {
 function start() {
   bind();
   onUnauthorized(askForKey);
-  newConversation();
+  const linked = linkedConversation();  // read before anything can rewrite the URL: a reload reopens it
+  newConversation({ keepHash: true });
   document.documentElement.dataset.ready = 'input';  // the input box works from here on
   performance.mark('duet:input-ready');
-  afterNextFrame(loadData);
+  afterNextFrame(() => loadData(linked));
 }
 
-async function loadData() {
+async function loadData(linked) {
   const session = await api.session().catch(() => null);
   if (session && session.auth_required && !session.authenticated) await askForKey();
   const data = Promise.all([
@@ -474,8 +478,7 @@ async function loadData() {
   applyTheme(state.settings.theme);
   if (!state.current.mode) state.current.mode = defaultMode();
   renderModes();
-  const id = decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
-  await Promise.all([refreshList(), id ? openConversation(id) : null]);
+  await Promise.all([refreshList(), linked ? openConversation(linked) : null]);
   document.documentElement.dataset.ready = 'all';
 }
 
