@@ -165,7 +165,7 @@ void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_token
 
 int64_t attention_scratch_floats(int64_t len, int64_t head_dim) {
     const int64_t lp = (len + 15) / 16 * 16;
-    return (head_dim + 1) * lp;
+    return (head_dim + 8) * lp;  // K transposed, then the scores of 8 queries (encoder_ops_avx512.cpp)
 }
 
 void attention_head(const float* q, const float* k, const float* v, float* out, int64_t len, int64_t head_dim,

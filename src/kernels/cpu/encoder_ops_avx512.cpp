@@ -104,57 +104,80 @@ void add_layernorm_avx512(float* x, const float* y, const float* w, const float*
     for (; i < n; ++i) x[i] = x[i] * scale * w[i] + b[i];
 }
 
-// scratch: kt (head_dim, lp) = K transposed, keys padded to lp = len rounded up to 16; then p (lp,) the scores.
+namespace {
+
+// Queries t0 .. t0 + R - 1 of one head: scores of 16 keys per vector (R independent fma chains per key block),
+// softmax per query, then the value rows weighted (R chains per 16 dims). kt: K transposed, (head_dim, lp);
+// p: (R, lp) scores.
+template <int R>
+__attribute__((always_inline)) inline void attention_queries(const float* q, const float* kt, const float* v,
+                                                             float* out, int64_t len, int64_t lp, int64_t head_dim,
+                                                             int64_t stride, float scale, float* p) {
+    const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    __m512 vmax[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) vmax[r] = neg_inf;
+    for (int64_t j = 0; j < lp; j += 16) {
+        __m512 acc[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+        for (int64_t e = 0; e < head_dim; ++e) {
+            const __m512 kv = _mm512_loadu_ps(kt + e * lp + j);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * stride + e]), kv, acc[r]);
+        }
+        const __mmask16 valid =
+            j + 16 <= len ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (len - j)) - 1u);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512 sc = _mm512_mask_mul_ps(neg_inf, valid, acc[r], _mm512_set1_ps(scale));
+            _mm512_storeu_ps(p + r * lp + j, sc);
+            vmax[r] = _mm512_max_ps(vmax[r], sc);
+        }
+    }
+    float inv[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(vmax[r]));
+        __m512 vsum = _mm512_setzero_ps();
+        for (int64_t j = 0; j < lp; j += 16) {
+            const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(p + r * lp + j), m));
+            _mm512_storeu_ps(p + r * lp + j, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+        inv[r] = 1.0f / _mm512_reduce_add_ps(vsum);
+    }
+    for (int64_t e = 0; e < head_dim; e += 16) {
+        __m512 o[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) o[r] = _mm512_setzero_ps();
+        for (int64_t j = 0; j < len; ++j) {
+            const __m512 vv = _mm512_loadu_ps(v + j * stride + e);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) o[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * lp + j]), vv, o[r]);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) _mm512_storeu_ps(out + r * stride + e, _mm512_mul_ps(o[r], _mm512_set1_ps(inv[r])));
+    }
+}
+
+}  // namespace
+
+// scratch: kt (head_dim, lp) = K transposed, keys padded to lp = len rounded up to 16; then p (8, lp) the scores
+// of a tile of queries.
 void attention_head_avx512(const float* q, const float* k, const float* v, float* out, int64_t len, int64_t head_dim,
                            int64_t stride, float scale, float* scratch) {
+    constexpr int R = 8;
     const int64_t lp = (len + 15) / 16 * 16;
     float* kt = scratch;
     float* p = scratch + head_dim * lp;
     for (int64_t j = 0; j < lp; ++j)
         for (int64_t e = 0; e < head_dim; ++e) kt[e * lp + j] = j < len ? k[j * stride + e] : 0.0f;
-    const __m512 vscale = _mm512_set1_ps(scale);
-    const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    for (int64_t t = 0; t < len; ++t) {
-        const float* qt = q + t * stride;
-        // scores of 16 keys per vector: sum over e of q[e] * kt[e][j]
-        __m512 vmax = neg_inf;
-        for (int64_t j = 0; j < lp; j += 16) {
-            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-            int64_t e = 0;
-            for (; e + 2 <= head_dim; e += 2) {
-                a0 = _mm512_fmadd_ps(_mm512_set1_ps(qt[e]), _mm512_loadu_ps(kt + e * lp + j), a0);
-                a1 = _mm512_fmadd_ps(_mm512_set1_ps(qt[e + 1]), _mm512_loadu_ps(kt + (e + 1) * lp + j), a1);
-            }
-            if (e < head_dim) a0 = _mm512_fmadd_ps(_mm512_set1_ps(qt[e]), _mm512_loadu_ps(kt + e * lp + j), a0);
-            __m512 s = _mm512_mul_ps(vscale, _mm512_add_ps(a0, a1));
-            if (j + 16 > len) {
-                const __mmask16 valid = static_cast<__mmask16>((1u << (len - j)) - 1u);
-                s = _mm512_mask_mov_ps(neg_inf, valid, s);
-            }
-            _mm512_storeu_ps(p + j, s);
-            vmax = _mm512_max_ps(vmax, s);
-        }
-        const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-        __m512 vsum = _mm512_setzero_ps();
-        for (int64_t j = 0; j < lp; j += 16) {
-            const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(p + j), m));
-            _mm512_storeu_ps(p + j, e);
-            vsum = _mm512_add_ps(vsum, e);
-        }
-        const float inv = 1.0f / _mm512_reduce_add_ps(vsum);
-        // out[t] = sum_j p[j] v[j] / sum: two accumulators (even and odd keys) per 16 dims
-        float* ot = out + t * stride;
-        for (int64_t e = 0; e < head_dim; e += 16) {
-            __m512 o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
-            int64_t j = 0;
-            for (; j + 2 <= len; j += 2) {
-                o0 = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + j * stride + e), o0);
-                o1 = _mm512_fmadd_ps(_mm512_set1_ps(p[j + 1]), _mm512_loadu_ps(v + (j + 1) * stride + e), o1);
-            }
-            if (j < len) o0 = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + j * stride + e), o0);
-            _mm512_storeu_ps(ot + e, _mm512_mul_ps(_mm512_add_ps(o0, o1), _mm512_set1_ps(inv)));
-        }
-    }
+    int64_t t = 0;
+    for (; t + R <= len; t += R)
+        attention_queries<R>(q + t * stride, kt, v, out + t * stride, len, lp, head_dim, stride, scale, p);
+    for (; t < len; ++t)
+        attention_queries<1>(q + t * stride, kt, v, out + t * stride, len, lp, head_dim, stride, scale, p);
 }
 
 }  // namespace duet::cpu
