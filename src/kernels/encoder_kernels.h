@@ -8,7 +8,8 @@
 //   Q8_0 W (d,n):  panel p, block b (32 columns):  q[8][16][4] int8 | d[16] float | corr[16] int32
 //                  q[s][r][k] = W[16p + r][32b + 4s + k] (vpdpbusd's 4 bytes per lane), corr = -128 * block sum
 //                  (activations enter biased to unsigned, x + 128)
-//   F32/F16/BF16:  panel p, column k:  f[16] float = W[16p + r][k]  (exact: the values are only widened)
+//   F16:           panel p, column k:  h[16] half  = W[16p + r][k]  (the file's bits, widened as loaded)
+//   F32/BF16:      panel p, column k:  f[16] float = W[16p + r][k]  (exact: the values are only widened)
 // Other types, or d not a multiple of 16, are not packed: gemm_bias runs kernels::matmul and adds the bias.
 #pragma once
 
@@ -26,7 +27,7 @@ constexpr int64_t kGemmPanel = 16;  // weight rows per packed panel: one 512-bit
 
 class GemmWeights {
 public:
-    enum class Packing { none, q8_0, f32 };
+    enum class Packing { none, q8_0, f16, f32 };
 
     // Repack W (d,n) of `type` (the original stays in use for other backends and must outlive this object).
     static GemmWeights pack(TensorType type, const void* w, int64_t n, int64_t d);

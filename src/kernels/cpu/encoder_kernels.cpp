@@ -59,7 +59,16 @@ void pack_q8_0(const void* w, int64_t n, int64_t d, uint8_t* out) {
         }
 }
 
-// Any type get_row widens exactly (F32, F16, BF16) -> panels of 16 rows, column-major inside the panel.
+// F16 rows -> panels of 16 rows of halves, column-major inside the panel (the bits copied).
+void pack_f16(const void* w, int64_t n, int64_t d, uint16_t* out) {
+    const auto* rows = static_cast<const uint16_t*>(w);
+    for (int64_t i = 0; i < d; ++i) {
+        uint16_t* panel = out + (i / kGemmPanel) * n * kGemmPanel;
+        for (int64_t k = 0; k < n; ++k) panel[k * kGemmPanel + i % kGemmPanel] = rows[i * n + k];
+    }
+}
+
+// Any type get_row widens exactly (F32, BF16) -> panels of 16 rows, column-major inside the panel.
 void pack_f32(TensorType type, const void* w, int64_t n, int64_t d, float* out) {
     std::vector<float> row(static_cast<size_t>(n));
     for (int64_t i = 0; i < d; ++i) {
@@ -85,7 +94,12 @@ GemmWeights GemmWeights::pack(TensorType type, const void* w, int64_t n, int64_t
         g.packed_bytes_ = static_cast<size_t>(d / kGemmPanel) * (n / kQK) * cpu::kQ8PanelBlockBytes;
         g.packed_.reset(alloc_packed(g.packed_bytes_));
         pack_q8_0(w, n, d, g.packed_.get());
-    } else if (type == TensorType::F32 || type == TensorType::F16 || type == TensorType::BF16) {
+    } else if (type == TensorType::F16) {
+        g.packing_ = Packing::f16;
+        g.packed_bytes_ = static_cast<size_t>(d) * n * sizeof(uint16_t);
+        g.packed_.reset(alloc_packed(g.packed_bytes_));
+        pack_f16(w, n, d, reinterpret_cast<uint16_t*>(g.packed_.get()));
+    } else if (type == TensorType::F32 || type == TensorType::BF16) {
         g.packing_ = Packing::f32;
         g.packed_bytes_ = static_cast<size_t>(d) * n * sizeof(float);
         g.packed_.reset(alloc_packed(g.packed_bytes_));
@@ -153,6 +167,9 @@ void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_token
             if (p0 >= p1) continue;
             if (packing == GemmWeights::Packing::q8_0)
                 cpu::gemm_q8_0_avx512(op.w->packed(), n, d, xq, dx, n_tokens, op.bias, op.y, p0, p1);
+            else if (packing == GemmWeights::Packing::f16)
+                cpu::gemm_f16_avx512(reinterpret_cast<const uint16_t*>(op.w->packed()), n, d, x, n_tokens, op.bias,
+                                     op.y, p0, p1);
             else
                 cpu::gemm_f32_avx512(reinterpret_cast<const float*>(op.w->packed()), n, d, x, n_tokens, op.bias, op.y,
                                      p0, p1);

@@ -4,7 +4,7 @@
 //   Q8_0 (R 4 x C 3): per 32-value block, 8 vpdpbusd per accumulator (16 rows x 4 bytes . 4 activation bytes),
 //     started from the panel's -128 * block sum (the activations are biased to unsigned), then one convert and
 //     one fma with the two scales: 12 int + 12 float accumulators.
-//   F32 (R 8 x C 3): one fma per accumulator per column: 24 accumulators.
+//   F32 / F16 (R 8 x C 3): one fma per accumulator per column (F16 panels widened as loaded): 24 accumulators.
 // Each thread takes whole panel groups (C panels) and runs every token tile over them, so a group's weights stay
 // in L1/L2 while all tokens pass.
 #include <immintrin.h>
@@ -101,8 +101,14 @@ void q8_group(const uint8_t* w, size_t panel_stride, int64_t nb, const uint8_t* 
 // sums of the other kernels give (the reference embeddings' F16 tolerances are tight).
 constexpr int64_t kSumBlock = 32;
 
-template <int R, int C>
-__attribute__((always_inline)) inline void f32_tile(const float* w, size_t panel_stride, int64_t n, const float* x,
+// 16 panel weights of column k: floats, or halves widened (F16 panels keep the file's 2 bytes per weight).
+__attribute__((always_inline)) inline __m512 load_panel(const float* w) { return _mm512_load_ps(w); }
+__attribute__((always_inline)) inline __m512 load_panel(const uint16_t* w) {
+    return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(w)));
+}
+
+template <int R, int C, class W>
+__attribute__((always_inline)) inline void f32_tile(const W* w, size_t panel_stride, int64_t n, const float* x,
                                                     const float* bias, float* y, int64_t d) {
     for (int64_t k0 = 0; k0 < n; k0 += kSumBlock) {
         const int64_t k1 = std::min(n, k0 + kSumBlock);
@@ -114,7 +120,7 @@ __attribute__((always_inline)) inline void f32_tile(const float* w, size_t panel
         for (int64_t k = k0; k < k1; ++k) {
             __m512 ws[C];
 #pragma GCC unroll 8
-            for (int c = 0; c < C; ++c) ws[c] = _mm512_load_ps(w + c * panel_stride + k * kPanel);
+            for (int c = 0; c < C; ++c) ws[c] = load_panel(w + c * panel_stride + k * kPanel);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
                 const __m512 xs = _mm512_set1_ps(x[r * n + k]);
@@ -142,13 +148,35 @@ __attribute__((always_inline)) inline void f32_tile(const float* w, size_t panel
     }
 }
 
-template <int C>
-void f32_group(const float* w, size_t panel_stride, int64_t n, const float* x, int64_t T, const float* bias, float* y,
+template <int C, class W>
+void f32_group(const W* w, size_t panel_stride, int64_t n, const float* x, int64_t T, const float* bias, float* y,
                int64_t d) {
     constexpr int R = 8;
     int64_t t = 0;
     for (; t + R <= T; t += R) f32_tile<R, C>(w, panel_stride, n, x + t * n, bias, y + t * d, d);
     for (; t < T; ++t) f32_tile<1, C>(w, panel_stride, n, x + t * n, bias, y + t * d, d);
+}
+
+template <class W>
+void gemm_float(const W* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias, float* y,
+                int64_t p0, int64_t p1) {
+    constexpr int C = 3;
+    const size_t panel_stride = static_cast<size_t>(n) * kPanel;
+    for (int64_t p = p0; p < p1; p += C) {
+        const W* w = packed + static_cast<size_t>(p) * panel_stride;
+        const float* bp = bias != nullptr ? bias + p * kPanel : nullptr;
+        switch (std::min<int64_t>(C, p1 - p)) {
+            case 3:
+                f32_group<3>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
+                break;
+            case 2:
+                f32_group<2>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
+                break;
+            default:
+                f32_group<1>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
+                break;
+        }
+    }
 }
 
 }  // namespace
@@ -199,23 +227,12 @@ void gemm_q8_0_avx512(const uint8_t* packed, int64_t n, int64_t d, const uint8_t
 
 void gemm_f32_avx512(const float* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias, float* y,
                      int64_t p0, int64_t p1) {
-    constexpr int C = 3;
-    const size_t panel_stride = static_cast<size_t>(n) * kPanel;
-    for (int64_t p = p0; p < p1; p += C) {
-        const float* w = packed + static_cast<size_t>(p) * panel_stride;
-        const float* bp = bias != nullptr ? bias + p * kPanel : nullptr;
-        switch (std::min<int64_t>(C, p1 - p)) {
-            case 3:
-                f32_group<3>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
-                break;
-            case 2:
-                f32_group<2>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
-                break;
-            default:
-                f32_group<1>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
-                break;
-        }
-    }
+    gemm_float(packed, n, d, x, T, bias, y, p0, p1);
+}
+
+void gemm_f16_avx512(const uint16_t* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias,
+                     float* y, int64_t p0, int64_t p1) {
+    gemm_float(packed, n, d, x, T, bias, y, p0, p1);
 }
 
 }  // namespace duet::cpu

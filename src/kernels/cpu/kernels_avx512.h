@@ -20,6 +20,8 @@ void gemm_q8_0_avx512(const uint8_t* packed, int64_t n, int64_t d, const uint8_t
                       const float* bias, float* y, int64_t p0, int64_t p1);
 void gemm_f32_avx512(const float* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias, float* y,
                      int64_t p0, int64_t p1);
+void gemm_f16_avx512(const uint16_t* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias,
+                     float* y, int64_t p0, int64_t p1);
 
 // encoder_kernels.h's attention_head (head_dim a multiple of 16), add_layernorm, and the table GELU
 // (gelu_table.h's values, 16 lookups per gather).
