@@ -55,10 +55,10 @@ private:
 // Bytes of scratch gemm_bias needs for n_tokens rows of n (64-byte aligned by the caller).
 size_t gemm_scratch_size(TensorType type, int64_t n, int64_t n_tokens);
 
-// Y (n_tokens, d) = X (n_tokens, n) @ W^T + bias (d,) (bias may be null). One quantization pass of X (Q8_0: 32-value
+// Y (n_tokens, d) = X (n_tokens, n) @ W^T + bias (d,) (bias may be null), then kernels::gelu if `gelu`. One quantization pass of X (Q8_0: 32-value
 // blocks with a float scale, as kernels::matmul) and one parallel region over the panels.
 void gemm_bias(const GemmWeights& w, const float* bias, const float* x, int64_t n_tokens, float* y, void* scratch,
-               ThreadPool* pool);
+               ThreadPool* pool, bool gelu = false);
 
 // Several products of the same X, e.g. q, k and v: when every op is packed alike, X is quantized once and all
 // ops' panels run in one parallel region; otherwise a loop of gemm_bias. Results equal gemm_bias's.
@@ -66,6 +66,7 @@ struct GemmOp {
     const GemmWeights* w;
     const float* bias;  // (d,) or null
     float* y;           // (n_tokens, d)
+    bool gelu = false;  // y = gelu(X W^T + bias)
 };
 void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_tokens, void* scratch, ThreadPool* pool);
 

@@ -25,8 +25,8 @@ void l2_normalize(float* x, int64_t n) {
 }
 
 const char* EncoderProfile::stage_name(int stage) {
-    static const char* const kNames[n_stages] = {"embed",  "qkv",  "attention", "attn_out", "attn_norm",
-                                                 "ffn_up", "gelu", "ffn_down",  "ffn_norm"};
+    static const char* const kNames[n_stages] = {"embed",     "qkv",         "attention", "attn_out",
+                                                 "attn_norm", "ffn_up_gelu", "ffn_down",  "ffn_norm"};
     return stage >= 0 && stage < n_stages ? kNames[stage] : "?";
 }
 
@@ -262,12 +262,8 @@ void Encoder::run(std::span<const std::vector<TokenId>> sequences, int64_t n_tok
         residual_norm(xb_, l.attn_out_norm, l.attn_out_norm_b);
         charge(EncoderProfile::attn_norm);
 
-        matmul_bias(pl.w_up, l.b_up, x_, up_);
-        charge(EncoderProfile::ffn_up);
-        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i) kernels::gelu(up_ + i * c.n_ff, up_ + i * c.n_ff, c.n_ff);
-        });
-        charge(EncoderProfile::gelu);
+        kernels::gemm_bias(pl.w_up, l.b_up, x_, T, up_, matmul_scratch_, pool_, /*gelu=*/true);
+        charge(EncoderProfile::ffn_up_gelu);
         matmul_bias(pl.w_down, l.b_down, up_, xb_);
         charge(EncoderProfile::ffn_down);
         residual_norm(xb_, l.ffn_out_norm, l.ffn_out_norm_b);

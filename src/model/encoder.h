@@ -27,7 +27,7 @@ namespace duet::model {
 // Where a pass's time goes, per stage (bench_encoder's breakdown): CPU nanoseconds of the calling thread, summed
 // over passes. With a pool the workers' share is not counted, so take it on one thread (pool = nullptr).
 struct EncoderProfile {
-    enum Stage { embed, qkv, attention, attn_out, attn_norm, ffn_up, gelu, ffn_down, ffn_norm, n_stages };
+    enum Stage { embed, qkv, attention, attn_out, attn_norm, ffn_up_gelu, ffn_down, ffn_norm, n_stages };
     static const char* stage_name(int stage);
     int64_t ns[n_stages] = {};
     int64_t passes = 0;

@@ -1,5 +1,6 @@
 // test_encoder_gemm.cpp: the encoder's many-row kernels (kernels/encoder_kernels.h) against their naive twins
-// (kernels/ref/encoder_ops.h) on every SIMD backend this CPU has: the packed matmul with its bias (F32, F16, Q8_0;
+// (kernels/ref/encoder_ops.h) on every SIMD backend this CPU has: the packed matmul with its bias and its GELU
+// epilogue (F32, F16, Q8_0;
 // panel tails, token tails, a width that is not packed, 1 and 2 threads), the fused q/k/v form, one attention head
 // over short sequences, and the residual add + LayerNorm.
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "common/tensor_type.h"
 #include "common/thread_pool.h"
 #include "kernels/encoder_kernels.h"
+#include "kernels/kernels.h"
 #include "kernels/ref/encoder_ops.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
@@ -78,6 +80,12 @@ TEST(EncoderGemm, PackedMatmulWithBiasMatchesTwin) {
                         kernels::gemm_bias(packed, bias.data(), x.data(), T, got2.data(), aligned, &pool);
                         expect_gemm_close(m, x, T, got, want, kernels::backend_name(backend));
                         EXPECT_EQ(got, got2) << "threads change the result: " << tensor_type_name(type) << " T=" << T;
+                        // the GELU epilogue is kernels::gelu of the same sums, bit for bit
+                        std::vector<float> fused(T * d), then_gelu = got;
+                        kernels::gemm_bias(packed, bias.data(), x.data(), T, fused.data(), aligned, &pool,
+                                           /*gelu=*/true);
+                        kernels::gelu(then_gelu.data(), then_gelu.data(), T * d);
+                        EXPECT_EQ(fused, then_gelu) << "gelu epilogue: " << tensor_type_name(type) << " T=" << T;
                     }
                 }
             }

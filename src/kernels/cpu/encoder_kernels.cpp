@@ -114,8 +114,8 @@ size_t gemm_scratch_size(TensorType type, int64_t n, int64_t n_tokens) {
 }
 
 void gemm_bias(const GemmWeights& w, const float* bias, const float* x, int64_t n_tokens, float* y, void* scratch,
-               ThreadPool* pool) {
-    const GemmOp op{&w, bias, y};
+               ThreadPool* pool, bool gelu) {
+    const GemmOp op{&w, bias, y, gelu};
     gemm_bias_many(std::span<const GemmOp>(&op, 1), x, n_tokens, scratch, pool);
 }
 
@@ -129,12 +129,15 @@ void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_token
         for (const GemmOp& op : ops) {
             const GemmWeights& w = *op.w;
             if (active_backend() == Backend::ref) {
-                ref::gemm_bias(w.type(), w.original(), n, w.d(), op.bias, x, n_tokens, op.y, scratch, pool);
+                ref::gemm_bias(w.type(), w.original(), n, w.d(), op.bias, x, n_tokens, op.y, scratch, pool, op.gelu);
                 continue;
             }
             matmul(w.type(), w.original(), n, w.d(), x, n_tokens, op.y, scratch, pool);
-            if (op.bias != nullptr)
-                for (int64_t t = 0; t < n_tokens; ++t) add(op.y + t * w.d(), op.y + t * w.d(), op.bias, w.d());
+            for (int64_t t = 0; t < n_tokens; ++t) {
+                float* yt = op.y + t * w.d();
+                if (op.bias != nullptr) add(yt, yt, op.bias, w.d());
+                if (op.gelu) kernels::gelu(yt, yt, w.d());
+            }
         }
         return;
     }
@@ -154,6 +157,7 @@ void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_token
             cpu::quantize_rows_u8_avx512(x, n, 0, n_tokens, xq, dx);
         }
     }
+    const float* gelu = cpu::gelu_table_values();
     // Each thread takes its contiguous share of every op's panels, in whole groups of the kernels' tile width.
     constexpr int64_t kGroup = 3;  // panels per tile (gemm_avx512.cpp)
     auto work = [&](int ith, int nth_) {
@@ -166,13 +170,14 @@ void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_token
             const int64_t p0 = std::min(n_panels, g0 * kGroup), p1 = std::min(n_panels, g1 * kGroup);
             if (p0 >= p1) continue;
             if (packing == GemmWeights::Packing::q8_0)
-                cpu::gemm_q8_0_avx512(op.w->packed(), n, d, xq, dx, n_tokens, op.bias, op.y, p0, p1);
+                cpu::gemm_q8_0_avx512(op.w->packed(), n, d, xq, dx, n_tokens, op.bias, op.y, p0, p1,
+                                      op.gelu ? gelu : nullptr);
             else if (packing == GemmWeights::Packing::f16)
                 cpu::gemm_f16_avx512(reinterpret_cast<const uint16_t*>(op.w->packed()), n, d, x, n_tokens, op.bias,
-                                     op.y, p0, p1);
+                                     op.y, p0, p1, op.gelu ? gelu : nullptr);
             else
                 cpu::gemm_f32_avx512(reinterpret_cast<const float*>(op.w->packed()), n, d, x, n_tokens, op.bias, op.y,
-                                     p0, p1);
+                                     p0, p1, op.gelu ? gelu : nullptr);
         }
     };
     if (nth > 1) pool->run(work);

@@ -26,6 +26,12 @@ namespace {
 constexpr int64_t kPanel = 16;
 constexpr int64_t kQK = 32;
 
+// The GELU epilogue (gelu_table non-null): over a group's columns of every token, while they are in L1/L2.
+inline void apply_gelu(const float* gelu_table, float* y, int64_t T, int64_t d, int64_t width) {
+    if (gelu_table == nullptr) return;
+    for (int64_t t = 0; t < T; ++t) gelu_avx512(y + t * d, y + t * d, width, gelu_table);
+}
+
 template <int R, int C>
 __attribute__((always_inline)) inline void q8_tile(const uint8_t* w, size_t panel_stride, int64_t nb, const uint8_t* xq,
                                                    int64_t n, const float* dx, const float* bias, float* y, int64_t d) {
@@ -159,7 +165,7 @@ void f32_group(const W* w, size_t panel_stride, int64_t n, const float* x, int64
 
 template <class W>
 void gemm_float(const W* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias, float* y,
-                int64_t p0, int64_t p1) {
+                int64_t p0, int64_t p1, const float* gelu_table) {
     constexpr int C = 3;
     const size_t panel_stride = static_cast<size_t>(n) * kPanel;
     for (int64_t p = p0; p < p1; p += C) {
@@ -176,6 +182,7 @@ void gemm_float(const W* packed, int64_t n, int64_t d, const float* x, int64_t T
                 f32_group<1>(w, panel_stride, n, x, T, bp, y + p * kPanel, d);
                 break;
         }
+        apply_gelu(gelu_table, y + p * kPanel, T, d, std::min<int64_t>(C, p1 - p) * kPanel);
     }
 }
 
@@ -204,7 +211,7 @@ void quantize_rows_u8_avx512(const float* x, int64_t n, int64_t t0, int64_t t1, 
 }
 
 void gemm_q8_0_avx512(const uint8_t* packed, int64_t n, int64_t d, const uint8_t* xq, const float* dx, int64_t T,
-                      const float* bias, float* y, int64_t p0, int64_t p1) {
+                      const float* bias, float* y, int64_t p0, int64_t p1, const float* gelu_table) {
     constexpr int C = 3;
     const int64_t nb = n / kQK;
     const size_t panel_stride = static_cast<size_t>(nb) * kQ8PanelBlockBytes;
@@ -222,17 +229,18 @@ void gemm_q8_0_avx512(const uint8_t* packed, int64_t n, int64_t d, const uint8_t
                 q8_group<1>(w, panel_stride, nb, xq, n, dx, T, bp, y + p * kPanel, d);
                 break;
         }
+        apply_gelu(gelu_table, y + p * kPanel, T, d, std::min<int64_t>(C, p1 - p) * kPanel);
     }
 }
 
 void gemm_f32_avx512(const float* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias, float* y,
-                     int64_t p0, int64_t p1) {
-    gemm_float(packed, n, d, x, T, bias, y, p0, p1);
+                     int64_t p0, int64_t p1, const float* gelu_table) {
+    gemm_float(packed, n, d, x, T, bias, y, p0, p1, gelu_table);
 }
 
 void gemm_f16_avx512(const uint16_t* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias,
-                     float* y, int64_t p0, int64_t p1) {
-    gemm_float(packed, n, d, x, T, bias, y, p0, p1);
+                     float* y, int64_t p0, int64_t p1, const float* gelu_table) {
+    gemm_float(packed, n, d, x, T, bias, y, p0, p1, gelu_table);
 }
 
 }  // namespace duet::cpu

@@ -15,13 +15,14 @@ constexpr size_t kQ8PanelBlockBytes = 8 * 16 * 4 + 16 * 4 + 16 * 4;
 // and dx (T, n/32) scales d = absmax / 127 per 32-value block (ref::quantize_row_q8_1f's values).
 void quantize_rows_u8_avx512(const float* x, int64_t n, int64_t t0, int64_t t1, uint8_t* xq, float* dx);
 
-// Y rows [0, T), output rows of panels [p0, p1): Y[t][r] = dot(W row r, x row t) + bias[r] (bias may be null).
+// Y rows [0, T), output rows of panels [p0, p1): Y[t][r] = dot(W row r, x row t) + bias[r] (bias may be null),
+// then GELU through gelu_table (gelu_table.h's values) unless it is null.
 void gemm_q8_0_avx512(const uint8_t* packed, int64_t n, int64_t d, const uint8_t* xq, const float* dx, int64_t T,
-                      const float* bias, float* y, int64_t p0, int64_t p1);
+                      const float* bias, float* y, int64_t p0, int64_t p1, const float* gelu_table);
 void gemm_f32_avx512(const float* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias, float* y,
-                     int64_t p0, int64_t p1);
+                     int64_t p0, int64_t p1, const float* gelu_table);
 void gemm_f16_avx512(const uint16_t* packed, int64_t n, int64_t d, const float* x, int64_t T, const float* bias,
-                     float* y, int64_t p0, int64_t p1);
+                     float* y, int64_t p0, int64_t p1, const float* gelu_table);
 
 // encoder_kernels.h's attention_head (head_dim a multiple of 16), add_layernorm, and the table GELU
 // (gelu_table.h's values, 16 lookups per gather).

@@ -8,10 +8,12 @@
 namespace duet::ref {
 
 void gemm_bias(TensorType wtype, const void* w, int64_t n, int64_t d, const float* bias, const float* x,
-               int64_t n_tokens, float* y, void* scratch, ThreadPool* pool) {
+               int64_t n_tokens, float* y, void* scratch, ThreadPool* pool, bool gelu) {
     matmul(wtype, w, n, d, x, n_tokens, y, scratch, pool);
-    if (bias == nullptr) return;
-    for (int64_t t = 0; t < n_tokens; ++t) add(y + t * d, y + t * d, bias, d);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        if (bias != nullptr) add(y + t * d, y + t * d, bias, d);
+        if (gelu) ref::gelu(y + t * d, y + t * d, d);
+    }
 }
 
 void attention_head(const float* q, const float* k, const float* v, float* out, int64_t len, int64_t head_dim,

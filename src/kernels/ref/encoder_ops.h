@@ -10,10 +10,11 @@
 
 namespace duet::ref {
 
-// Y (n_tokens, d) = X (n_tokens, n) @ W^T + bias (bias may be null): ref::matmul, then the bias per row.
+// Y (n_tokens, d) = X (n_tokens, n) @ W^T + bias (bias may be null): ref::matmul, then the bias per row, then
+// ref::gelu if `gelu`.
 // scratch: ref::matmul_scratch_size(wtype, n, n_tokens) bytes.
 void gemm_bias(TensorType wtype, const void* w, int64_t n, int64_t d, const float* bias, const float* x,
-               int64_t n_tokens, float* y, void* scratch, ThreadPool* pool);
+               int64_t n_tokens, float* y, void* scratch, ThreadPool* pool, bool gelu = false);
 
 // out[t] = sum_j softmax_j(scale * q[t] . k[j]) v[j], rows at t * stride (ref::softmax, one query at a time).
 // scratch: len floats.
