@@ -57,8 +57,15 @@ size_t gemm_scratch_size(TensorType type, int64_t n, int64_t n_tokens);
 
 // Y (n_tokens, d) = X (n_tokens, n) @ W^T + bias (d,) (bias may be null), then kernels::gelu if `gelu`. One quantization pass of X (Q8_0: 32-value
 // blocks with a float scale, as kernels::matmul) and one parallel region over the panels.
+// rows_prepared: prepare_gemm_rows has already put every row of X into the scratch.
 void gemm_bias(const GemmWeights& w, const float* bias, const float* x, int64_t n_tokens, float* y, void* scratch,
-               ThreadPool* pool, bool gelu = false);
+               ThreadPool* pool, bool gelu = false, bool rows_prepared = false);
+
+// Rows [t0, t1) of X (n_tokens, n) into the form gemm_bias reads for weights packed like `like` (Q8_0: int8 blocks
+// in the scratch; otherwise nothing to do), so a parallel region that writes X (a LayerNorm) can do the product's
+// quantization pass too. The scratch must then stay untouched until the product with rows_prepared.
+void prepare_gemm_rows(const GemmWeights& like, const float* x, int64_t n_tokens, int64_t t0, int64_t t1,
+                       void* scratch);
 
 // Several products of the same X, e.g. q, k and v: when every op is packed alike, X is quantized once and all
 // ops' panels run in one parallel region; otherwise a loop of gemm_bias. Results equal gemm_bias's.
@@ -68,7 +75,8 @@ struct GemmOp {
     float* y;           // (n_tokens, d)
     bool gelu = false;  // y = gelu(X W^T + bias)
 };
-void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_tokens, void* scratch, ThreadPool* pool);
+void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_tokens, void* scratch, ThreadPool* pool,
+                    bool rows_prepared = false);
 
 // Scratch floats attention_head needs for a sequence of len tokens of head_dim.
 int64_t attention_scratch_floats(int64_t len, int64_t head_dim);

@@ -225,14 +225,15 @@ void Encoder::run(std::span<const std::vector<TokenId>> sequences, int64_t n_tok
     auto matmul_bias = [&](const kernels::GemmWeights& wt, const float* bias, const float* x, float* y) {
         kernels::gemm_bias(wt, bias, x, T, y, matmul_scratch_, pool_);
     };
-    // x = LN(x + y) per token
-    auto residual_norm = [&](const float* y, const float* norm_w, const float* norm_b) {
+    // x = LN(x + y) per token; then x's rows prepared for the next product (`next`: its quantization pass)
+    auto residual_norm = [&](const float* y, const float* norm_w, const float* norm_b,
+                             const kernels::GemmWeights* next) {
         parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
             for (int64_t i = b; i < e; ++i)
                 kernels::add_layernorm(x_ + i * n_embd, y + i * n_embd, norm_w, norm_b, n_embd, eps);
+            if (next != nullptr) kernels::prepare_gemm_rows(*next, x_, T, b, e, matmul_scratch_);
         });
     };
-
     // Embeddings: token row + token type 0 + position row, then LayerNorm.
     parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
         for (int64_t i = b; i < e; ++i) {
@@ -245,6 +246,7 @@ void Encoder::run(std::span<const std::vector<TokenId>> sequences, int64_t n_tok
             kernels::add(xi, xi, tmp, n_embd);
             kernels::layernorm(xi, xi, w.embd_norm, w.embd_norm_b, n_embd, eps);
         }
+        if (!packed_.empty()) kernels::prepare_gemm_rows(packed_[0].wq, x_, T, b, e, matmul_scratch_);
     });
     charge(EncoderProfile::embed);
 
@@ -253,20 +255,20 @@ void Encoder::run(std::span<const std::vector<TokenId>> sequences, int64_t n_tok
         const PackedLayer& pl = packed_[li];
         // q, k, v from the same rows: one quantization of x, one parallel region, biases in the epilogue
         const kernels::GemmOp qkv[3] = {{&pl.wq, l.bq, q_}, {&pl.wk, l.bk, k_}, {&pl.wv, l.bv, v_}};
-        kernels::gemm_bias_many(qkv, x_, T, matmul_scratch_, pool_);
+        kernels::gemm_bias_many(qkv, x_, T, matmul_scratch_, pool_, /*rows_prepared=*/true);
         charge(EncoderProfile::qkv);
         attention(T);
         charge(EncoderProfile::attention);
         matmul_bias(pl.wo, l.bo, attn_, xb_);
         charge(EncoderProfile::attn_out);
-        residual_norm(xb_, l.attn_out_norm, l.attn_out_norm_b);
+        residual_norm(xb_, l.attn_out_norm, l.attn_out_norm_b, &pl.w_up);
         charge(EncoderProfile::attn_norm);
 
-        kernels::gemm_bias(pl.w_up, l.b_up, x_, T, up_, matmul_scratch_, pool_, /*gelu=*/true);
+        kernels::gemm_bias(pl.w_up, l.b_up, x_, T, up_, matmul_scratch_, pool_, /*gelu=*/true, /*rows_prepared=*/true);
         charge(EncoderProfile::ffn_up_gelu);
         matmul_bias(pl.w_down, l.b_down, up_, xb_);
         charge(EncoderProfile::ffn_down);
-        residual_norm(xb_, l.ffn_out_norm, l.ffn_out_norm_b);
+        residual_norm(xb_, l.ffn_out_norm, l.ffn_out_norm_b, li + 1 < packed_.size() ? &packed_[li + 1].wq : nullptr);
         charge(EncoderProfile::ffn_norm);
     }
 }

@@ -114,12 +114,24 @@ size_t gemm_scratch_size(TensorType type, int64_t n, int64_t n_tokens) {
 }
 
 void gemm_bias(const GemmWeights& w, const float* bias, const float* x, int64_t n_tokens, float* y, void* scratch,
-               ThreadPool* pool, bool gelu) {
+               ThreadPool* pool, bool gelu, bool rows_prepared) {
     const GemmOp op{&w, bias, y, gelu};
-    gemm_bias_many(std::span<const GemmOp>(&op, 1), x, n_tokens, scratch, pool);
+    gemm_bias_many(std::span<const GemmOp>(&op, 1), x, n_tokens, scratch, pool, rows_prepared);
 }
 
-void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_tokens, void* scratch, ThreadPool* pool) {
+void prepare_gemm_rows(const GemmWeights& like, const float* x, int64_t n_tokens, int64_t t0, int64_t t1,
+                       void* scratch) {
+#if DUET_AVX512_KERNELS
+    if (like.packing() != GemmWeights::Packing::q8_0 || !use_avx512()) return;
+    const int64_t n = like.n();
+    auto* xq = static_cast<uint8_t*>(scratch);
+    auto* dx = reinterpret_cast<float*>(xq + (static_cast<size_t>(n_tokens) * n + 63) / 64 * 64);
+    cpu::quantize_rows_u8_avx512(x, n, t0, t1, xq, dx);
+#endif
+}
+
+void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_tokens, void* scratch, ThreadPool* pool,
+                    bool rows_prepared) {
     if (ops.empty()) return;
     const GemmWeights::Packing packing = ops[0].w->packing();
     const int64_t n = ops[0].w->n();
@@ -146,7 +158,7 @@ void gemm_bias_many(std::span<const GemmOp> ops, const float* x, int64_t n_token
     // Q8_0: the activations quantized once (tokens split across threads; one region more)
     auto* xq = static_cast<uint8_t*>(scratch);
     auto* dx = reinterpret_cast<float*>(xq + (static_cast<size_t>(n_tokens) * n + 63) / 64 * 64);
-    if (packing == GemmWeights::Packing::q8_0) {
+    if (packing == GemmWeights::Packing::q8_0 && !rows_prepared) {
         if (nth > 1 && n_tokens >= 2 * nth) {
             pool->run([&](int ith, int nth_) {
                 int64_t t0, t1;
