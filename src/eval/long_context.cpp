@@ -104,7 +104,7 @@ std::string elided(const std::string& prompt, const std::string& document, const
     const size_t at = prompt.find(document);
     if (at == std::string::npos || document.empty()) return prompt;
     char what[160];
-    std::snprintf(what, sizeof what, "[document of ~%d tokens; the fact at %.0f%%: ", c.length_tokens,
+    std::snprintf(what, sizeof what, "[document of ~%d estimated tokens; the fact at %.0f%%: ", c.length_tokens,
                   c.position * 100);
     return prompt.substr(0, at) + what + c.fact_sentence + "]" + prompt.substr(at + document.size());
 }
@@ -263,8 +263,8 @@ LongContextOutcome run_summarise_then_answer(const LongContextCase& c, const Tim
     for (size_t i = 0; i < chunks.size(); ++i) {
         const std::string prompt = summarise_prompt(c, chunks[i], int(i), int(chunks.size()));
         char shown[96];
-        std::snprintf(shown, sizeof shown, "[expert: summarise part %zu of %zu, ~%d tokens]", i + 1, chunks.size(),
-                      estimate_tokens(chunks[i]));
+        std::snprintf(shown, sizeof shown, "[expert: summarise part %zu of %zu, ~%d estimated tokens]", i + 1,
+                      chunks.size(), estimate_tokens(chunks[i]));
         out.transcript.push_back({"user", shown});
         Result<TimedReply> summary = expert({{"user", prompt}});
         if (!summary.ok()) {

@@ -106,6 +106,10 @@ std::map<double, Tally> long_context_accuracy_by(const TargetResults& target, co
         Tally& t = out[it->second];
         t.correct += item.passed ? 1 : 0;
         ++t.total;
+        if (const auto tokens = item.scores.find("prompt_tokens"); tokens != item.scores.end()) {
+            t.prompt_tokens_sum += tokens->second;
+            ++t.prompt_tokens_counted;
+        }
     }
     return out;
 }

@@ -15,11 +15,15 @@ json item_to_json(const ItemResult& item) {
               {"transcript", json::array()}, {"calls", json::array()}};
     if (!item.error.empty()) j["error"] = item.error;
     for (const Message& m : item.transcript) j["transcript"].push_back({{"role", m.role}, {"content", m.content}});
-    for (const CallTiming& c : item.calls)
-        j["calls"].push_back({{"ttft", c.ttft_seconds},
-                              {"total", c.total_seconds},
-                              {"intervals", c.chunk_intervals},
-                              {"chars", c.chunk_chars}});
+    for (const CallTiming& c : item.calls) {
+        json call = {{"ttft", c.ttft_seconds},
+                     {"total", c.total_seconds},
+                     {"intervals", c.chunk_intervals},
+                     {"chars", c.chunk_chars}};
+        if (c.prompt_tokens >= 0) call["prompt_tokens"] = c.prompt_tokens;
+        if (c.completion_tokens >= 0) call["completion_tokens"] = c.completion_tokens;
+        j["calls"].push_back(std::move(call));
+    }
     return j;
 }
 
@@ -41,6 +45,8 @@ ItemResult item_from_json(const json& j) {
             t.total_seconds = c.value("total", 0.0);
             t.chunk_intervals = c.value("intervals", std::vector<double>{});
             t.chunk_chars = c.value("chars", std::vector<int>{});
+            t.prompt_tokens = c.value("prompt_tokens", -1);
+            t.completion_tokens = c.value("completion_tokens", -1);
             item.calls.push_back(std::move(t));
         }
     return item;

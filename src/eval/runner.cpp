@@ -95,6 +95,14 @@ std::string extract_code(const std::string& reply) {
     return reply.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
 }
 
+// "[#######-------------] 12/34": the share of items done, for the progress line.
+std::string progress_bar(size_t done, size_t total) {
+    constexpr size_t kWidth = 20;
+    const size_t filled = total == 0 ? kWidth : std::min(kWidth, done * kWidth / total);
+    return "[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + "] " + std::to_string(done) + "/" +
+           std::to_string(total);
+}
+
 // Runs fn(i) for i in [0, n) on `workers` threads; stops handing out work when should_stop() says so.
 template <typename Fn, typename Stop>
 void parallel_for(size_t n, int workers, Fn fn, Stop should_stop) {
@@ -140,6 +148,16 @@ void fill_long_context_result(ItemResult& result, const LongContextCase& c, cons
     if (outcome.chunks > 0) {
         result.scores["chunks"] = outcome.chunks;
         result.scores["summarise_seconds"] = outcome.summarise_seconds;
+    }
+    // The target's own count of the answering call's prompt (direct: instructions + document + question; pipeline:
+    // the summaries + question), and for the pipeline the largest chunk prompt the expert counted.
+    if (!outcome.calls.empty() && outcome.error.empty()) {
+        if (outcome.calls.back().prompt_tokens >= 0)
+            result.scores["prompt_tokens"] = outcome.calls.back().prompt_tokens;
+        int chunk_max = -1;
+        for (size_t i = 0; outcome.chunks > 0 && i + 1 < outcome.calls.size(); ++i)
+            chunk_max = std::max(chunk_max, outcome.calls[i].prompt_tokens);
+        if (chunk_max >= 0) result.scores["chunk_prompt_tokens_max"] = chunk_max;
     }
     std::string expected;
     for (const std::string& e : c.expected) expected += (expected.empty() ? "" : ", ") + e;
@@ -444,8 +462,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
             const int f = ++finished;
             if (options.progress) {
                 std::lock_guard<std::mutex> lock(progress_mutex);
-                options.progress("[" + std::to_string(f) + "/" + std::to_string(total) + "] " +
-                                 options.targets[t].name + " " + item.suite + "/" + item.id() +
+                options.progress(progress_bar(f, total) + " " + options.targets[t].name + " " + item.suite + "/" +
+                                 item.id() +
                                  (done[i]->error.empty() ? (done[i]->passed ? " pass" : " fail") : " error"));
             }
         },

@@ -107,7 +107,7 @@ struct RunOptions {
     int chunk_tokens = 3000;                           // the longest chunk the expert summarises (estimated tokens)
     const std::atomic<bool>* stop = nullptr;           // set (e.g. by SIGINT) to stop taking new items
     int stop_after_items = -1;                         // stop after this many items have started (tests)
-    std::function<void(const std::string&)> progress;  // one line per update ("[12/80] target item")
+    std::function<void(const std::string&)> progress;  // one line per update ("[#####---] 12/80 target item")
 };
 
 // A loaded suite item: what to run and where it came from.

@@ -207,6 +207,11 @@ TEST(LongContext, DirectAndSummariseThenAnswerAgainstAScriptedServer) {
             ASSERT_EQ(item.transcript.size(), 2u);
             EXPECT_NE(item.transcript[0].content.find("[document of ~"), std::string::npos);
             EXPECT_LT(item.transcript[0].content.size(), 400u);  // the document is not copied into reports
+            // The target's own count of the prompt (the scripted server: one token per byte).
+            const LongContextCase c =
+                make_long_context_case(sp, int(item.scores.at("length")), item.scores.at("position"), 3);
+            EXPECT_EQ(item.scores.at("prompt_tokens"), double(direct_prompt(c).size())) << item.id;
+            EXPECT_EQ(item.calls.at(0).prompt_tokens, int(direct_prompt(c).size())) << item.id;
         }
     }
     const TargetResults& pipeline = r->targets[2];
@@ -219,6 +224,12 @@ TEST(LongContext, DirectAndSummariseThenAnswerAgainstAScriptedServer) {
         EXPECT_GE(item.scores.at("chunks"), 2) << item.id;
         EXPECT_EQ(item.calls.size(), size_t(item.scores.at("chunks")) + 1);
         EXPECT_NE(item.transcript.back().content.find("The code is"), std::string::npos);
+        // The answering prompt holds the summaries (far shorter than the document); every chunk prompt is counted.
+        const LongContextCase c =
+            make_long_context_case(sp, int(item.scores.at("length")), item.scores.at("position"), 3);
+        EXPECT_LT(item.scores.at("prompt_tokens"), double(direct_prompt(c).size())) << item.id;
+        EXPECT_GT(item.scores.at("chunk_prompt_tokens_max"), 0) << item.id;
+        for (const CallTiming& call : item.calls) EXPECT_GT(call.prompt_tokens, 0);
     }
     EXPECT_EQ(size_t(s.total_requests()), 2 * 4 + expected_pipeline_requests);
 
@@ -228,6 +239,16 @@ TEST(LongContext, DirectAndSummariseThenAnswerAgainstAScriptedServer) {
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(s.total_requests(), before);
     EXPECT_EQ(again->targets[2].dimensions.at("longctx_accuracy"), 1);
+    // The usage came back from the cache too.
+    for (size_t t = 0; t < 3; ++t)
+        for (size_t i = 0; i < r->targets[t].items.size(); ++i)
+            EXPECT_EQ(again->targets[t].items[i].scores.at("prompt_tokens"),
+                      r->targets[t].items[i].scores.at("prompt_tokens"));
+    // The report puts each target's counts under the estimated lengths.
+    const std::string md = render_report_markdown(*r);
+    EXPECT_NE(md.find("usage.prompt_tokens"), std::string::npos) << md;
+    const std::string html = render_report_html(*r);
+    EXPECT_NE(html.find("usage.prompt_tokens"), std::string::npos);
 
     // A pipeline naming an unknown target is refused before anything is sent.
     o.pipeline_daily = "nobody";
