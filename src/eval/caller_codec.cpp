@@ -111,6 +111,20 @@ openai::Client ModelCaller::make_client() const {
     return openai::Client(options);
 }
 
+Result<int> ModelCaller::count_tokens(const std::string& text) {
+    // duet serve reads "content" (or "prompt"), llama-server "content", vLLM "prompt"; each ignores the other.
+    json request = {{"content", text}, {"prompt", text}, {"add_special", false}};
+    if (!target_.model.empty()) request["model"] = target_.model;
+    ++sent_;
+    const openai::CallResult r = make_client().post("/tokenize", request);
+    if (!r.ok()) return Status::unavailable("%s: /tokenize: %s", target_.name.c_str(), r.error->describe().c_str());
+    if (r.body.is_object() && r.body.contains("count") && r.body["count"].is_number_integer())
+        return r.body["count"].get<int>();
+    if (r.body.is_object() && r.body.contains("tokens") && r.body["tokens"].is_array())
+        return int(r.body["tokens"].size());
+    return Status::unavailable("%s: /tokenize: no tokens in the response", target_.name.c_str());
+}
+
 Result<double> ModelCaller::continuation_logprob(const std::string& context, const std::string& continuation) {
     json request = {
         {"prompt", context + continuation}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 1}, {"temperature", 0}};

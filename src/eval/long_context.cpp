@@ -120,9 +120,10 @@ int estimate_tokens(std::string_view text) {
     return int((ascii + 3) / 4 + others);
 }
 
-std::vector<int> long_context_lengths(const LongContextSpec& spec, int context_tokens, int reserve_tokens) {
+std::vector<int> long_context_lengths(const LongContextSpec& spec, int context_tokens, int reserve_tokens,
+                                      double tokens_per_estimated) {
     if (context_tokens <= 0) return spec.lengths;
-    const int limit = context_tokens - reserve_tokens;
+    const int limit = int(double(context_tokens - reserve_tokens) / std::max(tokens_per_estimated, 0.01));
     std::vector<int> lengths;
     for (int n = kFirstLength; n < limit; n *= 2) lengths.push_back(n);
     if (limit > 0 && (lengths.empty() || lengths.back() != limit)) lengths.push_back(limit);

@@ -76,10 +76,21 @@ std::string prompt_tokens_table(const RunResults& r) {
         }
         if (any) rows += row + "</tr>";
     }
+    std::string measured;
+    for (const auto& [name, ratio] : r.tokens_per_estimated)
+        measured += " " + html_escape(name) + " " + fixed(ratio, 2) + ";";
+    if (!measured.empty())
+        measured =
+            "\n<p>Tokens per estimated token (the targets' /tokenize on a sample document):" + measured +
+            (r.lengths_fitted_with != 1 ? " --context lengths fitted with " + fixed(r.lengths_fitted_with, 2) + "."
+                                        : std::string()) +
+            "</p>";
     if (rows.empty())
-        return "\n<p>Lengths are estimated tokens (4 ASCII bytes or 1 CJK character per token); no target reported "
-               "usage.</p>";
+        return measured +
+               "\n<p>Lengths are estimated tokens (4 ASCII bytes or 1 CJK character per token); no target "
+               "reported usage.</p>";
     std::string h =
+        measured +
         "\n<p>Lengths are estimated tokens (4 ASCII bytes or 1 CJK character per token), the same documents for every "
         "target. The prompts as each target counted them (usage.prompt_tokens, mean per length; the pipeline's "
         "answering prompt holds the summaries):</p>\n<table><tr><th>target</th>";

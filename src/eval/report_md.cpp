@@ -99,6 +99,18 @@ std::string render_report_markdown(const RunResults& r) {
             }
             if (any) counted += row + "\n";
         }
+        if (!r.tokens_per_estimated.empty()) {
+            md += "\nTokens per estimated token (the targets' /tokenize on a sample document):";
+            for (const auto& [name, ratio] : r.tokens_per_estimated) {
+                std::snprintf(buf, sizeof buf, " %.2f;", ratio);
+                md += " " + cell(name) + buf;
+            }
+            if (r.lengths_fitted_with != 1) {
+                std::snprintf(buf, sizeof buf, " --context lengths fitted with %.2f.", r.lengths_fitted_with);
+                md += buf;
+            }
+            md += "\n";
+        }
         if (counted.empty()) {
             md +=
                 "\nLengths are estimated tokens (4 ASCII bytes or 1 CJK character per token); no target reported "

@@ -65,6 +65,10 @@ struct JudgeResults {
 
 struct RunResults {
     std::vector<std::string> suites;
+    // Long context: each target's tokens per estimated token on a sample document, from its /tokenize (targets
+    // without one are absent), and the factor --context lengths were fitted with (1: none measured or no --context).
+    std::map<std::string, double> tokens_per_estimated;
+    double lengths_fitted_with = 1;
     uint64_t seed = 0;
     bool complete = true;  // false when the run was stopped before every item ran
     std::vector<TargetResults> targets;

@@ -58,6 +58,8 @@ std::string results_to_json(const RunResults& results) {
     json j = {{"suites", results.suites},
               {"seed", results.seed},
               {"complete", results.complete},
+              {"tokens_per_estimated", results.tokens_per_estimated},
+              {"lengths_fitted_with", results.lengths_fitted_with},
               {"targets", json::array()}};
     for (const TargetResults& t : results.targets) {
         json target = {{"name", t.name},
@@ -96,6 +98,9 @@ Result<RunResults> results_from_json(const std::string& text, const std::string&
         results.suites = j.value("suites", std::vector<std::string>{});
         results.seed = j.value("seed", uint64_t(0));
         results.complete = j.value("complete", true);
+        if (j.contains("tokens_per_estimated") && j["tokens_per_estimated"].is_object())
+            results.tokens_per_estimated = j["tokens_per_estimated"].get<std::map<std::string, double>>();
+        results.lengths_fitted_with = j.value("lengths_fitted_with", 1.0);
         for (const json& t : j["targets"]) {
             TargetResults target;
             target.name = t.value("name", "");

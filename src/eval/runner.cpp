@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -341,7 +342,8 @@ Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::str
             for (auto& c : parsed.clarifications)
                 out->items.push_back({label, "clarify", {}, std::move(c), {}, {}, {}});
             for (const LongContextSpec& spec : parsed.long_contexts)
-                for (int length : long_context_lengths(spec, long_context.context_tokens, long_context.reserve_tokens))
+                for (int length : long_context_lengths(spec, long_context.context_tokens, long_context.reserve_tokens,
+                                                       long_context.tokens_per_estimated))
                     for (double position : spec.positions)
                         out->items.push_back({label,
                                               "longctx",
@@ -355,16 +357,19 @@ Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::str
     return std::shared_ptr<const SuiteItems>(std::move(out));
 }
 
+namespace {
+constexpr int kPromptOverheadTokens = 256;  // the instructions and the question around the document (estimated)
+}  // namespace
+
 LongContextOptions long_context_options(const RunOptions& options) {
-    constexpr int kPromptOverheadTokens = 256;  // the instructions and the question around the document
-    return {options.seed, options.context_tokens, options.max_tokens + kPromptOverheadTokens};
+    return {options.seed, options.context_tokens, options.max_tokens + kPromptOverheadTokens, 1.0};
 }
 
 namespace {
 
 // The pipeline's pseudo-target: every long-context item marked for it, summarised by `expert`, answered by `daily`.
 TargetResults run_pipeline(const SuiteItems& suites, const RunOptions& options, ModelCaller& expert, ModelCaller& daily,
-                           const std::function<bool()>& should_stop, bool& complete) {
+                           int chunk_estimated, const std::function<bool()>& should_stop, bool& complete) {
     TargetResults target;
     target.name = "pipeline:" + options.pipeline_expert + ">" + options.pipeline_daily;
     target.model = options.pipeline_expert + " summarises, " + options.pipeline_daily + " answers";
@@ -382,7 +387,7 @@ TargetResults run_pipeline(const SuiteItems& suites, const RunOptions& options, 
             result.kind = "longctx";
             result.id = items[i]->id();
             const LongContextOutcome outcome =
-                run_summarise_then_answer(items[i]->longctx, summarise, answer, options.chunk_tokens);
+                run_summarise_then_answer(items[i]->longctx, summarise, answer, chunk_estimated);
             fill_long_context_result(result, items[i]->longctx, outcome);
             if (!result.error.empty()) result.scores.clear();
             if (options.progress) {
@@ -416,7 +421,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
                      target_index(options.targets, options.pipeline_daily) == options.targets.size()))
         return Status::invalid_argument("eval run: --pipeline %s,%s: both must name a --target",
                                         options.pipeline_expert.c_str(), options.pipeline_daily.c_str());
-    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir, long_context_options(options)));
+    LongContextOptions long_context = long_context_options(options);
+    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir, long_context));
     std::unique_ptr<ResponseCache> cache;
     if (!options.cache_path.empty()) {
         DUET_TRY(cache, open_response_cache(options.cache_path, options.import_cache_path));
@@ -433,6 +439,34 @@ Result<RunResults> run_eval(const RunOptions& options) {
         target.model = t.model;
         results.targets.push_back(std::move(target));
     }
+    // Long context: each target's tokens per estimated token, through its /tokenize, on the first document; with
+    // --context the lengths are fitted to the largest factor (so the longest document fits every target), and the
+    // pipeline's chunks to the expert's.
+    const auto first_document = std::find_if(suites->items.begin(), suites->items.end(),
+                                             [](const SuiteItem& i) { return i.kind == "longctx"; });
+    int chunk_estimated = options.chunk_tokens;
+    if (first_document != suites->items.end()) {
+        const std::string& sample = first_document->longctx.document;
+        const int estimated = std::max(1, estimate_tokens(sample));
+        double largest = 0;
+        for (size_t t = 0; t < options.targets.size(); ++t)
+            if (Result<int> counted = callers[t]->count_tokens(sample); counted.ok() && *counted > 0) {
+                const double ratio = double(*counted) / estimated;
+                results.tokens_per_estimated[options.targets[t].name] = ratio;
+                largest = std::max(largest, ratio);
+            }
+        if (options.context_tokens > 0 && largest > 0) {
+            long_context.tokens_per_estimated = largest;
+            long_context.reserve_tokens =
+                options.max_tokens + int(std::ceil(kPromptOverheadTokens * std::max(1.0, largest)));
+            results.lengths_fitted_with = largest;
+            DUET_TRY(suites, load_suites(options.suites, options.evals_dir, long_context));
+        }
+        if (const auto expert = results.tokens_per_estimated.find(options.pipeline_expert);
+            pipeline && expert != results.tokens_per_estimated.end())
+            chunk_estimated = std::max(50, int(options.chunk_tokens / expert->second));
+    }
+
     // Multiple choice by log-likelihood where the target echoes prompt logprobs on /v1/completions (probed once
     // per target), else by the letter it generates.
     std::vector<bool> by_loglik(options.targets.size(), false);
@@ -481,7 +515,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
     if (pipeline && has_long_context && !should_stop()) {
         ModelCaller& expert = *callers[target_index(options.targets, options.pipeline_expert)];
         ModelCaller& daily = *callers[target_index(options.targets, options.pipeline_daily)];
-        results.targets.push_back(run_pipeline(*suites, options, expert, daily, should_stop, results.complete));
+        results.targets.push_back(
+            run_pipeline(*suites, options, expert, daily, chunk_estimated, should_stop, results.complete));
     } else if (pipeline && has_long_context) {
         results.complete = false;
     }

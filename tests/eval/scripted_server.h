@@ -32,6 +32,8 @@ public:
     // prompt_tokens is the bytes of every message's content (one token per byte) and completion_tokens the content
     // chunks sent. refuse_stream_options: a request carrying stream_options gets a 400 naming it (older servers).
     bool refuse_stream_options = false;
+    // POST /tokenize (404 when false): {"tokens": [...]} with one token per byte of "content", like the usage above.
+    bool tokenize = false;
 
     ScriptedServer() {
         server_.Post("/v1/chat/completions",
@@ -58,6 +60,20 @@ public:
             const nlohmann::json echoed = {{"tokens", tokens}, {"token_logprobs", logprobs}, {"text_offset", offsets}};
             const nlohmann::json body = {{"choices", {{{"index", 0}, {"text", prompt}, {"logprobs", echoed}}}}};
             res.set_content(body.dump(), "application/json");
+        });
+        server_.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!tokenize) {
+                res.status = 404;
+                return;
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++requests_["tokenize"];
+            }
+            const std::string content = nlohmann::json::parse(req.body).value("content", "");
+            nlohmann::json tokens = nlohmann::json::array();
+            for (unsigned char c : content) tokens.push_back(int(c));
+            res.set_content(nlohmann::json{{"tokens", tokens}}.dump(), "application/json");
         });
         server_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
             int seen;

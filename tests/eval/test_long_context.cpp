@@ -284,3 +284,58 @@ TEST(LongContext, ContextOptionReplacesTheSuiteLengths) {
 
 }  // namespace
 }  // namespace duet::eval
+
+namespace duet::eval {
+namespace {
+
+TEST(LongContext, ContextLengthsFitTheTargetsOwnTokenizer) {
+    // A target whose tokenizer counts one token per byte (about 4 per estimated token in English): --context
+    // lengths are fitted to its count, so the longest prompt still fits, and the factor is reported.
+    const std::string dir = test::temp_dir() + "/long_context_fit";
+    std::filesystem::create_directories(dir);
+    const std::string suite_path = dir + "/rooms.jsonl";
+    std::ofstream(suite_path) << kSpecLine << "\n";
+    test::ScriptedServer s;
+    s.tokenize = true;
+    s.start();
+    RunOptions o;
+    o.suites = {suite_path};
+    o.targets = {{"a", s.url(), ""}};
+    o.context_tokens = 8000;
+    o.max_tokens = 64;
+    o.policy.read_timeout_seconds = 10;
+    Result<RunResults> r = run_eval(o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->tokens_per_estimated.count("a"), 1u);
+    const double ratio = r->tokens_per_estimated.at("a");
+    EXPECT_GT(ratio, 3.0);
+    EXPECT_LT(ratio, 4.5);
+    EXPECT_EQ(r->lengths_fitted_with, ratio);
+    EXPECT_EQ(s.requests().at("tokenize"), 1);
+    double longest = 0;
+    for (const ItemResult& item : r->targets[0].items) {
+        ASSERT_TRUE(item.error.empty()) << item.error;
+        EXPECT_LE(item.scores.at("prompt_tokens"), 8000 - 64) << item.id;
+        longest = std::max(longest, item.scores.at("prompt_tokens"));
+    }
+    EXPECT_GT(longest, 0.8 * (8000 - 64));  // fitted, not merely cut short
+    // Without a tokenizer the estimate alone decides: documents of up to 8000 - 64 - 256 estimated tokens.
+    s.tokenize = false;
+    Result<RunResults> plain = run_eval(o);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_TRUE(plain->tokens_per_estimated.empty());
+    EXPECT_EQ(plain->lengths_fitted_with, 1);
+    double longest_estimated = 0;
+    for (const ItemResult& item : plain->targets[0].items)
+        longest_estimated = std::max(longest_estimated, item.scores.at("length"));
+    EXPECT_EQ(longest_estimated, 8000 - 64 - 256);
+    // results.json keeps the factors.
+    Result<RunResults> back = results_from_json(results_to_json(*r), "r.json");
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->tokens_per_estimated, r->tokens_per_estimated);
+    EXPECT_EQ(back->lengths_fitted_with, r->lengths_fitted_with);
+    EXPECT_NE(render_report_markdown(*r).find("fitted with"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::eval
