@@ -34,6 +34,7 @@ public:
     bool refuse_stream_options = false;
     // POST /tokenize (404 when false): {"tokens": [...]} with one token per byte of "content", like the usage above.
     bool tokenize = false;
+    int reply_delay_ms = 0;  // each chat reply waits this long first (a slow model, so a run can be interrupted)
 
     ScriptedServer() {
         server_.Post("/v1/chat/completions",
@@ -147,6 +148,7 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             seen = ++requests_[key];
         }
+        if (reply_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(reply_delay_ms));
         if (garbage) {
             res.set_content("<html><body>not an API</body></html>", "text/html");
             return;
