@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -439,22 +440,27 @@ Result<RunResults> run_eval(const RunOptions& options) {
         target.model = t.model;
         results.targets.push_back(std::move(target));
     }
-    // Long context: each target's tokens per estimated token, through its /tokenize, on the first document; with
-    // --context the lengths are fitted to the largest factor (so the longest document fits every target), and the
-    // pipeline's chunks to the expert's.
-    const auto first_document = std::find_if(suites->items.begin(), suites->items.end(),
-                                             [](const SuiteItem& i) { return i.kind == "longctx"; });
+    // Long context: each target's tokens per estimated token, through its /tokenize, on the first document of each
+    // language (the largest of them: a byte-level vocabulary counts a CJK character as 3, an English word as ~1.3
+    // per estimated token); with --context the lengths are fitted to the largest factor of all targets (so the
+    // longest document fits every one), and the pipeline's chunks to the expert's.
+    std::map<std::string, const std::string*> samples;  // language -> its first document
+    for (const SuiteItem& item : suites->items)
+        if (item.kind == "longctx") samples.emplace(item.longctx.language, &item.longctx.document);
     int chunk_estimated = options.chunk_tokens;
-    if (first_document != suites->items.end()) {
-        const std::string& sample = first_document->longctx.document;
-        const int estimated = std::max(1, estimate_tokens(sample));
+    if (!samples.empty()) {
         double largest = 0;
-        for (size_t t = 0; t < options.targets.size(); ++t)
-            if (Result<int> counted = callers[t]->count_tokens(sample); counted.ok() && *counted > 0) {
-                const double ratio = double(*counted) / estimated;
-                results.tokens_per_estimated[options.targets[t].name] = ratio;
-                largest = std::max(largest, ratio);
+        for (size_t t = 0; t < options.targets.size(); ++t) {
+            double ratio = 0;
+            for (const auto& [language, sample] : samples) {
+                Result<int> counted = callers[t]->count_tokens(*sample);
+                if (!counted.ok() || *counted <= 0) break;  // no tokenizer: the estimate stands for this target
+                ratio = std::max(ratio, double(*counted) / std::max(1, estimate_tokens(*sample)));
             }
+            if (ratio <= 0) continue;
+            results.tokens_per_estimated[options.targets[t].name] = ratio;
+            largest = std::max(largest, ratio);
+        }
         if (options.context_tokens > 0 && largest > 0) {
             long_context.tokens_per_estimated = largest;
             long_context.reserve_tokens =
