@@ -81,7 +81,7 @@ std::string prompt_tokens_table(const RunResults& r) {
         measured += " " + html_escape(name) + " " + fixed(ratio, 2) + ";";
     if (!measured.empty())
         measured =
-            "\n<p>Tokens per estimated token (the targets' /tokenize on a sample document):" + measured +
+            "\n<p>Tokens per estimated token (the targets' /tokenize on one document per language):" + measured +
             (r.lengths_fitted_with != 1 ? " --context lengths fitted with " + fixed(r.lengths_fitted_with, 2) + "."
                                         : std::string()) +
             "</p>";

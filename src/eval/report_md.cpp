@@ -100,7 +100,7 @@ std::string render_report_markdown(const RunResults& r) {
             if (any) counted += row + "\n";
         }
         if (!r.tokens_per_estimated.empty()) {
-            md += "\nTokens per estimated token (the targets' /tokenize on a sample document):";
+            md += "\nTokens per estimated token (the targets' /tokenize on one document per language):";
             for (const auto& [name, ratio] : r.tokens_per_estimated) {
                 std::snprintf(buf, sizeof buf, " %.2f;", ratio);
                 md += " " + cell(name) + buf;
