@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@
 #include "hub/cache.h"
 #include "hub/model_ref.h"
 #include "kernels/kernels.h"
+#include "common/duration.h"
 #include "server/serve.h"
+#include "server/serve_config.h"
 #include "store/database.h"
 #include "upstream/upstream_args.h"
 
@@ -22,12 +25,21 @@ namespace duet::app {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: duet serve -m NAME=FILE.gguf [-m NAME2=FILE2.gguf ...] [--upstream NAME=URL ...] [options]\n\n"
+    "usage: duet serve -m NAME=FILE.gguf [-m NAME2=FILE2.gguf ...] [--upstream NAME=URL ...] [options]\n"
+    "       duet serve --config duet.yaml [options]\n\n"
     "OpenAI-compatible HTTP server: /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize,\n"
     "/health, /metrics. Binds 127.0.0.1 unless --host says otherwise.\n\n"
     "  -m, --model NAME=FILE  a model to serve (repeatable; the first is the default); FILE alone: NAME = file stem;\n"
     "                         FILE may be ORG/REPO[:QUANT] of a model `duet pull` downloaded\n"
     "                         NAME=script:FILE.jsonl: a scripted test model (answers from a script; for tests)\n"
+    "  --config FILE          models, upstreams, roles, memory budget from a YAML file (see README); -m and\n"
+    "                         --upstream add to its models, other options override its settings\n"
+    "load on demand (see README; models from the config file load on their first request by default):\n"
+    "  --memory-budget SIZE   weights + KV of the loaded local models together, e.g. 8G; past it the least\n"
+    "                         recently used idle models are unloaded (default: no budget)\n"
+    "  --keep-alive DUR       how long an idle model stays loaded: 5m, 300, -1 = forever (default: the config\n"
+    "                         file's keep_alive, else 5m for its models and forever for -m models)\n"
+    "  --load-timeout S       seconds a request waits for its model to load before a 503 (default 120)\n"
     "  --host ADDR            listen address (default 127.0.0.1; a non-loopback address needs --api-key or "
     "--insecure)\n"
     "  --port N               port (default 8080; 0 = any free port, printed on stdout)\n"
@@ -68,21 +80,41 @@ constexpr const char* kUsage =
     "  --route-config FILE    the router's keyword list (default: the built-in data/router/keywords.txt)\n"
     "  --route-model FILE     the router's fitted model, from duet route fit (default: the built-in one)\n";
 
-Result<size_t> parse_size(std::string_view s) {
-    if (s.empty()) return Status::invalid_argument("--kv-memory: empty size");
-    size_t multiplier = 1;
-    const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(s.back())));
-    if (unit == 'K' || unit == 'M' || unit == 'G') {
-        multiplier = unit == 'K' ? size_t{1} << 10 : unit == 'M' ? size_t{1} << 20 : size_t{1} << 30;
-        s.remove_suffix(1);
-    }
-    DUET_TRY(int64_t n, parse_int(s, "size"));
-    if (n <= 0 || static_cast<uint64_t>(n) > (uint64_t{1} << 50) / multiplier)
-        return Status::invalid_argument("size '%.*s' out of range", static_cast<int>(s.size()), s.data());
-    return static_cast<size_t>(n) * multiplier;
-}
+Result<size_t> parse_size(std::string_view s) { return server::parse_byte_size(s); }
 
 using server::ModelSpec;
+
+// Not a file but ORG/REPO[:QUANT|/FILE.gguf]: a model `duet pull` downloaded, found in its manifest.
+Status resolve_model_ref(ModelSpec* m) {
+    std::error_code ec;
+    if (m->path.rfind("script:", 0) != 0 && !std::filesystem::exists(m->path, ec) &&
+        hub::looks_like_model_ref(m->path)) {
+        DUET_TRY(m->path, hub::resolve_local(hub::ModelCache(hub::default_cache_dir()), m->path));
+    }
+    return Status::ok_status();
+}
+
+// --config FILE: its models and upstreams first (the first model is the default), its settings as defaults
+// that the command line overrides. Errors: FILE:LINE: reason.
+Status apply_config_file(const std::string& path, server::ServeConfig* config, std::optional<double>* keep_alive,
+                         std::vector<server::ConfigModel>* file_models) {
+    DUET_TRY(server::ServeConfigFile file, server::load_serve_config(path));
+    for (auto& m : file.models) {
+        if (Status st = resolve_model_ref(&m.spec); !st.ok())
+            return Status::invalid_argument("%s:%d: model '%s': %s", path.c_str(), m.line, m.spec.name.c_str(),
+                                            st.message().c_str());
+        file_models->push_back(m);
+    }
+    for (auto& u : file.upstreams) config->upstreams.push_back(std::move(u));
+    if (!file.expert_model.empty()) config->expert_model = file.expert_model;
+    if (!file.daily_model.empty()) config->daily_model = file.daily_model;
+    if (file.memory_budget_bytes) config->load.memory_budget_bytes = *file.memory_budget_bytes;
+    if (file.kv_memory_bytes) config->load.kv_memory_bytes = *file.kv_memory_bytes;
+    if (file.load_timeout_seconds) config->server.load_timeout_seconds = *file.load_timeout_seconds;
+    if (file.context_length) config->load.engine.context_length = *file.context_length;
+    if (file.keep_alive_seconds) *keep_alive = file.keep_alive_seconds;
+    return Status::ok_status();
+}
 
 Result<ModelSpec> parse_model_spec(const std::string& spec) {
     ModelSpec m;
@@ -99,11 +131,7 @@ Result<ModelSpec> parse_model_spec(const std::string& spec) {
     }
     if (m.name.empty() || m.path.empty())
         return Status::invalid_argument("-m '%s': expected NAME=FILE.gguf", spec.c_str());
-    // Not a file but ORG/REPO[:QUANT|/FILE.gguf]: a model `duet pull` downloaded, found in its manifest.
-    std::error_code ec;
-    if (m.path.rfind("script:", 0) != 0 && !std::filesystem::exists(m.path, ec) && hub::looks_like_model_ref(m.path)) {
-        DUET_TRY(m.path, hub::resolve_local(hub::ModelCache(hub::default_cache_dir()), m.path));
-    }
+    DUET_RETURN_IF_ERROR(resolve_model_ref(&m));
     return m;
 }
 
@@ -141,6 +169,16 @@ int cmd_serve(int argc, char** argv) {
     kv_memory = 0;  // 0: the registry sizes it from the memory available once the weights are loaded
     bool insecure = false;
     model::KvType kv_type = model::KvType::f16;
+    std::optional<double> keep_alive;  // --keep-alive, else the config file's keep_alive
+    std::optional<double> cli_keep_alive;
+    std::vector<server::ConfigModel> file_models;
+
+    // --config first, wherever it stands: the command line adds to its models and overrides its settings.
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (std::string_view(argv[i]) != "--config") continue;
+        if (Status st = apply_config_file(argv[i + 1], &config, &keep_alive, &file_models); !st.ok())
+            return report_error(st);
+    }
 
     ArgReader args(argc, argv);
     while (args.next()) {
@@ -148,6 +186,17 @@ int cmd_serve(int argc, char** argv) {
         if (args.is("-h", "--help")) {
             std::fputs(kUsage, stdout);
             return 0;
+        } else if (args.is("--config")) {
+            auto v = value();  // read above
+            if (!v.ok()) return report_error(v.status());
+        } else if (args.is("--keep-alive") || args.is("--load-timeout")) {
+            const std::string name(args.arg());
+            auto v = value();
+            auto seconds = v.ok() ? parse_duration_seconds(*v) : Result<double>(v.status());
+            if (!seconds.ok()) return report_error(seconds.status().with_context(name + ": "));
+            if (name == "--keep-alive") cli_keep_alive = *seconds;
+            else if (*seconds < 0) return report_error(Status::invalid_argument("--load-timeout must not be negative"));
+            else options.load_timeout_seconds = *seconds;
         } else if (args.is("-m", "--model")) {
             auto v = value();
             if (!v.ok()) return report_error(v.status());
@@ -242,12 +291,13 @@ int cmd_serve(int argc, char** argv) {
             else if (name == "--idle-timeout") options.http.idle_timeout_seconds = x;
             else if (name == "--write-timeout") options.http.write_timeout_seconds = x;
             else engine_options.n_threads = x;
-        } else if (args.is("--kv-memory") || args.is("--max-body")) {
+        } else if (args.is("--kv-memory") || args.is("--max-body") || args.is("--memory-budget")) {
             const std::string name(args.arg());
             auto v = value();
             auto n = v.ok() ? parse_size(*v) : Result<size_t>(v.status());
             if (!n.ok()) return report_error(n.status().with_context(name + ": "));
             if (name == "--kv-memory") kv_memory = *n;
+            else if (name == "--memory-budget") config.load.memory_budget_bytes = *n;
             else options.http.max_body_bytes = *n;
         } else if (args.is("--kv-type")) {
             auto v = value();
@@ -260,6 +310,24 @@ int cmd_serve(int argc, char** argv) {
             return 2;
         }
     }
+    // Keep-alive: a model's own, else --keep-alive, else the file's default, else 5m (Ollama's) for the file's
+    // models and forever for -m models (loaded at start, as without a config file).
+    if (cli_keep_alive) keep_alive = cli_keep_alive;
+    constexpr double kDefaultKeepAliveSeconds = 300;
+    for (auto& spec : specs) spec.keep_alive_seconds = keep_alive.value_or(-1);
+    std::vector<ModelSpec> all;
+    for (auto& m : file_models) {
+        m.spec.keep_alive_seconds = m.keep_alive ? *m.keep_alive : keep_alive.value_or(kDefaultKeepAliveSeconds);
+        all.push_back(m.spec);
+    }
+    for (auto& spec : specs) {
+        for (const auto& m : all)
+            if (m.name == spec.name)
+                return report_error(Status::invalid_argument("-m %s: the config file already has a model named '%s'",
+                                                             spec.name.c_str(), spec.name.c_str()));
+        all.push_back(spec);
+    }
+    specs = std::move(all);
     if (specs.empty() && config.upstreams.empty()) {
         std::fprintf(stderr, "error: at least one -m NAME=FILE.gguf or --upstream NAME=URL is needed\n\n%s", kUsage);
         return 2;

@@ -1,11 +1,14 @@
 // parse.cpp: OpenAI request JSON -> ChatRequest / CompletionRequest / tokenize bodies, validated field by field.
 #include "openai/parse.h"
 
+#include "common/duration.h"
+
 #include <cmath>
 #include <limits>
 
 #include <nlohmann/json.hpp>
 
+#include "common/duration.h"
 #include "common/strformat.h"
 
 namespace duet::openai {
@@ -168,6 +171,18 @@ void parse_generation(const json& obj, bool allow_zero_max_tokens, GenerationOpt
         gen->include_usage = get_bool(*so, "include_usage", false);
     }
     gen->ignore_eos = get_bool(obj, "ignore_eos", false);
+    if (const json* ka = field(obj, "keep_alive")) {
+        if (ka->is_number()) {
+            gen->keep_alive = ka->get<double>() < 0 ? -1.0 : ka->get<double>();
+        } else if (ka->is_string()) {
+            auto seconds = parse_duration_seconds(ka->get<std::string>());
+            if (!seconds.ok()) fail("keep_alive", "'keep_alive': " + seconds.status().message());
+            gen->keep_alive = *seconds;
+        } else if (!ka->is_null()) {
+            fail("keep_alive", std::string("'keep_alive' must be a number of seconds or a duration string, got ") +
+                                   type_name(*ka));
+        }
+    }
     gen->min_tokens = static_cast<int32_t>(get_int(obj, "min_tokens", 0, kMaxTokensLimit).value_or(0));
     if (gen->max_tokens && gen->min_tokens > *gen->max_tokens)
         fail("min_tokens", "'min_tokens' must not exceed 'max_tokens'");

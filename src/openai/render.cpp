@@ -170,4 +170,8 @@ std::string detokenize_json(const std::string& content) { return dump({{"content
 
 std::string health_json(const char* status) { return dump({{"status", status}}); }
 
+std::string model_health_json(const std::string& model, const char* state) {
+    return dump({{"status", "ok"}, {"model", model}, {"state", state}});
+}
+
 }  // namespace duet::openai

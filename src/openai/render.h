@@ -59,11 +59,13 @@ struct ModelInfo {
     std::string id;
     int64_t created = 0;
     int32_t context_length = 0;
-    std::string state;  // "loaded" (local, ready), "remote" (an upstream); "" -> not shown
+    std::string state;  // "loaded", "loading", "unloaded", "unloading" (local), "remote" (an upstream); "" -> not shown
 };
 std::string models_json(const std::vector<ModelInfo>& models);
 std::string tokenize_json(const std::vector<int32_t>& tokens, const std::vector<std::string>* pieces);
 std::string detokenize_json(const std::string& content);
 std::string health_json(const char* status);
+// GET /health?model=NAME when it can serve: {"status":"ok","model":NAME,"state":STATE}.
+std::string model_health_json(const std::string& model, const char* state);
 
 }  // namespace duet::openai

@@ -59,6 +59,9 @@ struct GenerationOptions {
     bool include_usage = false;  // stream_options.include_usage
     bool ignore_eos = false;
     int32_t min_tokens = 0;
+    // Ollama's keep_alive: how long the model stays loaded after this request (seconds; -1 forever, 0 unload
+    // when idle); a number is seconds, a string a duration ("5m"). Absent: the model's own.
+    std::optional<double> keep_alive;
 };
 
 struct ChatRequest {

@@ -3,6 +3,7 @@
 #include "registry/encoder_backend.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <mutex>
 
 #include "common/thread_pool.h"
@@ -80,6 +81,12 @@ Result<Serving> EncoderBackend::start(const LoadSettings& settings, size_t) {
     serving.codec = std::move(codec);
     serving.capabilities = {/*chat=*/false, /*completions=*/false, /*embeddings=*/true};
     return serving;
+}
+
+size_t EncoderBackend::file_bytes() const {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path_, ec);
+    return ec ? 0 : static_cast<size_t>(bytes);
 }
 
 }  // namespace duet::registry

@@ -23,6 +23,10 @@ public:
     // Loads the model; errors when it is not an encoder. Returns 0: no KV share.
     Result<size_t> open(const LoadSettings& settings) override;
     Result<Serving> start(const LoadSettings& settings, size_t kv_memory_bytes) override;
+    void close() override { model_.reset(); }
+    size_t file_bytes() const override;
+    bool needs_kv() const override { return false; }
+    Capabilities declared_capabilities() const override { return {false, false, true}; }
 
 private:
     std::string path_;

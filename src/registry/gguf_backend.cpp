@@ -1,6 +1,8 @@
 // gguf_backend.cpp: GgufBackend: Model::load -> KV bytes per block; then codec + Engine::create + start.
 #include "registry/gguf_backend.h"
 
+#include <filesystem>
+
 #include "model/kv_cache.h"
 #include "registry/tokenizer_codec.h"
 
@@ -33,6 +35,22 @@ Result<Serving> GgufBackend::start(const LoadSettings& settings, size_t kv_memor
 
 void GgufBackend::stop() {
     if (engine_) engine_->stop();
+}
+
+}  // namespace duet::registry
+
+namespace duet::registry {
+
+void GgufBackend::close() {
+    stop();
+    engine_.reset();
+    model_.reset();
+}
+
+size_t GgufBackend::file_bytes() const {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path_, ec);
+    return ec ? 0 : static_cast<size_t>(bytes);
 }
 
 }  // namespace duet::registry

@@ -19,6 +19,8 @@ public:
     size_t weight_bytes() const override { return model_ ? model_->total_weight_bytes() : 0; }
     Result<Serving> start(const LoadSettings& settings, size_t kv_memory_bytes) override;
     void stop() override;
+    void close() override;
+    size_t file_bytes() const override;
 
 private:
     std::string path_;

@@ -5,7 +5,10 @@
 //                 EncoderBackend (encoder_backend.h: a BERT-family GGUF; an Embedder, no KV, no generation)
 //                 ReadyBackend (below: an engine and codec built elsewhere, e.g. the server tests' fakes)
 //                 remote (Registry::add_remote: an OpenAI-compatible server elsewhere; no engine, no codec, no KV)
-//   kinds later:  load-on-demand (open/start when first asked), a scripted test model. Each is one more class.
+//   kinds later:  a scripted test model. Each is one more class.
+//
+// Load on demand (registry.h) runs the same two steps whenever a model is needed and unloads with stop() then
+// close(); before the first load, file_bytes() and needs_kv() estimate what it will take.
 //
 // Two steps, so that one KV budget can be split across every model before any engine allocates its share:
 //   open()  -> bytes of KV memory per block this model needs (0: it holds no local KV cache)
@@ -59,6 +62,9 @@ struct LoadSettings {
     engine::EngineOptions engine;                // kv_memory_bytes is set per model from the split
     size_t kv_memory_bytes = size_t{256} << 20;  // the budget all local models share; 0: engine::default_kv_memory
                                                  // of the memory available once the weights are open
+    // Weights + KV reserve of every loaded local model together (0: no budget). Past it, idle models are
+    // unloaded least recently used first to make room for the one a request needs.
+    size_t memory_budget_bytes = 0;
 };
 
 class ModelBackend {
@@ -74,6 +80,13 @@ public:
     virtual Result<Serving> start(const LoadSettings& settings, size_t kv_memory_bytes) = 0;
     // Stops the engine (unfinished requests get a final abort delta); idempotent.
     virtual void stop() {}
+    // After stop(): lets go of the model and its memory; open() may follow again (load on demand).
+    virtual void close() {}
+    // Before open(): the bytes of its file (the weights' estimate for the memory budget; 0: unknown).
+    virtual size_t file_bytes() const { return 0; }
+    // Before open(): whether it will need a share of KV memory, and what it will serve.
+    virtual bool needs_kv() const { return true; }
+    virtual Capabilities declared_capabilities() const { return {}; }
 };
 
 // An engine and codec made elsewhere (tests, fakes): open() needs no KV share, start() hands them over.

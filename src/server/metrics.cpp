@@ -161,4 +161,46 @@ std::string Metrics::render(const std::vector<std::pair<std::string, engine::Eng
     return out;
 }
 
+void render_residency_metrics(const std::vector<registry::ResidencyInfo>& models, size_t budget_bytes,
+                              size_t used_bytes, std::string* out) {
+    struct Family {
+        const char* name;
+        const char* type;
+        const char* help;
+        double (*value)(const registry::ResidencyInfo&);
+    };
+    static const Family kFamilies[] = {
+        {"duet_model_loaded", "gauge", "1 while the model is loaded (0: unloaded, loading or unloading).",
+         [](const registry::ResidencyInfo& m) { return m.state == registry::Residency::loaded ? 1.0 : 0.0; }},
+        {"duet_model_memory_bytes", "gauge", "Weights + KV reserve the model takes when loaded (estimate until loaded).",
+         [](const registry::ResidencyInfo& m) { return static_cast<double>(m.memory_bytes); }},
+        {"duet_model_loads_total", "counter", "Loads that finished.",
+         [](const registry::ResidencyInfo& m) { return static_cast<double>(m.loads); }},
+        {"duet_model_load_failures_total", "counter", "Loads that failed.",
+         [](const registry::ResidencyInfo& m) { return static_cast<double>(m.load_failures); }},
+        {"duet_model_load_seconds_total", "counter", "Seconds spent loading the model.",
+         [](const registry::ResidencyInfo& m) { return m.load_seconds; }},
+        {"duet_model_unloads_total", "counter", "Unloads (keep_alive ran out, or evicted).",
+         [](const registry::ResidencyInfo& m) { return static_cast<double>(m.unloads); }},
+        {"duet_model_evictions_total", "counter", "Unloads to make room in the memory budget for another model.",
+         [](const registry::ResidencyInfo& m) { return static_cast<double>(m.evictions); }},
+    };
+    bool any = false;
+    for (const auto& m : models) any = any || m.on_demand;
+    if (!any) return;
+    for (const Family& f : kFamilies) {
+        *out += strformat("# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.type);
+        for (const auto& m : models)
+            if (m.on_demand)
+                *out += strformat("%s{model_name=\"%s\"} %s\n", f.name, label_value(m.name).c_str(),
+                                  number(f.value(m)).c_str());
+    }
+    *out += strformat(
+        "# HELP duet_memory_budget_bytes The memory budget for local models (0: none).\n"
+        "# TYPE duet_memory_budget_bytes gauge\nduet_memory_budget_bytes %zu\n"
+        "# HELP duet_memory_used_bytes Memory of the local models loading, loaded or unloading.\n"
+        "# TYPE duet_memory_used_bytes gauge\nduet_memory_used_bytes %zu\n",
+        budget_bytes, used_bytes);
+}
+
 }  // namespace duet::server

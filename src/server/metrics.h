@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine_api.h"
+#include "registry/registry.h"
 
 namespace duet::server {
 
@@ -54,5 +55,10 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<PerModel>> models_;
 };
+
+// Load on demand (duet_model_*): per model its state, memory, loads, load failures, unloads, evictions and load
+// seconds; duet_memory_{budget,used}_bytes for the process. Models not loaded on demand (remote ones) are left out.
+void render_residency_metrics(const std::vector<registry::ResidencyInfo>& models, size_t budget_bytes,
+                              size_t used_bytes, std::string* out);
 
 }  // namespace duet::server

@@ -53,7 +53,7 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
         if (auto forwarded = forward_routed_if_remote(state, request, "/v1/chat/completions", *routed, estimate))
             return *forwarded;
     }
-    auto model = state.find_model(req.model, &error);
+    auto model = state.find_model(req.model, &error, req.gen.keep_alive);
     if (!model) return error_response(error);
 
     auto prompt = model->backend.codec->encode_chat(to_codec_messages(req.messages), req.add_generation_prompt);

@@ -72,7 +72,7 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
                 forward_routed_if_remote(state, request, "/v1/completions", *routed, estimate_tokens(req.prompt_text)))
             return *forwarded;
     }
-    auto model = state.find_model(req.model, &error);
+    auto model = state.find_model(req.model, &error, req.gen.keep_alive);
     if (!model) return error_response(error);
     const TextCodec& codec = *model->backend.codec;
 

@@ -17,7 +17,7 @@ http::HttpResponse handle_embeddings(Server::State& state, const http::HttpReque
     if (req.model.empty()) return error_response(openai::ApiError::invalid("'model' is required", "model"));
     auto model = state.find_model(req.model, &error);
     if (!model) return error_response(error);
-    const registry::Serving& serving = model->entry->serving();
+    const registry::Serving& serving = *model->serving;
     if (!serving.capabilities.embeddings || !serving.embedder)
         return error_response(
             openai::ApiError::invalid(strformat("model '%s' does not serve embeddings (it is not an encoder model)",

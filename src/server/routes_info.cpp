@@ -13,24 +13,44 @@ namespace {
 
 using http::HttpResponse;
 
-HttpResponse handle_health(Server::State& state) {
+// What /v1/models and /health?model= say: loaded, loading, unloaded, unloading (load on demand) or remote. A model
+// whose last load failed is unloaded (the next request tries again; /health?model= tells why).
+const char* model_state(const registry::ModelEntry& entry) {
+    if (entry.is_remote()) return "remote";
+    switch (entry.state()) {
+        case registry::ModelState::ready:
+            return "loaded";
+        case registry::ModelState::loading:
+            return "loading";
+        case registry::ModelState::unloading:
+            return "unloading";
+        case registry::ModelState::unloaded:
+        case registry::ModelState::failed:
+            return "unloaded";
+    }
+    return "unloaded";
+}
+
+// GET /health: the server; GET /health?model=NAME: that model, 200 when loaded or loadable (503 with the reason
+// otherwise: its last load failed, too big for the memory budget, no healthy upstream replica; 404 unknown).
+HttpResponse handle_health(Server::State& state, const RouteRequest& request) {
     if (state.stopping.load()) return error_response(openai::ApiError::unavailable("the server is shutting down"));
     if (!state.ready.load()) return error_response(openai::ApiError::unavailable("loading models"));
-    return json_response(openai::health_json("ok"));
+    const auto name = request.query_value("model");
+    if (!name) return json_response(openai::health_json("ok"));
+    const Status st = state.registry->health(*name);
+    if (st.code() == StatusCode::not_found) return error_response(openai::ApiError::model_not_found());
+    if (!st.ok()) return error_response(openai::ApiError::unavailable(st.message()));
+    for (const auto& entry : state.registry->entries())
+        if (entry->name() == *name) return json_response(openai::model_health_json(*name, model_state(*entry)));
+    return error_response(openai::ApiError::model_not_found());
 }
 
 HttpResponse handle_models(Server::State& state) {
     std::vector<openai::ModelInfo> infos;
-    for (const auto& entry : state.registry->ready_entries()) {  // in the registry's order, remote ones too
-        if (entry->is_remote()) {
-            infos.push_back({entry->name(), entry->created_unix(), 0, "remote"});
-            continue;
-        }
-        openai::ApiError unused;
-        const auto m = state.find_model(entry->name(), &unused);
-        if (m)
-            infos.push_back({m->backend.name, m->backend.created_unix, m->backend.engine->context_length(), "loaded"});
-    }
+    for (const auto& entry : state.registry->entries())  // in the registry's order, remote and unloaded ones too
+        infos.push_back({entry->name(), entry->created_unix(), entry->is_remote() ? 0 : entry->context_length(),
+                         model_state(*entry)});
     // The router's modes after the real models (when both roles' models are ready). duet-auto may answer from
     // either: its context is the smaller of the two.
     if (const auto routing = state.routing()) {
@@ -63,6 +83,8 @@ HttpResponse handle_metrics(Server::State& state) {
     for (const auto& entry : state.registry->ready_entries())
         if (auto pool = std::dynamic_pointer_cast<upstream::Pool>(entry->remote()))
             pool->render_metrics(&response.body);
+    render_residency_metrics(state.registry->residency(), state.registry->memory_budget_bytes(),
+                             state.registry->memory_used_bytes(), &response.body);
     return response;
 }
 
@@ -99,7 +121,7 @@ HttpResponse handle_detokenize(Server::State& state, const http::HttpRequest& re
 RouteTable info_routes(Server::State& state) {
     RouteTable table;
     Server::State* s = &state;
-    table.add("GET", "/health", Access::anyone, [s](const RouteRequest&) { return handle_health(*s); });
+    table.add("GET", "/health", Access::anyone, [s](const RouteRequest& r) { return handle_health(*s, r); });
     table.add("GET", "/metrics", Access::api_key, [s](const RouteRequest&) { return handle_metrics(*s); });
     table.add("GET", "/v1/models", Access::session, [s](const RouteRequest&) { return handle_models(*s); });
     table.add("POST", "/tokenize", Access::api_key, [s](const RouteRequest& r) { return handle_tokenize(*s, r.http); });

@@ -39,11 +39,19 @@ Status serve_until_signal(const ServeConfig& config) {
                 models->add_ready(spec.name, std::move(serving), spec.role, static_cast<int64_t>(std::time(nullptr))));
             continue;
         }
-        DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, spec.role));
+        registry::ModelOptions options;
+        options.role = spec.role;
+        options.preload = spec.preload;
+        options.keep_alive_seconds = spec.keep_alive_seconds;
+        options.kv_memory_bytes = spec.kv_memory_bytes;
+        options.context_length = spec.context_length;
+        DUET_RETURN_IF_ERROR(models->add_gguf(spec.name, spec.path, options));
     }
     // --upstream: a pool per name, ready at once (its replicas are health-checked in the background).
     for (const auto& spec : config.upstreams) {
-        DUET_TRY(auto pool, upstream::Pool::create(spec.name, spec.replicas, config.upstream_options));
+        upstream::PoolOptions pool_options = config.upstream_options;
+        if (!spec.api_key.empty()) pool_options.api_key = spec.api_key;
+        DUET_TRY(auto pool, upstream::Pool::create(spec.name, spec.replicas, pool_options));
         pool->start_health_checks();
         DUET_RETURN_IF_ERROR(models->add_remote(spec.name, pool));
         DUET_LOG_INFO("%s: upstream %s", spec.name.c_str(), pool->source().c_str());
@@ -89,10 +97,11 @@ Status serve_until_signal(const ServeConfig& config) {
         server.stop();
         return st;
     }
-    // Roles among the loaded models (only chat models may play one); duet-auto & co. only with both.
+    // Roles among the chat models (loaded, or loadable on demand); duet-auto & co. only with both.
     candidates.clear();
     for (const auto& entry : models->entries())
-        candidates.push_back({entry->name(), entry->ready() && entry->capabilities().chat});
+        candidates.push_back(
+            {entry->name(), entry->state() != registry::ModelState::failed && entry->capabilities().chat});
     auto roles = choose_route_roles(candidates, config.expert_model, config.daily_model);
     if (!roles.ok()) {
         server.stop();
@@ -114,8 +123,8 @@ Status serve_until_signal(const ServeConfig& config) {
     std::printf("duet serve: chat page at http://%s:%d/%s\n", config.server.http.host.c_str(), server.port(),
                 web::page_built() ? "" : " (not built: run ./duet.sh setup and rebuild)");
     // A first request to copy: the first chat model, the key's header when one is required.
-    for (const auto& entry : models->ready_entries()) {
-        if (!entry->capabilities().chat) continue;
+    for (const auto& entry : models->entries()) {
+        if (entry->state() == registry::ModelState::failed || !entry->capabilities().chat) continue;
         std::printf(
             "duet serve: try  curl http://%s:%d/v1/chat/completions -H 'Content-Type: application/json'%s "
             "-d '{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n",

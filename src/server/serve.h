@@ -16,6 +16,12 @@ namespace duet::server {
 struct ModelSpec {
     std::string name, path;
     registry::Role role = registry::Role::none;
+    // Load on demand (registry.h): preloaded at start (the default for -m) or on its first request; its keep_alive
+    // (< 0: forever), KV reserve (0: an equal share of --kv-memory) and context (0: --ctx).
+    bool preload = true;
+    double keep_alive_seconds = -1;
+    size_t kv_memory_bytes = 0;
+    int32_t context_length = 0;
 };
 
 struct ServeConfig {

@@ -27,39 +27,57 @@ std::string make_response_id(const char* prefix) {
 
 // ---- State: models from the registry ---------------------------------------------------------------------------
 
-std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const {
+std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<const registry::ModelEntry>& entry,
+                                                      const std::shared_ptr<const registry::Serving>& serving) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto& slot = served[entry.get()];
-    if (!slot) {
-        slot = std::make_shared<ServedModel>();
-        slot->entry = entry;
-        slot->backend = {entry->name(), entry->engine_ptr(), entry->serving().codec, entry->created_unix()};
+    auto model = slot.lock();
+    if (!model || model->serving != serving) {  // none held, or a request from the previous load still runs
+        model = std::make_shared<ServedModel>();
+        model->entry = entry;
+        model->serving = serving;
+        model->backend = {entry->name(), serving->engine, serving->codec, entry->created_unix()};
+        slot = model;
     }
-    return slot;
+    return model;
 }
 
-std::shared_ptr<ServedModel> Server::State::find_model(const std::string& name, openai::ApiError* error) const {
-    auto entry = registry->find(name);
-    if (!entry.ok()) {
-        const Status& st = entry.status();
+std::shared_ptr<ServedModel> Server::State::find_model(const std::string& name, openai::ApiError* error,
+                                                       std::optional<double> keep_alive) const {
+    auto lease = registry->acquire(name, options.load_timeout_seconds, keep_alive);
+    if (!lease.ok()) {
+        const Status& st = lease.status();
         *error = st.code() == StatusCode::not_found ? openai::ApiError::model_not_found()
                                                     : openai::ApiError::unavailable(st.message());
         return nullptr;
     }
-    if ((*entry)->is_remote()) {  // only chat and completions are forwarded (routes_upstream.h)
-        *error = openai::ApiError::invalid("model '" + (*entry)->name() +
+    const auto& entry = lease->entry();
+    if (entry->is_remote()) {  // only chat and completions are forwarded (routes_upstream.h)
+        *error = openai::ApiError::invalid("model '" + entry->name() +
                                                "' is served by an upstream: only /v1/chat/completions and "
                                                "/v1/completions are forwarded to it",
                                            "model");
         return nullptr;
     }
-    return served_for(*entry);
+    // The lease lives as long as the pointer handed out (an aliasing shared_ptr): the model stays loaded while
+    // the request (its stream included) holds it.
+    struct Held {
+        std::shared_ptr<ServedModel> model;
+        registry::Lease lease;
+    };
+    auto held = std::make_shared<Held>();
+    held->model = served_for(entry, lease->serving());
+    held->lease = std::move(lease).value();
+    ServedModel* model = held->model.get();
+    return std::shared_ptr<ServedModel>(std::move(held), model);
 }
 
 std::vector<std::shared_ptr<ServedModel>> Server::State::all_models() const {
     std::vector<std::shared_ptr<ServedModel>> out;
-    for (const auto& entry : registry->ready_entries())
-        if (!entry->is_remote()) out.push_back(served_for(entry));
+    for (const auto& entry : registry->ready_entries()) {
+        if (entry->is_remote()) continue;
+        if (auto serving = entry->serving()) out.push_back(served_for(entry, serving));
+    }
     return out;
 }
 

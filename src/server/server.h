@@ -39,6 +39,8 @@ struct ServerOptions {
     http::HttpServerOptions http;
     std::string api_key;      // empty: no key needed
     int32_t max_queue = 256;  // requests (choices) in flight per model; beyond -> 503 + Retry-After
+    // How long a request waits for its model to load on demand (or for room in the memory budget); then 503.
+    double load_timeout_seconds = 120;
 };
 
 class Server {

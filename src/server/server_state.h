@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,13 @@
 
 namespace duet::server {
 
-// A ready registry entry as the routes see it, plus its admission counter.
+// A loaded registry entry as the routes see it (one per load), plus its admission counter. find_model() hands it
+// out together with a registry::Lease: while any copy of that pointer lives, the model cannot be unloaded.
 struct ServedModel {
-    std::shared_ptr<const registry::ModelEntry> entry;  // keeps the engine alive while requests run
-    ModelBackend backend;                               // name, engine, codec from the entry
-    std::atomic<int32_t> n_in_flight{0};                // admitted choices not yet finished
+    std::shared_ptr<const registry::ModelEntry> entry;
+    std::shared_ptr<const registry::Serving> serving;  // keeps the engine alive while requests run
+    ModelBackend backend;                              // name, engine, codec from the entry
+    std::atomic<int32_t> n_in_flight{0};               // admitted choices not yet finished
 };
 
 // Releases an admission reservation of n choices when destroyed.
@@ -54,7 +57,8 @@ struct Server::State {
     std::atomic<bool> stopping{false};
     Metrics metrics;
     mutable std::mutex mutex;
-    mutable std::map<const registry::ModelEntry*, std::shared_ptr<ServedModel>> served;  // one per ready entry
+    // The ServedModel of each entry's current load, while requests hold it.
+    mutable std::map<const registry::ModelEntry*, std::weak_ptr<ServedModel>> served;
 
     // The router (null when off) and, when off, why (set_routing); read by every chat request.
     std::shared_ptr<RouteService> routing() const {
@@ -71,10 +75,13 @@ struct Server::State {
         routing_unavailable_ = std::move(unavailable);
     }
 
-    // nullptr with *error set when unknown (404 model_not_found) or not ready: nothing added yet, still loading,
-    // failed (503).
-    std::shared_ptr<ServedModel> find_model(const std::string& name, openai::ApiError* error) const;
-    // Every ready local model, in the registry's order (remote ones: registry->ready_entries()).
+    // The model to run on, loaded on demand (waiting up to options.load_timeout_seconds) and leased for as long as
+    // the returned pointer (or a copy) lives. nullptr with *error set when unknown (404 model_not_found) or not
+    // available: nothing added yet, the load failed or timed out, too big for the memory budget (503 + Retry-After).
+    // keep_alive: the request's (Ollama's field; seconds, < 0 forever).
+    std::shared_ptr<ServedModel> find_model(const std::string& name, openai::ApiError* error,
+                                            std::optional<double> keep_alive = std::nullopt) const;
+    // Every loaded local model, in the registry's order (remote ones: registry->ready_entries()); not leased.
     std::vector<std::shared_ptr<ServedModel>> all_models() const;
     // All-or-nothing reservation of n choices against max_queue; nullptr -> 503.
     std::unique_ptr<Admission> admit(const std::shared_ptr<ServedModel>& model, int32_t n);
@@ -82,7 +89,8 @@ struct Server::State {
 private:
     std::shared_ptr<RouteService> routing_;
     std::string routing_unavailable_;
-    std::shared_ptr<ServedModel> served_for(const std::shared_ptr<const registry::ModelEntry>& entry) const;
+    std::shared_ptr<ServedModel> served_for(const std::shared_ptr<const registry::ModelEntry>& entry,
+                                            const std::shared_ptr<const registry::Serving>& serving) const;
 };
 
 // Shared by the route files.

@@ -14,6 +14,7 @@ namespace duet::upstream {
 struct UpstreamSpec {
     std::string name;
     std::vector<ReplicaSpec> replicas;  // in the order given
+    std::string api_key;                // the config file's per-upstream key (empty: --upstream-key)
 };
 
 // Adds one `NAME=URL[#model]` to `specs` (a new pool, or a replica of the pool already named NAME).
