@@ -245,7 +245,7 @@ TEST(Registry, RemoteEntriesAreReadyAtOnceAndHoldNoEngine) {
     EXPECT_EQ((*found)->remote(), remote);
     EXPECT_EQ((*found)->source(), "http://gpu1:8000/v1");
     EXPECT_EQ((*found)->role(), registry::Role::expert);
-    EXPECT_EQ((*found)->serving().engine, nullptr);
+    EXPECT_EQ((*found)->serving()->engine, nullptr);
     EXPECT_FALSE((*r.find("local"))->is_remote());
     EXPECT_EQ(r.ready_entries().size(), 2u);
 }
@@ -295,9 +295,9 @@ TEST(Registry, RealGgufEntryServesItsEngineAndCodec) {
     ASSERT_TRUE(found.ok());
     const registry::ModelEntry& entry = **found;
     EXPECT_GT(entry.context_length(), 0);
-    EXPECT_EQ(entry.engine().context_length(), entry.context_length());
-    EXPECT_FALSE(entry.codec().stop_token_ids().empty());  // the one source of stop ids
-    EXPECT_FALSE(entry.codec().encode("Once upon a time", true, false).empty());
+    EXPECT_EQ(entry.serving()->engine->context_length(), entry.context_length());
+    EXPECT_FALSE(entry.serving()->codec->stop_token_ids().empty());  // the one source of stop ids
+    EXPECT_FALSE(entry.serving()->codec->encode("Once upon a time", true, false).empty());
     r.stop_all();
 }
 
