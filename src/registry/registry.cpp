@@ -273,7 +273,7 @@ Status Registry::load_all() {
     if (!split) {  // each with its own KV reserve, as when loaded on demand; the budget is checked first
         size_t need = 0;
         for (const auto& e : loading) {
-            decide_share(*e);
+            decide_share(*core_, *e);
             need += core_->planner.model(static_cast<size_t>(e->planner_index_)).need_bytes;
         }
         if (memory_budget > 0 && need > memory_budget) {

@@ -69,6 +69,8 @@ struct ResidencyInfo {
     double load_seconds = 0;  // total time spent loading it
 };
 
+struct RegistryCore;
+
 class ModelEntry {
 public:
     ModelEntry(std::string name, ModelOptions options, std::unique_ptr<ModelBackend> backend);
@@ -99,6 +101,7 @@ public:
 
 private:
     friend class Registry;
+    friend void decide_share(RegistryCore& core, ModelEntry& entry);
     void mark_ready(Serving serving);
     void mark_failed(const Status& status);
     void set_state(ModelState state) { state_.store(state, std::memory_order_release); }
@@ -122,7 +125,6 @@ private:
 };
 
 class Registry;
-struct RegistryCore;
 
 // While held, its model stays loaded (never unloaded or evicted). Movable; releasing it (destruction) marks the
 // model used now and, with `keep_alive`, sets how long it stays idle for the rest of this load.
@@ -212,7 +214,6 @@ public:
 private:
     Result<std::shared_ptr<ModelEntry>> insert(std::string name, std::unique_ptr<ModelBackend> backend,
                                                ModelOptions options);
-    void decide_share(ModelEntry& entry);  // the KV reserve of an on-demand entry (under the mutex)
     void ensure_loader();                  // starts the loader thread (under the mutex)
     void loader_loop();
     void load_now(ModelEntry& entry, std::unique_lock<std::mutex>& lock);    // lock held on entry and exit

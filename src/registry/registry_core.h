@@ -37,6 +37,9 @@ struct RegistryCore {
     double now() const { return clock(); }
 };
 
+// The KV reserve of an on-demand entry and so its memory estimate (under the mutex), decided once.
+void decide_share(RegistryCore& core, ModelEntry& entry);
+
 // Bytes of memory this process can still use: MemAvailable, lowered by a cgroup v2 limit; 0 if unknown.
 size_t available_memory_bytes();
 

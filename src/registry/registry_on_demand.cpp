@@ -58,22 +58,23 @@ void Registry::set_clock(std::function<double()> clock) {
     core_->background_expiry = false;
 }
 
-void Registry::decide_share(ModelEntry& entry) {
+// The KV reserve of an on-demand entry and so its memory estimate (under the mutex), once.
+void decide_share(RegistryCore& core, ModelEntry& entry) {
     if (entry.share_decided_) return;
     size_t reserve = 0;
     if (entry.backend_->needs_kv()) {
         size_t n_local = 0;
-        for (const auto& e : core_->entries)
+        for (const auto& e : core.entries)
             if (e->on_demand() && e->backend_->needs_kv()) ++n_local;
         n_local = std::max<size_t>(n_local, 1);
-        const LoadSettings& s = core_->settings;
+        const LoadSettings& s = core.settings;
         if (entry.options().kv_memory_bytes > 0) reserve = entry.options().kv_memory_bytes;
         else if (s.kv_memory_bytes > 0) reserve = s.kv_memory_bytes / n_local;
         else reserve = engine::default_kv_memory(available_memory_bytes(), entry.backend_->file_bytes()) / n_local;
     }
     entry.kv_share_ = reserve;
     entry.share_decided_ = true;
-    core_->planner.set_need(static_cast<size_t>(entry.planner_index_), entry.backend_->file_bytes() + reserve);
+    core.planner.set_need(static_cast<size_t>(entry.planner_index_), entry.backend_->file_bytes() + reserve);
 }
 
 Result<Lease> Registry::acquire(std::string_view name, double timeout_seconds, std::optional<double> keep_alive) {
@@ -107,7 +108,7 @@ Result<Lease> Registry::acquire(std::string_view name, double timeout_seconds, s
         // A load this request waited for failed: its reason (the next request tries again).
         if (asked_load && entry->load_failures_ != failures_before)
             return Status::unavailable("%s", entry->error().c_str());
-        decide_share(*entry);
+        decide_share(*core_, *entry);
         ResidencyPlanner::Plan plan = core_->planner.want(i);
         if (plan.verdict == ResidencyPlanner::Verdict::ready) {
             core_->planner.acquire(i);
@@ -178,7 +179,7 @@ void Registry::loader_loop() {
 
 void Registry::load_now(ModelEntry& entry, std::unique_lock<std::mutex>& lock) {
     const size_t i = static_cast<size_t>(entry.planner_index_);
-    decide_share(entry);
+    decide_share(*core_, entry);
     entry.set_state(ModelState::loading);
     const size_t share = entry.kv_share_;
     LoadSettings settings = core_->settings;
@@ -257,7 +258,8 @@ Status Registry::health(std::string_view name) const {
     if (m.state == Residency::loaded || m.state == Residency::loading) return Status::ok_status();
     if (m.last_load_failed) return Status::unavailable("%s", entry->error().c_str());
     const size_t budget = core_->planner.budget_bytes();
-    if (budget > 0 && entry->share_decided_ && m.need_bytes > budget)
+    if (m.state == Residency::unloaded) decide_share(*core_, *entry);
+    if (budget > 0 && m.need_bytes > budget)
         return Status::unavailable("model '%s' needs %s (weights + KV reserve), more than the whole memory budget of %s",
                                    entry->name().c_str(), bytes_text(m.need_bytes).c_str(), bytes_text(budget).c_str());
     return Status::ok_status();
