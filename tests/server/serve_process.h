@@ -23,7 +23,8 @@ namespace duet::test {
 
 class ServeProcess {
 public:
-    // Serves `model_name`=`model_path` (empty path: the stories260K fixture) with `extra` arguments appended.
+    // Serves `model_name`=`model_path` (empty path: the stories260K fixture) with `extra` arguments appended; an
+    // empty `model_name` gives no -m at all (the models come from `extra`, e.g. --config FILE).
     explicit ServeProcess(std::vector<std::string> extra, std::string model_name = "stories",
                           std::string model_path = "")
         : model_name_(std::move(model_name)) {
@@ -33,6 +34,7 @@ public:
         std::vector<std::string> args = {duet_binary(), "serve",  "-m", model_name_ + "=" + model_path,
                                          "--port",      "0",      "-t", "1",
                                          "--data-dir",  data_dir_};
+        if (model_name_.empty()) args.erase(args.begin() + 2, args.begin() + 4);
         for (auto& a : extra) args.push_back(a);
         int out[2];
         if (::pipe(out) != 0) return;
