@@ -18,7 +18,7 @@ JOBS=${DUET_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 APT_PACKAGES=(g++ clang-format cmake ninja-build pkg-config make git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libpcre2-dev libcli11-dev libcpp-httplib-dev
-  libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev libssl-dev python3 python3-yaml zlib1g-dev chromium)
+  libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev libssl-dev libyaml-dev python3 python3-yaml zlib1g-dev chromium)
 # python3: the eval sandbox; python3-yaml: the deploy/ checks; postgresql: the store tests start a throwaway server;
 # chromium: the page tests
 

@@ -179,8 +179,8 @@ void parse_generation(const json& obj, bool allow_zero_max_tokens, GenerationOpt
             if (!seconds.ok()) fail("keep_alive", "'keep_alive': " + seconds.status().message());
             gen->keep_alive = *seconds;
         } else if (!ka->is_null()) {
-            fail("keep_alive", std::string("'keep_alive' must be a number of seconds or a duration string, got ") +
-                                   type_name(*ka));
+            fail("keep_alive",
+                 std::string("'keep_alive' must be a number of seconds or a duration string, got ") + type_name(*ka));
         }
     }
     gen->min_tokens = static_cast<int32_t>(get_int(obj, "min_tokens", 0, kMaxTokensLimit).value_or(0));

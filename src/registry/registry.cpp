@@ -246,8 +246,7 @@ Status Registry::add_gguf(std::string name, std::string path, Role role) {
 }
 
 Status Registry::add_gguf(std::string name, std::string path, const ModelOptions& options) {
-    if (is_encoder_gguf(path))
-        return add(std::move(name), std::make_unique<EncoderBackend>(std::move(path)), options);
+    if (is_encoder_gguf(path)) return add(std::move(name), std::make_unique<EncoderBackend>(std::move(path)), options);
     return add(std::move(name), std::make_unique<GgufBackend>(std::move(path)), options);
 }
 
@@ -280,7 +279,8 @@ Status Registry::load_all() {
             const Status st = Status::invalid_argument(
                 "the preloaded models need %s (weights + KV reserve), more than the memory budget of %s: preload "
                 "fewer of them or raise the budget",
-                format_bytes(static_cast<double>(need)).c_str(), format_bytes(static_cast<double>(memory_budget)).c_str());
+                format_bytes(static_cast<double>(need)).c_str(),
+                format_bytes(static_cast<double>(memory_budget)).c_str());
             for (const auto& e : loading) fail(*e, st);
             return Status(st.code(), st.message());
         }

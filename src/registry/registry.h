@@ -214,9 +214,9 @@ public:
 private:
     Result<std::shared_ptr<ModelEntry>> insert(std::string name, std::unique_ptr<ModelBackend> backend,
                                                ModelOptions options);
-    void ensure_loader();                  // starts the loader thread (under the mutex)
+    void ensure_loader();  // starts the loader thread (under the mutex)
     void loader_loop();
-    void load_now(ModelEntry& entry, std::unique_lock<std::mutex>& lock);    // lock held on entry and exit
+    void load_now(ModelEntry& entry, std::unique_lock<std::mutex>& lock);  // lock held on entry and exit
     void unload_now(ModelEntry& entry, bool evicted, std::unique_lock<std::mutex>& lock);
 
     std::shared_ptr<RegistryCore> core_;

@@ -260,8 +260,9 @@ Status Registry::health(std::string_view name) const {
     const size_t budget = core_->planner.budget_bytes();
     if (m.state == Residency::unloaded) decide_share(*core_, *entry);
     if (budget > 0 && m.need_bytes > budget)
-        return Status::unavailable("model '%s' needs %s (weights + KV reserve), more than the whole memory budget of %s",
-                                   entry->name().c_str(), bytes_text(m.need_bytes).c_str(), bytes_text(budget).c_str());
+        return Status::unavailable(
+            "model '%s' needs %s (weights + KV reserve), more than the whole memory budget of %s",
+            entry->name().c_str(), bytes_text(m.need_bytes).c_str(), bytes_text(budget).c_str());
     return Status::ok_status();
 }
 

@@ -37,12 +37,12 @@ const char* residency_name(Residency state);  // "unloaded", "loading", "loaded"
 struct ResidentModel {
     std::string name;
     Residency state = Residency::unloaded;
-    size_t need_bytes = 0;                       // weights + KV reserve (an estimate until the first load)
-    double keep_alive_seconds = -1;              // the model's own (< 0: forever)
-    std::optional<double> keep_alive_override;   // the last request's keep_alive, until this load ends
-    int32_t in_flight = 0;                       // leases held (requests running on it)
-    int32_t waiting = 0;                         // requests waiting for it (it is not expired or evicted meanwhile)
-    double last_used = 0;                        // when the last lease ended (or the load finished)
+    size_t need_bytes = 0;                      // weights + KV reserve (an estimate until the first load)
+    double keep_alive_seconds = -1;             // the model's own (< 0: forever)
+    std::optional<double> keep_alive_override;  // the last request's keep_alive, until this load ends
+    int32_t in_flight = 0;                      // leases held (requests running on it)
+    int32_t waiting = 0;                        // requests waiting for it (it is not expired or evicted meanwhile)
+    double last_used = 0;                       // when the last lease ended (or the load finished)
     bool last_load_failed = false;
 };
 

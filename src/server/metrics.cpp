@@ -172,7 +172,8 @@ void render_residency_metrics(const std::vector<registry::ResidencyInfo>& models
     static const Family kFamilies[] = {
         {"duet_model_loaded", "gauge", "1 while the model is loaded (0: unloaded, loading or unloading).",
          [](const registry::ResidencyInfo& m) { return m.state == registry::Residency::loaded ? 1.0 : 0.0; }},
-        {"duet_model_memory_bytes", "gauge", "Weights + KV reserve the model takes when loaded (estimate until loaded).",
+        {"duet_model_memory_bytes", "gauge",
+         "Weights + KV reserve the model takes when loaded (estimate until loaded).",
          [](const registry::ResidencyInfo& m) { return static_cast<double>(m.memory_bytes); }},
         {"duet_model_loads_total", "counter", "Loads that finished.",
          [](const registry::ResidencyInfo& m) { return static_cast<double>(m.loads); }},

@@ -328,8 +328,10 @@ struct ArenaApi {
 
     std::vector<std::string> chat_models() const {
         std::vector<std::string> names;
-        for (const auto& m : state.all_models())
-            if (!m->entry || m->entry->capabilities().chat) names.push_back(m->backend.name);
+        // Local chat models, loaded or not (an unloaded one loads on demand when its battle turn runs).
+        for (const auto& entry : state.registry->entries())
+            if (!entry->is_remote() && entry->state() != registry::ModelState::failed && entry->capabilities().chat)
+                names.push_back(entry->name());
         return names;
     }
 

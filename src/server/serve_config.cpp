@@ -93,7 +93,8 @@ private:
             return error(node.line, "unexpected YAML event");
         if (++depth_ > kMaxDepth) return error(node.line, "nested too deeply");
         node.kind = type == YAML_MAPPING_START_EVENT ? Node::Kind::map : Node::Kind::list;
-        const yaml_event_type_t end = type == YAML_MAPPING_START_EVENT ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+        const yaml_event_type_t end =
+            type == YAML_MAPPING_START_EVENT ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
         for (;;) {
             yaml_event_t child;
             DUET_RETURN_IF_ERROR(next(&child));
@@ -180,12 +181,13 @@ std::string keys_text(std::initializer_list<const char*> keys) {
 }
 
 Status unknown_key(const Reader& r, const Node& key, const char* where, std::initializer_list<const char*> keys) {
-    return r.error(key, strformat("unknown key '%s' in %s (expected %s)", key.text.c_str(), where,
-                                  keys_text(keys).c_str()));
+    return r.error(key,
+                   strformat("unknown key '%s' in %s (expected %s)", key.text.c_str(), where, keys_text(keys).c_str()));
 }
 
 Result<ConfigModel> read_model(const Reader& r, const Node& item, const std::string& base_dir) {
-    DUET_RETURN_IF_ERROR(r.expect(item, Node::Kind::map, "each entry of 'models' must be a map (name: ..., model: ...)"));
+    DUET_RETURN_IF_ERROR(
+        r.expect(item, Node::Kind::map, "each entry of 'models' must be a map (name: ..., model: ...)"));
     ConfigModel m;
     m.line = item.line;
     m.spec.preload = false;  // load on demand, Ollama-like
@@ -357,8 +359,7 @@ Result<ServeConfigFile> parse_serve_config(std::string_view text, const std::str
     }
     for (const auto& m : out.models)
         for (const auto& u : out.upstreams)
-            if (m.spec.name == u.name)
-                return tree.error(m.line, "'" + u.name + "' is both a model and an upstream");
+            if (m.spec.name == u.name) return tree.error(m.line, "'" + u.name + "' is both a model and an upstream");
     return out;
 }
 

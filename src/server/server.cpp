@@ -28,7 +28,7 @@ std::string make_response_id(const char* prefix) {
 // ---- State: models from the registry ---------------------------------------------------------------------------
 
 std::shared_ptr<ServedModel> Server::State::served_for(const std::shared_ptr<const registry::ModelEntry>& entry,
-                                                      const std::shared_ptr<const registry::Serving>& serving) const {
+                                                       const std::shared_ptr<const registry::Serving>& serving) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto& slot = served[entry.get()];
     auto model = slot.lock();

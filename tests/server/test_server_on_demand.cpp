@@ -113,7 +113,8 @@ TEST(ServerOnDemand, ModelsListShowsStatesAndAChatRequestWaitsForTheLoad) {
     EXPECT_EQ(s.state_of("lazy"), "unloaded");
     EXPECT_EQ(s.state_of("always"), "loaded");
     s.gate.closed = true;
-    auto answer = std::async(std::launch::async, [&] { return s.client()->Post("/v1/chat/completions", kChat, "application/json"); });
+    auto answer = std::async(std::launch::async,
+                             [&] { return s.client()->Post("/v1/chat/completions", kChat, "application/json"); });
     s.gate.wait_in_open();
     EXPECT_EQ(s.state_of("lazy"), "loading");
     s.gate.open();
@@ -220,9 +221,9 @@ TEST(ServerOnDemand, HealthOfAnUnloadedModelThatFitsIs200AndMetricsCountLoads) {
 
 TEST(ServerOnDemand, AnInvalidKeepAliveIsA400) {
     OnDemandServer s;
-    auto r = s.client()->Post(
-        "/v1/chat/completions",
-        R"({"model":"lazy","messages":[{"role":"user","content":"hi"}],"keep_alive":"soon"})", "application/json");
+    auto r = s.client()->Post("/v1/chat/completions",
+                              R"({"model":"lazy","messages":[{"role":"user","content":"hi"}],"keep_alive":"soon"})",
+                              "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400);
     EXPECT_EQ(json::parse(r->body)["error"]["param"], "keep_alive");
