@@ -432,8 +432,10 @@ void Registry::stop_all() {
     std::vector<std::shared_ptr<ModelEntry>> all;
     {
         std::lock_guard<std::mutex> lock(core_->mutex);
+        core_->stopping = true;  // requests waiting for a load give up; the loader starts nothing new
         all = core_->entries;
     }
+    core_->changed.notify_all();
     for (const auto& e : all) e->backend_->stop();
 }
 

@@ -208,7 +208,8 @@ public:
     bool all_ready() const;   // false while empty
     size_t size() const;
 
-    // Stops every engine (unfinished requests end with an abort delta); idempotent.
+    // Stops every engine (unfinished requests end with an abort delta) and load on demand (waiting requests get
+    // unavailable); idempotent.
     void stop_all();
 
 private:
