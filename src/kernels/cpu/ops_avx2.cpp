@@ -1,7 +1,6 @@
 // ops_avx2.cpp: AVX2/FMA/F16C element-wise ops: RMSNorm, softmax, SiLU·mul, add, dots and axpys for attention.
-#include <cmath>
-
-#include "common/fp16.h"
+// The loops are ops_simd.h's; this file gives them 8-float AVX2 vectors and the exponential.
+#include "kernels/cpu/ops_simd.h"
 #include "kernels/cpu/tile_avx2.h"
 
 namespace duet::cpu {
@@ -33,126 +32,49 @@ inline __m256 exp256(__m256 x_in) {
     return _mm256_andnot_ps(underflow, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2));
 }
 
+// The vector type of ops_simd.h: 8 floats.
+struct Avx2 {
+    using T = __m256;
+    static constexpr int64_t kLanes = 8;
+    static T zero() { return _mm256_setzero_ps(); }
+    static T splat(float v) { return _mm256_set1_ps(v); }
+    static T load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+    static T load_f16(const uint16_t* p) {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    }
+    static void store_f16(uint16_t* p, T v) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                         _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    static T add(T a, T b) { return _mm256_add_ps(a, b); }
+    static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+    static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+    static T div(T a, T b) { return _mm256_div_ps(a, b); }
+    static T max(T a, T b) { return _mm256_max_ps(a, b); }
+    static T neg(T a) { return _mm256_sub_ps(_mm256_setzero_ps(), a); }
+    static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+    static T exp(T x) { return exp256(x); }
+    static float hsum(T v) { return hsum_ps(v); }
+    static float hmax(T v) {
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+    }
+};
+
 }  // namespace
 
 void rmsnorm_avx2(float* out, const float* x, const float* w, int64_t n, float eps) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
-        acc0 = _mm256_fmadd_ps(a, a, acc0);
-        acc1 = _mm256_fmadd_ps(b, b, acc1);
-    }
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
-    for (; i < n; ++i) sum += x[i] * x[i];
-    const float scale = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
-    const __m256 vs = _mm256_set1_ps(scale);
-    i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(w + i)));
-    for (; i < n; ++i) out[i] = x[i] * scale * w[i];
+    rmsnorm_simd<Avx2>(out, x, w, n, eps);
 }
-
-void softmax_avx2(float* x, int64_t n) {
-    float max = -INFINITY;
-    int64_t i = 0;
-    __m256 vmax = _mm256_set1_ps(-INFINITY);
-    for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
-    {
-        alignas(32) float lanes[8];
-        _mm256_store_ps(lanes, vmax);
-        for (float v : lanes) max = std::max(max, v);
-    }
-    for (; i < n; ++i) max = std::max(max, x[i]);
-    const __m256 vm = _mm256_set1_ps(max);
-    __m256 vsum = _mm256_setzero_ps();
-    i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
-        _mm256_storeu_ps(x + i, e);
-        vsum = _mm256_add_ps(vsum, e);
-    }
-    float sum = hsum_ps(vsum);
-    for (; i < n; ++i) {
-        x[i] = std::exp(x[i] - max);
-        sum += x[i];
-    }
-    const float inv = 1.0f / sum;
-    const __m256 vi = _mm256_set1_ps(inv);
-    i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vi));
-    for (; i < n; ++i) x[i] *= inv;
-}
-
-void silu_mul_avx2(float* out, const float* gate, const float* up, int64_t n) {
-    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 g = _mm256_loadu_ps(gate + i);
-        const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(one, exp256(_mm256_sub_ps(zero, g))));
-        _mm256_storeu_ps(out + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
-    }
-    for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
-}
-
-void add_avx2(float* out, const float* a, const float* b, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
-    for (; i < n; ++i) out[i] = a[i] + b[i];
-}
-
-float dot_f32_avx2(const float* a, const float* b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
-    for (; i < n; ++i) sum += a[i] * b[i];
-    return sum;
-}
-
-inline __m256 load_f16x8(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-float dot_f16_f32_avx2(const uint16_t* a, const float* b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(load_f16x8(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
-    for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * b[i];
-    return sum;
-}
-
-void axpy_f16_avx2(float* out, float w, const uint16_t* v, int64_t n) {
-    const __m256 vw = _mm256_set1_ps(w);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, load_f16x8(v + i), _mm256_loadu_ps(out + i)));
-    for (; i < n; ++i) out[i] += w * fp16_to_fp32(v[i]);
-}
-
-void axpy_f32_avx2(float* out, float w, const float* v, int64_t n) {
-    const __m256 vw = _mm256_set1_ps(w);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, _mm256_loadu_ps(v + i), _mm256_loadu_ps(out + i)));
-    for (; i < n; ++i) out[i] += w * v[i];
-}
-
-void f32_to_f16_avx2(uint16_t* out, const float* x, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
-                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    for (; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
-}
+void softmax_avx2(float* x, int64_t n) { softmax_simd<Avx2>(x, n); }
+void silu_mul_avx2(float* out, const float* gate, const float* up, int64_t n) { silu_mul_simd<Avx2>(out, gate, up, n); }
+void add_avx2(float* out, const float* a, const float* b, int64_t n) { add_simd<Avx2>(out, a, b, n); }
+float dot_f32_avx2(const float* a, const float* b, int64_t n) { return dot_f32_simd<Avx2>(a, b, n); }
+float dot_f16_f32_avx2(const uint16_t* a, const float* b, int64_t n) { return dot_f16_f32_simd<Avx2>(a, b, n); }
+void axpy_f16_avx2(float* out, float w, const uint16_t* v, int64_t n) { axpy_f16_simd<Avx2>(out, w, v, n); }
+void axpy_f32_avx2(float* out, float w, const float* v, int64_t n) { axpy_f32_simd<Avx2>(out, w, v, n); }
+void f32_to_f16_avx2(uint16_t* out, const float* x, int64_t n) { f32_to_f16_simd<Avx2>(out, x, n); }
 
 }  // namespace duet::cpu

@@ -1,12 +1,10 @@
 // ops_neon.cpp: NEON element-wise ops (RMSNorm, softmax, SiLU·mul, add, the attention dots and axpys), the
 // AArch64 twins of ops_avx2.cpp. ARMv8-A base: NEON, FMA and f16 <-> f32 conversion are all mandatory there.
+// The loops are ops_simd.h's; this file gives them 4-float NEON vectors and the exponential.
 #include <arm_neon.h>
 
-#include <algorithm>
-#include <cmath>
-
-#include "common/fp16.h"
 #include "kernels/cpu/kernels_neon.h"
+#include "kernels/cpu/ops_simd.h"
 
 namespace duet::cpu {
 
@@ -36,111 +34,41 @@ inline float32x4_t exp_f32x4(float32x4_t x_in) {
     return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(e), underflow));
 }
 
-inline float32x4_t load_f16x4(const uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+// The vector type of ops_simd.h: 4 floats.
+struct Neon {
+    using T = float32x4_t;
+    static constexpr int64_t kLanes = 4;
+    static T zero() { return vdupq_n_f32(0.0f); }
+    static T splat(float v) { return vdupq_n_f32(v); }
+    static T load(const float* p) { return vld1q_f32(p); }
+    static void store(float* p, T v) { vst1q_f32(p, v); }
+    static T load_f16(const uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+    // FCVTN rounds to nearest even (the default FPCR mode), like fp32_to_fp16
+    static void store_f16(uint16_t* p, T v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
+    static T add(T a, T b) { return vaddq_f32(a, b); }
+    static T sub(T a, T b) { return vsubq_f32(a, b); }
+    static T mul(T a, T b) { return vmulq_f32(a, b); }
+    static T div(T a, T b) { return vdivq_f32(a, b); }
+    static T max(T a, T b) { return vmaxq_f32(a, b); }
+    static T neg(T a) { return vnegq_f32(a); }
+    static T fma(T a, T b, T c) { return vfmaq_f32(c, a, b); }
+    static T exp(T x) { return exp_f32x4(x); }
+    static float hsum(T v) { return vaddvq_f32(v); }
+    static float hmax(T v) { return vmaxvq_f32(v); }
+};
 
 }  // namespace
 
 void rmsnorm_neon(float* out, const float* x, const float* w, int64_t n, float eps) {
-    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + i + 4);
-        acc0 = vfmaq_f32(acc0, a, a);
-        acc1 = vfmaq_f32(acc1, b, b);
-    }
-    float sum = vaddvq_f32(vaddq_f32(acc0, acc1));
-    for (; i < n; ++i) sum += x[i] * x[i];
-    const float scale = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
-    i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vmulq_f32(vmulq_n_f32(vld1q_f32(x + i), scale), vld1q_f32(w + i)));
-    for (; i < n; ++i) out[i] = x[i] * scale * w[i];
+    rmsnorm_simd<Neon>(out, x, w, n, eps);
 }
-
-void softmax_neon(float* x, int64_t n) {
-    float max = -INFINITY;
-    int64_t i = 0;
-    float32x4_t vmax = vdupq_n_f32(-INFINITY);
-    for (; i + 4 <= n; i += 4) vmax = vmaxq_f32(vmax, vld1q_f32(x + i));
-    max = vmaxvq_f32(vmax);
-    for (; i < n; ++i) max = std::max(max, x[i]);
-    const float32x4_t vm = vdupq_n_f32(max);
-    float32x4_t vsum = vdupq_n_f32(0.0f);
-    i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const float32x4_t e = exp_f32x4(vsubq_f32(vld1q_f32(x + i), vm));
-        vst1q_f32(x + i, e);
-        vsum = vaddq_f32(vsum, e);
-    }
-    float sum = vaddvq_f32(vsum);
-    for (; i < n; ++i) {
-        x[i] = std::exp(x[i] - max);
-        sum += x[i];
-    }
-    const float inv = 1.0f / sum;
-    i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), inv));
-    for (; i < n; ++i) x[i] *= inv;
-}
-
-void silu_mul_neon(float* out, const float* gate, const float* up, int64_t n) {
-    const float32x4_t one = vdupq_n_f32(1.0f);
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const float32x4_t g = vld1q_f32(gate + i);
-        const float32x4_t silu = vdivq_f32(g, vaddq_f32(one, exp_f32x4(vnegq_f32(g))));
-        vst1q_f32(out + i, vmulq_f32(silu, vld1q_f32(up + i)));
-    }
-    for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
-}
-
-void add_neon(float* out, const float* a, const float* b, int64_t n) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vaddq_f32(vld1q_f32(a + i), vld1q_f32(b + i)));
-    for (; i < n; ++i) out[i] = a[i] + b[i];
-}
-
-float dot_f32_neon(const float* a, const float* b, int64_t n) {
-    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        acc0 = vfmaq_f32(acc0, vld1q_f32(a + i), vld1q_f32(b + i));
-        acc1 = vfmaq_f32(acc1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
-    }
-    for (; i + 4 <= n; i += 4) acc0 = vfmaq_f32(acc0, vld1q_f32(a + i), vld1q_f32(b + i));
-    float sum = vaddvq_f32(vaddq_f32(acc0, acc1));
-    for (; i < n; ++i) sum += a[i] * b[i];
-    return sum;
-}
-
-float dot_f16_f32_neon(const uint16_t* a, const float* b, int64_t n) {
-    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        acc0 = vfmaq_f32(acc0, load_f16x4(a + i), vld1q_f32(b + i));
-        acc1 = vfmaq_f32(acc1, load_f16x4(a + i + 4), vld1q_f32(b + i + 4));
-    }
-    for (; i + 4 <= n; i += 4) acc0 = vfmaq_f32(acc0, load_f16x4(a + i), vld1q_f32(b + i));
-    float sum = vaddvq_f32(vaddq_f32(acc0, acc1));
-    for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * b[i];
-    return sum;
-}
-
-void axpy_f16_neon(float* out, float w, const uint16_t* v, int64_t n) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vfmaq_n_f32(vld1q_f32(out + i), load_f16x4(v + i), w));
-    for (; i < n; ++i) out[i] += w * fp16_to_fp32(v[i]);
-}
-
-void axpy_f32_neon(float* out, float w, const float* v, int64_t n) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vfmaq_n_f32(vld1q_f32(out + i), vld1q_f32(v + i), w));
-    for (; i < n; ++i) out[i] += w * v[i];
-}
-
-void f32_to_f16_neon(uint16_t* out, const float* x, int64_t n) {
-    int64_t i = 0;  // FCVTN rounds to nearest even (the default FPCR mode), like fp32_to_fp16
-    for (; i + 4 <= n; i += 4) vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
-    for (; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
-}
+void softmax_neon(float* x, int64_t n) { softmax_simd<Neon>(x, n); }
+void silu_mul_neon(float* out, const float* gate, const float* up, int64_t n) { silu_mul_simd<Neon>(out, gate, up, n); }
+void add_neon(float* out, const float* a, const float* b, int64_t n) { add_simd<Neon>(out, a, b, n); }
+float dot_f32_neon(const float* a, const float* b, int64_t n) { return dot_f32_simd<Neon>(a, b, n); }
+float dot_f16_f32_neon(const uint16_t* a, const float* b, int64_t n) { return dot_f16_f32_simd<Neon>(a, b, n); }
+void axpy_f16_neon(float* out, float w, const uint16_t* v, int64_t n) { axpy_f16_simd<Neon>(out, w, v, n); }
+void axpy_f32_neon(float* out, float w, const float* v, int64_t n) { axpy_f32_simd<Neon>(out, w, v, n); }
+void f32_to_f16_neon(uint16_t* out, const float* x, int64_t n) { f32_to_f16_simd<Neon>(out, x, n); }
 
 }  // namespace duet::cpu
