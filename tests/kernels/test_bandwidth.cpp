@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/bandwidth.h"
+#include "support/threads.h"
 
 namespace duet {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 TEST(Bandwidth, ProbeReturnsAPositiveFiniteRateAndNamesItsMethod) {
     const std::vector<std::string> methods = kernels::read_bandwidth_methods();
     ASSERT_FALSE(methods.empty());
-    for (int n_threads : {1, 2}) {
+    for (int n_threads : {1, test::pool_threads(2)}) {
         const kernels::ReadBandwidth r = kernels::measure_read_bandwidth(n_threads, size_t{16} << 20, 2);
         EXPECT_GT(r.gbs, 0.1) << n_threads;
         EXPECT_LT(r.gbs, 1e5) << n_threads;  // 100 TB/s: a broken timer, not a machine
@@ -74,6 +75,7 @@ double one_minute_load() {
 // and the probe must not fall more than 10% short of the reference. Thread starts are inside the reference's timing
 // and outside the probe's: that favours the probe by microseconds over runs of tens of milliseconds.
 TEST(Bandwidth, ProbeReachesTheReferenceLoopWithinTenPercent) {
+    DUET_REQUIRE_THREADS();
 #if defined(__SANITIZE_ADDRESS__)
     GTEST_SKIP() << "instrumented loads: speed comparisons mean nothing under ASan";
 #endif

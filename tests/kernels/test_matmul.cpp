@@ -21,6 +21,7 @@
 #include "kernels/ref/vec_dot.h"
 #include "kernels/simd_backends.h"
 #include "support/gaussian.h"
+#include "support/threads.h"
 
 namespace duet {
 namespace {
@@ -100,7 +101,7 @@ TEST(Matmul, SimdBackendsMatchReferenceEveryTypeAndShape) {
     const auto backends = simd_backends();
     if (backends.empty()) GTEST_SKIP() << "no SIMD backend on this CPU/build";
     BackendGuard guard;
-    ThreadPool pool(2);
+    ThreadPool pool(test::pool_threads(2));
     uint32_t seed = 1;
     for (TensorType type : kMatmulTypes) {
         for (const Shape& s : twin_shapes()) {
@@ -142,7 +143,7 @@ TEST(Matmul, Q8_0ExtremeBytesMatchReference) {
             blocks[b].qs[k] = b % 3 == 0 ? extremes[k % 2] : extremes[(b + k) % 6];  // some blocks all +-max
     }
     for (int64_t i = 0; i < n * 9; ++i) p.x[static_cast<size_t>(i)] = i % 2 ? 1.0f : -1.0f;  // full-scale bytes
-    ThreadPool pool(2);
+    ThreadPool pool(test::pool_threads(2));
     for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
         Problem q = p;
         q.shape.n_tokens = n_tokens;
@@ -213,6 +214,7 @@ TEST(Matmul, ReferenceDotMatchesDequantizedFloatMath) {
 }
 
 TEST(Matmul, OneAndTwoThreadsGiveIdenticalResults) {
+    DUET_REQUIRE_THREADS();
     BackendGuard guard;
     ThreadPool pool1(1), pool2(2);
     uint32_t seed = 500;
@@ -236,7 +238,7 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalResults) {
 // ops of one type and of mixed types (Q4_K_M puts a Q6_K attn_v next to Q4_K attn_q / attn_k), on every backend.
 TEST(Matmul, ManyEqualsOneByOne) {
     BackendGuard guard;
-    ThreadPool pool(2);
+    ThreadPool pool(test::pool_threads(2));
     const int64_t n = quick() ? 256 : 1536, n_tokens = 5;
     const std::vector<std::pair<TensorType, int64_t>> sets[] = {
         {{TensorType::Q4_0, 64}, {TensorType::Q4_0, 17}, {TensorType::Q4_0, 256}},

@@ -16,6 +16,7 @@
 #include "model/encoder.h"
 #include "model/model.h"
 #include "support/fixtures.h"
+#include "support/threads.h"
 
 namespace duet::model {
 namespace {
@@ -95,7 +96,7 @@ TEST_P(ReferenceEmbeddings, MatchesLlamaCpp) {
     const std::string suffix = quantized && !q8_0 ? "_dequant_f32" : "";
     const Tolerance tol = q8_0 ? kQ8_0File : kF32Arithmetic;
 
-    ThreadPool pool(2);
+    ThreadPool pool(test::pool_threads(2));
     Encoder encoder(*model, 256, &pool);
     const auto& inputs = ref["inputs"];
     const Rows want_emb = rows(ref["embeddings" + suffix]);

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/threads.h"
 #include "tokenizer/template/chat_template.h"
 
 namespace {
@@ -238,6 +239,7 @@ TEST(TemplateApi, ExtraContextAndMessagesHelper) {
 }
 
 TEST(TemplateApi, RenderIsThreadSafe) {
+    DUET_REQUIRE_THREADS();
     auto tpl = ChatTemplate::parse(
         "{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{{ m.content }}{% endfor %}"
         "{{ ns.n }}");

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "support/threads.h"
 #include "tokenizer/tiny_vocab.h"
 #include "tokenizer/vocab_cache.h"
 
@@ -182,6 +183,7 @@ TEST_F(RealVocabs, WordCacheDoesNotChangeIds) {
 }
 
 TEST_F(RealVocabs, ConcurrentEncodeIsDeterministic) {
+    DUET_REQUIRE_THREADS();
     const tok::Tokenizer* t = cached_vocab("qwen2");
     ASSERT_NE(t, nullptr);
     const std::string text = "多线程 tokenization should give the same ids: 12345 + émoji 🙂 everywhere.\n";
