@@ -108,7 +108,8 @@ setup_arm64() {
 
 # Cross-compile the kernel, model and tokenizer suites for AArch64 (Release, cmake/aarch64-linux-gnu.cmake) and
 # run them under qemu-aarch64: `-cpu max` has the dot-product extension (backends neon_dotprod, neon and ref all
-# run), `-cpu cortex-a53` (ARMv8.0) has not, so the plain NEON fallback is what the kernels pick by themselves.
+# run), `-cpu cortex-a53` (ARMv8.0) has not, so the plain NEON fallback is what the kernels pick by themselves: the
+# kernel twins and the end-to-end model checks (stories260K, llama.cpp's greedy ids) run there again.
 # DUET_EXPECT_BACKENDS makes the kernel suite fail if a CPU model does not give the backends it is run for
 # (tests/kernels/test_backends.cpp). The runs go in two lanes (CI has 2 cores), each run's output to
 # $dir/qemu-*.log, printed when it fails.
@@ -131,7 +132,9 @@ test_arm64() {
   local lane1=$!
   (GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=1 arm64_run model-max-2of2 max "" duet_test_model &&
     arm64_run kernels-max max neon_dotprod,neon,ref duet_test_kernels &&
-    arm64_run kernels-a53 cortex-a53 neon,ref duet_test_kernels --gtest_filter='Backends.*:SimdOps.*:Ops.*:Matmul.*') &
+    arm64_run kernels-a53 cortex-a53 neon,ref duet_test_kernels --gtest_filter='Backends.*:SimdOps.*:Ops.*:Matmul.*' &&
+    arm64_run model-a53 cortex-a53 "" duet_test_model \
+      --gtest_filter='Backends/Stories260KOnBackend.*:AllModels/ReferenceLogits.GreedyIds/*') &
   local lane2=$! failed=0
   wait "$lane1" || failed=1
   wait "$lane2" || failed=1
