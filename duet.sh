@@ -132,7 +132,7 @@ test_arm64() {
   local lane1=$!
   (GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=1 arm64_run model-max-2of2 max "" duet_test_model &&
     arm64_run kernels-max max neon_dotprod,neon,ref duet_test_kernels &&
-    arm64_run kernels-a53 cortex-a53 neon,ref duet_test_kernels --gtest_filter='Backends.*:SimdOps.*:Ops.*:Matmul.*' &&
+    arm64_run kernels-a53 cortex-a53 neon,ref duet_test_kernels --gtest_filter='Backends.*:SimdOps.*:Ops.*:Matmul.*:Encoder*' &&
     arm64_run model-a53 cortex-a53 "" duet_test_model \
       --gtest_filter='Backends/Stories260KOnBackend.*:AllModels/ReferenceLogits.GreedyIds/*') &
   local lane2=$! failed=0

@@ -17,6 +17,7 @@
 #include "kernels/ref/quants.h"
 #include "simd_backends.h"
 #include "support/gaussian.h"
+#include "support/threads.h"
 
 namespace duet {
 namespace {
@@ -58,7 +59,7 @@ void expect_gemm_close(const Matrix& m, const std::vector<float>& x, int64_t T, 
 
 TEST(EncoderGemm, PackedMatmulWithBiasMatchesTwin) {
     test::BackendGuard guard;
-    ThreadPool pool(2);
+    ThreadPool pool(test::pool_threads(2));
     for (kernels::Backend backend : test::simd_backends()) {
         for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::Q8_0}) {
             for (int64_t n : {64, 384}) {
@@ -95,7 +96,7 @@ TEST(EncoderGemm, PackedMatmulWithBiasMatchesTwin) {
 
 TEST(EncoderGemm, ManyOpsEqualSeparateCalls) {
     test::BackendGuard guard;
-    ThreadPool pool(2);
+    ThreadPool pool(test::pool_threads(2));
     for (kernels::Backend backend : test::simd_backends()) {
         kernels::force_backend(backend);
         for (TensorType type : {TensorType::F16, TensorType::Q8_0}) {
