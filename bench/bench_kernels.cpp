@@ -172,12 +172,17 @@ void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, in
     AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, n_tokens) + 64);
     ThreadPool* pool = pool_for(n_threads);
     size_t copy = 0;
+    const double cpu0 = process_cpu_seconds();
     for (auto _ : state) {
         kernels::matmul(type, weights.data + copy * matrix_bytes, n, d, x.data(), n_tokens, y.data(), scratch.data,
                         pool);
         benchmark::DoNotOptimize(y.data());
         copy = (copy + 1) % n_copies;
     }
+    const double cpu_per_thread = (process_cpu_seconds() - cpu0) / n_threads;
+    // weights GB/s over each thread's CPU time (as bm_decode): the step's rate on an otherwise idle machine
+    state.counters["GB/s_cpu"] =
+        static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations()) / 1e9 / cpu_per_thread;
     const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(n_tokens);
     state.counters["GFLOP/s"] =
         benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);

@@ -202,15 +202,19 @@ enum class XLayout {
 // 1.3-1.5x). Q8_0 batches take the 8-lane kernel with VNNI only (AVX2's int16 sums cannot hold its products), from
 // 4 tokens like Q4_0 (no nibbles to unpack, so the transpose is its only extra cost). The NEON kernels read the
 // plain formats.
-// avx512: steps of up to kWideMaxTokens tokens (decode and a server's few streams) of Q4_0 (rows of a multiple of
-// 128), Q8_0 (64) and Q4_K take the 512-bit kernels, which decode each weight block once per step for all its
-// tokens; everything else is avx512_vnni's.
+// avx512: steps of up to kWideMaxTokens tokens (decode and a server's few streams) of Q8_0 (rows of a multiple of
+// 64) and Q4_K, and Q4_0 steps of 2-3 tokens (rows of a multiple of 128), take the 512-bit kernels, which decode
+// each weight block once per step for all its tokens; everything else is avx512_vnni's. Measured on Zen 5 with the
+// weights streamed from DRAM (bench_kernels batch/, GB/s per CPU second, 8960x1536 and 1536x8960): Q8_0 1 token
+// 39.8 vs 36-38, 4 tokens 31 vs 15; Q4_K 1 token 30-35 vs 24-26, 4 tokens 10-16 vs 9-12; Q4_0 2-3 tokens 0-15%
+// faster, but 1 token up to 27% slower on 8960-long rows and 4 tokens 25% slower than the 8-lane kernel.
 constexpr int64_t kWideMaxTokens = 4;
 
 XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_tokens) {
     if (backend == Backend::neon || backend == Backend::neon_dotprod) return XLayout::plain;
     if (backend == Backend::avx512 && n_tokens <= kWideMaxTokens) {
-        if (wtype == TensorType::Q4_0 && n % (4 * kQK) == 0) return XLayout::q4_0_quads;
+        if (wtype == TensorType::Q4_0 && n % (4 * kQK) == 0 && n_tokens >= 2 && n_tokens <= 3)
+            return XLayout::q4_0_quads;
         if (wtype == TensorType::Q8_0 && n % (2 * kQK) == 0) return XLayout::q8_0_upairs;
         if (wtype == TensorType::Q4_K) return XLayout::q8_k_wide;
     }
@@ -440,24 +444,25 @@ void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, c
     else work(0, 1);
 }
 
-// Decode matmuls of Q4_0 rows (L2-resident, one thread) of 1 and 4 tokens on avx512_vnni and avx512: the best of
+// Decode matmuls of Q8_0 rows (L2-resident, one thread) of 1 and 4 tokens on avx512_vnni and avx512: the best of
 // several alternated rounds each, summed over the two batch sizes. ~1-2 ms.
 cpu::WidthTimings measure_widths() {
+    constexpr TensorType kType = TensorType::Q8_0;
     constexpr int64_t n = 1536, d = 256, kTokens = 4, kRounds = 7, kCalls = 8;
-    const size_t w_bytes = row_size(TensorType::Q4_0, n) * d;
+    const size_t w_bytes = row_size(kType, n) * d;
     std::vector<uint8_t> w(w_bytes);
     uint32_t state = 12345;
     auto next = [&] { return state = state * 1664525u + 1013904223u; };
-    for (int64_t b = 0; b < d * n / kQK; ++b) {  // nibbles at random, scale 0.01 (f16 0x211f)
-        auto* blk = reinterpret_cast<block_q4_0*>(w.data()) + b;
+    for (int64_t b = 0; b < d * n / kQK; ++b) {  // bytes at random, scale 0.01 (f16 0x211f)
+        auto* blk = reinterpret_cast<block_q8_0*>(w.data()) + b;
         blk->d = 0x211f;
-        for (uint8_t& q : blk->qs) q = static_cast<uint8_t>(next() >> 24);
+        for (int8_t& q : blk->qs) q = static_cast<int8_t>(next() >> 24);
     }
     std::vector<float> x(static_cast<size_t>(n * kTokens)), y(static_cast<size_t>(d * kTokens));
     for (float& v : x) v = static_cast<float>(static_cast<int32_t>(next() >> 16) - 32768) / 32768.0f;
-    const size_t scratch_bytes = matmul_scratch_size(TensorType::Q4_0, n, kTokens);
+    const size_t scratch_bytes = matmul_scratch_size(kType, n, kTokens);
     void* scratch = std::aligned_alloc(64, (scratch_bytes + 63) / 64 * 64);
-    const MatmulOp op{TensorType::Q4_0, w.data(), d, y.data()};
+    const MatmulOp op{kType, w.data(), d, y.data()};
     double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};  // [wide][tokens 1 / 4]
     for (int64_t round = 0; round < kRounds; ++round)
         for (int wide = 0; wide < 2; ++wide)
