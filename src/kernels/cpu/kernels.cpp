@@ -202,9 +202,11 @@ enum class XLayout {
 // 1.3-1.5x). Q8_0 batches take the 8-lane kernel with VNNI only (AVX2's int16 sums cannot hold its products), from
 // 4 tokens like Q4_0 (no nibbles to unpack, so the transpose is its only extra cost). The NEON kernels read the
 // plain formats.
-// avx512: steps of up to kWideMaxTokens tokens (decode and a server's few streams) of Q8_0 (rows of a multiple of
-// 64) and Q4_K, and Q4_0 steps of 2-3 tokens (rows of a multiple of 128), take the 512-bit kernels, which decode
-// each weight block once per step for all its tokens; everything else is avx512_vnni's. Measured on Zen 5 with the
+// avx512: steps of up to kWideMaxTokens tokens (decode and a server's few streams) of Q4_K, Q8_0 steps of 2-4
+// tokens (rows of a multiple of 64) and Q4_0 steps of 2-3 tokens (rows of a multiple of 128) take the 512-bit
+// kernels, which decode each weight block once per step for all its tokens; everything else is avx512_vnni's.
+// End to end (R1-1.5B shape, 1 thread) Q8_0 decode of 1 token was ~10% slower on the 512-bit kernel than on the
+// 256-bit one, and a 4-stream step 2x faster; Q4_K_M's 1-token step 13% faster. Measured on Zen 5 with the
 // weights streamed from DRAM (bench_kernels batch/, GB/s per CPU second, 8960x1536 and 1536x8960): Q8_0 1 token
 // 39.8 vs 36-38, 4 tokens 31 vs 15; Q4_K 1 token 30-35 vs 24-26, 4 tokens 10-16 vs 9-12; Q4_0 2-3 tokens 0-15%
 // faster, but 1 token up to 27% slower on 8960-long rows and 4 tokens 25% slower than the 8-lane kernel.
@@ -215,7 +217,7 @@ XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_to
     if (backend == Backend::avx512 && n_tokens <= kWideMaxTokens) {
         if (wtype == TensorType::Q4_0 && n % (4 * kQK) == 0 && n_tokens >= 2 && n_tokens <= 3)
             return XLayout::q4_0_quads;
-        if (wtype == TensorType::Q8_0 && n % (2 * kQK) == 0) return XLayout::q8_0_upairs;
+        if (wtype == TensorType::Q8_0 && n % (2 * kQK) == 0 && n_tokens >= 2) return XLayout::q8_0_upairs;
         if (wtype == TensorType::Q4_K) return XLayout::q8_k_wide;
     }
     if (wtype == TensorType::Q4_0) {
