@@ -14,8 +14,8 @@
 
 #include "common/assert.h"
 #include "kernels/cpu/gelu_table.h"
-#include "kernels/cpu/kernels_avx2.h"    // also the x86 activation layouts' sizes (plain structs)
-#include "kernels/cpu/kernels_avx512.h"  // likewise
+#include "kernels/cpu/kernels_avx2.h"           // also the x86 activation layouts' sizes (plain structs)
+#include "kernels/cpu/kernels_decode_avx512.h"  // likewise
 #include "kernels/cpu/width_probe.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"

@@ -4,7 +4,7 @@
 // the 256-bit pair kernel's (matmul_q4_0_vnni.cpp) on twice the blocks per instruction.
 #include <cstring>
 
-#include "kernels/cpu/kernels_avx512.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/cpu/tile_avx512.h"
 
 namespace duet::cpu {

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu/k_quants_avx2.h"
-#include "kernels/cpu/kernels_avx512.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/cpu/tile_avx512.h"
 
 namespace duet::cpu {

@@ -4,7 +4,7 @@
 // starting every token's sums at its negative. Per token and two blocks: one vpdpbusd, one convert, two float ops.
 #include <cstring>
 
-#include "kernels/cpu/kernels_avx512.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/cpu/tile_avx512.h"
 
 namespace duet::cpu {

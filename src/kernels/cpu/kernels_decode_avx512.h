@@ -1,4 +1,4 @@
-// kernels_avx512.h: entry points of the full-width (512-bit) decode and few-stream kernels (*_avx512.cpp, compiled
+// kernels_decode_avx512.h: entry points of the full-width (512-bit) decode and few-stream kernels (*_avx512.cpp, compiled
 // with AVX-512 F/VL/BW/VNNI): tile_avx512.h describes them. Callers must check cpu_has_avx512_vnni() first; this
 // header itself has no intrinsics. kernels.cpp sends them steps of 1-4 tokens when the 512-bit backend was chosen.
 #pragma once
