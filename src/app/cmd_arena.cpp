@@ -20,11 +20,14 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: duet arena report [--json] [--data-dir DIR | --store URL] [--bootstrap N] [--seed S]\n"
-    "       duet arena export [--data-dir DIR | --store URL]\n\n"
+    "       duet arena export [--json] [--data-dir DIR | --store URL]\n\n"
     "report: Bradley-Terry leaderboard of every voted battle (ties and both-bad as half wins) with 95% bootstrap\n"
-    "intervals, the win-rate matrix, splits by router route and language, position bias and router agreement.\n"
-    "export: every turn of every battle as CSV on stdout (prompt, both answers, vote, latencies, route).\n\n"
-    "  --json           the report as one JSON object (the same as GET /api/arena/leaderboard)\n"
+    "intervals, the win-rate matrix, splits by router route and language, position bias and router agreement;\n"
+    "then each study: per question the share of respondents naming each model (95% Wilson), AI-speak counts.\n"
+    "export: every turn of every battle as CSV on stdout (prompt, both answers, vote, latencies, route, router\n"
+    "pick); with --json, JSON Lines: one battle per line, its vote and turns nested.\n\n"
+    "  --json           the battles' report as one JSON object (the same as GET /api/arena/leaderboard;\n"
+    "                   a study's results as JSON: GET /api/arena/studies/ID)\n"
     "  --data-dir DIR   the store (DIR/duet.db; default $XDG_DATA_HOME/duet or ~/.local/share/duet)\n"
     "  --store URL      a PostgreSQL store instead (postgres://USER[:PASSWORD]@HOST[:PORT]/DB, as duet serve)\n"
     "  --bootstrap N    bootstrap resamples (default 1000; 0 = no intervals)\n"
@@ -64,6 +67,20 @@ void print_board(const char* title, const arena::Leaderboard& board) {
     }
 }
 
+void print_agreement(const char* title, const arena::RouterAgreement& a) {
+    if (a.with_pick == 0) {
+        std::printf("%s: no battle has a router pick (duet serve needs --expert and --daily)\n", title);
+        return;
+    }
+    std::printf("%s: %.0f of %.0f decisive votes chose the router's pick", title, a.agreement.successes,
+                a.agreement.trials);
+    if (a.agreement.trials > 0)
+        std::printf(" (%.1f%%, 95%% [%.1f%%, %.1f%%])", 100 * a.agreement.estimate, 100 * a.agreement.low,
+                    100 * a.agreement.high);
+    std::printf("; %lld tie or both bad, %lld with the pick not in the battle\n", static_cast<long long>(a.undecided),
+                static_cast<long long>(a.pick_not_in_battle));
+}
+
 void print_report(const arena::ArenaReport& report) {
     print_board("leaderboard", report.overall);
     for (const auto& [route, board] : report.by_route)
@@ -77,16 +94,36 @@ void print_report(const arena::ArenaReport& report) {
         static_cast<long long>(p.left_wins), static_cast<long long>(p.right_wins), 100 * p.left_win_rate.estimate,
         100 * p.left_win_rate.low, 100 * p.left_win_rate.high, static_cast<long long>(p.ties),
         static_cast<long long>(p.both_bad));
-    const auto& a = report.router;
-    if (a.with_pick == 0) {
-        std::printf("router agreement: no battle has a router pick\n");
-    } else {
-        std::printf(
-            "router agreement: %.0f of %.0f decisive votes chose the router's pick (%.1f%%, 95%% [%.1f%%, "
-            "%.1f%%])\n",
-            a.agreement.successes, a.agreement.trials, 100 * a.agreement.estimate, 100 * a.agreement.low,
-            100 * a.agreement.high);
+    print_agreement("router agreement", report.router);
+    for (const auto& [route, agreement] : report.router_by_route)
+        print_agreement(strformat("  route %s", route.empty() ? "unknown" : route.c_str()).c_str(), agreement);
+}
+
+// Each study's results (the organiser's results page as text).
+Status print_studies(store::ArenaStore& arena) {
+    DUET_TRY(std::vector<store::Study> studies, arena.list_studies());
+    for (const auto& listed : studies) {
+        DUET_TRY(server::StudyReport r, server::load_study_report(arena, listed.id));
+        const store::Study& s = r.stored.study;
+        std::printf("\nstudy %lld \"%s\": %s vs %s, %lld min each; %lld of %lld joined, %zu answered\n",
+                    static_cast<long long>(s.id), s.name.c_str(), s.model_a.c_str(), s.model_b.c_str(),
+                    static_cast<long long>(s.minutes_per_model), static_cast<long long>(r.joined),
+                    static_cast<long long>(s.participant_count), r.answered.size());
+        for (const auto& q : r.summary.questions) {
+            std::printf("  %s (%d answered)\n", q.question.c_str(), q.respondents);
+            for (const auto& m : q.models)
+                std::printf("    %-34s %3d / %-3d %5.1f%%  95%% [%5.1f%%, %5.1f%%]\n", m.model.c_str(), m.named,
+                            q.respondents, 100 * m.share.estimate, 100 * m.share.low, 100 * m.share.high);
+        }
+        for (const auto& m : r.summary.ai_speak) {
+            std::string phrases;
+            for (const auto& p : m.count.phrases)
+                phrases += strformat("%s\"%s\" x%d", phrases.empty() ? "" : ", ", p.phrase.c_str(), p.count);
+            std::printf("  AI-speak about %s: %d phrase(s) in %d free text(s)%s%s%s\n", m.model.c_str(), m.count.total,
+                        m.texts, phrases.empty() ? "" : " (", phrases.c_str(), phrases.empty() ? "" : ")");
+        }
     }
+    return Status::ok_status();
 }
 
 }  // namespace
@@ -142,7 +179,9 @@ int cmd_arena(int argc, char** argv) {
     }
     store::Store& store = **opened;
     if (action == "export") {
-        if (Status st = store::write_battles_csv(store.arena(), std::cout); !st.ok()) return fail(st);
+        const Status st = json ? store::write_battles_jsonl(store.arena(), std::cout)
+                               : store::write_battles_csv(store.arena(), std::cout);
+        if (!st.ok()) return fail(st);
         std::cout.flush();
         return 0;
     }
@@ -153,6 +192,7 @@ int cmd_arena(int argc, char** argv) {
         std::printf("%s\n", server::arena_report_json(report).c_str());
     } else {
         print_report(report);
+        if (Status st = print_studies(store.arena()); !st.ok()) return fail(st);
     }
     return 0;
 }

@@ -111,6 +111,20 @@ openai::Client ModelCaller::make_client() const {
     return openai::Client(options);
 }
 
+Result<int> ModelCaller::count_tokens(const std::string& text) {
+    // duet serve reads "content" (or "prompt"), llama-server "content", vLLM "prompt"; each ignores the other.
+    json request = {{"content", text}, {"prompt", text}, {"add_special", false}};
+    if (!target_.model.empty()) request["model"] = target_.model;
+    ++sent_;
+    const openai::CallResult r = make_client().post("/tokenize", request);
+    if (!r.ok()) return Status::unavailable("%s: /tokenize: %s", target_.name.c_str(), r.error->describe().c_str());
+    if (r.body.is_object() && r.body.contains("count") && r.body["count"].is_number_integer())
+        return r.body["count"].get<int>();
+    if (r.body.is_object() && r.body.contains("tokens") && r.body["tokens"].is_array())
+        return int(r.body["tokens"].size());
+    return Status::unavailable("%s: /tokenize: no tokens in the response", target_.name.c_str());
+}
+
 Result<double> ModelCaller::continuation_logprob(const std::string& context, const std::string& continuation) {
     json request = {
         {"prompt", context + continuation}, {"max_tokens", 0}, {"echo", true}, {"logprobs", 1}, {"temperature", 0}};
@@ -169,16 +183,29 @@ Result<double> ModelCaller::continuation_logprob(const std::string& context, con
     return Status::unavailable("%s: %s", target_.name.c_str(), last_error.c_str());
 }
 
+namespace {
+// The usage row stored next to a reply in the cache: "PROMPT COMPLETION" under "<key>|usage" (a separate row, so
+// the cache's schema and the replies cached by an older duet stay as they are).
+std::string usage_key(const std::string& key) { return key + "|usage"; }
+}  // namespace
+
 Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int max_tokens, uint64_t seed) {
     json request = {
         {"messages", json::array()}, {"temperature", 0}, {"max_tokens", max_tokens}, {"seed", seed}, {"stream", true}};
     if (!target_.model.empty()) request["model"] = target_.model;
     for (const Message& m : messages) request["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    // The key leaves out stream_options (added below), so caches written before duet asked for usage still hit.
     const std::string body = request.dump(-1, ' ', false, json::error_handler_t::replace);
     const std::string key = cache_key(target_, body);
     if (cache_) {
-        if (auto hit = cache_->find(key)) return *hit;
+        if (auto hit = cache_->find(key)) {
+            if (auto usage = cache_->find(usage_key(key)))
+                std::sscanf(usage->text.c_str(), "%d %d", &hit->timing.prompt_tokens, &hit->timing.completion_tokens);
+            return *hit;
+        }
     }
+    // The target's own token counts arrive in a last chunk with "usage" (OpenAI, vLLM, llama-server, Ollama, duet).
+    request["stream_options"] = {{"include_usage", true}};
 
     const openai::Client client = make_client();
 
@@ -196,6 +223,13 @@ Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int 
         ++sent_;
         const openai::CallResult r = client.chat_stream(request, [&](const openai::StreamChunk& chunk) {
             if (chunk.json.contains("choices")) saw_choices = true;
+            if (chunk.json.contains("usage") && chunk.json["usage"].is_object()) {
+                const json& usage = chunk.json["usage"];
+                if (usage.contains("prompt_tokens") && usage["prompt_tokens"].is_number_integer())
+                    reply.timing.prompt_tokens = usage["prompt_tokens"].get<int>();
+                if (usage.contains("completion_tokens") && usage["completion_tokens"].is_number_integer())
+                    reply.timing.completion_tokens = usage["completion_tokens"].get<int>();
+            }
             const std::string text = openai::chunk_text(chunk.json);
             if (text.empty()) return true;
             if (reply.timing.ttft_seconds < 0) reply.timing.ttft_seconds = chunk.arrival_seconds - start;
@@ -208,6 +242,13 @@ Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int 
         reply.timing.total_seconds = now_seconds() - start;
         if (!r.ok()) {
             last_error = r.error->describe();
+            // A server that refuses stream_options (400 naming it) is asked again without; counts stay unknown.
+            if (r.error->kind == openai::ClientError::Kind::http && r.error->api.status == 400 &&
+                request.contains("stream_options") && r.error->body.find("stream_options") != std::string::npos) {
+                request.erase("stream_options");
+                --attempt;
+                continue;
+            }
             if (retryable(*r.error)) continue;
             break;
         }
@@ -215,7 +256,14 @@ Result<CachedReply> ModelCaller::chat(const std::vector<Message>& messages, int 
             last_error = "garbage: HTTP " + std::to_string(r.status) + " without chat completion chunks";
             break;
         }
-        if (cache_) DUET_RETURN_IF_ERROR(cache_->put(key, reply));
+        if (cache_) {
+            DUET_RETURN_IF_ERROR(cache_->put(key, reply));
+            if (reply.timing.prompt_tokens >= 0 || reply.timing.completion_tokens >= 0)
+                DUET_RETURN_IF_ERROR(
+                    cache_->put(usage_key(key), CachedReply{std::to_string(reply.timing.prompt_tokens) + " " +
+                                                                std::to_string(reply.timing.completion_tokens),
+                                                            {}}));
+        }
         return reply;
     }
     return Status::unavailable("%s: %s", target_.name.c_str(), last_error.c_str());

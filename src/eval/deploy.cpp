@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "common/timer.h"
@@ -123,6 +125,57 @@ long long process_rss_bytes(int pid) {
     return -1;
 }
 
+std::vector<int> process_tree(int pid) {
+    std::vector<std::pair<int, int>> parent_of;  // (pid, ppid)
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string stat;
+        std::getline(in, stat);
+        const size_t close = stat.rfind(')');  // the command name may hold spaces and parentheses
+        if (close == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2)
+            parent_of.emplace_back(std::atoi(name.c_str()), ppid);
+    }
+    std::vector<int> tree = {pid};
+    for (size_t i = 0; i < tree.size(); ++i)
+        for (const auto& [child, parent] : parent_of)
+            if (parent == tree[i] && std::find(tree.begin(), tree.end(), child) == tree.end()) tree.push_back(child);
+    return tree;
+}
+
+long long gpu_memory_from_nvidia_smi(const std::string& csv, const std::vector<int>& pids) {
+    long long total = -1;
+    std::istringstream in(csv);
+    std::string line;
+    while (std::getline(in, line)) {
+        int pid = 0;
+        long long mib = 0;
+        if (std::sscanf(line.c_str(), " %d , %lld", &pid, &mib) != 2) continue;
+        if (std::find(pids.begin(), pids.end(), pid) == pids.end()) continue;
+        total = std::max(total, 0LL) + mib * 1024 * 1024;
+    }
+    return total;
+}
+
+long long process_gpu_memory_bytes(int pid) {
+    // Only when nvidia-smi is on PATH; its output is read through a pipe (no shell input from outside).
+    FILE* pipe = ::popen(
+        "command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-compute-apps=pid,used_memory "
+        "--format=csv,noheader,nounits 2>/dev/null",
+        "r");
+    if (!pipe) return -1;
+    std::string csv;
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) csv.append(buf, n);
+    ::pclose(pipe);
+    return gpu_memory_from_nvidia_smi(csv, process_tree(pid));
+}
+
 DeployFigures measure_deployment(const Target& target, const DeployOptions& options) {
     DeployFigures f;
     f.name = target.name;
@@ -199,6 +252,8 @@ DeployFigures measure_deployment(const Target& target, const DeployOptions& opti
     if (pid > 0) {
         const long long rss = process_rss_bytes(pid);
         if (rss >= 0) f.rss_gb = double(rss) / 1e9;
+        const long long gpu = process_gpu_memory_bytes(pid);
+        if (gpu >= 0) f.gpu_memory_gb = double(gpu) / 1e9;
     }
     stop_launched(launched);
     return f;
@@ -213,6 +268,7 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
     static const Row rows[] = {
         {"load to ready (s)", "92 / 28", [](const DeployFigures& f) { return cell(f.load_to_ready_s, "%.2f"); }},
         {"memory RSS (GB)", "9.8 / 3.2", [](const DeployFigures& f) { return cell(f.rss_gb, "%.2f"); }},
+        {"GPU memory (GB)", "-", [](const DeployFigures& f) { return cell(f.gpu_memory_gb, "%.2f"); }},
         {"/health", "-",
          [](const DeployFigures& f) {
              return f.health_ok ? cell(f.health_ms, "ok %.0f ms") : std::string("unreachable");
@@ -259,8 +315,9 @@ std::string render_deploy_table(const std::vector<DeployFigures>& figures) {
     for (const DeployFigures& f : figures)
         if (!f.last_error.empty()) out += "last error: " + f.last_error + "\n";
     out +=
-        "load to ready needs --launch NAME=CMD (duet starts the server); RSS needs --launch or --pid NAME=PID; new\n"
-        "session needs duet's page API (POST /api/conversations)\n";
+        "load to ready needs --launch NAME=CMD (duet starts the server); RSS needs --launch or --pid NAME=PID; GPU\n"
+        "memory also needs nvidia-smi (the process and its children); new session needs duet's page API (POST\n"
+        "/api/conversations)\n";
     return out;
 }
 

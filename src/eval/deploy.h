@@ -1,7 +1,7 @@
 // deploy.h: the deployment table (`duet eval deploy`): per target, what the seed's hand-made table reported,
 // measured: load to ready, /health reachability, first load of `/` (bytes, time), new-session time, time to first
 // token and the streaming rhythm (inter-chunk interval distribution, characters per chunk, ms per character), and
-// the RSS of the server process. Printed next to the seed's figures (big / small model).
+// the RSS (and, with an NVIDIA GPU, the GPU memory) of the server process. Printed next to the seed's figures (big / small model).
 //
 //   load to ready   with a launch command: spawn it (sh -c 'exec CMD', its own process group, output to a log
 //                   file, kept only when the launch fails), poll GET /health every 50 ms; the time from the spawn
@@ -38,6 +38,7 @@ struct DeployFigures {
     double new_session_create_ms = -1;  // POST /api/conversations
     double new_session_ttft_ms = -1;    // first token of the first message
     double rss_gb = -1;                 // VmRSS of --pid
+    double gpu_memory_gb = -1;          // GPU memory of --pid and its descendants (nvidia-smi; -1: none or no GPU)
 };
 
 struct DeployOptions {
@@ -74,6 +75,15 @@ void delete_conversation(const std::string& origin, const std::string& api_key, 
 
 // VmRSS of a process in bytes (-1 when unreadable).
 long long process_rss_bytes(int pid);
+
+// GPU memory of a process and its descendants in bytes, from `nvidia-smi --query-compute-apps=pid,used_memory
+// --format=csv,noheader,nounits` (-1 when nvidia-smi is missing or none of them holds GPU memory). Other GPU
+// vendors are not read.
+long long process_gpu_memory_bytes(int pid);
+// The same from that command's output and the set of pids counted (pure: "1234, 5678" lines, MiB).
+long long gpu_memory_from_nvidia_smi(const std::string& csv, const std::vector<int>& pids);
+// pid and every process below it (from /proc/*/stat parent ids).
+std::vector<int> process_tree(int pid);
 
 // The table: one column per measured target, then the seed's figures.
 std::string render_deploy_table(const std::vector<DeployFigures>& figures);

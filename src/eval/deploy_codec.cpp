@@ -22,6 +22,7 @@ Result<std::string> create_conversation(const std::string& origin, const std::st
     httplib::Client http(origin);
     http.set_connection_timeout(std::chrono::seconds(5));
     http.set_read_timeout(std::chrono::seconds(30));
+    http.set_tcp_nodelay(true);  // head and body are two writes: no Nagle wait in the new-session time
     const auto r =
         http.Post("/api/conversations", auth_headers(api_key), R"({"title":"duet eval deploy"})", "application/json");
     if (!r)

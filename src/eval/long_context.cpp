@@ -104,7 +104,7 @@ std::string elided(const std::string& prompt, const std::string& document, const
     const size_t at = prompt.find(document);
     if (at == std::string::npos || document.empty()) return prompt;
     char what[160];
-    std::snprintf(what, sizeof what, "[document of ~%d tokens; the fact at %.0f%%: ", c.length_tokens,
+    std::snprintf(what, sizeof what, "[document of ~%d estimated tokens; the fact at %.0f%%: ", c.length_tokens,
                   c.position * 100);
     return prompt.substr(0, at) + what + c.fact_sentence + "]" + prompt.substr(at + document.size());
 }
@@ -120,9 +120,10 @@ int estimate_tokens(std::string_view text) {
     return int((ascii + 3) / 4 + others);
 }
 
-std::vector<int> long_context_lengths(const LongContextSpec& spec, int context_tokens, int reserve_tokens) {
+std::vector<int> long_context_lengths(const LongContextSpec& spec, int context_tokens, int reserve_tokens,
+                                      double tokens_per_estimated) {
     if (context_tokens <= 0) return spec.lengths;
-    const int limit = context_tokens - reserve_tokens;
+    const int limit = int(double(context_tokens - reserve_tokens) / std::max(tokens_per_estimated, 0.01));
     std::vector<int> lengths;
     for (int n = kFirstLength; n < limit; n *= 2) lengths.push_back(n);
     if (limit > 0 && (lengths.empty() || lengths.back() != limit)) lengths.push_back(limit);
@@ -263,8 +264,8 @@ LongContextOutcome run_summarise_then_answer(const LongContextCase& c, const Tim
     for (size_t i = 0; i < chunks.size(); ++i) {
         const std::string prompt = summarise_prompt(c, chunks[i], int(i), int(chunks.size()));
         char shown[96];
-        std::snprintf(shown, sizeof shown, "[expert: summarise part %zu of %zu, ~%d tokens]", i + 1, chunks.size(),
-                      estimate_tokens(chunks[i]));
+        std::snprintf(shown, sizeof shown, "[expert: summarise part %zu of %zu, ~%d estimated tokens]", i + 1,
+                      chunks.size(), estimate_tokens(chunks[i]));
         out.transcript.push_back({"user", shown});
         Result<TimedReply> summary = expert({{"user", prompt}});
         if (!summary.ok()) {

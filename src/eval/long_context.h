@@ -16,9 +16,13 @@
 //              summarise_seconds = sum of the expert calls' times (chunks go one after another),
 //              answer_seconds = the daily call's time
 //
-// Tokens are estimated without the target's tokenizer: one per 4 ASCII bytes, one per non-ASCII code point (a CJK
-// character is about one token in Llama-3 / Qwen2 vocabularies). Lengths are therefore approximate, the same for
-// every target, and reported as estimates.
+// Documents are made to a length in estimated tokens (one per 4 ASCII bytes, one per non-ASCII code point: a CJK
+// character is about one token in Llama-3 / Qwen2 vocabularies), not in any target's tokens, on purpose: every
+// target must get the very same document, and two targets' tokenizers count the same text differently. Lengths are
+// therefore labels ("~4000 estimated tokens"); what each target really saw is its own count, usage.prompt_tokens,
+// recorded per call and shown beside the lengths in the report. Where a target has a tokenizer endpoint (/tokenize:
+// duet serve, llama-server, vLLM) the runner measures tokens per estimated token on a sample document and uses it
+// to fit --context lengths and the pipeline's chunks to real tokens (runner.h).
 #pragma once
 
 #include <cstdint>
@@ -53,8 +57,11 @@ struct LongContextCase {
 int estimate_tokens(std::string_view text);
 
 // The lengths a spec runs at: its own list, or, when context_tokens > 0, 1000, 2000, 4000, ... up to what fits in
-// context_tokens with the prompt and the reply (context_tokens - reserve_tokens, included as the last length).
-std::vector<int> long_context_lengths(const LongContextSpec& spec, int context_tokens, int reserve_tokens);
+// context_tokens with the prompt and the reply ((context_tokens - reserve_tokens) / tokens_per_estimated, included
+// as the last length). tokens_per_estimated: the targets' own tokens per estimated token (from their /tokenize; 1
+// when unknown), so the longest document fits the real context.
+std::vector<int> long_context_lengths(const LongContextSpec& spec, int context_tokens, int reserve_tokens,
+                                      double tokens_per_estimated = 1.0);
 
 LongContextCase make_long_context_case(const LongContextSpec& spec, int length, double position, uint64_t run_seed);
 

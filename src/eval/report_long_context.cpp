@@ -58,6 +58,46 @@ std::string accuracy_chart(const RunResults& r, const std::string& score, const 
     return svg + "</svg>";
 }
 
+// The estimated lengths in each target's own tokens: usage.prompt_tokens of the answering call, mean per length.
+std::string prompt_tokens_table(const RunResults& r) {
+    std::set<double> xs;
+    for (const TargetResults& t : r.targets)
+        for (const auto& [x, tally] : long_context_accuracy_by(t, "length")) xs.insert(x);
+    std::string rows;
+    for (const TargetResults& t : r.targets) {
+        const std::map<double, Tally> tallies = long_context_accuracy_by(t, "length");
+        bool any = false;
+        std::string row = "<tr><td>" + html_escape(t.name) + "</td>";
+        for (double x : xs) {
+            const auto it = tallies.find(x);
+            const double mean = it == tallies.end() ? -1 : it->second.mean_prompt_tokens();
+            any = any || mean >= 0;
+            row += "<td>" + (mean >= 0 ? fixed(mean, 0) : std::string("-")) + "</td>";
+        }
+        if (any) rows += row + "</tr>";
+    }
+    std::string measured;
+    for (const auto& [name, ratio] : r.tokens_per_estimated)
+        measured += " " + html_escape(name) + " " + fixed(ratio, 2) + ";";
+    if (!measured.empty())
+        measured =
+            "\n<p>Tokens per estimated token (the targets' /tokenize on one document per language):" + measured +
+            (r.lengths_fitted_with != 1 ? " --context lengths fitted with " + fixed(r.lengths_fitted_with, 2) + "."
+                                        : std::string()) +
+            "</p>";
+    if (rows.empty())
+        return measured +
+               "\n<p>Lengths are estimated tokens (4 ASCII bytes or 1 CJK character per token); no target "
+               "reported usage.</p>";
+    std::string h =
+        measured +
+        "\n<p>Lengths are estimated tokens (4 ASCII bytes or 1 CJK character per token), the same documents for every "
+        "target. The prompts as each target counted them (usage.prompt_tokens, mean per length; the pipeline's "
+        "answering prompt holds the summaries):</p>\n<table><tr><th>target</th>";
+    for (double x : xs) h += "<th>" + fixed(x, 0) + "</th>";
+    return h + "</tr>" + rows + "</table>";
+}
+
 }  // namespace
 
 std::string render_long_context_html(const RunResults& r) {
@@ -73,6 +113,7 @@ std::string render_long_context_html(const RunResults& r) {
          accuracy_chart(r, "position", "position of the fact", true);
     h += "\n<h3>Reference accuracy by document length</h3>\n" +
          accuracy_chart(r, "length", "document length (estimated tokens)", false);
+    h += prompt_tokens_table(r);
     h += "\n<h3>Summarise-then-answer against direct answering</h3>\n<table><tr><th>target</th><th>accuracy</th>"
          "<th>summarise stage (s per item)</th><th>answer stage (s per item)</th><th>total (s per item)</th></tr>";
     for (const TargetResults& t : r.targets) {

@@ -82,6 +82,52 @@ std::string render_report_markdown(const RunResults& r) {
             }
             md += "\n";
         }
+        if (by != "length") continue;
+        // What the estimated lengths are in each target's own tokenizer (usage.prompt_tokens of the answering
+        // call: the pipeline's is the summaries, not the document).
+        std::string counted;
+        for (const TargetResults& t : r.targets) {
+            const std::map<double, Tally> tallies = long_context_accuracy_by(t, by);
+            bool any = false;
+            std::string row = "| " + cell(t.name) + " |";
+            for (double x : xs) {
+                const auto it = tallies.find(x);
+                const double mean = it == tallies.end() ? -1 : it->second.mean_prompt_tokens();
+                any = any || mean >= 0;
+                std::snprintf(buf, sizeof buf, mean >= 0 ? " %.0f |" : " - |", mean);
+                row += buf;
+            }
+            if (any) counted += row + "\n";
+        }
+        if (!r.tokens_per_estimated.empty()) {
+            md += "\nTokens per estimated token (the targets' /tokenize on one document per language):";
+            for (const auto& [name, ratio] : r.tokens_per_estimated) {
+                std::snprintf(buf, sizeof buf, " %.2f;", ratio);
+                md += " " + cell(name) + buf;
+            }
+            if (r.lengths_fitted_with != 1) {
+                std::snprintf(buf, sizeof buf, " --context lengths fitted with %.2f.", r.lengths_fitted_with);
+                md += buf;
+            }
+            md += "\n";
+        }
+        if (counted.empty()) {
+            md +=
+                "\nLengths are estimated tokens (4 ASCII bytes or 1 CJK character per token); no target reported "
+                "usage.\n";
+            continue;
+        }
+        md +=
+            "\nLengths above are estimated tokens (4 ASCII bytes or 1 CJK character per token), the same documents "
+            "for every target. The prompts as each target counted them (usage.prompt_tokens, mean per length; the "
+            "pipeline's answering prompt holds the summaries):\n\n| target |";
+        for (double x : xs) {
+            std::snprintf(buf, sizeof buf, " %.0f |", x);
+            md += buf;
+        }
+        md += "\n|---|";
+        for (size_t i = 0; i < xs.size(); ++i) md += "---:|";
+        md += "\n" + counted;
     }
     if (r.has_judge) {
         const JudgeResults& j = r.judge;

@@ -106,6 +106,10 @@ std::map<double, Tally> long_context_accuracy_by(const TargetResults& target, co
         Tally& t = out[it->second];
         t.correct += item.passed ? 1 : 0;
         ++t.total;
+        if (const auto tokens = item.scores.find("prompt_tokens"); tokens != item.scores.end()) {
+            t.prompt_tokens_sum += tokens->second;
+            ++t.prompt_tokens_counted;
+        }
     }
     return out;
 }
@@ -113,6 +117,15 @@ std::map<double, Tally> long_context_accuracy_by(const TargetResults& target, co
 std::string compare_results(const RunResults& a, const RunResults& b) {
     std::string out;
     char line[256];
+    // What each run covered: a dimension over different items or seeds is not a change of the model alone.
+    auto describe = [](const RunResults& r) {
+        std::string s;
+        for (const std::string& suite : r.suites) s += (s.empty() ? "" : ",") + suite;
+        return s + ", seed " + std::to_string(r.seed) + (r.complete ? "" : " (incomplete)");
+    };
+    out += "A: " + describe(a) + "\nB: " + describe(b) + "\n";
+    if (a.suites != b.suites)
+        out += "(the runs used different suites: dimensions present in both may cover different items)\n";
     for (const TargetResults& ta : a.targets) {
         const TargetResults* tb = nullptr;
         for (const TargetResults& t : b.targets)
@@ -134,9 +147,10 @@ std::string compare_results(const RunResults& a, const RunResults& b) {
                 std::snprintf(line, sizeof line, "  %-44s %10.3f %10.3f %+10.3f%s\n", d.label, ia->second, ib->second,
                               diff, mark);
             } else {
-                std::snprintf(line, sizeof line, "  %-44s %10s %10s\n", d.label,
-                              has_a ? std::to_string(ia->second).c_str() : "-",
-                              has_b ? std::to_string(ib->second).c_str() : "-");
+                char va[32] = "-", vb[32] = "-";
+                if (has_a) std::snprintf(va, sizeof va, "%.3f", ia->second);
+                if (has_b) std::snprintf(vb, sizeof vb, "%.3f", ib->second);
+                std::snprintf(line, sizeof line, "  %-44s %10s %10s\n", d.label, va, vb);
             }
             out += line;
         }

@@ -12,12 +12,15 @@
 
 namespace duet::eval {
 
-// Latency of one model call, measured on the stream (or read back from the cache with the reply).
+// Latency of one model call, measured on the stream (or read back from the cache with the reply), and the
+// target's own token counts from the stream's `usage` (asked for with stream_options.include_usage).
 struct CallTiming {
     double ttft_seconds = -1;  // first content chunk after the request was sent (-1: none)
     double total_seconds = 0;
     std::vector<double> chunk_intervals;  // seconds between consecutive content chunks
     std::vector<int> chunk_chars;         // UTF-8 code points per content chunk
+    int prompt_tokens = -1;               // usage.prompt_tokens: the prompt in the target's tokenizer (-1: not sent)
+    int completion_tokens = -1;           // usage.completion_tokens (-1: not sent)
 };
 
 struct ItemResult {
@@ -62,6 +65,10 @@ struct JudgeResults {
 
 struct RunResults {
     std::vector<std::string> suites;
+    // Long context: each target's tokens per estimated token on a sample document, from its /tokenize (targets
+    // without one are absent), and the factor --context lengths were fitted with (1: none measured or no --context).
+    std::map<std::string, double> tokens_per_estimated;
+    double lengths_fitted_with = 1;
     uint64_t seed = 0;
     bool complete = true;  // false when the run was stopped before every item ran
     std::vector<TargetResults> targets;
@@ -80,10 +87,14 @@ struct DimensionInfo {
 };
 const std::vector<DimensionInfo>& known_dimensions();
 
-// Long-context items of a target grouped by one of their scores ("position" or "length"): value -> (correct, total).
-// Items that errored are left out.
+// Long-context items of a target grouped by one of their scores ("position" or "length"): value -> (correct, total)
+// and the target's own prompt-token counts of those items (usage.prompt_tokens, where the target sent it). Items
+// that errored are left out.
 struct Tally {
     int correct = 0, total = 0;
+    double prompt_tokens_sum = 0;
+    int prompt_tokens_counted = 0;  // items whose target reported usage
+    double mean_prompt_tokens() const { return prompt_tokens_counted ? prompt_tokens_sum / prompt_tokens_counted : -1; }
 };
 std::map<double, Tally> long_context_accuracy_by(const TargetResults& target, const std::string& score);
 

@@ -15,11 +15,15 @@ json item_to_json(const ItemResult& item) {
               {"transcript", json::array()}, {"calls", json::array()}};
     if (!item.error.empty()) j["error"] = item.error;
     for (const Message& m : item.transcript) j["transcript"].push_back({{"role", m.role}, {"content", m.content}});
-    for (const CallTiming& c : item.calls)
-        j["calls"].push_back({{"ttft", c.ttft_seconds},
-                              {"total", c.total_seconds},
-                              {"intervals", c.chunk_intervals},
-                              {"chars", c.chunk_chars}});
+    for (const CallTiming& c : item.calls) {
+        json call = {{"ttft", c.ttft_seconds},
+                     {"total", c.total_seconds},
+                     {"intervals", c.chunk_intervals},
+                     {"chars", c.chunk_chars}};
+        if (c.prompt_tokens >= 0) call["prompt_tokens"] = c.prompt_tokens;
+        if (c.completion_tokens >= 0) call["completion_tokens"] = c.completion_tokens;
+        j["calls"].push_back(std::move(call));
+    }
     return j;
 }
 
@@ -41,6 +45,8 @@ ItemResult item_from_json(const json& j) {
             t.total_seconds = c.value("total", 0.0);
             t.chunk_intervals = c.value("intervals", std::vector<double>{});
             t.chunk_chars = c.value("chars", std::vector<int>{});
+            t.prompt_tokens = c.value("prompt_tokens", -1);
+            t.completion_tokens = c.value("completion_tokens", -1);
             item.calls.push_back(std::move(t));
         }
     return item;
@@ -52,6 +58,8 @@ std::string results_to_json(const RunResults& results) {
     json j = {{"suites", results.suites},
               {"seed", results.seed},
               {"complete", results.complete},
+              {"tokens_per_estimated", results.tokens_per_estimated},
+              {"lengths_fitted_with", results.lengths_fitted_with},
               {"targets", json::array()}};
     for (const TargetResults& t : results.targets) {
         json target = {{"name", t.name},
@@ -90,6 +98,9 @@ Result<RunResults> results_from_json(const std::string& text, const std::string&
         results.suites = j.value("suites", std::vector<std::string>{});
         results.seed = j.value("seed", uint64_t(0));
         results.complete = j.value("complete", true);
+        if (j.contains("tokens_per_estimated") && j["tokens_per_estimated"].is_object())
+            results.tokens_per_estimated = j["tokens_per_estimated"].get<std::map<std::string, double>>();
+        results.lengths_fitted_with = j.value("lengths_fitted_with", 1.0);
         for (const json& t : j["targets"]) {
             TargetResults target;
             target.name = t.value("name", "");

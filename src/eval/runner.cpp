@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -95,6 +97,14 @@ std::string extract_code(const std::string& reply) {
     return reply.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
 }
 
+// "[#######-------------] 12/34": the share of items done, for the progress line.
+std::string progress_bar(size_t done, size_t total) {
+    constexpr size_t kWidth = 20;
+    const size_t filled = total == 0 ? kWidth : std::min(kWidth, done * kWidth / total);
+    return "[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + "] " + std::to_string(done) + "/" +
+           std::to_string(total);
+}
+
 // Runs fn(i) for i in [0, n) on `workers` threads; stops handing out work when should_stop() says so.
 template <typename Fn, typename Stop>
 void parallel_for(size_t n, int workers, Fn fn, Stop should_stop) {
@@ -140,6 +150,16 @@ void fill_long_context_result(ItemResult& result, const LongContextCase& c, cons
     if (outcome.chunks > 0) {
         result.scores["chunks"] = outcome.chunks;
         result.scores["summarise_seconds"] = outcome.summarise_seconds;
+    }
+    // The target's own count of the answering call's prompt (direct: instructions + document + question; pipeline:
+    // the summaries + question), and for the pipeline the largest chunk prompt the expert counted.
+    if (!outcome.calls.empty() && outcome.error.empty()) {
+        if (outcome.calls.back().prompt_tokens >= 0)
+            result.scores["prompt_tokens"] = outcome.calls.back().prompt_tokens;
+        int chunk_max = -1;
+        for (size_t i = 0; outcome.chunks > 0 && i + 1 < outcome.calls.size(); ++i)
+            chunk_max = std::max(chunk_max, outcome.calls[i].prompt_tokens);
+        if (chunk_max >= 0) result.scores["chunk_prompt_tokens_max"] = chunk_max;
     }
     std::string expected;
     for (const std::string& e : c.expected) expected += (expected.empty() ? "" : ", ") + e;
@@ -323,7 +343,8 @@ Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::str
             for (auto& c : parsed.clarifications)
                 out->items.push_back({label, "clarify", {}, std::move(c), {}, {}, {}});
             for (const LongContextSpec& spec : parsed.long_contexts)
-                for (int length : long_context_lengths(spec, long_context.context_tokens, long_context.reserve_tokens))
+                for (int length : long_context_lengths(spec, long_context.context_tokens, long_context.reserve_tokens,
+                                                       long_context.tokens_per_estimated))
                     for (double position : spec.positions)
                         out->items.push_back({label,
                                               "longctx",
@@ -337,16 +358,19 @@ Result<std::shared_ptr<const SuiteItems>> load_suites(const std::vector<std::str
     return std::shared_ptr<const SuiteItems>(std::move(out));
 }
 
+namespace {
+constexpr int kPromptOverheadTokens = 256;  // the instructions and the question around the document (estimated)
+}  // namespace
+
 LongContextOptions long_context_options(const RunOptions& options) {
-    constexpr int kPromptOverheadTokens = 256;  // the instructions and the question around the document
-    return {options.seed, options.context_tokens, options.max_tokens + kPromptOverheadTokens};
+    return {options.seed, options.context_tokens, options.max_tokens + kPromptOverheadTokens, 1.0};
 }
 
 namespace {
 
 // The pipeline's pseudo-target: every long-context item marked for it, summarised by `expert`, answered by `daily`.
 TargetResults run_pipeline(const SuiteItems& suites, const RunOptions& options, ModelCaller& expert, ModelCaller& daily,
-                           const std::function<bool()>& should_stop, bool& complete) {
+                           int chunk_estimated, const std::function<bool()>& should_stop, bool& complete) {
     TargetResults target;
     target.name = "pipeline:" + options.pipeline_expert + ">" + options.pipeline_daily;
     target.model = options.pipeline_expert + " summarises, " + options.pipeline_daily + " answers";
@@ -364,7 +388,7 @@ TargetResults run_pipeline(const SuiteItems& suites, const RunOptions& options, 
             result.kind = "longctx";
             result.id = items[i]->id();
             const LongContextOutcome outcome =
-                run_summarise_then_answer(items[i]->longctx, summarise, answer, options.chunk_tokens);
+                run_summarise_then_answer(items[i]->longctx, summarise, answer, chunk_estimated);
             fill_long_context_result(result, items[i]->longctx, outcome);
             if (!result.error.empty()) result.scores.clear();
             if (options.progress) {
@@ -398,7 +422,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
                      target_index(options.targets, options.pipeline_daily) == options.targets.size()))
         return Status::invalid_argument("eval run: --pipeline %s,%s: both must name a --target",
                                         options.pipeline_expert.c_str(), options.pipeline_daily.c_str());
-    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir, long_context_options(options)));
+    LongContextOptions long_context = long_context_options(options);
+    DUET_TRY(auto suites, load_suites(options.suites, options.evals_dir, long_context));
     std::unique_ptr<ResponseCache> cache;
     if (!options.cache_path.empty()) {
         DUET_TRY(cache, open_response_cache(options.cache_path, options.import_cache_path));
@@ -415,6 +440,39 @@ Result<RunResults> run_eval(const RunOptions& options) {
         target.model = t.model;
         results.targets.push_back(std::move(target));
     }
+    // Long context: each target's tokens per estimated token, through its /tokenize, on the first document of each
+    // language (the largest of them: a byte-level vocabulary counts a CJK character as 3, an English word as ~1.3
+    // per estimated token); with --context the lengths are fitted to the largest factor of all targets (so the
+    // longest document fits every one), and the pipeline's chunks to the expert's.
+    std::map<std::string, const std::string*> samples;  // language -> its first document
+    for (const SuiteItem& item : suites->items)
+        if (item.kind == "longctx") samples.emplace(item.longctx.language, &item.longctx.document);
+    int chunk_estimated = options.chunk_tokens;
+    if (!samples.empty()) {
+        double largest = 0;
+        for (size_t t = 0; t < options.targets.size(); ++t) {
+            double ratio = 0;
+            for (const auto& [language, sample] : samples) {
+                Result<int> counted = callers[t]->count_tokens(*sample);
+                if (!counted.ok() || *counted <= 0) break;  // no tokenizer: the estimate stands for this target
+                ratio = std::max(ratio, double(*counted) / std::max(1, estimate_tokens(*sample)));
+            }
+            if (ratio <= 0) continue;
+            results.tokens_per_estimated[options.targets[t].name] = ratio;
+            largest = std::max(largest, ratio);
+        }
+        if (options.context_tokens > 0 && largest > 0) {
+            long_context.tokens_per_estimated = largest;
+            long_context.reserve_tokens =
+                options.max_tokens + int(std::ceil(kPromptOverheadTokens * std::max(1.0, largest)));
+            results.lengths_fitted_with = largest;
+            DUET_TRY(suites, load_suites(options.suites, options.evals_dir, long_context));
+        }
+        if (const auto expert = results.tokens_per_estimated.find(options.pipeline_expert);
+            pipeline && expert != results.tokens_per_estimated.end())
+            chunk_estimated = std::max(50, int(options.chunk_tokens / expert->second));
+    }
+
     // Multiple choice by log-likelihood where the target echoes prompt logprobs on /v1/completions (probed once
     // per target), else by the letter it generates.
     std::vector<bool> by_loglik(options.targets.size(), false);
@@ -444,8 +502,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
             const int f = ++finished;
             if (options.progress) {
                 std::lock_guard<std::mutex> lock(progress_mutex);
-                options.progress("[" + std::to_string(f) + "/" + std::to_string(total) + "] " +
-                                 options.targets[t].name + " " + item.suite + "/" + item.id() +
+                options.progress(progress_bar(f, total) + " " + options.targets[t].name + " " + item.suite + "/" +
+                                 item.id() +
                                  (done[i]->error.empty() ? (done[i]->passed ? " pass" : " fail") : " error"));
             }
         },
@@ -463,7 +521,8 @@ Result<RunResults> run_eval(const RunOptions& options) {
     if (pipeline && has_long_context && !should_stop()) {
         ModelCaller& expert = *callers[target_index(options.targets, options.pipeline_expert)];
         ModelCaller& daily = *callers[target_index(options.targets, options.pipeline_daily)];
-        results.targets.push_back(run_pipeline(*suites, options, expert, daily, should_stop, results.complete));
+        results.targets.push_back(
+            run_pipeline(*suites, options, expert, daily, chunk_estimated, should_stop, results.complete));
     } else if (pipeline && has_long_context) {
         results.complete = false;
     }

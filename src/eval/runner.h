@@ -70,6 +70,10 @@ public:
     // generation: max_tokens 0): the sum over the echoed tokens that end past the context. Errors when the target
     // does not support it.
     Result<double> continuation_logprob(const std::string& context, const std::string& continuation);
+    // The target's own token count of `text` through its tokenizer endpoint (POST /tokenize at the server's root:
+    // duet serve and llama-server answer {"tokens": [...]}, vLLM also "count"). Errors when there is none (Ollama,
+    // OpenAI). Not cached: it describes the live target.
+    Result<int> count_tokens(const std::string& text);
     int requests_sent() const { return sent_.load(); }
 
 private:
@@ -85,7 +89,8 @@ private:
 struct LongContextOptions {
     uint64_t seed = 0;
     int context_tokens = 0;
-    int reserve_tokens = 0;
+    int reserve_tokens = 0;           // the reply and the instructions around the document
+    double tokens_per_estimated = 1;  // the targets' tokens per estimated token (see long_context_lengths)
 };
 
 struct RunOptions {
@@ -104,10 +109,11 @@ struct RunOptions {
     // that answers from the summaries (`daily`), by --target name; both empty: no pipeline. Its items are reported
     // as one more target, "pipeline:EXPERT>DAILY", next to the direct answers.
     std::string pipeline_expert, pipeline_daily;
-    int chunk_tokens = 3000;                           // the longest chunk the expert summarises (estimated tokens)
+    int chunk_tokens =
+        3000;  // the longest chunk the expert summarises: its tokens when it has /tokenize, else estimated
     const std::atomic<bool>* stop = nullptr;           // set (e.g. by SIGINT) to stop taking new items
     int stop_after_items = -1;                         // stop after this many items have started (tests)
-    std::function<void(const std::string&)> progress;  // one line per update ("[12/80] target item")
+    std::function<void(const std::string&)> progress;  // one line per update ("[#####---] 12/80 target item")
 };
 
 // A loaded suite item: what to run and where it came from.

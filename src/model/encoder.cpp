@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "common/assert.h"
+#include "kernels/encoder_kernels.h"
 #include "kernels/kernels.h"
 #include "model/scratch.h"
 
@@ -21,6 +23,22 @@ void l2_normalize(float* x, int64_t n) {
     const float scale = static_cast<float>(1.0 / std::sqrt(sum));
     for (int64_t i = 0; i < n; ++i) x[i] *= scale;
 }
+
+const char* EncoderProfile::stage_name(int stage) {
+    static const char* const kNames[n_stages] = {"embed",     "qkv",         "attention", "attn_out",
+                                                 "attn_norm", "ffn_up_gelu", "ffn_down",  "ffn_norm"};
+    return stage >= 0 && stage < n_stages ? kNames[stage] : "?";
+}
+
+namespace {
+
+int64_t thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace
 
 Encoder::Encoder(const Model& model, int32_t max_batch_tokens, ThreadPool* pool)
     : model_(model), max_batch_tokens_(max_batch_tokens), pool_(pool) {
@@ -38,7 +56,6 @@ Encoder::Encoder(const Model& model, int32_t max_batch_tokens, ThreadPool* pool)
     v_ = reserve<float>(T * c.kv_dim());
     attn_ = reserve<float>(T * c.q_dim());
     up_ = reserve<float>(T * c.n_ff);
-    scores_ = reserve<float>(static_cast<size_t>(n_threads) * max_seq_len_);
     seq_of_ = reserve<int32_t>(T);
     pos_of_ = reserve<int32_t>(T);
     start_of_ = reserve<int32_t>(T);
@@ -47,15 +64,22 @@ Encoder::Encoder(const Model& model, int32_t max_batch_tokens, ThreadPool* pool)
     size_t scratch = 0;
     for (const LayerWeights& l : model.layers())
         for (const WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_up, &l.w_down})
-            scratch = std::max(scratch, kernels::matmul_scratch_size(w->type, w->n, max_batch_tokens));
+            scratch = std::max(scratch, kernels::gemm_scratch_size(w->type, w->n, max_batch_tokens));
     matmul_scratch_ = reserve<uint8_t>(scratch);
+    attn_scratch_stride_ = (kernels::attention_scratch_floats(max_seq_len_, c.head_dim) + 15) / 16 * 16;
+    attn_scratch_ = reserve<float>(static_cast<size_t>(n_threads) * attn_scratch_stride_);
+
+    auto pack = [](const WeightView& w) { return kernels::GemmWeights::pack(w.type, w.data, w.n, w.d); };
+    packed_.reserve(model.layers().size());
+    for (const LayerWeights& l : model.layers())
+        packed_.push_back({pack(l.wq), pack(l.wk), pack(l.wv), pack(l.wo), pack(l.w_up), pack(l.w_down)});
 }
 
 Encoder::~Encoder() {
     for (void* p : {static_cast<void*>(x_), static_cast<void*>(xb_), static_cast<void*>(q_), static_cast<void*>(k_),
                     static_cast<void*>(v_), static_cast<void*>(attn_), static_cast<void*>(up_),
-                    static_cast<void*>(scores_), static_cast<void*>(seq_of_), static_cast<void*>(pos_of_),
-                    static_cast<void*>(start_of_), static_cast<void*>(len_of_), matmul_scratch_})
+                    static_cast<void*>(seq_of_), static_cast<void*>(pos_of_), static_cast<void*>(start_of_),
+                    static_cast<void*>(len_of_), matmul_scratch_, static_cast<void*>(attn_scratch_)})
         std::free(p);
 }
 
@@ -144,27 +168,27 @@ Result<std::vector<std::vector<float>>> Encoder::embed(std::span<const std::vect
     return out;
 }
 
-// Every (token, head) attends over all tokens of its own sequence (no mask inside a sequence, nothing across).
+// Every (sequence, head) pair is one task: each token attends over all tokens of its own sequence (no mask
+// inside a sequence, nothing across).
 void Encoder::attention(int64_t n_tokens) {
     const ModelConfig& c = model_.config();
     const int32_t head_dim = c.head_dim;
     const int64_t width = c.q_dim();
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-    parallel_for(pool_, n_tokens * c.n_heads, [&](int64_t begin, int64_t end, int ith) {
-        float* scores = scores_ + static_cast<size_t>(ith) * max_seq_len_;
+    int64_t n_seqs = 0;
+    for (int64_t t = 0; t < n_tokens; t += len_of_[t]) ++n_seqs;
+    parallel_for(pool_, n_seqs * c.n_heads, [&](int64_t begin, int64_t end, int ith) {
+        float* scratch = attn_scratch_ + static_cast<size_t>(ith) * attn_scratch_stride_;
+        int64_t seq = -1, start = 0;  // walk the packed sequences up to this task's
         for (int64_t task = begin; task < end; ++task) {
-            const int64_t t = task / c.n_heads;
-            const int64_t h = task % c.n_heads;
-            const int64_t start = start_of_[t];
-            const int32_t len = len_of_[t];
-            const float* qh = q_ + t * width + h * head_dim;
-            for (int32_t j = 0; j < len; ++j)
-                scores[j] = scale * kernels::dot_f32(k_ + (start + j) * width + h * head_dim, qh, head_dim);
-            kernels::softmax(scores, len);
-            float* out = attn_ + t * width + h * head_dim;
-            std::memset(out, 0, sizeof(float) * head_dim);
-            for (int32_t j = 0; j < len; ++j)
-                kernels::axpy_f32(out, scores[j], v_ + (start + j) * width + h * head_dim, head_dim);
+            const int64_t s = task / c.n_heads, h = task % c.n_heads;
+            while (seq < s) {
+                if (seq >= 0) start += len_of_[start];
+                ++seq;
+            }
+            const int64_t off = start * width + h * head_dim;
+            kernels::attention_head(q_ + off, k_ + off, v_ + off, attn_ + off, len_of_[start], head_dim, width, scale,
+                                    scratch);
         }
     });
 }
@@ -188,24 +212,28 @@ void Encoder::run(std::span<const std::vector<TokenId>> sequences, int64_t n_tok
         }
     }
     auto token_id = [&](int64_t i) { return sequences[seq_of_[i]][pos_of_[i]]; };
+    // Profiling (off unless set_profile): the calling thread's CPU time up to now goes to `stage`.
+    int64_t mark = profile_ != nullptr ? thread_cpu_ns() : 0;
+    auto charge = [&](EncoderProfile::Stage stage) {
+        if (profile_ == nullptr) return;
+        const int64_t now = thread_cpu_ns();
+        profile_->ns[stage] += now - mark;
+        mark = now;
+    };
+    if (profile_ != nullptr) ++profile_->passes;
 
-    auto matmul_bias = [&](const WeightView& wt, const float* bias, const float* x, float* y) {
-        kernels::matmul(wt.type, wt.data, wt.n, wt.d, x, T, y, matmul_scratch_, pool_);
+    auto matmul_bias = [&](const kernels::GemmWeights& wt, const float* bias, const float* x, float* y) {
+        kernels::gemm_bias(wt, bias, x, T, y, matmul_scratch_, pool_);
+    };
+    // x = LN(x + y) per token; then x's rows prepared for the next product (`next`: its quantization pass)
+    auto residual_norm = [&](const float* y, const float* norm_w, const float* norm_b,
+                             const kernels::GemmWeights* next) {
         parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i) kernels::add(y + i * wt.d, y + i * wt.d, bias, wt.d);
+            for (int64_t i = b; i < e; ++i)
+                kernels::add_layernorm(x_ + i * n_embd, y + i * n_embd, norm_w, norm_b, n_embd, eps);
+            if (next != nullptr) kernels::prepare_gemm_rows(*next, x_, T, b, e, matmul_scratch_);
         });
     };
-    // x = LN(x + y) per token
-    auto residual_norm = [&](const float* y, const float* norm_w, const float* norm_b) {
-        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i) {
-                float* xi = x_ + i * n_embd;
-                kernels::add(xi, y + i * n_embd, xi, n_embd);
-                kernels::layernorm(xi, xi, norm_w, norm_b, n_embd, eps);
-            }
-        });
-    };
-
     // Embeddings: token row + token type 0 + position row, then LayerNorm.
     parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
         for (int64_t i = b; i < e; ++i) {
@@ -218,31 +246,30 @@ void Encoder::run(std::span<const std::vector<TokenId>> sequences, int64_t n_tok
             kernels::add(xi, xi, tmp, n_embd);
             kernels::layernorm(xi, xi, w.embd_norm, w.embd_norm_b, n_embd, eps);
         }
+        if (!packed_.empty()) kernels::prepare_gemm_rows(packed_[0].wq, x_, T, b, e, matmul_scratch_);
     });
+    charge(EncoderProfile::embed);
 
-    for (const LayerWeights& l : w.layers) {
-        // q, k, v from the same rows: one quantization of x, one parallel region
-        const kernels::MatmulOp qkv[3] = {{l.wq.type, l.wq.data, l.wq.d, q_},
-                                          {l.wk.type, l.wk.data, l.wk.d, k_},
-                                          {l.wv.type, l.wv.data, l.wv.d, v_}};
-        kernels::matmul_many(qkv, n_embd, x_, T, matmul_scratch_, pool_);
-        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i) {
-                kernels::add(q_ + i * c.q_dim(), q_ + i * c.q_dim(), l.bq, c.q_dim());
-                kernels::add(k_ + i * c.kv_dim(), k_ + i * c.kv_dim(), l.bk, c.kv_dim());
-                kernels::add(v_ + i * c.kv_dim(), v_ + i * c.kv_dim(), l.bv, c.kv_dim());
-            }
-        });
+    for (size_t li = 0; li < w.layers.size(); ++li) {
+        const LayerWeights& l = w.layers[li];
+        const PackedLayer& pl = packed_[li];
+        // q, k, v from the same rows: one quantization of x, one parallel region, biases in the epilogue
+        const kernels::GemmOp qkv[3] = {{&pl.wq, l.bq, q_}, {&pl.wk, l.bk, k_}, {&pl.wv, l.bv, v_}};
+        kernels::gemm_bias_many(qkv, x_, T, matmul_scratch_, pool_, /*rows_prepared=*/true);
+        charge(EncoderProfile::qkv);
         attention(T);
-        matmul_bias(l.wo, l.bo, attn_, xb_);
-        residual_norm(xb_, l.attn_out_norm, l.attn_out_norm_b);
+        charge(EncoderProfile::attention);
+        matmul_bias(pl.wo, l.bo, attn_, xb_);
+        charge(EncoderProfile::attn_out);
+        residual_norm(xb_, l.attn_out_norm, l.attn_out_norm_b, &pl.w_up);
+        charge(EncoderProfile::attn_norm);
 
-        matmul_bias(l.w_up, l.b_up, x_, up_);
-        parallel_for(pool_, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i) kernels::gelu(up_ + i * c.n_ff, up_ + i * c.n_ff, c.n_ff);
-        });
-        matmul_bias(l.w_down, l.b_down, up_, xb_);
-        residual_norm(xb_, l.ffn_out_norm, l.ffn_out_norm_b);
+        kernels::gemm_bias(pl.w_up, l.b_up, x_, T, up_, matmul_scratch_, pool_, /*gelu=*/true, /*rows_prepared=*/true);
+        charge(EncoderProfile::ffn_up_gelu);
+        matmul_bias(pl.w_down, l.b_down, up_, xb_);
+        charge(EncoderProfile::ffn_down);
+        residual_norm(xb_, l.ffn_out_norm, l.ffn_out_norm_b, li + 1 < packed_.size() ? &packed_[li + 1].wq : nullptr);
+        charge(EncoderProfile::ffn_norm);
     }
 }
 

@@ -18,10 +18,20 @@
 
 #include "common/status.h"
 #include "common/thread_pool.h"
+#include "kernels/encoder_kernels.h"
 #include "model/batch.h"
 #include "model/model.h"
 
 namespace duet::model {
+
+// Where a pass's time goes, per stage (bench_encoder's breakdown): CPU nanoseconds of the calling thread, summed
+// over passes. With a pool the workers' share is not counted, so take it on one thread (pool = nullptr).
+struct EncoderProfile {
+    enum Stage { embed, qkv, attention, attn_out, attn_norm, ffn_up_gelu, ffn_down, ffn_norm, n_stages };
+    static const char* stage_name(int stage);
+    int64_t ns[n_stages] = {};
+    int64_t passes = 0;
+};
 
 // One call at a time (the scratch is the Encoder's); callers that embed concurrently keep one Encoder each.
 class Encoder {
@@ -46,6 +56,7 @@ public:
 
     int32_t n_embd() const { return model_.config().n_embd; }
     int32_t max_batch_tokens() const { return max_batch_tokens_; }
+    void set_profile(EncoderProfile* profile) { profile_ = profile; }  // null: off (the default)
     const Model& model() const { return model_; }
 
 private:
@@ -57,6 +68,7 @@ private:
     int32_t max_batch_tokens_;
     int32_t max_seq_len_;  // min(max_batch_tokens, n_ctx_train): longest attention span
     ThreadPool* pool_;
+    EncoderProfile* profile_ = nullptr;
 
     // Scratch (T = max_batch_tokens); one malloc each, lazily paged.
     float* x_ = nullptr;           // (T, n_embd) residual stream, then the final hidden states
@@ -66,12 +78,20 @@ private:
     float* v_ = nullptr;           // (T, n_embd)
     float* attn_ = nullptr;        // (T, n_embd) attention output
     float* up_ = nullptr;          // (T, n_ff)
-    float* scores_ = nullptr;      // (n_threads, max_seq_len_) attention scores per worker
     int32_t* seq_of_ = nullptr;    // (T,) sequence index of each packed token
     int32_t* pos_of_ = nullptr;    // (T,) position of each token in its sequence
     int32_t* start_of_ = nullptr;  // (T,) packed index of the first token of each token's sequence
     int32_t* len_of_ = nullptr;    // (T,) length of each token's sequence
     void* matmul_scratch_ = nullptr;
+    float* attn_scratch_ = nullptr;  // (n_threads, attention_scratch_floats(max_seq_len_, head_dim))
+    int64_t attn_scratch_stride_ = 0;
+
+    // Each layer's matrices repacked once for many-token products (kernels/encoder_kernels.h); where a type or
+    // backend has no packed kernel they hold the original and gemm_bias runs kernels::matmul.
+    struct PackedLayer {
+        kernels::GemmWeights wq, wk, wv, wo, w_up, w_down;
+    };
+    std::vector<PackedLayer> packed_;
 };
 
 // x (n,) /= ||x||2 with llama.cpp's arithmetic (float squares, double sum); a zero vector stays zero.

@@ -63,6 +63,7 @@ void set_timeouts(httplib::Client& client, const ClientOptions& o) {
     client.set_connection_timeout(cs, cu);
     client.set_read_timeout(rs, ru);
     client.set_write_timeout(ws, wu);
+    client.set_tcp_nodelay(true);  // httplib writes a request's head and body separately: no Nagle wait between
 }
 
 // httplib's failure -> transport or timeout (httplib reports a timed-out read as a read error: the clock decides).

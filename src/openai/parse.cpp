@@ -282,6 +282,7 @@ bool parse_completion_request(std::string_view body, CompletionRequest* out, Api
             const json doc = parse_object(body);
             CompletionRequest req;
             req.model = get_string(doc, "model");
+            req.user = get_string(doc, "user");
             const json* prompt = field(doc, "prompt");
             if (!prompt) fail("prompt", "'prompt' is required");
             const json* p = prompt;

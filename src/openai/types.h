@@ -73,6 +73,7 @@ struct ChatRequest {
 
 struct CompletionRequest {
     std::string model;
+    std::string user;  // OpenAI `user`: the router keys conversation stickiness on it
     bool prompt_is_tokens = false;
     std::string prompt_text;
     std::vector<int32_t> prompt_tokens;

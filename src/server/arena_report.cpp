@@ -2,6 +2,7 @@
 // types, the report as JSON, and the per-session vote limiter.
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -104,6 +105,39 @@ Result<std::vector<arena::Battle>> load_arena_battles(store::ArenaStore& store) 
         return true;
     }));
     return battles;
+}
+
+Result<StudyReport> load_study_report(store::ArenaStore& arena, int64_t study_id) {
+    StudyReport report;
+    DUET_TRY(report.stored, arena.study_results(study_id));
+    const store::Study& s = report.stored.study;
+    const std::vector<std::string> models = {s.model_a, s.model_b};
+    std::vector<std::string> questions;
+    for (const auto& q : s.questions)
+        if (!is_study_free_text(q)) questions.push_back(q);
+    std::vector<arena::StudyAnswer> answers;
+    std::set<int64_t> answered;
+    for (const auto& a : report.stored.answers) {
+        if (a.question_idx < 0 || a.question_idx >= static_cast<int64_t>(s.questions.size())) continue;
+        answered.insert(a.participant_id);
+        const std::string& question = s.questions[a.question_idx];
+        const std::string participant = std::to_string(a.participant_id);
+        if (is_study_free_text(question)) {
+            if (!a.free_text || a.free_text->empty()) continue;
+            const std::string& model = question == kStudyFreeTextQuestions[0] ? s.model_a : s.model_b;
+            report.free_text.push_back({participant, model, *a.free_text});
+            continue;
+        }
+        arena::StudyAnswer answer{participant, question, {}};
+        if (a.choice == store::Pick::a || a.choice == store::Pick::both) answer.models_named.push_back(s.model_a);
+        if (a.choice == store::Pick::b || a.choice == store::Pick::both) answer.models_named.push_back(s.model_b);
+        if (a.choice) answers.push_back(std::move(answer));
+    }
+    report.summary = arena::summarize_study(models, questions, answers, report.free_text);
+    report.answered.assign(answered.begin(), answered.end());
+    report.joined = std::count_if(report.stored.participants.begin(), report.stored.participants.end(),
+                                  [](const store::Participant& p) { return p.joined_at.has_value(); });
+    return report;
 }
 
 std::string arena_report_json(const arena::ArenaReport& report) {

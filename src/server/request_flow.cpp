@@ -227,7 +227,8 @@ http::HttpResponse sse_response(Server::State& state, std::shared_ptr<RunningReq
                        chunks = std::move(chunks)](http::EventSink& sink) {
         if (chunks.opening) {
             for (size_t i = 0; i < running->choices.size(); ++i) {
-                if (!sink.write_event(chunks.opening(i))) {
+                const std::string opening = chunks.opening(i);
+                if (!opening.empty() && !sink.write_event(opening)) {
                     running->abort_all();
                     return;
                 }

@@ -63,7 +63,8 @@ bool engine_failed(const RunningRequest& request, const std::string& request_id)
 
 // How a route renders its SSE chunks; each function returns the JSON payload of one `data:` event.
 struct SseChunks {
-    // Written once per choice before any generated text (chat: the role); empty function = none.
+    // Written once per choice before any generated text (chat: the role); empty function = none, an empty
+    // string = none for that choice.
     std::function<std::string(size_t index)> opening;
     // One event of a choice as a chunk, or nullopt when it carries nothing worth sending.
     std::function<std::optional<std::string>(size_t index, ChoiceEvent& event, const ChoiceStream& choice)> event;

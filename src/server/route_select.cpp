@@ -105,14 +105,25 @@ RouteService::RouteService(std::shared_ptr<const router::Router> router, std::st
       daily_model_(std::move(daily_model)),
       conversations_(max_conversations) {}
 
+std::string completion_conversation_key(const std::string& header, const std::string& user) {
+    if (!header.empty()) return "h:" + header;
+    if (!user.empty()) return "u:" + user;
+    return {};
+}
+
 RouteSelection RouteService::select(RouteMode mode, const std::vector<openai::ChatMessage>& messages,
                                     const std::string& conversation_header, const std::string& user) {
+    return select_text(mode, routed_text(messages), conversation_key(conversation_header, user, messages));
+}
+
+RouteSelection RouteService::select_text(RouteMode mode, std::string_view text, std::string key) {
     RouteSelection s;
     s.mode = mode;
-    s.conversation_key = conversation_key(conversation_header, user, messages);
-    const std::optional<router::ConversationState> conv = conversations_.get(s.conversation_key);
+    s.conversation_key = std::move(key);
+    std::optional<router::ConversationState> conv;
+    if (!s.conversation_key.empty()) conv = conversations_.get(s.conversation_key);
     // Pinned modes show the router's view but never stick or switch.
-    s.decision = router_->decide(routed_text(messages), mode == RouteMode::automatic && conv ? &*conv : nullptr);
+    s.decision = router_->decide(text, mode == RouteMode::automatic && conv ? &*conv : nullptr);
     if (mode == RouteMode::expert) s.decision.role = router::Role::expert;
     if (mode == RouteMode::daily) s.decision.role = router::Role::daily;
     s.model = s.decision.role == router::Role::expert ? expert_model_ : daily_model_;
@@ -121,6 +132,7 @@ RouteSelection RouteService::select(RouteMode mode, const std::vector<openai::Ch
 }
 
 void RouteService::record(const RouteSelection& selection, int64_t prompt_tokens) {
+    if (selection.conversation_key.empty()) return;
     conversations_.put(selection.conversation_key, {selection.decision.role, prompt_tokens});
 }
 

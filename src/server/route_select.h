@@ -6,8 +6,9 @@
 //   model "duet-daily"   pinned to the daily model
 //   any other name       bypasses the router
 //
-// Conversation key: header x-duet-conversation, else the OpenAI `user` field, else a hash of the conversation's
-// system and first user message (the same on every turn of one chat). Internal to src/server; no JSON here.
+// Conversation key: header x-duet-conversation, else the OpenAI `user` field, else (chat only) a hash of the
+// conversation's system and first user message (the same on every turn of one chat). A completion (/v1/completions)
+// routes its prompt text and sticks only by header or `user`. Internal to src/server; no JSON here.
 #pragma once
 
 #include <cstdint>
@@ -74,8 +75,10 @@ public:
     // Routes a chat request (mode from route_mode_for). `conversation_header` and `user` may be empty.
     RouteSelection select(RouteMode mode, const std::vector<openai::ChatMessage>& messages,
                           const std::string& conversation_header, const std::string& user);
+    // Routes one text (a completion's prompt) for the conversation `key`; an empty key: no stickiness.
+    RouteSelection select_text(RouteMode mode, std::string_view text, std::string key);
     // After the request was admitted: the conversation now lives on `selection`'s role with `prompt_tokens`
-    // cached (its prompt; the answer is added by the next turn's prompt).
+    // cached (its prompt; the answer is added by the next turn's prompt). Nothing for an empty key.
     void record(const RouteSelection& selection, int64_t prompt_tokens);
 
     const RouterMetrics& metrics() const { return metrics_; }
@@ -89,6 +92,8 @@ private:
 
 std::string conversation_key(const std::string& header, const std::string& user,
                              const std::vector<openai::ChatMessage>& messages);
+// A completion's conversation key: "h:" header, else "u:" user, else empty (no stickiness).
+std::string completion_conversation_key(const std::string& header, const std::string& user);
 // The text the router reads: the last user message (empty when there is none).
 std::string_view routed_text(const std::vector<openai::ChatMessage>& messages);
 

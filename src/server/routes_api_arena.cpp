@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strformat.h"
 #include "common/timer.h"
+#include "router/router.h"
 #include "server/request_flow.h"
 #include "server/server_state.h"
 #include "store/arena_store.h"
@@ -141,8 +142,10 @@ store::BattleTurn turn_record(const TurnRun& run) {
         if (!side.reasoning.empty()) *reasoning[s] = side.reasoning;
         const ChoiceStats& stats = side.running->choices.front()->stats();
         *ttft[s] = positive_or_none(stats.server_ttft_seconds * 1e3);
+        // A rate needs tokens that arrived apart: an answer delivered in one piece (a batching upstream, a scripted
+        // reply without spaces) has no decode interval to divide by.
         const double decode_seconds = stats.total_seconds - stats.first_token_seconds;
-        if (stats.n_generated_tokens > 1 && decode_seconds > 0)
+        if (stats.n_generated_tokens > 1 && decode_seconds > 0 && !stats.inter_token_seconds.empty())
             *tps[s] = (stats.n_generated_tokens - 1) / decode_seconds;
         *tokens[s] = stats.n_generated_tokens;
     }
@@ -312,6 +315,17 @@ struct ArenaApi {
         sink.write("data: [DONE]\n\n");
     }
 
+    // The router's pick for a battle's first prompt, as duet-auto would route it in a new conversation (no
+    // stickiness): the role and the model that plays it. Nothing when the server has no router (no expert and
+    // daily roles). Later turns keep this pick: the vote is about the whole battle.
+    void add_router_pick(const std::string& prompt, store::BattleDraft* draft) const {
+        const std::shared_ptr<RouteService> routing = state.routing();
+        if (!routing) return;
+        const router::Decision decision = routing->router().decide(prompt);
+        draft->route = std::string(router::role_name(decision.role));
+        draft->router_pick = decision.role == router::Role::expert ? routing->expert_model() : routing->daily_model();
+    }
+
     std::vector<std::string> chat_models() const {
         std::vector<std::string> names;
         for (const auto& m : state.all_models())
@@ -357,7 +371,8 @@ struct ArenaApi {
         draft.model_b = pair[1];
         draft.session = token.empty() ? voter_key(r.http) : "arena:" + token;
         if (std::string language = arena::guess_language(run->prompt); !language.empty()) draft.language = language;
-        auto create = [this, draft]() -> Result<int64_t> {
+        auto create = [this, draft, prompt = run->prompt]() mutable -> Result<int64_t> {
+            add_router_pick(prompt, &draft);  // after both sides are submitted: the decision never delays them
             DUET_TRY(store::Battle b, store->arena().create_battle(draft));
             return b.id;
         };
@@ -456,13 +471,20 @@ struct ArenaApi {
         return json_response(arena_report_json(arena::build_report(*battles, o)));
     }
 
-    http::HttpResponse export_csv(const RouteRequest& r) {
+    // ?format=csv (default) or jsonl (one battle per line, vote and turns nested).
+    http::HttpResponse export_battles(const RouteRequest& r) {
+        const std::string format = r.query_value("format").value_or("csv");
+        if (format != "csv" && format != "jsonl") return invalid("format: expected \"csv\" or \"jsonl\"");
+        const bool jsonl = format == "jsonl";
         std::ostringstream out;
-        if (Status st = store::write_battles_csv(store->arena(), out); !st.ok()) return store_error(st, r.http);
+        const Status st =
+            jsonl ? store::write_battles_jsonl(store->arena(), out) : store::write_battles_csv(store->arena(), out);
+        if (!st.ok()) return store_error(st, r.http);
         http::HttpResponse response;
         response.body = out.str();
-        response.content_type = "text/csv; charset=utf-8";
-        response.headers.emplace_back("Content-Disposition", "attachment; filename=\"duet-battles.csv\"");
+        response.content_type = jsonl ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
+        response.headers.emplace_back("Content-Disposition", jsonl ? "attachment; filename=\"duet-battles.jsonl\""
+                                                                   : "attachment; filename=\"duet-battles.csv\"");
         return response;
     }
 };
@@ -481,7 +503,7 @@ RouteTable arena_routes(Server::State& state, std::shared_ptr<store::Store> stor
     t.add("POST", "/api/arena/battles/{id}/turns", s, bind(&ArenaApi::next_turn));
     t.add("POST", "/api/arena/battles/{id}/vote", s, bind(&ArenaApi::vote));
     t.add("GET", "/api/arena/leaderboard", s, bind(&ArenaApi::leaderboard));
-    t.add("GET", "/api/arena/export", s, bind(&ArenaApi::export_csv));
+    t.add("GET", "/api/arena/export", s, bind(&ArenaApi::export_battles));
     return t;
 }
 

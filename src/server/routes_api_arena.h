@@ -7,7 +7,8 @@
 //                                          a|b|both|neither} -> the reveal (rate-limited per session: 429)
 //   GET  /api/arena/battles/{id}          before the vote: turns with masked answers, no names; after: the reveal
 //   GET  /api/arena/leaderboard           ?bootstrap=N&seed=S: the report (arena_report_json)
-//   GET  /api/arena/export                every turn of every battle as CSV
+//   GET  /api/arena/export                ?format=csv (default): every turn of every battle as CSV;
+//                                         ?format=jsonl: one battle per line (vote and turns nested)
 //   /api/arena/studies, /api/arena/study/{code}: the study mode (routes_api_study.cpp)
 //
 // A battle's SSE events (one JSON object per `data:` line, then [DONE]):
@@ -21,6 +22,7 @@
 // "anonymous" bucket, e.g. curl without cookies). Votes are counted against it (VoteLimiter).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -31,9 +33,11 @@
 
 #include "arena/battle.h"
 #include "arena/leaderboard.h"
+#include "arena/study.h"
 #include "common/status.h"
 #include "server/route_table.h"
 #include "server/server.h"
+#include "store/types.h"
 
 namespace duet::store {
 class ArenaStore;
@@ -69,6 +73,23 @@ private:
 Result<std::vector<arena::Battle>> load_arena_battles(store::ArenaStore& arena);
 // The report as JSON: GET /api/arena/leaderboard and `duet arena report --json` print the same.
 std::string arena_report_json(const arena::ArenaReport& report);
+
+// A study's free texts are stored as two extra questions appended at creation, in the study's terms.
+inline const std::array<std::string, 2> kStudyFreeTextQuestions = {"(free text) about model_a",
+                                                                   "(free text) about model_b"};
+inline bool is_study_free_text(const std::string& question) {
+    return question == kStudyFreeTextQuestions[0] || question == kStudyFreeTextQuestions[1];
+}
+
+// A study's results as the statistics see them: GET /api/arena/studies/{id} and `duet arena report` show these.
+struct StudyReport {
+    store::StudyResults stored;                   // the study, its participants and raw answers
+    std::vector<int64_t> answered;                // participant ids with at least one answer, ascending
+    int64_t joined = 0;                           // participants who opened their invite
+    arena::StudySummary summary;                  // per question: share naming each model (Wilson 95%), AI-speak counts
+    std::vector<arena::StudyFreeText> free_text;  // in the order stored
+};
+Result<StudyReport> load_study_report(store::ArenaStore& arena, int64_t study_id);
 
 RouteTable arena_routes(Server::State& state, std::shared_ptr<store::Store> store, ArenaOptions options);
 // The study mode's routes (routes_api_study.cpp: organiser /api/arena/studies, participant /api/arena/study/{code}).

@@ -40,7 +40,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::array<std::string, 2> kFreeTextQuestions = {"(free text) about model_a", "(free text) about model_b"};
+const auto& kFreeTextQuestions = kStudyFreeTextQuestions;
 const std::vector<std::string> kDefaultQuestions = {"Which one would you keep chatting with?",
                                                     "Which one really understood you?",
                                                     "Which one sounded \"too AI\"?"};
@@ -75,9 +75,7 @@ http::HttpResponse store_error(const Status& st, const http::HttpRequest& reques
     }
 }
 
-bool is_free_text(const std::string& question) {
-    return question == kFreeTextQuestions[0] || question == kFreeTextQuestions[1];
-}
+bool is_free_text(const std::string& question) { return is_study_free_text(question); }
 
 // The participant's label ("a" = the model chatted with first) -> the study's side, and back (the same swap).
 std::string to_study_side(const std::string& label, bool a_first) {
@@ -184,35 +182,13 @@ struct StudyApi {
         if (id_text.empty() || id_text.size() > 18 ||
             !std::all_of(id_text.begin(), id_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
             return error_response(api_error(404, "not_found_error", "not_found", "study not found"));
-        auto res = arena().study_results(std::stoll(std::string(id_text)));
-        if (!res.ok()) return store_error(res.status(), r.http);
-        const store::Study& s = res->study;
-        const std::vector<std::string> models = {s.model_a, s.model_b};
-        std::vector<std::string> questions;
-        for (const auto& q : s.questions)
-            if (!is_free_text(q)) questions.push_back(q);
-        std::vector<arena::StudyAnswer> answers;
-        std::vector<arena::StudyFreeText> texts;
+        auto report = load_study_report(arena(), std::stoll(std::string(id_text)));
+        if (!report.ok()) return store_error(report.status(), r.http);
+        const store::StudyResults* res = &report->stored;
+        const arena::StudySummary& summary = report->summary;
+        const std::set<int64_t> answered(report->answered.begin(), report->answered.end());
         json free_text = json::array();
-        std::set<int64_t> answered;
-        for (const auto& a : res->answers) {
-            if (a.question_idx < 0 || a.question_idx >= static_cast<int64_t>(s.questions.size())) continue;
-            answered.insert(a.participant_id);
-            const std::string& question = s.questions[a.question_idx];
-            const std::string participant = std::to_string(a.participant_id);
-            if (is_free_text(question)) {
-                if (!a.free_text || a.free_text->empty()) continue;
-                const std::string& model = question == kFreeTextQuestions[0] ? s.model_a : s.model_b;
-                texts.push_back({participant, model, *a.free_text});
-                free_text.push_back({{"model", model}, {"text", *a.free_text}});
-                continue;
-            }
-            arena::StudyAnswer answer{participant, question, {}};
-            if (a.choice == store::Pick::a || a.choice == store::Pick::both) answer.models_named.push_back(s.model_a);
-            if (a.choice == store::Pick::b || a.choice == store::Pick::both) answer.models_named.push_back(s.model_b);
-            if (a.choice) answers.push_back(std::move(answer));
-        }
-        const arena::StudySummary summary = arena::summarize_study(models, questions, answers, texts);
+        for (const auto& t : report->free_text) free_text.push_back({{"model", t.model}, {"text", t.text}});
         json qs = json::array();
         for (const auto& q : summary.questions) {
             json shares = json::array();
@@ -227,10 +203,8 @@ struct StudyApi {
             speak.push_back(
                 {{"model", m.model}, {"texts", m.texts}, {"total", m.count.total}, {"phrases", std::move(phrases)}});
         }
-        int64_t joined = std::count_if(res->participants.begin(), res->participants.end(),
-                                       [](const store::Participant& p) { return p.joined_at.has_value(); });
-        json out = study_json(s);
-        out["joined"] = joined;
+        json out = study_json(res->study);
+        out["joined"] = report->joined;
         out["answered"] = answered.size();
         out["results"] = std::move(qs);
         out["ai_speak"] = std::move(speak);

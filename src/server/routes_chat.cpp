@@ -1,12 +1,14 @@
 // routes_chat.cpp: POST /v1/chat/completions (blocking and SSE streaming). A request naming duet-auto,
-// duet-expert or duet-daily goes to the model the router chooses (route_select.h) and says why: header
-// x-duet-route, and "duet": {"route": {...}} in the response body or the first SSE chunk.
+// duet-expert or duet-daily goes to the model the router chooses (route_select.h; forwarded when that model is
+// remote) and says why: header x-duet-route, and "duet": {"route": {...}} in the response body or the first SSE
+// chunk.
 #include <nlohmann/json.hpp>
 
 #include "common/timer.h"
 #include "openai/parse.h"
 #include "openai/route_json.h"
 #include "server/request_flow.h"
+#include "server/routed_request.h"
 #include "server/routes_upstream.h"
 
 namespace duet::server {
@@ -37,17 +39,19 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
     openai::ChatRequest req;
     openai::ApiError error;
     if (!openai::parse_chat_request(request.body, &req, &error)) return error_response(error);
-    std::shared_ptr<RouteService> routing;
-    std::optional<RouteSelection> routed;
+    std::optional<RoutedRequest> routed;
     if (const auto mode = route_mode_for(req.model)) {
-        routing = state.routing();
-        if (!routing) {  // not configured: 404, with what is missing when duet serve knows
-            openai::ApiError e = openai::ApiError::model_not_found();
-            if (std::string why = state.routing_unavailable(); !why.empty()) e.message = std::move(why);
-            return error_response(e);
-        }
-        routed = routing->select(*mode, req.messages, request.header("x-duet-conversation"), req.user);
-        req.model = routed->model;
+        auto routing = routing_or_error(state, &error);
+        if (!routing) return error_response(error);
+        RouteSelection selection =
+            routing->select(*mode, req.messages, request.header("x-duet-conversation"), req.user);
+        req.model = selection.model;
+        routed = explain(std::move(routing), std::move(selection));
+        // A remote model took the role: forwarded, explained the same way (routes_upstream.h).
+        int64_t estimate = 0;
+        for (const auto& m : req.messages) estimate += estimate_tokens(m.content) + 4;  // + the turn's markers
+        if (auto forwarded = forward_routed_if_remote(state, request, "/v1/chat/completions", *routed, estimate))
+            return *forwarded;
     }
     auto model = state.find_model(req.model, &error);
     if (!model) return error_response(error);
@@ -66,14 +70,10 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
     openai::ResponseHead head{make_response_id("chatcmpl-"), unix_now(), model->backend.name};
     const bool with_logprobs = req.logprobs;
     // Routed: the explanation goes into the response (or the first chunk) and the x-duet-route header.
-    std::string route_header;
     std::shared_ptr<const nlohmann::json> route_json;
     if (routed) {
-        routing->record(*routed, running->n_prompt_tokens);
-        const std::string mode = route_mode_name(routed->mode);
-        route_header = openai::route_header(routed->decision, mode, routed->model);
-        route_json = std::make_shared<const nlohmann::json>(
-            openai::decision_json(routing->router(), routed->decision, mode, routed->model));
+        routed->record(running->n_prompt_tokens);
+        route_json = routed->route;
     }
 
     if (!req.gen.stream) {
@@ -94,7 +94,7 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
         std::string body = openai::chat_completion_json(head, choices, running->usage(), running->timings());
         if (!route_json) return json_response(std::move(body));
         http::HttpResponse response = json_response(openai::attach_route(std::move(body), *route_json));
-        response.headers.emplace_back("x-duet-route", route_header);
+        response.headers.emplace_back("x-duet-route", routed->header);
         return response;
     }
 
@@ -119,7 +119,7 @@ http::HttpResponse handle_chat(Server::State& state, const http::HttpRequest& re
     };
     http::HttpResponse response =
         sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
-    if (routed) response.headers.emplace_back("x-duet-route", route_header);
+    if (routed) response.headers.emplace_back("x-duet-route", routed->header);
     return response;
 }
 

@@ -1,10 +1,14 @@
 // routes_completions.cpp: POST /v1/completions: text or token-id prompts, echo, logprobs (lm-eval style scoring).
+// A request naming duet-auto, duet-expert or duet-daily is routed on its prompt text (route_select.h) and explains
+// itself as a routed chat does: header x-duet-route, "duet": {"route"} in the body or the first SSE chunk.
 #include <algorithm>
 
 #include "common/strformat.h"
 #include "common/timer.h"
 #include "openai/parse.h"
+#include "openai/route_json.h"
 #include "server/request_flow.h"
+#include "server/routed_request.h"
 #include "server/routes_upstream.h"
 
 namespace duet::server {
@@ -50,6 +54,24 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
     openai::CompletionRequest req;
     openai::ApiError error;
     if (!openai::parse_completion_request(request.body, &req, &error)) return error_response(error);
+    std::optional<RoutedRequest> routed;
+    if (const auto mode = route_mode_for(req.model)) {
+        auto routing = routing_or_error(state, &error);
+        if (!routing) return error_response(error);
+        // Token ids mean different text to the two models' vocabularies: only text is routed.
+        if (req.prompt_is_tokens)
+            return error_response(openai::ApiError::invalid("'prompt' must be text for " + req.model +
+                                                                ": token ids cannot be routed (name a model instead)",
+                                                            "prompt"));
+        RouteSelection selection =
+            routing->select_text(*mode, req.prompt_text,
+                                 completion_conversation_key(request.header("x-duet-conversation"), req.user));
+        req.model = selection.model;
+        routed = explain(std::move(routing), std::move(selection));
+        if (auto forwarded =
+                forward_routed_if_remote(state, request, "/v1/completions", *routed, estimate_tokens(req.prompt_text)))
+            return *forwarded;
+    }
     auto model = state.find_model(req.model, &error);
     if (!model) return error_response(error);
     const TextCodec& codec = *model->backend.codec;
@@ -78,6 +100,11 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
 
     openai::ResponseHead head{make_response_id("cmpl-"), unix_now(), model->backend.name};
     const bool with_logprobs = req.logprobs >= 0;
+    std::shared_ptr<const nlohmann::json> route_json;
+    if (routed) {
+        routed->record(running->n_prompt_tokens);
+        route_json = routed->route;
+    }
 
     if (!req.gen.stream) {
         std::vector<openai::TextChoice> choices(running->choices.size());
@@ -108,17 +135,25 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
                 }
             }
         }
-        return json_response(openai::completion_json(head, choices, running->usage(), running->timings()));
+        std::string body = openai::completion_json(head, choices, running->usage(), running->timings());
+        if (!route_json) return json_response(std::move(body));
+        http::HttpResponse response = json_response(openai::attach_route(std::move(body), *route_json));
+        response.headers.emplace_back("x-duet-route", routed->header);
+        return response;
     }
 
     SseChunks chunks;
-    // With echo, each choice opens with the prompt text.
-    if (req.echo) {
-        chunks.opening = [head, prompt_text](size_t i) {
+    // With echo, each choice opens with the prompt text. Routed: the first choice's first chunk carries the route
+    // (an opening chunk with empty text when there is no echo).
+    if (req.echo || route_json) {
+        const std::string opening_text = req.echo ? prompt_text : std::string();
+        chunks.opening = [head, opening_text, route_json, echo = req.echo](size_t i) {
+            if (!echo && i > 0) return std::string();
             openai::TextChoice c;
             c.index = static_cast<int32_t>(i);
-            c.text = prompt_text;
-            return openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt);
+            c.text = opening_text;
+            std::string chunk = openai::completion_chunk_json(head, {c}, std::nullopt, std::nullopt);
+            return route_json && i == 0 ? openai::attach_route(std::move(chunk), *route_json) : chunk;
         };
     }
     chunks.event = [head, with_logprobs](size_t i, ChoiceEvent& event,
@@ -135,7 +170,10 @@ http::HttpResponse handle_completions(Server::State& state, const http::HttpRequ
     chunks.usage = [head](const openai::Usage& usage, const openai::Timings& timings) {
         return openai::completion_chunk_json(head, {}, usage, timings);
     };
-    return sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
+    http::HttpResponse response =
+        sse_response(state, std::move(running), req.gen.include_usage, request.request_id, std::move(chunks));
+    if (routed) response.headers.emplace_back("x-duet-route", routed->header);
+    return response;
 }
 
 RouteTable completions_routes(Server::State& state) {

@@ -56,6 +56,7 @@ Status serve_until_signal(const ServeConfig& config) {
         DUET_LOG_WARN("router: the keyword list is not the one the router model was fitted with (duet route fit)");
     std::vector<RoleCandidate> candidates;
     for (const auto& spec : config.models) candidates.push_back({spec.name, true});
+    for (const auto& spec : config.upstreams) candidates.push_back({spec.name, true});  // a remote model may too
     DUET_RETURN_IF_ERROR(choose_route_roles(candidates, config.expert_model, config.daily_model).status());
 
     // The conversations' store: opened (and migrated) before listening, so a bad --data-dir / --store fails fast.

@@ -120,6 +120,44 @@ int nesting_depth(std::string_view text, int limit) {
 
 std::string dump_json(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+json battle_to_json(const BattleRecord& record, const std::vector<BattleTurn>& turns) {
+    auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+    auto pick = [](const std::optional<Pick>& p) { return p ? json(std::string(pick_name(*p))) : json(nullptr); };
+    const Battle& b = record.battle;
+    json vote = nullptr;
+    if (record.vote) {
+        const Vote& v = *record.vote;
+        vote = {{"winner", std::string(verdict_name(v.winner))},
+                {"keep_chatting", pick(v.keep_chatting)},
+                {"understood", pick(v.understood)},
+                {"too_ai", pick(v.too_ai)},
+                {"created_at", v.created_at}};
+    }
+    json out_turns = json::array();
+    for (const auto& t : turns)
+        out_turns.push_back({{"turn", t.turn},
+                             {"prompt", t.prompt},
+                             {"answer_a", t.answer_a},
+                             {"answer_b", t.answer_b},
+                             {"reasoning_a", opt(t.reasoning_a)},
+                             {"reasoning_b", opt(t.reasoning_b)},
+                             {"ttft_ms_a", opt(t.ttft_ms_a)},
+                             {"ttft_ms_b", opt(t.ttft_ms_b)},
+                             {"tokens_per_second_a", opt(t.tokens_per_second_a)},
+                             {"tokens_per_second_b", opt(t.tokens_per_second_b)},
+                             {"completion_tokens_a", opt(t.completion_tokens_a)},
+                             {"completion_tokens_b", opt(t.completion_tokens_b)}});
+    return {{"id", b.id},
+            {"created_at", opt(b.created_at)},
+            {"model_a", b.model_a},
+            {"model_b", b.model_b},
+            {"route", opt(b.route)},
+            {"router_pick", opt(b.router_pick)},
+            {"language", opt(b.language)},
+            {"vote", std::move(vote)},
+            {"turns", std::move(out_turns)}};
+}
+
 json conversation_to_json(const Conversation& c) {
     return json{{"id", c.id},
                 {"title", c.title},

@@ -33,6 +33,9 @@ nlohmann::json message_to_json(const Message& m);
 nlohmann::json conversation_with_messages_to_json(const ConversationWithMessages& c);
 // {"format": "duet-conversations", "version": 1, "exported_at": ..., "conversations": [...]}
 std::string export_json(const std::vector<ConversationWithMessages>& items, TimeMs exported_at);
+// One arena battle with its vote (null when not voted) and turns: a line of the JSON Lines battle export
+// (csv_export.h: write_battles_jsonl).
+nlohmann::json battle_to_json(const BattleRecord& record, const std::vector<BattleTurn>& turns);
 // dump() that never throws: invalid UTF-8 in stored text is replaced with U+FFFD.
 std::string dump_json(const nlohmann::json& j);
 

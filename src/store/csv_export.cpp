@@ -2,6 +2,7 @@
 #include "store/csv_export.h"
 
 #include "store/arena_store.h"
+#include "store/codec_json.h"
 
 namespace duet::store {
 
@@ -42,6 +43,27 @@ Status write_battles_csv(ArenaStore& arena, std::ostream& out) {
             << "\r\n";
         return static_cast<bool>(out);
     });
+}
+
+Status write_battles_jsonl(ArenaStore& arena, std::ostream& out) {
+    // Turns arrive in (battle, turn) order: a battle's line is written when the next battle starts.
+    std::optional<BattleRecord> current;
+    std::vector<BattleTurn> turns;
+    auto flush = [&]() {
+        if (current) out << dump_json(battle_to_json(*current, turns)) << '\n';
+        turns.clear();
+        return static_cast<bool>(out);
+    };
+    DUET_RETURN_IF_ERROR(arena.for_each_battle_turn([&](const BattleRecord& r, const BattleTurn& t) {
+        if (!current || current->battle.id != r.battle.id) {
+            if (!flush()) return false;
+            current = r;
+        }
+        turns.push_back(t);
+        return true;
+    }));
+    flush();
+    return Status::ok_status();
 }
 
 }  // namespace duet::store

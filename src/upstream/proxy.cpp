@@ -48,6 +48,7 @@ public:
         client_.set_connection_timeout(cs, cu);
         client_.set_read_timeout(rs, ru);
         client_.set_write_timeout(30, 0);
+        client_.set_tcp_nodelay(true);  // the request's head and body are two writes: no Nagle wait between them
         request_.method = "POST";
         request_.path = replica.prefix + endpoint;
         request_.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream, application/json"}};

@@ -1,7 +1,7 @@
 // scripted_server.h: an OpenAI-compatible test server on loopback (httplib) for the eval runner's tests. It answers
 // /v1/chat/completions with a fixed reply keyed by the last user message (the longest script key contained in it),
 // streamed as SSE in 3-code-point chunks, and counts requests per key. Modes: fail the first N requests of a key
-// with 503, or answer every request with a 200 HTML page (a garbage target). For `duet eval deploy`: /health can
+// with 503, or answer every request with a 200 HTML page (a garbage target); usage in a last chunk when asked. For `duet eval deploy`: /health can
 // say "loading" for its first N calls, and duet's POST/DELETE /api/conversations can be switched on.
 #pragma once
 
@@ -28,6 +28,13 @@ public:
     // /v1/completions with echo + logprobs (404 when 0): one token per byte, each -1 but the last, which is -0.1
     // when it is this letter and -2 otherwise. Counted under the key "completions".
     char likely_letter = 0;
+    // Usage: with stream_options.include_usage the stream ends with a chunk {"choices": [], "usage": ...} whose
+    // prompt_tokens is the bytes of every message's content (one token per byte) and completion_tokens the content
+    // chunks sent. refuse_stream_options: a request carrying stream_options gets a 400 naming it (older servers).
+    bool refuse_stream_options = false;
+    // POST /tokenize (404 when false): {"tokens": [...]} with one token per byte of "content", like the usage above.
+    bool tokenize = false;
+    int reply_delay_ms = 0;  // each chat reply waits this long first (a slow model, so a run can be interrupted)
 
     ScriptedServer() {
         server_.Post("/v1/chat/completions",
@@ -54,6 +61,20 @@ public:
             const nlohmann::json echoed = {{"tokens", tokens}, {"token_logprobs", logprobs}, {"text_offset", offsets}};
             const nlohmann::json body = {{"choices", {{{"index", 0}, {"text", prompt}, {"logprobs", echoed}}}}};
             res.set_content(body.dump(), "application/json");
+        });
+        server_.Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
+            if (!tokenize) {
+                res.status = 404;
+                return;
+            }
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                ++requests_["tokenize"];
+            }
+            const std::string content = nlohmann::json::parse(req.body).value("content", "");
+            nlohmann::json tokens = nlohmann::json::array();
+            for (unsigned char c : content) tokens.push_back(int(c));
+            res.set_content(nlohmann::json{{"tokens", tokens}}.dump(), "application/json");
         });
         server_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
             int seen;
@@ -127,8 +148,15 @@ private:
             std::lock_guard<std::mutex> lock(mutex_);
             seen = ++requests_[key];
         }
+        if (reply_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(reply_delay_ms));
         if (garbage) {
             res.set_content("<html><body>not an API</body></html>", "text/html");
+            return;
+        }
+        if (refuse_stream_options && body.contains("stream_options")) {
+            res.status = 400;
+            res.set_content(R"({"error":{"message":"Unrecognized request argument supplied: stream_options"}})",
+                            "application/json");
             return;
         }
         const auto fail = fail_first.find(key);
@@ -138,7 +166,8 @@ private:
             return;
         }
         std::string stream;
-        for (size_t i = 0; i < reply.size();) {
+        int chunks = 0;
+        for (size_t i = 0; i < reply.size(); ++chunks) {
             size_t j = i;
             for (int points = 0; j < reply.size() && points < 3; ++points) {
                 ++j;
@@ -149,6 +178,14 @@ private:
                                            {{{"index", 0}, {"delta", {{"content", reply.substr(i, j - i)}}}}}}};
             stream += "data: " + chunk.dump() + "\n\n";
             i = j;
+        }
+        if (body.contains("stream_options") && body["stream_options"].value("include_usage", false)) {
+            size_t prompt_bytes = 0;
+            for (const auto& m : body["messages"]) prompt_bytes += m.value("content", "").size();
+            const nlohmann::json usage = {{"object", "chat.completion.chunk"},
+                                          {"choices", nlohmann::json::array()},
+                                          {"usage", {{"prompt_tokens", prompt_bytes}, {"completion_tokens", chunks}}}};
+            stream += "data: " + usage.dump() + "\n\n";
         }
         stream += "data: [DONE]\n\n";
         res.set_content(stream, "text/event-stream");

@@ -1,9 +1,12 @@
 // test_deploy.cpp: the deployment table's measurements against the scripted server: /health, the page, TTFT and
-// the streaming rhythm (3 code points per chunk), RSS of this process, an unreachable target, the printed table.
+// the streaming rhythm (3 code points per chunk), RSS of this process, GPU memory read from nvidia-smi's CSV over a process tree, an unreachable target, the
+// printed table.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -153,6 +156,34 @@ TEST(EvalDeploy, LaunchReportsAServerThatExitsOrNeverGetsReady) {
 TEST(EvalDeploy, RssOfAMissingProcessIsUnknown) {
     EXPECT_GT(process_rss_bytes(int(::getpid())), 0);
     EXPECT_EQ(process_rss_bytes(999999999), -1);
+}
+
+}  // namespace
+}  // namespace duet::eval
+
+namespace duet::eval {
+namespace {
+
+TEST(EvalDeploy, GpuMemorySumsTheProcessTreeFromNvidiaSmi) {
+    // nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits: "PID, MiB" per process.
+    const std::string csv = "4242, 1024\n4243, 512\n77, 9999\nnot a line\n";
+    EXPECT_EQ(gpu_memory_from_nvidia_smi(csv, {4242, 4243}), 1536LL * 1024 * 1024);
+    EXPECT_EQ(gpu_memory_from_nvidia_smi(csv, {4242}), 1024LL * 1024 * 1024);
+    EXPECT_EQ(gpu_memory_from_nvidia_smi(csv, {5}), -1);  // no GPU memory: unknown, not 0
+    EXPECT_EQ(gpu_memory_from_nvidia_smi("", {4242}), -1);
+    // A vLLM-style server holds the GPU in child processes: the tree of a launched pid includes them.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    const std::vector<int> tree = process_tree(int(::getpid()));
+    EXPECT_EQ(tree.front(), int(::getpid()));
+    EXPECT_NE(std::find(tree.begin(), tree.end(), int(child)), tree.end());
+    EXPECT_EQ(process_tree(999999999), std::vector<int>{999999999});
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
 }
 
 }  // namespace

@@ -207,6 +207,11 @@ TEST(LongContext, DirectAndSummariseThenAnswerAgainstAScriptedServer) {
             ASSERT_EQ(item.transcript.size(), 2u);
             EXPECT_NE(item.transcript[0].content.find("[document of ~"), std::string::npos);
             EXPECT_LT(item.transcript[0].content.size(), 400u);  // the document is not copied into reports
+            // The target's own count of the prompt (the scripted server: one token per byte).
+            const LongContextCase c =
+                make_long_context_case(sp, int(item.scores.at("length")), item.scores.at("position"), 3);
+            EXPECT_EQ(item.scores.at("prompt_tokens"), double(direct_prompt(c).size())) << item.id;
+            EXPECT_EQ(item.calls.at(0).prompt_tokens, int(direct_prompt(c).size())) << item.id;
         }
     }
     const TargetResults& pipeline = r->targets[2];
@@ -219,6 +224,12 @@ TEST(LongContext, DirectAndSummariseThenAnswerAgainstAScriptedServer) {
         EXPECT_GE(item.scores.at("chunks"), 2) << item.id;
         EXPECT_EQ(item.calls.size(), size_t(item.scores.at("chunks")) + 1);
         EXPECT_NE(item.transcript.back().content.find("The code is"), std::string::npos);
+        // The answering prompt holds the summaries (far shorter than the document); every chunk prompt is counted.
+        const LongContextCase c =
+            make_long_context_case(sp, int(item.scores.at("length")), item.scores.at("position"), 3);
+        EXPECT_LT(item.scores.at("prompt_tokens"), double(direct_prompt(c).size())) << item.id;
+        EXPECT_GT(item.scores.at("chunk_prompt_tokens_max"), 0) << item.id;
+        for (const CallTiming& call : item.calls) EXPECT_GT(call.prompt_tokens, 0);
     }
     EXPECT_EQ(size_t(s.total_requests()), 2 * 4 + expected_pipeline_requests);
 
@@ -228,6 +239,16 @@ TEST(LongContext, DirectAndSummariseThenAnswerAgainstAScriptedServer) {
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(s.total_requests(), before);
     EXPECT_EQ(again->targets[2].dimensions.at("longctx_accuracy"), 1);
+    // The usage came back from the cache too.
+    for (size_t t = 0; t < 3; ++t)
+        for (size_t i = 0; i < r->targets[t].items.size(); ++i)
+            EXPECT_EQ(again->targets[t].items[i].scores.at("prompt_tokens"),
+                      r->targets[t].items[i].scores.at("prompt_tokens"));
+    // The report puts each target's counts under the estimated lengths.
+    const std::string md = render_report_markdown(*r);
+    EXPECT_NE(md.find("usage.prompt_tokens"), std::string::npos) << md;
+    const std::string html = render_report_html(*r);
+    EXPECT_NE(html.find("usage.prompt_tokens"), std::string::npos);
 
     // A pipeline naming an unknown target is refused before anything is sent.
     o.pipeline_daily = "nobody";
@@ -259,6 +280,61 @@ TEST(LongContext, ContextOptionReplacesTheSuiteLengths) {
     }
     EXPECT_EQ(ids, (std::set<std::string>{"rooms@1000/0", "rooms@1000/100", "rooms@2000/0", "rooms@2000/100"}));
     EXPECT_EQ(r->targets[0].dimensions.at("longctx_accuracy"), 0);
+}
+
+}  // namespace
+}  // namespace duet::eval
+
+namespace duet::eval {
+namespace {
+
+TEST(LongContext, ContextLengthsFitTheTargetsOwnTokenizer) {
+    // A target whose tokenizer counts one token per byte (about 4 per estimated token in English): --context
+    // lengths are fitted to its count, so the longest prompt still fits, and the factor is reported.
+    const std::string dir = test::temp_dir() + "/long_context_fit";
+    std::filesystem::create_directories(dir);
+    const std::string suite_path = dir + "/rooms.jsonl";
+    std::ofstream(suite_path) << kSpecLine << "\n";
+    test::ScriptedServer s;
+    s.tokenize = true;
+    s.start();
+    RunOptions o;
+    o.suites = {suite_path};
+    o.targets = {{"a", s.url(), ""}};
+    o.context_tokens = 8000;
+    o.max_tokens = 64;
+    o.policy.read_timeout_seconds = 10;
+    Result<RunResults> r = run_eval(o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->tokens_per_estimated.count("a"), 1u);
+    const double ratio = r->tokens_per_estimated.at("a");
+    EXPECT_GT(ratio, 3.0);
+    EXPECT_LT(ratio, 4.5);
+    EXPECT_EQ(r->lengths_fitted_with, ratio);
+    EXPECT_EQ(s.requests().at("tokenize"), 1);
+    double longest = 0;
+    for (const ItemResult& item : r->targets[0].items) {
+        ASSERT_TRUE(item.error.empty()) << item.error;
+        EXPECT_LE(item.scores.at("prompt_tokens"), 8000 - 64) << item.id;
+        longest = std::max(longest, item.scores.at("prompt_tokens"));
+    }
+    EXPECT_GT(longest, 0.8 * (8000 - 64));  // fitted, not merely cut short
+    // Without a tokenizer the estimate alone decides: documents of up to 8000 - 64 - 256 estimated tokens.
+    s.tokenize = false;
+    Result<RunResults> plain = run_eval(o);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_TRUE(plain->tokens_per_estimated.empty());
+    EXPECT_EQ(plain->lengths_fitted_with, 1);
+    double longest_estimated = 0;
+    for (const ItemResult& item : plain->targets[0].items)
+        longest_estimated = std::max(longest_estimated, item.scores.at("length"));
+    EXPECT_EQ(longest_estimated, 8000 - 64 - 256);
+    // results.json keeps the factors.
+    Result<RunResults> back = results_from_json(results_to_json(*r), "r.json");
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->tokens_per_estimated, r->tokens_per_estimated);
+    EXPECT_EQ(back->lengths_fitted_with, r->lengths_fitted_with);
+    EXPECT_NE(render_report_markdown(*r).find("fitted with"), std::string::npos);
 }
 
 }  // namespace

@@ -191,6 +191,13 @@ TEST(EvalReport, ResultsJsonRoundTripsAndCompares) {
     const std::regex same(R"(multiple-choice accuracy\s+1\.000\s+1\.000\s+\+0\.000\n)");
     EXPECT_TRUE(std::regex_search(diff, better)) << diff;
     EXPECT_TRUE(std::regex_search(diff, same)) << diff;
+    EXPECT_EQ(diff.find("different suites"), std::string::npos);
+    // A dimension in one run only shows its value and a dash; different suites are pointed out.
+    b.targets[1].dimensions.erase("choice_accuracy");
+    b.suites.push_back("longctx");
+    const std::string one_sided = compare_results(a, b);
+    EXPECT_TRUE(std::regex_search(one_sided, std::regex(R"(multiple-choice accuracy\s+1\.000\s+-\n)"))) << one_sided;
+    EXPECT_NE(one_sided.find("different suites"), std::string::npos);
 
     EXPECT_FALSE(results_from_json("[1,2]", "x.json").ok());
     EXPECT_FALSE(results_from_json("{\"targets\":[{\"dimensions\":{\"a\":\"x\"}}]}", "x.json").ok());

@@ -3,6 +3,7 @@
 // unreachable targets reported per item, the judge's position swap, a malformed suite failing before any request.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -244,6 +245,68 @@ TEST(EvalRunner, ResumesFromTheCacheWithoutDuplicateRequests) {
     Result<RunResults> third = run_eval(o);
     ASSERT_TRUE(third.ok()) << third.status().message();
     EXPECT_EQ(s.total_requests(), 7);
+}
+
+TEST(EvalRunner, StopFlagLeavesAResumableRun) {
+    // What Ctrl-C does (duet eval run's SIGINT handler sets this flag): no new items, in-flight ones finish.
+    ScriptedServer s;
+    script_good_answers(s);
+    s.start();
+    Fixture f;
+    f.suites = {f.suites[0], f.suites[1]};  // 5 items, 7 requests
+    RunOptions o = f.options({{"a", s.url(), "m"}});
+    o.concurrency = 1;
+    std::atomic<bool> stop{false};
+    o.stop = &stop;
+    int finished = 0;
+    o.progress = [&](const std::string& line) {
+        EXPECT_EQ(line.rfind('[', 0), 0u) << line;  // "[####----...] 1/5 a suite/id pass"
+        if (++finished == 3) stop = true;
+    };
+    Result<RunResults> first = run_eval(o);
+    ASSERT_TRUE(first.ok());
+    EXPECT_FALSE(first->complete);
+    EXPECT_EQ(first->targets[0].items.size(), 3u);
+    stop = false;
+    o.progress = nullptr;
+    Result<RunResults> second = run_eval(o);
+    ASSERT_TRUE(second.ok());
+    EXPECT_TRUE(second->complete);
+    EXPECT_EQ(second->targets[0].items.size(), 5u);
+    for (const auto& [key, count] : s.requests()) EXPECT_EQ(count, 1) << key;
+}
+
+TEST(EvalRunner, UsageIsRecordedCachedAndOptional) {
+    ScriptedServer s, old;
+    s.script = {{"Hello", "Hi there, friend."}};
+    old.script = s.script;
+    old.refuse_stream_options = true;  // a server that rejects stream_options: asked again without it
+    s.start();
+    old.start();
+    const std::string path = test::temp_dir() + "/usage_cache.sqlite";
+    std::filesystem::remove(path);
+    Result<std::unique_ptr<ResponseCache>> cache = open_response_cache(path);
+    ASSERT_TRUE(cache.ok());
+    CallPolicy policy;
+    policy.read_timeout_seconds = 10;
+    ModelCaller caller({"a", s.url(), "m"}, policy, cache->get());
+    Result<CachedReply> reply = caller.chat({{"user", "Hello"}}, 32, 0);
+    ASSERT_TRUE(reply.ok()) << reply.status().message();
+    EXPECT_EQ(reply->text, "Hi there, friend.");
+    EXPECT_EQ(reply->timing.prompt_tokens, 5);      // the scripted server counts one token per byte
+    EXPECT_EQ(reply->timing.completion_tokens, 6);  // 17 code points in chunks of 3
+    Result<CachedReply> cached = caller.chat({{"user", "Hello"}}, 32, 0);
+    ASSERT_TRUE(cached.ok());
+    EXPECT_EQ(cached->timing.prompt_tokens, 5);
+    EXPECT_EQ(cached->timing.completion_tokens, 6);
+    EXPECT_EQ(s.total_requests(), 1);
+
+    ModelCaller old_caller({"old", old.url(), "m"}, policy, nullptr);
+    Result<CachedReply> plain = old_caller.chat({{"user", "Hello"}}, 32, 0);
+    ASSERT_TRUE(plain.ok()) << plain.status().message();
+    EXPECT_EQ(plain->text, "Hi there, friend.");
+    EXPECT_EQ(plain->timing.prompt_tokens, -1);
+    EXPECT_EQ(old.total_requests(), 2);
 }
 
 TEST(EvalRunner, ImportsTheLegacyJsonlCacheOnceAndSkipsATornLine) {

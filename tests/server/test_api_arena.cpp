@@ -10,7 +10,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
+#include "router/router.h"
+#include "server/route_select.h"
 #include "server/routes_api_arena.h"
 #include "server/scripted_model.h"
 #include "server/server.h"
@@ -169,6 +172,8 @@ TEST(ApiArena, BattleStreamsBothSidesMaskedThenVoteReveals) {
     EXPECT_EQ(reveal["winner"], "a");
     EXPECT_EQ(reveal["too_ai"], "b");
     EXPECT_EQ(reveal["language"], "en");
+    EXPECT_TRUE(reveal["router_pick"].is_null()) << "no router on this server, so no pick";
+    EXPECT_TRUE(reveal["route"].is_null());
     const json& turn = reveal["turns"][0];
     EXPECT_EQ(turn["answer_a"], "I am " + model_a + ", a Llama model.");
     EXPECT_EQ(turn["answer_b"], "I am " + model_b + ", a Llama model.");
@@ -332,6 +337,92 @@ TEST(ApiArena, LeaderboardCountsTheVotes) {
     EXPECT_EQ(csv->status, 200);
     EXPECT_NE(csv->get_header_value("Content-Type").find("text/csv"), std::string::npos);
     EXPECT_NE(csv->body.find("who are you"), std::string::npos);
+}
+
+TEST(ApiArena, RouterPickIsStoredRevealedAndCountedInAgreement) {
+    ArenaHarness a(0);
+    auto router = std::make_shared<const router::Router>(std::move(router::Router::create_default()).value());
+    a.server->set_routing(std::make_shared<server::RouteService>(router, "alpha", "beta"));  // alpha = expert
+    auto c = a.client();
+    constexpr const char* kEnglishTech = "How do I rebase a branch onto main in git?";
+    constexpr const char* kCasualChinese = "今天好累啊，晚上吃点啥好呢";
+    struct Case {
+        const char* prompt;
+        const char* route;
+        const char* pick;
+        const char* vote_for;  // the model voted for, or "tie"
+    };
+    const Case cases[] = {{kEnglishTech, "expert", "alpha", "alpha"},  // agrees
+                          {kCasualChinese, "daily", "beta", "alpha"},  // disagrees
+                          {kEnglishTech, "expert", "alpha", "tie"},    // no preference: not counted
+                          {kCasualChinese, "daily", "beta", "beta"}};  // agrees
+    int status = 0;
+    for (const Case& k : cases) {
+        Streamed s = post_stream(*c, "/api/arena/battles", {{"prompt", k.prompt}});
+        ASSERT_EQ(s.status, 200) << s.raw;
+        EXPECT_EQ(s.raw.find("expert"), std::string::npos) << "the route leaked before the vote";
+        const std::string path = "/api/arena/battles/" + std::to_string(s.battle);
+        auto stored = a.store->arena().battle(s.battle);
+        ASSERT_TRUE(stored.ok()) << stored.status().message();
+        EXPECT_EQ(stored->record.battle.route.value_or("none"), k.route) << k.prompt;
+        EXPECT_EQ(stored->record.battle.router_pick.value_or("none"), k.pick) << k.prompt;
+        // A later turn in the other language keeps the first prompt's pick.
+        ASSERT_EQ(post_stream(*c, path + "/turns",
+                              {{"prompt", k.route == std::string("expert") ? kCasualChinese : kEnglishTech}})
+                      .status,
+                  200);
+        json before = get_json(*c, path, &status);
+        EXPECT_FALSE(before.contains("router_pick")) << before.dump();
+        const std::string winner = k.vote_for == std::string("tie")              ? "tie"
+                                   : stored->record.battle.model_a == k.vote_for ? "a"
+                                                                                 : "b";
+        json reveal = post_json(*c, path + "/vote", {{"winner", winner}}, &status);
+        ASSERT_EQ(status, 200) << reveal.dump();
+        EXPECT_EQ(reveal["router_pick"], k.pick);
+        EXPECT_EQ(reveal["route"], k.route);
+    }
+    json board = get_json(*c, "/api/arena/leaderboard?bootstrap=10", &status);
+    ASSERT_EQ(status, 200) << board.dump();
+    const json& agreement = board["router"];
+    EXPECT_EQ(agreement["with_pick"], 4);
+    EXPECT_EQ(agreement["pick_not_in_battle"], 0);
+    EXPECT_EQ(agreement["undecided"], 1);
+    EXPECT_EQ(agreement["agreement"]["successes"], 2);
+    EXPECT_EQ(agreement["agreement"]["trials"], 3);
+    EXPECT_NEAR(agreement["agreement"]["estimate"].get<double>(), 0.6667, 1e-4);
+    EXPECT_LT(agreement["agreement"]["low"].get<double>(), 0.6667);
+    EXPECT_GT(agreement["agreement"]["high"].get<double>(), 0.6667);
+    const json& expert = board["router_by_route"]["expert"];
+    EXPECT_EQ(expert["with_pick"], 2);
+    EXPECT_EQ(expert["agreement"]["successes"], 1);
+    EXPECT_EQ(expert["agreement"]["trials"], 1);
+    const json& daily = board["router_by_route"]["daily"];
+    EXPECT_EQ(daily["agreement"]["successes"], 1);
+    EXPECT_EQ(daily["agreement"]["trials"], 2);
+    EXPECT_EQ(board["by_route"]["expert"]["battles"], 2);
+    EXPECT_EQ(board["by_route"]["daily"]["battles"], 2);
+
+    auto csv = c->Get("/api/arena/export");
+    ASSERT_TRUE(csv);
+    EXPECT_NE(csv->body.find(",expert,alpha,en,0,"), std::string::npos) << csv->body;
+    EXPECT_NE(csv->body.find(",daily,beta,zh,0,"), std::string::npos) << csv->body;
+    auto jsonl = c->Get("/api/arena/export?format=jsonl");
+    ASSERT_TRUE(jsonl);
+    EXPECT_EQ(jsonl->status, 200);
+    EXPECT_NE(jsonl->get_header_value("Content-Type").find("application/x-ndjson"), std::string::npos);
+    std::istringstream lines(jsonl->body);
+    int n_lines = 0;
+    for (std::string line; std::getline(lines, line); ++n_lines) {
+        const json b = json::parse(line);
+        EXPECT_EQ(b["router_pick"], cases[n_lines].pick);
+        EXPECT_EQ(b["route"], cases[n_lines].route);
+        EXPECT_EQ(b["turns"].size(), 2u);
+        EXPECT_TRUE(b["vote"].is_object());
+    }
+    EXPECT_EQ(n_lines, 4);
+    auto bad = c->Get("/api/arena/export?format=xml");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
 }
 
 TEST(ApiStudy, ThreeParticipantsEndToEnd) {

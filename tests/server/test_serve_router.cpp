@@ -1,6 +1,6 @@
 // test_serve_router.cpp: `duet serve` (the built binary) with the router: the roles from the model names and from
 // --expert/--daily, over scripted models that answer with their own name (so the answer shows which model ran);
-// one role only -> duet-auto is refused with the reason; start-up errors for bad flags and router files; an
+// /v1/completions routed on its prompt; empty and 1 MB messages; one role only -> duet-auto is refused with the reason; start-up errors for bad flags and router files; an
 // encoder named daily does not get the role.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -72,6 +72,64 @@ TEST(ServeRouter, ModelsNamedExpertAndDailyTakeTheRoles) {
     EXPECT_NE(m->body.find("duet_router_decisions_total{mode=\"auto\",route=\"daily\",model=\"daily\"} 1\n"),
               std::string::npos)
         << m->body;
+}
+
+TEST(ServeRouter, CompletionsAreRoutedOnTheirPrompt) {
+    REQUIRE_BINARY();
+    const std::string script = answer_script();
+    ServeProcess proc({"-m", "daily=" + script}, "expert", script);
+    ASSERT_TRUE(proc.ready());
+    auto complete = [&](const json& body, httplib::Headers headers = {}) {
+        auto r = proc.client()->Post("/v1/completions", headers, body.dump(), "application/json");
+        EXPECT_TRUE(r);
+        return r ? std::make_pair(json::parse(r->body, nullptr, false), r->get_header_value("x-duet-route"))
+                 : std::make_pair(json(), std::string());
+    };
+    auto [j, header] = complete({{"model", "duet-auto"}, {"prompt", "How do I rebase a branch onto main in git?"}});
+    EXPECT_EQ(j["choices"][0]["text"], "I am expert");
+    EXPECT_EQ(j["duet"]["route"]["role"], "expert");
+    EXPECT_EQ(header.rfind("role=expert; mode=auto; model=expert", 0), 0u) << header;
+    std::tie(j, header) =
+        complete({{"model", "duet-auto"}, {"prompt", "今天好累啊，晚上吃点啥好呢"}, {"user", "u1"}, {"stream", true}});
+    EXPECT_EQ(header.rfind("role=daily; mode=auto; model=daily", 0), 0u) << header;
+    std::tie(j, header) = complete({{"model", "duet-auto"}, {"prompt", "iPhone 好用吗"}, {"user", "u1"}});
+    EXPECT_EQ(j["choices"][0]["text"], "I am daily");  // kept on daily by the user's conversation
+    EXPECT_EQ(j["duet"]["route"]["stickiness"]["switch_avoided"], true);
+    std::tie(j, header) = complete({{"model", "duet-daily"}, {"prompt", "SELECT 1;"}});
+    EXPECT_EQ(j["choices"][0]["text"], "I am daily");
+    auto m = proc.client()->Get("/metrics");
+    ASSERT_TRUE(m);
+    EXPECT_NE(m->body.find("duet_router_decisions_total{mode=\"auto\",route=\"daily\",model=\"daily\"} 2\n"),
+              std::string::npos)
+        << m->body;
+}
+
+TEST(ServeRouter, EmptyAndOneMegabyteMessagesRoute) {
+    REQUIRE_BINARY();
+    const std::string script = answer_script();
+    ServeProcess proc({"-m", "daily=" + script}, "expert", script);
+    ASSERT_TRUE(proc.ready());
+    int status = 0;
+    std::string header;
+    json j = ask(proc, "duet-auto", "", &status, &header);
+    EXPECT_EQ(status, 200) << j;
+    EXPECT_EQ(content(j), "I am daily");  // letterless: the tie-break sends small talk to the daily model
+    EXPECT_EQ(j["duet"]["route"]["borderline"], true);
+    EXPECT_EQ(j["duet"]["route"]["message_bytes"], 0);
+    EXPECT_EQ(header.rfind("role=daily; mode=auto; model=daily", 0), 0u) << header;
+    // 1,000,000 bytes of a technical Chinese request: the router reads a bounded window of it.
+    const std::string unit = "docker compose 启动 redis 一直报错 connection refused，咋整？";
+    std::string big;
+    while (big.size() + unit.size() <= 1000000) big += unit;
+    big.resize(1000000, ' ');
+    j = ask(proc, "duet-auto", big, &status, &header);
+    EXPECT_EQ(status, 200) << j.dump().substr(0, 300);
+    EXPECT_EQ(content(j), "I am expert");
+    const json& route = j["duet"]["route"];
+    EXPECT_EQ(route["message_bytes"], 1000000);
+    EXPECT_EQ(route["truncated"], true);
+    EXPECT_LT(route["scanned_bytes"].get<int64_t>(), 16 * 1024);
+    EXPECT_EQ(header.rfind("role=expert; mode=auto; model=expert", 0), 0u) << header;
 }
 
 TEST(ServeRouter, ExplicitFlagsMapTheRoles) {

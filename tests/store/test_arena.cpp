@@ -1,6 +1,7 @@
-// test_arena.cpp: battles, turns, one vote per battle, listing for the leaderboard, CSV, studies.
+// test_arena.cpp: battles, turns, one vote per battle, listing for the leaderboard, CSV and JSON Lines, studies.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -160,6 +161,54 @@ TEST_P(Arena, CsvQuotesFieldsAndHasOneRowPerTurn) {
     EXPECT_EQ(rows, 3u);  // header + 2 turns
     EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
     EXPECT_EQ(csv_field("ab"), "ab");
+}
+
+TEST_P(Arena, JsonLinesHaveOneBattlePerLineWithVoteAndTurns) {
+    BattleDraft d = battle_draft("r1", "llama3");
+    d.route = "daily";
+    d.router_pick = "r1";
+    auto first = arena().create_battle(d);
+    ASSERT_TRUE(first.ok());
+    BattleTurn t0 = turn("你好", "line1\nline2", "plain \"quoted\"");
+    t0.ttft_ms_a = 120.5;
+    t0.reasoning_b = "thought";
+    ASSERT_TRUE(arena().record_turn(first->id, t0).ok());
+    ASSERT_TRUE(arena().record_turn(first->id, turn("p2", "a", "b")).ok());
+    Vote v;
+    v.winner = Verdict::a;
+    v.too_ai = Pick::b;
+    ASSERT_TRUE(arena().vote(first->id, v).ok());
+    ASSERT_TRUE(arena().create_battle(battle_draft("no", "turns")).ok());
+    auto open = arena().create_battle(battle_draft("x", "y"));
+    ASSERT_TRUE(open.ok());
+    ASSERT_TRUE(arena().record_turn(open->id, turn("q", "a", "b")).ok());
+
+    std::ostringstream out;
+    ASSERT_TRUE(write_battles_jsonl(arena(), out).ok());
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(out.str());
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(lines.size(), 2u) << out.str();  // the battle without turns has no line
+    const nlohmann::json& b = lines[0];
+    EXPECT_EQ(b["id"], first->id);
+    EXPECT_EQ(b["model_a"], "r1");
+    EXPECT_EQ(b["route"], "daily");
+    EXPECT_EQ(b["router_pick"], "r1");
+    EXPECT_EQ(b["vote"]["winner"], "a");
+    EXPECT_EQ(b["vote"]["too_ai"], "b");
+    EXPECT_TRUE(b["vote"]["understood"].is_null());
+    ASSERT_EQ(b["turns"].size(), 2u);
+    EXPECT_EQ(b["turns"][0]["prompt"], "你好");
+    EXPECT_EQ(b["turns"][0]["answer_a"], "line1\nline2");
+    EXPECT_EQ(b["turns"][0]["answer_b"], "plain \"quoted\"");
+    EXPECT_EQ(b["turns"][0]["ttft_ms_a"], 120.5);
+    EXPECT_TRUE(b["turns"][0]["ttft_ms_b"].is_null());
+    EXPECT_EQ(b["turns"][0]["reasoning_b"], "thought");
+    EXPECT_EQ(b["turns"][1]["turn"], 1);
+    EXPECT_EQ(lines[1]["id"], open->id);
+    EXPECT_TRUE(lines[1]["vote"].is_null());
+    EXPECT_TRUE(lines[1]["router_pick"].is_null());
+    EXPECT_EQ(lines[1]["turns"].size(), 1u);
 }
 
 StudyDraft study_draft(int participants) {

@@ -2,7 +2,9 @@
 // (arena_script.jsonl): both answers stream at the same time with the names masked, markdown is rendered through
 // the sanitised path (raw HTML stays text), the vote reveals names and latencies, the leaderboard shows the same
 // numbers as `duet arena report --json`, and a session's third vote in a minute is refused
-// (--arena-votes-per-minute 2). Run by ctest (web_arena); skips loudly when something is missing.
+// (--arena-votes-per-minute 2); alpha is the router's expert and beta its daily model, so the reveal names the
+// router's pick and the leaderboard counts router agreement; at phone width (390 px) the arena's header controls
+// stay on screen. Run by ctest (web_arena); skips loudly when something is missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +23,7 @@ let browser = null;
 before(async () => {
   if (skip) return;
   proc = spawn(binary, ['serve', '-m', `alpha=script:${script}`, '-m', `beta=script:${script}`, '--port', '0',
-    '--data-dir', dataDir, '--arena-votes-per-minute', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--data-dir', dataDir, '--arena-votes-per-minute', '2', '--expert', 'alpha', '--daily', 'beta'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d.toString(); });
   url = await new Promise((resolve, reject) => {
@@ -73,6 +75,11 @@ async function boardMatchesCli(page, battles) {
   });
   const api = await page.evaluate(async () => (await fetch('/api/arena/leaderboard')).json());
   assert.deepEqual(api, cli);
+  const a = cli.router.agreement;
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  assert.equal(await page.locator('#arena-board-router').innerText(), `Router agreement: ${a.successes} of ` +
+    `${a.trials} decisive votes chose the router's pick (${pct(a.estimate)}, 95% [${pct(a.low)}, ${pct(a.high)}]); ` +
+    `${cli.router.undecided} tie or both bad, ${cli.router.pick_not_in_battle} with the pick not in the battle.`);
   return cli;
 }
 
@@ -118,8 +125,24 @@ test('a full battle: both answers stream masked, vote, reveal, leaderboard, rate
   }
   assert.deepEqual([...names].sort(), ['alpha', 'beta']);
   assert.match(await page.locator('#arena-reveal').innerText(), new RegExp(`A was ${names[0]}, B was ${names[1]}`));
+  // The router's pick for the first prompt (English: the expert, alpha), revealed with the vote.
+  const pickSide = names.indexOf('alpha') === 0 ? 'A' : 'B';
+  assert.equal(await page.locator('#arena-router-pick').innerText(), 'The router would have sent the first prompt ' +
+    `to alpha (expert), side ${pickSide}: ${pickSide === 'A' ? 'the one you preferred' : 'not the one you preferred'}.`);
   const cli = await boardMatchesCli(page, 1);
   assert.equal(cli.ratings.find((r) => r.model === names[0]).wins, 1);
+  assert.equal(cli.router.with_pick, 1);
+  assert.equal(cli.router.agreement.successes, pickSide === 'A' ? 1 : 0);
+  assert.equal(cli.router_by_route.expert.with_pick, 1);
+  const exported = await page.evaluate(async () => {
+    const link = [...document.querySelectorAll('#arena-board a')].find((a) => a.textContent === 'JSON Lines');
+    return (await fetch(link.href)).text();
+  });
+  const lines = exported.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].router_pick, 'alpha');
+  assert.equal(lines[0].route, 'expert');
+  assert.equal(lines[0].turns.length, 2);
 
   // Second battle: counted. Third: over the session's limit of 2 votes a minute, refused with a message.
   await page.click('#arena-new');
@@ -201,6 +224,33 @@ test('a study with three participants: invites, chats, questions, results equal 
   // Slot 1 chatted with beta first: their free text is about beta.
   assert.match(await page.locator('.study-ai-speak[data-model="beta"]').innerText(), /beta: 2 phrase\(s\) in 1 text/);
   assert.match(await page.locator('.study-ai-speak[data-model="alpha"]').innerText(), /alpha: 0 phrase/);
+  // `duet arena report` (text) prints the same study results.
+  const text = spawnSync(binary, ['arena', 'report', '--data-dir', dataDir], { encoding: 'utf8' });
+  assert.equal(text.status, 0, text.stderr);
+  const study = text.stdout.slice(text.stdout.indexOf('\nstudy '));
+  assert.match(study, /study \d+ "pilot": alpha vs beta, 1 min each; 3 of 3 joined, 3 answered/);
+  assert.match(study, /keep chatting with\? \(3 answered\)\n\s+alpha\s+2 \/ 3\s+66\.7%\s+95% \[.*\]\n\s+beta\s+1 \/ 3/);
+  assert.match(study, /AI-speak about beta: 2 phrase\(s\) in 1 free text\(s\)/);
   assert.deepEqual(organiser.events.errors, []);
   await organiser.context.close();
+});
+
+test('at phone width (390 px) every arena header control stays on screen', { skip }, async () => {
+  const { page, context, events } = await openPage(browser, url, { hash: '#arena',
+    viewport: { width: 390, height: 844 } });
+  for (const tab of ['battle', 'leaderboard', 'studies']) {
+    await page.click(`.arena-tab[data-tab="${tab}"]`);
+    await page.waitForFunction((t) => document.querySelector(`.arena-tab[data-tab="${t}"]`)
+      .classList.contains('primary'), tab);
+    const boxes = await page.$$eval('.arena-head > *', (nodes) => nodes.map((n) => {
+      const r = n.getBoundingClientRect();
+      return { text: n.textContent, left: r.left, right: r.right, width: window.innerWidth };
+    }));
+    assert.ok(boxes.length >= 6, JSON.stringify(boxes));
+    for (const b of boxes) {
+      assert.ok(b.left >= 0 && b.right <= b.width, `${tab}: "${b.text}" spans ${b.left}-${b.right} of ${b.width} px`);
+    }
+  }
+  assert.deepEqual(events.errors, []);
+  await context.close();
 });

@@ -1,7 +1,8 @@
 // chat.test.mjs: the chat page in Chromium against a real `duet serve` with the scripted model (script.jsonl):
 // streaming, stop (the server aborts: /metrics), regenerate, edit and resend, mode switch, the system prompt
 // toggle (the scripted model echoes the system prompt it received), reasoning collapsed, persistence across a
-// server restart, export/import round trip. Run by ctest (web_chat); skips loudly when something is missing.
+// server restart, export/import round trip, the router modes (a second server with scripted expert and daily
+// models). Run by ctest (web_chat); skips loudly when something is missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -246,7 +247,9 @@ test('conversations survive a server restart', { skip }, async () => {
     second = await startServer({ dataDir: dir });
     const reopened = await openPage(browser, second.url);
     await reopened.page.locator(`.conv[data-id="${id}"] .conv-title`).click();
-    await reopened.page.waitForFunction(() => document.querySelectorAll('article.msg').length === 2);
+    // innerText is '' until the frame after the insert has decided the messages are on screen (content-visibility)
+    await reopened.page.waitForFunction(() => [...document.querySelectorAll('article.msg .msg-body')]
+      .filter((body) => body.innerText).length === 2);
     assert.deepEqual(await reopened.page.locator('article.msg .msg-body').allInnerTexts(),
       ['remember me', 'You said: remember me']);
     await reopened.context.close();
@@ -254,6 +257,21 @@ test('conversations survive a server restart', { skip }, async () => {
     if (second) await second.stop();
     await own.stop();
   }
+});
+
+test('a reload (or a link) with #c=ID reopens that conversation', { skip }, async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await sendAndWait(page, 'keep this one open');
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /^#c=/);
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
+  assert.equal(await page.evaluate(() => location.hash), hash);
+  await page.waitForFunction(() => [...document.querySelectorAll('article.msg .msg-body')]
+    .filter((body) => body.innerText).length === 2);
+  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(),
+    ['keep this one open', 'You said: keep this one open']);
+  await context.close();
 });
 
 test('conversation list: newest first, rename, search by title and by content, delete', { skip }, async () => {
@@ -401,7 +419,13 @@ test('dark mode is a stored setting: it applies at once and after a reload', { s
   await page.click('#settings-save');
   await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
   assert.notEqual(await background(), light);
-  assert.equal((await (await fetch(`${server.url}/api/settings`)).json()).theme, 'dark');
+  // The page saves in the background: wait for the stored setting (asserting at once raced the PUT).
+  let stored = null;
+  for (let i = 0; i < 100 && stored !== 'dark'; i++) {
+    if (i) await sleep(20);
+    stored = (await (await fetch(`${server.url}/api/settings`)).json()).theme;
+  }
+  assert.equal(stored, 'dark');
   await page.reload();
   await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
@@ -427,4 +451,67 @@ test('code highlighting: a language loads when a block needs it (aliases too); o
     .filter((p) => /^\/[a-z]+-[A-Z0-9]+\.js$/.test(p)).map((p) => p.split('-')[0].slice(1)).sort());
   assert.ok(loaded.includes('bash') && loaded.includes('cpp') && !loaded.includes('java'), loaded.join(' '));
   await context.close();
+});
+
+test('the router modes: auto routes each message and the answer shows the badge and why; expert/daily pin', { skip }, async () => {
+  // A second server whose scripted models are named expert and daily: the router's modes are on.
+  const script = new URL('./script.jsonl', import.meta.url).pathname;
+  const routed = await startServer({ extraArgs: ['-m', `expert=script:${script}`, '-m', `daily=script:${script}`] });
+  try {
+    const { page, context } = await openPage(browser, routed.url);
+    const sent = [];  // what the page asked for: the model and the conversation header
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname !== '/v1/chat/completions') return;
+      sent.push({ model: JSON.parse(r.postData()).model, conversation: r.headers()['x-duet-conversation'] });
+    });
+    for (const mode of ['auto', 'expert', 'daily']) {
+      assert.equal(await page.isEnabled(`.mode[data-mode="${mode}"]`), true, mode);
+    }
+    assert.equal(await page.getAttribute('.mode[data-mode="auto"]', 'aria-checked'), 'true');  // the default
+
+    let answer = await sendAndWait(page, 'How do I rebase a branch onto main in git?');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'expert');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: auto');
+    let why = await answer.locator('.route-why').innerText();
+    assert.match(why, /^expert \(p [01]\.\d\d\)/);
+    assert.match(why, /keywords: .*(git|rebase)/);
+    const first = await storedConversation(page, routed.url);
+    assert.equal(first.mode, 'auto');
+    assert.equal(first.messages[1].route.role, 'expert');  // the explanation is stored with the answer
+    assert.equal(first.messages[1].route.mode, 'auto');
+    assert.deepEqual(sent.at(-1), { model: 'duet-auto', conversation: first.id });
+
+    await page.click('#new-chat');
+    answer = await sendAndWait(page, '今天好累啊，晚上吃点啥好呢');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'daily');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: auto');
+    assert.match(await answer.locator('.route-why').innerText(), /^daily \(p 0\.\d\d\)/);
+    assert.equal(sent.at(-1).model, 'duet-auto');
+
+    // One click pins a role for the conversation: the same kind of message now goes to the expert.
+    await page.click('.mode[data-mode="expert"]');
+    answer = await sendAndWait(page, '周末去哪儿玩好呢');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'expert');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: expert');
+    assert.match(await answer.locator('.route-why').innerText(), /^expert/);
+    assert.equal(sent.at(-1).model, 'duet-expert');
+    await page.click('.mode[data-mode="daily"]');
+    answer = await sendAndWait(page, 'SELECT * FROM users WHERE id = 1;');
+    assert.equal(await answer.locator('.meta-model').innerText(), 'daily');
+    assert.equal(await answer.locator('.meta-routed').innerText(), 'routed: daily');
+    assert.equal(sent.at(-1).model, 'duet-daily');
+    assert.equal((await storedConversation(page, routed.url)).mode, 'daily');
+
+    // Reopened after a reload, the stored answers still show which model and why.
+    const { id } = await storedConversation(page, routed.url);
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
+    await page.locator(`.conv[data-id="${id}"] .conv-title`).click();
+    await page.waitForFunction(() => document.querySelectorAll('article.msg.assistant').length === 3);
+    const badges = await page.locator('article.msg.assistant .meta-routed').allInnerTexts();
+    assert.deepEqual(badges, ['routed: auto', 'routed: expert', 'routed: daily']);
+    await context.close();
+  } finally {
+    await routed.stop();
+  }
 });

@@ -99,8 +99,9 @@ export async function launchBrowser() {
 
 // Opens the page in a fresh context. The page is instrumented before any of its own script runs:
 // window.__pwned stays undefined unless a payload ran; __cspViolations lists CSP violation reports.
+// beforeGoto(page): awaited on the blank tab just before the navigation (measure.mjs waits there for an idle browser).
 export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, colorScheme = 'light',
-  hash = '', context = null, ready = 'all' } = {}) {
+  hash = '', context = null, ready = 'all', beforeGoto = null } = {}) {
   const ctx = context || await browser.newContext({ viewport, colorScheme, acceptDownloads: true });
   const page = await ctx.newPage();
   const events = { dialogs: [], errors: [] };
@@ -112,6 +113,7 @@ export async function openPage(browser, url, { viewport = { width: 1280, height:
       window.__cspViolations.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
     });
   });
+  if (beforeGoto) await beforeGoto(page);
   await page.goto(`${url}/${hash}`);
   await page.waitForFunction((r) => document.documentElement.dataset.ready === r ||
     document.documentElement.dataset.ready === 'all', ready);

@@ -1,22 +1,29 @@
 // measure.mjs: the chat page's numbers in Chromium against duet serve on loopback (not a test: it prints figures),
 // and, with --screenshots DIR, PNG screenshots of the main views (light, dark, phone width).
-//   node tests/web/measure.mjs [--first-load] [--screenshots docs]   (--first-load: only the first-load figures)
+//   node tests/web/measure.mjs [--first-load] [--loads N] [--cold-context] [--cpu] [--screenshots docs]
+//   (--first-load: only the first-load figures; --loads: first loads to time, default 15; --cold-context: navigate
+//   without waiting for the new context to settle; --cpu: also the CPU the browser spent on a first load, from
+//   Chromium traces)
 //
-//   first load      empty cache, navigation start -> the input box works (performance mark duet:input-ready);
-//                   bytes transferred (transferSize of the document and every resource), and which requests
-//                   started before the input worked
+//   first load      empty cache, in a running and idle browser: navigation start -> the first frame after the
+//                   input box works (first_load.mjs says exactly what); where the time went; bytes transferred
+//                   (transferSize of the document and every resource), and which requests came before the input
 //   new chat        click "+ New chat" -> the next frame (median and max of 20)
-//   open 500        location.hash = a stored 500-message conversation -> the next frame after it is rendered
-//   chunk -> screen window.__duetChunkLatencies: SSE chunk read -> the frame that shows it (p50 / p99)
+//   open 500        location.hash = a stored 500-message conversation -> the next frame after it is rendered (9)
+//   chunk -> screen window.__duetChunkLatencies: SSE chunk read -> the frame that shows it (p50 / p99, 15 answers)
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { skipReason, startServer, launchBrowser, openPage, sendAndWait } from './harness.mjs';
+import { measureFirstLoad, measureFirstLoadCpu } from './first_load.mjs';
 
 const reason = skipReason();
 if (reason) process.exit(0);
 const shotsIndex = process.argv.indexOf('--screenshots');
 const shotsDir = shotsIndex > 0 ? process.argv[shotsIndex + 1] : null;
 const onlyFirstLoad = process.argv.includes('--first-load');
+const withCpu = process.argv.includes('--cpu');
+const loadsIndex = process.argv.indexOf('--loads');
+const loads = loadsIndex > 0 ? Number(process.argv[loadsIndex + 1]) : 15;
 
 const quantile = (values, q) => {
   const s = [...values].sort((a, b) => a - b);
@@ -27,33 +34,8 @@ const ms = (v) => `${v.toFixed(1)} ms`;
 const server = await startServer({ extraArgs: ['-m', `deepseek-r1-distill-qwen-1.5b=script:${new URL('./script.jsonl', import.meta.url).pathname}`] });
 const browser = await launchBrowser();
 try {
-  // First load (fresh context = empty cache), nine times. What was fetched before the input worked (the critical
-  // path) and what came after (the markdown stack, the data).
-  const loads = [];
-  let breakdown = null;
-  for (let i = 0; i < 9; i++) {
-    const { page, context } = await openPage(browser, server.url);
-    const r = await page.evaluate(() => {
-      const nav = performance.getEntriesByType('navigation')[0];
-      const ready = performance.getEntriesByName('duet:input-ready')[0].startTime;
-      const assets = performance.getEntriesByType('resource')
-        .filter((e) => !e.name.includes('/api/') && !e.name.includes('/v1/'));
-      const item = (e) => `${new URL(e.name).pathname} ${e.transferSize}`;
-      const before = assets.filter((e) => e.startTime < ready);
-      return { ready, navigationEnd: nav.responseEnd, bytes: nav.transferSize + assets.reduce((n, e) => n + e.transferSize, 0),
-        beforeBytes: nav.transferSize + before.reduce((n, e) => n + e.transferSize, 0), document: nav.transferSize,
-        before: before.map(item), after: assets.filter((e) => e.startTime >= ready).map(item) };
-    });
-    loads.push(r.ready);
-    breakdown = r;
-    await context.close();
-  }
-  console.log(`first load -> input usable: median ${ms(quantile(loads, 0.5))}, min ${ms(Math.min(...loads))}, ` +
-    `max ${ms(Math.max(...loads))} (9 loads)`);
-  console.log(`  before the input worked: ${breakdown.before.length + 1} requests, ${breakdown.beforeBytes} bytes ` +
-    `(/ ${breakdown.document}, ${breakdown.before.join(', ')})`);
-  console.log(`  after: ${breakdown.after.join(', ')}`);
-  console.log(`first load transferred (page assets, compressed, with headers): ${breakdown.bytes} bytes`);
+  await measureFirstLoad(browser, server, { loads, coldContext: process.argv.includes('--cold-context') });
+  if (withCpu) await measureFirstLoadCpu(browser, server);
   if (!onlyFirstLoad) await otherFigures();
 } finally {
   await browser.close();
@@ -88,7 +70,7 @@ async function otherFigures() {
     body: JSON.stringify({ format: 'duet-conversations', version: 1, conversations: [{ title: 'Long (500 messages)', messages }] }) })).json();
   const longId = imported.ids[0];
   const opens = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 9; i++) {
     await page.click('#new-chat');
     opens.push(await page.evaluate((id) => new Promise((resolve) => {
       const t0 = performance.now();
@@ -101,10 +83,10 @@ async function otherFigures() {
       check();
     }), longId));
   }
-  console.log(`open a 500-message conversation (fetch + render): median ${ms(quantile(opens, 0.5))}, max ${ms(Math.max(...opens))} (5)`);
+  console.log(`open a 500-message conversation (fetch + render): median ${ms(quantile(opens, 0.5))}, max ${ms(Math.max(...opens))} (${opens.length})`);
 
   await page.click('#new-chat');
-  for (let i = 0; i < 5; i++) await sendAndWait(page, `stream timing ${i}`);
+  for (let i = 0; i < 15; i++) await sendAndWait(page, `stream timing ${i}`);
   const latencies = await page.evaluate(() => window.__duetChunkLatencies);
   console.log(`SSE chunk -> on screen: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, ` +
     `max ${ms(Math.max(...latencies))} (${latencies.length} chunks)`);

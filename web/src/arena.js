@@ -139,8 +139,10 @@ async function ask(prompt) {
       if (typeof event.battle === 'number') battle.id = event.battle;
       const answer = SIDES.includes(event.side) ? turn.answers[event.side] : null;
       if (answer && typeof event.content === 'string') {
+        const first = !answer.text;
         answer.text += event.content;
-        if (!answer.frame) answer.frame = requestAnimationFrame(() => render(answer));
+        if (first) render(answer);  // the first token is shown at once; then at most one render per frame
+        else if (!answer.frame) answer.frame = requestAnimationFrame(() => render(answer));
       }
       if (answer && event.done) {
         if (answer.frame) cancelAnimationFrame(answer.frame);
@@ -183,6 +185,28 @@ async function vote(verdict) {
   }
 }
 
+// What the router (duet-auto, new conversation) would have done with the battle's first prompt, against the vote.
+function routerPickText(result) {
+  if (!result.router_pick) return 'No router pick: this server has no router (duet serve --expert NAME --daily NAME).';
+  const pick = `The router would have sent the first prompt to ${result.router_pick}` +
+    `${result.route ? ` (${result.route})` : ''}`;
+  const side = SIDES.find((s) => result[`model_${s}`] === result.router_pick);
+  if (!side) return `${pick}, which was not in this battle.`;
+  if (result.winner !== 'a' && result.winner !== 'b') return `${pick}, side ${side.toUpperCase()}.`;
+  return `${pick}, side ${side.toUpperCase()}: ${side === result.winner ? 'the one you preferred' :
+    'not the one you preferred'}.`;
+}
+
+function routerAgreementText(board) {
+  const r = board.router;
+  if (!r || !r.with_pick) return 'Router agreement: no voted battle has a router pick yet.';
+  const a = r.agreement;
+  const pct = (x) => `${fmt(100 * x, 1)}%`;
+  return `Router agreement: ${a.successes} of ${a.trials} decisive votes chose the router's pick` +
+    (a.trials ? ` (${pct(a.estimate)}, 95% [${pct(a.low)}, ${pct(a.high)}])` : '') +
+    `; ${r.undecided} tie or both bad, ${r.pick_not_in_battle} with the pick not in the battle.`;
+}
+
 function reveal(result) {
   battle.voted = true;
   ui.vote.hidden = true;
@@ -205,8 +229,7 @@ function reveal(result) {
   ui.reveal.replaceChildren(
     h('p', { class: 'arena-result', text: `Your vote: ${verdict ? verdict[1] : result.winner}. ` +
       `A was ${result.model_a}, B was ${result.model_b}.` }),
-    h('p', { class: 'hint', text: result.router_pick ? `The router would have picked ${result.router_pick}` +
-      `${result.route ? ` (${result.route})` : ''}.` : 'No router pick for this prompt.' }),
+    h('p', { id: 'arena-router-pick', class: 'hint', text: routerPickText(result) }),
     h('button', { class: 'btn primary', type: 'button', text: 'Next battle', onclick: newBattle }));
   ui.reveal.hidden = false;
 }
@@ -228,7 +251,9 @@ async function showBoard() {
         h('thead', {}, h('tr', {}, ['Rank', 'Model', 'Elo', '95% interval', 'Battles', 'W / L / T', 'Win rate']
           .map((t) => h('th', { text: t })))),
         h('tbody', {}, rows)),
-      h('p', {}, h('a', { href: '/api/arena/export', text: 'Download every battle (CSV)' })));
+      h('p', { id: 'arena-board-router', text: routerAgreementText(board) }),
+      h('p', {}, 'Download every battle: ', h('a', { href: '/api/arena/export', text: 'CSV' }), ', ',
+        h('a', { href: '/api/arena/export?format=jsonl', text: 'JSON Lines' })));
   } catch (e) {
     ui.board.replaceChildren(h('p', { class: 'error-text', text: String(e.message || e) }));
   }

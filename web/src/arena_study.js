@@ -10,6 +10,7 @@ import { setMarkdown } from './markdown_loader.js';
 import { sseEvents } from './stream.js';
 
 const CHOICES = [['a', 'Model A'], ['b', 'Model B'], ['both', 'Both'], ['neither', 'Neither']];
+const ROUTER_MODES = ['duet-auto', 'duet-expert', 'duet-daily'];  // /v1/models lists them when the router is on
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const message = (e) => (e instanceof ApiError ? e.message : String((e && e.message) || e));
 
@@ -168,7 +169,7 @@ export async function startOrganiser(root) {
   const error = h('div', { id: 'study-error', class: 'error-bar', hidden: true });
   const fail = (e) => { error.textContent = message(e); error.hidden = false; };
   const models = ((await send('GET', '/v1/models').then((r) => r.json()).catch(() => ({ data: [] }))).data || [])
-    .map((m) => m.id);
+    .map((m) => m.id).filter((id) => !ROUTER_MODES.includes(id));  // a study compares two real models
   const select = (id) => h('select', { id }, models.map((m) => h('option', { value: m, text: m })));
   const modelA = select('study-model-a');
   const modelB = select('study-model-b');

@@ -113,13 +113,16 @@ function renderList() {
   });
 }
 
-function newConversation() {
+// The conversation named in the URL (#c=ID), or ''.
+const linkedConversation = () => decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
+
+function newConversation({ keepHash = false } = {}) {
   state.current = { id: null, title: 'New chat', mode: defaultMode(), settings: {}, messages: [] };
-  if (location.hash) history.replaceState(null, '', location.pathname);
+  if (location.hash && !keepHash) history.replaceState(null, '', location.pathname);
   renderCurrent();
   renderList();
-  el.input.focus();
   el.app.classList.remove('sidebar-open');
+  el.input.focus();  // last: the one style and layout pass it needs sees every change above
 }
 
 async function openConversation(id) {
@@ -163,7 +166,8 @@ function renderCurrent() {
   renderTitle();
   renderModes();
   renderMessages(el.messages, state.current.messages, messageHandlers);
-  el.messages.scrollTop = el.messages.scrollHeight;
+  // Reading scrollHeight forces a layout: only when there is something to scroll to.
+  if (state.current.messages.length) el.messages.scrollTop = el.messages.scrollHeight;
 }
 
 // ---- sending and streaming ----
@@ -412,7 +416,7 @@ function bind() {
       newConversation();
     }
   });
-  $('new-chat').addEventListener('click', newConversation);
+  $('new-chat').addEventListener('click', () => newConversation());
   $('open-sidebar').addEventListener('click', () => el.app.classList.add('sidebar-open'));
   $('close-sidebar').addEventListener('click', () => el.app.classList.remove('sidebar-open'));
   let searchTimer = 0;
@@ -431,33 +435,50 @@ function bind() {
   $('open-settings').addEventListener('click', openSettings);
   el.settings.addEventListener('close', () => { if (el.settings.returnValue === 'save') saveSettings(); });
   window.addEventListener('hashchange', () => {
-    const id = decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
+    const id = linkedConversation();
     if (id && (!state.current || state.current.id !== id)) openConversation(id);
   });
 }
 
-async function start() {
+// Runs fn in the first task after the next frame. A hidden tab draws no frames: it runs fn at once; a slow frame
+// waits at most 1 s.
+function afterNextFrame(fn) {
+  let done = false;
+  const run = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => setTimeout(run, 0));
+  setTimeout(run, document.visibilityState === 'hidden' ? 0 : 1000);
+}
+
+// First load: the input box works from the first frame; nothing else (no request, no other script) runs before
+// that frame. Then the data (session, models, settings, prompts, the list, a conversation named in the URL) and
+// the markdown stack.
+function start() {
   bind();
   onUnauthorized(askForKey);
-  newConversation();
+  const linked = linkedConversation();  // read before anything can rewrite the URL: a reload reopens it
+  newConversation({ keepHash: true });
   document.documentElement.dataset.ready = 'input';  // the input box works from here on
   performance.mark('duet:input-ready');
-  loadMarkdown();  // only now: nothing of the markdown stack is on the first load's path
+  afterNextFrame(() => loadData(linked));
+}
+
+async function loadData(linked) {
   const session = await api.session().catch(() => null);
   if (session && session.auth_required && !session.authenticated) await askForKey();
-  const [models, settings, prompts] = await Promise.all([
+  const data = Promise.all([
     api.models().catch((e) => { showError(e); return []; }),
     api.getSettings().catch(() => null),
     api.getSystemPrompts().catch(() => null),
   ]);
+  loadMarkdown();  // after the requests above are on their way; a message needs it only once it is opened
+  const [models, settings, prompts] = await data;
   state.models = models.map((m) => m.id);
   if (settings) state.settings = { ...state.settings, ...settings };
   if (prompts) state.prompts = prompts;
   applyTheme(state.settings.theme);
   if (!state.current.mode) state.current.mode = defaultMode();
   renderModes();
-  const id = decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
-  await Promise.all([refreshList(), id ? openConversation(id) : null]);
+  await Promise.all([refreshList(), linked ? openConversation(linked) : null]);
   document.documentElement.dataset.ready = 'all';
 }
 

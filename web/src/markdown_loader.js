@@ -1,6 +1,6 @@
 // markdown_loader.js: the markdown stack (marked, DOMPurify, highlight.js: most of the page's bytes) is its own
-// file (web/build.mjs), not preloaded and not loaded until the input box works: main.js calls loadMarkdown() right
-// after, and the first setMarkdown() before that would start it too. Until it is there, text is shown plain and
+// file (web/build.mjs), not preloaded and not loaded until the input box is on screen: main.js calls loadMarkdown()
+// after the first frame that shows it, and the first setMarkdown() before that would start it too. Until it is there, text is shown plain and
 // rendered as soon as the module arrives.
 let module = null;
 let loading = null;

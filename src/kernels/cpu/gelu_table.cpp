@@ -27,6 +27,8 @@ const GeluTable& table() {
 
 }  // namespace
 
+const float* gelu_table_values() { return table().y.get(); }
+
 void gelu_table(float* out, const float* x, int64_t n) {
     const float* y = table().y.get();
     for (int64_t i = 0; i < n; ++i) {

@@ -15,7 +15,8 @@
 #include "common/assert.h"
 #include "kernels/cpu/gelu_table.h"
 #include "kernels/cpu/kernels_avx2.h"           // also the x86 activation layouts' sizes (plain structs)
-#include "kernels/cpu/kernels_decode_avx512.h"  // likewise
+#include "kernels/cpu/kernels_avx512.h"         // the encoder's
+#include "kernels/cpu/kernels_decode_avx512.h"  // decode / few-stream layouts' sizes (plain structs)
 #include "kernels/cpu/width_probe.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
@@ -500,7 +501,15 @@ void layernorm(float* out, const float* x, const float* w, const float* b, int64
     ref::layernorm(out, x, w, b, n, eps);  // once per token and layer: not worth a SIMD twin yet
 }
 
-void gelu(float* out, const float* x, int64_t n) { cpu::gelu_table(out, x, n); }
+void gelu(float* out, const float* x, int64_t n) {
+#if DUET_SIMD_X86
+    if (const Backend b = current_backend(); b == Backend::avx512_vnni || b == Backend::avx512) {
+        cpu::gelu_avx512(out, x, n, cpu::gelu_table_values());  // encoder_ops_avx512.cpp: 16 lookups per gather
+        return;
+    }
+#endif
+    cpu::gelu_table(out, x, n);
+}
 
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
