@@ -112,6 +112,26 @@ void bm_decode_in_cache(benchmark::State& state, TensorType type, int64_t d, int
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
 }
 
+// A few-stream decode step's matmul with the weights in L2 (one thread, CPU time): the compute cost of reusing
+// each decoded weight block for 1-4 tokens. Equal times for tokens:4 and tokens:1 would mean a 4-stream step costs
+// what a 1-stream one does (the weights' DRAM time aside).
+void bm_batch_in_cache(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens) {
+    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
+    AlignedBuffer weights(matrix_bytes);
+    fill_weights(type, n, d, weights.data);
+    std::vector<float> x(static_cast<size_t>(n * n_tokens)), y(static_cast<size_t>(d * n_tokens));
+    std::mt19937 rng(4);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (auto& v : x) v = dist(rng);
+    AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, n_tokens) + 64);
+    for (auto _ : state) {
+        kernels::matmul(type, weights.data, n, d, x.data(), n_tokens, y.data(), scratch.data, nullptr);
+        benchmark::DoNotOptimize(y.data());
+    }
+    const double bytes = static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations());
+    state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
+}
+
 void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, int n_threads) {
     const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
     AlignedBuffer weights(matrix_bytes);
@@ -152,12 +172,17 @@ void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, in
     AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, n_tokens) + 64);
     ThreadPool* pool = pool_for(n_threads);
     size_t copy = 0;
+    const double cpu0 = process_cpu_seconds();
     for (auto _ : state) {
         kernels::matmul(type, weights.data + copy * matrix_bytes, n, d, x.data(), n_tokens, y.data(), scratch.data,
                         pool);
         benchmark::DoNotOptimize(y.data());
         copy = (copy + 1) % n_copies;
     }
+    const double cpu_per_thread = (process_cpu_seconds() - cpu0) / n_threads;
+    // weights GB/s over each thread's CPU time (as bm_decode): the step's rate on an otherwise idle machine
+    state.counters["GB/s_cpu"] =
+        static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations()) / 1e9 / cpu_per_thread;
     const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(n_tokens);
     state.counters["GFLOP/s"] =
         benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
@@ -213,6 +238,14 @@ int main(int argc, char** argv) {
         const std::string name = "decode_in_L2/" + std::string(tensor_type_name(type)) + "/256x4096/threads:1";
         benchmark::RegisterBenchmark(name.c_str(), bm_decode_in_cache, type, 256, 4096)->Unit(benchmark::kMicrosecond);
     }
+    for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0})
+        for (const DecodeShape& s : {DecodeShape{256, 1536, "256x1536"}, DecodeShape{64, 8960, "64x8960"}})
+            for (int64_t n_tokens : {1, 2, 3, 4}) {
+                const std::string name = "batch_in_L2/" + std::string(tensor_type_name(type)) + "/" + s.name +
+                                         "/tokens:" + std::to_string(n_tokens);
+                benchmark::RegisterBenchmark(name.c_str(), bm_batch_in_cache, type, s.d, s.n, n_tokens)
+                    ->Unit(benchmark::kMicrosecond);
+            }
     for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q8_0})
         for (int64_t dim : {int64_t{1536}, int64_t{4096}})
             for (int t = 1; t <= 2; ++t) {

@@ -2,7 +2,9 @@
 // `duet bench --url ...` (server load test) is dispatched to cmd_bench_url (bench_url.cpp).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -27,11 +29,13 @@ namespace duet::app {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: duet bench -m MODEL.gguf [-p 512] [-n 128] [-t 1,2] [-r 5] [--kv-type f16|f32] [--json]\n"
+    "usage: duet bench -m MODEL.gguf [-p 512] [-n 128] [-t 1,2] [-r 5] [--batch 1,2,4] [--kv-type f16|f32] [--json]\n"
     "       duet bench --url URL ...   (load-test a running server)\n"
     "  pp: one batch of -p prompt tokens on an empty cache; tg: -n tokens one at a time after an empty prompt.\n"
     "  mean +- sd tok/s over -r repetitions (after one warm-up), for each thread count in -t.\n"
-    "  GB/s = tg tok/s x weight bytes read per token; %% of the read bandwidth measured in this run.\n";
+    "  GB/s = tg tok/s x weight bytes read per token; %% of the read bandwidth measured in this run.\n"
+    "  --batch B,...: also -n decode steps of B streams at once (B sequences, one token each per step), with the\n"
+    "  step's wall and CPU time against a 1-stream step.\n";
 
 constexpr int32_t kBlockSize = 16;
 
@@ -39,6 +43,50 @@ struct BenchResult {
     int32_t n_prompt = 0, n_gen = 0, threads = 0;
     double mean = 0, stddev = 0;
     double bandwidth_gbs = 0;  // measured read bandwidth at this thread count
+};
+
+// --batch: decode steps of n_streams sequences at once (a server's step with that many streams).
+struct StreamsResult {
+    int32_t n_gen = 0, threads = 0, n_streams = 0;
+    double step_ms = 0, step_cpu_ms = 0;  // median over the repetitions; CPU time per thread (spinning included)
+};
+
+double process_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const size_t h = v.size() / 2;
+    return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+// n_streams sequences, each with its own n_blocks blocks of the KV cache (sequence s: blocks s * n_blocks ...),
+// as one decode batch per step: token s at position pos of sequence s.
+class Streams {
+public:
+    Streams(int32_t n_streams, int32_t n_blocks) : tables_(static_cast<size_t>(n_streams)) {
+        for (int32_t s = 0; s < n_streams; ++s) {
+            for (int32_t b = 0; b < n_blocks; ++b) tables_[s].push_back(s * n_blocks + b);
+            sequences_.push_back({tables_[s]});
+            seq_index_.push_back(s);
+        }
+        positions_.resize(static_cast<size_t>(n_streams));
+        want_logits_.assign(static_cast<size_t>(n_streams), 1);
+    }
+    model::Batch step(std::span<const model::TokenId> tokens, int32_t pos) {
+        std::fill(positions_.begin(), positions_.end(), pos);
+        return {tokens, positions_, seq_index_, want_logits_, sequences_};
+    }
+
+private:
+    std::vector<std::vector<model::BlockId>> tables_;
+    std::vector<model::BatchSequence> sequences_;
+    std::vector<int32_t> positions_, seq_index_;
+    std::vector<uint8_t> want_logits_;
 };
 
 void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
@@ -85,6 +133,7 @@ int cmd_bench(int argc, char** argv) {
 
     int64_t n_prompt = 512, n_gen = 128, reps = 5;
     std::vector<int64_t> thread_counts = {default_threads()};
+    std::vector<int64_t> stream_counts;
     bool json = false;
     ModelCommandArgs common;
     auto own = [&](ArgReader& args) -> Result<bool> {
@@ -106,6 +155,12 @@ int cmd_bench(int argc, char** argv) {
             for (int64_t t : thread_counts)
                 if (t < 1 || t > 256)
                     return Status::invalid_argument("-t: %lld out of range [1, 256]", static_cast<long long>(t));
+        } else if (args.is("--batch")) {
+            DUET_TRY(std::string v, args.value());
+            DUET_TRY(stream_counts, parse_int_list(v, ',', "--batch"));
+            for (int64_t b : stream_counts)
+                if (b < 1 || b > 64)
+                    return Status::invalid_argument("--batch: %lld out of range [1, 64]", static_cast<long long>(b));
         } else if (args.is("--json")) {
             json = true;
         } else {
@@ -140,7 +195,10 @@ int cmd_bench(int argc, char** argv) {
 
     const int32_t n_positions = static_cast<int32_t>(std::max<int64_t>({n_prompt, n_gen, 1}));
     model::SingleSequence seq(n_positions, kBlockSize);
-    model::KvCache kv(m.config(), seq.n_blocks(), kBlockSize, kv_type);
+    const int64_t max_streams =
+        stream_counts.empty() ? 1 : *std::max_element(stream_counts.begin(), stream_counts.end());
+    // One sequence's blocks for pp / tg; --batch streams each get as many.
+    model::KvCache kv(m.config(), seq.n_blocks() * static_cast<int32_t>(max_streams), kBlockSize, kv_type);
 
     // Prompt tokens: seeded random ids (like llama-bench), so every repetition does the same work.
     model::Rng rng(1234);
@@ -148,13 +206,14 @@ int cmd_bench(int argc, char** argv) {
     for (auto& t : tokens) t = static_cast<model::TokenId>(rng.next() % static_cast<uint64_t>(n_vocab));
 
     std::vector<BenchResult> results;
+    std::vector<StreamsResult> stream_results;
     kernels::ReadBandwidth max_bandwidth;
     for (size_t ti = 0; ti < thread_counts.size(); ++ti) {
         const int64_t n_threads = thread_counts[ti];
         ThreadPool pool(static_cast<int>(n_threads));
         const double bandwidth = bandwidths[ti].gbs;
         if (bandwidth > max_bandwidth.gbs) max_bandwidth = bandwidths[ti];
-        model::Forward forward(m, kv, std::max<int32_t>(1, static_cast<int32_t>(n_prompt)), &pool);
+        model::Forward forward(m, kv, static_cast<int32_t>(std::max<int64_t>({1, n_prompt, max_streams})), &pool);
 
         // pp: one batch of n_prompt tokens, logits for the last.
         auto run_pp = [&]() -> Status {
@@ -195,7 +254,43 @@ int cmd_bench(int argc, char** argv) {
         if (n_gen > 0)
             if (Status s = measure([&] { return run_tg(n_gen); }, n_gen, 0, static_cast<int32_t>(n_gen)); !s.ok())
                 return report_error(s);
+        // --batch: n_gen steps of B streams from position 0 (a warm-up pass, then -r timed passes; medians).
+        for (int64_t n_streams : stream_counts) {
+            if (n_gen == 0) break;
+            Streams streams(static_cast<int32_t>(n_streams), seq.n_blocks());
+            std::vector<model::TokenId> step_tokens(static_cast<size_t>(n_streams));
+            auto pass = [&]() -> Status {
+                for (int64_t i = 0; i < n_gen; ++i) {
+                    for (int64_t s = 0; s < n_streams; ++s)
+                        step_tokens[s] = tokens[(i + 7 * s) % static_cast<int64_t>(tokens.size())];
+                    auto out = forward.run(streams.step(step_tokens, static_cast<int32_t>(i)));
+                    if (!out.ok()) return out.status();
+                }
+                return {};
+            };
+            if (Status s = pass(); !s.ok()) return report_error(s);
+            std::vector<double> wall, cpu;
+            for (int64_t r = 0; r < reps; ++r) {
+                const double w0 = now_seconds(), c0 = process_cpu_seconds();
+                if (Status s = pass(); !s.ok()) return report_error(s);
+                wall.push_back((now_seconds() - w0) * 1e3 / static_cast<double>(n_gen));
+                cpu.push_back((process_cpu_seconds() - c0) * 1e3 / static_cast<double>(n_gen * n_threads));
+            }
+            StreamsResult sr{static_cast<int32_t>(n_gen), static_cast<int32_t>(n_threads),
+                             static_cast<int32_t>(n_streams), median(wall), median(cpu)};
+            stream_results.push_back(sr);
+            if (!json)
+                std::fprintf(stderr, "  %lld streams, %lld threads: step %.2f ms (CPU %.2f ms per thread)\n",
+                             static_cast<long long>(n_streams), static_cast<long long>(n_threads), sr.step_ms,
+                             sr.step_cpu_ms);
+        }
     }
+    // A stream result's step against the 1-stream step of the same thread count (0 when there is none).
+    auto one_stream = [&](const StreamsResult& r, double StreamsResult::*field) {
+        for (const StreamsResult& o : stream_results)
+            if (o.threads == r.threads && o.n_streams == 1 && o.*field > 0) return r.*field / o.*field;
+        return 0.0;
+    };
 
     const uint64_t peak_rss = peak_rss_bytes();
 
@@ -213,6 +308,16 @@ int cmd_bench(int argc, char** argv) {
             }
             j["results"].push_back(row);
         }
+        j["streams"] = nlohmann::json::array();
+        for (const auto& r : stream_results)
+            j["streams"].push_back({{"n_gen", r.n_gen},
+                                    {"threads", r.threads},
+                                    {"n_streams", r.n_streams},
+                                    {"step_ms", r.step_ms},
+                                    {"step_cpu_ms", r.step_cpu_ms},
+                                    {"tokens_per_second", r.step_ms > 0 ? 1e3 * r.n_streams / r.step_ms : 0.0},
+                                    {"step_vs_one_stream", one_stream(r, &StreamsResult::step_ms)},
+                                    {"step_cpu_vs_one_stream", one_stream(r, &StreamsResult::step_cpu_ms)}});
         j["model"] = model_path;
         j["weights_bytes_per_token"] = bytes_per_token;
         j["read_bandwidth_gbs"] = max_bandwidth.gbs;
@@ -220,6 +325,7 @@ int cmd_bench(int argc, char** argv) {
         j["load_seconds"] = load_seconds;
         j["peak_rss_bytes"] = peak_rss;
         j["kernels"] = kernels::backend_name(kernels::active_backend());
+        j["kernels_width_choice"] = kernels::width_choice_note();
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
@@ -239,11 +345,22 @@ int cmd_bench(int argc, char** argv) {
         std::printf("| %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s |\n", model_path.c_str(), size.c_str(),
                     per_token.c_str(), r.threads, test.c_str(), r.mean, r.stddev, gbs.c_str(), pct.c_str());
     }
+    if (!stream_results.empty()) {
+        std::printf(
+            "\n| threads | streams | step ms | step CPU ms / thread | tok/s | step / 1-stream step (wall, CPU) |\n");
+        std::printf("|---:|---:|---:|---:|---:|---|\n");
+        for (const auto& r : stream_results)
+            std::printf("| %d | %d | %.2f | %.2f | %.2f | %.2f×, %.2f× |\n", r.threads, r.n_streams, r.step_ms,
+                        r.step_cpu_ms, r.step_ms > 0 ? 1e3 * r.n_streams / r.step_ms : 0.0,
+                        one_stream(r, &StreamsResult::step_ms), one_stream(r, &StreamsResult::step_cpu_ms));
+    }
     std::printf(
         "\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts, by %s), "
-        "kernels %s\n",
+        "kernels %s%s%s%s\n",
         load_seconds, format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth.gbs,
-        max_bandwidth.method.c_str(), kernels::backend_name(kernels::active_backend()));
+        max_bandwidth.method.c_str(), kernels::backend_name(kernels::active_backend()),
+        kernels::width_choice_note()[0] ? " (" : "", kernels::width_choice_note(),
+        kernels::width_choice_note()[0] ? ")" : "");
     return 0;
 }
 

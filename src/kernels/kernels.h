@@ -16,17 +16,23 @@
 
 namespace duet::kernels {
 
-// Which implementation runs: the best the CPU has. avx512_vnni is avx2 plus AVX-512 VNNI matmul kernels for
-// the types that have one (Q4_0); avx2 needs AVX2+FMA+F16C; on AArch64 neon needs only ARMv8-A (NEON is part of
-// it) and neon_dotprod is neon with SDOT matmuls (ARMv8.2-A FEAT_DotProd); ref is the naive twin of everything.
-// A build has the SIMD backends of its target architecture only. Tests and benchmarks can force a lower one.
-enum class Backend { ref, avx2, avx512_vnni, neon, neon_dotprod };
+// Which implementation runs: the best the CPU has. avx512_vnni is avx2 plus AVX-512 VNNI matmul kernels on
+// 256-bit vectors; avx512 is avx512_vnni with full-width (512-bit) kernels for decode and few-stream steps (1-4
+// tokens of Q4_0, Q8_0, Q4_K), chosen over avx512_vnni at start when a short measurement says 512-bit vectors are
+// faster on this CPU model (cached: kernels/cpu/width_probe.h); avx2 needs AVX2+FMA+F16C; on AArch64 neon needs
+// only ARMv8-A (NEON is part of it) and neon_dotprod is neon with SDOT matmuls (ARMv8.2-A FEAT_DotProd); ref is
+// the naive twin of everything. A build has the SIMD backends of its target architecture only. DUET_BACKEND=NAME
+// picks one at start; tests and benchmarks can force one.
+enum class Backend { ref, avx2, avx512_vnni, avx512, neon, neon_dotprod };
 std::span<const Backend> all_backends();  // every value, supported here or not (tests iterate over them)
 const char* backend_name(Backend backend);
 Backend active_backend();
 void force_backend(Backend backend);  // for tests and benchmarks; the CPU must support it. Atomic: each op
                                       // reads the backend once, so a switch never splits a call (kernels.cpp)
 bool backend_supported(Backend backend);
+// How the start-up choice between avx512 and avx512_vnni was made, for bench output: e.g. "512-bit (measured:
+// 256-bit 1.00, 512-bit 0.55)", "512-bit (cached in PATH)", "DUET_BACKEND", or "" where it did not arise.
+const char* width_choice_note();
 
 // Bytes of scratch matmul() needs for quantized activations of n_tokens rows of n elements.
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);

@@ -40,11 +40,12 @@ struct Shape {
     int64_t n, d, n_tokens;
 };
 constexpr Shape kShapes[] = {
-    {32, 17, 3},   {256, 257, 1},  {256, 3, 33}, {4096, 17, 8}, {1536, 3, 33}, {8960, 1, 1},
-    {8960, 17, 3}, {4096, 257, 1}, {1536, 1, 8}, {192, 5, 1},   {320, 4, 2},  // 192, 320: Q4_0 pairs without a full group of 4
-    {172, 5, 3},                                                // float rows not a multiple of 8 (stories260K n_ff)
-    {1536, 9, 2},  {1536, 13, 6},  {640, 21, 7}, {1536, 8, 4},  // batch tiles and their tails
-    {96, 6, 5},    {320, 9, 70},   {1536, 5, 68}};              // Q4_0 groups of 8 blocks: partial, chunks
+    {32, 17, 3},   {256, 257, 1},  {256, 3, 33},  {4096, 17, 8}, {1536, 3, 33}, {8960, 1, 1},
+    {8960, 17, 3}, {4096, 257, 1}, {1536, 1, 8},  {192, 5, 1},   {320, 4, 2},  // 192, 320: Q4_0 pairs without a full group of 4
+    {172, 5, 3},                                                 // float rows not a multiple of 8 (stories260K n_ff)
+    {1536, 9, 2},  {1536, 13, 6},  {640, 21, 7},  {1536, 8, 4},  // batch tiles and their tails
+    {96, 6, 5},    {320, 9, 70},   {1536, 5, 68},                // Q4_0 groups of 8 blocks: partial, chunks
+    {128, 5, 4},   {384, 7, 3},    {1536, 6, 1}};                // the 512-bit kernels: one quad, row tails
 
 // Under emulation (qemu in the arm64 CI stage sets DUET_TEST_QUICK=1) the twin test takes a subset that still has
 // decode rows, every token-tile tail, a batch above the tile, rows not a multiple of 8 and K-quant super-blocks;

@@ -27,7 +27,9 @@ constexpr bool kHaveAvx512Kernels = true;
 constexpr bool kHaveAvx512Kernels = false;
 #endif
 
-bool use_avx512() { return kHaveAvx512Kernels && active_backend() == Backend::avx512_vnni; }
+bool use_avx512() {
+    return kHaveAvx512Kernels && (active_backend() == Backend::avx512_vnni || active_backend() == Backend::avx512);
+}
 
 uint8_t* alloc_packed(size_t bytes) {
     void* p = std::aligned_alloc(64, std::max<size_t>(64, (bytes + 63) / 64 * 64));

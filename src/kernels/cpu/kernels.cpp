@@ -5,13 +5,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/assert.h"
 #include "kernels/cpu/gelu_table.h"
-#include "kernels/cpu/kernels_avx512.h"
-#include "kernels/cpu/kernels_avx2.h"  // also the x86 activation layouts' sizes (plain structs)
+#include "kernels/cpu/kernels_avx2.h"           // also the x86 activation layouts' sizes (plain structs)
+#include "kernels/cpu/kernels_avx512.h"         // the encoder's
+#include "kernels/cpu/kernels_decode_avx512.h"  // decode / few-stream layouts' sizes (plain structs)
+#include "kernels/cpu/width_probe.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
@@ -62,17 +68,37 @@ constexpr auto f32_to_f16 = ref::f32_to_f16;
 #endif
 }  // namespace simd
 
-constexpr Backend kAllBackends[] = {Backend::ref, Backend::avx2, Backend::avx512_vnni, Backend::neon,
-                                    Backend::neon_dotprod};
+constexpr Backend kAllBackends[] = {Backend::ref,    Backend::avx2, Backend::avx512_vnni,
+                                    Backend::avx512, Backend::neon, Backend::neon_dotprod};
+
+std::string g_width_note;  // width_choice_note(); written once, while g_backend is initialized
+
+cpu::WidthTimings measure_widths();  // below: times the two backends' decode matmuls
 
 // The best backend the CPU supports, or a supported one named by DUET_BACKEND (ref, avx2, neon, ...) for A/B
-// comparisons; an unsupported name falls back to the best.
+// comparisons; an unsupported name falls back to the best. Between avx512 and avx512_vnni the width probe decides.
 Backend best_backend() {
     if (const char* forced = std::getenv("DUET_BACKEND")) {
         for (Backend b : kAllBackends)
-            if (std::string_view(forced) == backend_name(b) && backend_supported(b)) return b;
+            if (std::string_view(forced) == backend_name(b) && backend_supported(b)) {
+                g_width_note = "DUET_BACKEND";
+                return b;
+            }
     }
-    for (Backend b : {Backend::avx512_vnni, Backend::avx2, Backend::neon_dotprod, Backend::neon})
+    if (backend_supported(Backend::avx512)) {
+        const std::string path = cpu::width_cache_path(cpu::cpu_model_key());
+        const cpu::WidthChoice choice = cpu::choose_width_cached(path, measure_widths);
+        const bool wide = choice.width == cpu::VectorWidth::w512;
+        char note[256];
+        if (choice.cached)
+            std::snprintf(note, sizeof(note), "%s-bit (cached in %s)", wide ? "512" : "256", path.c_str());
+        else
+            std::snprintf(note, sizeof(note), "%s-bit (measured: 256-bit 1.00, 512-bit %.2f)", wide ? "512" : "256",
+                          choice.timings.t256 > 0 ? choice.timings.t512 / choice.timings.t256 : 0.0);
+        g_width_note = note;
+        return wide ? Backend::avx512 : Backend::avx512_vnni;
+    }
+    for (Backend b : {Backend::avx2, Backend::neon_dotprod, Backend::neon})
         if (backend_supported(b)) return b;
     return Backend::ref;
 }
@@ -113,6 +139,8 @@ const char* backend_name(Backend backend) {
             return "avx2";
         case Backend::avx512_vnni:
             return "avx512_vnni";
+        case Backend::avx512:
+            return "avx512";
         case Backend::neon:
             return "neon";
         case Backend::neon_dotprod:
@@ -128,6 +156,7 @@ bool backend_supported(Backend backend) {
         case Backend::avx2:
             return cpu::cpu_has_avx2();
         case Backend::avx512_vnni:
+        case Backend::avx512:
             return cpu::cpu_has_avx512_vnni();
 #if DUET_SIMD_NEON
         case Backend::neon:
@@ -143,6 +172,8 @@ bool backend_supported(Backend backend) {
     return false;
 }
 
+const char* width_choice_note() { return g_width_note.c_str(); }
+
 void force_backend(Backend backend) {
     DUET_ASSERT(backend_supported(backend));
     g_backend.store(backend, std::memory_order_relaxed);
@@ -153,11 +184,14 @@ namespace {
 // How the SIMD kernels want the activations: the reference formats (kernels/ref/vec_dot.h), or one of the
 // layouts that match a kernel's weight loads.
 enum class XLayout {
-    plain,       // Q8_1-style / Q8_K rows (the per-block kernels), or floats
-    q4_0_pairs,  // XPairQ8: Q4_0 rows of a multiple of 64, one token or a few (the pair kernels)
-    q4_0_octs,   // XOctQ8: Q4_0 batches on the 8-lane kernels
-    q8_0_octs,   // XOctQ8 with zero point 128: Q8_0 batches on the 8-lane VNNI kernel
-    k_octs,      // XOctQ8K: Q4_K / Q5_K batches on the 8-lane kernels
+    plain,        // Q8_1-style / Q8_K rows (the per-block kernels), or floats
+    q4_0_pairs,   // XPairQ8: Q4_0 rows of a multiple of 64, one token or a few (the pair kernels)
+    q4_0_octs,    // XOctQ8: Q4_0 batches on the 8-lane kernels
+    q8_0_octs,    // XOctQ8 with zero point 128: Q8_0 batches on the 8-lane VNNI kernel
+    k_octs,       // XOctQ8K: Q4_K / Q5_K batches on the 8-lane kernels
+    q4_0_quads,   // XQuadQ8: Q4_0 steps of 1-4 tokens on the 512-bit kernel (avx512)
+    q8_0_upairs,  // XPairQ8U: Q8_0 steps of 1-4 tokens on the 512-bit kernel (avx512)
+    q8_k_wide,    // plain Q8_K rows: Q4_K steps of 1-4 tokens on the 512-bit kernel (avx512)
 };
 
 // Q4_0 batches of 4+ tokens take the 8-lane kernels; smaller ones stay on the pair kernels: one token streams
@@ -169,15 +203,32 @@ enum class XLayout {
 // 1.3-1.5x). Q8_0 batches take the 8-lane kernel with VNNI only (AVX2's int16 sums cannot hold its products), from
 // 4 tokens like Q4_0 (no nibbles to unpack, so the transpose is its only extra cost). The NEON kernels read the
 // plain formats.
+// avx512: steps of up to kWideMaxTokens tokens (decode and a server's few streams) of Q4_K, Q8_0 steps of 2-4
+// tokens (rows of a multiple of 64) and Q4_0 steps of 2-3 tokens (rows of a multiple of 128) take the 512-bit
+// kernels, which decode each weight block once per step for all its tokens; everything else is avx512_vnni's.
+// End to end (R1-1.5B shape, 1 thread) Q8_0 decode of 1 token was ~10% slower on the 512-bit kernel than on the
+// 256-bit one, and a 4-stream step 2x faster; Q4_K_M's 1-token step 13% faster. Measured on Zen 5 with the
+// weights streamed from DRAM (bench_kernels batch/, GB/s per CPU second, 8960x1536 and 1536x8960): Q8_0 1 token
+// 39.8 vs 36-38, 4 tokens 31 vs 15; Q4_K 1 token 30-35 vs 24-26, 4 tokens 10-16 vs 9-12; Q4_0 2-3 tokens 0-15%
+// faster, but 1 token up to 27% slower on 8960-long rows and 4 tokens 25% slower than the 8-lane kernel.
+constexpr int64_t kWideMaxTokens = 4;
+
 XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_tokens) {
     if (backend == Backend::neon || backend == Backend::neon_dotprod) return XLayout::plain;
+    if (backend == Backend::avx512 && n_tokens <= kWideMaxTokens) {
+        if (wtype == TensorType::Q4_0 && n % (4 * kQK) == 0 && n_tokens >= 2 && n_tokens <= 3)
+            return XLayout::q4_0_quads;
+        if (wtype == TensorType::Q8_0 && n % (2 * kQK) == 0 && n_tokens >= 2) return XLayout::q8_0_upairs;
+        if (wtype == TensorType::Q4_K) return XLayout::q8_k_wide;
+    }
     if (wtype == TensorType::Q4_0) {
         if (n_tokens >= 4) return XLayout::q4_0_octs;
         if (n % (2 * kQK) == 0) return XLayout::q4_0_pairs;
     }
-    if (wtype == TensorType::Q8_0 && backend == Backend::avx512_vnni && n_tokens >= 4) return XLayout::q8_0_octs;
+    const bool vnni = backend == Backend::avx512_vnni || backend == Backend::avx512;
+    if (wtype == TensorType::Q8_0 && vnni && n_tokens >= 4) return XLayout::q8_0_octs;
     if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) {
-        const int64_t min_tokens = backend == Backend::avx512_vnni ? 8 : 16;
+        const int64_t min_tokens = vnni ? 8 : 16;
         if (n_tokens >= min_tokens) return XLayout::k_octs;
     }
     return XLayout::plain;
@@ -194,6 +245,12 @@ size_t layout_row_size(XLayout layout, TensorType wtype, int64_t n) {
             return static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8);
         case XLayout::k_octs:
             return static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K);
+        case XLayout::q4_0_quads:
+            return static_cast<size_t>(n / (4 * kQK)) * sizeof(cpu::XQuadQ8);
+        case XLayout::q8_0_upairs:
+            return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8U);
+        case XLayout::q8_k_wide:
+            return ref::activation_row_size(wtype, n);
     }
     return 0;
 }
@@ -214,6 +271,12 @@ cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
         case XLayout::plain:
             if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) return cpu::matmul_rows_fn_k_vnni(wtype);
             return cpu::matmul_rows_fn_avx2(wtype);
+        case XLayout::q4_0_quads:
+            return cpu::matmul_rows_fn_q4_0_quads_avx512();
+        case XLayout::q8_0_upairs:
+            return cpu::matmul_rows_fn_q8_0_pairs_avx512();
+        case XLayout::q8_k_wide:
+            return cpu::matmul_rows_fn_q4_k_avx512();
     }
     return nullptr;
 }
@@ -222,8 +285,8 @@ cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
 // The row kernel of this backend, layout and weight type; nullptr where the backend has none.
 cpu::MatmulRowsFn rows_fn_for(Backend backend, XLayout layout, TensorType wtype) {
 #if DUET_SIMD_X86
-    if (backend == Backend::avx2 || backend == Backend::avx512_vnni)
-        return kernel_for(layout, wtype, backend == Backend::avx512_vnni);
+    if (backend == Backend::avx2 || backend == Backend::avx512_vnni || backend == Backend::avx512)
+        return kernel_for(layout, wtype, backend != Backend::avx2);
 #elif DUET_SIMD_NEON
     if (backend == Backend::neon_dotprod) return cpu::matmul_rows_fn_neon_dotprod(wtype);
     if (backend == Backend::neon) return cpu::matmul_rows_fn_neon(wtype);
@@ -248,7 +311,14 @@ void quantize_activation_row(XLayout layout, TensorType wtype, const float* x, u
             cpu::quantize_row_q8_k_oct_avx2(x, reinterpret_cast<cpu::XOctQ8K*>(row), n);
             return;
         case XLayout::plain:
+        case XLayout::q8_k_wide:
             quantize_tokens_avx2(ref::activation_format(wtype), x, n, row, 0, 0, 1);
+            return;
+        case XLayout::q4_0_quads:
+            cpu::quantize_row_q8_quads_avx512(x, reinterpret_cast<cpu::XQuadQ8*>(row), n);
+            return;
+        case XLayout::q8_0_upairs:
+            cpu::quantize_row_q8_u_pairs_avx512(x, reinterpret_cast<cpu::XPairQ8U*>(row), n);
             return;
     }
 #else
@@ -263,11 +333,28 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     // the largest of the layouts any backend may choose for this shape (the backend can change later)
     size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
     if (ref::activation_format(wtype) == ref::ActivationFormat::f32) return bytes;
-    for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::q8_0_octs, XLayout::k_octs}) {
-        const bool fits = layout == XLayout::k_octs ? (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K)
-                          : layout == XLayout::q8_0_octs
-                              ? wtype == TensorType::Q8_0
-                              : wtype == TensorType::Q4_0 && (layout != XLayout::q4_0_pairs || n % (2 * kQK) == 0);
+    for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::q8_0_octs, XLayout::k_octs,
+                           XLayout::q4_0_quads, XLayout::q8_0_upairs}) {
+        bool fits = false;
+        switch (layout) {
+            case XLayout::k_octs:
+                fits = wtype == TensorType::Q4_K || wtype == TensorType::Q5_K;
+                break;
+            case XLayout::q8_0_octs:
+                fits = wtype == TensorType::Q8_0;
+                break;
+            case XLayout::q8_0_upairs:
+                fits = wtype == TensorType::Q8_0 && n % (2 * kQK) == 0;
+                break;
+            case XLayout::q4_0_pairs:
+                fits = wtype == TensorType::Q4_0 && n % (2 * kQK) == 0;
+                break;
+            case XLayout::q4_0_quads:
+                fits = wtype == TensorType::Q4_0 && n % (4 * kQK) == 0;
+                break;
+            default:
+                fits = wtype == TensorType::Q4_0;
+        }
         if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
     }
     return bytes;
@@ -279,8 +366,11 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
     matmul_many(std::span<const MatmulOp>(&op, 1), n, x, n_tokens, scratch, pool);
 }
 
-void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens, void* scratch,
-                 ThreadPool* pool) {
+namespace {
+
+// matmul_many on a given backend (the width probe times two of them before any is active).
+void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens,
+                    void* scratch, ThreadPool* pool) {
     if (ops.empty()) return;
     const TensorType wtype = ops[0].type;
     const bool same_type = std::all_of(ops.begin(), ops.end(), [&](const MatmulOp& op) { return op.type == wtype; });
@@ -288,10 +378,9 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     // take the reference path.
     const bool float_row_fits = ref::activation_format(wtype) != ref::ActivationFormat::f32 || n % 8 == 0;
     if (!same_type) {  // e.g. Q4_K_M's attn_v is Q6_K next to Q4_K attn_q / attn_k
-        for (const MatmulOp& op : ops) matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
+        for (const MatmulOp& op : ops) matmul_many_on(backend, {&op, 1}, n, x, n_tokens, scratch, pool);
         return;
     }
-    const Backend backend = current_backend();
     if (backend == Backend::ref || !float_row_fits) {
         for (const MatmulOp& op : ops) ref::matmul(op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
         return;
@@ -358,6 +447,48 @@ void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64
     else work(0, 1);
 }
 
+// Decode matmuls of Q8_0 rows (L2-resident, one thread) of 1 and 4 tokens on avx512_vnni and avx512: the best of
+// several alternated rounds each, summed over the two batch sizes. ~1-2 ms.
+cpu::WidthTimings measure_widths() {
+    constexpr TensorType kType = TensorType::Q8_0;
+    constexpr int64_t n = 1536, d = 256, kTokens = 4, kRounds = 7, kCalls = 8;
+    const size_t w_bytes = row_size(kType, n) * d;
+    std::vector<uint8_t> w(w_bytes);
+    uint32_t state = 12345;
+    auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    for (int64_t b = 0; b < d * n / kQK; ++b) {  // bytes at random, scale 0.01 (f16 0x211f)
+        auto* blk = reinterpret_cast<block_q8_0*>(w.data()) + b;
+        blk->d = 0x211f;
+        for (int8_t& q : blk->qs) q = static_cast<int8_t>(next() >> 24);
+    }
+    std::vector<float> x(static_cast<size_t>(n * kTokens)), y(static_cast<size_t>(d * kTokens));
+    for (float& v : x) v = static_cast<float>(static_cast<int32_t>(next() >> 16) - 32768) / 32768.0f;
+    const size_t scratch_bytes = matmul_scratch_size(kType, n, kTokens);
+    void* scratch = std::aligned_alloc(64, (scratch_bytes + 63) / 64 * 64);
+    const MatmulOp op{kType, w.data(), d, y.data()};
+    double best[2][2] = {{1e30, 1e30}, {1e30, 1e30}};  // [wide][tokens 1 / 4]
+    for (int64_t round = 0; round < kRounds; ++round)
+        for (int wide = 0; wide < 2; ++wide)
+            for (int k = 0; k < 2; ++k) {
+                const Backend backend = wide ? Backend::avx512 : Backend::avx512_vnni;
+                const int64_t n_tokens = k ? kTokens : 1;
+                const auto t0 = std::chrono::steady_clock::now();
+                for (int64_t c = 0; c < kCalls; ++c)
+                    matmul_many_on(backend, {&op, 1}, n, x.data(), n_tokens, scratch, nullptr);
+                const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                best[wide][k] = std::min(best[wide][k], dt);
+            }
+    std::free(scratch);
+    return {best[0][0] + best[0][1], best[1][0] + best[1][1]};
+}
+
+}  // namespace
+
+void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens, void* scratch,
+                 ThreadPool* pool) {
+    matmul_many_on(current_backend(), ops, n, x, n_tokens, scratch, pool);
+}
+
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out) { ref::get_row(wtype, w, n, i, out); }
 
 void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
@@ -372,7 +503,7 @@ void layernorm(float* out, const float* x, const float* w, const float* b, int64
 
 void gelu(float* out, const float* x, int64_t n) {
 #if DUET_SIMD_X86
-    if (current_backend() == Backend::avx512_vnni) {
+    if (const Backend b = current_backend(); b == Backend::avx512_vnni || b == Backend::avx512) {
         cpu::gelu_avx512(out, x, n, cpu::gelu_table_values());  // encoder_ops_avx512.cpp: 16 lookups per gather
         return;
     }
