@@ -81,6 +81,11 @@ test('stop aborts the request on the server and keeps the partial answer', { ski
   await page.keyboard.press('Escape');
   await page.waitForSelector('article.streaming', { state: 'detached' });
   const answer = page.locator('article.msg.assistant').last();
+  // innerText is '' until the frame after the insert has decided the message is on screen (content-visibility)
+  await page.waitForFunction(() => {
+    const last = [...document.querySelectorAll('article.msg.assistant')].pop();
+    return last && last.querySelector('.stopped-note')?.innerText && last.querySelector('.msg-body').innerText;
+  });
   assert.equal(await answer.locator('.stopped-note').innerText(), 'stopped');
   const text = (await body(answer).innerText()).trim();
   assert.ok(text.startsWith('Once upon') && !text.includes('THE END'), text);
