@@ -70,7 +70,15 @@ void decide_share(RegistryCore& core, ModelEntry& entry) {
         const LoadSettings& s = core.settings;
         if (entry.options().kv_memory_bytes > 0) reserve = entry.options().kv_memory_bytes;
         else if (s.kv_memory_bytes > 0) reserve = s.kv_memory_bytes / n_local;
-        else reserve = engine::default_kv_memory(available_memory_bytes(), entry.backend_->file_bytes()) / n_local;
+        else {
+            const size_t file = entry.backend_->file_bytes();
+            reserve = engine::default_kv_memory(available_memory_bytes(), file) / n_local;
+            // The default must fit a budget too: an equal share of it after the weights, else (weights over the
+            // share) what the whole budget leaves after them, so the model can at least run alone.
+            const size_t budget = s.memory_budget_bytes, budget_share = budget / n_local;
+            if (budget > 0 && budget_share > file) reserve = std::min(reserve, budget_share - file);
+            else if (budget > file) reserve = std::min(reserve, budget - file);
+        }
     }
     entry.kv_share_ = reserve;
     entry.share_decided_ = true;

@@ -215,6 +215,29 @@ TEST(OnDemand, LeastRecentlyUsedModelsAreEvictedWhenTheBudgetIsFull) {
     EXPECT_EQ(r.memory_budget_bytes(), 3500u);
 }
 
+TEST(OnDemand, TheDefaultKvReserveFitsTheBudget) {
+    // No kv_memory anywhere: the reserve is a share of the memory available (hundreds of MiB at least), which
+    // alone would exceed a small budget; it is capped to an equal share of the budget after the weights.
+    Fake a, b, big;
+    big.file_bytes = 7000;
+    registry::LoadSettings s = budget(10000);
+    s.kv_memory_bytes = 0;
+    Registry r(s);
+    ASSERT_TRUE(r.add("a", std::make_unique<FakeBackend>(&a), lazy(-1, 0)).ok());
+    ASSERT_TRUE(r.add("b", std::make_unique<FakeBackend>(&b), lazy(-1, 0)).ok());
+    ASSERT_TRUE(r.add("big", std::make_unique<FakeBackend>(&big), lazy(-1, 0)).ok());
+    ASSERT_TRUE(r.acquire("a", 60).ok());
+    ASSERT_TRUE(r.acquire("b", 60).ok());
+    EXPECT_EQ(a.given_kv, 10000u / 3 - 1000);  // three local models: a third of the budget each, less the weights
+    EXPECT_EQ(info(r, "a").state, Residency::loaded);
+    EXPECT_EQ(info(r, "b").state, Residency::loaded);
+    auto lease = r.acquire("big", 60);  // weights over its share: it gets what the budget leaves and runs alone
+    ASSERT_TRUE(lease.ok()) << lease.status().message();
+    EXPECT_EQ(big.given_kv, 3000u);
+    EXPECT_EQ(info(r, "a").state, Residency::unloaded);
+    EXPECT_EQ(info(r, "b").state, Residency::unloaded);
+}
+
 TEST(OnDemand, AModelWithARequestInFlightIsNeverEvicted) {
     Fake a, b;
     Registry r(budget(2000));  // one at a time
