@@ -8,6 +8,7 @@
 #include <future>
 #include <mutex>
 
+#include "registry/fake_serving.h"
 #include "registry/registry.h"
 #include "support/fixtures.h"
 
@@ -18,29 +19,6 @@ using registry::ModelOptions;
 using registry::ModelState;
 using registry::Registry;
 using registry::Residency;
-
-class IdleEngine final : public engine::EngineApi {
-public:
-    Result<std::unique_ptr<engine::RequestStream>> submit(engine::RequestParams) override {
-        return Status::unavailable("idle engine");
-    }
-    void abort(uint64_t) override {}
-    engine::EngineStats stats() const override { return {}; }
-    int32_t context_length() const override { return 64; }
-};
-
-class NullCodec final : public registry::TextCodec {
-public:
-    std::vector<registry::TokenId> encode(std::string_view, bool, bool) const override { return {}; }
-    std::string decode(std::span<const registry::TokenId>) const override { return {}; }
-    std::string token_piece(registry::TokenId) const override { return {}; }
-    int32_t n_vocab() const override { return 1; }
-    std::vector<registry::TokenId> stop_token_ids() const override { return {0}; }
-    std::unique_ptr<registry::TextDecoder> make_decoder(std::vector<std::string>) const override { return nullptr; }
-    Result<std::vector<registry::TokenId>> encode_chat(const std::vector<registry::ChatMessage>&, bool) const override {
-        return std::vector<registry::TokenId>{};
-    }
-};
 
 // What a fake backend does and what happened to it. open() may be held at a gate until the test opens it.
 struct Fake {

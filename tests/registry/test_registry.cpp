@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "registry/fake_serving.h"
 #include "registry/registry.h"
 #include "support/fixtures.h"
 
@@ -12,34 +13,6 @@ namespace {
 
 using registry::ModelState;
 using registry::Registry;
-
-// An engine that is never asked for anything here (the registry only hands it out).
-class IdleEngine final : public engine::EngineApi {
-public:
-    explicit IdleEngine(int32_t context) : context_(context) {}
-    Result<std::unique_ptr<engine::RequestStream>> submit(engine::RequestParams) override {
-        return Status::unavailable("idle engine");
-    }
-    void abort(uint64_t) override {}
-    engine::EngineStats stats() const override { return {}; }
-    int32_t context_length() const override { return context_; }
-
-private:
-    int32_t context_;
-};
-
-class NullCodec final : public registry::TextCodec {
-public:
-    std::vector<registry::TokenId> encode(std::string_view, bool, bool) const override { return {}; }
-    std::string decode(std::span<const registry::TokenId>) const override { return {}; }
-    std::string token_piece(registry::TokenId) const override { return {}; }
-    int32_t n_vocab() const override { return 1; }
-    std::vector<registry::TokenId> stop_token_ids() const override { return {0}; }
-    std::unique_ptr<registry::TextDecoder> make_decoder(std::vector<std::string>) const override { return nullptr; }
-    Result<std::vector<registry::TokenId>> encode_chat(const std::vector<registry::ChatMessage>&, bool) const override {
-        return std::vector<registry::TokenId>{};
-    }
-};
 
 // A scripted entry kind: fails where told to, records the KV share it was given.
 struct Script {
