@@ -116,7 +116,12 @@ function renderList() {
 // The conversation named in the URL (#c=ID), or ''.
 const linkedConversation = () => decodeURIComponent((location.hash.match(/^#c=(.+)$/) || [])[1] || '');
 
+// Opens are numbered: when several are in flight (two clicks, an import's open and a link), the last one wins and
+// the answers of earlier ones are dropped.
+let openSeq = 0;
+
 function newConversation({ keepHash = false } = {}) {
+  openSeq++;
   state.current = { id: null, title: 'New chat', mode: defaultMode(), settings: {}, messages: [] };
   if (location.hash && !keepHash) history.replaceState(null, '', location.pathname);
   renderCurrent();
@@ -126,8 +131,10 @@ function newConversation({ keepHash = false } = {}) {
 }
 
 async function openConversation(id) {
+  const seq = ++openSeq;
   try {
     const conv = await api.getConversation(id);
+    if (seq !== openSeq) return;
     conv.messages = conv.messages || [];
     conv.settings = conv.settings || {};
     if (!conv.mode) conv.mode = defaultMode();
@@ -137,6 +144,7 @@ async function openConversation(id) {
     renderList();
     el.app.classList.remove('sidebar-open');
   } catch (e) {
+    if (seq !== openSeq) return;
     showError(e);
     if (e instanceof ApiError && e.status === 404) newConversation();
   }
