@@ -159,11 +159,18 @@ void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, 
 // A small batch (the decode steps of a server with a few streams, short prefill chunks) over weights rotated
 // through DRAM as in bm_decode: tok/s counts batch tokens, so a kernel that reads the weights once per step
 // shows near-linear growth with the batch until it becomes compute-bound.
-void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens, int n_threads) {
+// packed: the weights in the active backend's preferred layout (kernels::preferred_layout), as a model loads them.
+void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens, int n_threads,
+              bool packed) {
     const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
     const size_t n_copies = std::max<size_t>(1, (kMinRotationBytes + matrix_bytes - 1) / matrix_bytes);
     AlignedBuffer weights(matrix_bytes * n_copies);
     fill_weights(type, n, d, weights.data);
+    const WeightLayout layout = packed ? kernels::preferred_layout(type, n, d) : WeightLayout::plain;
+    if (layout != WeightLayout::plain) {
+        std::vector<uint8_t> plain(weights.data, weights.data + matrix_bytes);
+        kernels::pack_weights(layout, type, plain.data(), n, d, weights.data);
+    }
     for (size_t c = 1; c < n_copies; ++c) std::memcpy(weights.data + c * matrix_bytes, weights.data, matrix_bytes);
     std::vector<float> x(static_cast<size_t>(n * n_tokens)), y(static_cast<size_t>(d * n_tokens));
     std::mt19937 rng(3);
@@ -175,7 +182,7 @@ void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, in
     const double cpu0 = process_cpu_seconds();
     for (auto _ : state) {
         kernels::matmul(type, weights.data + copy * matrix_bytes, n, d, x.data(), n_tokens, y.data(), scratch.data,
-                        pool);
+                        pool, layout);
         benchmark::DoNotOptimize(y.data());
         copy = (copy + 1) % n_copies;
     }
@@ -260,11 +267,15 @@ int main(int argc, char** argv) {
         for (const DecodeShape& s : {DecodeShape{8960, 1536, "8960x1536"}, DecodeShape{1536, 8960, "1536x8960"}})
             for (int64_t n_tokens : {1, 2, 3, 4, 8, 16, 64})
                 for (int t = 1; t <= 2; ++t) {
-                    const std::string name = "batch/" + std::string(tensor_type_name(type)) + "/" + s.name +
-                                             "/tokens:" + std::to_string(n_tokens) + "/threads:" + std::to_string(t);
-                    benchmark::RegisterBenchmark(name.c_str(), bm_batch, type, s.d, s.n, n_tokens, t)
-                        ->UseRealTime()
-                        ->Unit(benchmark::kMicrosecond);
+                    for (bool packed : {false, true}) {
+                        if (packed && kernels::preferred_layout(type, s.n, s.d) == WeightLayout::plain) continue;
+                        const std::string name =
+                            std::string(packed ? "batch_packed/" : "batch/") + std::string(tensor_type_name(type)) +
+                            "/" + s.name + "/tokens:" + std::to_string(n_tokens) + "/threads:" + std::to_string(t);
+                        benchmark::RegisterBenchmark(name.c_str(), bm_batch, type, s.d, s.n, n_tokens, t, packed)
+                            ->UseRealTime()
+                            ->Unit(benchmark::kMicrosecond);
+                    }
                 }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -34,6 +34,11 @@ enum class TensorType : uint32_t {
     BF16 = 30,
 };
 
+// How a weight matrix's bytes are arranged in memory. plain: the file's rows, one after another. q4_0_rows16:
+// Q4_0 rows repacked at load in groups of 16 for the avx512 backend (kernels/ref/packed.h draws it); the same
+// bytes in total, and group g starts where row 16g would.
+enum class WeightLayout : uint8_t { plain, q4_0_rows16 };
+
 constexpr int64_t kQK = 32;     // elements per block of the legacy quants (Q4_0 .. Q8_1)
 constexpr int64_t kQK_K = 256;  // elements per super-block of the K-quants
 

@@ -39,8 +39,16 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);
 
 // W (d,n) @ X (n_tokens,n)^T -> Y (n_tokens,d). Y[t][i] = dot(W row i, X row t).
 // scratch: at least matmul_scratch_size() bytes, 64-byte aligned. pool may be null (single thread).
+// layout: how W's bytes are arranged (plain: the file's rows; others come from pack_weights).
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
-            void* scratch, ThreadPool* pool);
+            void* scratch, ThreadPool* pool, WeightLayout layout = WeightLayout::plain);
+
+// The layout the active backend reads W (d,n) of `type` fastest in: q4_0_rows16 for Q4_0 on avx512 (d a multiple
+// of 16), plain otherwise. A model repacks its matrices into it once at load (pack_weights); matmul reads any
+// layout on every backend (the others through the naive twin, kernels/ref/packed.h: correct, slow).
+WeightLayout preferred_layout(TensorType type, int64_t n, int64_t d);
+// W (d,n) in file rows -> `layout` in out (row_size(type, n) * d bytes, 64-byte aligned for speed).
+void pack_weights(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out);
 
 // Several matmuls of the same activations X (n_tokens,n): W_k (d_k,n) @ X^T -> Y_k (n_tokens,d_k) for each op,
 // e.g. the q, k and v projections. When every op has the same type the activations are quantized once and all
@@ -50,6 +58,7 @@ struct MatmulOp {
     const void* w;
     int64_t d;
     float* y;
+    WeightLayout layout = WeightLayout::plain;
 };
 void matmul_many(std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens, void* scratch,
                  ThreadPool* pool);

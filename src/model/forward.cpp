@@ -169,7 +169,7 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
     const bool kv_f16 = kv_.type() == KvType::f16;
 
     auto matmul = [&](const WeightView& w, const float* x, int64_t n_rows, float* y) {
-        kernels::matmul(w.type, w.data, w.n, w.d, x, n_rows, y, matmul_scratch_, pool_);
+        kernels::matmul(w.type, w.data, w.n, w.d, x, n_rows, y, matmul_scratch_, pool_, w.layout);
     };
     // Several weights applied to the same rows (q/k/v, gate/up): activations quantized once, one parallel region.
     auto matmul_many = [&](std::initializer_list<std::pair<const WeightView&, float*>> list, const float* x,
@@ -178,7 +178,7 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
         size_t n_ops = 0;
         for (const auto& [w, y] : list) {
             DUET_ASSERT(n_ops < 4 && w.n == list.begin()->first.n);
-            ops[n_ops++] = {w.type, w.data, w.d, y};
+            ops[n_ops++] = {w.type, w.data, w.d, y, w.layout};
         }
         kernels::matmul_many(std::span<const kernels::MatmulOp>(ops, n_ops), list.begin()->first.n, x, n_rows,
                              matmul_scratch_, pool_);

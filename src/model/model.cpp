@@ -1,18 +1,26 @@
 // model.cpp: Model::load: open the GGUF, read the config, let the arch/ file bind every weight as a typed view.
 #include "model/model.h"
 
-#include <cstdio>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/assert.h"
+#include "common/mapped_file.h"
 #include "common/timer.h"
+#include "kernels/kernels.h"
 #include "model/arch/arch.h"
 
 namespace duet::model {
 
 namespace {
 
-// Touch every page of the tensor data (so the first token does not page-fault), with a bar on a terminal.
-void touch_pages(const gguf::GgufFile& file, bool progress) {
+// Touch every page of the tensor data (so the first token does not page-fault), with a bar on a terminal; pages
+// whose tensors were repacked out of the file (skip[page]) stay out.
+void touch_pages(const gguf::GgufFile& file, bool progress, const std::vector<bool>& skip) {
     const uint8_t* begin = nullptr;
     size_t size = 0;
     if (const MappedFile* m = file.mapping(); m != nullptr) {
@@ -29,7 +37,8 @@ void touch_pages(const gguf::GgufFile& file, bool progress) {
     uint8_t acc = 0;
     for (size_t off = 0; off < size; off += kChunk) {
         const size_t end = std::min(size, off + kChunk);
-        for (size_t p = off; p < end; p += kPage) acc ^= begin[p];
+        for (size_t p = off; p < end; p += kPage)
+            if (skip.empty() || !skip[p / kPage]) acc ^= begin[p];
         if (show) {
             const int pct = static_cast<int>(100.0 * end / size);
             const int bars = pct / 4;
@@ -41,7 +50,51 @@ void touch_pages(const gguf::GgufFile& file, bool progress) {
     if (show) std::fprintf(stderr, "\r%60s\r", "");
 }
 
+// Give back the file's whole pages inside [data, data + bytes) (a repacked tensor's: nothing reads them again) and
+// mark them in skip (pages of the mapped tensor data, from `base`), so touch_pages leaves them out.
+void release_pages(const uint8_t* base, const void* data, size_t bytes, std::vector<bool>& skip) {
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+    if (begin >= end) return;
+    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // clean file pages: re-read if touched
+    // touch_pages reads byte base + 4096 k: the one inside the released page at p has k = ceil((p - base) / 4096)
+    const uintptr_t b0 = reinterpret_cast<uintptr_t>(base);
+    for (uintptr_t p = begin; p < end; p += 4096) {
+        const uintptr_t k = (p - b0 + 4095) / 4096;
+        if (p >= b0 && k < skip.size()) skip[k] = true;
+    }
+}
+
 }  // namespace
+
+void Model::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
+
+// Each decoder matrix whose preferred layout is not the file's is copied into it (kernels::pack_weights); the view
+// then points at the copy. token_embd (read a row at a time) and a tied output stay in the file.
+void Model::pack_matrices() {
+    const MappedFile* mapping = file_->mapping();
+    const uint8_t* base = mapping != nullptr ? mapping->data() + file_->data_offset() : nullptr;
+    std::vector<bool> skip;
+    if (base != nullptr) skip.assign((mapping->size() - file_->data_offset() + 4095) / 4096, false);
+    auto pack = [&](WeightView& w) {
+        if (w.data == nullptr || w.data == weights_.token_embd.data || w.layout != WeightLayout::plain) return;
+        const WeightLayout layout = kernels::preferred_layout(w.type, w.n, w.d);
+        if (layout == WeightLayout::plain) return;
+        auto* bytes = static_cast<uint8_t*>(std::aligned_alloc(64, (w.n_bytes + 63) / 64 * 64));
+        DUET_ASSERT(bytes != nullptr);
+        kernels::pack_weights(layout, w.type, w.data, w.n, w.d, bytes);
+        if (base != nullptr) release_pages(base, w.data, w.n_bytes, skip);
+        packed_.emplace_back(bytes);
+        packed_bytes_ += w.n_bytes;
+        w.data = bytes;
+        w.layout = layout;
+    };
+    for (LayerWeights& l : weights_.layers)
+        for (WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+    if (!config_.tied_output) pack(weights_.output);
+    released_pages_ = std::move(skip);
+}
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOptions& options) {
     auto file = gguf::GgufFile::open(path);
@@ -58,7 +111,8 @@ Result<std::unique_ptr<Model>> Model::from_gguf(std::unique_ptr<gguf::GgufFile> 
     TensorBinder binder(*model->file_);
     arch_spec(model->config_.arch).bind_weights(binder, model->config_, model->weights_);
     DUET_RETURN_IF_ERROR(binder.status());
-    if (options.prefetch) touch_pages(*model->file_, options.progress);
+    if (options.pack && model->config_.family == Family::decoder) model->pack_matrices();
+    if (options.prefetch) touch_pages(*model->file_, options.progress, model->released_pages_);
     return model;
 }
 

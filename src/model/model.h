@@ -19,6 +19,9 @@ namespace duet::model {
 struct LoadOptions {
     bool progress = true;  // progress bar on stderr while touching the pages (only when stderr is a terminal)
     bool prefetch = true;  // read the whole file into the page cache now (MADV_WILLNEED + touch every page)
+    // A decoder's matrices in the layout the active backend reads fastest (kernels::preferred_layout): copied
+    // out of the mmap once, and the file's pages of those tensors released. Off: every matrix stays in the file.
+    bool pack = true;
 };
 
 class Model {
@@ -45,11 +48,22 @@ public:
     // Bytes of all tensors in the file.
     size_t total_weight_bytes() const;
 
+    // Bytes of weights repacked out of the file at load (LoadOptions::pack), and how many matrices.
+    size_t packed_bytes() const { return packed_bytes_; }
+    int packed_matrices() const { return static_cast<int>(packed_.size()); }
+
 private:
     Model() = default;
+    void pack_matrices();
     std::unique_ptr<gguf::GgufFile> file_;
     ModelConfig config_;
     ModelWeights weights_;
+    struct FreeBytes {
+        void operator()(uint8_t* p) const;
+    };
+    std::vector<std::unique_ptr<uint8_t, FreeBytes>> packed_;  // the repacked matrices the views point into
+    size_t packed_bytes_ = 0;
+    std::vector<bool> released_pages_;  // pages of the file's tensor data given back by pack_matrices
 };
 
 // ok for a decoder (Forward can run it); unsupported naming the architecture for an encoder, which only embeds.

@@ -10,13 +10,15 @@
 
 namespace duet::model {
 
-// A weight matrix W (d,n): d rows of n elements in `type`'s block layout (GGUF ne = [n, d]), inside the mmap.
+// A weight matrix W (d,n): d rows of n elements in `type`'s block layout (GGUF ne = [n, d]), inside the mmap, or
+// repacked at load into the layout the active kernels read fastest (Model::load; the same n_bytes).
 struct WeightView {
     TensorType type = TensorType::F32;
     const void* data = nullptr;
     int64_t n = 0;       // row length (input width)
     int64_t d = 0;       // rows (output width)
     size_t n_bytes = 0;  // d * row_size(type, n)
+    WeightLayout layout = WeightLayout::plain;
 };
 
 struct LayerWeights {

@@ -62,9 +62,11 @@ struct Runner {
     int32_t next_block = 0;
 
     static std::unique_ptr<Runner> open(const std::string& path, KvType kv_type = KvType::f32, int32_t n_blocks = 64,
-                                        int32_t block_size = 16, int32_t max_batch = 512, ThreadPool* pool = nullptr) {
+                                        int32_t block_size = 16, int32_t max_batch = 512, ThreadPool* pool = nullptr,
+                                        bool pack = true) {
         LoadOptions opts;
         opts.progress = false;
+        opts.pack = pack;
         auto m = Model::load(path, opts);
         EXPECT_TRUE(m.ok()) << m.status().message();
         if (!m.ok()) return nullptr;

@@ -19,6 +19,7 @@
 #include "kernels/cpu/kernels_decode_avx512.h"  // decode / few-stream layouts' sizes (plain structs)
 #include "kernels/cpu/width_probe.h"
 #include "kernels/ref/ops.h"
+#include "kernels/ref/packed.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
 
@@ -361,12 +362,89 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
 }
 
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
-            void* scratch, ThreadPool* pool) {
-    const MatmulOp op{wtype, w, d, y};
+            void* scratch, ThreadPool* pool, WeightLayout layout) {
+    const MatmulOp op{wtype, w, d, y, layout};
     matmul_many(std::span<const MatmulOp>(&op, 1), n, x, n_tokens, scratch, pool);
 }
 
+WeightLayout preferred_layout(TensorType type, int64_t n, int64_t d) {
+    if (current_backend() == Backend::avx512 && ref::layout_fits(WeightLayout::q4_0_rows16, type, n, d))
+        return WeightLayout::q4_0_rows16;
+    return WeightLayout::plain;
+}
+
+void pack_weights(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out) {
+    DUET_ASSERT(ref::layout_fits(layout, type, n, d));
+    switch (layout) {
+        case WeightLayout::plain:
+            std::memcpy(out, w, row_size(type, n) * static_cast<size_t>(d));
+            return;
+        case WeightLayout::q4_0_rows16:
+            ref::pack_q4_0_rows16(w, n, d, out);
+            return;
+    }
+}
+
 namespace {
+
+// Parallel over every op's rows, in granules of `granule` rows (one parallel region, no barrier between the ops).
+void run_rows(cpu::MatmulRowsFn rows_fn, const cpu::MatmulArgs& args, std::span<const MatmulOp> ops, int64_t granule,
+              ThreadPool* pool) {
+    auto work = [&](int ith, int nth_) {
+        for (const MatmulOp& op : ops) {
+            cpu::MatmulArgs op_args = args;
+            op_args.w = static_cast<const uint8_t*>(op.w);
+            op_args.d = op.d;
+            op_args.y = op.y;
+            const int64_t n_granules = (op.d + granule - 1) / granule;
+            int64_t g0, g1;
+            split_range(n_granules, ith, nth_, &g0, &g1);
+            const int64_t r0 = std::min(op.d, g0 * granule), r1 = std::min(op.d, g1 * granule);
+            if (r0 < r1) rows_fn(op_args, r0, r1);
+        }
+    };
+    if (pool != nullptr && pool->n_threads() > 1) pool->run(work);
+    else work(0, 1);
+}
+
+// Ops over packed weights (one layout, one type): the avx512 kernel of the layout, or the naive twin elsewhere.
+void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens,
+                      void* scratch, ThreadPool* pool) {
+    const TensorType wtype = ops[0].type;
+#if DUET_SIMD_X86
+    if (backend == Backend::avx512 && ops[0].layout == WeightLayout::q4_0_rows16) {
+        auto* xq = static_cast<block_q8_1f*>(scratch);
+        const int64_t nb = n / kQK;
+        const int nth = pool ? pool->n_threads() : 1;
+        auto quantize = [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) cpu::quantize_row_q8_rows16_avx512(x + t * n, xq + t * nb, n);
+        };
+        if (nth > 1 && n_tokens >= 2 * nth) {
+            pool->run([&](int ith, int nth_) {
+                int64_t t0, t1;
+                split_range(n_tokens, ith, nth_, &t0, &t1);
+                quantize(t0, t1);
+            });
+        } else {
+            quantize(0, n_tokens);
+        }
+        const cpu::MatmulArgs args{nullptr,
+                                   row_size(wtype, n),
+                                   n,
+                                   0,
+                                   reinterpret_cast<const uint8_t*>(xq),
+                                   static_cast<size_t>(nb) * sizeof(block_q8_1f),
+                                   n_tokens,
+                                   nullptr};
+        run_rows(cpu::matmul_rows_fn_q4_0_rows16_avx512(), args, ops, ref::kRows16, pool);
+        return;
+    }
+#else
+    (void)backend;
+#endif
+    for (const MatmulOp& op : ops)
+        ref::matmul_packed(op.layout, op.type, op.w, n, op.d, x, n_tokens, op.y, scratch, pool);
+}
 
 // matmul_many on a given backend (the width probe times two of them before any is active).
 void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens,
@@ -377,8 +455,15 @@ void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, c
     // The AVX2 float kernels walk rows in blocks of 8 elements; other row lengths (stories260K's n_ff 172)
     // take the reference path.
     const bool float_row_fits = ref::activation_format(wtype) != ref::ActivationFormat::f32 || n % 8 == 0;
-    if (!same_type) {  // e.g. Q4_K_M's attn_v is Q6_K next to Q4_K attn_q / attn_k
+    const WeightLayout wlayout = ops[0].layout;
+    const bool same_layout =
+        std::all_of(ops.begin(), ops.end(), [&](const MatmulOp& op) { return op.layout == wlayout; });
+    if (!same_type || !same_layout) {  // e.g. Q4_K_M's attn_v is Q6_K next to Q4_K attn_q / attn_k
         for (const MatmulOp& op : ops) matmul_many_on(backend, {&op, 1}, n, x, n_tokens, scratch, pool);
+        return;
+    }
+    if (wlayout != WeightLayout::plain) {
+        matmul_packed_on(backend, ops, n, x, n_tokens, scratch, pool);
         return;
     }
     if (backend == Backend::ref || !float_row_fits) {
@@ -430,21 +515,7 @@ void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, c
 #else
     const int64_t granule = 1;  // the NEON kernels tile tokens, not rows
 #endif
-    auto work = [&](int ith, int nth_) {
-        for (const MatmulOp& op : ops) {
-            cpu::MatmulArgs op_args = args;
-            op_args.w = static_cast<const uint8_t*>(op.w);
-            op_args.d = op.d;
-            op_args.y = op.y;
-            const int64_t n_granules = (op.d + granule - 1) / granule;
-            int64_t g0, g1;
-            split_range(n_granules, ith, nth_, &g0, &g1);
-            const int64_t r0 = std::min(op.d, g0 * granule), r1 = std::min(op.d, g1 * granule);
-            if (r0 < r1) rows_fn(op_args, r0, r1);
-        }
-    };
-    if (nth > 1) pool->run(work);
-    else work(0, 1);
+    run_rows(rows_fn, args, ops, granule, pool);
 }
 
 // Decode matmuls of Q8_0 rows (L2-resident, one thread) of 1 and 4 tokens on avx512_vnni and avx512: the best of

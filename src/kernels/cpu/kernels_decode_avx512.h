@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/matmul_rows.h"
+#include "kernels/formats.h"
 
 namespace duet::cpu {
 
@@ -32,6 +33,12 @@ struct XPairQ8U {
 static_assert(sizeof(XPairQ8U) == 128);
 void quantize_row_q8_u_pairs_avx512(const float* x, XPairQ8U* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q8_0_pairs_avx512();
+
+// Q4_0 repacked in groups of 16 rows (q4_0_rows16, kernels/ref/packed.h), any number of tokens: activations are
+// Q8_1-style blocks with s = 8 d sum(q) (the Q4_0 offset, applied once per block and token). Rows r0, r1 of the
+// row function must be multiples of 16.
+void quantize_row_q8_rows16_avx512(const float* x, block_q8_1f* y, int64_t n);
+MatmulRowsFn matmul_rows_fn_q4_0_rows16_avx512();
 
 // Q4_K against plain Q8_K activation rows (two sub-blocks per vector).
 MatmulRowsFn matmul_rows_fn_q4_k_avx512();

@@ -1,0 +1,38 @@
+// packed.h: weight layouts repacked at load for a kernel's loads (common/tensor_type.h WeightLayout), and the
+// naive twin of the matmul over them. The avx512 backend reads Q4_0 matrices with d a multiple of 16 this way:
+//
+//   q4_0_rows16, W (d,n), nb = n / 32 blocks per row; group g = rows 16g .. 16g+15, at byte 16g * row_size:
+//
+//     qs: nb x [4][16][4] bytes   qs[b][k][r][j] = byte 4k+j of block b of row 16g+r (low nibble: value 4k+j,
+//                                 high nibble: value 16+4k+j), so one 64-byte load holds 4 bytes of each of the
+//                                 16 rows: vpdpbusd's operand, against 4 activation bytes broadcast to every lane
+//     d:  nb x [16] half          d[b][r] = scale of block b of row 16g+r
+//
+//   The group is nb * 288 bytes = 16 rows of Q4_0: the same size as the file's rows, in the same place.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/tensor_type.h"
+#include "common/thread_pool.h"
+#include "kernels/formats.h"
+
+namespace duet::ref {
+
+constexpr int64_t kRows16 = 16;  // rows per group of q4_0_rows16
+
+// Whether W (d,n) of `type` can take `layout` (plain always can).
+bool layout_fits(WeightLayout layout, TensorType type, int64_t n, int64_t d);
+
+// W (d,n) Q4_0 in file rows -> q4_0_rows16 (d a multiple of 16); out holds d * row_size(Q4_0, n) bytes.
+void pack_q4_0_rows16(const void* w, int64_t n, int64_t d, void* out);
+// Row r of a q4_0_rows16 matrix back to its file blocks (n / 32 of them).
+void unpack_row_q4_0_rows16(const void* packed, int64_t n, int64_t r, block_q4_0* row);
+
+// The naive twin of kernels::matmul over a packed matrix: every row unpacked, then ref::matmul's dot products
+// (so the results equal ref::matmul's on the file rows exactly). scratch as ref::matmul_scratch_size.
+void matmul_packed(WeightLayout layout, TensorType wtype, const void* w, int64_t n, int64_t d, const float* x,
+                   int64_t n_tokens, float* y, void* scratch, ThreadPool* pool);
+
+}  // namespace duet::ref
