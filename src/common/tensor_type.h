@@ -34,10 +34,10 @@ enum class TensorType : uint32_t {
     BF16 = 30,
 };
 
-// How a weight matrix's bytes are arranged in memory. plain: the file's rows, one after another. q4_0_rows16:
-// Q4_0 rows repacked at load in groups of 16 for the avx512 backend (kernels/ref/packed.h draws it); the same
-// bytes in total, and group g starts where row 16g would.
-enum class WeightLayout : uint8_t { plain, q4_0_rows16 };
+// How a weight matrix's bytes are arranged in memory. plain: the file's rows, one after another. The others are
+// repacked at load for the avx512 backend (kernels/ref/packed.h draws them): q4_0_rows16 and q8_0_rows16, Q4_0 and
+// Q8_0 rows in groups of 16 (the same bytes in total; group g starts where row 16g would).
+enum class WeightLayout : uint8_t { plain, q4_0_rows16, q8_0_rows16 };
 
 constexpr int64_t kQK = 32;     // elements per block of the legacy quants (Q4_0 .. Q8_1)
 constexpr int64_t kQK_K = 256;  // elements per super-block of the K-quants

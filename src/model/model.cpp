@@ -70,6 +70,10 @@ void release_pages(const uint8_t* base, const void* data, size_t bytes, std::vec
 
 void Model::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
 
+// Repacked matrices of at least this size are 2 MiB aligned and asked for transparent huge pages: a decode step
+// streams every byte once, and 4 KiB pages cost a TLB walk per page (and the hardware prefetcher stops at each).
+constexpr size_t kHugePage = size_t{2} << 20;
+
 // Each decoder matrix whose preferred layout is not the file's is copied into it (kernels::pack_weights); the view
 // then points at the copy. token_embd (read a row at a time) and a tied output stay in the file.
 void Model::pack_matrices() {
@@ -81,12 +85,20 @@ void Model::pack_matrices() {
         if (w.data == nullptr || w.data == weights_.token_embd.data || w.layout != WeightLayout::plain) return;
         const WeightLayout layout = kernels::preferred_layout(w.type, w.n, w.d);
         if (layout == WeightLayout::plain) return;
-        auto* bytes = static_cast<uint8_t*>(std::aligned_alloc(64, (w.n_bytes + 63) / 64 * 64));
+        const size_t size = kernels::packed_size(layout, w.type, w.n, w.d);
+        uint8_t* bytes = nullptr;
+        if (size >= kHugePage) {  // huge pages where the kernel offers them (THP "madvise"): see kHugePage
+            bytes =
+                static_cast<uint8_t*>(std::aligned_alloc(kHugePage, (size + kHugePage - 1) / kHugePage * kHugePage));
+            if (bytes != nullptr) ::madvise(bytes, (size + kHugePage - 1) / kHugePage * kHugePage, MADV_HUGEPAGE);
+        } else {
+            bytes = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64));
+        }
         DUET_ASSERT(bytes != nullptr);
         kernels::pack_weights(layout, w.type, w.data, w.n, w.d, bytes);
         if (base != nullptr) release_pages(base, w.data, w.n_bytes, skip);
         packed_.emplace_back(bytes);
-        packed_bytes_ += w.n_bytes;
+        packed_bytes_ += size;
         w.data = bytes;
         w.layout = layout;
     };

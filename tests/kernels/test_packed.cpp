@@ -1,7 +1,7 @@
-// test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the q4_0_rows16 repack round-trips, its naive
-// matmul equals the reference on the file rows exactly, and every backend's matmul over the packed bytes (the avx512
-// kernel; the others through the twin) matches the reference within the twin tolerance, for decode steps, few
-// streams, token chunks and their tails, with one and two threads.
+// test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the rows16 repacks (Q4_0, Q8_0) round-trip, their
+// naive matmul equals the reference on the file rows exactly, and every backend's matmul over the packed bytes (the
+// avx512 kernels; the others through the twin) matches the reference within the twin tolerance, for decode steps,
+// few streams, token chunks and their tails, with one and two threads.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -32,22 +32,34 @@ struct Shape {
 constexpr Shape kShapes[] = {{32, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2},  {1536, 16, 3}, {640, 32, 4},
                              {256, 16, 5}, {96, 64, 8},   {1536, 32, 9}, {320, 16, 17}, {192, 48, 70}};
 
+struct Layout {
+    WeightLayout layout;
+    TensorType type;
+};
+constexpr Layout kLayouts[] = {{WeightLayout::q4_0_rows16, TensorType::Q4_0},
+                               {WeightLayout::q8_0_rows16, TensorType::Q8_0}};
+
 struct Problem {
+    Layout l;
     Shape s;
     std::vector<uint8_t> w, packed;
     std::vector<float> x;
 };
 
-Problem make(Shape s, uint32_t seed) {
-    Problem p{s,
-              std::vector<uint8_t>(row_size(TensorType::Q4_0, s.n) * static_cast<size_t>(s.d)),
-              {},
-              test::gaussian(s.n * s.n_tokens, seed + 1)};
+Problem make(Layout l, Shape s, uint32_t seed) {
+    const size_t rs = row_size(l.type, s.n);
+    Problem p{
+        l, s, std::vector<uint8_t>(rs * static_cast<size_t>(s.d)), {}, test::gaussian(s.n * s.n_tokens, seed + 1)};
     const auto wf = test::gaussian(s.n * s.d, seed);
-    for (int64_t r = 0; r < s.d; ++r)
-        quantize_row(TensorType::Q4_0, wf.data() + r * s.n, p.w.data() + r * row_size(TensorType::Q4_0, s.n), s.n);
-    p.packed.resize(p.w.size());
-    kernels::pack_weights(WeightLayout::q4_0_rows16, TensorType::Q4_0, p.w.data(), s.n, s.d, p.packed.data());
+    for (int64_t r = 0; r < s.d; ++r) quantize_row(l.type, wf.data() + r * s.n, p.w.data() + r * rs, s.n);
+    if (l.type == TensorType::Q8_0) {  // the ends of the byte range in the first block (-128: only a crafted file)
+        auto* blk = reinterpret_cast<block_q8_0*>(p.w.data());
+        blk->qs[0] = -128;
+        blk->qs[1] = 127;
+        blk->qs[31] = -127;
+    }
+    p.packed.resize(kernels::packed_size(l.layout, l.type, s.n, s.d));
+    kernels::pack_weights(l.layout, l.type, p.w.data(), s.n, s.d, p.packed.data());
     return p;
 }
 
@@ -57,11 +69,11 @@ struct Scratch {
     void* p;
 };
 
-std::vector<float> run(const Problem& p, WeightLayout layout, ThreadPool* pool) {
+std::vector<float> run(const Problem& p, bool packed, ThreadPool* pool) {
     std::vector<float> y(static_cast<size_t>(p.s.d * p.s.n_tokens), NAN);
-    Scratch scratch(kernels::matmul_scratch_size(TensorType::Q4_0, p.s.n, p.s.n_tokens));
-    const uint8_t* w = layout == WeightLayout::plain ? p.w.data() : p.packed.data();
-    kernels::matmul(TensorType::Q4_0, w, p.s.n, p.s.d, p.x.data(), p.s.n_tokens, y.data(), scratch.p, pool, layout);
+    Scratch scratch(kernels::matmul_scratch_size(p.l.type, p.s.n, p.s.n_tokens));
+    kernels::matmul(p.l.type, packed ? p.packed.data() : p.w.data(), p.s.n, p.s.d, p.x.data(), p.s.n_tokens, y.data(),
+                    scratch.p, pool, packed ? p.l.layout : WeightLayout::plain);
     return y;
 }
 
@@ -71,67 +83,77 @@ double rms(const std::vector<float>& v) {
     return std::sqrt(s / static_cast<double>(v.size())) + 1e-30;
 }
 
-TEST(PackedQ4_0Rows16, RepackRoundTripsEveryRow) {
-    for (const Shape& s : kShapes) {
-        const Problem p = make(s, 7);
-        ASSERT_NE(p.w, p.packed) << "n=" << s.n << ": the layout moved nothing";
-        std::vector<block_q4_0> row(static_cast<size_t>(s.n / kQK));
-        for (int64_t r = 0; r < s.d; ++r) {
-            ref::unpack_row_q4_0_rows16(p.packed.data(), s.n, r, row.data());
-            ASSERT_EQ(0, std::memcmp(row.data(), p.w.data() + r * row_size(TensorType::Q4_0, s.n),
-                                     row_size(TensorType::Q4_0, s.n)))
-                << "n=" << s.n << " row " << r;
+TEST(PackedRows16, RepackRoundTripsEveryRow) {
+    for (const Layout& l : kLayouts)
+        for (const Shape& s : kShapes) {
+            const Problem p = make(l, s, 7);
+            ASSERT_EQ(p.packed.size(), p.w.size());
+            ASSERT_NE(p.w, p.packed) << "n=" << s.n << ": the layout moved nothing";
+            const size_t rs = row_size(l.type, s.n);
+            std::vector<uint8_t> row(rs);
+            for (int64_t r = 0; r < s.d; ++r) {
+                ref::unpack_row(l.layout, l.type, p.packed.data(), s.n, r, row.data());
+                ASSERT_EQ(0, std::memcmp(row.data(), p.w.data() + r * rs, rs))
+                    << tensor_type_name(l.type) << " n=" << s.n << " row " << r;
+            }
         }
-    }
 }
 
-TEST(PackedQ4_0Rows16, OnlyQ4_0WithWholeGroupsFits) {
+TEST(PackedRows16, OnlyTheirTypeWithWholeGroupsFits) {
     EXPECT_TRUE(ref::layout_fits(WeightLayout::q4_0_rows16, TensorType::Q4_0, 64, 32));
     EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_0_rows16, TensorType::Q4_0, 64, 24));  // a partial group
     EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_0_rows16, TensorType::Q8_0, 64, 32));
+    EXPECT_TRUE(ref::layout_fits(WeightLayout::q8_0_rows16, TensorType::Q8_0, 64, 32));
+    EXPECT_FALSE(ref::layout_fits(WeightLayout::q8_0_rows16, TensorType::Q4_0, 64, 32));
     EXPECT_TRUE(ref::layout_fits(WeightLayout::plain, TensorType::Q6_K, 256, 3));
 }
 
-TEST(PackedQ4_0Rows16, NaiveTwinEqualsReferenceOnFileRows) {
+TEST(PackedRows16, NaiveTwinEqualsReferenceOnFileRows) {
     test::BackendGuard guard;
     kernels::force_backend(kernels::Backend::ref);
     ThreadPool pool(test::pool_threads(2));
-    for (const Shape& s : kShapes) {
-        const Problem p = make(s, 11);
-        EXPECT_EQ(run(p, WeightLayout::plain, &pool), run(p, WeightLayout::q4_0_rows16, &pool)) << "n=" << s.n;
-    }
+    for (const Layout& l : kLayouts)
+        for (const Shape& s : kShapes) {
+            const Problem p = make(l, s, 11);
+            EXPECT_EQ(run(p, false, &pool), run(p, true, &pool)) << tensor_type_name(l.type) << " n=" << s.n;
+        }
 }
 
-TEST(PackedQ4_0Rows16, EveryBackendMatchesReference) {
+TEST(PackedRows16, EveryBackendMatchesReference) {
     test::BackendGuard guard;
     ThreadPool pool(test::pool_threads(2));
     uint32_t seed = 100;
-    for (const Shape& s : kShapes) {
-        const Problem p = make(s, seed++);
-        kernels::force_backend(kernels::Backend::ref);
-        const auto y_ref = run(p, WeightLayout::plain, &pool);
-        const double scale = std::max(rms(y_ref), std::sqrt(static_cast<double>(s.n)));
-        for (kernels::Backend backend : test::simd_backends()) {
-            kernels::force_backend(backend);
-            for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
-                const auto y = run(p, WeightLayout::q4_0_rows16, tp);
-                double max_err = 0;
-                for (size_t i = 0; i < y.size(); ++i) max_err = std::max(max_err, std::fabs(double(y[i]) - y_ref[i]));
-                EXPECT_LE(max_err / scale, kTwinTolerance)
-                    << kernels::backend_name(backend) << " n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens
-                    << (tp ? " 2 threads" : " 1 thread");
+    for (const Layout& l : kLayouts)
+        for (const Shape& s : kShapes) {
+            const Problem p = make(l, s, seed++);
+            kernels::force_backend(kernels::Backend::ref);
+            const auto y_ref = run(p, false, &pool);
+            const double scale = std::max(rms(y_ref), std::sqrt(static_cast<double>(s.n)));
+            for (kernels::Backend backend : test::simd_backends()) {
+                kernels::force_backend(backend);
+                for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+                    const auto y = run(p, true, tp);
+                    double max_err = 0;
+                    for (size_t i = 0; i < y.size(); ++i)
+                        max_err = std::max(max_err, std::fabs(double(y[i]) - y_ref[i]));
+                    EXPECT_LE(max_err / scale, kTwinTolerance)
+                        << kernels::backend_name(backend) << " " << tensor_type_name(l.type) << " n=" << s.n
+                        << " d=" << s.d << " n_tokens=" << s.n_tokens << (tp ? " 2 threads" : " 1 thread");
+                }
             }
         }
-    }
 }
 
-TEST(PackedQ4_0Rows16, PreferredOnlyWhereTheBackendHasTheKernel) {
+TEST(PackedRows16, PreferredOnlyWhereTheBackendHasTheKernel) {
     test::BackendGuard guard;
     for (kernels::Backend backend : test::simd_backends()) {
         kernels::force_backend(backend);
         const bool wide = backend == kernels::Backend::avx512;
         EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_0, 1536, 256),
                   wide ? WeightLayout::q4_0_rows16 : WeightLayout::plain)
+            << kernels::backend_name(backend);
+        EXPECT_EQ(kernels::preferred_layout(TensorType::Q8_0, 1536, 256),
+                  wide ? WeightLayout::q8_0_rows16 : WeightLayout::plain)
             << kernels::backend_name(backend);
         EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_0, 1536, 8), WeightLayout::plain);
         EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_K, 1536, 256), WeightLayout::plain);

@@ -368,21 +368,20 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
 }
 
 WeightLayout preferred_layout(TensorType type, int64_t n, int64_t d) {
-    if (current_backend() == Backend::avx512 && ref::layout_fits(WeightLayout::q4_0_rows16, type, n, d))
-        return WeightLayout::q4_0_rows16;
+    if (current_backend() != Backend::avx512) return WeightLayout::plain;
+    for (WeightLayout layout : {WeightLayout::q4_0_rows16, WeightLayout::q8_0_rows16})
+        if (ref::layout_fits(layout, type, n, d)) return layout;
     return WeightLayout::plain;
+}
+
+size_t packed_size(WeightLayout layout, TensorType type, int64_t n, int64_t d) {
+    return ref::packed_size(layout, type, n, d);
 }
 
 void pack_weights(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out) {
     DUET_ASSERT(ref::layout_fits(layout, type, n, d));
-    switch (layout) {
-        case WeightLayout::plain:
-            std::memcpy(out, w, row_size(type, n) * static_cast<size_t>(d));
-            return;
-        case WeightLayout::q4_0_rows16:
-            ref::pack_q4_0_rows16(w, n, d, out);
-            return;
-    }
+    if (layout == WeightLayout::plain) std::memcpy(out, w, row_size(type, n) * static_cast<size_t>(d));
+    else ref::pack(layout, type, w, n, d, out);
 }
 
 namespace {
@@ -412,31 +411,27 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
                       void* scratch, ThreadPool* pool) {
     const TensorType wtype = ops[0].type;
 #if DUET_SIMD_X86
-    if (backend == Backend::avx512 && ops[0].layout == WeightLayout::q4_0_rows16) {
-        auto* xq = static_cast<block_q8_1f*>(scratch);
-        const int64_t nb = n / kQK;
+    const cpu::PackedKernel kernel =
+        backend == Backend::avx512 ? cpu::packed_kernel_avx512(ops[0].layout) : cpu::PackedKernel{};
+    if (kernel.rows != nullptr) {
+        auto* xq = static_cast<uint8_t*>(scratch);
+        const size_t xq_row = kernel.x_row_size(n);
         const int nth = pool ? pool->n_threads() : 1;
-        auto quantize = [&](int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) cpu::quantize_row_q8_rows16_avx512(x + t * n, xq + t * nb, n);
+        auto prepare = [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) kernel.prepare(x + t * n, xq + t * xq_row, n);
         };
         if (nth > 1 && n_tokens >= 2 * nth) {
             pool->run([&](int ith, int nth_) {
                 int64_t t0, t1;
                 split_range(n_tokens, ith, nth_, &t0, &t1);
-                quantize(t0, t1);
+                prepare(t0, t1);
             });
         } else {
-            quantize(0, n_tokens);
+            prepare(0, n_tokens);
         }
-        const cpu::MatmulArgs args{nullptr,
-                                   row_size(wtype, n),
-                                   n,
-                                   0,
-                                   reinterpret_cast<const uint8_t*>(xq),
-                                   static_cast<size_t>(nb) * sizeof(block_q8_1f),
-                                   n_tokens,
-                                   nullptr};
-        run_rows(cpu::matmul_rows_fn_q4_0_rows16_avx512(), args, ops, ref::kRows16, pool);
+        const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
+        const cpu::MatmulArgs args{nullptr, group_bytes / ref::kRows16, n, 0, xq, xq_row, n_tokens, nullptr};
+        run_rows(kernel.rows, args, ops, ref::kRows16, pool);
         return;
     }
 #else

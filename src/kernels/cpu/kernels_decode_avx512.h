@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/matmul_rows.h"
+#include "common/tensor_type.h"
 #include "kernels/formats.h"
 
 namespace duet::cpu {
@@ -34,11 +35,23 @@ static_assert(sizeof(XPairQ8U) == 128);
 void quantize_row_q8_u_pairs_avx512(const float* x, XPairQ8U* y, int64_t n);
 MatmulRowsFn matmul_rows_fn_q8_0_pairs_avx512();
 
-// Q4_0 repacked in groups of 16 rows (q4_0_rows16, kernels/ref/packed.h), any number of tokens: activations are
-// Q8_1-style blocks with s = 8 d sum(q) (the Q4_0 offset, applied once per block and token). Rows r0, r1 of the
-// row function must be multiples of 16.
-void quantize_row_q8_rows16_avx512(const float* x, block_q8_1f* y, int64_t n);
-MatmulRowsFn matmul_rows_fn_q4_0_rows16_avx512();
+// Kernels over weights repacked at load (kernels/ref/packed.h): how a token's activations are prepared (x_row_size
+// bytes each, in the matmul scratch) and the row function (rows r0, r1 multiples of 16; MatmulArgs::w_row_size is
+// a group's bytes / 16). All null for a layout without one.
+// One token's block of 32 activations for them: q = round(x / d), corr = -offset * sum(q) (offset 8 for Q4_0's
+// nibbles, 128 for Q8_0's bytes stored unsigned), where the block's integer sums start.
+struct XRows16 {
+    float d;
+    int32_t corr;
+    int8_t qs[32];
+};
+static_assert(sizeof(XRows16) == 40);
+struct PackedKernel {
+    size_t (*x_row_size)(int64_t n) = nullptr;
+    void (*prepare)(const float* x, uint8_t* row, int64_t n) = nullptr;
+    MatmulRowsFn rows = nullptr;
+};
+PackedKernel packed_kernel_avx512(WeightLayout layout);  // matmul_rows16_avx512.cpp
 
 // Q4_K against plain Q8_K activation rows (two sub-blocks per vector).
 MatmulRowsFn matmul_rows_fn_q4_k_avx512();

@@ -1,6 +1,7 @@
-// packed.cpp: the q4_0_rows16 repack and its naive matmul (packed.h).
+// packed.cpp: the rows16 repacks (Q4_0, Q8_0) and their naive matmul (packed.h).
 #include "kernels/ref/packed.h"
 
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -11,63 +12,89 @@ namespace duet::ref {
 
 namespace {
 
-constexpr int64_t kGroupBlockBytes = kRows16 * static_cast<int64_t>(sizeof(block_q4_0));  // 288 per block index
+// Each layout's shape: the file's block, the bytes of a block's quants for 16 rows, and how many 4-byte lanes a
+// block has (Q4_0: 4 of nibble pairs; Q8_0: 8).
+struct Shape16 {
+    TensorType type;
+    int64_t block_bytes, quant_bytes, lanes;
+    int64_t scale_offset;  // of the f16 scale inside the file's block
+    int64_t quant_offset;  // of the quants inside the file's block
+    uint8_t bias;          // added to each stored quant byte (Q8_0: 128, to unsigned)
+};
+
+Shape16 shape_of(WeightLayout layout) {
+    if (layout == WeightLayout::q8_0_rows16)
+        return {TensorType::Q8_0, sizeof(block_q8_0), 512, 8, offsetof(block_q8_0, d), offsetof(block_q8_0, qs), 128};
+    return {TensorType::Q4_0, sizeof(block_q4_0), 256, 4, offsetof(block_q4_0, d), offsetof(block_q4_0, qs), 0};
+}
 
 // Byte offset of group g (rows 16g ..) in a matrix of rows of n.
-int64_t group_offset(int64_t n, int64_t g) { return g * kRows16 * static_cast<int64_t>(row_size(TensorType::Q4_0, n)); }
+int64_t group_offset(TensorType type, int64_t n, int64_t g) {
+    return g * kRows16 * static_cast<int64_t>(row_size(type, n));
+}
 
 }  // namespace
 
 bool layout_fits(WeightLayout layout, TensorType type, int64_t n, int64_t d) {
-    switch (layout) {
-        case WeightLayout::plain:
-            return true;
-        case WeightLayout::q4_0_rows16:
-            return type == TensorType::Q4_0 && n % kQK == 0 && d % kRows16 == 0 && d > 0;
-    }
-    return false;
+    if (layout == WeightLayout::plain) return true;
+    return type == shape_of(layout).type && n % kQK == 0 && d % kRows16 == 0 && d > 0;
 }
 
-void pack_q4_0_rows16(const void* w, int64_t n, int64_t d, void* out) {
-    DUET_ASSERT(layout_fits(WeightLayout::q4_0_rows16, TensorType::Q4_0, n, d));
+size_t packed_size(WeightLayout layout, TensorType type, int64_t n, int64_t d) {
+    (void)layout;
+    return row_size(type, n) * static_cast<size_t>(d);
+}
+
+void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out) {
+    DUET_ASSERT(layout != WeightLayout::plain && layout_fits(layout, type, n, d));
+    const Shape16 s = shape_of(layout);
     const int64_t nb = n / kQK;
-    const auto* rows = static_cast<const block_q4_0*>(w);
+    const auto* rows = static_cast<const uint8_t*>(w);
     for (int64_t g = 0; g < d / kRows16; ++g) {
-        uint8_t* qs = static_cast<uint8_t*>(out) + group_offset(n, g);
-        uint8_t* dh = qs + nb * 256;
+        uint8_t* qs = static_cast<uint8_t*>(out) + group_offset(type, n, g);
+        uint8_t* dh = qs + nb * s.quant_bytes;
         for (int64_t b = 0; b < nb; ++b)
             for (int64_t r = 0; r < kRows16; ++r) {
-                const block_q4_0& blk = rows[(g * kRows16 + r) * nb + b];
-                for (int k = 0; k < 4; ++k) std::memcpy(qs + b * 256 + k * 64 + r * 4, blk.qs + 4 * k, 4);
-                std::memcpy(dh + (b * kRows16 + r) * 2, &blk.d, 2);
+                const uint8_t* blk = rows + ((g * kRows16 + r) * nb + b) * s.block_bytes;
+                for (int64_t k = 0; k < s.lanes; ++k)
+                    for (int64_t j = 0; j < 4; ++j)
+                        qs[b * s.quant_bytes + k * 64 + r * 4 + j] =
+                            static_cast<uint8_t>(blk[s.quant_offset + 4 * k + j] + s.bias);
+                std::memcpy(dh + (b * kRows16 + r) * 2, blk + s.scale_offset, 2);
             }
     }
-    static_assert(kGroupBlockBytes == 256 + 32);
 }
 
-void unpack_row_q4_0_rows16(const void* packed, int64_t n, int64_t r, block_q4_0* row) {
+void unpack_row(WeightLayout layout, TensorType type, const void* packed, int64_t n, int64_t r, void* row) {
+    DUET_ASSERT(layout != WeightLayout::plain && type == shape_of(layout).type);
+    const Shape16 s = shape_of(layout);
     const int64_t nb = n / kQK;
-    const uint8_t* qs = static_cast<const uint8_t*>(packed) + group_offset(n, r / kRows16);
-    const uint8_t* dh = qs + nb * 256;
+    const uint8_t* qs = static_cast<const uint8_t*>(packed) + group_offset(type, n, r / kRows16);
+    const uint8_t* dh = qs + nb * s.quant_bytes;
     const int64_t i = r % kRows16;
+    auto* out = static_cast<uint8_t*>(row);
     for (int64_t b = 0; b < nb; ++b) {
-        for (int k = 0; k < 4; ++k) std::memcpy(row[b].qs + 4 * k, qs + b * 256 + k * 64 + i * 4, 4);
-        std::memcpy(&row[b].d, dh + (b * kRows16 + i) * 2, 2);
+        uint8_t* blk = out + b * s.block_bytes;
+        for (int64_t k = 0; k < s.lanes; ++k)
+            for (int64_t j = 0; j < 4; ++j)
+                blk[s.quant_offset + 4 * k + j] =
+                    static_cast<uint8_t>(qs[b * s.quant_bytes + k * 64 + i * 4 + j] - s.bias);
+        std::memcpy(blk + s.scale_offset, dh + (b * kRows16 + i) * 2, 2);
     }
 }
 
 void matmul_packed(WeightLayout layout, TensorType wtype, const void* w, int64_t n, int64_t d, const float* x,
                    int64_t n_tokens, float* y, void* scratch, ThreadPool* pool) {
-    DUET_ASSERT(layout == WeightLayout::q4_0_rows16 && layout_fits(layout, wtype, n, d));
+    DUET_ASSERT(layout != WeightLayout::plain && layout_fits(layout, wtype, n, d));
     const size_t act_size = activation_row_size(wtype, n);
     auto* xq = static_cast<uint8_t*>(scratch);
     for (int64_t t = 0; t < n_tokens; ++t) quantize_activation_row(wtype, x + t * n, xq + t * act_size, n);
     auto work = [&](int ith, int nth) {
         int64_t begin, end;
         split_range(d, ith, nth, &begin, &end);
-        std::vector<block_q4_0> row(static_cast<size_t>(n / kQK));  // the reference path: clarity over speed
+        std::vector<uint8_t> row(row_size(wtype, n));  // the reference path: clarity over speed
         for (int64_t i = begin; i < end; ++i) {
-            unpack_row_q4_0_rows16(w, n, i, row.data());
+            unpack_row(layout, wtype, w, n, i, row.data());
             for (int64_t t = 0; t < n_tokens; ++t) y[t * d + i] = vec_dot(wtype, n, row.data(), xq + t * act_size);
         }
     };

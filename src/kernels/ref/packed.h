@@ -1,5 +1,6 @@
 // packed.h: weight layouts repacked at load for a kernel's loads (common/tensor_type.h WeightLayout), and the
-// naive twin of the matmul over them. The avx512 backend reads Q4_0 matrices with d a multiple of 16 this way:
+// naive twin of the matmul over them. The avx512 backend reads Q4_0 and Q8_0 matrices with d a multiple of 16
+// this way:
 //
 //   q4_0_rows16, W (d,n), nb = n / 32 blocks per row; group g = rows 16g .. 16g+15, at byte 16g * row_size:
 //
@@ -9,6 +10,14 @@
 //     d:  nb x [16] half          d[b][r] = scale of block b of row 16g+r
 //
 //   The group is nb * 288 bytes = 16 rows of Q4_0: the same size as the file's rows, in the same place.
+//
+//   q8_0_rows16, the same for Q8_0 (34-byte blocks):
+//
+//     qs: nb x [8][16][4] bytes   qs[b][k][r][j] = value 4k+j of block b of row 16g+r, plus 128 (unsigned: the
+//                                 operand vpdpbusd wants; the activation's sum takes the 128 back out)
+//     d:  nb x [16] half
+//
+//   nb * 544 bytes = 16 rows of Q8_0.
 #pragma once
 
 #include <cstddef>
@@ -25,10 +34,12 @@ constexpr int64_t kRows16 = 16;  // rows per group of q4_0_rows16
 // Whether W (d,n) of `type` can take `layout` (plain always can).
 bool layout_fits(WeightLayout layout, TensorType type, int64_t n, int64_t d);
 
-// W (d,n) Q4_0 in file rows -> q4_0_rows16 (d a multiple of 16); out holds d * row_size(Q4_0, n) bytes.
-void pack_q4_0_rows16(const void* w, int64_t n, int64_t d, void* out);
-// Row r of a q4_0_rows16 matrix back to its file blocks (n / 32 of them).
-void unpack_row_q4_0_rows16(const void* packed, int64_t n, int64_t r, block_q4_0* row);
+// Bytes of W (d,n) of `type` in `layout` (d * row_size for the layouts so far).
+size_t packed_size(WeightLayout layout, TensorType type, int64_t n, int64_t d);
+// W (d,n) of `type` in file rows -> `layout` (layout_fits); out holds packed_size bytes.
+void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out);
+// Row r of a packed matrix back to its file bytes (row_size(type, n) of them).
+void unpack_row(WeightLayout layout, TensorType type, const void* packed, int64_t n, int64_t r, void* row);
 
 // The naive twin of kernels::matmul over a packed matrix: every row unpacked, then ref::matmul's dot products
 // (so the results equal ref::matmul's on the file rows exactly). scratch as ref::matmul_scratch_size.

@@ -1,0 +1,191 @@
+// matmul_rows16_avx512.cpp: Q4_0 and Q8_0 matmuls of any number of tokens over weights repacked in groups of 16
+// rows (q4_0_rows16, q8_0_rows16: kernels/ref/packed.h), on 512-bit vectors. One group's 16 rows are one vector of
+// outputs:
+//
+//   per block b of the group:  Q4_0: 4 loads of 64 bytes (4 bytes x 16 rows) -> 8 nibble vectors (and, shift);
+//                              Q8_0: 8 loads, used as they are (stored biased to unsigned, w + 128)
+//                              1 load of 16 halves -> the 16 rows' scales (one convert)
+//   per token:                 8 vpdpbusd against 4 activation bytes broadcast from memory (no shuffle), the
+//                              first starting from -offset * sum(q) (the weights' offset, 8 or 128, taken out
+//                              in integers), one convert, one multiply, one FMA
+//
+// so a step of T tokens unpacks each block once for all of them and spends 12 vector ops per token and 16 blocks,
+// where the row-at-a-time kernels spend 3 float ops per token and 4 blocks. A thread's rows are one contiguous run
+// of groups: one stream, prefetched ahead. Tokens are taken 8 at a time (the group's bytes stay in L1 or L2 between
+// passes).
+// GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
+#include "kernels/ref/packed.h"
+
+namespace duet::cpu {
+
+namespace {
+
+constexpr int kMaxTokens = 8;  // tokens per pass over a group
+
+inline __m512i broadcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// How far ahead of its loads a pass prefetches (the first pass over a group; later ones find it in L1/L2), as
+// non-temporal hints (the weights are read once per step). The hardware prefetcher alone left Q4_0 decode at
+// 48-65 GB/s on 2 threads of Zen 5 (bench_kernels batch_packed/q4_0, 1 token); 1, 2, 4, 8, 12, 16, 24 KiB ahead
+// (T0 hint) gave 50-67, 66-74, 76-82, 76-90, 77-95, 76-93, 77-92. End to end (duet bench tg64, R1-1.5B Q4_0,
+// 2 threads) T0 at 12 KiB gave 76 tok/s, T1 50, NTA 77-79; NTA at 4, 8, 16 KiB 77, 82, 79: NTA 8 KiB. Groups are
+// contiguous, so past a group's end the addresses run on into the next one's.
+constexpr int64_t kPrefetchAhead = 8 << 10;
+
+// The two formats: bytes of a block's quants for 16 rows, and the 8 vectors vpdpbusd multiplies, where vector k
+// meets activation bytes 4k'..4k'+3 with k' = kActivationOffset[k] / 4.
+struct Q4_0Format {
+    static constexpr int64_t kBlockBytes = 256;
+    static void unpack(const uint8_t* qs, __m512i v[8]) {
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            const __m512i q = _mm512_loadu_si512(qs + 64 * k);
+            v[k] = _mm512_and_si512(q, m4);                            // values 4k .. 4k+3
+            v[4 + k] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);  // values 16+4k .. 16+4k+3
+        }
+    }
+};
+struct Q8_0Format {
+    static constexpr int64_t kBlockBytes = 512;
+    static void unpack(const uint8_t* qs, __m512i v[8]) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) v[k] = _mm512_loadu_si512(qs + 64 * k);  // values 4k .. 4k+3
+    }
+};
+
+// y[t][0..15] = the group's 16 rows . token t, for NT tokens. qs, dh: the group's blocks and scales (packed.h).
+template <class F, int NT, bool kPrefetch>
+inline void group_pass(const uint8_t* qs, const uint16_t* dh, int64_t nb, const XRows16* const* x,
+                       float* const* y) {
+    __m512 acc[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b, qs += F::kBlockBytes) {
+        if constexpr (kPrefetch) {
+#pragma GCC unroll 8
+            for (int64_t off = 0; off < F::kBlockBytes; off += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(qs) + kPrefetchAhead + off, _MM_HINT_NTA);
+            if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(dh + 16 * b) + kPrefetchAhead, _MM_HINT_NTA);
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh + 16 * b)));
+        __m512i v[8];
+        F::unpack(qs, v);
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) {
+            const XRows16& xb = x[t][b];
+            // two chains of 4; one chain of 8 or four of 2 measured the same
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_set1_epi32(xb.corr), v[0], broadcast4(xb.qs));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[4], broadcast4(xb.qs + 16));
+            s0 = _mm512_dpbusd_epi32(s0, v[1], broadcast4(xb.qs + 4));
+            s1 = _mm512_dpbusd_epi32(s1, v[5], broadcast4(xb.qs + 20));
+            s0 = _mm512_dpbusd_epi32(s0, v[2], broadcast4(xb.qs + 8));
+            s1 = _mm512_dpbusd_epi32(s1, v[6], broadcast4(xb.qs + 24));
+            s0 = _mm512_dpbusd_epi32(s0, v[3], broadcast4(xb.qs + 12));
+            s1 = _mm512_dpbusd_epi32(s1, v[7], broadcast4(xb.qs + 28));
+            const __m512i s = _mm512_add_epi32(s0, s1);
+            const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(xb.d));
+            acc[t] = _mm512_fmadd_ps(f, dw, acc[t]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
+template <class F, int NT>
+inline void group_pass_n(bool first, const uint8_t* qs, const uint16_t* dh, int64_t nb, const XRows16* const* x,
+                         float* const* y) {
+    if (first) group_pass<F, NT, true>(qs, dh, nb, x, y);
+    else group_pass<F, NT, false>(qs, dh, nb, x, y);
+}
+
+// Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16.
+template <class F>
+void matmul_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    const int64_t nb = a.n / kQK;
+    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
+    for (int64_t r = r0; r < r1; r += ref::kRows16) {
+        const uint8_t* qs = a.w + r / ref::kRows16 * group_bytes;
+        const auto* dh = reinterpret_cast<const uint16_t*>(qs + nb * F::kBlockBytes);
+        for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTokens) {
+            const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, a.n_tokens - t0));
+            const XRows16* x[kMaxTokens];
+            float* y[kMaxTokens];
+            for (int t = 0; t < nt; ++t) {
+                x[t] = reinterpret_cast<const XRows16*>(a.x + (t0 + t) * a.x_row_size);
+                y[t] = a.y + (t0 + t) * a.d + r;
+            }
+            const bool first = t0 == 0;
+            switch (nt) {
+                case 1:
+                    group_pass_n<F, 1>(first, qs, dh, nb, x, y);
+                    break;
+                case 2:
+                    group_pass_n<F, 2>(first, qs, dh, nb, x, y);
+                    break;
+                case 3:
+                    group_pass_n<F, 3>(first, qs, dh, nb, x, y);
+                    break;
+                case 4:
+                    group_pass_n<F, 4>(first, qs, dh, nb, x, y);
+                    break;
+                case 5:
+                    group_pass_n<F, 5>(first, qs, dh, nb, x, y);
+                    break;
+                case 6:
+                    group_pass_n<F, 6>(first, qs, dh, nb, x, y);
+                    break;
+                case 7:
+                    group_pass_n<F, 7>(first, qs, dh, nb, x, y);
+                    break;
+                default:
+                    group_pass_n<F, 8>(first, qs, dh, nb, x, y);
+                    break;
+            }
+        }
+    }
+}
+
+// Activations: Q8_0-style blocks and the weights' offset taken out in integers, -offset * sum(q), where each
+// block's sums start (exact; a float correction would cancel against the biased sums).
+template <int kOffset>
+void prepare_rows16(const float* x, uint8_t* row, int64_t n) {
+    static_assert(sizeof(XRows16) == sizeof(block_q8_1f));
+    auto* y = reinterpret_cast<XRows16*>(row);
+    quantize_row_q8_1f_avx2(x, reinterpret_cast<block_q8_1f*>(row), n);  // d, s, qs: s is overwritten below
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        int32_t sum = 0;
+        for (int8_t q : y[b].qs) sum += q;
+        y[b].corr = -kOffset * sum;
+    }
+}
+
+size_t rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK) * sizeof(XRows16); }
+
+}  // namespace
+
+PackedKernel packed_kernel_avx512(WeightLayout layout) {
+    switch (layout) {
+        case WeightLayout::q4_0_rows16:
+            return {&rows16_x_size, &prepare_rows16<8>, &matmul_rows16<Q4_0Format>};
+        case WeightLayout::q8_0_rows16:
+            return {&rows16_x_size, &prepare_rows16<128>, &matmul_rows16<Q8_0Format>};
+        default:
+            return {};
+    }
+}
+
+}  // namespace duet::cpu
