@@ -35,9 +35,9 @@ enum class TensorType : uint32_t {
 };
 
 // How a weight matrix's bytes are arranged in memory. plain: the file's rows, one after another. The others are
-// repacked at load for the avx512 backend (kernels/ref/packed.h draws them): q4_0_rows16 and q8_0_rows16, Q4_0 and
-// Q8_0 rows in groups of 16 (the same bytes in total; group g starts where row 16g would).
-enum class WeightLayout : uint8_t { plain, q4_0_rows16, q8_0_rows16 };
+// repacked at load for the avx512 backend (kernels/ref/packed.h draws them): q4_0_rows16, q8_0_rows16, q4_k_rows16
+// and q6_k_rows16, rows of that type in groups of 16 (group g starts at 16g times the layout's bytes per row).
+enum class WeightLayout : uint8_t { plain, q4_0_rows16, q8_0_rows16, q4_k_rows16, q6_k_rows16 };
 
 constexpr int64_t kQK = 32;     // elements per block of the legacy quants (Q4_0 .. Q8_1)
 constexpr int64_t kQK_K = 256;  // elements per super-block of the K-quants

@@ -369,7 +369,8 @@ void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* 
 
 WeightLayout preferred_layout(TensorType type, int64_t n, int64_t d) {
     if (current_backend() != Backend::avx512) return WeightLayout::plain;
-    for (WeightLayout layout : {WeightLayout::q4_0_rows16, WeightLayout::q8_0_rows16})
+    for (WeightLayout layout :
+         {WeightLayout::q4_0_rows16, WeightLayout::q8_0_rows16, WeightLayout::q4_k_rows16, WeightLayout::q6_k_rows16})
         if (ref::layout_fits(layout, type, n, d)) return layout;
     return WeightLayout::plain;
 }

@@ -52,6 +52,8 @@ struct PackedKernel {
     MatmulRowsFn rows = nullptr;
 };
 PackedKernel packed_kernel_avx512(WeightLayout layout);  // matmul_rows16_avx512.cpp
+PackedKernel packed_kernel_q4_k_avx512();                // matmul_q4_k_rows16_avx512.cpp
+PackedKernel packed_kernel_q6_k_avx512();                // matmul_q6_k_rows16_avx512.cpp
 
 // Q4_K against plain Q8_K activation rows (two sub-blocks per vector).
 MatmulRowsFn matmul_rows_fn_q4_k_avx512();

@@ -69,8 +69,7 @@ struct Q8_0Format {
 
 // y[t][0..15] = the group's 16 rows . token t, for NT tokens. qs, dh: the group's blocks and scales (packed.h).
 template <class F, int NT, bool kPrefetch>
-inline void group_pass(const uint8_t* qs, const uint16_t* dh, int64_t nb, const XRows16* const* x,
-                       float* const* y) {
+inline void group_pass(const uint8_t* qs, const uint16_t* dh, int64_t nb, const XRows16* const* x, float* const* y) {
     __m512 acc[NT];
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
@@ -183,6 +182,10 @@ PackedKernel packed_kernel_avx512(WeightLayout layout) {
             return {&rows16_x_size, &prepare_rows16<8>, &matmul_rows16<Q4_0Format>};
         case WeightLayout::q8_0_rows16:
             return {&rows16_x_size, &prepare_rows16<128>, &matmul_rows16<Q8_0Format>};
+        case WeightLayout::q4_k_rows16:
+            return packed_kernel_q4_k_avx512();
+        case WeightLayout::q6_k_rows16:
+            return packed_kernel_q6_k_avx512();
         default:
             return {};
     }

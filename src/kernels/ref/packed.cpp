@@ -1,4 +1,5 @@
-// packed.cpp: the rows16 repacks (Q4_0, Q8_0) and their naive matmul (packed.h).
+// packed.cpp: the rows16 repacks of Q4_0 and Q8_0, the dispatch to the K-quant ones, and the naive matmul over any
+// of them (packed.h).
 #include "kernels/ref/packed.h"
 
 #include <cstddef>
@@ -33,20 +34,30 @@ int64_t group_offset(TensorType type, int64_t n, int64_t g) {
     return g * kRows16 * static_cast<int64_t>(row_size(type, n));
 }
 
+// The K-quant layouts' functions; null for the block-of-32 layouts above.
+const PackedFormat* k_format(WeightLayout layout) {
+    static const PackedFormat q4_k = packed_format_q4_k(), q6_k = packed_format_q6_k();
+    if (layout == WeightLayout::q4_k_rows16) return &q4_k;
+    if (layout == WeightLayout::q6_k_rows16) return &q6_k;
+    return nullptr;
+}
+
 }  // namespace
 
 bool layout_fits(WeightLayout layout, TensorType type, int64_t n, int64_t d) {
     if (layout == WeightLayout::plain) return true;
+    if (const PackedFormat* f = k_format(layout)) return f->fits(type, n, d);
     return type == shape_of(layout).type && n % kQK == 0 && d % kRows16 == 0 && d > 0;
 }
 
 size_t packed_size(WeightLayout layout, TensorType type, int64_t n, int64_t d) {
-    (void)layout;
+    if (const PackedFormat* f = k_format(layout)) return f->size(n, d);
     return row_size(type, n) * static_cast<size_t>(d);
 }
 
 void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out) {
     DUET_ASSERT(layout != WeightLayout::plain && layout_fits(layout, type, n, d));
+    if (const PackedFormat* f = k_format(layout)) return f->pack(w, n, d, out);
     const Shape16 s = shape_of(layout);
     const int64_t nb = n / kQK;
     const auto* rows = static_cast<const uint8_t*>(w);
@@ -66,6 +77,7 @@ void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_
 }
 
 void unpack_row(WeightLayout layout, TensorType type, const void* packed, int64_t n, int64_t r, void* row) {
+    if (const PackedFormat* f = k_format(layout)) return f->unpack_row(packed, n, r, row);
     DUET_ASSERT(layout != WeightLayout::plain && type == shape_of(layout).type);
     const Shape16 s = shape_of(layout);
     const int64_t nb = n / kQK;

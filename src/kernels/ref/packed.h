@@ -34,7 +34,18 @@ constexpr int64_t kRows16 = 16;  // rows per group of q4_0_rows16
 // Whether W (d,n) of `type` can take `layout` (plain always can).
 bool layout_fits(WeightLayout layout, TensorType type, int64_t n, int64_t d);
 
-// Bytes of W (d,n) of `type` in `layout` (d * row_size for the layouts so far).
+// The K-quant layouts, each in its own file (packed_q4_k.cpp, packed_q6_k.cpp; drawn there): whether W (d,n) fits,
+// its bytes, the repack and one row back to the file's bytes. fits() is false until a layout has its kernel.
+struct PackedFormat {
+    bool (*fits)(TensorType type, int64_t n, int64_t d);
+    size_t (*size)(int64_t n, int64_t d);
+    void (*pack)(const void* w, int64_t n, int64_t d, void* out);
+    void (*unpack_row)(const void* packed, int64_t n, int64_t r, void* row);
+};
+PackedFormat packed_format_q4_k();
+PackedFormat packed_format_q6_k();
+
+// Bytes of W (d,n) of `type` in `layout` (d * row_size for Q4_0 and Q8_0).
 size_t packed_size(WeightLayout layout, TensorType type, int64_t n, int64_t d);
 // W (d,n) of `type` in file rows -> `layout` (layout_fits); out holds packed_size bytes.
 void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_t d, void* out);

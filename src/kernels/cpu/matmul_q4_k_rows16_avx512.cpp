@@ -1,0 +1,8 @@
+// matmul_q4_k_rows16_avx512.cpp: the avx512 kernel over q4_k_rows16 (kernels/ref/packed_q4_k.cpp). Not built yet.
+#include "kernels/cpu/kernels_decode_avx512.h"
+
+namespace duet::cpu {
+
+PackedKernel packed_kernel_q4_k_avx512() { return {}; }
+
+}  // namespace duet::cpu
