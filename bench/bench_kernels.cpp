@@ -115,17 +115,35 @@ void bm_decode_in_cache(benchmark::State& state, TensorType type, int64_t d, int
 // A few-stream decode step's matmul with the weights in L2 (one thread, CPU time): the compute cost of reusing
 // each decoded weight block for 1-4 tokens. Equal times for tokens:4 and tokens:1 would mean a 4-stream step costs
 // what a 1-stream one does (the weights' DRAM time aside).
-void bm_batch_in_cache(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens) {
-    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
-    AlignedBuffer weights(matrix_bytes);
-    fill_weights(type, n, d, weights.data);
+// W (d,n) filled in file rows -> the active backend's preferred layout when `packed` (as a model loads it), in a
+// buffer of that layout's size; returns the layout.
+WeightLayout fill_maybe_packed(TensorType type, int64_t n, int64_t d, bool packed,
+                               std::unique_ptr<AlignedBuffer>& out) {
+    const WeightLayout layout = packed ? kernels::preferred_layout(type, n, d) : WeightLayout::plain;
+    const size_t plain_bytes = row_size(type, n) * static_cast<size_t>(d);
+    out = std::make_unique<AlignedBuffer>(kernels::packed_size(layout, type, n, d));
+    if (layout == WeightLayout::plain) {
+        fill_weights(type, n, d, out->data);
+    } else {
+        std::vector<uint8_t> plain(plain_bytes);
+        fill_weights(type, n, d, plain.data());
+        kernels::pack_weights(layout, type, plain.data(), n, d, out->data);
+    }
+    return layout;
+}
+
+void bm_batch_in_cache(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens, bool packed) {
+    std::unique_ptr<AlignedBuffer> w;
+    const WeightLayout layout = fill_maybe_packed(type, n, d, packed, w);
+    const size_t matrix_bytes = w->size;
+    AlignedBuffer& weights = *w;
     std::vector<float> x(static_cast<size_t>(n * n_tokens)), y(static_cast<size_t>(d * n_tokens));
     std::mt19937 rng(4);
     std::normal_distribution<float> dist(0.0f, 1.0f);
     for (auto& v : x) v = dist(rng);
     AlignedBuffer scratch(kernels::matmul_scratch_size(type, n, n_tokens) + 64);
     for (auto _ : state) {
-        kernels::matmul(type, weights.data, n, d, x.data(), n_tokens, y.data(), scratch.data, nullptr);
+        kernels::matmul(type, weights.data, n, d, x.data(), n_tokens, y.data(), scratch.data, nullptr, layout);
         benchmark::DoNotOptimize(y.data());
     }
     const double bytes = static_cast<double>(matrix_bytes) * static_cast<double>(state.iterations());
@@ -162,15 +180,12 @@ void bm_prefill(benchmark::State& state, TensorType type, int64_t d, int64_t n, 
 // packed: the weights in the active backend's preferred layout (kernels::preferred_layout), as a model loads them.
 void bm_batch(benchmark::State& state, TensorType type, int64_t d, int64_t n, int64_t n_tokens, int n_threads,
               bool packed) {
-    const size_t matrix_bytes = row_size(type, n) * static_cast<size_t>(d);
+    std::unique_ptr<AlignedBuffer> one;
+    const WeightLayout layout = fill_maybe_packed(type, n, d, packed, one);
+    const size_t matrix_bytes = kernels::packed_size(layout, type, n, d);
     const size_t n_copies = std::max<size_t>(1, (kMinRotationBytes + matrix_bytes - 1) / matrix_bytes);
     AlignedBuffer weights(matrix_bytes * n_copies);
-    fill_weights(type, n, d, weights.data);
-    const WeightLayout layout = packed ? kernels::preferred_layout(type, n, d) : WeightLayout::plain;
-    if (layout != WeightLayout::plain) {
-        std::vector<uint8_t> plain(weights.data, weights.data + matrix_bytes);
-        kernels::pack_weights(layout, type, plain.data(), n, d, weights.data);
-    }
+    std::memcpy(weights.data, one->data, matrix_bytes);
     for (size_t c = 1; c < n_copies; ++c) std::memcpy(weights.data + c * matrix_bytes, weights.data, matrix_bytes);
     std::vector<float> x(static_cast<size_t>(n * n_tokens)), y(static_cast<size_t>(d * n_tokens));
     std::mt19937 rng(3);
@@ -248,10 +263,14 @@ int main(int argc, char** argv) {
     for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0})
         for (const DecodeShape& s : {DecodeShape{256, 1536, "256x1536"}, DecodeShape{64, 8960, "64x8960"}})
             for (int64_t n_tokens : {1, 2, 3, 4}) {
-                const std::string name = "batch_in_L2/" + std::string(tensor_type_name(type)) + "/" + s.name +
-                                         "/tokens:" + std::to_string(n_tokens);
-                benchmark::RegisterBenchmark(name.c_str(), bm_batch_in_cache, type, s.d, s.n, n_tokens)
-                    ->Unit(benchmark::kMicrosecond);
+                for (bool packed : {false, true}) {
+                    if (packed && kernels::preferred_layout(type, s.n, s.d) == WeightLayout::plain) continue;
+                    const std::string name = std::string(packed ? "batch_in_L2_packed/" : "batch_in_L2/") +
+                                             std::string(tensor_type_name(type)) + "/" + s.name +
+                                             "/tokens:" + std::to_string(n_tokens);
+                    benchmark::RegisterBenchmark(name.c_str(), bm_batch_in_cache, type, s.d, s.n, n_tokens, packed)
+                        ->Unit(benchmark::kMicrosecond);
+                }
             }
     for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q8_0})
         for (int64_t dim : {int64_t{1536}, int64_t{4096}})
