@@ -4,9 +4,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "common/assert.h"
 #include "common/mapped_file.h"
@@ -74,6 +77,25 @@ void Model::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
 // streams every byte once, and 4 KiB pages cost a TLB walk per page (and the hardware prefetcher stops at each).
 constexpr size_t kHugePage = size_t{2} << 20;
 
+// kernels::pack_weights over slices of whole groups of rows on up to 4 threads: the first touch of the new pages
+// (the kernel zeroing them) and the copy dominate a load that packs (Llama-3-8B Q4_0: ~2.6 s on one thread).
+void pack_parallel(WeightLayout layout, const WeightView& w, uint8_t* out) {
+    constexpr int64_t kGroup = 16;  // every packed layout's rows per group
+    const int64_t groups = w.d / kGroup;
+    const int n_threads =
+        static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(std::thread::hardware_concurrency(), 4), 1, groups));
+    const size_t in_row = row_size(w.type, w.n);
+    auto slice = [&](int i) {
+        const int64_t r0 = groups * i / n_threads * kGroup, r1 = groups * (i + 1) / n_threads * kGroup;
+        kernels::pack_weights(layout, w.type, static_cast<const uint8_t*>(w.data) + r0 * in_row, w.n, r1 - r0,
+                              out + kernels::packed_size(layout, w.type, w.n, r0));
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < n_threads; ++i) threads.emplace_back(slice, i);
+    slice(0);
+    for (std::thread& t : threads) t.join();
+}
+
 // Each decoder matrix whose preferred layout is not the file's is copied into it (kernels::pack_weights); the view
 // then points at the copy. token_embd (read a row at a time) and a tied output stay in the file.
 void Model::pack_matrices() {
@@ -95,7 +117,7 @@ void Model::pack_matrices() {
             bytes = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64));
         }
         DUET_ASSERT(bytes != nullptr);
-        kernels::pack_weights(layout, w.type, w.data, w.n, w.d, bytes);
+        pack_parallel(layout, w, bytes);
         if (base != nullptr) release_pages(base, w.data, w.n_bytes, skip);
         packed_.emplace_back(bytes);
         packed_bytes_ += size;

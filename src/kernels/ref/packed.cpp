@@ -20,13 +20,22 @@ struct Shape16 {
     int64_t block_bytes, quant_bytes, lanes;
     int64_t scale_offset;  // of the f16 scale inside the file's block
     int64_t quant_offset;  // of the quants inside the file's block
-    uint8_t bias;          // added to each stored quant byte (Q8_0: 128, to unsigned)
+    uint32_t flip;         // xor'ed into each stored 4 bytes (Q8_0: 0x80 per byte, i.e. + 128 mod 256: unsigned)
 };
 
 Shape16 shape_of(WeightLayout layout) {
     if (layout == WeightLayout::q8_0_rows16)
-        return {TensorType::Q8_0, sizeof(block_q8_0), 512, 8, offsetof(block_q8_0, d), offsetof(block_q8_0, qs), 128};
+        return {TensorType::Q8_0,        sizeof(block_q8_0),       512,        8,
+                offsetof(block_q8_0, d), offsetof(block_q8_0, qs), 0x80808080u};
     return {TensorType::Q4_0, sizeof(block_q4_0), 256, 4, offsetof(block_q4_0, d), offsetof(block_q4_0, qs), 0};
+}
+
+// 4 bytes from src to dst, xor'ed with flip (the load's hot loop: a byte loop made a Llama-3-8B load take seconds).
+inline void copy4(uint8_t* dst, const uint8_t* src, uint32_t flip) {
+    uint32_t v;
+    std::memcpy(&v, src, 4);
+    v ^= flip;
+    std::memcpy(dst, &v, 4);
 }
 
 // Byte offset of group g (rows 16g ..) in a matrix of rows of n.
@@ -68,9 +77,7 @@ void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_
             for (int64_t r = 0; r < kRows16; ++r) {
                 const uint8_t* blk = rows + ((g * kRows16 + r) * nb + b) * s.block_bytes;
                 for (int64_t k = 0; k < s.lanes; ++k)
-                    for (int64_t j = 0; j < 4; ++j)
-                        qs[b * s.quant_bytes + k * 64 + r * 4 + j] =
-                            static_cast<uint8_t>(blk[s.quant_offset + 4 * k + j] + s.bias);
+                    copy4(qs + b * s.quant_bytes + k * 64 + r * 4, blk + s.quant_offset + 4 * k, s.flip);
                 std::memcpy(dh + (b * kRows16 + r) * 2, blk + s.scale_offset, 2);
             }
     }
@@ -88,9 +95,7 @@ void unpack_row(WeightLayout layout, TensorType type, const void* packed, int64_
     for (int64_t b = 0; b < nb; ++b) {
         uint8_t* blk = out + b * s.block_bytes;
         for (int64_t k = 0; k < s.lanes; ++k)
-            for (int64_t j = 0; j < 4; ++j)
-                blk[s.quant_offset + 4 * k + j] =
-                    static_cast<uint8_t>(qs[b * s.quant_bytes + k * 64 + i * 4 + j] - s.bias);
+            copy4(blk + s.quant_offset + 4 * k, qs + b * s.quant_bytes + k * 64 + i * 4, s.flip);
         std::memcpy(blk + s.scale_offset, dh + (b * kRows16 + i) * 2, 2);
     }
 }
