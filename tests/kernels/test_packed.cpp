@@ -1,4 +1,4 @@
-// test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the rows16 repacks (Q4_0, Q8_0) round-trip, their
+// test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the rows16 repacks (Q4_0, Q8_0, Q4_K) round-trip, their
 // naive matmul equals the reference on the file rows exactly, and every backend's matmul over the packed bytes (the
 // avx512 kernels; the others through the twin) matches the reference within the twin tolerance, for decode steps,
 // few streams, token chunks and their tails, with one and two threads.
@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "common/thread_pool.h"
@@ -31,13 +32,22 @@ struct Shape {
 // decode (1), few streams (2-4), one pass of 8, chunks of 8 with tails (9, 17, 70); rows of 1 to 280 blocks
 constexpr Shape kShapes[] = {{32, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2},  {1536, 16, 3}, {640, 32, 4},
                              {256, 16, 5}, {96, 64, 8},   {1536, 32, 9}, {320, 16, 17}, {192, 48, 70}};
+// the same for K-quants (rows of whole super-blocks of 256: 1 to 35)
+constexpr Shape kShapesK[] = {{256, 16, 1}, {1536, 32, 1}, {8960, 16, 1}, {512, 48, 2},  {1536, 16, 3}, {768, 32, 4},
+                              {256, 16, 5}, {512, 64, 8},  {1536, 32, 9}, {256, 16, 17}, {512, 48, 70}};
 
 struct Layout {
     WeightLayout layout;
     TensorType type;
 };
 constexpr Layout kLayouts[] = {{WeightLayout::q4_0_rows16, TensorType::Q4_0},
-                               {WeightLayout::q8_0_rows16, TensorType::Q8_0}};
+                               {WeightLayout::q8_0_rows16, TensorType::Q8_0},
+                               {WeightLayout::q4_k_rows16, TensorType::Q4_K}};
+
+std::span<const Shape> shapes_of(const Layout& l) {
+    if (l.type == TensorType::Q4_K) return kShapesK;
+    return kShapes;
+}
 
 struct Problem {
     Layout l;
@@ -85,9 +95,13 @@ double rms(const std::vector<float>& v) {
 
 TEST(PackedRows16, RepackRoundTripsEveryRow) {
     for (const Layout& l : kLayouts)
-        for (const Shape& s : kShapes) {
+        for (const Shape& s : shapes_of(l)) {
             const Problem p = make(l, s, 7);
-            ASSERT_EQ(p.packed.size(), p.w.size());
+            if (l.type == TensorType::Q4_K) {  // the scales decoded: 2368 bytes per 16 rows' super-block, not 2304
+                ASSERT_EQ(p.packed.size() * 2304, p.w.size() * 2368);
+            } else {
+                ASSERT_EQ(p.packed.size(), p.w.size());
+            }
             ASSERT_NE(p.w, p.packed) << "n=" << s.n << ": the layout moved nothing";
             const size_t rs = row_size(l.type, s.n);
             std::vector<uint8_t> row(rs);
@@ -105,6 +119,10 @@ TEST(PackedRows16, OnlyTheirTypeWithWholeGroupsFits) {
     EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_0_rows16, TensorType::Q8_0, 64, 32));
     EXPECT_TRUE(ref::layout_fits(WeightLayout::q8_0_rows16, TensorType::Q8_0, 64, 32));
     EXPECT_FALSE(ref::layout_fits(WeightLayout::q8_0_rows16, TensorType::Q4_0, 64, 32));
+    EXPECT_TRUE(ref::layout_fits(WeightLayout::q4_k_rows16, TensorType::Q4_K, 512, 32));
+    EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_k_rows16, TensorType::Q4_K, 512, 24));
+    EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_k_rows16, TensorType::Q4_0, 512, 32));
+    EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_k_rows16, TensorType::Q5_K, 512, 32));
     EXPECT_TRUE(ref::layout_fits(WeightLayout::plain, TensorType::Q6_K, 256, 3));
 }
 
@@ -113,7 +131,7 @@ TEST(PackedRows16, NaiveTwinEqualsReferenceOnFileRows) {
     kernels::force_backend(kernels::Backend::ref);
     ThreadPool pool(test::pool_threads(2));
     for (const Layout& l : kLayouts)
-        for (const Shape& s : kShapes) {
+        for (const Shape& s : shapes_of(l)) {
             const Problem p = make(l, s, 11);
             EXPECT_EQ(run(p, false, &pool), run(p, true, &pool)) << tensor_type_name(l.type) << " n=" << s.n;
         }
@@ -124,7 +142,7 @@ TEST(PackedRows16, EveryBackendMatchesReference) {
     ThreadPool pool(test::pool_threads(2));
     uint32_t seed = 100;
     for (const Layout& l : kLayouts)
-        for (const Shape& s : kShapes) {
+        for (const Shape& s : shapes_of(l)) {
             const Problem p = make(l, s, seed++);
             kernels::force_backend(kernels::Backend::ref);
             const auto y_ref = run(p, false, &pool);
@@ -156,7 +174,10 @@ TEST(PackedRows16, PreferredOnlyWhereTheBackendHasTheKernel) {
                   wide ? WeightLayout::q8_0_rows16 : WeightLayout::plain)
             << kernels::backend_name(backend);
         EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_0, 1536, 8), WeightLayout::plain);
-        EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_K, 1536, 256), WeightLayout::plain);
+        EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_K, 1536, 256),
+                  wide ? WeightLayout::q4_k_rows16 : WeightLayout::plain)
+            << kernels::backend_name(backend);
+        EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_K, 1536, 8), WeightLayout::plain);
     }
 }
 

@@ -118,7 +118,8 @@ TEST_P(ReferenceLogits, PackedWeightsGiveTheFileRowsLogits) {
     kernels::force_backend(original);
     EXPECT_EQ(plain->model->packed_matrices(), 0);
     const bool expect_packed = kernels::preferred_layout(TensorType::Q4_0, 256, 256) != WeightLayout::plain &&
-                               (name_.find("Q4_0") != std::string::npos || name_.find("Q8_0") != std::string::npos);
+                               (name_.find("Q4_0") != std::string::npos || name_.find("Q8_0") != std::string::npos ||
+                                name_.find("Q4_K_M") != std::string::npos);
     if (expect_packed) {
         EXPECT_GT(packed->model->packed_matrices(), 0);
         EXPECT_NE(packed->model->layers()[0].wq.data, plain->model->layers()[0].wq.data);

@@ -1,8 +1,193 @@
-// matmul_q4_k_rows16_avx512.cpp: the avx512 kernel over q4_k_rows16 (kernels/ref/packed_q4_k.cpp). Not built yet.
+// matmul_q4_k_rows16_avx512.cpp: Q4_K matmuls of any number of tokens over weights repacked in groups of 16 rows
+// (q4_k_rows16: kernels/ref/packed_q4_k.cpp), on 512-bit vectors, the way matmul_rows16_avx512.cpp does Q4_0. One
+// group's 16 rows are one vector of outputs:
+//
+//   per super-block s:   per chunk c (64 values): 8 loads of 64 bytes (4 bytes x 16 rows) -> 8 low-nibble vectors
+//                        (sub-block 2c) and 8 high-nibble ones (sub-block 2c+1); the two sub-blocks' 16 scales
+//                        (uint8 -> float, times the rows' d)
+//   per token:           per chunk: 8 + 8 vpdpbusd against 4 activation bytes broadcast from memory (no shuffle),
+//                        two converts, two FMAs with the scale vectors; at the super-block's end one FMA by the
+//                        token's d and 8 FMAs of the mins (dmin * m_j, 16 rows) with the token's float sums of each
+//                        sub-block (d * sum of its q, prepared once per token)
+//
+// so a step of T tokens unpacks each super-block once for all of them and spends about 89 vector ops per token per
+// 16 rows x 256 values. A thread's rows are one contiguous run of groups: one stream, prefetched ahead.
+// GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
+#include "kernels/ref/packed.h"
 
 namespace duet::cpu {
 
-PackedKernel packed_kernel_q4_k_avx512() { return {}; }
+namespace {
+
+// Tokens per pass over a group: the accumulators of 4 tokens (8 vectors) fit next to the 16 nibble vectors of a
+// chunk in the 32 registers.
+constexpr int kMaxTokens = 4;
+
+// Non-temporal prefetch this far ahead on a group's first pass (matmul_rows16_avx512.cpp measured 8 KiB for Q4_0).
+constexpr int64_t kPrefetchAhead = 8 << 10;
+
+// q4_k_rows16's super-block of 16 rows (packed_q4_k.cpp).
+constexpr int64_t kSuperBlockBytes = 2368, kScaleOffset = 2048, kMinOffset = 2176, kDOffset = 2304, kDminOffset = 2336;
+
+// One token's super-block of activations: block_q8_K's d and qs, with the 16 sums of 16 replaced by the float sums
+// of each sub-block of 32, times d (the mins term's operand). The same 292 bytes as block_q8_K.
+struct XQ4K16 {
+    float d;
+    int8_t qs[kQK_K];
+    float sums[8];
+};
+static_assert(sizeof(XQ4K16) == sizeof(block_q8_K) && offsetof(XQ4K16, qs) == offsetof(block_q8_K, qs) &&
+              offsetof(XQ4K16, sums) == offsetof(block_q8_K, bsums));
+
+inline __m512i broadcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// 16 uint8 of 16 rows -> 16 floats, times f.
+inline __m512 bytes_times(const uint8_t* p, __m512 f) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)), f);
+}
+
+// y[t][0..15] = the group's 16 rows . token t, for NT tokens. g: the group's first super-block.
+template <int NT, bool kPrefetch>
+inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, float* const* y) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512 tot[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) tot[t] = _mm512_setzero_ps();
+    for (int64_t s = 0; s < ns; ++s, g += kSuperBlockBytes) {
+        if constexpr (kPrefetch) {
+#pragma GCC unroll 40
+            for (int64_t off = 0; off < kSuperBlockBytes; off += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(g) + kPrefetchAhead + off, _MM_HINT_NTA);
+        }
+        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + kDOffset)));
+        __m512 acc[NT];  // sum_j d * sc_j * dot_j, per token
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+            __m512i lo[8], hi[8];
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; ++k) {
+                const __m512i q = _mm512_loadu_si512(g + 512 * c + 64 * k);
+                lo[k] = _mm512_and_si512(q, m4);                        // sub-block 2c, values 4k .. 4k+3
+                hi[k] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);  // sub-block 2c+1
+            }
+            const __m512 sc_lo = bytes_times(g + kScaleOffset + 16 * (2 * c), dv);
+            const __m512 sc_hi = bytes_times(g + kScaleOffset + 16 * (2 * c + 1), dv);
+#pragma GCC unroll 8
+            for (int t = 0; t < NT; ++t) {
+                const int8_t* xq = x[t][s].qs + 64 * c;
+                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[0], broadcast4(xq));
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi[0], broadcast4(xq + 32));
+                if constexpr (NT == 1) {  // one token: four chains (the latency is not hidden by other tokens)
+                    __m512i s2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[4], broadcast4(xq + 16));
+                    __m512i s3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi[4], broadcast4(xq + 48));
+#pragma GCC unroll 4
+                    for (int k = 1; k < 4; ++k) {
+                        s0 = _mm512_dpbusd_epi32(s0, lo[k], broadcast4(xq + 4 * k));
+                        s1 = _mm512_dpbusd_epi32(s1, hi[k], broadcast4(xq + 32 + 4 * k));
+                        s2 = _mm512_dpbusd_epi32(s2, lo[4 + k], broadcast4(xq + 16 + 4 * k));
+                        s3 = _mm512_dpbusd_epi32(s3, hi[4 + k], broadcast4(xq + 48 + 4 * k));
+                    }
+                    s0 = _mm512_add_epi32(s0, s2);
+                    s1 = _mm512_add_epi32(s1, s3);
+                } else {
+#pragma GCC unroll 8
+                    for (int k = 1; k < 8; ++k) {
+                        s0 = _mm512_dpbusd_epi32(s0, lo[k], broadcast4(xq + 4 * k));
+                        s1 = _mm512_dpbusd_epi32(s1, hi[k], broadcast4(xq + 32 + 4 * k));
+                    }
+                }
+                const __m512 f0 = _mm512_cvtepi32_ps(s0), f1 = _mm512_cvtepi32_ps(s1);
+                acc[t] = c == 0 ? _mm512_mul_ps(f0, sc_lo) : _mm512_fmadd_ps(f0, sc_lo, acc[t]);
+                acc[t] = _mm512_fmadd_ps(f1, sc_hi, acc[t]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) tot[t] = _mm512_fmadd_ps(acc[t], _mm512_set1_ps(x[t][s].d), tot[t]);
+        const __m512 mv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + kDminOffset)));
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) {
+            const __m512 mins = bytes_times(g + kMinOffset + 16 * j, mv);
+#pragma GCC unroll 8
+            for (int t = 0; t < NT; ++t) tot[t] = _mm512_fnmadd_ps(mins, _mm512_set1_ps(x[t][s].sums[j]), tot[t]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], tot[t]);
+}
+
+template <int NT>
+inline void group_pass_n(bool first, const uint8_t* g, int64_t ns, const XQ4K16* const* x, float* const* y) {
+    if (first) group_pass<NT, true>(g, ns, x, y);
+    else group_pass<NT, false>(g, ns, x, y);
+}
+
+// Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16.
+void matmul_q4_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    const int64_t ns = a.n / kQK_K;
+    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
+    for (int64_t r = r0; r < r1; r += ref::kRows16) {
+        const uint8_t* g = a.w + r / ref::kRows16 * group_bytes;
+        for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTokens) {
+            const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, a.n_tokens - t0));
+            const XQ4K16* x[kMaxTokens];
+            float* y[kMaxTokens];
+            for (int t = 0; t < nt; ++t) {
+                x[t] = reinterpret_cast<const XQ4K16*>(a.x + (t0 + t) * a.x_row_size);
+                y[t] = a.y + (t0 + t) * a.d + r;
+            }
+            const bool first = t0 == 0;
+            switch (nt) {
+                case 1:
+                    group_pass_n<1>(first, g, ns, x, y);
+                    break;
+                case 2:
+                    group_pass_n<2>(first, g, ns, x, y);
+                    break;
+                case 3:
+                    group_pass_n<3>(first, g, ns, x, y);
+                    break;
+                default:
+                    group_pass_n<4>(first, g, ns, x, y);
+                    break;
+            }
+        }
+    }
+}
+
+// Activations: Q8_K (the AVX2 quantizer), then each super-block's 16 int16 sums of 16 become 8 float sums of 32,
+// times d.
+void prepare_q4_k_rows16(const float* x, uint8_t* row, int64_t n) {
+    quantize_row_q8_K_avx2(x, reinterpret_cast<block_q8_K*>(row), n);
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        uint8_t* blk = row + b * sizeof(block_q8_K);
+        float d;
+        int16_t bsums[16];
+        std::memcpy(&d, blk + offsetof(block_q8_K, d), sizeof d);
+        std::memcpy(bsums, blk + offsetof(block_q8_K, bsums), sizeof bsums);
+        float sums[8];
+        for (int j = 0; j < 8; ++j) sums[j] = d * static_cast<float>(bsums[2 * j] + bsums[2 * j + 1]);
+        std::memcpy(blk + offsetof(XQ4K16, sums), sums, sizeof sums);
+    }
+}
+
+size_t q4_k_rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK_K) * sizeof(XQ4K16); }
+
+}  // namespace
+
+PackedKernel packed_kernel_q4_k_avx512() { return {&q4_k_rows16_x_size, &prepare_q4_k_rows16, &matmul_q4_k_rows16}; }
 
 }  // namespace duet::cpu
