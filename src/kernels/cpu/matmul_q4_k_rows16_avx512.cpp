@@ -4,14 +4,15 @@
 //
 //   per super-block s:   per chunk c (64 values): 8 loads of 64 bytes (4 bytes x 16 rows) -> 8 low-nibble vectors
 //                        (sub-block 2c) and 8 high-nibble ones (sub-block 2c+1); the two sub-blocks' 16 scales
-//                        (uint8 -> float, times the rows' d)
+//                        (uint8 -> int32); at the end the mins, 4 vectors of int16 pairs (m_2p, m_2p+1 x 16 rows)
 //   per token:           per chunk: 8 + 8 vpdpbusd against 4 activation bytes broadcast from memory (no shuffle),
-//                        two converts, two FMAs with the scale vectors; at the super-block's end one FMA by the
-//                        token's d and 8 FMAs of the mins (dmin * m_j, 16 rows) with the token's float sums of each
-//                        sub-block (d * sum of its q, prepared once per token)
+//                        two vpmulld by the scales, two adds; at the super-block's end 4 vpdpwssd of the mins
+//                        against the token's int16 sums of each sub-block (pairs broadcast), then the reference's
+//                        own float steps, x.d * (d * scaled - dmin * mins), added to the row's sum
 //
-// so a step of T tokens unpacks each super-block once for all of them and spends about 89 vector ops per token per
-// 16 rows x 256 values. A thread's rows are one contiguous run of groups: one stream, prefetched ahead.
+// The sums are the reference's integers (kernels/ref/vec_dot.cpp dot_k4) and the float steps are its steps in its
+// order, so the kernel gives the reference's results on the same activations. A step of T tokens unpacks each
+// super-block once for all of them and spends about 95 vector ops per token per 16 rows x 256 values. A thread's rows are one contiguous run of groups: one stream, prefetched ahead.
 // GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -38,12 +39,13 @@ constexpr int64_t kPrefetchAhead = 8 << 10;
 // q4_k_rows16's super-block of 16 rows (packed_q4_k.cpp).
 constexpr int64_t kSuperBlockBytes = 2368, kScaleOffset = 2048, kMinOffset = 2176, kDOffset = 2304, kDminOffset = 2336;
 
-// One token's super-block of activations: block_q8_K's d and qs, with the 16 sums of 16 replaced by the float sums
-// of each sub-block of 32, times d (the mins term's operand). The same 292 bytes as block_q8_K.
+// One token's super-block of activations: block_q8_K's d and qs, with the 16 sums of 16 replaced by the 8 sums of
+// each sub-block of 32 (the mins term's operand; |sum| <= 32 * 128 fits int16). The same 292 bytes as block_q8_K.
 struct XQ4K16 {
     float d;
     int8_t qs[kQK_K];
-    float sums[8];
+    int16_t sums[8];
+    int16_t unused[8];
 };
 static_assert(sizeof(XQ4K16) == sizeof(block_q8_K) && offsetof(XQ4K16, qs) == offsetof(block_q8_K, qs) &&
               offsetof(XQ4K16, sums) == offsetof(block_q8_K, bsums));
@@ -54,10 +56,14 @@ inline __m512i broadcast4(const int8_t* p) {
     return _mm512_set1_epi32(v);
 }
 
-// 16 uint8 of 16 rows -> 16 floats, times f.
-inline __m512 bytes_times(const uint8_t* p, __m512 f) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b)), f);
+constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+inline __m512 mul_rn(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, kNearest); }
+inline __m512 sub_rn(__m512 a, __m512 b) { return _mm512_sub_round_ps(a, b, kNearest); }
+inline __m512 add_rn(__m512 a, __m512 b) { return _mm512_add_round_ps(a, b, kNearest); }
+
+// 16 uint8 -> 16 int32.
+inline __m512i widen16(const uint8_t* p) {
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
 // y[t][0..15] = the group's 16 rows . token t, for NT tokens. g: the group's first super-block.
@@ -73,8 +79,7 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
             for (int64_t off = 0; off < kSuperBlockBytes; off += 64)
                 _mm_prefetch(reinterpret_cast<const char*>(g) + kPrefetchAhead + off, _MM_HINT_NTA);
         }
-        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + kDOffset)));
-        __m512 acc[NT];  // sum_j d * sc_j * dot_j, per token
+        __m512i scaled[NT];  // sum_j sc_j * dot_j, per token
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
             __m512i lo[8], hi[8];
@@ -84,8 +89,8 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
                 lo[k] = _mm512_and_si512(q, m4);                        // sub-block 2c, values 4k .. 4k+3
                 hi[k] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);  // sub-block 2c+1
             }
-            const __m512 sc_lo = bytes_times(g + kScaleOffset + 16 * (2 * c), dv);
-            const __m512 sc_hi = bytes_times(g + kScaleOffset + 16 * (2 * c + 1), dv);
+            const __m512i sc_lo = widen16(g + kScaleOffset + 16 * (2 * c));
+            const __m512i sc_hi = widen16(g + kScaleOffset + 16 * (2 * c + 1));
 #pragma GCC unroll 8
             for (int t = 0; t < NT; ++t) {
                 const int8_t* xq = x[t][s].qs + 64 * c;
@@ -110,19 +115,27 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
                         s1 = _mm512_dpbusd_epi32(s1, hi[k], broadcast4(xq + 32 + 4 * k));
                     }
                 }
-                const __m512 f0 = _mm512_cvtepi32_ps(s0), f1 = _mm512_cvtepi32_ps(s1);
-                acc[t] = c == 0 ? _mm512_mul_ps(f0, sc_lo) : _mm512_fmadd_ps(f0, sc_lo, acc[t]);
-                acc[t] = _mm512_fmadd_ps(f1, sc_hi, acc[t]);
+                const __m512i p = _mm512_add_epi32(_mm512_mullo_epi32(s0, sc_lo), _mm512_mullo_epi32(s1, sc_hi));
+                scaled[t] = c == 0 ? p : _mm512_add_epi32(scaled[t], p);
             }
         }
-#pragma GCC unroll 8
-        for (int t = 0; t < NT; ++t) tot[t] = _mm512_fmadd_ps(acc[t], _mm512_set1_ps(x[t][s].d), tot[t]);
+        __m512i mins[4];  // int16 pairs (m_2p, m_2p+1) of the 16 rows
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p)
+            mins[p] =
+                _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + kMinOffset + 32 * p)));
+        const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + kDOffset)));
         const __m512 mv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + kDminOffset)));
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) {
-            const __m512 mins = bytes_times(g + kMinOffset + 16 * j, mv);
-#pragma GCC unroll 8
-            for (int t = 0; t < NT; ++t) tot[t] = _mm512_fnmadd_ps(mins, _mm512_set1_ps(x[t][s].sums[j]), tot[t]);
+        for (int t = 0; t < NT; ++t) {
+            const int8_t* sums = reinterpret_cast<const int8_t*>(x[t][s].sums);
+            __m512i m = _mm512_dpwssd_epi32(_mm512_setzero_si512(), mins[0], broadcast4(sums));
+#pragma GCC unroll 4
+            for (int p = 1; p < 4; ++p) m = _mm512_dpwssd_epi32(m, mins[p], broadcast4(sums + 4 * p));
+            // dot_k4's steps: x.d * (d * scaled - dmin * mins), then the sum (builtins with their rounding
+            // spelled out, which the compiler does not contract to FMAs: the reference's roundings)
+            const __m512 f = sub_rn(mul_rn(dv, _mm512_cvtepi32_ps(scaled[t])), mul_rn(mv, _mm512_cvtepi32_ps(m)));
+            tot[t] = add_rn(tot[t], mul_rn(_mm512_set1_ps(x[t][s].d), f));
         }
     }
 #pragma GCC unroll 8
@@ -168,18 +181,15 @@ void matmul_q4_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
     }
 }
 
-// Activations: Q8_K (the AVX2 quantizer), then each super-block's 16 int16 sums of 16 become 8 float sums of 32,
-// times d.
+// Activations: Q8_K (the AVX2 quantizer), then each super-block's 16 sums of 16 become 8 sums of 32.
 void prepare_q4_k_rows16(const float* x, uint8_t* row, int64_t n) {
     quantize_row_q8_K_avx2(x, reinterpret_cast<block_q8_K*>(row), n);
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         uint8_t* blk = row + b * sizeof(block_q8_K);
-        float d;
         int16_t bsums[16];
-        std::memcpy(&d, blk + offsetof(block_q8_K, d), sizeof d);
         std::memcpy(bsums, blk + offsetof(block_q8_K, bsums), sizeof bsums);
-        float sums[8];
-        for (int j = 0; j < 8; ++j) sums[j] = d * static_cast<float>(bsums[2 * j] + bsums[2 * j + 1]);
+        int16_t sums[16] = {};
+        for (int j = 0; j < 8; ++j) sums[j] = static_cast<int16_t>(bsums[2 * j] + bsums[2 * j + 1]);
         std::memcpy(blk + offsetof(XQ4K16, sums), sums, sizeof sums);
     }
 }

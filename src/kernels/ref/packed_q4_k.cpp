@@ -8,7 +8,8 @@
 //                                                      value 4k+j of sub-block 2c, high nibble: of sub-block 2c+1),
 //                                                      so one 64-byte load holds 4 bytes of each of the 16 rows
 //     +2048  sc:   [8 sub-blocks][16 rows] uint8       the 6-bit scales, decoded from the file's scales[12]
-//     +2176  m:    [8 sub-blocks][16 rows] uint8       the 6-bit mins
+//     +2176  m:    [4 pairs][16 rows][2] uint8         m[p][r][i] = the 6-bit min of sub-block 2p+i (the kernel widens
+//                                                      a pair to int16 x 2 for vpdpwssd against the sub-block sums)
 //     +2304  d:    [16 rows] half                      the super-block scales
 //     +2336  dmin: [16 rows] half
 //
@@ -34,6 +35,9 @@ bool fits(TensorType type, int64_t n, int64_t d) {
 
 size_t size(int64_t n, int64_t d) { return static_cast<size_t>(d / kRows16 * (n / kQK_K) * kSuperBlockBytes); }
 
+// Where the min of sub-block j of row r is in the mins.
+int64_t min_index(int j, int64_t r) { return j / 2 * 2 * kRows16 + r * 2 + j % 2; }
+
 // Byte offset of super-block s of group g.
 int64_t super_block_offset(int64_t n, int64_t g, int64_t s) { return (g * (n / kQK_K) + s) * kSuperBlockBytes; }
 
@@ -50,7 +54,7 @@ void pack_rows(const void* w, int64_t n, int64_t d, void* out) {
                         std::memcpy(sb + c * 512 + k * 64 + r * 4, blk.qs + 32 * c + 4 * k, 4);
                 for (int j = 0; j < 8; ++j)
                     get_scale_min_k4(j, blk.scales, sb + kScaleOffset + j * kRows16 + r,
-                                     sb + kMinOffset + j * kRows16 + r);
+                                     sb + kMinOffset + min_index(j, r));
                 std::memcpy(sb + kDOffset + 2 * r, &blk.d, 2);
                 std::memcpy(sb + kDminOffset + 2 * r, &blk.dmin, 2);
             }
@@ -78,7 +82,7 @@ void unpack(const void* packed, int64_t n, int64_t r, void* row) {
         uint8_t sc[8], m[8];
         for (int j = 0; j < 8; ++j) {
             sc[j] = sb[kScaleOffset + j * kRows16 + i];
-            m[j] = sb[kMinOffset + j * kRows16 + i];
+            m[j] = sb[kMinOffset + min_index(j, i)];
         }
         encode_scales(sc, m, blk.scales);
         std::memcpy(&blk.d, sb + kDOffset + 2 * i, 2);
