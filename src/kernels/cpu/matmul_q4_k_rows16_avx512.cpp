@@ -56,6 +56,13 @@ inline __m512i broadcast4(const int8_t* p) {
     return _mm512_set1_epi32(v);
 }
 
+// acc += w (16 x 4 unsigned bytes) . the 4 signed bytes at p, broadcast by the instruction's own memory operand
+// (GCC 12 emits a separate vpbroadcastd for _mm512_set1_epi32 of a load)
+inline __m512i dpbusd_bcst(__m512i acc, __m512i w, const int8_t* p) {
+    asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*reinterpret_cast<const int32_t*>(p)));
+    return acc;
+}
+
 constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 inline __m512 mul_rn(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, kNearest); }
 inline __m512 sub_rn(__m512 a, __m512 b) { return _mm512_sub_round_ps(a, b, kNearest); }
@@ -94,25 +101,25 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
 #pragma GCC unroll 8
             for (int t = 0; t < NT; ++t) {
                 const int8_t* xq = x[t][s].qs + 64 * c;
-                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[0], broadcast4(xq));
-                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi[0], broadcast4(xq + 32));
+                __m512i s0 = dpbusd_bcst(_mm512_setzero_si512(), lo[0], xq);
+                __m512i s1 = dpbusd_bcst(_mm512_setzero_si512(), hi[0], xq + 32);
                 if constexpr (NT == 1) {  // one token: four chains (the latency is not hidden by other tokens)
-                    __m512i s2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[4], broadcast4(xq + 16));
-                    __m512i s3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi[4], broadcast4(xq + 48));
+                    __m512i s2 = dpbusd_bcst(_mm512_setzero_si512(), lo[4], xq + 16);
+                    __m512i s3 = dpbusd_bcst(_mm512_setzero_si512(), hi[4], xq + 48);
 #pragma GCC unroll 4
                     for (int k = 1; k < 4; ++k) {
-                        s0 = _mm512_dpbusd_epi32(s0, lo[k], broadcast4(xq + 4 * k));
-                        s1 = _mm512_dpbusd_epi32(s1, hi[k], broadcast4(xq + 32 + 4 * k));
-                        s2 = _mm512_dpbusd_epi32(s2, lo[4 + k], broadcast4(xq + 16 + 4 * k));
-                        s3 = _mm512_dpbusd_epi32(s3, hi[4 + k], broadcast4(xq + 48 + 4 * k));
+                        s0 = dpbusd_bcst(s0, lo[k], xq + 4 * k);
+                        s1 = dpbusd_bcst(s1, hi[k], xq + 32 + 4 * k);
+                        s2 = dpbusd_bcst(s2, lo[4 + k], xq + 16 + 4 * k);
+                        s3 = dpbusd_bcst(s3, hi[4 + k], xq + 48 + 4 * k);
                     }
                     s0 = _mm512_add_epi32(s0, s2);
                     s1 = _mm512_add_epi32(s1, s3);
                 } else {
 #pragma GCC unroll 8
                     for (int k = 1; k < 8; ++k) {
-                        s0 = _mm512_dpbusd_epi32(s0, lo[k], broadcast4(xq + 4 * k));
-                        s1 = _mm512_dpbusd_epi32(s1, hi[k], broadcast4(xq + 32 + 4 * k));
+                        s0 = dpbusd_bcst(s0, lo[k], xq + 4 * k);
+                        s1 = dpbusd_bcst(s1, hi[k], xq + 32 + 4 * k);
                     }
                 }
                 const __m512i p = _mm512_add_epi32(_mm512_mullo_epi32(s0, sc_lo), _mm512_mullo_epi32(s1, sc_hi));
