@@ -11,14 +11,16 @@
 //                        own float steps, x.d * (d * scaled - dmin * mins), added to the row's sum
 //
 // The sums are the reference's integers (kernels/ref/vec_dot.cpp dot_k4) and the float steps are its steps in its
-// order, so the kernel gives the reference's results on the same activations. A step of T tokens unpacks each
-// super-block once for all of them and spends about 95 vector ops per token per 16 rows x 256 values. A thread's rows are one contiguous run of groups: one stream, prefetched ahead.
+// order, so the kernel gives the reference's results on the same activations (bit for bit: test_packed.cpp). A step
+// of T tokens unpacks each super-block once for all of them and spends about 90 vector ops per token per 16 rows x
+// 256 values, 64 of them vpdpbusd. A thread's rows are one contiguous run of groups: one stream, prefetched ahead.
 // GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "kernels/cpu/kernels_avx2.h"
@@ -30,7 +32,8 @@ namespace duet::cpu {
 namespace {
 
 // Tokens per pass over a group: the accumulators of 4 tokens (8 vectors) fit next to the 16 nibble vectors of a
-// chunk in the 32 registers.
+// chunk in the 32 registers. Passes of 8 measured no faster for 8 and 64 tokens (bench_kernels batch_packed/q4_K,
+// 1 thread): from 4 tokens on the kernel is bound by its multiplies, not by reading the group again.
 constexpr int kMaxTokens = 4;
 
 // Non-temporal prefetch this far ahead on a group's first pass (matmul_rows16_avx512.cpp measured 8 KiB for Q4_0).
