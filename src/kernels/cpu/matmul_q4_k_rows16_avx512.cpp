@@ -24,6 +24,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/dpbusd_avx512.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
 
@@ -57,13 +58,6 @@ inline __m512i broadcast4(const int8_t* p) {
     int32_t v;
     std::memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
-}
-
-// acc += w (16 x 4 unsigned bytes) . the 4 signed bytes at p, broadcast by the instruction's own memory operand
-// (GCC 12 emits a separate vpbroadcastd for _mm512_set1_epi32 of a load)
-inline __m512i dpbusd_bcst(__m512i acc, __m512i w, const int8_t* p) {
-    asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*reinterpret_cast<const int32_t*>(p)));
-    return acc;
 }
 
 constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/dpbusd_avx512.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
 
@@ -30,12 +31,6 @@ namespace duet::cpu {
 namespace {
 
 constexpr int kMaxTokens = 8;  // tokens per pass over a group
-
-inline __m512i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
 
 // How far ahead of its loads a pass prefetches (the first pass over a group; later ones find it in L1/L2), as
 // non-temporal hints (the weights are read once per step). The hardware prefetcher alone left Q4_0 decode at
@@ -87,14 +82,14 @@ inline void group_pass(const uint8_t* qs, const uint16_t* dh, int64_t nb, const 
         for (int t = 0; t < NT; ++t) {
             const XRows16& xb = x[t][b];
             // two chains of 4; one chain of 8 or four of 2 measured the same
-            __m512i s0 = _mm512_dpbusd_epi32(_mm512_set1_epi32(xb.corr), v[0], broadcast4(xb.qs));
-            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[4], broadcast4(xb.qs + 16));
-            s0 = _mm512_dpbusd_epi32(s0, v[1], broadcast4(xb.qs + 4));
-            s1 = _mm512_dpbusd_epi32(s1, v[5], broadcast4(xb.qs + 20));
-            s0 = _mm512_dpbusd_epi32(s0, v[2], broadcast4(xb.qs + 8));
-            s1 = _mm512_dpbusd_epi32(s1, v[6], broadcast4(xb.qs + 24));
-            s0 = _mm512_dpbusd_epi32(s0, v[3], broadcast4(xb.qs + 12));
-            s1 = _mm512_dpbusd_epi32(s1, v[7], broadcast4(xb.qs + 28));
+            __m512i s0 = dpbusd_bcst(_mm512_set1_epi32(xb.corr), v[0], xb.qs);
+            __m512i s1 = dpbusd_bcst(_mm512_setzero_si512(), v[4], xb.qs + 16);
+            s0 = dpbusd_bcst(s0, v[1], xb.qs + 4);
+            s1 = dpbusd_bcst(s1, v[5], xb.qs + 20);
+            s0 = dpbusd_bcst(s0, v[2], xb.qs + 8);
+            s1 = dpbusd_bcst(s1, v[6], xb.qs + 24);
+            s0 = dpbusd_bcst(s0, v[3], xb.qs + 12);
+            s1 = dpbusd_bcst(s1, v[7], xb.qs + 28);
             const __m512i s = _mm512_add_epi32(s0, s1);
             const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(xb.d));
             acc[t] = _mm512_fmadd_ps(f, dw, acc[t]);
