@@ -32,9 +32,10 @@ struct Shape {
 // decode (1), few streams (2-4), one pass of 8, chunks of 8 with tails (9, 17, 70); rows of 1 to 280 blocks
 constexpr Shape kShapes[] = {{32, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2},  {1536, 16, 3}, {640, 32, 4},
                              {256, 16, 5}, {96, 64, 8},   {1536, 32, 9}, {320, 16, 17}, {192, 48, 70}};
-// the same for K-quants (rows of whole super-blocks of 256: 1 to 35)
-constexpr Shape kShapesK[] = {{256, 16, 1}, {1536, 32, 1}, {8960, 16, 1}, {512, 48, 2},  {1536, 16, 3}, {768, 32, 4},
-                              {256, 16, 5}, {512, 64, 8},  {1536, 32, 9}, {256, 16, 17}, {512, 48, 70}};
+// the same for K-quants (rows of whole super-blocks of 256: 1 to 35, an odd count too: q6_k_rows16 pads its groups)
+constexpr Shape kShapesK[] = {{256, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {512, 48, 2},  {1536, 16, 3},
+                              {768, 32, 4},  {256, 16, 5},  {256, 64, 6},  {1280, 16, 7}, {512, 64, 8},
+                              {1536, 32, 9}, {256, 16, 17}, {512, 48, 70}};
 
 struct Layout {
     WeightLayout layout;
@@ -42,10 +43,11 @@ struct Layout {
 };
 constexpr Layout kLayouts[] = {{WeightLayout::q4_0_rows16, TensorType::Q4_0},
                                {WeightLayout::q8_0_rows16, TensorType::Q8_0},
-                               {WeightLayout::q4_k_rows16, TensorType::Q4_K}};
+                               {WeightLayout::q4_k_rows16, TensorType::Q4_K},
+                               {WeightLayout::q6_k_rows16, TensorType::Q6_K}};
 
 std::span<const Shape> shapes_of(const Layout& l) {
-    if (l.type == TensorType::Q4_K) return kShapesK;
+    if (l.type == TensorType::Q4_K || l.type == TensorType::Q6_K) return kShapesK;
     return kShapes;
 }
 
@@ -67,6 +69,15 @@ Problem make(Layout l, Shape s, uint32_t seed) {
         blk->qs[0] = -128;
         blk->qs[1] = 127;
         blk->qs[31] = -127;
+    }
+    if (l.type == TensorType::Q6_K) {  // the ends of the value and scale ranges in the first super-block
+        auto* blk = reinterpret_cast<block_q6_K*>(p.w.data());
+        blk->scales[0] = -128;
+        blk->scales[15] = 127;
+        blk->ql[0] = 0xff;  // values 0 and 64: 63 with qh's bits
+        blk->qh[0] = 0xff;  // values 0, 32, 64, 96's high bits
+        blk->ql[33] = 0;    // values 33 and 97: 0 with qh's bits
+        blk->qh[33] = 0;    // values 129, 161, 193, 225's high bits
     }
     p.packed.resize(kernels::packed_size(l.layout, l.type, s.n, s.d));
     kernels::pack_weights(l.layout, l.type, p.w.data(), s.n, s.d, p.packed.data());
@@ -99,6 +110,8 @@ TEST(PackedRows16, RepackRoundTripsEveryRow) {
             const Problem p = make(l, s, 7);
             if (l.type == TensorType::Q4_K) {  // the scales decoded: 2368 bytes per 16 rows' super-block, not 2304
                 ASSERT_EQ(p.packed.size() * 2304, p.w.size() * 2368);
+            } else if (l.type == TensorType::Q6_K) {  // groups padded to 64 bytes
+                ASSERT_GE(p.packed.size(), p.w.size());
             } else {
                 ASSERT_EQ(p.packed.size(), p.w.size());
             }
@@ -124,6 +137,9 @@ TEST(PackedRows16, OnlyTheirTypeWithWholeGroupsFits) {
     EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_k_rows16, TensorType::Q4_0, 512, 32));
     EXPECT_FALSE(ref::layout_fits(WeightLayout::q4_k_rows16, TensorType::Q5_K, 512, 32));
     EXPECT_TRUE(ref::layout_fits(WeightLayout::plain, TensorType::Q6_K, 256, 3));
+    EXPECT_TRUE(ref::layout_fits(WeightLayout::q6_k_rows16, TensorType::Q6_K, 256, 32));
+    EXPECT_FALSE(ref::layout_fits(WeightLayout::q6_k_rows16, TensorType::Q6_K, 256, 24));
+    EXPECT_FALSE(ref::layout_fits(WeightLayout::q6_k_rows16, TensorType::Q4_K, 256, 32));
 }
 
 TEST(PackedRows16, NaiveTwinEqualsReferenceOnFileRows) {
@@ -200,6 +216,10 @@ TEST(PackedRows16, PreferredOnlyWhereTheBackendHasTheKernel) {
                   wide ? WeightLayout::q4_k_rows16 : WeightLayout::plain)
             << kernels::backend_name(backend);
         EXPECT_EQ(kernels::preferred_layout(TensorType::Q4_K, 1536, 8), WeightLayout::plain);
+        EXPECT_EQ(kernels::preferred_layout(TensorType::Q6_K, 1536, 256),
+                  wide ? WeightLayout::q6_k_rows16 : WeightLayout::plain)
+            << kernels::backend_name(backend);
+        EXPECT_EQ(kernels::preferred_layout(TensorType::Q6_K, 1536, 8), WeightLayout::plain);
     }
 }
 

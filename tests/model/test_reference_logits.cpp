@@ -104,9 +104,9 @@ TEST_P(ReferenceLogits, AllPositionsOneBatchRefKernels) {
     check_rows(rows, exact, dequant, "all positions, reference kernels");
 }
 
-// Matrices repacked at load for the active backend (kernels::preferred_layout: Q4_0, Q8_0 on avx512) give the logits of
-// the file's own rows on the reference kernels (which round activations as the packed kernel does), batch and decode,
-// within the kernels' twin tolerance.
+// Matrices repacked at load for the active backend (kernels::preferred_layout: Q4_0, Q8_0, Q4_K, Q6_K on avx512) give
+// the logits of the file's own rows on the reference kernels (which round activations as the packed kernel does), batch
+// and decode, within the kernels' twin tolerance.
 TEST_P(ReferenceLogits, PackedWeightsGiveTheFileRowsLogits) {
     auto packed = Runner::open(path(), KvType::f32);
     const kernels::Backend original = kernels::active_backend();
@@ -119,7 +119,7 @@ TEST_P(ReferenceLogits, PackedWeightsGiveTheFileRowsLogits) {
     EXPECT_EQ(plain->model->packed_matrices(), 0);
     const bool expect_packed = kernels::preferred_layout(TensorType::Q4_0, 256, 256) != WeightLayout::plain &&
                                (name_.find("Q4_0") != std::string::npos || name_.find("Q8_0") != std::string::npos ||
-                                name_.find("Q4_K_M") != std::string::npos);
+                                name_.find("Q4_K_M") != std::string::npos || name_.find("Q6_K") != std::string::npos);
     if (expect_packed) {
         EXPECT_GT(packed->model->packed_matrices(), 0);
         EXPECT_NE(packed->model->layers()[0].wq.data, plain->model->layers()[0].wq.data);

@@ -358,6 +358,8 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
         }
         if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
     }
+    if (wtype == TensorType::Q6_K)  // q6_k_rows16's prepared rows (avx512)
+        bytes = std::max(bytes, static_cast<size_t>(n / kQK_K * n_tokens) * sizeof(cpu::XRows16Q6K));
     return bytes;
 }
 

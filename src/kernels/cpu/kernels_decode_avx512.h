@@ -54,6 +54,14 @@ struct PackedKernel {
 PackedKernel packed_kernel_avx512(WeightLayout layout);  // matmul_rows16_avx512.cpp
 PackedKernel packed_kernel_q4_k_avx512();                // matmul_q4_k_rows16_avx512.cpp
 PackedKernel packed_kernel_q6_k_avx512();                // matmul_q6_k_rows16_avx512.cpp
+// One token's super-block of 256 activations for q6_k_rows16: Q8_K's d and values, corr[s] = -32 * the sum of
+// values 16s .. 16s+15 (the weights' offset, where group s's integer sums start).
+struct XRows16Q6K {
+    float d;
+    int32_t corr[16];
+    int8_t qs[256];
+};
+static_assert(sizeof(XRows16Q6K) == 324);
 
 // Q4_K against plain Q8_K activation rows (two sub-blocks per vector).
 MatmulRowsFn matmul_rows_fn_q4_k_avx512();

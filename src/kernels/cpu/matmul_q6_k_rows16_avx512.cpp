@@ -1,8 +1,197 @@
-// matmul_q6_k_rows16_avx512.cpp: the avx512 kernel over q6_k_rows16 (kernels/ref/packed_q6_k.cpp). Not built yet.
+// matmul_q6_k_rows16_avx512.cpp: the avx512 kernel over q6_k_rows16 (kernels/ref/packed_q6_k.cpp draws the layout):
+// Q6_K matmuls of any number of tokens, one group's 16 rows = one vector of outputs, as matmul_rows16_avx512.cpp
+// does for Q4_0 / Q8_0:
+//
+//   per super-block b of the group:  16 scale vectors d * sc (16 bytes -> int32 -> float, times the 16 rows' d)
+//   per group s of 16 values:        4 value vectors of 6 bits (4 values of 16 rows each) rebuilt from a ql and a
+//                                    qh vector: and / shift for each part, one ternary-logic op merges them
+//   per token and group s:           4 vpdpbusd against 4 activation bytes broadcast from memory, the chain
+//                                    starting at -32 * sum(q) (the weights' offset taken out in integers), one
+//                                    convert, one FMA with the scale vector
+//   per token and super-block:       one FMA with the token's d
+//
+// Tokens are taken 8 at a time (the group's bytes stay in L1 or L2 between passes); a thread's rows are one
+// contiguous run of groups, prefetched in order (non-temporal, 8 KiB ahead, first pass only) as the Q4_0 kernel.
+// GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
+#include "kernels/ref/packed.h"
 
 namespace duet::cpu {
 
-PackedKernel packed_kernel_q6_k_avx512() { return {}; }
+namespace {
+
+constexpr int kMaxTokens = 8;                     // tokens per pass over a group
+constexpr int64_t kPrefetchAhead = 8 << 10;       // as matmul_rows16_avx512.cpp (measured there)
+constexpr int64_t kQlBytes = 2048;                // a super-block's ql for 16 rows
+constexpr int64_t kQuantBytes = kQlBytes + 1024;  // ql + qh
+constexpr int64_t kScaleStride = 256 + 32;        // a super-block's int8 scales [16][16] and 16 halves
+
+inline __m512i broadcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// Four vectors of values 128h + 32f + 4m .. +3 (m = 4p .. 4p+3) of the 16 rows, 0..63 (packed_q6_k.cpp).
+template <int h, int p, int f>
+inline void rebuild(const uint8_t* ql, const uint8_t* qh, __m512i v[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+#pragma GCC unroll 4
+    for (int mm = 0; mm < 4; ++mm) {
+        const int m = 4 * p + mm;
+        const __m512i q = _mm512_loadu_si512(ql + 64 * (16 * h + (f % 2 == 1 ? 8 : 0) + m));
+        const __m512i hb = _mm512_loadu_si512(qh + 64 * (8 * h + m));
+        const __m512i lo = f < 2 ? _mm512_and_si512(q, m4) : _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        __m512i hi;
+        if constexpr (f == 0) hi = _mm512_slli_epi16(hb, 4);
+        else if constexpr (f == 1) hi = _mm512_slli_epi16(hb, 2);
+        else if constexpr (f == 2) hi = hb;
+        else hi = _mm512_srli_epi16(hb, 2);
+        v[mm] = _mm512_ternarylogic_epi32(lo, hi, m30, 0xF8);  // lo | (hi & 0x30)
+    }
+}
+
+// The lines [from, to) of 64 bytes after p, as non-temporal prefetches.
+inline void prefetch_lines(const uint8_t* p, int64_t from, int64_t to) {
+    for (int64_t l = from; l < to; ++l) _mm_prefetch(reinterpret_cast<const char*>(p + 64 * l), _MM_HINT_NTA);
+}
+
+// Scale group s = 8h + 2f + p of super-block b for every token: sacc[t] += (sum over the group) * d * sc.
+template <int NT, bool kPrefetch, int h, int p, int f>
+inline void scale_group(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t b, const XRows16Q6K* const* x,
+                        __m512 sacc[NT], const uint8_t* pf, int64_t pf_lines) {
+    constexpr int s = 8 * h + 2 * f + p;
+    constexpr int step = 4 * (2 * h + p) + f;  // 0..15: this call's share of the super-block's prefetches
+    if constexpr (kPrefetch) prefetch_lines(pf, step * pf_lines / 16, (step + 1) * pf_lines / 16);
+    const __m512i sc32 = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * s)));
+    const __m512 scale = _mm512_mul_ps(_mm512_cvtepi32_ps(sc32), dw);
+    __m512i v[4];
+    rebuild<h, p, f>(ql, ql + kQlBytes, v);
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+        const XRows16Q6K& xb = x[t][b];
+        const int8_t* q = xb.qs + 16 * s;
+        __m512i acc = _mm512_dpbusd_epi32(_mm512_set1_epi32(xb.corr[s]), v[0], broadcast4(q));
+        acc = _mm512_dpbusd_epi32(acc, v[1], broadcast4(q + 4));
+        acc = _mm512_dpbusd_epi32(acc, v[2], broadcast4(q + 8));
+        acc = _mm512_dpbusd_epi32(acc, v[3], broadcast4(q + 12));
+        sacc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), scale, sacc[t]);
+    }
+}
+
+template <int NT, bool kPrefetch, int h, int p>
+inline void scale_groups(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t b, const XRows16Q6K* const* x,
+                         __m512 sacc[NT], const uint8_t* pf, int64_t pf_lines) {
+    scale_group<NT, kPrefetch, h, p, 0>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+    scale_group<NT, kPrefetch, h, p, 1>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+    scale_group<NT, kPrefetch, h, p, 2>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+    scale_group<NT, kPrefetch, h, p, 3>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+}
+
+// y[t][0..15] = the group's 16 rows . token t, for NT tokens; group: the group's bytes (scales, then quants).
+template <int NT, bool kPrefetch>
+void group_pass(const uint8_t* group, int64_t nsb, int64_t group_bytes, const XRows16Q6K* const* x, float* const* y) {
+    const int64_t scales_bytes = group_bytes - nsb * kQuantBytes;
+    // the group's bytes in order, a super-block's share (rounded up) per super-block, 8 KiB ahead
+    const int64_t pf_lines = (group_bytes / 64 + nsb - 1) / nsb;
+    __m512 acc[NT];
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nsb; ++b) {
+        const uint8_t* sc = group + b * kScaleStride;
+        const uint8_t* ql = group + scales_bytes + b * kQuantBytes;
+        const uint8_t* pf = group + kPrefetchAhead + b * pf_lines * 64;
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sc + 256)));
+        __m512 sacc[NT];
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) sacc[t] = _mm512_setzero_ps();
+        scale_groups<NT, kPrefetch, 0, 0>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+        scale_groups<NT, kPrefetch, 0, 1>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+        scale_groups<NT, kPrefetch, 1, 0>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+        scale_groups<NT, kPrefetch, 1, 1>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+#pragma GCC unroll 8
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(sacc[t], _mm512_set1_ps(x[t][b].d), acc[t]);
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
+}
+
+template <int NT>
+void group_pass_n(bool first, const uint8_t* group, int64_t nsb, int64_t group_bytes, const XRows16Q6K* const* x,
+                  float* const* y) {
+    if (first) group_pass<NT, true>(group, nsb, group_bytes, x, y);
+    else group_pass<NT, false>(group, nsb, group_bytes, x, y);
+}
+
+// Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16.
+void matmul_q6_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    const int64_t nsb = a.n / kQK_K;
+    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
+    for (int64_t r = r0; r < r1; r += ref::kRows16) {
+        const uint8_t* group = a.w + r / ref::kRows16 * group_bytes;
+        for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTokens) {
+            const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, a.n_tokens - t0));
+            const XRows16Q6K* x[kMaxTokens];
+            float* y[kMaxTokens];
+            for (int t = 0; t < nt; ++t) {
+                x[t] = reinterpret_cast<const XRows16Q6K*>(a.x + (t0 + t) * a.x_row_size);
+                y[t] = a.y + (t0 + t) * a.d + r;
+            }
+            const bool first = t0 == 0;
+            switch (nt) {
+                case 1:
+                    group_pass_n<1>(first, group, nsb, group_bytes, x, y);
+                    break;
+                case 2:
+                    group_pass_n<2>(first, group, nsb, group_bytes, x, y);
+                    break;
+                case 3:
+                    group_pass_n<3>(first, group, nsb, group_bytes, x, y);
+                    break;
+                case 4:
+                    group_pass_n<4>(first, group, nsb, group_bytes, x, y);
+                    break;
+                case 5:
+                    group_pass_n<5>(first, group, nsb, group_bytes, x, y);
+                    break;
+                case 6:
+                    group_pass_n<6>(first, group, nsb, group_bytes, x, y);
+                    break;
+                case 7:
+                    group_pass_n<7>(first, group, nsb, group_bytes, x, y);
+                    break;
+                default:
+                    group_pass_n<8>(first, group, nsb, group_bytes, x, y);
+                    break;
+            }
+        }
+    }
+}
+
+// Activations: Q8_K (the AVX2 quantizer, as the reference's dot takes them) and the offset's sums.
+void prepare_q6_k(const float* x, uint8_t* row, int64_t n) {
+    auto* y = reinterpret_cast<XRows16Q6K*>(row);
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        block_q8_K q8;
+        quantize_row_q8_K_avx2(x + b * kQK_K, &q8, kQK_K);
+        y[b].d = q8.d;
+        std::memcpy(y[b].qs, q8.qs, sizeof(q8.qs));
+        for (int s = 0; s < 16; ++s) y[b].corr[s] = -32 * q8.bsums[s];
+    }
+}
+
+size_t q6_k_x_size(int64_t n) { return static_cast<size_t>(n / kQK_K) * sizeof(XRows16Q6K); }
+
+}  // namespace
+
+PackedKernel packed_kernel_q6_k_avx512() { return {&q6_k_x_size, &prepare_q6_k, &matmul_q6_k_rows16}; }
 
 }  // namespace duet::cpu

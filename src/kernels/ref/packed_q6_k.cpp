@@ -1,5 +1,25 @@
-// packed_q6_k.cpp: the q6_k_rows16 layout (Q6_K rows in groups of 16 for the avx512 kernel) and its repack.
-// Not built yet: fits() is false, so no matrix takes it.
+// packed_q6_k.cpp: the q6_k_rows16 layout (Q6_K rows in groups of 16 for the avx512 kernel,
+// kernels/cpu/matmul_q6_k_rows16_avx512.cpp) and its repack. W (d,n), nsb = n / 256 super-blocks per row; group g
+// = rows 16g .. 16g+15, at byte g * G:
+//
+//   scales:  nsb x [16 s][16 rows] int8    sc[b][s][r] = scale s of super-block b of row 16g+r (16 bytes: one
+//                                          128-bit load -> the 16 rows' scales of a group of 16 values)
+//            nsb x [16 rows] half          d[b][r] = d of super-block b of row 16g+r
+//            (each super-block's 256 + 32 bytes in turn; then zeros up to a multiple of 64 bytes)
+//   quants:  nsb x { ql: [32 k][16 rows][4 bytes]   ql[b][k][r][j] = byte 4k+j of ql of super-block b, row 16g+r
+//                    qh: [16 k][16 rows][4 bytes] } qh[b][k][r][j] = byte 4k+j of qh
+//            so one 64-byte load holds 4 bytes of each of the 16 rows (vpdpbusd's operand), as in q4_0_rows16
+//
+//   G = roundup(nsb * 288, 64) + nsb * 3072: the file's 16 * 210 bytes per super-block, plus at most 32 bytes per
+//   group so that every quant load starts a cache line (nsb odd: 8960 / 256 = 35 in Qwen2-1.5B's ffn_down).
+//   The scales come first: a pass prefetching the group's bytes in order reaches them before the quants they scale.
+//
+// The file's 4 + 2-bit split stays (unpacked 6-bit bytes would be a third more to stream); the kernel rebuilds a
+// vector of 6-bit values from one ql vector and one qh vector (values 128h + 32f + 4m + j, f = 0..3, m = 0..7):
+//   f = 0: ql[16h+m] & 15 | (qh[8h+m] >> 0 & 3) << 4      f = 1: ql[16h+8+m] & 15 | (qh[8h+m] >> 2 & 3) << 4
+//   f = 2: ql[16h+m] >> 4 | (qh[8h+m] >> 4 & 3) << 4      f = 3: ql[16h+8+m] >> 4 | (qh[8h+m] >> 6 & 3) << 4
+#include <cstring>
+
 #include "common/assert.h"
 #include "kernels/ref/packed.h"
 
@@ -7,10 +27,61 @@ namespace duet::ref {
 
 namespace {
 
-bool fits(TensorType, int64_t, int64_t) { return false; }
-size_t size(int64_t n, int64_t d) { return row_size(TensorType::Q6_K, n) * static_cast<size_t>(d); }
-void pack_rows(const void*, int64_t, int64_t, void*) { DUET_ASSERT(false); }
-void unpack(const void*, int64_t, int64_t, void*) { DUET_ASSERT(false); }
+constexpr int64_t kQlBytes = 16 * kQK_K / 2;      // 2048: one super-block's ql for 16 rows
+constexpr int64_t kQhBytes = 16 * kQK_K / 4;      // 1024
+constexpr int64_t kScaleBytes = 16 * kQK_K / 16;  // 256
+constexpr int64_t kHalfBytes = 16 * 2;            // 32
+
+int64_t scales_section(int64_t nsb) { return (nsb * (kScaleBytes + kHalfBytes) + 63) / 64 * 64; }
+int64_t group_bytes(int64_t n) {
+    const int64_t nsb = n / kQK_K;
+    return scales_section(nsb) + nsb * (kQlBytes + kQhBytes);
+}
+
+bool fits(TensorType type, int64_t n, int64_t d) {
+    return type == TensorType::Q6_K && n % kQK_K == 0 && n > 0 && d % kRows16 == 0 && d > 0;
+}
+size_t size(int64_t n, int64_t d) { return static_cast<size_t>(group_bytes(n) * (d / kRows16)); }
+
+// Where super-block b of row r (of its group) lives in a group, and the file's block: `copy(packed, file, bytes)`
+// per field, so pack and unpack walk the same map.
+template <class Copy>
+void walk_row(uint8_t* group, int64_t nsb, int64_t r, block_q6_K* blocks, Copy copy) {
+    const int64_t scales = scales_section(nsb);
+    for (int64_t b = 0; b < nsb; ++b) {
+        block_q6_K& blk = blocks[b];
+        uint8_t* sc = group + b * (kScaleBytes + kHalfBytes);
+        for (int64_t s = 0; s < 16; ++s) copy(sc + s * 16 + r, reinterpret_cast<uint8_t*>(&blk.scales[s]), 1);
+        copy(sc + kScaleBytes + r * 2, reinterpret_cast<uint8_t*>(&blk.d), 2);
+        uint8_t* ql = group + scales + b * (kQlBytes + kQhBytes);
+        uint8_t* qh = ql + kQlBytes;
+        for (int64_t k = 0; k < 32; ++k) copy(ql + k * 64 + r * 4, blk.ql + 4 * k, 4);
+        for (int64_t k = 0; k < 16; ++k) copy(qh + k * 64 + r * 4, blk.qh + 4 * k, 4);
+    }
+}
+
+void pack_rows(const void* w, int64_t n, int64_t d, void* out) {
+    DUET_ASSERT(fits(TensorType::Q6_K, n, d));
+    const int64_t nsb = n / kQK_K, gb = group_bytes(n);
+    const auto* rows = static_cast<const block_q6_K*>(w);
+    std::memset(out, 0, size(n, d));  // the padding
+    for (int64_t g = 0; g < d / kRows16; ++g) {
+        uint8_t* group = static_cast<uint8_t*>(out) + g * gb;
+        for (int64_t r = 0; r < kRows16; ++r) {
+            // const in, through the shared map: the copy writes the packed side only
+            auto* blocks = const_cast<block_q6_K*>(rows + (g * kRows16 + r) * nsb);
+            walk_row(group, nsb, r, blocks, [](uint8_t* p, uint8_t* f, size_t k) { std::memcpy(p, f, k); });
+        }
+    }
+}
+
+void unpack(const void* packed, int64_t n, int64_t r, void* row) {
+    const int64_t nsb = n / kQK_K;
+    // const in, through the shared map: the copy writes the file side only
+    auto* group = const_cast<uint8_t*>(static_cast<const uint8_t*>(packed)) + r / kRows16 * group_bytes(n);
+    walk_row(group, nsb, r % kRows16, static_cast<block_q6_K*>(row),
+             [](uint8_t* p, uint8_t* f, size_t k) { std::memcpy(f, p, k); });
+}
 
 }  // namespace
 
