@@ -18,6 +18,7 @@
 // vector of 6-bit values from one ql vector and one qh vector (values 128h + 32f + 4m + j, f = 0..3, m = 0..7):
 //   f = 0: ql[16h+m] & 15 | (qh[8h+m] >> 0 & 3) << 4      f = 1: ql[16h+8+m] & 15 | (qh[8h+m] >> 2 & 3) << 4
 //   f = 2: ql[16h+m] >> 4 | (qh[8h+m] >> 4 & 3) << 4      f = 3: ql[16h+8+m] >> 4 | (qh[8h+m] >> 6 & 3) << 4
+#include <cstddef>
 #include <cstring>
 
 #include "common/assert.h"
@@ -43,44 +44,39 @@ bool fits(TensorType type, int64_t n, int64_t d) {
 }
 size_t size(int64_t n, int64_t d) { return static_cast<size_t>(group_bytes(n) * (d / kRows16)); }
 
-// Where super-block b of row r (of its group) lives in a group, and the file's block: `copy(packed, file, bytes)`
-// per field, so pack and unpack walk the same map.
-template <class Copy>
-void walk_row(uint8_t* group, int64_t nsb, int64_t r, block_q6_K* blocks, Copy copy) {
+// Where super-block b of row r (of its group) lives in a group against the file's blocks: copy(packed, file, bytes)
+// per field, so pack (group writable) and unpack (blocks writable) walk one map.
+template <class GroupByte, class BlockByte, class Copy>
+void walk_row(GroupByte* group, int64_t nsb, int64_t r, BlockByte* blocks, Copy copy) {
     const int64_t scales = scales_section(nsb);
     for (int64_t b = 0; b < nsb; ++b) {
-        block_q6_K& blk = blocks[b];
-        uint8_t* sc = group + b * (kScaleBytes + kHalfBytes);
-        for (int64_t s = 0; s < 16; ++s) copy(sc + s * 16 + r, reinterpret_cast<uint8_t*>(&blk.scales[s]), 1);
-        copy(sc + kScaleBytes + r * 2, reinterpret_cast<uint8_t*>(&blk.d), 2);
-        uint8_t* ql = group + scales + b * (kQlBytes + kQhBytes);
-        uint8_t* qh = ql + kQlBytes;
-        for (int64_t k = 0; k < 32; ++k) copy(ql + k * 64 + r * 4, blk.ql + 4 * k, 4);
-        for (int64_t k = 0; k < 16; ++k) copy(qh + k * 64 + r * 4, blk.qh + 4 * k, 4);
+        BlockByte* blk = blocks + b * static_cast<int64_t>(sizeof(block_q6_K));
+        GroupByte* sc = group + b * (kScaleBytes + kHalfBytes);
+        for (int64_t s = 0; s < 16; ++s) copy(sc + s * 16 + r, blk + offsetof(block_q6_K, scales) + s, 1);
+        copy(sc + kScaleBytes + r * 2, blk + offsetof(block_q6_K, d), 2);
+        GroupByte* ql = group + scales + b * (kQlBytes + kQhBytes);
+        GroupByte* qh = ql + kQlBytes;
+        for (int64_t k = 0; k < 32; ++k) copy(ql + k * 64 + r * 4, blk + offsetof(block_q6_K, ql) + 4 * k, 4);
+        for (int64_t k = 0; k < 16; ++k) copy(qh + k * 64 + r * 4, blk + offsetof(block_q6_K, qh) + 4 * k, 4);
     }
 }
 
 void pack_rows(const void* w, int64_t n, int64_t d, void* out) {
     DUET_ASSERT(fits(TensorType::Q6_K, n, d));
     const int64_t nsb = n / kQK_K, gb = group_bytes(n);
-    const auto* rows = static_cast<const block_q6_K*>(w);
-    std::memset(out, 0, size(n, d));  // the padding
+    const auto* rows = static_cast<const uint8_t*>(w);
+    const int64_t used = nsb * (kScaleBytes + kHalfBytes);
     for (int64_t g = 0; g < d / kRows16; ++g) {
-        uint8_t* group = static_cast<uint8_t*>(out) + g * gb;
-        for (int64_t r = 0; r < kRows16; ++r) {
-            // const in, through the shared map: the copy writes the packed side only
-            auto* blocks = const_cast<block_q6_K*>(rows + (g * kRows16 + r) * nsb);
-            walk_row(group, nsb, r, blocks, [](uint8_t* p, uint8_t* f, size_t k) { std::memcpy(p, f, k); });
-        }
+        std::memset(static_cast<uint8_t*>(out) + g * gb + used, 0, scales_section(nsb) - used);  // the padding
+        for (int64_t r = 0; r < kRows16; ++r)
+            walk_row(static_cast<uint8_t*>(out) + g * gb, nsb, r, rows + (g * kRows16 + r) * nsb * sizeof(block_q6_K),
+                     [](uint8_t* p, const uint8_t* f, size_t k) { std::memcpy(p, f, k); });
     }
 }
 
 void unpack(const void* packed, int64_t n, int64_t r, void* row) {
-    const int64_t nsb = n / kQK_K;
-    // const in, through the shared map: the copy writes the file side only
-    auto* group = const_cast<uint8_t*>(static_cast<const uint8_t*>(packed)) + r / kRows16 * group_bytes(n);
-    walk_row(group, nsb, r % kRows16, static_cast<block_q6_K*>(row),
-             [](uint8_t* p, uint8_t* f, size_t k) { std::memcpy(f, p, k); });
+    walk_row(static_cast<const uint8_t*>(packed) + r / kRows16 * group_bytes(n), n / kQK_K, r % kRows16,
+             static_cast<uint8_t*>(row), [](const uint8_t* p, uint8_t* f, size_t k) { std::memcpy(f, p, k); });
 }
 
 }  // namespace
