@@ -59,18 +59,54 @@ inline void rebuild(const uint8_t* ql, const uint8_t* qh, __m512i v[4]) {
     }
 }
 
-// The lines [from, to) of 64 bytes after p, as non-temporal prefetches.
-inline void prefetch_lines(const uint8_t* p, int64_t from, int64_t to) {
-    for (int64_t l = from; l < to; ++l) _mm_prefetch(reinterpret_cast<const char*>(p + 64 * l), _MM_HINT_NTA);
-}
+// Non-temporal prefetches of the two streams a pass reads, the quants 8 KiB ahead and the scales (and d) a few
+// super-blocks ahead, each running on into the next groups past its end (skipping the other stream's bytes: in
+// Qwen2-1.5B's ffn_down a group's scales are 10 KiB, so one stream through the group's bytes in order arrived late
+// for the first super-blocks' quants).
+class Prefetcher {
+public:
+    Prefetcher(const uint8_t* group, int64_t nsb, int64_t group_bytes)
+        : group_bytes_(group_bytes), scales_bytes_(group_bytes - nsb * kQuantBytes), nsb_(nsb) {
+        const int64_t ahead = kPrefetchAhead / (nsb * kQuantBytes), within = kPrefetchAhead % (nsb * kQuantBytes);
+        quant_ = group + ahead * group_bytes + scales_bytes_ + within;
+        quant_end_ = group + (ahead + 1) * group_bytes;
+        const int64_t k = std::min<int64_t>(8, nsb);  // super-blocks ahead in the scale stream
+        scale_group_ = group + k / nsb * group_bytes;
+        scale_index_ = k % nsb;
+    }
+    // The next `count` lines of the quant stream.
+    void quants(int count) {
+        for (int i = 0; i < count; ++i) {
+            _mm_prefetch(reinterpret_cast<const char*>(quant_), _MM_HINT_NTA);
+            quant_ += 64;
+            if (quant_ == quant_end_) {
+                quant_ += scales_bytes_;
+                quant_end_ += group_bytes_;
+            }
+        }
+    }
+    // The next super-block's scales and d (288 bytes: 5 lines from anywhere 32-byte aligned).
+    void scales() {
+        const uint8_t* p = scale_group_ + scale_index_ * kScaleStride;
+        for (int64_t off = 0; off < kScaleStride; off += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_NTA);
+        if (++scale_index_ == nsb_) {
+            scale_index_ = 0;
+            scale_group_ += group_bytes_;
+        }
+    }
+
+private:
+    const uint8_t *quant_, *quant_end_, *scale_group_;
+    int64_t group_bytes_, scales_bytes_, nsb_, scale_index_;
+};
 
 // Scale group s = 8h + 2f + p of super-block b for every token: sacc[t] += (sum over the group) * d * sc.
 template <int NT, bool kPrefetch, int h, int p, int f>
 inline void scale_group(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t b, const XRows16Q6K* const* x,
-                        __m512 sacc[NT], const uint8_t* pf, int64_t pf_lines) {
+                        __m512 sacc[NT], Prefetcher& pf) {
     constexpr int s = 8 * h + 2 * f + p;
-    constexpr int step = 4 * (2 * h + p) + f;  // 0..15: this call's share of the super-block's prefetches
-    if constexpr (kPrefetch) prefetch_lines(pf, step * pf_lines / 16, (step + 1) * pf_lines / 16);
+    if constexpr (kPrefetch) pf.quants(static_cast<int>(kQuantBytes / 64 / 16));  // this call's share
     const __m512i sc32 = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * s)));
     const __m512 scale = _mm512_mul_ps(_mm512_cvtepi32_ps(sc32), dw);
     __m512i v[4];
@@ -89,34 +125,33 @@ inline void scale_group(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t
 
 template <int NT, bool kPrefetch, int h, int p>
 inline void scale_groups(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t b, const XRows16Q6K* const* x,
-                         __m512 sacc[NT], const uint8_t* pf, int64_t pf_lines) {
-    scale_group<NT, kPrefetch, h, p, 0>(sc, ql, dw, b, x, sacc, pf, pf_lines);
-    scale_group<NT, kPrefetch, h, p, 1>(sc, ql, dw, b, x, sacc, pf, pf_lines);
-    scale_group<NT, kPrefetch, h, p, 2>(sc, ql, dw, b, x, sacc, pf, pf_lines);
-    scale_group<NT, kPrefetch, h, p, 3>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+                         __m512 sacc[NT], Prefetcher& pf) {
+    scale_group<NT, kPrefetch, h, p, 0>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kPrefetch, h, p, 1>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kPrefetch, h, p, 2>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kPrefetch, h, p, 3>(sc, ql, dw, b, x, sacc, pf);
 }
 
 // y[t][0..15] = the group's 16 rows . token t, for NT tokens; group: the group's bytes (scales, then quants).
 template <int NT, bool kPrefetch>
 void group_pass(const uint8_t* group, int64_t nsb, int64_t group_bytes, const XRows16Q6K* const* x, float* const* y) {
     const int64_t scales_bytes = group_bytes - nsb * kQuantBytes;
-    // the group's bytes in order, a super-block's share (rounded up) per super-block, 8 KiB ahead
-    const int64_t pf_lines = (group_bytes / 64 + nsb - 1) / nsb;
+    Prefetcher pf(group, nsb, group_bytes);
     __m512 acc[NT];
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nsb; ++b) {
         const uint8_t* sc = group + b * kScaleStride;
         const uint8_t* ql = group + scales_bytes + b * kQuantBytes;
-        const uint8_t* pf = group + kPrefetchAhead + b * pf_lines * 64;
+        if constexpr (kPrefetch) pf.scales();
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sc + 256)));
         __m512 sacc[NT];
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t) sacc[t] = _mm512_setzero_ps();
-        scale_groups<NT, kPrefetch, 0, 0>(sc, ql, dw, b, x, sacc, pf, pf_lines);
-        scale_groups<NT, kPrefetch, 0, 1>(sc, ql, dw, b, x, sacc, pf, pf_lines);
-        scale_groups<NT, kPrefetch, 1, 0>(sc, ql, dw, b, x, sacc, pf, pf_lines);
-        scale_groups<NT, kPrefetch, 1, 1>(sc, ql, dw, b, x, sacc, pf, pf_lines);
+        scale_groups<NT, kPrefetch, 0, 0>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kPrefetch, 0, 1>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kPrefetch, 1, 0>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kPrefetch, 1, 1>(sc, ql, dw, b, x, sacc, pf);
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(sacc[t], _mm512_set1_ps(x[t][b].d), acc[t]);
     }
