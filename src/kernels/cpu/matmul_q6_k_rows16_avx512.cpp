@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu/dpbusd_avx512.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
@@ -33,12 +34,6 @@ constexpr int64_t kPrefetchAhead = 8 << 10;       // as matmul_rows16_avx512.cpp
 constexpr int64_t kQlBytes = 2048;                // a super-block's ql for 16 rows
 constexpr int64_t kQuantBytes = kQlBytes + 1024;  // ql + qh
 constexpr int64_t kScaleStride = 256 + 32;        // a super-block's int8 scales [16][16] and 16 halves
-
-inline __m512i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
 
 // Four vectors of values 128h + 32f + 4m .. +3 (m = 4p .. 4p+3) of the 16 rows, 0..63 (packed_q6_k.cpp).
 template <int h, int p, int f>
@@ -115,10 +110,10 @@ inline void scale_group(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t
     for (int t = 0; t < NT; ++t) {
         const XRows16Q6K& xb = x[t][b];
         const int8_t* q = xb.qs + 16 * s;
-        __m512i acc = _mm512_dpbusd_epi32(_mm512_set1_epi32(xb.corr[s]), v[0], broadcast4(q));
-        acc = _mm512_dpbusd_epi32(acc, v[1], broadcast4(q + 4));
-        acc = _mm512_dpbusd_epi32(acc, v[2], broadcast4(q + 8));
-        acc = _mm512_dpbusd_epi32(acc, v[3], broadcast4(q + 12));
+        __m512i acc = dpbusd_bcst(_mm512_set1_epi32(xb.corr[s]), v[0], q);
+        acc = dpbusd_bcst(acc, v[1], q + 4);
+        acc = dpbusd_bcst(acc, v[2], q + 8);
+        acc = dpbusd_bcst(acc, v[3], q + 12);
         sacc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), scale, sacc[t]);
     }
 }
