@@ -1,4 +1,4 @@
-// test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the rows16 repacks (Q4_0, Q8_0, Q4_K)
+// test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the rows16 repacks (Q4_0, Q8_0, Q4_K, Q6_K)
 // round-trip, their naive matmul equals the reference on the file rows exactly, and every backend's matmul over the
 // packed bytes (the avx512 kernels; the others through the twin) matches the reference within the twin tolerance,
 // for decode steps, few streams, token chunks and their tails, with one and two threads (the Q4_K kernel: exactly).
