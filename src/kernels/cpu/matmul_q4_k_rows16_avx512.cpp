@@ -24,7 +24,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernels_avx2.h"
-#include "kernels/cpu/dpbusd_avx512.h"
+#include "kernels/cpu/rows16_avx512.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
 
@@ -146,43 +146,17 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], tot[t]);
 }
 
-template <int NT>
-inline void group_pass_n(bool first, const uint8_t* g, int64_t ns, const XQ4K16* const* x, float* const* y) {
-    if (first) group_pass<NT, true>(g, ns, x, y);
-    else group_pass<NT, false>(g, ns, x, y);
-}
-
-// Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16.
-void matmul_q4_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    const int64_t ns = a.n / kQK_K;
-    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
-    for (int64_t r = r0; r < r1; r += ref::kRows16) {
-        const uint8_t* g = a.w + r / ref::kRows16 * group_bytes;
-        for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTokens) {
-            const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, a.n_tokens - t0));
-            const XQ4K16* x[kMaxTokens];
-            float* y[kMaxTokens];
-            for (int t = 0; t < nt; ++t) {
-                x[t] = reinterpret_cast<const XQ4K16*>(a.x + (t0 + t) * a.x_row_size);
-                y[t] = a.y + (t0 + t) * a.d + r;
-            }
-            const bool first = t0 == 0;
-            switch (nt) {
-                case 1:
-                    group_pass_n<1>(first, g, ns, x, y);
-                    break;
-                case 2:
-                    group_pass_n<2>(first, g, ns, x, y);
-                    break;
-                case 3:
-                    group_pass_n<3>(first, g, ns, x, y);
-                    break;
-                default:
-                    group_pass_n<4>(first, g, ns, x, y);
-                    break;
-            }
-        }
+// One pass of a group (rows16_passes).
+struct Q4KPass {
+    int64_t ns;  // super-blocks per row
+    template <int NT, bool kPrefetch>
+    void run(const uint8_t* group, const XQ4K16* const* x, float* const* y) const {
+        group_pass<NT, kPrefetch>(group, ns, x, y);
     }
+};
+
+void matmul_q4_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    rows16_passes<XQ4K16, kMaxTokens>(a, r0, r1, Q4KPass{a.n / kQK_K});
 }
 
 // Activations: Q8_K (the AVX2 quantizer), then each super-block's 16 sums of 16 become 8 sums of 32.

@@ -20,7 +20,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/cpu/dpbusd_avx512.h"
+#include "kernels/cpu/rows16_avx512.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
@@ -154,56 +154,18 @@ void group_pass(const uint8_t* group, int64_t nsb, int64_t group_bytes, const XR
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
-template <int NT>
-void group_pass_n(bool first, const uint8_t* group, int64_t nsb, int64_t group_bytes, const XRows16Q6K* const* x,
-                  float* const* y) {
-    if (first) group_pass<NT, true>(group, nsb, group_bytes, x, y);
-    else group_pass<NT, false>(group, nsb, group_bytes, x, y);
-}
-
-// Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16.
-void matmul_q6_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    const int64_t nsb = a.n / kQK_K;
-    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
-    for (int64_t r = r0; r < r1; r += ref::kRows16) {
-        const uint8_t* group = a.w + r / ref::kRows16 * group_bytes;
-        for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTokens) {
-            const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, a.n_tokens - t0));
-            const XRows16Q6K* x[kMaxTokens];
-            float* y[kMaxTokens];
-            for (int t = 0; t < nt; ++t) {
-                x[t] = reinterpret_cast<const XRows16Q6K*>(a.x + (t0 + t) * a.x_row_size);
-                y[t] = a.y + (t0 + t) * a.d + r;
-            }
-            const bool first = t0 == 0;
-            switch (nt) {
-                case 1:
-                    group_pass_n<1>(first, group, nsb, group_bytes, x, y);
-                    break;
-                case 2:
-                    group_pass_n<2>(first, group, nsb, group_bytes, x, y);
-                    break;
-                case 3:
-                    group_pass_n<3>(first, group, nsb, group_bytes, x, y);
-                    break;
-                case 4:
-                    group_pass_n<4>(first, group, nsb, group_bytes, x, y);
-                    break;
-                case 5:
-                    group_pass_n<5>(first, group, nsb, group_bytes, x, y);
-                    break;
-                case 6:
-                    group_pass_n<6>(first, group, nsb, group_bytes, x, y);
-                    break;
-                case 7:
-                    group_pass_n<7>(first, group, nsb, group_bytes, x, y);
-                    break;
-                default:
-                    group_pass_n<8>(first, group, nsb, group_bytes, x, y);
-                    break;
-            }
-        }
+// One pass of a group (rows16_passes).
+struct Q6KPass {
+    int64_t nsb, group_bytes;  // super-blocks per row, bytes per group
+    template <int NT, bool kPrefetch>
+    void run(const uint8_t* group, const XRows16Q6K* const* x, float* const* y) const {
+        group_pass<NT, kPrefetch>(group, nsb, group_bytes, x, y);
     }
+};
+
+void matmul_q6_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    rows16_passes<XRows16Q6K, kMaxTokens>(a, r0, r1,
+                                          Q6KPass{a.n / kQK_K, ref::kRows16 * static_cast<int64_t>(a.w_row_size)});
 }
 
 // Activations: Q8_K (the AVX2 quantizer, as the reference's dot takes them) and the offset's sums.

@@ -22,7 +22,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernels_avx2.h"
-#include "kernels/cpu/dpbusd_avx512.h"
+#include "kernels/cpu/rows16_avx512.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
 
@@ -99,58 +99,19 @@ inline void group_pass(const uint8_t* qs, const uint16_t* dh, int64_t nb, const 
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
-template <class F, int NT>
-inline void group_pass_n(bool first, const uint8_t* qs, const uint16_t* dh, int64_t nb, const XRows16* const* x,
-                         float* const* y) {
-    if (first) group_pass<F, NT, true>(qs, dh, nb, x, y);
-    else group_pass<F, NT, false>(qs, dh, nb, x, y);
-}
+// One pass of a group (rows16_passes): its blocks, then the 16 rows' scales (packed.h).
+template <class F>
+struct Rows16Pass {
+    int64_t nb;  // blocks per row
+    template <int NT, bool kPrefetch>
+    void run(const uint8_t* group, const XRows16* const* x, float* const* y) const {
+        group_pass<F, NT, kPrefetch>(group, reinterpret_cast<const uint16_t*>(group + nb * F::kBlockBytes), nb, x, y);
+    }
+};
 
-// Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16.
 template <class F>
 void matmul_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    const int64_t nb = a.n / kQK;
-    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
-    for (int64_t r = r0; r < r1; r += ref::kRows16) {
-        const uint8_t* qs = a.w + r / ref::kRows16 * group_bytes;
-        const auto* dh = reinterpret_cast<const uint16_t*>(qs + nb * F::kBlockBytes);
-        for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kMaxTokens) {
-            const int nt = static_cast<int>(std::min<int64_t>(kMaxTokens, a.n_tokens - t0));
-            const XRows16* x[kMaxTokens];
-            float* y[kMaxTokens];
-            for (int t = 0; t < nt; ++t) {
-                x[t] = reinterpret_cast<const XRows16*>(a.x + (t0 + t) * a.x_row_size);
-                y[t] = a.y + (t0 + t) * a.d + r;
-            }
-            const bool first = t0 == 0;
-            switch (nt) {
-                case 1:
-                    group_pass_n<F, 1>(first, qs, dh, nb, x, y);
-                    break;
-                case 2:
-                    group_pass_n<F, 2>(first, qs, dh, nb, x, y);
-                    break;
-                case 3:
-                    group_pass_n<F, 3>(first, qs, dh, nb, x, y);
-                    break;
-                case 4:
-                    group_pass_n<F, 4>(first, qs, dh, nb, x, y);
-                    break;
-                case 5:
-                    group_pass_n<F, 5>(first, qs, dh, nb, x, y);
-                    break;
-                case 6:
-                    group_pass_n<F, 6>(first, qs, dh, nb, x, y);
-                    break;
-                case 7:
-                    group_pass_n<F, 7>(first, qs, dh, nb, x, y);
-                    break;
-                default:
-                    group_pass_n<F, 8>(first, qs, dh, nb, x, y);
-                    break;
-            }
-        }
-    }
+    rows16_passes<XRows16, kMaxTokens>(a, r0, r1, Rows16Pass<F>{a.n / kQK});
 }
 
 // Activations: Q8_0-style blocks and the weights' offset taken out in integers, -offset * sum(q), where each
