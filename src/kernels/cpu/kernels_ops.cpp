@@ -1,0 +1,126 @@
+// kernels_ops.cpp: the element-wise ops of kernels.h (norms, activations, attention's dots and axpys, RoPE): each
+// runs this build's SIMD kernel unless the active backend is ref (kernels.cpp has the backends and the matmuls).
+#include <cstdint>
+
+#include "kernels/cpu/gelu_table.h"
+#include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/kernels_avx512.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ops.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define DUET_SIMD_X86 1
+#elif defined(__aarch64__)
+#define DUET_SIMD_NEON 1
+#include "kernels/cpu/kernels_neon.h"
+#endif
+
+namespace duet::kernels {
+
+namespace {
+
+// The element-wise SIMD kernels of this build's architecture (the reference ones where it has none).
+namespace simd {
+#if DUET_SIMD_X86
+constexpr auto rmsnorm = cpu::rmsnorm_avx2;
+constexpr auto softmax = cpu::softmax_avx2;
+constexpr auto silu_mul = cpu::silu_mul_avx2;
+constexpr auto add = cpu::add_avx2;
+constexpr auto dot_f32 = cpu::dot_f32_avx2;
+constexpr auto dot_f16_f32 = cpu::dot_f16_f32_avx2;
+constexpr auto axpy_f16 = cpu::axpy_f16_avx2;
+constexpr auto axpy_f32 = cpu::axpy_f32_avx2;
+constexpr auto f32_to_f16 = cpu::f32_to_f16_avx2;
+#elif DUET_SIMD_NEON
+constexpr auto rmsnorm = cpu::rmsnorm_neon;
+constexpr auto softmax = cpu::softmax_neon;
+constexpr auto silu_mul = cpu::silu_mul_neon;
+constexpr auto add = cpu::add_neon;
+constexpr auto dot_f32 = cpu::dot_f32_neon;
+constexpr auto dot_f16_f32 = cpu::dot_f16_f32_neon;
+constexpr auto axpy_f16 = cpu::axpy_f16_neon;
+constexpr auto axpy_f32 = cpu::axpy_f32_neon;
+constexpr auto f32_to_f16 = cpu::f32_to_f16_neon;
+#else
+constexpr auto rmsnorm = ref::rmsnorm;
+constexpr auto softmax = ref::softmax;
+constexpr auto silu_mul = ref::silu_mul;
+constexpr auto add = ref::add;
+constexpr auto dot_f32 = ref::dot_f32;
+constexpr auto dot_f16_f32 = ref::dot_f16_f32;
+constexpr auto axpy_f16 = ref::axpy_f16;
+constexpr auto axpy_f32 = ref::axpy_f32;
+constexpr auto f32_to_f16 = ref::f32_to_f16;
+#endif
+}  // namespace simd
+
+bool use_simd() { return active_backend() != Backend::ref; }
+
+}  // namespace
+
+void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out) { ref::get_row(wtype, w, n, i, out); }
+
+void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
+    if (use_simd()) simd::rmsnorm(out, x, w, n, eps);
+    else ref::rmsnorm(out, x, w, n, eps);
+}
+
+// RoPE costs a few hundred sin/cos per token: the reference loop (angles computed once per pair) is the kernel.
+void layernorm(float* out, const float* x, const float* w, const float* b, int64_t n, float eps) {
+    ref::layernorm(out, x, w, b, n, eps);  // once per token and layer: not worth a SIMD twin yet
+}
+
+void gelu(float* out, const float* x, int64_t n) {
+#if DUET_SIMD_X86
+    if (const Backend b = active_backend(); b == Backend::avx512_vnni || b == Backend::avx512) {
+        cpu::gelu_avx512(out, x, n, cpu::gelu_table_values());  // encoder_ops_avx512.cpp: 16 lookups per gather
+        return;
+    }
+#endif
+    cpu::gelu_table(out, x, n);
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+          const float* freq_factors, RopeMode mode) {
+    ref::rope(x, n_heads, head_dim, n_rot, pos, freq_base, freq_factors, mode);
+}
+
+void softmax(float* x, int64_t n) {
+    if (use_simd()) simd::softmax(x, n);
+    else ref::softmax(x, n);
+}
+
+void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
+    if (use_simd()) simd::silu_mul(out, gate, up, n);
+    else ref::silu_mul(out, gate, up, n);
+}
+
+void add(float* out, const float* a, const float* b, int64_t n) {
+    if (use_simd()) simd::add(out, a, b, n);
+    else ref::add(out, a, b, n);
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+    return use_simd() ? simd::dot_f32(a, b, n) : ref::dot_f32(a, b, n);
+}
+
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
+    return use_simd() ? simd::dot_f16_f32(a, b, n) : ref::dot_f16_f32(a, b, n);
+}
+
+void axpy_f16(float* out, float w, const uint16_t* v, int64_t n) {
+    if (use_simd()) simd::axpy_f16(out, w, v, n);
+    else ref::axpy_f16(out, w, v, n);
+}
+
+void axpy_f32(float* out, float w, const float* v, int64_t n) {
+    if (use_simd()) simd::axpy_f32(out, w, v, n);
+    else ref::axpy_f32(out, w, v, n);
+}
+
+void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
+    if (use_simd()) simd::f32_to_f16(out, x, n);
+    else ref::f32_to_f16(out, x, n);
+}
+
+}  // namespace duet::kernels
