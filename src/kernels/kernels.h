@@ -105,4 +105,20 @@ void axpy_f32(float* out, float w, const float* v, int64_t n);
 // Convert n floats to f16 (writing the KV cache).
 void f32_to_f16(uint16_t* out, const float* x, int64_t n);
 
+// Attention over one block of KV positions for the n_q query heads that share one KV head (grouped-query
+// attention). Row p of K or V (head_dim elements of the KV head) starts at k + p * stride (elements), p in [0, n):
+//
+//   scores (n_q, ld), columns [0, n):  scores[j * ld + p] = scale * q_j . k_p          q (n_q, head_dim)
+//   out (n_q, head_dim):                out_j += sum_p w[j * ld + p] * v_p              w (n_q, ld)
+//
+// One K or V row is read (and converted from f16) once for all n_q heads.
+void attn_scores_f16(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
+                     int64_t n, int64_t head_dim, float scale);
+void attn_values_f16(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride, int64_t n,
+                     int64_t head_dim);
+void attn_scores_f32(float* scores, int64_t ld, const float* q, int64_t n_q, const float* k, int64_t stride, int64_t n,
+                     int64_t head_dim, float scale);
+void attn_values_f32(float* out, const float* w, int64_t ld, int64_t n_q, const float* v, int64_t stride, int64_t n,
+                     int64_t head_dim);
+
 }  // namespace duet::kernels

@@ -36,7 +36,7 @@ Forward::Forward(const Model& model, KvCache& kv_cache, int32_t max_batch_tokens
     gate_ = reserve<float>(T * c.n_ff);
     up_ = reserve<float>(T * c.n_ff);
     logits_ = reserve<float>(T * c.n_vocab);
-    scores_ = reserve<float>(static_cast<size_t>(n_threads) * max_context_);
+    scores_ = reserve<float>(static_cast<size_t>(n_threads) * c.n_gqa() * max_context_);
     out_rows_ = reserve<int32_t>(T);
 
     size_t scratch = 0;
@@ -100,8 +100,11 @@ Status Forward::validate(const Batch& batch) const {
     return {};
 }
 
-// Causal attention of every (token, query head) over its own sequence's positions [0, pos], read through
-// the block table. Scores go to the worker's scratch row; softmax; then the weighted sum of V.
+// Causal attention of every (token, KV head) pair over its own sequence's positions [0, pos], read through the
+// block table, for the n_gqa query heads that share the KV head: their scores (n_gqa rows of the worker's scratch)
+// block by block, softmax per head, then the weighted sum of V block by block. A token's cost grows with its
+// position, so the pairs are dealt to the threads round-robin (a prefill's late tokens would leave the thread with
+// the early ones waiting).
 void Forward::attention(const Batch& batch, int32_t layer) {
     const ModelConfig& c = model_.config();
     const int64_t n_tokens = static_cast<int64_t>(batch.tokens.size());
@@ -111,42 +114,53 @@ void Forward::attention(const Batch& batch, int32_t layer) {
     const bool f16 = kv_.type() == KvType::f16;
     const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
     const size_t elem = kv_.element_size();
+    const int64_t stride = c.kv_dim();  // elements from one slot's row to the next
+    const int64_t n_tasks = n_tokens * c.n_kv_heads;
 
-    parallel_for(pool_, n_tokens * c.n_heads, [&](int64_t begin, int64_t end, int ith) {
-        float* scores = scores_ + static_cast<size_t>(ith) * max_context_;
-        for (int64_t task = begin; task < end; ++task) {
-            const int64_t t = task / c.n_heads;
-            const int32_t h = static_cast<int32_t>(task % c.n_heads);
-            const int32_t pos = batch.positions[t];
-            const auto table = batch.sequences[batch.seq_index[t]].block_table;
-            const size_t head_offset = static_cast<size_t>(h / n_gqa) * head_dim * elem;
-            const float* qh = q_ + t * c.q_dim() + static_cast<int64_t>(h) * head_dim;
+    auto task = [&](int64_t i, int ith) {
+        float* scores = scores_ + static_cast<size_t>(ith) * n_gqa * max_context_;
+        const int64_t t = i / c.n_kv_heads;
+        const int32_t g = static_cast<int32_t>(i % c.n_kv_heads);
+        const int32_t pos = batch.positions[t];
+        const auto table = batch.sequences[batch.seq_index[t]].block_table;
+        const size_t head_offset = static_cast<size_t>(g) * head_dim * elem;
+        const int64_t q_offset = t * c.q_dim() + static_cast<int64_t>(g) * n_gqa * head_dim;
+        const float* q = q_ + q_offset;
+        const int32_t n_pos = pos + 1;
 
-            const int32_t n_pos = pos + 1;
-            for (int32_t p0 = 0; p0 < n_pos; p0 += bs) {
-                const BlockId block = table[p0 / bs];
-                const int32_t n_slots = std::min(bs, n_pos - p0);
-                for (int32_t s = 0; s < n_slots; ++s) {
-                    const uint8_t* k = static_cast<const uint8_t*>(kv_.k_slot(layer, block, s)) + head_offset;
-                    scores[p0 + s] =
-                        scale * (f16 ? kernels::dot_f16_f32(reinterpret_cast<const uint16_t*>(k), qh, head_dim)
-                                     : kernels::dot_f32(reinterpret_cast<const float*>(k), qh, head_dim));
-                }
-            }
-            kernels::softmax(scores, n_pos);
-
-            float* out = attn_ + t * c.q_dim() + static_cast<int64_t>(h) * head_dim;
-            std::memset(out, 0, sizeof(float) * head_dim);
-            for (int32_t p0 = 0; p0 < n_pos; p0 += bs) {
-                const BlockId block = table[p0 / bs];
-                const int32_t n_slots = std::min(bs, n_pos - p0);
-                for (int32_t s = 0; s < n_slots; ++s) {
-                    const uint8_t* v = static_cast<const uint8_t*>(kv_.v_slot(layer, block, s)) + head_offset;
-                    if (f16) kernels::axpy_f16(out, scores[p0 + s], reinterpret_cast<const uint16_t*>(v), head_dim);
-                    else kernels::axpy_f32(out, scores[p0 + s], reinterpret_cast<const float*>(v), head_dim);
-                }
-            }
+        for (int32_t p0 = 0; p0 < n_pos; p0 += bs) {
+            const BlockId block = table[p0 / bs];
+            const int32_t n_slots = std::min(bs, n_pos - p0);
+            const void* k = static_cast<const uint8_t*>(kv_.k_slot(layer, block, 0)) + head_offset;
+            if (f16)
+                kernels::attn_scores_f16(scores + p0, max_context_, q, n_gqa, static_cast<const uint16_t*>(k), stride,
+                                         n_slots, head_dim, scale);
+            else
+                kernels::attn_scores_f32(scores + p0, max_context_, q, n_gqa, static_cast<const float*>(k), stride,
+                                         n_slots, head_dim, scale);
         }
+        for (int32_t j = 0; j < n_gqa; ++j) kernels::softmax(scores + static_cast<int64_t>(j) * max_context_, n_pos);
+
+        float* out = attn_ + q_offset;
+        std::memset(out, 0, sizeof(float) * n_gqa * head_dim);
+        for (int32_t p0 = 0; p0 < n_pos; p0 += bs) {
+            const BlockId block = table[p0 / bs];
+            const int32_t n_slots = std::min(bs, n_pos - p0);
+            const void* v = static_cast<const uint8_t*>(kv_.v_slot(layer, block, 0)) + head_offset;
+            if (f16)
+                kernels::attn_values_f16(out, scores + p0, max_context_, n_gqa, static_cast<const uint16_t*>(v), stride,
+                                         n_slots, head_dim);
+            else
+                kernels::attn_values_f32(out, scores + p0, max_context_, n_gqa, static_cast<const float*>(v), stride,
+                                         n_slots, head_dim);
+        }
+    };
+    if (pool_ == nullptr || pool_->n_threads() == 1 || n_tasks == 1) {
+        for (int64_t i = 0; i < n_tasks; ++i) task(i, 0);
+        return;
+    }
+    pool_->run([&](int ith, int nth) {
+        for (int64_t i = ith; i < n_tasks; i += nth) task(i, ith);
     });
 }
 

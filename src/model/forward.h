@@ -52,7 +52,7 @@ private:
     float* gate_ = nullptr;    // (T, n_ff)
     float* up_ = nullptr;      // (T, n_ff)
     float* logits_ = nullptr;  // (T, n_vocab)
-    float* scores_ = nullptr;  // (n_threads, max_context_) attention scores per worker
+    float* scores_ = nullptr;  // (n_threads, n_gqa, max_context_) attention scores per worker
     void* matmul_scratch_ = nullptr;
     int32_t* out_rows_ = nullptr;  // (T,) batch index of each want_logits token
 };

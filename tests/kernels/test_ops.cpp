@@ -116,6 +116,70 @@ TEST(SimdOps, DotsAndAxpysMatchReference) {
     });
 }
 
+// Attention over one block for a group of query heads (GQA): every backend's kernel (the 512-bit ones where the
+// head size fits) against the reference loops of dot and axpy, over rows strided as in the paged KV cache.
+TEST(SimdOps, AttentionBlocksMatchReference) {
+    for_each_simd_backend([] {
+        for (int64_t head_dim : {8, 64, 128, 256}) {
+            for (int64_t n_q : {1, 4, 6, 7}) {
+                const int64_t stride = 3 * head_dim, n = 13, ld = 20;  // 3 KV heads per slot row; 13 of 16 slots
+                const auto q = gaussian(n_q * head_dim, 11), kv = gaussian(n * stride, 12);
+                const auto kvh = to_f16(kv);
+                const int64_t head = 1;  // the middle KV head of each row
+                std::vector<float> want(n_q * ld, -7.0f), got(n_q * ld, -7.0f);
+                const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+                ref::attn_scores_f16(want.data(), ld, q.data(), n_q, kvh.data() + head * head_dim, stride, n, head_dim,
+                                     scale);
+                kernels::attn_scores_f16(got.data(), ld, q.data(), n_q, kvh.data() + head * head_dim, stride, n,
+                                         head_dim, scale);
+                for (int64_t j = 0; j < n_q; ++j)
+                    for (int64_t p = 0; p < ld; ++p) {
+                        const float w = want[j * ld + p];
+                        if (p >= n) {  // columns past the block stay untouched
+                            ASSERT_EQ(got[j * ld + p], -7.0f);
+                            continue;
+                        }
+                        double abs_sum = 0;
+                        for (int64_t i = 0; i < head_dim; ++i)
+                            abs_sum +=
+                                std::fabs(fp16_to_fp32(kvh[p * stride + head * head_dim + i]) * q[j * head_dim + i]);
+                        ASSERT_NEAR(got[j * ld + p], w, kDotTolerance * scale * abs_sum)
+                            << "scores head_dim " << head_dim << " n_q " << n_q << " j " << j << " p " << p;
+                    }
+                auto weights = gaussian(n_q * ld, 13);
+                const auto out0 = gaussian(n_q * head_dim, 14);
+                std::vector<float> r = out0, o = out0;
+                ref::attn_values_f16(r.data(), weights.data(), ld, n_q, kvh.data() + head * head_dim, stride, n,
+                                     head_dim);
+                kernels::attn_values_f16(o.data(), weights.data(), ld, n_q, kvh.data() + head * head_dim, stride, n,
+                                         head_dim);
+                for (int64_t j = 0; j < n_q; ++j)
+                    for (int64_t i = 0; i < head_dim; ++i) {
+                        double abs_sum = std::fabs(out0[j * head_dim + i]);
+                        for (int64_t p = 0; p < n; ++p)
+                            abs_sum +=
+                                std::fabs(weights[j * ld + p] * fp16_to_fp32(kvh[p * stride + head * head_dim + i]));
+                        ASSERT_NEAR(o[j * head_dim + i], r[j * head_dim + i], kDotTolerance * abs_sum)
+                            << "values head_dim " << head_dim << " n_q " << n_q << " j " << j << " i " << i;
+                    }
+                // F32 rows: the same loops over dot_f32 / axpy_f32
+                std::vector<float> want32(n_q * ld), got32(n_q * ld);
+                ref::attn_scores_f32(want32.data(), ld, q.data(), n_q, kv.data(), stride, n, head_dim, scale);
+                kernels::attn_scores_f32(got32.data(), ld, q.data(), n_q, kv.data(), stride, n, head_dim, scale);
+                for (int64_t j = 0; j < n_q; ++j)
+                    for (int64_t p = 0; p < n; ++p)
+                        ASSERT_NEAR(got32[j * ld + p], want32[j * ld + p],
+                                    kDotTolerance * (std::fabs(want32[j * ld + p]) + 1.0f));
+                r = out0;
+                o = out0;
+                ref::attn_values_f32(r.data(), weights.data(), ld, n_q, kv.data(), stride, n, head_dim);
+                kernels::attn_values_f32(o.data(), weights.data(), ld, n_q, kv.data(), stride, n, head_dim);
+                for (size_t i = 0; i < r.size(); ++i) ASSERT_NEAR(o[i], r[i], kDotTolerance * (std::fabs(r[i]) + 1.0f));
+            }
+        }
+    });
+}
+
 TEST(Ops, DispatchFollowsForcedBackend) {
     const auto saved = kernels::active_backend();
     kernels::force_backend(kernels::Backend::ref);

@@ -1,4 +1,4 @@
-// kernels_avx512.h: the encoder's AVX-512 kernels (512-bit vectors; gemm_avx512.cpp, encoder_ops_avx512.cpp),
+// kernels_avx512.h: the encoder's and attention's AVX-512 kernels (512-bit vectors; gemm_avx512.cpp, encoder_ops_avx512.cpp),
 // compiled with AVX-512 F/BW/VL/VNNI and chosen when cpu_has_avx512_vnni() (encoder_kernels.cpp). Layouts of the
 // packed weights: kernels/encoder_kernels.h.
 #pragma once
@@ -30,5 +30,12 @@ void attention_head_avx512(const float* q, const float* k, const float* v, float
                            int64_t stride, float scale, float* scratch);
 void add_layernorm_avx512(float* x, const float* y, const float* w, const float* b, int64_t n, float eps);
 void gelu_avx512(float* out, const float* x, int64_t n, const float* table);
+
+// kernels.h's attn_scores_f16 / attn_values_f16 (attention_avx512.cpp) for the head sizes attn_avx512_fits().
+bool attn_avx512_fits(int64_t head_dim);
+void attn_scores_f16_avx512(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
+                            int64_t n, int64_t head_dim, float scale);
+void attn_values_f16_avx512(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride,
+                            int64_t n, int64_t head_dim);
 
 }  // namespace duet::cpu

@@ -56,6 +56,12 @@ constexpr auto f32_to_f16 = ref::f32_to_f16;
 
 bool use_simd() { return active_backend() != Backend::ref; }
 
+// The backends whose CPUs run the 512-bit element-wise kernels (compiled with AVX-512 F/BW/VL/VNNI).
+bool use_avx512() {
+    const Backend b = active_backend();
+    return b == Backend::avx512_vnni || b == Backend::avx512;
+}
+
 }  // namespace
 
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out) { ref::get_row(wtype, w, n, i, out); }
@@ -72,7 +78,7 @@ void layernorm(float* out, const float* x, const float* w, const float* b, int64
 
 void gelu(float* out, const float* x, int64_t n) {
 #if DUET_SIMD_X86
-    if (const Backend b = active_backend(); b == Backend::avx512_vnni || b == Backend::avx512) {
+    if (use_avx512()) {
         cpu::gelu_avx512(out, x, n, cpu::gelu_table_values());  // encoder_ops_avx512.cpp: 16 lookups per gather
         return;
     }
@@ -121,6 +127,50 @@ void axpy_f32(float* out, float w, const float* v, int64_t n) {
 void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
     if (use_simd()) simd::f32_to_f16(out, x, n);
     else ref::f32_to_f16(out, x, n);
+}
+
+// Attention over one block for a group of query heads: the 512-bit kernels where they fit, else the
+// position-at-a-time loops of this build's dot / axpy (the reference twins' loops on SIMD kernels).
+void attn_scores_f16(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
+                     int64_t n, int64_t head_dim, float scale) {
+#if DUET_SIMD_X86
+    if (use_avx512() && cpu::attn_avx512_fits(head_dim)) {
+        cpu::attn_scores_f16_avx512(scores, ld, q, n_q, k, stride, n, head_dim, scale);
+        return;
+    }
+#endif
+    if (!use_simd()) return ref::attn_scores_f16(scores, ld, q, n_q, k, stride, n, head_dim, scale);
+    for (int64_t j = 0; j < n_q; ++j)
+        for (int64_t p = 0; p < n; ++p)
+            scores[j * ld + p] = scale * simd::dot_f16_f32(k + p * stride, q + j * head_dim, head_dim);
+}
+
+void attn_values_f16(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride, int64_t n,
+                     int64_t head_dim) {
+#if DUET_SIMD_X86
+    if (use_avx512() && cpu::attn_avx512_fits(head_dim)) {
+        cpu::attn_values_f16_avx512(out, w, ld, n_q, v, stride, n, head_dim);
+        return;
+    }
+#endif
+    if (!use_simd()) return ref::attn_values_f16(out, w, ld, n_q, v, stride, n, head_dim);
+    for (int64_t j = 0; j < n_q; ++j)
+        for (int64_t p = 0; p < n; ++p) simd::axpy_f16(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
+}
+
+void attn_scores_f32(float* scores, int64_t ld, const float* q, int64_t n_q, const float* k, int64_t stride, int64_t n,
+                     int64_t head_dim, float scale) {
+    if (!use_simd()) return ref::attn_scores_f32(scores, ld, q, n_q, k, stride, n, head_dim, scale);
+    for (int64_t j = 0; j < n_q; ++j)
+        for (int64_t p = 0; p < n; ++p)
+            scores[j * ld + p] = scale * simd::dot_f32(k + p * stride, q + j * head_dim, head_dim);
+}
+
+void attn_values_f32(float* out, const float* w, int64_t ld, int64_t n_q, const float* v, int64_t stride, int64_t n,
+                     int64_t head_dim) {
+    if (!use_simd()) return ref::attn_values_f32(out, w, ld, n_q, v, stride, n, head_dim);
+    for (int64_t j = 0; j < n_q; ++j)
+        for (int64_t p = 0; p < n; ++p) simd::axpy_f32(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
 }
 
 }  // namespace duet::kernels

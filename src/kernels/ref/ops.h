@@ -32,5 +32,13 @@ float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void axpy_f16(float* out, float w, const uint16_t* v, int64_t n);
 void axpy_f32(float* out, float w, const float* v, int64_t n);
 void f32_to_f16(uint16_t* out, const float* x, int64_t n);
+void attn_scores_f16(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
+                     int64_t n, int64_t head_dim, float scale);
+void attn_values_f16(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride, int64_t n,
+                     int64_t head_dim);
+void attn_scores_f32(float* scores, int64_t ld, const float* q, int64_t n_q, const float* k, int64_t stride, int64_t n,
+                     int64_t head_dim, float scale);
+void attn_values_f32(float* out, const float* w, int64_t ld, int64_t n_q, const float* v, int64_t stride, int64_t n,
+                     int64_t head_dim);
 
 }  // namespace duet::ref
