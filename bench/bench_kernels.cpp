@@ -1,11 +1,12 @@
-// bench_kernels.cpp: decode matvec weight GB/s per type next to the machine's measured read bandwidth, and
-// prefill GFLOP/s at batch 512. Weights are rotated through copies totalling > 6x the 32 MiB L3, so decode
-// numbers measure DRAM, not cache.
+// bench_kernels.cpp: decode matvec weight GB/s per type next to the machine's measured read bandwidth, prefill
+// GFLOP/s at batch 512, and attention over an F16 KV cache (the GQA kernels vs the dot / axpy loops). Weights are
+// rotated through copies totalling > 6x the 32 MiB L3, so decode numbers measure DRAM, not cache.
 //
 //   build-kernels/bench/duet_bench_bench_kernels --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-//   (--benchmark_filter=decode|prefill|bandwidth to pick a group)
+//   (--benchmark_filter=decode|prefill|bandwidth|attention to pick a group)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fp16.h"
 #include "common/thread_pool.h"
 #include "kernels/cpu/bandwidth.h"
 #include "kernels/kernels.h"
@@ -219,6 +221,52 @@ void bm_bandwidth(benchmark::State& state, int n_threads) {
     state.counters["GB/s"] = gbs;
 }
 
+// Attention of one token over `context` positions of an F16 KV cache, one KV head and its n_q query heads, in
+// blocks of 16 slots as Forward::attention reads them (rows of 2 KV heads per slot, head_dim 128): scores, softmax,
+// values. "loops": the position-at-a-time dot / axpy loops (the twins); otherwise the active backend's kernels.
+void bm_attention(benchmark::State& state, int64_t n_q, int64_t context, bool loops) {
+    constexpr int64_t kHeadDim = 128, kBlock = 16, kStride = 2 * kHeadDim;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    std::vector<uint16_t> k(static_cast<size_t>(context * kStride)), v(k.size());
+    for (auto& h : k) h = fp32_to_fp16(dist(rng));
+    for (auto& h : v) h = fp32_to_fp16(dist(rng));
+    std::vector<float> q(static_cast<size_t>(n_q * kHeadDim)), scores(static_cast<size_t>(n_q * context)),
+        out(static_cast<size_t>(n_q * kHeadDim));
+    for (auto& x : q) x = dist(rng);
+    const float scale = 0.088f;
+    for (auto _ : state) {
+        for (int64_t p0 = 0; p0 < context; p0 += kBlock) {
+            const int64_t n = std::min(kBlock, context - p0);
+            if (loops) {
+                for (int64_t j = 0; j < n_q; ++j)
+                    for (int64_t p = 0; p < n; ++p)
+                        scores[j * context + p0 + p] =
+                            scale * kernels::dot_f16_f32(&k[(p0 + p) * kStride], &q[j * kHeadDim], kHeadDim);
+            } else {
+                kernels::attn_scores_f16(&scores[p0], context, q.data(), n_q, &k[p0 * kStride], kStride, n, kHeadDim,
+                                         scale);
+            }
+        }
+        for (int64_t j = 0; j < n_q; ++j) kernels::softmax(&scores[j * context], context);
+        std::fill(out.begin(), out.end(), 0.0f);
+        for (int64_t p0 = 0; p0 < context; p0 += kBlock) {
+            const int64_t n = std::min(kBlock, context - p0);
+            if (loops) {
+                for (int64_t j = 0; j < n_q; ++j)
+                    for (int64_t p = 0; p < n; ++p)
+                        kernels::axpy_f16(&out[j * kHeadDim], scores[j * context + p0 + p], &v[(p0 + p) * kStride],
+                                          kHeadDim);
+            } else {
+                kernels::attn_values_f16(out.data(), &scores[p0], context, n_q, &v[p0 * kStride], kStride, n, kHeadDim);
+            }
+        }
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["positions/s"] =
+        benchmark::Counter(static_cast<double>(context * state.iterations()), benchmark::Counter::kIsRate);
+}
+
 struct DecodeShape {
     int64_t d, n;
     const char* name;
@@ -296,6 +344,14 @@ int main(int argc, char** argv) {
                             ->Unit(benchmark::kMicrosecond);
                     }
                 }
+    for (int64_t n_q : {4, 6})
+        for (int64_t context : {128, 1024})
+            for (bool loops : {true, false}) {
+                const std::string name = std::string("attention/") + (loops ? "loops" : "kernel") +
+                                         "/heads_per_kv:" + std::to_string(n_q) + "/context:" + std::to_string(context);
+                benchmark::RegisterBenchmark(name.c_str(), bm_attention, n_q, context, loops)
+                    ->Unit(benchmark::kMicrosecond);
+            }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;
