@@ -86,6 +86,12 @@ enum class RopeMode { norm, neox };  // norm: pairs (2i, 2i+1) as in Llama; neox
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode);
 
+// RoPE in two steps, for a batch whose layers rotate q and k at the same positions: the angles once per position,
+// cs (n_rot,) = cos(angle_i), sin(angle_i) for each pair i < n_rot/2 (angle_i as in rope()), then the rotation of
+// n_heads heads with them. rope_rotate(rope_angles(pos)) gives rope(pos)'s results bit for bit.
+void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors);
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, RopeMode mode);
+
 // In place: x (n,) = softmax(x).
 void softmax(float* x, int64_t n);
 

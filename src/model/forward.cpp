@@ -38,6 +38,7 @@ Forward::Forward(const Model& model, KvCache& kv_cache, int32_t max_batch_tokens
     logits_ = reserve<float>(T * c.n_vocab);
     scores_ = reserve<float>(static_cast<size_t>(n_threads) * c.n_gqa() * max_context_);
     out_rows_ = reserve<int32_t>(T);
+    rope_cs_ = reserve<float>(T * c.n_rot);
 
     size_t scratch = 0;
     auto need = [&](const WeightView& w) {
@@ -51,10 +52,10 @@ Forward::Forward(const Model& model, KvCache& kv_cache, int32_t max_batch_tokens
 }
 
 Forward::~Forward() {
-    for (void* p :
-         {static_cast<void*>(x_), static_cast<void*>(xb_), static_cast<void*>(q_), static_cast<void*>(k_),
-          static_cast<void*>(v_), static_cast<void*>(attn_), static_cast<void*>(gate_), static_cast<void*>(up_),
-          static_cast<void*>(logits_), static_cast<void*>(scores_), static_cast<void*>(out_rows_), matmul_scratch_})
+    for (void* p : {static_cast<void*>(x_), static_cast<void*>(xb_), static_cast<void*>(q_), static_cast<void*>(k_),
+                    static_cast<void*>(v_), static_cast<void*>(attn_), static_cast<void*>(gate_),
+                    static_cast<void*>(up_), static_cast<void*>(logits_), static_cast<void*>(scores_),
+                    static_cast<void*>(out_rows_), static_cast<void*>(rope_cs_), matmul_scratch_})
         std::free(p);
 }
 
@@ -212,8 +213,11 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
 
     const WeightView& embd = model_.token_embd();
     parallel_for(token_pool, T, [&](int64_t b, int64_t e, int) {
-        for (int64_t t = b; t < e; ++t)
+        for (int64_t t = b; t < e; ++t) {
             kernels::get_row(embd.type, embd.data, n_embd, batch.tokens[t], x_ + t * n_embd);
+            kernels::rope_angles(rope_cs_ + t * c.n_rot, c.n_rot, batch.positions[t], c.rope_freq_base,
+                                 model_.rope_freqs());
+        }
     });
 
     for (int32_t il = 0; il < c.n_layers; ++il) {
@@ -233,10 +237,8 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
                     kernels::add(v, v, l.bv, c.kv_dim());
                 }
                 const int32_t pos = batch.positions[t];
-                kernels::rope(q, c.n_heads, c.head_dim, c.n_rot, pos, c.rope_freq_base, model_.rope_freqs(),
-                              c.rope_mode);
-                kernels::rope(k, c.n_kv_heads, c.head_dim, c.n_rot, pos, c.rope_freq_base, model_.rope_freqs(),
-                              c.rope_mode);
+                kernels::rope_rotate(q, c.n_heads, c.head_dim, c.n_rot, rope_cs_ + t * c.n_rot, c.rope_mode);
+                kernels::rope_rotate(k, c.n_kv_heads, c.head_dim, c.n_rot, rope_cs_ + t * c.n_rot, c.rope_mode);
                 const BlockId block = batch.sequences[batch.seq_index[t]].block_table[pos / bs];
                 void* k_dst = kv_.k_slot(il, block, pos % bs);
                 void* v_dst = kv_.v_slot(il, block, pos % bs);

@@ -43,16 +43,17 @@ private:
     int32_t max_context_;  // kv n_blocks * block_size: longest attention span
 
     // Scratch (see forward.cpp for shapes); one malloc each, lazily paged.
-    float* x_ = nullptr;       // (T, n_embd) residual stream
-    float* xb_ = nullptr;      // (T, n_embd) normed input / projection output
-    float* q_ = nullptr;       // (T, q_dim)
-    float* k_ = nullptr;       // (T, kv_dim)
-    float* v_ = nullptr;       // (T, kv_dim)
-    float* attn_ = nullptr;    // (T, q_dim) attention output
-    float* gate_ = nullptr;    // (T, n_ff)
-    float* up_ = nullptr;      // (T, n_ff)
-    float* logits_ = nullptr;  // (T, n_vocab)
-    float* scores_ = nullptr;  // (n_threads, n_gqa, max_context_) attention scores per worker
+    float* x_ = nullptr;        // (T, n_embd) residual stream
+    float* xb_ = nullptr;       // (T, n_embd) normed input / projection output
+    float* q_ = nullptr;        // (T, q_dim)
+    float* k_ = nullptr;        // (T, kv_dim)
+    float* v_ = nullptr;        // (T, kv_dim)
+    float* attn_ = nullptr;     // (T, q_dim) attention output
+    float* gate_ = nullptr;     // (T, n_ff)
+    float* up_ = nullptr;       // (T, n_ff)
+    float* logits_ = nullptr;   // (T, n_vocab)
+    float* scores_ = nullptr;   // (n_threads, n_gqa, max_context_) attention scores per worker
+    float* rope_cs_ = nullptr;  // (T, n_rot) each token's RoPE cos/sin pairs, shared by every layer
     void* matmul_scratch_ = nullptr;
     int32_t* out_rows_ = nullptr;  // (T,) batch index of each want_logits token
 };

@@ -180,6 +180,28 @@ TEST(SimdOps, AttentionBlocksMatchReference) {
     });
 }
 
+// The two-step RoPE Forward uses (angles once per token, rotations per layer) gives rope()'s results bit for bit,
+// in both pair layouts, with and without frequency factors.
+TEST(Ops, RopeInTwoStepsEqualsRope) {
+    const int64_t n_heads = 3, head_dim = 64;
+    std::vector<float> factors(16);
+    for (size_t i = 0; i < factors.size(); ++i) factors[i] = 1.0f + 0.25f * static_cast<float>(i);
+    for (auto mode : {kernels::RopeMode::norm, kernels::RopeMode::neox})
+        for (int64_t n_rot : {32, 64})
+            for (int64_t pos : {0, 1, 17, 4095})
+                for (const float* ff :
+                     {static_cast<const float*>(nullptr), static_cast<const float*>(factors.data())}) {
+                    if (ff != nullptr && n_rot != 32) continue;  // factors has n_rot / 2 entries
+                    const auto x = gaussian(n_heads * head_dim, 21);
+                    std::vector<float> want = x, got = x, cs(n_rot);
+                    kernels::rope(want.data(), n_heads, head_dim, n_rot, pos, 500000.0f, ff, mode);
+                    kernels::rope_angles(cs.data(), n_rot, pos, 500000.0f, ff);
+                    kernels::rope_rotate(got.data(), n_heads, head_dim, n_rot, cs.data(), mode);
+                    ASSERT_EQ(got, want) << "n_rot " << n_rot << " pos " << pos;
+                    if (pos > 0) ASSERT_NE(got, x);
+                }
+}
+
 TEST(Ops, DispatchFollowsForcedBackend) {
     const auto saved = kernels::active_backend();
     kernels::force_backend(kernels::Backend::ref);

@@ -71,7 +71,6 @@ void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
     else ref::rmsnorm(out, x, w, n, eps);
 }
 
-// RoPE costs a few hundred sin/cos per token: the reference loop (angles computed once per pair) is the kernel.
 void layernorm(float* out, const float* x, const float* w, const float* b, int64_t n, float eps) {
     ref::layernorm(out, x, w, b, n, eps);  // once per token and layer: not worth a SIMD twin yet
 }
@@ -86,9 +85,18 @@ void gelu(float* out, const float* x, int64_t n) {
     cpu::gelu_table(out, x, n);
 }
 
+// RoPE: the reference loops are the kernels (Forward takes each token's sin/cos once for all layers, rope_angles).
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
     ref::rope(x, n_heads, head_dim, n_rot, pos, freq_base, freq_factors, mode);
+}
+
+void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors) {
+    ref::rope_angles(cs, n_rot, pos, freq_base, freq_factors);
+}
+
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, RopeMode mode) {
+    ref::rope_rotate(x, n_heads, head_dim, n_rot, cs, mode);
 }
 
 void softmax(float* x, int64_t n) {

@@ -98,6 +98,32 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
     }
 }
 
+void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors) {
+    DUET_ASSERT(n_rot % 2 == 0);
+    for (int64_t i = 0; i < n_rot / 2; ++i) {
+        float theta =
+            static_cast<float>(pos) * std::pow(freq_base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
+        if (freq_factors) theta /= freq_factors[i];
+        cs[2 * i] = std::cos(theta);
+        cs[2 * i + 1] = std::sin(theta);
+    }
+}
+
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, RopeMode mode) {
+    DUET_ASSERT(n_rot % 2 == 0 && n_rot <= head_dim);
+    for (int64_t h = 0; h < n_heads; ++h) {
+        float* xh = x + h * head_dim;
+        for (int64_t i = 0; i < n_rot / 2; ++i) {
+            const float c = cs[2 * i], s = cs[2 * i + 1];
+            const int64_t i0 = mode == RopeMode::norm ? 2 * i : i;
+            const int64_t i1 = mode == RopeMode::norm ? 2 * i + 1 : i + n_rot / 2;
+            const float x0 = xh[i0], x1 = xh[i1];
+            xh[i0] = x0 * c - x1 * s;
+            xh[i1] = x0 * s + x1 * c;
+        }
+    }
+}
+
 void softmax(float* x, int64_t n) {
     float max = -INFINITY;
     for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);

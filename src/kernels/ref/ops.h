@@ -24,6 +24,8 @@ void gelu(float* out, const float* x, int64_t n);
 float gelu_tanh(float x);  // 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))), ggml's float expression
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode);
+void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors);
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, RopeMode mode);
 void softmax(float* x, int64_t n);
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 void add(float* out, const float* a, const float* b, int64_t n);
