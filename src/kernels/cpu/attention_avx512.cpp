@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "kernels/cpu/kernels_avx512.h"
 
@@ -102,26 +103,11 @@ void attn_values_f16_avx512(float* out, const float* w, int64_t ld, int64_t n_q,
             float* o = out + j0 * head_dim + c;
             const float* wj = w + j0 * ld;
             const uint16_t* vc = v + c;
-            switch (std::min<int64_t>(kMaxHeads, n_q - j0)) {
-                case 1:
-                    values_chunk_f16<1>(o, wj, ld, vc, stride, n, head_dim);
-                    break;
-                case 2:
-                    values_chunk_f16<2>(o, wj, ld, vc, stride, n, head_dim);
-                    break;
-                case 3:
-                    values_chunk_f16<3>(o, wj, ld, vc, stride, n, head_dim);
-                    break;
-                case 4:
-                    values_chunk_f16<4>(o, wj, ld, vc, stride, n, head_dim);
-                    break;
-                case 5:
-                    values_chunk_f16<5>(o, wj, ld, vc, stride, n, head_dim);
-                    break;
-                default:
-                    values_chunk_f16<6>(o, wj, ld, vc, stride, n, head_dim);
-                    break;
+            const int n_heads = static_cast<int>(std::min<int64_t>(kMaxHeads, n_q - j0));
+            [&]<int... J>(std::integer_sequence<int, J...>) {  // the chunk compiled for exactly n_heads heads
+                ((n_heads == J + 1 ? values_chunk_f16<J + 1>(o, wj, ld, vc, stride, n, head_dim) : void()), ...);
             }
+            (std::make_integer_sequence<int, kMaxHeads>{});
         }
     }
 }

@@ -15,18 +15,12 @@
 #include "common/assert.h"
 #include "kernels/cpu/kernels_avx2.h"           // also the x86 activation layouts' sizes (plain structs)
 #include "kernels/cpu/kernels_decode_avx512.h"  // decode / few-stream layouts' sizes (plain structs)
+#include "kernels/cpu/simd_arch.h"
 #include "kernels/cpu/width_probe.h"
 #include "kernels/ref/ops.h"
 #include "kernels/ref/packed.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define DUET_SIMD_X86 1
-#elif defined(__aarch64__)
-#define DUET_SIMD_NEON 1
-#include "kernels/cpu/kernels_neon.h"
-#endif
 
 namespace duet::kernels {
 

@@ -5,15 +5,9 @@
 #include "kernels/cpu/gelu_table.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_avx512.h"
+#include "kernels/cpu/simd_arch.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ops.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#define DUET_SIMD_X86 1
-#elif defined(__aarch64__)
-#define DUET_SIMD_NEON 1
-#include "kernels/cpu/kernels_neon.h"
-#endif
 
 namespace duet::kernels {
 
@@ -138,47 +132,34 @@ void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
 }
 
 // Attention over one block for a group of query heads: the 512-bit kernels where they fit, else the
-// position-at-a-time loops of this build's dot / axpy (the reference twins' loops on SIMD kernels).
+// position-at-a-time loops (ref::attn_*_loop) on this build's dot / axpy, or on ref's for the ref backend.
 void attn_scores_f16(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
                      int64_t n, int64_t head_dim, float scale) {
 #if DUET_SIMD_X86
-    if (use_avx512() && cpu::attn_avx512_fits(head_dim)) {
-        cpu::attn_scores_f16_avx512(scores, ld, q, n_q, k, stride, n, head_dim, scale);
-        return;
-    }
+    if (use_avx512() && cpu::attn_avx512_fits(head_dim))
+        return cpu::attn_scores_f16_avx512(scores, ld, q, n_q, k, stride, n, head_dim, scale);
 #endif
-    if (!use_simd()) return ref::attn_scores_f16(scores, ld, q, n_q, k, stride, n, head_dim, scale);
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p)
-            scores[j * ld + p] = scale * simd::dot_f16_f32(k + p * stride, q + j * head_dim, head_dim);
+    ref::attn_scores_loop(use_simd() ? simd::dot_f16_f32 : ref::dot_f16_f32, scores, ld, q, n_q, k, stride, n, head_dim,
+                          scale);
 }
 
 void attn_values_f16(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride, int64_t n,
                      int64_t head_dim) {
 #if DUET_SIMD_X86
-    if (use_avx512() && cpu::attn_avx512_fits(head_dim)) {
-        cpu::attn_values_f16_avx512(out, w, ld, n_q, v, stride, n, head_dim);
-        return;
-    }
+    if (use_avx512() && cpu::attn_avx512_fits(head_dim))
+        return cpu::attn_values_f16_avx512(out, w, ld, n_q, v, stride, n, head_dim);
 #endif
-    if (!use_simd()) return ref::attn_values_f16(out, w, ld, n_q, v, stride, n, head_dim);
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p) simd::axpy_f16(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
+    ref::attn_values_loop(use_simd() ? simd::axpy_f16 : ref::axpy_f16, out, w, ld, n_q, v, stride, n, head_dim);
 }
 
 void attn_scores_f32(float* scores, int64_t ld, const float* q, int64_t n_q, const float* k, int64_t stride, int64_t n,
                      int64_t head_dim, float scale) {
-    if (!use_simd()) return ref::attn_scores_f32(scores, ld, q, n_q, k, stride, n, head_dim, scale);
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p)
-            scores[j * ld + p] = scale * simd::dot_f32(k + p * stride, q + j * head_dim, head_dim);
+    ref::attn_scores_loop(use_simd() ? simd::dot_f32 : ref::dot_f32, scores, ld, q, n_q, k, stride, n, head_dim, scale);
 }
 
 void attn_values_f32(float* out, const float* w, int64_t ld, int64_t n_q, const float* v, int64_t stride, int64_t n,
                      int64_t head_dim) {
-    if (!use_simd()) return ref::attn_values_f32(out, w, ld, n_q, v, stride, n, head_dim);
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p) simd::axpy_f32(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
+    ref::attn_values_loop(use_simd() ? simd::axpy_f32 : ref::axpy_f32, out, w, ld, n_q, v, stride, n, head_dim);
 }
 
 }  // namespace duet::kernels

@@ -171,28 +171,22 @@ void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
 // Attention over one block for a group of query heads: the position-at-a-time loops of dot and axpy.
 void attn_scores_f16(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
                      int64_t n, int64_t head_dim, float scale) {
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p)
-            scores[j * ld + p] = scale * dot_f16_f32(k + p * stride, q + j * head_dim, head_dim);
+    attn_scores_loop(dot_f16_f32, scores, ld, q, n_q, k, stride, n, head_dim, scale);
 }
 
 void attn_values_f16(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride, int64_t n,
                      int64_t head_dim) {
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p) axpy_f16(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
+    attn_values_loop(axpy_f16, out, w, ld, n_q, v, stride, n, head_dim);
 }
 
 void attn_scores_f32(float* scores, int64_t ld, const float* q, int64_t n_q, const float* k, int64_t stride, int64_t n,
                      int64_t head_dim, float scale) {
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p)
-            scores[j * ld + p] = scale * dot_f32(k + p * stride, q + j * head_dim, head_dim);
+    attn_scores_loop(dot_f32, scores, ld, q, n_q, k, stride, n, head_dim, scale);
 }
 
 void attn_values_f32(float* out, const float* w, int64_t ld, int64_t n_q, const float* v, int64_t stride, int64_t n,
                      int64_t head_dim) {
-    for (int64_t j = 0; j < n_q; ++j)
-        for (int64_t p = 0; p < n; ++p) axpy_f32(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
+    attn_values_loop(axpy_f32, out, w, ld, n_q, v, stride, n, head_dim);
 }
 
 }  // namespace duet::ref

@@ -34,6 +34,20 @@ float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void axpy_f16(float* out, float w, const uint16_t* v, int64_t n);
 void axpy_f32(float* out, float w, const float* v, int64_t n);
 void f32_to_f16(uint16_t* out, const float* x, int64_t n);
+// kernels.h's attention over one block as position-at-a-time loops of a dot / axpy on rows of T: with ref's dot and
+// axpy they are the twins below; kernels_ops.cpp runs them on the build's SIMD dot / axpy where no block kernel fits.
+template <class T, class Dot>
+void attn_scores_loop(Dot dot, float* scores, int64_t ld, const float* q, int64_t n_q, const T* k, int64_t stride,
+                      int64_t n, int64_t head_dim, float scale) {
+    for (int64_t j = 0; j < n_q; ++j)
+        for (int64_t p = 0; p < n; ++p) scores[j * ld + p] = scale * dot(k + p * stride, q + j * head_dim, head_dim);
+}
+template <class T, class Axpy>
+void attn_values_loop(Axpy axpy, float* out, const float* w, int64_t ld, int64_t n_q, const T* v, int64_t stride,
+                      int64_t n, int64_t head_dim) {
+    for (int64_t j = 0; j < n_q; ++j)
+        for (int64_t p = 0; p < n; ++p) axpy(out + j * head_dim, w[j * ld + p], v + p * stride, head_dim);
+}
 void attn_scores_f16(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,
                      int64_t n, int64_t head_dim, float scale);
 void attn_values_f16(float* out, const float* w, int64_t ld, int64_t n_q, const uint16_t* v, int64_t stride, int64_t n,
