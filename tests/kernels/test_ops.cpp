@@ -198,7 +198,9 @@ TEST(Ops, RopeInTwoStepsEqualsRope) {
                     kernels::rope_angles(cs.data(), n_rot, pos, 500000.0f, ff);
                     kernels::rope_rotate(got.data(), n_heads, head_dim, n_rot, cs.data(), mode);
                     ASSERT_EQ(got, want) << "n_rot " << n_rot << " pos " << pos;
-                    if (pos > 0) ASSERT_NE(got, x);
+                    if (pos > 0) {
+                        ASSERT_NE(got, x);
+                    }
                 }
 }
 
