@@ -43,10 +43,12 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
             void* scratch, ThreadPool* pool, WeightLayout layout = WeightLayout::plain);
 
-// The layout the active backend reads W (d,n) of `type` fastest in: q4_0_rows16 / q8_0_rows16 for Q4_0 / Q8_0 on
-// avx512 (d a multiple of 16), plain otherwise. A model repacks its matrices into it once at load (pack_weights);
+// The layout the active backend reads W (d,n) of `type` fastest in: the rows16 layouts of Q4_0, Q8_0, Q4_K and Q6_K
+// on avx512 (d a multiple of 16), plain otherwise. A model repacks its matrices into it once at load (pack_weights);
 // matmul reads any layout on every backend (the others through the naive twin, kernels/ref/packed.h: slow).
 WeightLayout preferred_layout(TensorType type, int64_t n, int64_t d);
+// Rows per group of every packed layout: a slice of whole groups packs on its own (at packed_size(.., r0) bytes).
+constexpr int64_t kPackedGroupRows = 16;
 // Bytes of W (d,n) of `type` in `layout`.
 size_t packed_size(WeightLayout layout, TensorType type, int64_t n, int64_t d);
 // W (d,n) in file rows -> `layout` in out (packed_size bytes, 64-byte aligned for speed).

@@ -80,7 +80,7 @@ constexpr size_t kHugePage = size_t{2} << 20;
 // kernels::pack_weights over slices of whole groups of rows on up to 4 threads: the first touch of the new pages
 // (the kernel zeroing them) and the copy dominate a load that packs (Llama-3-8B Q4_0: ~2.6 s on one thread).
 void pack_parallel(WeightLayout layout, const WeightView& w, uint8_t* out) {
-    constexpr int64_t kGroup = 16;  // every packed layout's rows per group
+    constexpr int64_t kGroup = kernels::kPackedGroupRows;
     const int64_t groups = w.d / kGroup;
     const int n_threads =
         static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(std::thread::hardware_concurrency(), 4), 1, groups));

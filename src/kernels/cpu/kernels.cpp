@@ -24,6 +24,8 @@
 
 namespace duet::kernels {
 
+static_assert(kPackedGroupRows == ref::kRows16, "the packed layouts group rows as ref/packed.h draws them");
+
 namespace {
 
 constexpr Backend kAllBackends[] = {Backend::ref,    Backend::avx2, Backend::avx512_vnni,
