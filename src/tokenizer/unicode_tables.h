@@ -1,4 +1,5 @@
-// unicode_tables.h: generated Unicode data (unicode_tables.cpp) used by unicode.cpp; not for direct use elsewhere.
+// unicode_tables.h: generated Unicode data (unicode_tables_categories.cpp, unicode_tables_normalization.cpp, written
+// by gen_unicode_tables.py) used by unicode.cpp; not for direct use elsewhere.
 #pragma once
 
 #include <cstddef>
