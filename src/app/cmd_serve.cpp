@@ -50,6 +50,8 @@ constexpr const char* kUsage =
     "                         memory available after the weights, 256M..16G)\n"
     "  --max-queue N          requests in flight per model before 503 (default 256)\n"
     "  --max-seqs N           requests running at once per model (default 64)\n"
+    "  --batch-window MS      an idle model waits until no request has come for MS (8 x MS at most) so that a\n"
+    "                         burst's prompts share one step (default 1; 0 = start at once)\n"
     "  --kv-type f16|f32      KV cache element type (default f16)\n"
     "  -t, --threads N        compute threads per model (default: hardware threads, at most 8)\n"
     "  --http-threads N       HTTP worker threads (default 64; each open stream holds one)\n"
@@ -299,6 +301,13 @@ int cmd_serve(int argc, char** argv) {
             if (name == "--kv-memory") kv_memory = *n;
             else if (name == "--memory-budget") config.load.memory_budget_bytes = *n;
             else options.http.max_body_bytes = *n;
+        } else if (args.is("--batch-window")) {
+            auto v = value();
+            auto ms = v.ok() ? parse_float(*v, "--batch-window") : Result<double>(v.status());
+            if (!ms.ok()) return report_error(ms.status());
+            if (!(*ms >= 0 && *ms <= 1000))
+                return report_error(Status::invalid_argument("--batch-window: milliseconds, 0 to 1000"));
+            engine_options.batch_window_us = static_cast<int32_t>(*ms * 1000 + 0.5);
         } else if (args.is("--kv-type")) {
             auto v = value();
             if (!v.ok()) return report_error(v.status());

@@ -67,6 +67,7 @@ struct Engine::Impl {
 
     void loop();
     void step();
+    void gather_burst(std::unique_lock<std::mutex>& lock);
     void publish(RequestUpdate update, const std::string& error = {});
     void abort_request(uint64_t id, FinishReason reason, const std::string& error = {});
     void admit_inbox_and_aborts(std::vector<std::pair<std::unique_ptr<Request>, std::shared_ptr<DeltaChannel>>>& in,
@@ -208,12 +209,31 @@ void Engine::Impl::loop() {
             wake.wait(lock,
                       [&] { return stopping || !inbox.empty() || !aborts.empty() || scheduler->has_unfinished(); });
             if (stopping) return;
+            if (!scheduler->has_unfinished() && options.batch_window_us > 0) gather_burst(lock);
+            if (stopping) return;
             in.swap(inbox);
             ids.swap(aborts);
         }
         admit_inbox_and_aborts(in, ids);
         if (scheduler->has_unfinished()) step();
         publish_stats();
+    }
+}
+
+// The engine was idle and a request arrived: clients often send several at once (a benchmark's streams, an arena's
+// pair, an eval's batch), and the first step would otherwise prefill the first alone, then the rest while it decodes,
+// and its second token would wait for their whole prefill. Wait until no request has arrived for batch_window_us
+// (at most kBurstWindows windows in all) so the burst's prompts share one step. Costs a lone request one window.
+void Engine::Impl::gather_burst(std::unique_lock<std::mutex>& lock) {
+    constexpr int kBurstWindows = 8;
+    const auto window = std::chrono::microseconds(options.batch_window_us);
+    const auto deadline = std::chrono::steady_clock::now() + kBurstWindows * window;
+    size_t n_seen = inbox.size();
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto until = std::min(deadline, std::chrono::steady_clock::now() + window);
+        if (!wake.wait_until(lock, until, [&] { return stopping || inbox.size() > n_seen; })) return;  // quiet
+        if (stopping) return;
+        n_seen = inbox.size();
     }
 }
 
@@ -266,7 +286,17 @@ void Engine::Impl::step() {
         scheduler->kv().pool().reset_prefix_cache();  // blocks written in this step hold undefined K/V
         return;
     }
+    {
+        std::lock_guard<std::mutex> lock(stats_mutex);
+        ++stats.steps_total;
+    }
     for (RequestUpdate& update : scheduler->update_from_output(out, *result)) publish(std::move(update));
+    if (log_level() >= LogLevel::debug) {  // DUET_LOG=debug: one line a step, to see how requests share them
+        int32_t n_decoding = 0;
+        for (const ScheduledRequest& s : out.scheduled) n_decoding += s.n_new_tokens == 1 ? 1 : 0;
+        DUET_LOG_DEBUG("engine: step at %.4f s: %zu requests (%d decoding), %d tokens, %.1f ms", now,
+                       out.scheduled.size(), n_decoding, out.n_tokens, (now_seconds() - now) * 1e3);
+    }
 }
 
 void Engine::Impl::publish(RequestUpdate update, const std::string& error) {

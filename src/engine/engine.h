@@ -31,7 +31,8 @@ struct EngineOptions {
     int32_t max_num_seqs = 64;                   // running requests at most
     int32_t long_prefill_chunk = 256;            // tokens per request per step at most (chunked prefill)
     int32_t max_queue = 256;                     // waiting requests at most; submit beyond -> queue-full error
-    int32_t context_length = 0;                  // 0 = the model's training context (capped by the KV pool)
+    int32_t batch_window_us = 1000;  // idle engine: wait for a burst's other requests until none came for this long
+    int32_t context_length = 0;      // 0 = the model's training context (capped by the KV pool)
     model::KvType kv_type = model::KvType::f16;
     bool enable_prefix_caching = true;
 };

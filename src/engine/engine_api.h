@@ -64,6 +64,7 @@ struct EngineStats {
     double kv_usage = 0;                           // fraction of KV blocks in use
     uint64_t prefix_queries = 0, prefix_hits = 0;  // in tokens
     uint64_t prompt_tokens_total = 0, generation_tokens_total = 0;
+    uint64_t steps_total = 0;  // batches run through the model
 };
 
 // submit() failed because the waiting queue is full (temporary; the server answers 503 + Retry-After).

@@ -120,6 +120,8 @@ std::string Metrics::render(const std::vector<std::pair<std::string, engine::Eng
           [](const engine::EngineStats& s) { return double(s.prompt_tokens_total); });
     gauge("vllm:generation_tokens_total", "Tokens generated.", "counter",
           [](const engine::EngineStats& s) { return double(s.generation_tokens_total); });
+    gauge("duet:engine_steps_total", "Batches run through the model (prefill and decode tokens together).", "counter",
+          [](const engine::EngineStats& s) { return double(s.steps_total); });
 
     auto histogram = [&](const char* name, const char* help, Histogram PerModel::*member) {
         out += strformat("# HELP %s %s\n# TYPE %s histogram\n", name, help, name);

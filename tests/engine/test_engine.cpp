@@ -142,6 +142,29 @@ TEST_F(EngineTest, ConcurrentGreedyRequestsMatchRunningAlone) {
     EXPECT_EQ(st.kv_usage, 0.0);
 }
 
+// An idle engine waits out a burst: requests submitted back to back share their first step, so none of them decodes
+// while the others prefill (3 tokens each: one step for the 4 prompts, then 2 decode steps).
+TEST_F(EngineTest, BurstOnAnIdleEngineSharesOneStep) {
+    std::mt19937 rng(7);
+    EngineOptions o = options(256);
+    o.batch_window_us = 200'000;  // generous: the window closes once no request came for this long
+    auto engine = make_engine(o);
+    std::vector<std::unique_ptr<RequestStream>> streams;
+    for (int i = 0; i < 4; ++i) {
+        auto s = engine->submit(greedy(random_prompt(rng, 20 + i), 3));
+        ASSERT_TRUE(s.ok()) << s.status().message();
+        streams.push_back(std::move(s).value());
+    }
+    for (auto& s : streams) EXPECT_EQ(drain(*s).final_delta.n_generated_tokens, 3);
+    EXPECT_EQ(engine->stats().steps_total, 3u);
+
+    // The next burst, after the engine went idle again, is gathered the same way.
+    streams.clear();
+    for (int i = 0; i < 2; ++i) streams.push_back(engine->submit(greedy(random_prompt(rng, 9), 2)).value());
+    for (auto& s : streams) EXPECT_EQ(drain(*s).final_delta.n_generated_tokens, 2);
+    EXPECT_EQ(engine->stats().steps_total, 5u);
+}
+
 TEST_F(EngineTest, PreemptionDoesNotChangeOutputs) {
     // 10 blocks of 16 tokens; 6 requests of up to 24 + 24 tokens (3 blocks each) cannot all run at once.
     EngineOptions o = options(10);

@@ -100,7 +100,9 @@ protected:
         std::string out;
         char buf[4096];
         while (p && std::fgets(buf, sizeof buf, p)) out += buf;
-        if (p) EXPECT_EQ(::pclose(p), 0);
+        if (p) {
+            EXPECT_EQ(::pclose(p), 0);
+        }
         json j = json::parse(out, nullptr, false);
         EXPECT_FALSE(j.is_discarded()) << out;
         return j.is_discarded() ? std::vector<std::vector<float>>{}

@@ -95,7 +95,9 @@ TEST(UpstreamRouter, AnUpstreamNamedExpertTakesTheRoleAndExplainsItsAnswers) {
     EXPECT_EQ(chunks[0]["duet"]["route"]["role"], "expert");
     std::string text;
     for (size_t i = 0; i < chunks.size(); ++i) {
-        if (i > 0) EXPECT_FALSE(chunks[i].contains("duet")) << chunks[i];
+        if (i > 0) {
+            EXPECT_FALSE(chunks[i].contains("duet")) << chunks[i];
+        }
         EXPECT_EQ(chunks[i]["model"], "big");  // the upstream's own name, passed through
         if (!chunks[i]["choices"].empty()) text += chunks[i]["choices"][0]["delta"].value("content", "");
     }
@@ -116,7 +118,9 @@ TEST(UpstreamRouter, AnUpstreamNamedExpertTakesTheRoleAndExplainsItsAnswers) {
     EXPECT_EQ(chunks[0]["duet"]["route"]["role"], "expert");
     text.clear();
     for (size_t i = 0; i < chunks.size(); ++i) {
-        if (i > 0) EXPECT_FALSE(chunks[i].contains("duet")) << chunks[i];
+        if (i > 0) {
+            EXPECT_FALSE(chunks[i].contains("duet")) << chunks[i];
+        }
         if (!chunks[i]["choices"].empty()) text += chunks[i]["choices"][0].value("text", "");
     }
     EXPECT_EQ(text, "I am big");
