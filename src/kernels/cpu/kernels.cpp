@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "common/tail_split.h"
 #include "kernels/cpu/kernels_avx2.h"           // also the x86 activation layouts' sizes (plain structs)
 #include "kernels/cpu/kernels_decode_avx512.h"  // decode / few-stream layouts' sizes (plain structs)
 #include "kernels/cpu/simd_arch.h"
@@ -347,24 +348,46 @@ void pack_weights(WeightLayout layout, TensorType type, const void* w, int64_t n
 
 namespace {
 
-// Parallel over every op's rows, in granules of `granule` rows (one parallel region, no barrier between the ops).
+// Parallel over every op's rows, in granules of `granule` rows, all in one parallel region (no barrier between the
+// ops). The ops' granules are one run of units [q's | k's | v's]; each thread takes its contiguous share and steals
+// the tail of a slower one's (common/tail_split.h) in pieces of at least kStealBytes of weights.
 void run_rows(cpu::MatmulRowsFn rows_fn, const cpu::MatmulArgs& args, std::span<const MatmulOp> ops, int64_t granule,
               ThreadPool* pool) {
-    auto work = [&](int ith, int nth_) {
+    constexpr int64_t kStealBytes = 32 << 10;
+    int64_t n_units = 0;
+    for (const MatmulOp& op : ops) n_units += (op.d + granule - 1) / granule;
+    // Units [u0, u1) of the run: each op's part of them.
+    auto rows = [&](int64_t u0, int64_t u1) {
+        int64_t first = 0;  // the op's first unit
         for (const MatmulOp& op : ops) {
+            const int64_t n_op = (op.d + granule - 1) / granule;
+            const int64_t g0 = std::max<int64_t>(u0 - first, 0), g1 = std::min<int64_t>(u1 - first, n_op);
+            first += n_op;
+            if (g0 >= g1) continue;
             cpu::MatmulArgs op_args = args;
             op_args.w = static_cast<const uint8_t*>(op.w);
             op_args.d = op.d;
             op_args.y = op.y;
-            const int64_t n_granules = (op.d + granule - 1) / granule;
-            int64_t g0, g1;
-            split_range(n_granules, ith, nth_, &g0, &g1);
-            const int64_t r0 = std::min(op.d, g0 * granule), r1 = std::min(op.d, g1 * granule);
-            if (r0 < r1) rows_fn(op_args, r0, r1);
+            rows_fn(op_args, g0 * granule, std::min(op.d, g1 * granule));
         }
     };
-    if (pool != nullptr && pool->n_threads() > 1) pool->run(work);
-    else work(0, 1);
+    const int nth = pool != nullptr ? pool->n_threads() : 1;
+    if (nth == 1 || nth > TailSplit::kMaxThreads) {
+        if (nth == 1) rows(0, n_units);
+        else
+            pool->run([&](int ith, int nth_) {
+                int64_t u0, u1;
+                split_range(n_units, ith, nth_, &u0, &u1);
+                rows(u0, u1);
+            });
+        return;
+    }
+    const int64_t granule_bytes = std::max<int64_t>(1, granule * static_cast<int64_t>(args.w_row_size));
+    TailSplit split(n_units, nth, (kStealBytes + granule_bytes - 1) / granule_bytes);
+    pool->run([&](int ith, int) {
+        int64_t u0, u1;
+        while (split.next(ith, &u0, &u1)) rows(u0, u1);
+    });
 }
 
 // Ops over packed weights (one layout, one type): the avx512 kernel of the layout, or the naive twin elsewhere.
