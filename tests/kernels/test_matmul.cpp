@@ -236,7 +236,8 @@ TEST(Matmul, OneAndTwoThreadsGiveIdenticalResults) {
 }
 
 // matmul_many (q/k/v sharing one quantization and one parallel region) gives exactly matmul()'s results, for
-// ops of one type and of mixed types (Q4_K_M puts a Q6_K attn_v next to Q4_K attn_q / attn_k), on every backend.
+// ops of one type and of mixed types (Q4_K_M puts a Q6_K attn_v next to Q4_K attn_q / attn_k; runs of alike ops
+// share a region), on every backend.
 TEST(Matmul, ManyEqualsOneByOne) {
     BackendGuard guard;
     ThreadPool pool(test::pool_threads(2));
@@ -244,6 +245,7 @@ TEST(Matmul, ManyEqualsOneByOne) {
     const std::vector<std::pair<TensorType, int64_t>> sets[] = {
         {{TensorType::Q4_0, 64}, {TensorType::Q4_0, 17}, {TensorType::Q4_0, 256}},
         {{TensorType::Q4_K, 64}, {TensorType::Q4_K, 32}, {TensorType::Q6_K, 32}},
+        {{TensorType::Q6_K, 32}, {TensorType::Q4_K, 48}, {TensorType::Q4_K, 16}, {TensorType::Q6_K, 64}},
         {{TensorType::F16, 40}, {TensorType::F16, 8}}};
     const auto x = gaussian(n * n_tokens, 7);
     for (auto backend : kernels::all_backends()) {

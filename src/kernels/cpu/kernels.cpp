@@ -438,7 +438,13 @@ void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, c
     const bool same_layout =
         std::all_of(ops.begin(), ops.end(), [&](const MatmulOp& op) { return op.layout == wlayout; });
     if (!same_type || !same_layout) {  // e.g. Q4_K_M's attn_v is Q6_K next to Q4_K attn_q / attn_k
-        for (const MatmulOp& op : ops) matmul_many_on(backend, {&op, 1}, n, x, n_tokens, scratch, pool);
+        // Runs of ops alike go together (q and k in one parallel region, then v): one join fewer per run.
+        for (size_t i = 0; i < ops.size();) {
+            size_t j = i + 1;
+            while (j < ops.size() && ops[j].type == ops[i].type && ops[j].layout == ops[i].layout) ++j;
+            matmul_many_on(backend, ops.subspan(i, j - i), n, x, n_tokens, scratch, pool);
+            i = j;
+        }
         return;
     }
     if (wlayout != WeightLayout::plain) {
