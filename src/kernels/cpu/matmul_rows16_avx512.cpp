@@ -56,7 +56,7 @@ struct Q4_0Format {
     // One token (decode): the high nibbles stay where they are (16 x their value, no shift per load) in a chain of
     // their own, divided by 16 once at the end (exact: every product is a multiple of 16). 3 vector ops a block
     // fewer than unpack(); one thread's Q4_0 decode read 41.6 -> 42.8-44.4 GB/s, two 82 -> 85.6-86.9
-    // (bench_kernels batch_packed/q4_0/*/tokens:1).
+    // (bench_kernels batch_packed/q4_0/*/tokens:1, when its weights rotated over 192 MiB: partly from the L3).
     static __m512i dot_1(const uint8_t* qs, const XRows16& xb) {
         const __m512i m4 = _mm512_set1_epi8(0x0f);
         __m512i lo = _mm512_set1_epi32(xb.corr), hi = _mm512_setzero_si512();
