@@ -165,7 +165,7 @@ TEST_F(PullTest, GatedRepoNeedsTheToken) {
     hub_.require_token("hf_test_token");
     auto anonymous = pull(client(), cache(), kRepo, nullptr);
     ASSERT_FALSE(anonymous.ok());
-    const std::string& m = anonymous.status().message();
+    const std::string m = anonymous.status().message();  // a copy: status() may be a temporary
     EXPECT_NE(m.find("HTTP 401"), std::string::npos) << m;
     EXPECT_NE(m.find("HF_TOKEN"), std::string::npos) << m;
     EXPECT_NE(m.find("acme/Tiny-GGUF"), std::string::npos) << m;

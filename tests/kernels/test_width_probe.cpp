@@ -107,8 +107,9 @@ TEST(WidthProbe, CachePathFollowsXdgThenHome) {
     ::setenv("XDG_CACHE_HOME", "/tmp/xdg-test", 1);
     EXPECT_EQ(width_cache_path("K-1-2"), "/tmp/xdg-test/duet/vector-width-K-1-2");
     ::unsetenv("XDG_CACHE_HOME");
-    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0')
+    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
         EXPECT_EQ(width_cache_path("K"), std::string(home) + "/.cache/duet/vector-width-K");
+    }
     if (!saved_xdg.empty()) ::setenv("XDG_CACHE_HOME", saved_xdg.c_str(), 1);
 }
 
