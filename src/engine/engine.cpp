@@ -209,7 +209,7 @@ void Engine::Impl::loop() {
             wake.wait(lock,
                       [&] { return stopping || !inbox.empty() || !aborts.empty() || scheduler->has_unfinished(); });
             if (stopping) return;
-            if (!scheduler->has_unfinished() && options.batch_window_us > 0) gather_burst(lock);
+            if (!inbox.empty() && !scheduler->has_unfinished() && options.batch_window_us > 0) gather_burst(lock);
             if (stopping) return;
             in.swap(inbox);
             ids.swap(aborts);
