@@ -95,6 +95,23 @@ llama_bench="" llama_server=""
 [ -x "$duet" ] || die "no duet binary at $duet (build it: cmake --build build --target duet)"
 [ -n "$serve_model" ] || serve_model=${models%%,*}
 
+port_free() {  # port_free N: nothing is bound to 127.0.0.1:N
+    python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+PY
+}
+# The servers start after the benchmarks (~13 minutes in): a port held by a server left running fails now, not then.
+if [ "$do_serve" = 1 ]; then
+    for p in "$port" $((port + 1)); do
+        port_free "$p" || die "port $p on 127.0.0.1 is in use (a server left running?): stop it, or pass --port N"
+    done
+fi
+
 rm -rf "$out/raw"  # this run's files only (the models stay)
 mkdir -p "$out/models" "$out/raw"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
@@ -189,8 +206,8 @@ stop_servers() {
 }
 trap stop_servers EXIT
 
-wait_healthy() {  # wait_healthy URL PID: until /health answers 200 (5 minutes at most)
-    python3 - "$1" "$2" <<'PY' || die "server at $1 did not become healthy"
+wait_healthy() {  # wait_healthy URL PID LOG: until /health answers 200 (5 minutes at most)
+    python3 - "$1" "$2" <<'PY' || { tail -n 5 "$3" >&2; die "server at $1 did not become healthy (its log: $3)"; }
 import os, sys, time, urllib.request
 url, pid = sys.argv[1], int(sys.argv[2])
 for _ in range(600):
@@ -217,11 +234,11 @@ if [ "$do_serve" = 1 ]; then
     "$duet" serve -m "model=$file" -t "$threads" --port "$port" --ctx "$slot_ctx" \
         --data-dir "$out/duet-data" >"$out/raw/duet-serve.log" 2>&1 &
     server_pids+=($!)
-    wait_healthy "$duet_url" "$!"
+    wait_healthy "$duet_url" "$!" "$out/raw/duet-serve.log"
     "$llama_server" -m "$file" -t "$threads" --host 127.0.0.1 --port $((port + 1)) --parallel "$parallel" \
         -c $((slot_ctx * parallel)) --no-webui >"$out/raw/llama-server.log" 2>&1 &
     server_pids+=($!)
-    wait_healthy "$llama_url" "$!"
+    wait_healthy "$llama_url" "$!" "$out/raw/llama-server.log"
     client() {  # client URL DEST [extra duet bench --url options]
         local url=$1 dest=$2
         shift 2

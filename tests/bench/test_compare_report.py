@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """test_compare_report.py: bench/compare_report.py (the report of bench/compare.sh) on fabricated raw files:
 medians over the alternations, the duet / llama.cpp ratios, the rows marked when a run's bandwidth probe was low,
-and the served table. Stdlib only: python3 tests/bench/test_compare_report.py REPO_ROOT."""
+and the served table; and that bench/compare.sh refuses a held port before it runs anything. Stdlib only:
+python3 tests/bench/test_compare_report.py REPO_ROOT."""
 
 import json
 import os
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -86,6 +89,31 @@ class CompareReport(unittest.TestCase):
         self.assertIn("| r1:q4_0 † | tg128 |", text)
         self.assertIn("† in at least one duet bench run of this model the probe read under 80% of the best (96.0 GB/s)",
                       text)
+
+
+class ComparePorts(unittest.TestCase):
+    """compare.sh starts its servers ~13 minutes in: a port held by a server left running must fail at once."""
+
+    def test_a_held_port_fails_before_anything_runs(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for tool in ("llama-bench", "llama-server"):  # stubs: the check comes before either runs
+                path = os.path.join(tmp, tool)
+                write(path, "#!/bin/sh\nexit 0\n")
+                os.chmod(path, stat.S_IRWXU)
+            held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.bind(("127.0.0.1", 0))
+            held.listen(1)
+            port = held.getsockname()[1]
+            out = os.path.join(tmp, "out")
+            try:
+                r = subprocess.run(["bash", os.path.join(REPO, "bench", "compare.sh"), "--llama-cpp", tmp,
+                                    "--duet", "/bin/true", "--out", out, "--port", str(port)],
+                                   capture_output=True, text=True, timeout=30)
+            finally:
+                held.close()
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("port %d on 127.0.0.1 is in use" % port, r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(out, "raw")), "nothing ran, nothing was written")
 
 
 if __name__ == "__main__":
