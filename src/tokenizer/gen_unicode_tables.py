@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-# gen_unicode_tables.py: writes the tables of unicode_tables.h from Python's unicodedata, in two files:
-#   unicode_tables_categories.cpp     general categories and lowercase (pre-tokenizer classes, lowercasing)
-#   unicode_tables_normalization.cpp  canonical decompositions and combining classes (NFC / NFD)
+# gen_unicode_tables.py: writes the tables of unicode_tables.h from Python's unicodedata, in three files:
+#   unicode_tables_categories.cpp      general categories and lowercase (pre-tokenizer classes, lowercasing)
+#   unicode_tables_decompositions.cpp  canonical decompositions (NFC / NFD)
+#   unicode_tables_combining.cpp       canonical combining classes (NFC / NFD reordering)
 # Run: python3 src/tokenizer/gen_unicode_tables.py [DIR]   (DIR defaults to the script's folder)
 import os
 import sys
@@ -71,9 +72,10 @@ write('unicode_tables_categories.cpp', 'General categories and lowercase mapping
       'const size_t kNumCategoryRuns = sizeof(kCategoryRuns) / sizeof(kCategoryRuns[0]);\n\n'
       'const CodepointPair kLowercase[] = {\n%s\n};\n' % rows(lower, 6) +
       'const size_t kNumLowercase = sizeof(kLowercase) / sizeof(kLowercase[0]);\n\n')
-write('unicode_tables_normalization.cpp', 'Canonical decompositions and combining classes',
+write('unicode_tables_decompositions.cpp', 'Canonical decompositions',
       'const Decomposition kDecompositions[] = {\n%s\n};\n' % rows(decomp, 4) +
-      'const size_t kNumDecompositions = sizeof(kDecompositions) / sizeof(kDecompositions[0]);\n\n'
+      'const size_t kNumDecompositions = sizeof(kDecompositions) / sizeof(kDecompositions[0]);\n\n')
+write('unicode_tables_combining.cpp', 'Canonical combining classes',
       '// (first codepoint << 8 | canonical combining class) runs, sorted.\n'
       'const uint32_t kCccRuns[] = {\n%s\n};\n' % rows(ccc_runs, 8) +
       'const size_t kNumCccRuns = sizeof(kCccRuns) / sizeof(kCccRuns[0]);\n\n')

@@ -1,4 +1,4 @@
-// unicode_tables.h: generated Unicode data (unicode_tables_categories.cpp, unicode_tables_normalization.cpp, written
+// unicode_tables.h: generated Unicode data (unicode_tables_categories.cpp, _decompositions.cpp, _combining.cpp, written
 // by gen_unicode_tables.py) used by unicode.cpp; not for direct use elsewhere.
 #pragma once
 
