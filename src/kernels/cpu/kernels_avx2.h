@@ -11,6 +11,8 @@
 
 namespace duet::cpu {
 
+struct XRows16;  // kernels_decode_avx512.h
+
 // True when the CPU (and OS) support AVX2, FMA and F16C.
 bool cpu_has_avx2();
 // True when it also has AVX512F + AVX512VL + AVX512BW + AVX512_VNNI (the *_vnni.cpp kernels).
@@ -74,6 +76,8 @@ MatmulRowsFn matmul_rows_fn_q5_k_oct_avx2();
 
 // Activation quantizers, bit-identical to the reference ones except for exact |max| ties.
 void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n);
+// The same blocks for the rows16 kernels: corr = -offset * sum(q) in place of s (kernels_decode_avx512.h).
+void quantize_row_rows16_avx2(const float* x, XRows16* y, int64_t n, int32_t offset);
 void quantize_row_q8_K_avx2(const float* x, block_q8_K* y, int64_t n);
 
 void rmsnorm_avx2(float* out, const float* x, const float* w, int64_t n, float eps);

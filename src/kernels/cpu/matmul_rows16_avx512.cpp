@@ -148,19 +148,7 @@ void matmul_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
 // block's sums start (exact; a float correction would cancel against the biased sums).
 template <int kOffset>
 void prepare_rows16(const float* x, uint8_t* row, int64_t n) {
-    static_assert(sizeof(XRows16) == sizeof(block_q8_1f));
-    auto* y = reinterpret_cast<XRows16*>(row);
-    quantize_row_q8_1f_avx2(x, reinterpret_cast<block_q8_1f*>(row), n);  // d, s, qs: s is overwritten below
-    const __m256i ones8 = _mm256_set1_epi8(1);
-    const __m256i ones16 = _mm256_set1_epi16(1);
-    for (int64_t b = 0; b < n / kQK; ++b) {  // sum(q): pairs of bytes, then pairs of those, then across lanes
-        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-        const __m256i s32 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16);
-        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-        y[b].corr = -kOffset * _mm_cvtsi128_si32(s);
-    }
+    quantize_row_rows16_avx2(x, reinterpret_cast<XRows16*>(row), n, kOffset);
 }
 
 size_t rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK) * sizeof(XRows16); }

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/cpu/kernels_decode_avx512.h"  // XRows16 (a plain struct)
 #include "kernels/cpu/tile_avx2.h"
 
 namespace duet::cpu {
@@ -35,19 +36,34 @@ inline __m256i round_pack_32(const float* x, __m256 scale, int8_t* out, __m256i*
     return ordered;
 }
 
+// One block of 32: q = round(x / d) with d = max|x| / 127 into qs; returns d, and sum(q) in *isum.
+inline float quantize_block_32(const float* x, int8_t* qs, int32_t* isum) {
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    __m256 amax = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, _mm256_loadu_ps(x + 8 * k)));
+    const float d = hmax_ps(amax) / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    __m256i sum;
+    round_pack_32(x, _mm256_set1_ps(id), qs, &sum);
+    *isum = hsum_epi32(sum);
+    return d;
+}
+
 }  // namespace
 
 void quantize_row_q8_1f_avx2(const float* x, block_q8_1f* y, int64_t n) {
-    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-        __m256 amax = _mm256_setzero_ps();
-        for (int k = 0; k < 4; ++k) amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, _mm256_loadu_ps(x + 8 * k)));
-        const float d = hmax_ps(amax) / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        __m256i sum;
-        round_pack_32(x, _mm256_set1_ps(id), y[i].qs, &sum);
-        y[i].d = d;
-        y[i].s = d * static_cast<float>(hsum_epi32(sum));
+        int32_t isum;
+        y[i].d = quantize_block_32(x, y[i].qs, &isum);
+        y[i].s = y[i].d * static_cast<float>(isum);
+    }
+}
+
+void quantize_row_rows16_avx2(const float* x, XRows16* y, int64_t n, int32_t offset) {
+    for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+        int32_t isum;
+        y[i].d = quantize_block_32(x, y[i].qs, &isum);
+        y[i].corr = -offset * isum;
     }
 }
 
