@@ -372,14 +372,16 @@ void run_rows(cpu::MatmulRowsFn rows_fn, const cpu::MatmulArgs& args, std::span<
         }
     };
     const int nth = pool != nullptr ? pool->n_threads() : 1;
-    if (nth == 1 || nth > TailSplit::kMaxThreads) {
-        if (nth == 1) rows(0, n_units);
-        else
-            pool->run([&](int ith, int nth_) {
-                int64_t u0, u1;
-                split_range(n_units, ith, nth_, &u0, &u1);
-                rows(u0, u1);
-            });
+    if (nth == 1) {
+        rows(0, n_units);
+        return;
+    }
+    if (nth > TailSplit::kMaxThreads) {  // more threads than TailSplit has shares for: static shares
+        pool->run([&](int ith, int nth_) {
+            int64_t u0, u1;
+            split_range(n_units, ith, nth_, &u0, &u1);
+            rows(u0, u1);
+        });
         return;
     }
     const int64_t granule_bytes = std::max<int64_t>(1, granule * static_cast<int64_t>(args.w_row_size));
