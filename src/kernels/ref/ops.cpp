@@ -79,13 +79,23 @@ void gelu(float* out, const float* x, int64_t n) {
     }
 }
 
+namespace {
+
+// The angle of RoPE pair i at position pos: pos * freq_base^(-2i / n_rot), divided by the pair's frequency factor.
+float rope_theta(int64_t i, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors) {
+    float theta =
+        static_cast<float>(pos) * std::pow(freq_base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
+    if (freq_factors) theta /= freq_factors[i];
+    return theta;
+}
+
+}  // namespace
+
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
     DUET_ASSERT(n_rot % 2 == 0 && n_rot <= head_dim);
     for (int64_t i = 0; i < n_rot / 2; ++i) {
-        float theta =
-            static_cast<float>(pos) * std::pow(freq_base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
-        if (freq_factors) theta /= freq_factors[i];
+        const float theta = rope_theta(i, n_rot, pos, freq_base, freq_factors);
         const float c = std::cos(theta), s = std::sin(theta);
         for (int64_t h = 0; h < n_heads; ++h) {
             float* xh = x + h * head_dim;
@@ -101,9 +111,7 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
 void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors) {
     DUET_ASSERT(n_rot % 2 == 0);
     for (int64_t i = 0; i < n_rot / 2; ++i) {
-        float theta =
-            static_cast<float>(pos) * std::pow(freq_base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
-        if (freq_factors) theta /= freq_factors[i];
+        const float theta = rope_theta(i, n_rot, pos, freq_base, freq_factors);
         cs[2 * i] = std::cos(theta);
         cs[2 * i + 1] = std::sin(theta);
     }
