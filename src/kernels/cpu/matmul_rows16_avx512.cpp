@@ -86,56 +86,70 @@ struct Q8_0Format {
     }
 };
 
-// y[t][0..15] = the group's 16 rows . token t, for NT tokens. qs, dh: the group's blocks and scales (packed.h).
+// acc[t] += the 16 rows' products of one block with token t's block b, for NT tokens. qs, dh: the block's quants and
+// its 16 rows' scales.
+template <class F, int NT>
+inline void block_step(const uint8_t* qs, const uint16_t* dh, int64_t b, const XRows16* const* x, __m512 acc[NT]) {
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh)));
+    if constexpr (NT == 1) {
+        const XRows16& xb = x[0][b];
+        const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(F::dot_1(qs, xb)), _mm512_set1_ps(xb.d));
+        acc[0] = _mm512_fmadd_ps(f, dw, acc[0]);
+        return;
+    }
+    __m512i v[8];
+    F::unpack(qs, v);
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+        const XRows16& xb = x[t][b];
+        // two chains of 4; one chain of 8 or four of 2 measured the same
+        __m512i s0 = dpbusd_bcst(_mm512_set1_epi32(xb.corr), v[0], xb.qs);
+        __m512i s1 = dpbusd_bcst(_mm512_setzero_si512(), v[4], xb.qs + 16);
+        s0 = dpbusd_bcst(s0, v[1], xb.qs + 4);
+        s1 = dpbusd_bcst(s1, v[5], xb.qs + 20);
+        s0 = dpbusd_bcst(s0, v[2], xb.qs + 8);
+        s1 = dpbusd_bcst(s1, v[6], xb.qs + 24);
+        s0 = dpbusd_bcst(s0, v[3], xb.qs + 12);
+        s1 = dpbusd_bcst(s1, v[7], xb.qs + 28);
+        const __m512i s = _mm512_add_epi32(s0, s1);
+        const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(xb.d));
+        acc[t] = _mm512_fmadd_ps(f, dw, acc[t]);
+    }
+}
+
+// y[t][0..15] = the group's 16 rows . token t, for NT tokens. The group is nb blocks in units of two, each the two
+// blocks' scales (64 bytes), then their quants (packed.h); with nb odd, the last unit holds one block.
 template <class F, int NT, bool kPrefetch>
-inline void group_pass(const uint8_t* qs, const uint16_t* dh, int64_t nb, const XRows16* const* x, float* const* y) {
+inline void group_pass(const uint8_t* group, int64_t nb, const XRows16* const* x, float* const* y) {
+    constexpr int64_t kScaleBytes = 32, kUnitBytes = 2 * (kScaleBytes + F::kBlockBytes);
     __m512 acc[NT];
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b, qs += F::kBlockBytes) {
+    const uint8_t* unit = group;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2, unit += kUnitBytes) {
         if constexpr (kPrefetch) {
-#pragma GCC unroll 8
-            for (int64_t off = 0; off < F::kBlockBytes; off += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(qs) + kPrefetchAhead + off, _MM_HINT_NTA);
-            if (b % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(dh + 16 * b) + kPrefetchAhead, _MM_HINT_NTA);
+#pragma GCC unroll 17
+            for (int64_t off = 0; off < kUnitBytes; off += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(unit) + kPrefetchAhead + off, _MM_HINT_NTA);
         }
-        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh + 16 * b)));
-        if constexpr (NT == 1) {
-            const XRows16& xb = x[0][b];
-            const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(F::dot_1(qs, xb)), _mm512_set1_ps(xb.d));
-            acc[0] = _mm512_fmadd_ps(f, dw, acc[0]);
-            continue;
-        }
-        __m512i v[8];
-        F::unpack(qs, v);
-#pragma GCC unroll 8
-        for (int t = 0; t < NT; ++t) {
-            const XRows16& xb = x[t][b];
-            // two chains of 4; one chain of 8 or four of 2 measured the same
-            __m512i s0 = dpbusd_bcst(_mm512_set1_epi32(xb.corr), v[0], xb.qs);
-            __m512i s1 = dpbusd_bcst(_mm512_setzero_si512(), v[4], xb.qs + 16);
-            s0 = dpbusd_bcst(s0, v[1], xb.qs + 4);
-            s1 = dpbusd_bcst(s1, v[5], xb.qs + 20);
-            s0 = dpbusd_bcst(s0, v[2], xb.qs + 8);
-            s1 = dpbusd_bcst(s1, v[6], xb.qs + 24);
-            s0 = dpbusd_bcst(s0, v[3], xb.qs + 12);
-            s1 = dpbusd_bcst(s1, v[7], xb.qs + 28);
-            const __m512i s = _mm512_add_epi32(s0, s1);
-            const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(xb.d));
-            acc[t] = _mm512_fmadd_ps(f, dw, acc[t]);
-        }
+        const auto* dh = reinterpret_cast<const uint16_t*>(unit);
+        block_step<F, NT>(unit + 2 * kScaleBytes, dh, b, x, acc);
+        block_step<F, NT>(unit + 2 * kScaleBytes + F::kBlockBytes, dh + 16, b + 1, x, acc);
     }
+    if (b < nb)  // the last unit, of one block (prefetched by the units before it)
+        block_step<F, NT>(unit + kScaleBytes, reinterpret_cast<const uint16_t*>(unit), b, x, acc);
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y[t], acc[t]);
 }
 
-// One pass of a group (rows16_passes): its blocks, then the 16 rows' scales (packed.h).
+// One pass of a group (rows16_passes).
 template <class F>
 struct Rows16Pass {
     int64_t nb;  // blocks per row
     template <int NT, bool kPrefetch>
     void run(const uint8_t* group, const XRows16* const* x, float* const* y) const {
-        group_pass<F, NT, kPrefetch>(group, reinterpret_cast<const uint16_t*>(group + nb * F::kBlockBytes), nb, x, y);
+        group_pass<F, NT, kPrefetch>(group, nb, x, y);
     }
 };
 

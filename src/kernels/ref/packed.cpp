@@ -2,6 +2,7 @@
 // of them (packed.h).
 #include "kernels/ref/packed.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -43,6 +44,18 @@ int64_t group_offset(TensorType type, int64_t n, int64_t g) {
     return g * kRows16 * static_cast<int64_t>(row_size(type, n));
 }
 
+// Where block b of a group of nb blocks keeps its 16 scales and its quants (byte offsets in the group): its unit of
+// two blocks (one, the last when nb is odd) holds the unit's scales, then the unit's quants.
+struct BlockPlace {
+    int64_t scales, quants;
+};
+BlockPlace block_place(const Shape16& s, int64_t nb, int64_t b) {
+    constexpr int64_t kScaleBytes = kRows16 * 2;
+    const int64_t first = b - b % 2, blocks_in_unit = std::min<int64_t>(2, nb - first);
+    const int64_t unit = first * (kScaleBytes + s.quant_bytes);
+    return {unit + b % 2 * kScaleBytes, unit + blocks_in_unit * kScaleBytes + b % 2 * s.quant_bytes};
+}
+
 // The K-quant layouts' functions; null for the block-of-32 layouts above.
 const PackedFormat* k_format(WeightLayout layout) {
     static const PackedFormat q4_k = packed_format_q4_k(), q6_k = packed_format_q6_k();
@@ -71,15 +84,16 @@ void pack(WeightLayout layout, TensorType type, const void* w, int64_t n, int64_
     const int64_t nb = n / kQK;
     const auto* rows = static_cast<const uint8_t*>(w);
     for (int64_t g = 0; g < d / kRows16; ++g) {
-        uint8_t* qs = static_cast<uint8_t*>(out) + group_offset(type, n, g);
-        uint8_t* dh = qs + nb * s.quant_bytes;
-        for (int64_t b = 0; b < nb; ++b)
+        uint8_t* group = static_cast<uint8_t*>(out) + group_offset(type, n, g);
+        for (int64_t b = 0; b < nb; ++b) {
+            const BlockPlace at = block_place(s, nb, b);
             for (int64_t r = 0; r < kRows16; ++r) {
                 const uint8_t* blk = rows + ((g * kRows16 + r) * nb + b) * s.block_bytes;
                 for (int64_t k = 0; k < s.lanes; ++k)
-                    copy4(qs + b * s.quant_bytes + k * 64 + r * 4, blk + s.quant_offset + 4 * k, s.flip);
-                std::memcpy(dh + (b * kRows16 + r) * 2, blk + s.scale_offset, 2);
+                    copy4(group + at.quants + k * 64 + r * 4, blk + s.quant_offset + 4 * k, s.flip);
+                std::memcpy(group + at.scales + r * 2, blk + s.scale_offset, 2);
             }
+        }
     }
 }
 
@@ -88,15 +102,15 @@ void unpack_row(WeightLayout layout, TensorType type, const void* packed, int64_
     DUET_ASSERT(layout != WeightLayout::plain && type == shape_of(layout).type);
     const Shape16 s = shape_of(layout);
     const int64_t nb = n / kQK;
-    const uint8_t* qs = static_cast<const uint8_t*>(packed) + group_offset(type, n, r / kRows16);
-    const uint8_t* dh = qs + nb * s.quant_bytes;
+    const uint8_t* group = static_cast<const uint8_t*>(packed) + group_offset(type, n, r / kRows16);
     const int64_t i = r % kRows16;
     auto* out = static_cast<uint8_t*>(row);
     for (int64_t b = 0; b < nb; ++b) {
+        const BlockPlace at = block_place(s, nb, b);
         uint8_t* blk = out + b * s.block_bytes;
         for (int64_t k = 0; k < s.lanes; ++k)
-            copy4(blk + s.quant_offset + 4 * k, qs + b * s.quant_bytes + k * 64 + i * 4, s.flip);
-        std::memcpy(blk + s.scale_offset, dh + (b * kRows16 + i) * 2, 2);
+            copy4(blk + s.quant_offset + 4 * k, group + at.quants + k * 64 + i * 4, s.flip);
+        std::memcpy(blk + s.scale_offset, group + at.scales + i * 2, 2);
     }
 }
 

@@ -2,20 +2,25 @@
 // naive twin of the matmul over them. The avx512 backend reads Q4_0 and Q8_0 matrices with d a multiple of 16
 // this way:
 //
-//   q4_0_rows16, W (d,n), nb = n / 32 blocks per row; group g = rows 16g .. 16g+15, at byte 16g * row_size:
+//   q4_0_rows16, W (d,n), nb = n / 32 blocks per row; group g = rows 16g .. 16g+15, at byte 16g * row_size, made of
+//   units of two blocks (the last one of a single block when nb is odd), each its blocks' scales, then their quants:
 //
-//     qs: nb x [4][16][4] bytes   qs[b][k][r][j] = byte 4k+j of block b of row 16g+r (low nibble: value 4k+j,
-//                                 high nibble: value 16+4k+j), so one 64-byte load holds 4 bytes of each of the
-//                                 16 rows: vpdpbusd's operand, against 4 activation bytes broadcast to every lane
-//     d:  nb x [16] half          d[b][r] = scale of block b of row 16g+r
+//     unit u (blocks 2u, 2u+1), at byte 2u * 288 of the group:
+//       +0    d:  [2][16] half      d[i][r] = scale of block 2u+i of row 16g+r
+//       +64   qs: [2][4][16][4]     qs[i][k][r][j] = byte 4k+j of block 2u+i of row 16g+r (low nibble: value 4k+j,
+//                                   high nibble: value 16+4k+j), so one 64-byte load holds 4 bytes of each of the
+//                                   16 rows: vpdpbusd's operand, against 4 activation bytes broadcast to every lane
+//     (576 bytes = 9 cache lines; a last unit of one block: 32 bytes of scales, then its 256 bytes of quants)
 //
-//   The group is nb * 288 bytes = 16 rows of Q4_0: the same size as the file's rows, in the same place.
+//   The group is nb * 288 bytes = 16 rows of Q4_0: the same size as the file's rows, in the same place. A pass over
+//   a group reads one stream. With the scales in a run of their own after the group's quants, it read two, and
+//   the 2-thread decode of an 8960x1536 matrix (bench_kernels batch_packed/*/tokens:1/threads:2, probe 96 GB/s)
+//   streamed at 73 GB/s for Q4_0 and 80 for Q8_0; in units, at 85 and 86-87.
 //
-//   q8_0_rows16, the same for Q8_0 (34-byte blocks):
+//   q8_0_rows16, the same for Q8_0 (34-byte blocks): units of 2 x 32 bytes of scales, then 2 x 512 of quants
 //
-//     qs: nb x [8][16][4] bytes   qs[b][k][r][j] = value 4k+j of block b of row 16g+r, plus 128 (unsigned: the
-//                                 operand vpdpbusd wants; the activation's sum takes the 128 back out)
-//     d:  nb x [16] half
+//     qs: [8][16][4] bytes per block   qs[k][r][j] = value 4k+j of the block of row 16g+r, plus 128 (unsigned: the
+//                                      operand vpdpbusd wants; the activation's sum takes the 128 back out)
 //
 //   nb * 544 bytes = 16 rows of Q8_0.
 #pragma once
