@@ -78,14 +78,15 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) tot[t] = _mm512_setzero_ps();
     for (int64_t s = 0; s < ns; ++s, g += kSuperBlockBytes) {
-        if constexpr (kPrefetch) {
-#pragma GCC unroll 40
-            for (int64_t off = 0; off < kSuperBlockBytes; off += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(g) + kPrefetchAhead + off, _MM_HINT_NTA);
-        }
         __m512i scaled[NT];  // sum_j sc_j * dot_j, per token
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
+            if constexpr (kPrefetch) {  // a quarter of the super-block's lines per chunk
+                constexpr int64_t kLines = kSuperBlockBytes / 64;
+#pragma GCC unroll 10
+                for (int64_t line = kLines * c / 4; line < kLines * (c + 1) / 4; ++line)
+                    _mm_prefetch(reinterpret_cast<const char*>(g) + kPrefetchAhead + 64 * line, _MM_HINT_NTA);
+            }
             __m512i lo[8], hi[8];
 #pragma GCC unroll 8
             for (int k = 0; k < 8; ++k) {
