@@ -91,8 +91,9 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
 #pragma GCC unroll 8
             for (int k = 0; k < 8; ++k) {
                 const __m512i q = _mm512_loadu_si512(g + 512 * c + 64 * k);
-                lo[k] = _mm512_and_si512(q, m4);                        // sub-block 2c, values 4k .. 4k+3
-                hi[k] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);  // sub-block 2c+1
+                lo[k] = _mm512_and_si512(q, m4);  // sub-block 2c, values 4k .. 4k+3
+                // sub-block 2c+1; one token takes its values in place (16 x, not shifted: the sum is, once)
+                hi[k] = NT == 1 ? _mm512_andnot_si512(m4, q) : _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
             }
             const __m512i sc_lo = widen16(g + kScaleOffset + 16 * (2 * c));
             const __m512i sc_hi = widen16(g + kScaleOffset + 16 * (2 * c + 1));
@@ -112,7 +113,7 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
                         s3 = dpbusd_bcst(s3, hi[4 + k], xq + 48 + 4 * k);
                     }
                     s0 = _mm512_add_epi32(s0, s2);
-                    s1 = _mm512_add_epi32(s1, s3);
+                    s1 = _mm512_srai_epi32(_mm512_add_epi32(s1, s3), 4);  // exact: each product is a multiple of 16
                 } else {
 #pragma GCC unroll 8
                     for (int k = 1; k < 8; ++k) {
