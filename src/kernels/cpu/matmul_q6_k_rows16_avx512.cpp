@@ -54,14 +54,24 @@ inline void rebuild(const uint8_t* ql, const uint8_t* qh, __m512i v[4]) {
     }
 }
 
-// Non-temporal prefetches of the two streams a pass reads, the quants 8 KiB ahead and the scales (and d) a few
-// super-blocks ahead, each running on into the next groups past its end (skipping the other stream's bytes: in
-// Qwen2-1.5B's ffn_down a group's scales are 10 KiB, so one stream through the group's bytes in order arrived late
-// for the first super-blocks' quants).
+// Non-temporal prefetches of what a pass reads, running on into the next groups past a group's end.
+//   - A group whose scales are short (at most kOneStreamScales: 1.7 KiB for rows of 1536, the 151936-row output of
+//     Qwen2-1.5B) is one stream, its bytes in order, 8 KiB ahead: the scales come first and arrive in time.
+//     2-thread decode of 8960x1536 (bench_kernels batch_packed/q6_K, 1 token, rotating over 1 GiB) read 76-77
+//     GB/s with the two streams below and 78-82 as one.
+//   - Longer scales (Qwen2-1.5B's ffn_down: 10 KiB) are a stream of their own, a few super-blocks ahead, and the
+//     quants another, 8 KiB ahead (skipping the scales' bytes): one stream through such a group in order arrived
+//     late for its first super-blocks' quants (1536x8960: 76-80 GB/s as two streams, ~60 as one).
 class Prefetcher {
 public:
+    static constexpr int64_t kOneStreamScales = 4 << 10;
+
     Prefetcher(const uint8_t* group, int64_t nsb, int64_t group_bytes)
         : group_bytes_(group_bytes), scales_bytes_(group_bytes - nsb * kQuantBytes), nsb_(nsb) {
+        if (scales_bytes_ <= kOneStreamScales) {
+            one_stream_ = group + kPrefetchAhead;
+            return;
+        }
         const int64_t ahead = kPrefetchAhead / (nsb * kQuantBytes), within = kPrefetchAhead % (nsb * kQuantBytes);
         quant_ = group + ahead * group_bytes + scales_bytes_ + within;
         quant_end_ = group + (ahead + 1) * group_bytes;
@@ -69,8 +79,9 @@ public:
         scale_group_ = group + k / nsb * group_bytes;
         scale_index_ = k % nsb;
     }
-    // The next `count` lines of the quant stream.
+    // A super-block's share of the quant stream: `count` lines.
     void quants(int count) {
+        if (one_stream_ != nullptr) return lines(count);
         for (int i = 0; i < count; ++i) {
             _mm_prefetch(reinterpret_cast<const char*>(quant_), _MM_HINT_NTA);
             quant_ += 64;
@@ -80,8 +91,10 @@ public:
             }
         }
     }
-    // The next super-block's scales and d (288 bytes: 5 lines from anywhere 32-byte aligned).
+    // A super-block's share of the scale stream: its scales and d (288 bytes: 5 lines from anywhere 32-byte
+    // aligned).
     void scales() {
+        if (one_stream_ != nullptr) return lines(5);
         const uint8_t* p = scale_group_ + scale_index_ * kScaleStride;
         for (int64_t off = 0; off < kScaleStride; off += 64)
             _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_NTA);
@@ -92,8 +105,14 @@ public:
     }
 
 private:
-    const uint8_t *quant_, *quant_end_, *scale_group_;
-    int64_t group_bytes_, scales_bytes_, nsb_, scale_index_;
+    void lines(int count) {
+        for (int i = 0; i < count; ++i, one_stream_ += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(one_stream_), _MM_HINT_NTA);
+    }
+
+    const uint8_t* one_stream_ = nullptr;
+    const uint8_t *quant_ = nullptr, *quant_end_ = nullptr, *scale_group_ = nullptr;
+    int64_t group_bytes_, scales_bytes_, nsb_, scale_index_ = 0;
 };
 
 // Scale group s = 8h + 2f + p of super-block b for every token: sacc[t] += (sum over the group) * d * sc.
