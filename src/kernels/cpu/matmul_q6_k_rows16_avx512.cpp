@@ -11,7 +11,7 @@
 //   per token and super-block:       one FMA with the token's d
 //
 // Tokens are taken 8 at a time (the group's bytes stay in L1 or L2 between passes); a thread's rows are one
-// contiguous run of groups, prefetched in order (non-temporal, 8 KiB ahead, first pass only) as the Q4_0 kernel.
+// contiguous run of groups, prefetched on the first pass only (non-temporal: Prefetcher below).
 // GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -94,10 +94,10 @@ public:
     // A super-block's share of the scale stream: its scales and d (288 bytes: 5 lines from anywhere 32-byte
     // aligned).
     void scales() {
-        if (one_stream_ != nullptr) return lines(5);
+        constexpr int kLines = (kScaleStride + 63) / 64;
+        if (one_stream_ != nullptr) return lines(kLines);
         const uint8_t* p = scale_group_ + scale_index_ * kScaleStride;
-        for (int64_t off = 0; off < kScaleStride; off += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_NTA);
+        for (int i = 0; i < kLines; ++i) _mm_prefetch(reinterpret_cast<const char*>(p + 64 * i), _MM_HINT_NTA);
         if (++scale_index_ == nsb_) {
             scale_index_ = 0;
             scale_group_ += group_bytes_;
