@@ -171,6 +171,11 @@ namespace {
 // on the calling thread: for a decode step of a few streams they take a microsecond or two, less than waking the
 // pool and joining it (6 fork/joins per layer saved at 2-4 streams; one token never forked).
 constexpr int64_t kInlineTokens = 4;
+// SwiGLU (silu(gate) * up, the costliest element-wise step: an exp per value) from this many values on is split
+// over the pool by values, not tokens, so 2-4 streams share it too: `duet bench --batch 1,4`, R1-1.5B Q4_0, 2
+// threads: the 4-stream step 12.47-12.54 -> 12.34-12.35 ms; from one token's 8960 values on, the 1-stream step
+// went 9.63-9.67 -> 9.90-10.37 (the fork and join cost more than half of 4 us).
+constexpr int64_t kParallelSwiGLU = 16384;
 
 }  // namespace
 
@@ -258,9 +263,16 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
 
         norm_all(l.ffn_norm);
         matmul_many({{l.w_gate, gate_}, {l.w_up, up_}}, xb_, T);
-        parallel_for(token_pool, T, [&](int64_t b, int64_t e, int) {
-            for (int64_t t = b; t < e; ++t)
-                kernels::silu_mul(gate_ + t * c.n_ff, gate_ + t * c.n_ff, up_ + t * c.n_ff, c.n_ff);
+        // split in runs of 64 values of a row: a row's scalar tail stays its own, as with a call per row
+        const int64_t runs_per_row = (c.n_ff + 63) / 64;
+        parallel_for(T * c.n_ff >= kParallelSwiGLU ? pool_ : nullptr, T * runs_per_row, [&](int64_t b, int64_t e, int) {
+            for (int64_t t = b / runs_per_row; t * runs_per_row < e; ++t) {
+                const int64_t i0 = (std::max(b, t * runs_per_row) - t * runs_per_row) * 64;
+                const int64_t i1 =
+                    std::min<int64_t>(c.n_ff, (std::min(e, (t + 1) * runs_per_row) - t * runs_per_row) * 64);
+                float* gate = gate_ + t * c.n_ff;
+                kernels::silu_mul(gate + i0, gate + i0, up_ + t * c.n_ff + i0, i1 - i0);
+            }
         });
         matmul(l.w_down, gate_, T, xb_);
         residual_all();
