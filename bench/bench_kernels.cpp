@@ -20,6 +20,7 @@
 #include "common/thread_pool.h"
 #include "kernels/cpu/bandwidth.h"
 #include "kernels/kernels.h"
+#include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
 
 namespace duet {
@@ -271,6 +272,21 @@ void bm_attention(benchmark::State& state, int64_t n_q, int64_t context, bool lo
         benchmark::Counter(static_cast<double>(context * state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// Greedy decoding's argmax over one token's logits (R1-1.5B's 151936), in L2: kernels::argmax against the reference
+// loop (one compare with the best so far per value).
+void bm_argmax(benchmark::State& state, bool reference) {
+    const int64_t n = 151936;
+    const std::vector<float> logits = [&] {
+        std::vector<float> v(static_cast<size_t>(n));
+        std::mt19937 rng(6);
+        std::normal_distribution<float> dist(0.0f, 3.0f);
+        for (auto& x : v) x = dist(rng);
+        return v;
+    }();
+    for (auto _ : state)
+        benchmark::DoNotOptimize(reference ? ref::argmax(logits.data(), n) : kernels::argmax(logits.data(), n));
+}
+
 struct DecodeShape {
     int64_t d, n;
     const char* name;
@@ -356,6 +372,10 @@ int main(int argc, char** argv) {
                 benchmark::RegisterBenchmark(name.c_str(), bm_attention, n_q, context, loops)
                     ->Unit(benchmark::kMicrosecond);
             }
+    for (bool reference : {true, false})
+        benchmark::RegisterBenchmark(reference ? "argmax/151936/reference" : "argmax/151936/kernel", bm_argmax,
+                                     reference)
+            ->Unit(benchmark::kMicrosecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

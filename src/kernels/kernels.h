@@ -97,6 +97,10 @@ void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, con
 // In place: x (n,) = softmax(x).
 void softmax(float* x, int64_t n);
 
+// The index of the first largest value of x (n > 0), NaNs passed over (but 0 when x[0] is NaN: nothing compares
+// greater than it): greedy decoding's token.
+int64_t argmax(const float* x, int64_t n);
+
 // out (n,) = silu(gate (n,)) * up (n,). out may alias gate.
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 

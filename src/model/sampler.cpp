@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/assert.h"
+#include "kernels/kernels.h"
 
 namespace duet::model {
 
@@ -52,10 +53,7 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(initial_s
 
 TokenId argmax(std::span<const float> logits) {
     DUET_ASSERT(!logits.empty());
-    size_t best = 0;
-    for (size_t i = 1; i < logits.size(); ++i)
-        if (logits[i] > logits[best]) best = i;
-    return static_cast<TokenId>(best);
+    return static_cast<TokenId>(kernels::argmax(logits.data(), static_cast<int64_t>(logits.size())));
 }
 
 TokenId Sampler::sample(std::span<const float> logits, std::span<const TokenId> history,

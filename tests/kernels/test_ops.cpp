@@ -85,6 +85,42 @@ TEST(SimdOps, SiluAndSoftmaxSurviveExtremeInputs) {
     });
 }
 
+// Greedy decoding's argmax: the SIMD kernel's two passes give the reference loop's index, ties (first wins), NaNs
+// and infinities included.
+TEST(SimdOps, ArgmaxIsTheReferenceIndex) {
+    for_each_simd_backend([] {
+        auto expect_same = [](const std::vector<float>& x, const char* what) {
+            const int64_t n = static_cast<int64_t>(x.size());
+            ASSERT_EQ(kernels::argmax(x.data(), n), ref::argmax(x.data(), n)) << what << " n=" << n;
+        };
+        for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{33}, int64_t{4096},
+                          int64_t{151936}}) {
+            auto x = gaussian(n, 11);
+            expect_same(x, "gaussian");
+            for (int64_t at : {n - 1, n / 2, int64_t{0}}) {  // a maximum at the end, middle, start
+                auto y = x;
+                y[at] = 100.0f;
+                expect_same(y, "one maximum");
+                ASSERT_EQ(kernels::argmax(y.data(), n), at);
+                y[n - 1] = 100.0f;  // a tie with a later one: the first wins
+                ASSERT_EQ(kernels::argmax(y.data(), n), at);
+            }
+            auto z = x;
+            for (int64_t i = 0; i < n; i += 3) z[i] = NAN;  // NaNs at 0 and further on
+            expect_same(z, "NaN first");
+            z[0] = -1.0f;
+            expect_same(z, "NaNs inside");
+            std::vector<float> inf(static_cast<size_t>(n), -INFINITY);
+            expect_same(inf, "all -inf");
+            inf[n / 3] = INFINITY;
+            expect_same(inf, "one +inf");
+            std::vector<float> zeros(static_cast<size_t>(n), -0.0f);
+            zeros[n - 1] = 0.0f;  // +0 == -0: the first zero
+            expect_same(zeros, "signed zeros");
+        }
+    });
+}
+
 TEST(SimdOps, DotsAndAxpysMatchReference) {
     for_each_simd_backend([] {
         for (int64_t n : kSizes) {

@@ -82,6 +82,7 @@ void quantize_row_q8_K_avx2(const float* x, block_q8_K* y, int64_t n);
 
 void rmsnorm_avx2(float* out, const float* x, const float* w, int64_t n, float eps);
 void softmax_avx2(float* x, int64_t n);
+int64_t argmax_avx2(const float* x, int64_t n);
 void silu_mul_avx2(float* out, const float* gate, const float* up, int64_t n);
 void add_avx2(float* out, const float* a, const float* b, int64_t n);
 float dot_f32_avx2(const float* a, const float* b, int64_t n);

@@ -2,6 +2,7 @@
 // runs this build's SIMD kernel unless the active backend is ref (kernels.cpp has the backends and the matmuls).
 #include <cstdint>
 
+#include "common/assert.h"
 #include "kernels/cpu/gelu_table.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_avx512.h"
@@ -18,6 +19,7 @@ namespace simd {
 #if DUET_SIMD_X86
 constexpr auto rmsnorm = cpu::rmsnorm_avx2;
 constexpr auto softmax = cpu::softmax_avx2;
+constexpr auto argmax = cpu::argmax_avx2;
 constexpr auto silu_mul = cpu::silu_mul_avx2;
 constexpr auto add = cpu::add_avx2;
 constexpr auto dot_f32 = cpu::dot_f32_avx2;
@@ -28,6 +30,7 @@ constexpr auto f32_to_f16 = cpu::f32_to_f16_avx2;
 #elif DUET_SIMD_NEON
 constexpr auto rmsnorm = cpu::rmsnorm_neon;
 constexpr auto softmax = cpu::softmax_neon;
+constexpr auto argmax = ref::argmax;
 constexpr auto silu_mul = cpu::silu_mul_neon;
 constexpr auto add = cpu::add_neon;
 constexpr auto dot_f32 = cpu::dot_f32_neon;
@@ -38,6 +41,7 @@ constexpr auto f32_to_f16 = cpu::f32_to_f16_neon;
 #else
 constexpr auto rmsnorm = ref::rmsnorm;
 constexpr auto softmax = ref::softmax;
+constexpr auto argmax = ref::argmax;
 constexpr auto silu_mul = ref::silu_mul;
 constexpr auto add = ref::add;
 constexpr auto dot_f32 = ref::dot_f32;
@@ -96,6 +100,11 @@ void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, con
 void softmax(float* x, int64_t n) {
     if (use_simd()) simd::softmax(x, n);
     else ref::softmax(x, n);
+}
+
+int64_t argmax(const float* x, int64_t n) {
+    DUET_ASSERT(n > 0);
+    return use_simd() ? simd::argmax(x, n) : ref::argmax(x, n);
 }
 
 void silu_mul(float* out, const float* gate, const float* up, int64_t n) {

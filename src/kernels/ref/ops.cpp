@@ -132,6 +132,13 @@ void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, con
     }
 }
 
+int64_t argmax(const float* x, int64_t n) {
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; ++i)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
 void softmax(float* x, int64_t n) {
     float max = -INFINITY;
     for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);

@@ -27,6 +27,7 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
 void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const float* freq_factors);
 void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, RopeMode mode);
 void softmax(float* x, int64_t n);
+int64_t argmax(const float* x, int64_t n);
 void silu_mul(float* out, const float* gate, const float* up, int64_t n);
 void add(float* out, const float* a, const float* b, int64_t n);
 float dot_f32(const float* a, const float* b, int64_t n);
