@@ -80,7 +80,7 @@ public:
         scale_index_ = k % nsb;
     }
     // A super-block's share of the quant stream: `count` lines.
-    void quants(int count) {
+    [[gnu::always_inline]] void quants(int count) {
         if (one_stream_ != nullptr) return lines(count);
         for (int i = 0; i < count; ++i) {
             _mm_prefetch(reinterpret_cast<const char*>(quant_), _MM_HINT_NTA);
@@ -93,7 +93,7 @@ public:
     }
     // A super-block's share of the scale stream: its scales and d (288 bytes: 5 lines from anywhere 32-byte
     // aligned).
-    void scales() {
+    [[gnu::always_inline]] void scales() {
         constexpr int kLines = (kScaleStride + 63) / 64;
         if (one_stream_ != nullptr) return lines(kLines);
         const uint8_t* p = scale_group_ + scale_index_ * kScaleStride;
@@ -105,7 +105,7 @@ public:
     }
 
 private:
-    void lines(int count) {
+    [[gnu::noinline]] void lines(int count) {
         for (int i = 0; i < count; ++i, one_stream_ += 64)
             _mm_prefetch(reinterpret_cast<const char*>(one_stream_), _MM_HINT_NTA);
     }
