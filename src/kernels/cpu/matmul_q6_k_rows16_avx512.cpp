@@ -105,6 +105,10 @@ public:
     }
 
 private:
+    // Out of line, while quants() and scales() are inlined: 2-thread decode of 8960x1536 (one stream; bench_kernels
+    // batch_packed/q6_K, old and new binaries alternated) read 76-81 GB/s with quants() a call, 77-79 with all of
+    // it inlined, 82-89 so; 4 tokens 77-79, 70, 85. The call, not the loop, is what it keeps: measured, not
+    // explained (Q4_K's and Q4_0's prefetches moved into a call lost 20-50%: their live vectors spill around it).
     [[gnu::noinline]] void lines(int count) {
         for (int i = 0; i < count; ++i, one_stream_ += 64)
             _mm_prefetch(reinterpret_cast<const char*>(one_stream_), _MM_HINT_NTA);
