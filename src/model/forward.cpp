@@ -167,9 +167,9 @@ void Forward::attention(const Batch& batch, int32_t layer) {
 
 namespace {
 
-// Token counts up to this run the per-token element-wise steps (norms, residuals, RoPE and the KV write, SwiGLU)
-// on the calling thread: for a decode step of a few streams they take a microsecond or two, less than waking the
-// pool and joining it (6 fork/joins per layer saved at 2-4 streams; one token never forked).
+// Token counts up to this run the per-token element-wise steps (norms, residuals, RoPE and the KV write) on the
+// calling thread: for a decode step of a few streams they take a microsecond or two, less than waking the pool and
+// joining it (5 fork/joins per layer saved at 2-4 streams; one token never forked). SwiGLU has its own threshold.
 constexpr int64_t kInlineTokens = 4;
 // SwiGLU (silu(gate) * up, the costliest element-wise step: an exp per value) from this many values on is split
 // over the pool by values, not tokens, so 2-4 streams share it too: `duet bench --batch 1,4`, R1-1.5B Q4_0, 2
@@ -263,15 +263,16 @@ Result<std::span<const float>> Forward::run(const Batch& batch) {
 
         norm_all(l.ffn_norm);
         matmul_many({{l.w_gate, gate_}, {l.w_up, up_}}, xb_, T);
-        // split in runs of 64 values of a row: a row's scalar tail stays its own, as with a call per row
+        // split in runs of 64 values of a row; a call per row's share, so a row's scalar tail stays its own
         const int64_t runs_per_row = (c.n_ff + 63) / 64;
         parallel_for(T * c.n_ff >= kParallelSwiGLU ? pool_ : nullptr, T * runs_per_row, [&](int64_t b, int64_t e, int) {
-            for (int64_t t = b / runs_per_row; t * runs_per_row < e; ++t) {
-                const int64_t i0 = (std::max(b, t * runs_per_row) - t * runs_per_row) * 64;
-                const int64_t i1 =
-                    std::min<int64_t>(c.n_ff, (std::min(e, (t + 1) * runs_per_row) - t * runs_per_row) * 64);
+            for (int64_t run = b; run < e;) {
+                const int64_t t = run / runs_per_row, row_first = t * runs_per_row;
+                const int64_t next = std::min(e, row_first + runs_per_row);
+                const int64_t i0 = (run - row_first) * 64, i1 = std::min<int64_t>(c.n_ff, (next - row_first) * 64);
                 float* gate = gate_ + t * c.n_ff;
                 kernels::silu_mul(gate + i0, gate + i0, up_ + t * c.n_ff + i0, i1 - i0);
+                run = next;
             }
         });
         matmul(l.w_down, gate_, T, xb_);

@@ -51,8 +51,7 @@ double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(initial_seed(params)) {}
 
-TokenId argmax(std::span<const float> logits) {
-    DUET_ASSERT(!logits.empty());
+TokenId argmax(std::span<const float> logits) {  // kernels::argmax asserts a non-empty span
     return static_cast<TokenId>(kernels::argmax(logits.data(), static_cast<int64_t>(logits.size())));
 }
 
