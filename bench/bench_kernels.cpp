@@ -287,6 +287,37 @@ void bm_argmax(benchmark::State& state, bool reference) {
         benchmark::DoNotOptimize(reference ? ref::argmax(logits.data(), n) : kernels::argmax(logits.data(), n));
 }
 
+// A 4-stream decode step's element-wise ops at R1-1.5B's sizes, in L1/L2, on the active backend (DUET_BACKEND=avx2
+// gives the 8-float kernels): SiLU·mul over 4 x 8960 values, RMSNorm of 4 rows of 1536, softmax of 6 heads' scores
+// over 128 positions, the KV write's f32 -> f16 of 4 x 256 values.
+void bm_elementwise(benchmark::State& state, int op) {
+    std::mt19937 rng(7);
+    std::normal_distribution<float> dist(0.0f, 2.0f);
+    std::vector<float> a(4 * 8960), b(a.size()), w(1536), out(a.size());
+    for (auto* v : {&a, &b, &w})
+        for (float& x : *v) x = dist(rng);
+    std::vector<uint16_t> half(a.size());
+    for (auto _ : state) {
+        switch (op) {
+            case 0:
+                kernels::silu_mul(out.data(), a.data(), b.data(), 4 * 8960);
+                break;
+            case 1:
+                for (int t = 0; t < 4; ++t) kernels::rmsnorm(&out[t * 1536], &a[t * 1536], w.data(), 1536, 1e-6f);
+                break;
+            case 2:
+                std::copy(a.begin(), a.begin() + 6 * 128, out.begin());
+                for (int h = 0; h < 6; ++h) kernels::softmax(&out[h * 128], 128);
+                break;
+            default:
+                kernels::f32_to_f16(half.data(), a.data(), 4 * 256);
+                break;
+        }
+        benchmark::DoNotOptimize(out.data());
+        benchmark::DoNotOptimize(half.data());
+    }
+}
+
 struct DecodeShape {
     int64_t d, n;
     const char* name;
@@ -375,6 +406,10 @@ int main(int argc, char** argv) {
     for (bool reference : {true, false})
         benchmark::RegisterBenchmark(reference ? "argmax/151936/reference" : "argmax/151936/kernel", bm_argmax,
                                      reference)
+            ->Unit(benchmark::kMicrosecond);
+    const char* elementwise[] = {"silu_mul/4x8960", "rmsnorm/4x1536", "softmax/6x128", "f32_to_f16/4x256"};
+    for (int op = 0; op < 4; ++op)
+        benchmark::RegisterBenchmark((std::string("elementwise/") + elementwise[op]).c_str(), bm_elementwise, op)
             ->Unit(benchmark::kMicrosecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

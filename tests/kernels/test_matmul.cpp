@@ -14,6 +14,7 @@
 #include "common/fp16.h"
 #include "common/thread_pool.h"
 #include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/formats.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ops.h"
@@ -295,6 +296,26 @@ TEST(ActivationQuant, Avx2QuantizersAreBitIdenticalToReference) {
     block_q8_K zk{};
     cpu::quantize_row_q8_K_avx2(zeros.data(), &zk, 256);
     EXPECT_EQ(zk.d, 0.0f);
+}
+
+// The rows16 kernels' quantizer on 512-bit vectors writes the AVX2 one's bytes (Q4_0's offset 8, Q8_0's 128), on
+// rows with a zero value, an all-zero block and a block whose largest magnitude is negative.
+TEST(ActivationQuant, Rows16Avx512QuantizerIsBitIdenticalToAvx2) {
+    if (!cpu::cpu_has_avx512_vnni()) GTEST_SKIP() << "CPU without AVX-512 VNNI";
+    for (int64_t n : {32, 1536, 8960}) {
+        auto x = gaussian(n, static_cast<uint32_t>(n) + 7);
+        x[3] = 0.0f;
+        if (n >= 64) {
+            std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
+            x[0] = -9.0f;
+        }
+        for (int32_t offset : {8, 128}) {
+            std::vector<cpu::XRows16> a(static_cast<size_t>(n / kQK)), b(a.size());
+            cpu::quantize_row_rows16_avx2(x.data(), a.data(), n, offset);
+            cpu::quantize_row_rows16_avx512(x.data(), b.data(), n, offset);
+            ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(cpu::XRows16))) << n << " " << offset;
+        }
+    }
 }
 #endif
 

@@ -1,4 +1,4 @@
-// test_ops.cpp: element-wise kernels of every SIMD backend (AVX2, NEON) vs their reference twins, and RoPE / softmax / RMSNorm properties.
+// test_ops.cpp: element-wise kernels of every SIMD backend (AVX2, AVX-512, NEON) vs their reference twins, and RoPE / softmax / RMSNorm properties.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -31,6 +31,13 @@ void attention_head_avx512(const float* q, const float* k, const float* v, float
 void add_layernorm_avx512(float* x, const float* y, const float* w, const float* b, int64_t n, float eps);
 void gelu_avx512(float* out, const float* x, int64_t n, const float* table);
 
+// The element-wise ops of kernels.h on 16-float vectors (ops_avx512.cpp; ops_avx2.cpp's twins on 8 floats).
+void rmsnorm_avx512(float* out, const float* x, const float* w, int64_t n, float eps);
+void softmax_avx512(float* x, int64_t n);
+void silu_mul_avx512(float* out, const float* gate, const float* up, int64_t n);
+void add_avx512(float* out, const float* a, const float* b, int64_t n);
+void f32_to_f16_avx512(uint16_t* out, const float* x, int64_t n);
+
 // kernels.h's attn_scores_f16 / attn_values_f16 (attention_avx512.cpp) for the head sizes attn_avx512_fits().
 bool attn_avx512_fits(int64_t head_dim);
 void attn_scores_f16_avx512(float* scores, int64_t ld, const float* q, int64_t n_q, const uint16_t* k, int64_t stride,

@@ -46,6 +46,8 @@ struct XRows16 {
     int8_t qs[32];
 };
 static_assert(sizeof(XRows16) == 40);
+// quantize_row_rows16_avx2's bytes (kernels_avx2.h) on 512-bit vectors (ops_avx512.cpp).
+void quantize_row_rows16_avx512(const float* x, XRows16* y, int64_t n, int32_t offset);
 struct PackedKernel {
     size_t (*x_row_size)(int64_t n) = nullptr;
     void (*prepare)(const float* x, uint8_t* row, int64_t n) = nullptr;

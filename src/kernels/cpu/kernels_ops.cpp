@@ -65,6 +65,9 @@ bool use_avx512() {
 void get_row(TensorType wtype, const void* w, int64_t n, int64_t i, float* out) { ref::get_row(wtype, w, n, i, out); }
 
 void rmsnorm(float* out, const float* x, const float* w, int64_t n, float eps) {
+#if DUET_SIMD_X86
+    if (use_avx512()) return cpu::rmsnorm_avx512(out, x, w, n, eps);
+#endif
     if (use_simd()) simd::rmsnorm(out, x, w, n, eps);
     else ref::rmsnorm(out, x, w, n, eps);
 }
@@ -98,6 +101,9 @@ void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, con
 }
 
 void softmax(float* x, int64_t n) {
+#if DUET_SIMD_X86
+    if (use_avx512()) return cpu::softmax_avx512(x, n);
+#endif
     if (use_simd()) simd::softmax(x, n);
     else ref::softmax(x, n);
 }
@@ -108,11 +114,17 @@ int64_t argmax(const float* x, int64_t n) {
 }
 
 void silu_mul(float* out, const float* gate, const float* up, int64_t n) {
+#if DUET_SIMD_X86
+    if (use_avx512()) return cpu::silu_mul_avx512(out, gate, up, n);
+#endif
     if (use_simd()) simd::silu_mul(out, gate, up, n);
     else ref::silu_mul(out, gate, up, n);
 }
 
 void add(float* out, const float* a, const float* b, int64_t n) {
+#if DUET_SIMD_X86
+    if (use_avx512()) return cpu::add_avx512(out, a, b, n);
+#endif
     if (use_simd()) simd::add(out, a, b, n);
     else ref::add(out, a, b, n);
 }
@@ -136,6 +148,9 @@ void axpy_f32(float* out, float w, const float* v, int64_t n) {
 }
 
 void f32_to_f16(uint16_t* out, const float* x, int64_t n) {
+#if DUET_SIMD_X86
+    if (use_avx512()) return cpu::f32_to_f16_avx512(out, x, n);
+#endif
     if (use_simd()) simd::f32_to_f16(out, x, n);
     else ref::f32_to_f16(out, x, n);
 }

@@ -162,7 +162,7 @@ void matmul_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
 // block's sums start (exact; a float correction would cancel against the biased sums).
 template <int kOffset>
 void prepare_rows16(const float* x, uint8_t* row, int64_t n) {
-    quantize_row_rows16_avx2(x, reinterpret_cast<XRows16*>(row), n, kOffset);
+    quantize_row_rows16_avx512(x, reinterpret_cast<XRows16*>(row), n, kOffset);
 }
 
 size_t rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK) * sizeof(XRows16); }

@@ -1,7 +1,8 @@
 // ops_simd.h: the element-wise ops (RMSNorm, softmax, SiLU·mul, add, the attention dots and axpys, f32 -> f16)
-// written once over a float vector type V: ops_avx2.cpp instantiates them with 8 lanes of AVX2, ops_neon.cpp with
-// 4 lanes of NEON. Include only from those two files (each is compiled for its own instruction set); everything here
-// has internal linkage, so the two instantiations never meet at link time. The naive twins are kernels/ref/ops.cpp.
+// written once over a float vector type V: ops_avx2.cpp instantiates them with 8 lanes of AVX2, ops_avx512.cpp with
+// 16 lanes of AVX-512 (the element-wise ones), ops_neon.cpp with 4 lanes of NEON. Include only from those files (each
+// is compiled for its own instruction set); everything here has internal linkage, so the instantiations never meet
+// at link time. The naive twins are kernels/ref/ops.cpp.
 //
 // V provides (all static, inlined):
 //   kLanes                      floats per vector
