@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "common/fp16.h"
@@ -152,13 +153,14 @@ TEST(SimdOps, DotsAndAxpysMatchReference) {
     });
 }
 
-// Attention over one block for a group of query heads (GQA): every backend's kernel (the 512-bit ones where the
+// Attention over one block for a group of query heads (GQA; blocks of 13, 16, 40 and 1 slots, 1 to 12 heads): every backend's kernel (the 512-bit ones where the
 // head size fits) against the reference loops of dot and axpy, over rows strided as in the paged KV cache.
 TEST(SimdOps, AttentionBlocksMatchReference) {
     for_each_simd_backend([] {
         for (int64_t head_dim : {8, 64, 128, 256}) {
-            for (int64_t n_q : {1, 4, 6, 7}) {
-                const int64_t stride = 3 * head_dim, n = 13, ld = 20;  // 3 KV heads per slot row; 13 of 16 slots
+            for (auto [n_q, n] : {std::pair<int64_t, int64_t>{1, 13}, {4, 13}, {6, 13}, {7, 13}, {6, 16}, {9, 16},
+                                  {6, 40}, {12, 1}}) {
+                const int64_t stride = 3 * head_dim, ld = n + 7;  // 3 KV heads per slot row; n slots of a block
                 const auto q = gaussian(n_q * head_dim, 11), kv = gaussian(n * stride, 12);
                 const auto kvh = to_f16(kv);
                 const int64_t head = 1;  // the middle KV head of each row
