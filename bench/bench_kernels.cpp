@@ -289,7 +289,7 @@ void bm_argmax(benchmark::State& state, bool reference) {
 
 // A 4-stream decode step's element-wise ops at R1-1.5B's sizes, in L1/L2, on the active backend (DUET_BACKEND=avx2
 // gives the 8-float kernels): SiLU·mul over 4 x 8960 values, RMSNorm of 4 rows of 1536, softmax of 6 heads' scores
-// over 128 positions, the KV write's f32 -> f16 of 4 x 256 values.
+// over 128 positions, the KV write's f32 -> f16 of 4 x 256 values, RoPE's rotation of 4 tokens' 12 + 2 heads (neox).
 void bm_elementwise(benchmark::State& state, int op) {
     std::mt19937 rng(7);
     std::normal_distribution<float> dist(0.0f, 2.0f);
@@ -309,8 +309,12 @@ void bm_elementwise(benchmark::State& state, int op) {
                 std::copy(a.begin(), a.begin() + 6 * 128, out.begin());
                 for (int h = 0; h < 6; ++h) kernels::softmax(&out[h * 128], 128);
                 break;
-            default:
+            case 3:
                 kernels::f32_to_f16(half.data(), a.data(), 4 * 256);
+                break;
+            default:
+                for (int t = 0; t < 4; ++t)
+                    kernels::rope_rotate(&out[t * 14 * 128], 14, 128, 128, &w[t * 128], kernels::RopeMode::neox);
                 break;
         }
         benchmark::DoNotOptimize(out.data());
@@ -407,8 +411,9 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(reference ? "argmax/151936/reference" : "argmax/151936/kernel", bm_argmax,
                                      reference)
             ->Unit(benchmark::kMicrosecond);
-    const char* elementwise[] = {"silu_mul/4x8960", "rmsnorm/4x1536", "softmax/6x128", "f32_to_f16/4x256"};
-    for (int op = 0; op < 4; ++op)
+    const char* elementwise[] = {"silu_mul/4x8960", "rmsnorm/4x1536", "softmax/6x128", "f32_to_f16/4x256",
+                                 "rope_rotate/4x14x128"};
+    for (int op = 0; op < 5; ++op)
         benchmark::RegisterBenchmark((std::string("elementwise/") + elementwise[op]).c_str(), bm_elementwise, op)
             ->Unit(benchmark::kMicrosecond);
     benchmark::RunSpecifiedBenchmarks();

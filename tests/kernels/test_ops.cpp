@@ -242,6 +242,26 @@ TEST(Ops, RopeInTwoStepsEqualsRope) {
                 }
 }
 
+// The rotation on every SIMD backend gives the reference loop's bits (the 512-bit one where its vectors fit: 16 pairs
+// for neox, 8 for norm; the reference elsewhere), for whole and partial rotations.
+TEST(SimdOps, RopeRotateIsTheReference) {
+    for_each_simd_backend([] {
+        for (auto mode : {kernels::RopeMode::norm, kernels::RopeMode::neox})
+            for (auto [head_dim, n_rot] : {std::pair<int64_t, int64_t>{64, 64}, {128, 128}, {128, 64}, {128, 32},
+                                           {64, 16}, {80, 80}}) {
+                const int64_t n_heads = 3;
+                std::vector<float> cs(static_cast<size_t>(n_rot));
+                kernels::rope_angles(cs.data(), n_rot, 1234, 1000000.0f, nullptr);
+                const auto x = gaussian(n_heads * head_dim, 22);
+                std::vector<float> want = x, got = x;
+                ref::rope_rotate(want.data(), n_heads, head_dim, n_rot, cs.data(), mode);
+                kernels::rope_rotate(got.data(), n_heads, head_dim, n_rot, cs.data(), mode);
+                ASSERT_EQ(got, want) << "head_dim " << head_dim << " n_rot " << n_rot;
+                ASSERT_NE(got, x);
+            }
+    });
+}
+
 TEST(Ops, DispatchFollowsForcedBackend) {
     const auto saved = kernels::active_backend();
     kernels::force_backend(kernels::Backend::ref);

@@ -37,6 +37,9 @@ void softmax_avx512(float* x, int64_t n);
 void silu_mul_avx512(float* out, const float* gate, const float* up, int64_t n);
 void add_avx512(float* out, const float* a, const float* b, int64_t n);
 void f32_to_f16_avx512(uint16_t* out, const float* x, int64_t n);
+// kernels.h's rope_rotate (neox: pairs i, i + n_rot/2; else pairs 2i, 2i+1) where rope_avx512_fits(); bit-exact.
+bool rope_avx512_fits(int64_t n_rot, bool neox);
+void rope_rotate_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, bool neox);
 
 // kernels.h's attn_scores_f16 / attn_values_f16 (attention_avx512.cpp) for the head sizes attn_avx512_fits().
 bool attn_avx512_fits(int64_t head_dim);

@@ -86,7 +86,8 @@ void gelu(float* out, const float* x, int64_t n) {
     cpu::gelu_table(out, x, n);
 }
 
-// RoPE: the reference loops are the kernels (Forward takes each token's sin/cos once for all layers, rope_angles).
+// RoPE: the reference loops are the kernels (Forward takes each token's sin/cos once for all layers, rope_angles),
+// but for the rotation on the 512-bit backends (its reference loop's bits, 16 values at a time).
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           const float* freq_factors, RopeMode mode) {
     ref::rope(x, n_heads, head_dim, n_rot, pos, freq_base, freq_factors, mode);
@@ -97,6 +98,11 @@ void rope_angles(float* cs, int64_t n_rot, int64_t pos, float freq_base, const f
 }
 
 void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, RopeMode mode) {
+#if DUET_SIMD_X86
+    const bool neox = mode == RopeMode::neox;
+    if (use_avx512() && cpu::rope_avx512_fits(n_rot, neox))
+        return cpu::rope_rotate_avx512(x, n_heads, head_dim, n_rot, cs, neox);
+#endif
     ref::rope_rotate(x, n_heads, head_dim, n_rot, cs, mode);
 }
 

@@ -55,6 +55,53 @@ void silu_mul_avx512(float* out, const float* gate, const float* up, int64_t n) 
 void add_avx512(float* out, const float* a, const float* b, int64_t n) { add_simd<Avx512>(out, a, b, n); }
 void f32_to_f16_avx512(uint16_t* out, const float* x, int64_t n) { f32_to_f16_simd<Avx512>(out, x, n); }
 
+// RoPE's rotation (kernels::rope_rotate) 16 values at a time, for n_heads heads sharing one position's cos/sin pairs
+// cs = (c0, s0, c1, s1, ...). The products and sums are the reference loop's, in its order and without FMAs, so the
+// results are its bits: they go through the explicitly rounded intrinsics (round to nearest, as the plain ones), which
+// GCC does not contract into FMAs as it does the plain ones under -ffp-contract=fast, its default for C++.
+//   neox (pairs i, i + n_rot/2): 16 pairs a vector, c and s taken apart from two vectors of cs by one permute each
+//   norm (pairs 2i, 2i+1): 8 pairs a vector, c and s duplicated in place, x's pairs swapped by a permute
+bool rope_avx512_fits(int64_t n_rot, bool neox) { return neox ? (n_rot / 2) % 16 == 0 : n_rot % 16 == 0; }
+
+namespace {
+constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+inline __m512 mul(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, kNearest); }
+inline __m512 add(__m512 a, __m512 b) { return _mm512_add_round_ps(a, b, kNearest); }
+inline __m512 sub(__m512 a, __m512 b) { return _mm512_sub_round_ps(a, b, kNearest); }
+}  // namespace
+
+void rope_rotate_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, bool neox) {
+    if (neox) {
+        const int64_t half = n_rot / 2;
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        for (int64_t i = 0; i < half; i += 16) {
+            const __m512 a = _mm512_loadu_ps(cs + 2 * i), b = _mm512_loadu_ps(cs + 2 * i + 16);
+            const __m512 c = _mm512_permutex2var_ps(a, even, b), s = _mm512_permutex2var_ps(a, odd, b);
+            for (int64_t h = 0; h < n_heads; ++h) {
+                float* p0 = x + h * head_dim + i;
+                float* p1 = p0 + half;
+                const __m512 x0 = _mm512_loadu_ps(p0), x1 = _mm512_loadu_ps(p1);
+                _mm512_storeu_ps(p0, sub(mul(x0, c), mul(x1, s)));
+                _mm512_storeu_ps(p1, add(mul(x0, s), mul(x1, c)));
+            }
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n_rot; i += 16) {
+        const __m512 pairs = _mm512_loadu_ps(cs + i);
+        const __m512 c = _mm512_moveldup_ps(pairs), s = _mm512_movehdup_ps(pairs);
+        for (int64_t h = 0; h < n_heads; ++h) {
+            float* p = x + h * head_dim + i;
+            const __m512 v = _mm512_loadu_ps(p);                      // x0 x1 | x0 x1 ...
+            const __m512 vc = mul(v, c);                                // x0 c, x1 c
+            const __m512 vs = mul(_mm512_permute_ps(v, 0xB1), s);          // x1 s, x0 s
+            // even lanes x0 c - x1 s, odd lanes x1 c + x0 s (= x0 s + x1 c: a sum does not depend on its order)
+            _mm512_storeu_ps(p, _mm512_mask_blend_ps(0xAAAA, sub(vc, vs), add(vc, vs)));
+        }
+    }
+}
+
 // quantize_row_rows16_avx2's values (d = max|x| / 127, q = round-to-nearest-even(x / d), corr = -offset * sum(q))
 // a block of 32 in two vectors: one horizontal max and one horizontal sum a block, where the AVX2 one pays two
 // 4-step reductions and a pack/permute. The quantities are exact, so the bytes are the same.
