@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -322,6 +323,15 @@ void bm_elementwise(benchmark::State& state, int op) {
     }
 }
 
+// One fork and join of the thread pool with nothing to do (what each parallel op of a decode step pays on top of
+// its work).
+void bm_fork_join(benchmark::State& state) {
+    ThreadPool* pool = pool_for(2);
+    std::atomic<int> calls{0};
+    for (auto _ : state) pool->run([&](int, int) { calls.fetch_add(1, std::memory_order_relaxed); });
+    benchmark::DoNotOptimize(calls.load());
+}
+
 struct DecodeShape {
     int64_t d, n;
     const char* name;
@@ -416,6 +426,7 @@ int main(int argc, char** argv) {
     for (int op = 0; op < 5; ++op)
         benchmark::RegisterBenchmark((std::string("elementwise/") + elementwise[op]).c_str(), bm_elementwise, op)
             ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("pool/fork_join/threads:2", bm_fork_join)->Unit(benchmark::kMicrosecond);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -392,6 +392,14 @@ void run_rows(cpu::MatmulRowsFn rows_fn, const cpu::MatmulArgs& args, std::span<
     });
 }
 
+// Whether a matmul's activation rows are quantized over the pool (each thread its share of the tokens, then a join)
+// or by the caller alone: a few tokens of a short row take a microsecond or two, less than the fork and join (a
+// 4-stream decode step of R1-1.5B has three 1536-wide inputs a layer; its 8960-wide FFN input stays split).
+constexpr int64_t kParallelQuantizeValues = 16384;
+bool quantize_in_parallel(int nth, int64_t n_tokens, int64_t n) {
+    return nth > 1 && n_tokens >= 2 * nth && n_tokens * n >= kParallelQuantizeValues;
+}
+
 // Ops over packed weights (one layout, one type): the avx512 kernel of the layout, or the naive twin elsewhere.
 void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens,
                       void* scratch, ThreadPool* pool) {
@@ -406,7 +414,7 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
         auto prepare = [&](int64_t t0, int64_t t1) {
             for (int64_t t = t0; t < t1; ++t) kernel.prepare(x + t * n, xq + t * xq_row, n);
         };
-        if (nth > 1 && n_tokens >= 2 * nth) {
+        if (quantize_in_parallel(nth, n_tokens, n)) {
             pool->run([&](int ith, int nth_) {
                 int64_t t0, t1;
                 split_range(n_tokens, ith, nth_, &t0, &t1);
@@ -482,7 +490,7 @@ void matmul_many_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, c
         auto quantize = [&](int64_t t0, int64_t t1) {
             for (int64_t t = t0; t < t1; ++t) quantize_activation_row(layout, wtype, x + t * n, xq + t * xq_row, n);
         };
-        if (nth > 1 && n_tokens >= 2 * nth) {
+        if (quantize_in_parallel(nth, n_tokens, n)) {
             pool->run([&](int ith, int nth_) {
                 int64_t t0, t1;
                 split_range(n_tokens, ith, nth_, &t0, &t1);
