@@ -48,7 +48,9 @@ void ThreadPool::run_erased(Trampoline fn, void* ctx) {
     n_pending_.store(n_threads_ - 1, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_seq_cst);  // publishes fn_, ctx_, n_pending_
     if (n_sleeping_.load(std::memory_order_seq_cst) > 0) {
-        std::lock_guard<std::mutex> lock(mutex_);
+        // Taking the mutex orders the new generation with a worker's check of it; notifying after releasing it
+        // spares the woken worker from blocking on it at once.
+        { std::lock_guard<std::mutex> lock(mutex_); }
         wake_.notify_all();
     }
     fn(ctx, 0, n_threads_);

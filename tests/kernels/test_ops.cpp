@@ -158,8 +158,8 @@ TEST(SimdOps, DotsAndAxpysMatchReference) {
 TEST(SimdOps, AttentionBlocksMatchReference) {
     for_each_simd_backend([] {
         for (int64_t head_dim : {8, 64, 128, 256}) {
-            for (auto [n_q, n] : {std::pair<int64_t, int64_t>{1, 13}, {4, 13}, {6, 13}, {7, 13}, {6, 16}, {9, 16},
-                                  {6, 40}, {12, 1}}) {
+            for (auto [n_q, n] :
+                 {std::pair<int64_t, int64_t>{1, 13}, {4, 13}, {6, 13}, {7, 13}, {6, 16}, {9, 16}, {6, 40}, {12, 1}}) {
                 const int64_t stride = 3 * head_dim, ld = n + 7;  // 3 KV heads per slot row; n slots of a block
                 const auto q = gaussian(n_q * head_dim, 11), kv = gaussian(n * stride, 12);
                 const auto kvh = to_f16(kv);
@@ -247,8 +247,8 @@ TEST(Ops, RopeInTwoStepsEqualsRope) {
 TEST(SimdOps, RopeRotateIsTheReference) {
     for_each_simd_backend([] {
         for (auto mode : {kernels::RopeMode::norm, kernels::RopeMode::neox})
-            for (auto [head_dim, n_rot] : {std::pair<int64_t, int64_t>{64, 64}, {128, 128}, {128, 64}, {128, 32},
-                                           {64, 16}, {80, 80}}) {
+            for (auto [head_dim, n_rot] :
+                 {std::pair<int64_t, int64_t>{64, 64}, {128, 128}, {128, 64}, {128, 32}, {64, 16}, {80, 80}}) {
                 const int64_t n_heads = 3;
                 std::vector<float> cs(static_cast<size_t>(n_rot));
                 kernels::rope_angles(cs.data(), n_rot, 1234, 1000000.0f, nullptr);

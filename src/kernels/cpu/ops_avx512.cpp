@@ -93,9 +93,9 @@ void rope_rotate_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_r
         const __m512 c = _mm512_moveldup_ps(pairs), s = _mm512_movehdup_ps(pairs);
         for (int64_t h = 0; h < n_heads; ++h) {
             float* p = x + h * head_dim + i;
-            const __m512 v = _mm512_loadu_ps(p);                      // x0 x1 | x0 x1 ...
-            const __m512 vc = mul(v, c);                                // x0 c, x1 c
-            const __m512 vs = mul(_mm512_permute_ps(v, 0xB1), s);          // x1 s, x0 s
+            const __m512 v = _mm512_loadu_ps(p);                   // x0 x1 | x0 x1 ...
+            const __m512 vc = mul(v, c);                           // x0 c, x1 c
+            const __m512 vs = mul(_mm512_permute_ps(v, 0xB1), s);  // x1 s, x0 s
             // even lanes x0 c - x1 s, odd lanes x1 c + x0 s (= x0 s + x1 c: a sum does not depend on its order)
             _mm512_storeu_ps(p, _mm512_mask_blend_ps(0xAAAA, sub(vc, vs), add(vc, vs)));
         }
@@ -110,8 +110,10 @@ void quantize_row_rows16_avx512(const float* x, XRows16* y, int64_t n, int32_t o
         const __m512 a0 = _mm512_loadu_ps(x), a1 = _mm512_loadu_ps(x + 16);
         const float d = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a0), _mm512_abs_ps(a1))) / 127.0f;
         const __m512 id = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
-        const __m512i q0 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(a0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m512i q1 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(a1, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512i q0 =
+            _mm512_cvt_roundps_epi32(_mm512_mul_ps(a0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512i q1 =
+            _mm512_cvt_roundps_epi32(_mm512_mul_ps(a1, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs), _mm512_cvtsepi32_epi8(q0));  // |q| <= 127: no saturation
         _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs + 16), _mm512_cvtsepi32_epi8(q1));
         y[i].d = d;
