@@ -1,7 +1,8 @@
 // ops_avx512.cpp: the element-wise ops of ops_simd.h (RMSNorm, softmax, SiLU·mul, add, f32 -> f16) on 16-float
-// AVX-512 vectors, and the rows16 kernels' activation quantizer; chosen over the 8-float AVX2 ones when the backend
-// is avx512 or avx512_vnni (kernels_ops.cpp, kernels.cpp). A 4-stream decode step of R1-1.5B spends ~0.5 ms of CPU
-// in SiLU and the quantizer, where the exponential and the per-block horizontal max cost the most per value.
+// AVX-512 vectors, RoPE's rotation, and the rows16 kernels' activation quantizer; chosen over the 8-float AVX2 ones
+// (the reference loop for RoPE) when the backend is avx512 or avx512_vnni (kernels_ops.cpp, matmul_rows16_avx512.cpp).
+// A 4-stream decode step of R1-1.5B spent ~0.5 ms of CPU in SiLU and the quantizer, where the exponential and the
+// per-block horizontal max cost the most per value, and ~0.1 ms in the reference RoPE loop on the calling thread.
 // GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -43,6 +44,12 @@ struct Avx512 {
     static float hmax(T v) { return _mm512_reduce_max_ps(v); }
 };
 
+// Products, sums and differences that stay separate operations (RoPE's rotation; rope_rotate_avx512).
+constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+inline __m512 mul_rn(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, kNearest); }
+inline __m512 add_rn(__m512 a, __m512 b) { return _mm512_add_round_ps(a, b, kNearest); }
+inline __m512 sub_rn(__m512 a, __m512 b) { return _mm512_sub_round_ps(a, b, kNearest); }
+
 }  // namespace
 
 void rmsnorm_avx512(float* out, const float* x, const float* w, int64_t n, float eps) {
@@ -63,13 +70,6 @@ void f32_to_f16_avx512(uint16_t* out, const float* x, int64_t n) { f32_to_f16_si
 //   norm (pairs 2i, 2i+1): 8 pairs a vector, c and s duplicated in place, x's pairs swapped by a permute
 bool rope_avx512_fits(int64_t n_rot, bool neox) { return neox ? (n_rot / 2) % 16 == 0 : n_rot % 16 == 0; }
 
-namespace {
-constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-inline __m512 mul(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, kNearest); }
-inline __m512 add(__m512 a, __m512 b) { return _mm512_add_round_ps(a, b, kNearest); }
-inline __m512 sub(__m512 a, __m512 b) { return _mm512_sub_round_ps(a, b, kNearest); }
-}  // namespace
-
 void rope_rotate_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs, bool neox) {
     if (neox) {
         const int64_t half = n_rot / 2;
@@ -82,8 +82,8 @@ void rope_rotate_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_r
                 float* p0 = x + h * head_dim + i;
                 float* p1 = p0 + half;
                 const __m512 x0 = _mm512_loadu_ps(p0), x1 = _mm512_loadu_ps(p1);
-                _mm512_storeu_ps(p0, sub(mul(x0, c), mul(x1, s)));
-                _mm512_storeu_ps(p1, add(mul(x0, s), mul(x1, c)));
+                _mm512_storeu_ps(p0, sub_rn(mul_rn(x0, c), mul_rn(x1, s)));
+                _mm512_storeu_ps(p1, add_rn(mul_rn(x0, s), mul_rn(x1, c)));
             }
         }
         return;
@@ -93,11 +93,11 @@ void rope_rotate_avx512(float* x, int64_t n_heads, int64_t head_dim, int64_t n_r
         const __m512 c = _mm512_moveldup_ps(pairs), s = _mm512_movehdup_ps(pairs);
         for (int64_t h = 0; h < n_heads; ++h) {
             float* p = x + h * head_dim + i;
-            const __m512 v = _mm512_loadu_ps(p);                   // x0 x1 | x0 x1 ...
-            const __m512 vc = mul(v, c);                           // x0 c, x1 c
-            const __m512 vs = mul(_mm512_permute_ps(v, 0xB1), s);  // x1 s, x0 s
+            const __m512 v = _mm512_loadu_ps(p);                      // x0 x1 | x0 x1 ...
+            const __m512 vc = mul_rn(v, c);                           // x0 c, x1 c
+            const __m512 vs = mul_rn(_mm512_permute_ps(v, 0xB1), s);  // x1 s, x0 s
             // even lanes x0 c - x1 s, odd lanes x1 c + x0 s (= x0 s + x1 c: a sum does not depend on its order)
-            _mm512_storeu_ps(p, _mm512_mask_blend_ps(0xAAAA, sub(vc, vs), add(vc, vs)));
+            _mm512_storeu_ps(p, _mm512_mask_blend_ps(0xAAAA, sub_rn(vc, vs), add_rn(vc, vs)));
         }
     }
 }
