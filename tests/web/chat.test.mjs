@@ -9,7 +9,8 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skipReason, startServer, launchBrowser, openPage, sendAndWait, metric, sleep, binary } from './harness.mjs';
+import { skipReason, startServer, launchBrowser, openPage, sendAndWait, metric, sleep, binary, textsOf }
+  from './harness.mjs';
 
 const skip = skipReason() || false;
 const R1 = 'deepseek-r1-distill-test';
@@ -148,7 +149,7 @@ test('regenerate replaces the answer; edit and resend replaces the turn', { skip
   await page.locator('.act-resend').click();
   await page.waitForFunction(() => [...document.querySelectorAll('article.msg.assistant:not(.streaming) .msg-body')]
     .some((e) => e.textContent.includes('hello B')));
-  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(), ['hello B', 'You said: hello B']);
+  assert.deepEqual(await textsOf(page, 'article.msg .msg-body', 2), ['hello B', 'You said: hello B']);
   stored = await storedConversation(page);
   assert.deepEqual(stored.messages.map((m) => [m.role, m.content]), [['user', 'hello B'], ['assistant', 'You said: hello B']]);
   await context.close();
@@ -234,7 +235,7 @@ test('export and import round trip (JSON), Markdown export', { skip }, async () 
   assert.equal(imported.title, original.title);
   const strip = (m) => [m.role, m.content, m.reasoning, m.model, m.finish_reason];
   assert.deepEqual(imported.messages.map(strip), original.messages.map(strip));
-  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(),
+  assert.deepEqual(await textsOf(page, 'article.msg .msg-body', 4),
     ['round trip one', 'You said: round trip one', 'think first', 'The answer is 42.']);
   await context.close();
 });
@@ -253,9 +254,7 @@ test('conversations survive a server restart', { skip }, async () => {
     const reopened = await openPage(browser, second.url);
     await reopened.page.locator(`.conv[data-id="${id}"] .conv-title`).click();
     // innerText is '' until the frame after the insert has decided the messages are on screen (content-visibility)
-    await reopened.page.waitForFunction(() => [...document.querySelectorAll('article.msg .msg-body')]
-      .filter((body) => body.innerText).length === 2);
-    assert.deepEqual(await reopened.page.locator('article.msg .msg-body').allInnerTexts(),
+    assert.deepEqual(await textsOf(reopened.page, 'article.msg .msg-body', 2),
       ['remember me', 'You said: remember me']);
     await reopened.context.close();
   } finally {
@@ -272,9 +271,7 @@ test('a reload (or a link) with #c=ID reopens that conversation', { skip }, asyn
   await page.reload();
   await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
   assert.equal(await page.evaluate(() => location.hash), hash);
-  await page.waitForFunction(() => [...document.querySelectorAll('article.msg .msg-body')]
-    .filter((body) => body.innerText).length === 2);
-  assert.deepEqual(await page.locator('article.msg .msg-body').allInnerTexts(),
+  assert.deepEqual(await textsOf(page, 'article.msg .msg-body', 2),
     ['keep this one open', 'You said: keep this one open']);
   await context.close();
 });
@@ -512,8 +509,7 @@ test('the router modes: auto routes each message and the answer shows the badge 
     await page.reload();
     await page.waitForFunction(() => document.documentElement.dataset.ready === 'all');
     await page.locator(`.conv[data-id="${id}"] .conv-title`).click();
-    await page.waitForFunction(() => document.querySelectorAll('article.msg.assistant').length === 3);
-    const badges = await page.locator('article.msg.assistant .meta-routed').allInnerTexts();
+    const badges = await textsOf(page, 'article.msg.assistant .meta-routed', 3);
     assert.deepEqual(badges, ['routed: auto', 'routed: expert', 'routed: daily']);
     await context.close();
   } finally {

@@ -120,6 +120,11 @@ export async function openPage(browser, url, { viewport = { width: 1280, height:
   return { page, context: ctx, events };
 }
 
+// Resolves after a whole frame has passed (two animation frames): nodes inserted before it have been laid out.
+export async function nextFrame(page) {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+}
+
 // Sends a message through the composer and waits until the answer is stored (the live node is replaced).
 export async function sendAndWait(page, text) {
   const before = await page.locator('article.msg.assistant:not(.streaming)').count();
@@ -127,7 +132,19 @@ export async function sendAndWait(page, text) {
   await page.press('#input', 'Enter');
   await page.waitForFunction((n) => document.querySelectorAll('article.msg.assistant:not(.streaming)').length > n &&
     !document.querySelector('article.streaming'), before);
+  await nextFrame(page);  // the stored answer's node has been laid out: its innerText is on screen
   return page.locator('article.msg.assistant').last();
+}
+
+// The texts of `count` nodes matching `selector`, read in the same task that sees all of them (trimmed
+// textContent): messages are content-visibility:auto, so innerText is '' for a node the browser has not yet
+// laid out, or has since skipped, and a re-render between a wait and a read replaces the nodes.
+export async function textsOf(page, selector, count) {
+  const texts = await page.waitForFunction(([sel, n]) => {
+    const found = [...document.querySelectorAll(sel)].map((e) => e.textContent.trim());
+    return found.length === n && found.every((t) => t) && found;
+  }, [selector, count]);
+  return texts.jsonValue();
 }
 
 // The value of a Prometheus counter line (0 when absent).
