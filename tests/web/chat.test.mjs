@@ -253,7 +253,6 @@ test('conversations survive a server restart', { skip }, async () => {
     second = await startServer({ dataDir: dir });
     const reopened = await openPage(browser, second.url);
     await reopened.page.locator(`.conv[data-id="${id}"] .conv-title`).click();
-    // innerText is '' until the frame after the insert has decided the messages are on screen (content-visibility)
     assert.deepEqual(await textsOf(reopened.page, 'article.msg .msg-body', 2),
       ['remember me', 'You said: remember me']);
     await reopened.context.close();

@@ -121,7 +121,7 @@ export async function openPage(browser, url, { viewport = { width: 1280, height:
 }
 
 // Resolves after a whole frame has passed (two animation frames): nodes inserted before it have been laid out.
-export async function nextFrame(page) {
+async function nextFrame(page) {
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
 }
 
