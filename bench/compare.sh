@@ -11,8 +11,10 @@
 #      order flips every alternation so that drift hits both);
 #   3. server speed: llama-server --parallel 4 and duet serve, both up, loaded by the same client
 #      (`duet bench --url --endpoint completions`), alternated ALT times;
-#   4. a Markdown report on stdout (medians over the alternations, ratios duet / llama.cpp, every run's figure, the
-#      machine: CPU family/model, vector flags, load average, duet's read-bandwidth probe). Raw JSON in OUT/raw.
+#      with duet's read-bandwidth probe before each alternation and after the last;
+#   4. a Markdown report on stdout (medians over the alternations, ratios duet / llama.cpp, every run's figure, duet's
+#      TPOT at the most streams against one stream's, the machine: CPU family/model, vector flags, load average,
+#      duet's read-bandwidth probes, runs marked where a probe read low). Raw JSON in OUT/raw.
 # Progress goes to stderr.
 set -euo pipefail
 
@@ -251,7 +253,12 @@ if [ "$do_serve" = 1 ]; then
         run_json "$out/raw/warmup.$who.json" "$duet" bench --url "$url" --model model --endpoint completions \
             --concurrency 1 --requests 1 --prompt-tokens "$prompt_tokens" --max-tokens 8 --json
     done
+    # The served runs have no probe of their own: duet bench's (a 1-token pp and tg on the served file) reads the
+    # memory bandwidth before each alternation and after the last, so the report can mark a served run that a
+    # neighbour slowed (bandwidth-bound 1-stream decode loses more than 4-stream, which flatters their TPOT ratio).
+    serve_probe() { run_json "$out/raw/serve_probe.$1.json" "$duet" bench -m "$file" -p 1 -n 1 -t "$threads" -r 1 --json; }
     for ((a = 1; a <= alternations; a++)); do
+        serve_probe "$a"
         order="llama duet"
         [ $((a % 2)) = 0 ] && order="duet llama"
         for who in $order; do
@@ -261,6 +268,7 @@ if [ "$do_serve" = 1 ]; then
             client "$url" "$out/raw/serve.$who.$a.json"
         done
     done
+    serve_probe $((alternations + 1))
     stop_servers
 fi
 cut -d' ' -f1-3 /proc/loadavg >"$out/raw/load_end"

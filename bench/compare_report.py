@@ -123,9 +123,13 @@ def duet_rate(data, pp):
 LOW_PROBE_FRACTION = 0.8
 
 
-def probe_values(raw):
-    return [d["read_bandwidth_gbs"] for path in glob.glob(os.path.join(raw, "bench.*.duet.*.json"))
+def probe_values(raw, pattern="bench.*.duet.*.json"):
+    return [d["read_bandwidth_gbs"] for path in glob.glob(os.path.join(raw, pattern))
             for d in [read_json(path)] if d and d.get("read_bandwidth_gbs")]
+
+
+def best_probe(raw):
+    return max(probe_values(raw) + probe_values(raw, "serve_probe.*.json"), default=0)
 
 
 def bench_section(raw):
@@ -134,7 +138,7 @@ def bench_section(raw):
     specs = sorted(glob.glob(os.path.join(raw, "bench.*.spec")))
     if not specs:
         return lines, probes
-    best_probe = max(probe_values(raw), default=0)
+    best = best_probe(raw)
     marked = False
     lines += ["| model | test | llama.cpp t/s | duet t/s | duet / llama.cpp | duet tg GB/s, % of probe |",
               "|---|---|---:|---:|---:|---:|"]
@@ -148,7 +152,7 @@ def bench_section(raw):
             if d and d.get("read_bandwidth_gbs"):
                 method = d.get("read_bandwidth_method")
                 probes.append(f"{d['read_bandwidth_gbs']:.1f}" + (f" ({method})" if method else ""))
-                if d["read_bandwidth_gbs"] < LOW_PROBE_FRACTION * best_probe:
+                if d["read_bandwidth_gbs"] < LOW_PROBE_FRACTION * best:
                     low.append(d["read_bandwidth_gbs"])
         mark = " †" if low else ""
         marked = marked or bool(low)
@@ -169,7 +173,7 @@ def bench_section(raw):
                          f"{fmt_ratio(ratio(median(dr), median(lr)))} | {extra} |")
     if marked:
         lines += ["", f"† in at least one duet bench run of this model the probe read under "
-                      f"{LOW_PROBE_FRACTION:.0%} of the best ({best_probe:.1f} GB/s): something outside duet was "
+                      f"{LOW_PROBE_FRACTION:.0%} of the best ({best:.1f} GB/s): something outside duet was "
                       "taking memory bandwidth then (another guest of a shared host, or a process here), so that "
                       "model's duet figures (tg most) are low; rerun for a clean figure."]
     return lines, probes
@@ -211,6 +215,18 @@ def serve_section(raw, args):
         lines.append(f"| {c} | {fmt(median(lt))} ({runs(lt)}) | {fmt(median(dt))} ({runs(dt)}) | "
                      f"{fmt_ratio(ratio(median(dt), median(lt)))} | {fmt(median(lp))} ({runs(lp, 0)}) | "
                      f"{fmt(median(dp))} ({runs(dp, 0)}) | {fmt_ratio(ratio(median(dp), median(lp)))} | {lf} / {df} |")
+    lines += tpot_scaling(duet, levels)
+    probes = alternation_files(raw, "serve_probe")
+    values = [d["read_bandwidth_gbs"] for d in probes.values() if d and d.get("read_bandwidth_gbs")]
+    if values:
+        best = best_probe(raw)
+        low = [v for v in values if v < LOW_PROBE_FRACTION * best]
+        lines += ["", "duet's read-bandwidth probe before each alternation and after the last: "
+                  + ", ".join(fmt(v) for v in values) + " GB/s"
+                  + (f" — † {len(low)} under {LOW_PROBE_FRACTION:.0%} of the best ({best:.1f} GB/s): a neighbour "
+                     "took memory bandwidth during the served runs, which slows one stream's decode (bandwidth-bound) "
+                     "more than four streams' (compute-bound) and so flatters the TPOT ratio above; rerun for a "
+                     "clean figure." if low else ".")]
     errors = []
     for who, runs_by_alt in (("llama-server", llama), ("duet", duet)):
         for d in runs_by_alt.values():
@@ -218,6 +234,26 @@ def serve_section(raw, args):
                 if lv.get("first_error") and len(errors) < 4:
                     errors.append(f"- {who}, {lv['concurrency']} streams: first error: {lv['first_error']}")
     return lines + ([""] + errors if errors else [])
+
+
+def tpot_scaling(duet, levels):
+    """duet's median TPOT at the most streams against one stream's: per alternation and of the medians."""
+    if 1 not in levels or max(levels) <= 1:
+        return []
+    top = max(levels)
+    per_run, ones, tops = [], [], []
+    for d in duet.values():
+        one, many = level_map(d).get(1), level_map(d).get(top)
+        if not one or not many or one.get("completed", 0) == 0 or many.get("completed", 0) == 0:
+            continue
+        ones.append(one["tpot"]["median_ms"])
+        tops.append(many["tpot"]["median_ms"])
+        per_run.append(tops[-1] / ones[-1])
+    if not per_run:
+        return []
+    return ["", f"duet's TPOT at {top} streams against 1 stream's: {fmt_ratio(ratio(median(tops), median(ones)))} "
+                f"({fmt(median(tops))} / {fmt(median(ones))} ms; per alternation "
+                + " / ".join(fmt_ratio(r) for r in per_run) + ")."]
 
 
 def main():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_compare_report.py: bench/compare_report.py (the report of bench/compare.sh) on fabricated raw files:
 medians over the alternations, the duet / llama.cpp ratios, the rows marked when a run's bandwidth probe was low,
-and the served table; and that bench/compare.sh refuses a held port before it runs anything. Stdlib only:
+the served table, duet's 4-stream / 1-stream TPOT and the served runs' probes; and that bench/compare.sh refuses a held port before it runs anything. Stdlib only:
 python3 tests/bench/test_compare_report.py REPO_ROOT."""
 
 import json
@@ -80,6 +80,23 @@ class CompareReport(unittest.TestCase):
                       "12.0 (12 / 12 / 12) | 0.55× | 0 / 0 |", text)
         self.assertIn("| 4 | 47.0 (46.0 / 47.0 / 48.0) | 132.0 (131.0 / 132.0 / 133.0) | 2.81× |", text)
         self.assertIn("| 3 / 0 |", text)
+        # duet's own scaling: 16 / 12 ms at every alternation
+        self.assertIn("duet's TPOT at 4 streams against 1 stream's: 1.33× (16.0 / 12.0 ms; per alternation "
+                      "1.33× / 1.33× / 1.33×).", text)
+        self.assertNotIn("probe before each alternation", text)  # no served probes in this fixture
+
+    def test_served_probes_and_a_low_one(self):
+        with tempfile.TemporaryDirectory() as raw:
+            self.fixture(raw, [95.0, 94.0, 96.0])
+            for a, probe in enumerate([94.0, 93.0, 92.0, 91.0], 1):
+                write(os.path.join(raw, f"serve_probe.{a}.json"), {"read_bandwidth_gbs": probe})
+            quiet = self.report(raw)
+            write(os.path.join(raw, "serve_probe.3.json"), {"read_bandwidth_gbs": 60.0})
+            noisy = self.report(raw)
+        self.assertIn("duet's read-bandwidth probe before each alternation and after the last: 94.0, 93.0, 92.0, "
+                      "91.0 GB/s.", quiet)
+        self.assertNotIn("†", quiet)
+        self.assertIn("94.0, 93.0, 60.0, 91.0 GB/s — † 1 under 80% of the best (96.0 GB/s)", noisy)
 
     def test_low_probe_marks_the_model(self):
         with tempfile.TemporaryDirectory() as raw:
