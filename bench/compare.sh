@@ -255,7 +255,7 @@ if [ "$do_serve" = 1 ]; then
     done
     # The served runs have no probe of their own: duet bench's (a 1-token pp and tg on the served file) reads the
     # memory bandwidth before each alternation and after the last, so the report can mark a served run that a
-    # neighbour slowed (bandwidth-bound 1-stream decode loses more than 4-stream, which flatters their TPOT ratio).
+    # neighbour slowed (bandwidth-bound 1-stream decode and mostly compute-bound 4-stream steps lose differently).
     serve_probe() { run_json "$out/raw/serve_probe.$1.json" "$duet" bench -m "$file" -p 1 -n 1 -t "$threads" -r 1 --json; }
     for ((a = 1; a <= alternations; a++)); do
         serve_probe "$a"

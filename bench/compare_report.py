@@ -223,10 +223,10 @@ def serve_section(raw, args):
         low = [v for v in values if v < LOW_PROBE_FRACTION * best]
         lines += ["", "duet's read-bandwidth probe before each alternation and after the last: "
                   + ", ".join(fmt(v) for v in values) + " GB/s"
-                  + (f" — † {len(low)} under {LOW_PROBE_FRACTION:.0%} of the best ({best:.1f} GB/s): a neighbour "
-                     "took memory bandwidth during the served runs, which slows one stream's decode (bandwidth-bound) "
-                     "more than four streams' (compute-bound) and so flatters the TPOT ratio above; rerun for a "
-                     "clean figure." if low else ".")]
+                  + (f" — † {len(low)} under {LOW_PROBE_FRACTION:.0%} of the best ({best:.1f} GB/s): something "
+                     "outside duet took memory bandwidth around the served runs, so their figures, and the TPOT ratio "
+                     "above, moved with it (one stream's decode is bandwidth-bound, four streams' mostly "
+                     "compute-bound); rerun for a clean figure." if low else ".")]
     errors = []
     for who, runs_by_alt in (("llama-server", llama), ("duet", duet)):
         for d in runs_by_alt.values():
