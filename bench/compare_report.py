@@ -129,16 +129,20 @@ def probe_values(raw, pattern="bench.*.duet.*.json"):
 
 
 def best_probe(raw):
+    """The best probe of the report: duet bench runs and the served half's probes together."""
     return max(probe_values(raw) + probe_values(raw, "serve_probe.*.json"), default=0)
 
 
-def bench_section(raw):
+def low_probe(value, best):
+    return value < LOW_PROBE_FRACTION * best
+
+
+def bench_section(raw, best):
     lines = []
     probes = []
     specs = sorted(glob.glob(os.path.join(raw, "bench.*.spec")))
     if not specs:
         return lines, probes
-    best = best_probe(raw)
     marked = False
     lines += ["| model | test | llama.cpp t/s | duet t/s | duet / llama.cpp | duet tg GB/s, % of probe |",
               "|---|---|---:|---:|---:|---:|"]
@@ -152,7 +156,7 @@ def bench_section(raw):
             if d and d.get("read_bandwidth_gbs"):
                 method = d.get("read_bandwidth_method")
                 probes.append(f"{d['read_bandwidth_gbs']:.1f}" + (f" ({method})" if method else ""))
-                if d["read_bandwidth_gbs"] < LOW_PROBE_FRACTION * best:
+                if low_probe(d["read_bandwidth_gbs"], best):
                     low.append(d["read_bandwidth_gbs"])
         mark = " †" if low else ""
         marked = marked or bool(low)
@@ -183,7 +187,7 @@ def level_map(data):
     return {lv["concurrency"]: lv for lv in (data or {}).get("levels", [])}
 
 
-def serve_section(raw, args):
+def serve_section(raw, args, best):
     llama = alternation_files(raw, "serve.llama")
     duet = alternation_files(raw, "serve.duet")
     if not llama and not duet:
@@ -219,8 +223,7 @@ def serve_section(raw, args):
     probes = alternation_files(raw, "serve_probe")
     values = [d["read_bandwidth_gbs"] for d in probes.values() if d and d.get("read_bandwidth_gbs")]
     if values:
-        best = best_probe(raw)
-        low = [v for v in values if v < LOW_PROBE_FRACTION * best]
+        low = [v for v in values if low_probe(v, best)]
         lines += ["", "duet's read-bandwidth probe before each alternation and after the last: "
                   + ", ".join(fmt(v) for v in values) + " GB/s"
                   + (f" — † {len(low)} under {LOW_PROBE_FRACTION:.0%} of the best ({best:.1f} GB/s): something "
@@ -265,14 +268,15 @@ def main():
     ap.add_argument("--alternations", default="?")
     ap.add_argument("--parallel", default="?")
     args = ap.parse_args()
-    bench_lines, probes = bench_section(args.raw)
+    best = best_probe(args.raw)
+    bench_lines, probes = bench_section(args.raw, best)
     print(f"## duet vs llama.cpp on this machine, {read_text(os.path.join(args.raw, 'started'), '?')}")
     print()
     print("\n".join(machine(args.raw, args, ", ".join(probes))))
     if bench_lines:
         print()
         print("\n".join(bench_lines))
-    serve_lines = serve_section(args.raw, args)
+    serve_lines = serve_section(args.raw, args, best)
     if serve_lines:
         print()
         print("\n".join(serve_lines))

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """test_compare_report.py: bench/compare_report.py (the report of bench/compare.sh) on fabricated raw files:
 medians over the alternations, the duet / llama.cpp ratios, the rows marked when a run's bandwidth probe was low,
-the served table, duet's 4-stream / 1-stream TPOT and the served runs' probes; and that bench/compare.sh refuses a held port before it runs anything. Stdlib only:
-python3 tests/bench/test_compare_report.py REPO_ROOT."""
+the served table, duet's 4-stream / 1-stream TPOT and the served runs' probes; and that bench/compare.sh refuses
+a held port before it runs anything. Stdlib only: python3 tests/bench/test_compare_report.py REPO_ROOT."""
 
 import json
 import os
