@@ -1,7 +1,8 @@
 // test_packed.cpp: weights repacked at load (kernels/ref/packed.h): the rows16 repacks (Q4_0, Q8_0, Q4_K, Q6_K)
 // round-trip, their naive matmul equals the reference on the file rows exactly, and every backend's matmul over the
 // packed bytes (the avx512 kernels; the others through the twin) matches the reference within the twin tolerance,
-// for decode steps, few streams, token chunks and their tails, with one and two threads (the Q4_K kernel: exactly).
+// for decode steps, few streams, token chunks and their tails, with one and two threads (the Q4_K kernel: exactly;
+// Q4_0's pair passes: exactly its one-group passes).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -29,9 +30,11 @@ constexpr double kTwinTolerance = 2e-5;  // max |kernel - ref| / RMS(ref), as te
 struct Shape {
     int64_t n, d, n_tokens;
 };
-// decode (1), few streams (2-4), one pass of 8, chunks of 8 with tails (9, 17, 70); rows of 1 to 280 blocks
-constexpr Shape kShapes[] = {{32, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2},  {1536, 16, 3}, {640, 32, 4},
-                             {256, 16, 5}, {96, 64, 8},   {1536, 32, 9}, {320, 16, 17}, {192, 48, 70}};
+// decode (1), few streams (2-4: Q4_0 in pairs of groups, with an odd group left, rows of an odd block count), one pass
+// of 8, chunks of 8 with tails (9, 17, 70); rows of 1 to 280 blocks
+constexpr Shape kShapes[] = {{32, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2}, {224, 80, 2}, {1536, 16, 3},
+                             {96, 64, 3},  {640, 32, 4},  {8960, 32, 4}, {256, 16, 5}, {96, 64, 8}, {1536, 32, 9},
+                             {320, 16, 17}, {192, 48, 70}};
 // the same for K-quants (rows of whole super-blocks of 256: 1 to 35, an odd count too: q6_k_rows16 pads its groups)
 constexpr Shape kShapesK[] = {{256, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {512, 48, 2},  {1536, 16, 3},
                               {768, 32, 4},  {256, 16, 5},  {256, 64, 6},  {1280, 16, 7}, {512, 64, 8},
@@ -195,6 +198,37 @@ TEST(PackedRows16, Q4KKernelEqualsReferenceExactly) {
             const auto y_ref = run(p, false, &pool);
             kernels::force_backend(backend);
             EXPECT_EQ(run(p, true, &pool), y_ref) << "n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens;
+        }
+    }
+    if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";
+}
+
+// Q4_0's 2..4-token passes take two groups at once (q4_0_pair_pass); 5 tokens take the one-group pass. Both sum in
+// the same integers and take the same float steps, so the first 4 tokens' outputs of a 5-token matmul are those of a
+// 4-token matmul (2, 3) bit for bit, pairs and the odd group left alike.
+TEST(PackedRows16, Q4_0PairPassesEqualOneGroupPassesExactly) {
+    test::BackendGuard guard;
+    ThreadPool pool(test::pool_threads(2));
+    const Layout l{WeightLayout::q4_0_rows16, TensorType::Q4_0};
+    bool ran = false;
+    for (kernels::Backend backend : test::simd_backends()) {
+        if (backend != kernels::Backend::avx512) continue;
+        ran = true;
+        kernels::force_backend(backend);
+        for (const Shape& s : {Shape{224, 80, 5}, Shape{8960, 32, 5}, Shape{1536, 48, 5}}) {
+            const Problem five = make(l, s, 400);
+            const auto y5 = run(five, true, &pool);
+            for (int64_t nt = 2; nt <= 4; ++nt) {
+                Problem few = five;
+                few.s.n_tokens = nt;
+                few.x.resize(static_cast<size_t>(s.n * nt));
+                for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+                    const auto y = run(few, true, tp);
+                    const std::vector<float> y5_first(y5.begin(), y5.begin() + static_cast<int64_t>(y.size()));
+                    EXPECT_EQ(y, y5_first) << "n=" << s.n << " d=" << s.d << " n_tokens=" << nt
+                                           << (tp ? " 2 threads" : " 1 thread");
+                }
+            }
         }
     }
     if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";

@@ -13,6 +13,7 @@
 // where the row-at-a-time kernels spend 3 float ops per token and 4 blocks. A thread's rows are one contiguous run
 // of groups: one stream, prefetched ahead. Tokens are taken 8 at a time (the group's bytes stay in L1 or L2 between
 // passes). One token (decode) takes dot_1 instead: no unpacked vectors kept, Q4_0's high nibbles not shifted.
+// Q4_0 at 2 to 4 tokens takes two groups a pass (q4_0_pair_pass), so each broadcast serves 32 rows.
 // GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -27,6 +28,7 @@
 #include "kernels/ref/packed.h"
 
 namespace duet::cpu {
+
 
 namespace {
 
@@ -153,6 +155,116 @@ struct Rows16Pass {
     }
 };
 
+// Q4_0, 2 to 4 tokens: two adjacent groups (32 rows) at once, so each activation broadcast feeds both groups'
+// vpdpbusd (4 per broadcast instead of 2 ... 1: the 4-token pass is bound by its broadcasts, see README).
+//
+//   block b of group A and of group B:  4 + 4 loads of 64 bytes -> 8 + 8 nibble vectors
+//   per token, per 4 value bytes k:     2 broadcasts (values 4k.., 16+4k..) -> 4 vpdpbusd (A lo, B lo, A hi, B hi)
+//   per token:                          2 converts, 2 multiplies, 2 FMAs (A's and B's 16 rows)
+//
+// (registers: 2 x 4 float sums, 2 x 4 integer chains, 4 nibble vectors; 8 tokens would spill, so 5..8 tokens keep
+// the one-group passes.) The weights come as two streams, A's and B's, each prefetched kPairPrefetchAhead ahead.
+// A's stream would run past A's end into B, already being read: it goes on in the next pair's B instead, and B's
+// runs on into the next pair's A, so a pair starts with both its streams' first bytes on the way.
+// kPairPrefetchAhead: in-run A/B (duet bench --batch 2,4, R1-1.5B Q4_0, 2 threads, the variant switched every
+// step on a noisy host), step with pairs against without: 8 KiB a stream 1.08x (slower), 6 KiB 0.99-1.01x,
+// 5 KiB 0.94-0.98x, 4 KiB 0.89-0.95x, 3 KiB 0.88-0.93x, 2 KiB 0.97-0.99x: 4 KiB a stream, the one-group kernel's
+// 8 KiB in all.
+constexpr int64_t kPairPrefetchAhead = 4 << 10;
+
+template <int NT>
+[[gnu::always_inline]] inline void q4_0_pair_block(const uint8_t* qa, const uint8_t* qb, const uint16_t* dha,
+                                                   const uint16_t* dhb, int64_t b, const XRows16* const* x,
+                                                   __m512 acc_a[NT], __m512 acc_b[NT]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i sa[NT], sb[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) sa[t] = sb[t] = _mm512_set1_epi32(x[t][b].corr);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+        const __m512i wa = _mm512_loadu_si512(qa + 64 * k), wb = _mm512_loadu_si512(qb + 64 * k);
+        const __m512i lo_a = _mm512_and_si512(wa, m4), lo_b = _mm512_and_si512(wb, m4);
+        const __m512i hi_a = _mm512_and_si512(_mm512_srli_epi16(wa, 4), m4);
+        const __m512i hi_b = _mm512_and_si512(_mm512_srli_epi16(wb, 4), m4);
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+            int32_t lo4, hi4;
+            std::memcpy(&lo4, x[t][b].qs + 4 * k, 4);
+            std::memcpy(&hi4, x[t][b].qs + 16 + 4 * k, 4);
+            const __m512i x_lo = _mm512_set1_epi32(lo4), x_hi = _mm512_set1_epi32(hi4);
+            sa[t] = _mm512_dpbusd_epi32(sa[t], lo_a, x_lo);
+            sb[t] = _mm512_dpbusd_epi32(sb[t], lo_b, x_lo);
+            sa[t] = _mm512_dpbusd_epi32(sa[t], hi_a, x_hi);
+            sb[t] = _mm512_dpbusd_epi32(sb[t], hi_b, x_hi);
+        }
+    }
+    const __m512 dwa = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dha)));
+    const __m512 dwb = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dhb)));
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+        const __m512 d = _mm512_set1_ps(x[t][b].d);
+        acc_a[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sa[t]), d), dwa, acc_a[t]);
+        acc_b[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sb[t]), d), dwb, acc_b[t]);
+    }
+}
+
+// y[t][0..31] = groups A (rows 0..15) and B (16..31, group_bytes after A) . token t, for NT tokens.
+template <int NT>
+void q4_0_pair_pass(const uint8_t* ga, int64_t group_bytes, int64_t nb, const XRows16* const* x, float* const* y) {
+    constexpr int64_t kScaleBytes = 32, kBlockBytes = Q4_0Format::kBlockBytes;
+    constexpr int64_t kUnitBytes = 2 * (kScaleBytes + kBlockBytes);
+    const uint8_t* gb = ga + group_bytes;
+    __m512 acc_a[NT], acc_b[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) acc_a[t] = acc_b[t] = _mm512_setzero_ps();
+    const uint8_t *ua = ga, *ub = gb;
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2, ua += kUnitBytes, ub += kUnitBytes) {
+        const uint8_t* ahead_a = ua + kPairPrefetchAhead;
+        if (ahead_a >= gb) ahead_a += 2 * group_bytes;  // past A's end: the next pair's B
+        const uint8_t* ahead_b = ub + kPairPrefetchAhead;  // past B's end: the next pair's A
+#pragma GCC unroll 9
+        for (int64_t off = 0; off < kUnitBytes; off += 64) {
+            _mm_prefetch(reinterpret_cast<const char*>(ahead_a) + off, _MM_HINT_NTA);
+            _mm_prefetch(reinterpret_cast<const char*>(ahead_b) + off, _MM_HINT_NTA);
+        }
+        const auto* dha = reinterpret_cast<const uint16_t*>(ua);
+        const auto* dhb = reinterpret_cast<const uint16_t*>(ub);
+        q4_0_pair_block<NT>(ua + 2 * kScaleBytes, ub + 2 * kScaleBytes, dha, dhb, b, x, acc_a, acc_b);
+        q4_0_pair_block<NT>(ua + 2 * kScaleBytes + kBlockBytes, ub + 2 * kScaleBytes + kBlockBytes, dha + 16,
+                            dhb + 16, b + 1, x, acc_a, acc_b);
+    }
+    if (b < nb)  // the last unit, of one block
+        q4_0_pair_block<NT>(ua + kScaleBytes, ub + kScaleBytes, reinterpret_cast<const uint16_t*>(ua),
+                            reinterpret_cast<const uint16_t*>(ub), b, x, acc_a, acc_b);
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+        _mm512_storeu_ps(y[t], acc_a[t]);
+        _mm512_storeu_ps(y[t] + ref::kRows16, acc_b[t]);
+    }
+}
+
+// Q4_0: pairs of groups for 2..4 tokens (an odd last group, and every other token count, as the other formats).
+void matmul_q4_0_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    const int64_t nb = a.n / kQK;
+    int64_t r = r0;
+    if (a.n_tokens >= 2 && a.n_tokens <= 4) {
+        const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
+        const int nt = static_cast<int>(a.n_tokens);
+        const XRows16* x[4];
+        for (int t = 0; t < nt; ++t) x[t] = reinterpret_cast<const XRows16*>(a.x + t * a.x_row_size);
+        for (; r + 2 * ref::kRows16 <= r1; r += 2 * ref::kRows16) {
+            const uint8_t* ga = a.w + r / ref::kRows16 * group_bytes;
+            float* y[4];
+            for (int t = 0; t < nt; ++t) y[t] = a.y + t * a.d + r;
+            if (nt == 2) q4_0_pair_pass<2>(ga, group_bytes, nb, x, y);
+            else if (nt == 3) q4_0_pair_pass<3>(ga, group_bytes, nb, x, y);
+            else q4_0_pair_pass<4>(ga, group_bytes, nb, x, y);
+        }
+    }
+    if (r < r1) rows16_passes<XRows16, kMaxTokens>(a, r, r1, Rows16Pass<Q4_0Format>{nb});
+}
+
 template <class F>
 void matmul_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
     rows16_passes<XRows16, kMaxTokens>(a, r0, r1, Rows16Pass<F>{a.n / kQK});
@@ -172,7 +284,7 @@ size_t rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK) * sizeof(X
 PackedKernel packed_kernel_avx512(WeightLayout layout) {
     switch (layout) {
         case WeightLayout::q4_0_rows16:
-            return {&rows16_x_size, &prepare_rows16<8>, &matmul_rows16<Q4_0Format>};
+            return {&rows16_x_size, &prepare_rows16<8>, &matmul_q4_0_rows16};
         case WeightLayout::q8_0_rows16:
             return {&rows16_x_size, &prepare_rows16<128>, &matmul_rows16<Q8_0Format>};
         case WeightLayout::q4_k_rows16:
