@@ -32,9 +32,9 @@ struct Shape {
 };
 // decode (1), few streams (2-4: Q4_0 in pairs of groups, with an odd group left, rows of an odd block count), one pass
 // of 8, chunks of 8 with tails (9, 17, 70); rows of 1 to 280 blocks
-constexpr Shape kShapes[] = {{32, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2}, {224, 80, 2}, {1536, 16, 3},
-                             {96, 64, 3},  {640, 32, 4},  {8960, 32, 4}, {256, 16, 5}, {96, 64, 8}, {1536, 32, 9},
-                             {320, 16, 17}, {192, 48, 70}};
+constexpr Shape kShapes[] = {{32, 16, 1},   {1536, 32, 1}, {8960, 16, 1}, {128, 48, 2},  {224, 80, 2},
+                             {1536, 16, 3}, {96, 64, 3},   {640, 32, 4},  {8960, 32, 4}, {256, 16, 5},
+                             {96, 64, 8},   {1536, 32, 9}, {320, 16, 17}, {192, 48, 70}};
 // the same for K-quants (rows of whole super-blocks of 256: 1 to 35, an odd count too: q6_k_rows16 pads its groups)
 constexpr Shape kShapesK[] = {{256, 16, 1},  {1536, 32, 1}, {8960, 16, 1}, {512, 48, 2},  {1536, 16, 3},
                               {768, 32, 4},  {256, 16, 5},  {256, 64, 6},  {1280, 16, 7}, {512, 64, 8},
@@ -225,8 +225,8 @@ TEST(PackedRows16, Q4_0PairPassesEqualOneGroupPassesExactly) {
                 for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
                     const auto y = run(few, true, tp);
                     const std::vector<float> y5_first(y5.begin(), y5.begin() + static_cast<int64_t>(y.size()));
-                    EXPECT_EQ(y, y5_first) << "n=" << s.n << " d=" << s.d << " n_tokens=" << nt
-                                           << (tp ? " 2 threads" : " 1 thread");
+                    EXPECT_EQ(y, y5_first)
+                        << "n=" << s.n << " d=" << s.d << " n_tokens=" << nt << (tp ? " 2 threads" : " 1 thread");
                 }
             }
         }

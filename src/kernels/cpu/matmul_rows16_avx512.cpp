@@ -29,7 +29,6 @@
 
 namespace duet::cpu {
 
-
 namespace {
 
 constexpr int kMaxTokens = 8;  // tokens per pass over a group
@@ -221,7 +220,7 @@ void q4_0_pair_pass(const uint8_t* ga, int64_t group_bytes, int64_t nb, const XR
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2, ua += kUnitBytes, ub += kUnitBytes) {
         const uint8_t* ahead_a = ua + kPairPrefetchAhead;
-        if (ahead_a >= gb) ahead_a += 2 * group_bytes;  // past A's end: the next pair's B
+        if (ahead_a >= gb) ahead_a += 2 * group_bytes;     // past A's end: the next pair's B
         const uint8_t* ahead_b = ub + kPairPrefetchAhead;  // past B's end: the next pair's A
 #pragma GCC unroll 9
         for (int64_t off = 0; off < kUnitBytes; off += 64) {
@@ -231,8 +230,8 @@ void q4_0_pair_pass(const uint8_t* ga, int64_t group_bytes, int64_t nb, const XR
         const auto* dha = reinterpret_cast<const uint16_t*>(ua);
         const auto* dhb = reinterpret_cast<const uint16_t*>(ub);
         q4_0_pair_block<NT>(ua + 2 * kScaleBytes, ub + 2 * kScaleBytes, dha, dhb, b, x, acc_a, acc_b);
-        q4_0_pair_block<NT>(ua + 2 * kScaleBytes + kBlockBytes, ub + 2 * kScaleBytes + kBlockBytes, dha + 16,
-                            dhb + 16, b + 1, x, acc_a, acc_b);
+        q4_0_pair_block<NT>(ua + 2 * kScaleBytes + kBlockBytes, ub + 2 * kScaleBytes + kBlockBytes, dha + 16, dhb + 16,
+                            b + 1, x, acc_a, acc_b);
     }
     if (b < nb)  // the last unit, of one block
         q4_0_pair_block<NT>(ua + kScaleBytes, ub + kScaleBytes, reinterpret_cast<const uint16_t*>(ua),
