@@ -154,8 +154,8 @@ struct Rows16Pass {
     }
 };
 
-// Q4_0, 2 to 4 tokens: two adjacent groups (32 rows) at once, so each activation broadcast feeds both groups'
-// vpdpbusd (4 per broadcast instead of 2 ... 1: the 4-token pass is bound by its broadcasts, see README).
+// Q4_0, 2 to 4 tokens: two adjacent groups (32 rows) at once, so each activation broadcast feeds two vpdpbusd, one
+// per group, where block_step's embedded broadcasts feed one each (its 4-token pass is bound by them, see README).
 //
 //   block b of group A and of group B:  4 + 4 loads of 64 bytes -> 8 + 8 nibble vectors
 //   per token, per 4 value bytes k:     2 broadcasts (values 4k.., 16+4k..) -> 4 vpdpbusd (A lo, B lo, A hi, B hi)
@@ -167,7 +167,7 @@ struct Rows16Pass {
 // runs on into the next pair's A, so a pair starts with both its streams' first bytes on the way.
 // kPairPrefetchAhead: in-run A/B (duet bench --batch 2,4, R1-1.5B Q4_0, 2 threads, the variant switched every
 // step on a noisy host), step with pairs against without: 8 KiB a stream 1.08x (slower), 6 KiB 0.99-1.01x,
-// 5 KiB 0.94-0.98x, 4 KiB 0.89-0.95x, 3 KiB 0.88-0.93x, 2 KiB 0.97-0.99x: 4 KiB a stream, the one-group kernel's
+// 5 KiB 0.94-0.98x, 4 KiB 0.89-0.97x, 3 KiB 0.88-0.93x, 2 KiB 0.97-0.99x: 4 KiB a stream, the one-group kernel's
 // 8 KiB in all.
 constexpr int64_t kPairPrefetchAhead = 4 << 10;
 
