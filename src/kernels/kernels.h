@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "common/tensor_type.h"
 #include "common/thread_pool.h"
@@ -33,6 +34,13 @@ bool backend_supported(Backend backend);
 // How the start-up choice between avx512 and avx512_vnni was made, for bench output: e.g. "512-bit (measured:
 // 256-bit 1.00, 512-bit 0.55)", "512-bit (cached in PATH)", "DUET_BACKEND", or "" where it did not arise.
 const char* width_choice_note();
+// How the 512-bit rows16 kernels prefetch the weights they stream: "nta" (non-temporal) or "t0" (into every cache
+// level), chosen at start per CPU model by a short measurement (cached: kernels/cpu/width_probe.h) or by
+// DUET_PREFETCH=nta|t0. The note says how: "measured: nta 1.00, t0 0.40", "cached in PATH", "DUET_PREFETCH", or ""
+// where there was nothing to choose. force_prefetch_hint (tests, benchmarks) returns false for an unknown name.
+const char* prefetch_hint_name();
+const char* prefetch_choice_note();
+bool force_prefetch_hint(std::string_view name);
 
 // Bytes of scratch matmul() needs for quantized activations of n_tokens rows of n elements.
 size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens);

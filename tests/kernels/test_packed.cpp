@@ -2,7 +2,7 @@
 // round-trip, their naive matmul equals the reference on the file rows exactly, and every backend's matmul over the
 // packed bytes (the avx512 kernels; the others through the twin) matches the reference within the twin tolerance,
 // for decode steps, few streams, token chunks and their tails, with one and two threads (the Q4_K kernel: exactly;
-// Q4_0's pair passes: exactly its one-group passes).
+// Q4_0's pair passes: exactly its one-group passes; either prefetch hint: the same results).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/thread_pool.h"
@@ -231,6 +232,37 @@ TEST(PackedRows16, Q4_0PairPassesEqualOneGroupPassesExactly) {
             }
         }
     }
+    if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";
+}
+
+// The prefetch hint (nta or t0, chosen at start per CPU model) changes only which lines are asked for early, and how
+// far ahead: every layout's results are the same bit for bit under both, at every shape, on 1 and 2 threads.
+TEST(PackedRows16, BothPrefetchHintsGiveTheSameResults) {
+    test::BackendGuard guard;
+    const std::string chosen = kernels::prefetch_hint_name();
+    ThreadPool pool(test::pool_threads(2));
+    EXPECT_FALSE(kernels::force_prefetch_hint("t1"));
+    EXPECT_EQ(kernels::prefetch_hint_name(), chosen) << "an unknown name changes nothing";
+    bool ran = false;
+    for (kernels::Backend backend : test::simd_backends()) {
+        if (backend != kernels::Backend::avx512) continue;
+        ran = true;
+        kernels::force_backend(backend);
+        for (const Layout& l : kLayouts)
+            for (const Shape& s : shapes_of(l)) {
+                const Problem p = make(l, s, 500);
+                for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+                    ASSERT_TRUE(kernels::force_prefetch_hint("nta"));
+                    EXPECT_STREQ(kernels::prefetch_hint_name(), "nta");
+                    const auto y_nta = run(p, true, tp);
+                    ASSERT_TRUE(kernels::force_prefetch_hint("t0"));
+                    EXPECT_STREQ(kernels::prefetch_hint_name(), "t0");
+                    EXPECT_EQ(run(p, true, tp), y_nta) << tensor_type_name(l.type) << " n=" << s.n << " d=" << s.d
+                                                       << " n_tokens=" << s.n_tokens << (tp ? " 2 threads" : "");
+                }
+            }
+    }
+    kernels::force_prefetch_hint(chosen);
     if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";
 }
 

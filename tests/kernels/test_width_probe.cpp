@@ -1,5 +1,5 @@
-// test_width_probe.cpp: the 256- / 512-bit choice (kernels/cpu/width_probe.h) on fabricated timings, its cache file
-// (read back, damaged, unwritable) and the CPU model key.
+// test_width_probe.cpp: the 256- / 512-bit choice and the streaming prefetch hint (kernels/cpu/width_probe.h) on
+// fabricated timings, their cache files (read back, damaged, unwritable) and the CPU model key.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -101,11 +101,67 @@ TEST_F(WidthCacheDir, UnwritableOrEmptyPathStillChooses) {
     EXPECT_EQ(calls, 2);
 }
 
+TEST(PrefetchProbe, ChoosesNtaOnlyWhenClearlyFaster) {
+    EXPECT_EQ(choose_prefetch({1.0, 0.40}), StreamPrefetch::t0);   // the Xeon with AMX: NTA 2.5x slower
+    EXPECT_EQ(choose_prefetch({0.90, 1.0}), StreamPrefetch::nta);  // NTA clearly faster (Zen 5)
+    EXPECT_EQ(choose_prefetch({0.97, 1.0}), StreamPrefetch::nta);  // exactly 3% faster
+    EXPECT_EQ(choose_prefetch({0.99, 1.0}), StreamPrefetch::t0);   // about even
+    EXPECT_EQ(choose_prefetch({0.0, 1.0}), StreamPrefetch::t0);    // no measurement: the default
+    EXPECT_EQ(choose_prefetch({1.0, 0.0}), StreamPrefetch::t0);
+}
+
+TEST(PrefetchProbe, NamesAndCacheLinesRoundTripAndRejectDamage) {
+    for (StreamPrefetch hint : {StreamPrefetch::nta, StreamPrefetch::t0}) {
+        EXPECT_EQ(parse_stream_prefetch(stream_prefetch_name(hint)), hint);
+        EXPECT_EQ(parse_prefetch_cache(format_prefetch_cache(hint, {1.5e-2, 6.0e-3})), hint);
+    }
+    EXPECT_EQ(format_prefetch_cache(StreamPrefetch::t0, {0.5, 0.25}), "t0 nta=0.5 t0=0.25\n");
+    EXPECT_FALSE(parse_stream_prefetch("NTA"));
+    EXPECT_FALSE(parse_stream_prefetch("t1"));
+    EXPECT_FALSE(parse_prefetch_cache(""));
+    EXPECT_FALSE(parse_prefetch_cache("t00 nta=1"));
+    EXPECT_FALSE(parse_prefetch_cache("512 t256=1 t512=0.5"));  // a width line is not a hint
+}
+
+TEST_F(WidthCacheDir, PrefetchMeasuredOnceThenRead) {
+    const std::string path = (dir_ / "duet" / "stream-prefetch-TestCPU-6-167").string();
+    int calls = 0;
+    const PrefetchChoice first = choose_prefetch_cached(path, [&] {
+        ++calls;
+        return PrefetchTimings{1.0, 0.4};
+    });
+    EXPECT_EQ(first.hint, StreamPrefetch::t0);
+    EXPECT_FALSE(first.cached);
+    EXPECT_DOUBLE_EQ(first.timings.nta, 1.0);
+    const PrefetchChoice second = choose_prefetch_cached(path, [&] {
+        ++calls;
+        return PrefetchTimings{0.5, 1.0};  // would choose nta if it were measured again
+    });
+    EXPECT_EQ(second.hint, StreamPrefetch::t0);
+    EXPECT_TRUE(second.cached);
+    EXPECT_EQ(calls, 1);
+
+    std::ofstream(path) << "garbage\n";  // damaged: measured again and rewritten
+    EXPECT_EQ(choose_prefetch_cached(path,
+                                     [&] {
+                                         ++calls;
+                                         return PrefetchTimings{0.5, 1.0};
+                                     })
+                  .hint,
+              StreamPrefetch::nta);
+    EXPECT_EQ(calls, 2);
+    std::ifstream in(path);
+    std::string word;
+    in >> word;
+    EXPECT_EQ(word, "nta");
+}
+
 TEST(WidthProbe, CachePathFollowsXdgThenHome) {
     const char* xdg = std::getenv("XDG_CACHE_HOME");
     const std::string saved_xdg = xdg ? xdg : "";
     ::setenv("XDG_CACHE_HOME", "/tmp/xdg-test", 1);
     EXPECT_EQ(width_cache_path("K-1-2"), "/tmp/xdg-test/duet/vector-width-K-1-2");
+    EXPECT_EQ(prefetch_cache_path("K-1-2"), "/tmp/xdg-test/duet/stream-prefetch-K-1-2");
     ::unsetenv("XDG_CACHE_HOME");
     if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
         EXPECT_EQ(width_cache_path("K"), std::string(home) + "/.cache/duet/vector-width-K");
@@ -118,8 +174,9 @@ TEST(WidthProbe, ModelKeyIsAFileNameAndStable) {
     EXPECT_FALSE(key.empty());
     EXPECT_EQ(key.find('/'), std::string::npos);
     EXPECT_EQ(key, cpu_model_key());
-    std::printf("[  NOTE    ] this CPU: %s; start-up choice: %s, backend %s\n", key.c_str(),
-                kernels::width_choice_note(), kernels::backend_name(kernels::active_backend()));
+    std::printf("[  NOTE    ] this CPU: %s; start-up choice: %s, backend %s; prefetch %s (%s)\n", key.c_str(),
+                kernels::width_choice_note(), kernels::backend_name(kernels::active_backend()),
+                kernels::prefetch_hint_name(), kernels::prefetch_choice_note());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // (src/CMakeLists.txt): x86 (kernels_avx2.h) or AArch64 (kernels_neon.h); elsewhere only the reference twins.
 #include "kernels/kernels.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -73,6 +75,33 @@ std::atomic<Backend> g_backend{best_backend()};
 
 Backend current_backend() { return g_backend.load(std::memory_order_relaxed); }
 
+std::string g_prefetch_note;  // prefetch_choice_note(); written once, while g_prefetch is initialized
+
+cpu::PrefetchTimings measure_prefetch();  // below: times a streaming Q4_0 rows16 decode with each hint
+
+// The rows16 kernels' prefetch hint: DUET_PREFETCH=nta|t0, else measured once per CPU model (cached) where those
+// kernels exist (avx512), else T0 (nothing reads it).
+cpu::StreamPrefetch best_prefetch() {
+    if (const char* forced = std::getenv("DUET_PREFETCH"))
+        if (const auto hint = cpu::parse_stream_prefetch(forced)) {
+            g_prefetch_note = "DUET_PREFETCH";
+            return *hint;
+        }
+    if (!backend_supported(Backend::avx512)) return cpu::StreamPrefetch::t0;
+    const std::string path = cpu::prefetch_cache_path(cpu::cpu_model_key());
+    const cpu::PrefetchChoice choice = cpu::choose_prefetch_cached(path, measure_prefetch);
+    char note[256];
+    if (choice.cached) std::snprintf(note, sizeof(note), "cached in %s", path.c_str());
+    else
+        std::snprintf(note, sizeof(note), "measured: nta 1.00, t0 %.2f",
+                      choice.timings.nta > 0 ? choice.timings.t0 / choice.timings.nta : 0.0);
+    g_prefetch_note = note;
+    return choice.hint;
+}
+
+// As g_backend: atomic because tests and benchmarks switch it between runs (force_prefetch_hint).
+std::atomic<cpu::StreamPrefetch> g_prefetch{best_prefetch()};
+
 #if DUET_SIMD_X86
 // Quantize the activation rows [t0, t1) into the scratch (AVX2 quantizers).
 void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t n, uint8_t* xq, size_t row_size,
@@ -133,6 +162,16 @@ bool backend_supported(Backend backend) {
 }
 
 const char* width_choice_note() { return g_width_note.c_str(); }
+
+const char* prefetch_hint_name() { return cpu::stream_prefetch_name(g_prefetch.load(std::memory_order_relaxed)); }
+
+const char* prefetch_choice_note() { return g_prefetch_note.c_str(); }
+
+bool force_prefetch_hint(std::string_view name) {
+    const auto hint = cpu::parse_stream_prefetch(name);
+    if (hint) g_prefetch.store(*hint, std::memory_order_relaxed);
+    return hint.has_value();
+}
 
 void force_backend(Backend backend) {
     DUET_ASSERT(backend_supported(backend));
@@ -406,7 +445,9 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
     const TensorType wtype = ops[0].type;
 #if DUET_SIMD_X86
     const cpu::PackedKernel kernel =
-        backend == Backend::avx512 ? cpu::packed_kernel_avx512(ops[0].layout) : cpu::PackedKernel{};
+        backend == Backend::avx512
+            ? cpu::packed_kernel_avx512(ops[0].layout, g_prefetch.load(std::memory_order_relaxed))
+            : cpu::PackedKernel{};
     if (kernel.rows != nullptr) {
         auto* xq = static_cast<uint8_t*>(scratch);
         const size_t xq_row = kernel.x_row_size(n);
@@ -546,6 +587,44 @@ cpu::WidthTimings measure_widths() {
             }
     std::free(scratch);
     return {best[0][0] + best[0][1], best[1][0] + best[1][1]};
+}
+
+// One token's Q4_0 rows16 matmul (one thread) over a matrix of kBytes, streamed from memory as in decode, with each
+// hint: the best of kRounds alternated rounds each. ~0.1 s where NTA is the slow one; run once per CPU model.
+cpu::PrefetchTimings measure_prefetch() {
+#if DUET_SIMD_X86
+    // 64 MiB: on the Xeon where NTA is slow, 16, 64 and 256 MiB measured NTA 1.58, 1.67 and 1.87 times T0's time.
+    constexpr int64_t n = 1536, kRounds = 3, kBytes = 64 << 20, kHuge = 2 << 20;
+    const int64_t d = kBytes / static_cast<int64_t>(row_size(TensorType::Q4_0, n)) / ref::kRows16 * ref::kRows16;
+    const size_t w_bytes = ref::packed_size(WeightLayout::q4_0_rows16, TensorType::Q4_0, n, d);
+    const size_t alloc_bytes = (w_bytes + kHuge - 1) / kHuge * kHuge;
+    void* w = std::aligned_alloc(kHuge, alloc_bytes);
+    if (w == nullptr) return {};
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    ::madvise(w, alloc_bytes, MADV_HUGEPAGE);  // as a model's repacked weights (model.cpp)
+#endif
+    std::memset(w, 0x11, w_bytes);  // nibbles 1, scales f16 0x1111 (normal numbers: no slow paths)
+    std::vector<float> x(n, 0.5f), y(d);
+    double best[2] = {1e30, 1e30};  // [nta, t0]
+    for (int64_t round = 0; round < kRounds; ++round)
+        for (int k = 0; k < 2; ++k) {
+            const cpu::PackedKernel kernel =
+                cpu::packed_kernel_avx512(WeightLayout::q4_0_rows16,
+                                          k ? cpu::StreamPrefetch::t0 : cpu::StreamPrefetch::nta);
+            std::vector<uint8_t> xq(kernel.x_row_size(n));
+            kernel.prepare(x.data(), xq.data(), n);
+            const size_t group_bytes = ref::packed_size(WeightLayout::q4_0_rows16, TensorType::Q4_0, n, ref::kRows16);
+            const cpu::MatmulArgs args{
+                static_cast<const uint8_t*>(w), group_bytes / ref::kRows16, n, d, xq.data(), xq.size(), 1, y.data()};
+            const auto t0 = std::chrono::steady_clock::now();
+            kernel.rows(args, 0, d);
+            best[k] = std::min(best[k], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+    std::free(w);
+    return {best[0], best[1]};
+#else
+    return {};
+#endif
 }
 
 }  // namespace

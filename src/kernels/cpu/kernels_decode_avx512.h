@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/matmul_rows.h"
+#include "kernels/cpu/width_probe.h"
 #include "common/tensor_type.h"
 #include "kernels/formats.h"
 
@@ -53,9 +54,10 @@ struct PackedKernel {
     void (*prepare)(const float* x, uint8_t* row, int64_t n) = nullptr;
     MatmulRowsFn rows = nullptr;
 };
-PackedKernel packed_kernel_avx512(WeightLayout layout);  // matmul_rows16_avx512.cpp
-PackedKernel packed_kernel_q4_k_avx512();                // matmul_q4_k_rows16_avx512.cpp
-PackedKernel packed_kernel_q6_k_avx512();                // matmul_q6_k_rows16_avx512.cpp
+// hint: how the kernel prefetches the weights it streams (chosen at start, width_probe.h).
+PackedKernel packed_kernel_avx512(WeightLayout layout, StreamPrefetch hint);  // matmul_rows16_avx512.cpp
+PackedKernel packed_kernel_q4_k_avx512(StreamPrefetch hint);                  // matmul_q4_k_rows16_avx512.cpp
+PackedKernel packed_kernel_q6_k_avx512(StreamPrefetch hint);                  // matmul_q6_k_rows16_avx512.cpp
 // One token's super-block of 256 activations for q6_k_rows16: Q8_K's d and values, corr[s] = -32 * the sum of
 // values 16s .. 16s+15 (the weights' offset, where group s's integer sums start).
 struct XRows16Q6K {

@@ -71,7 +71,7 @@ inline __m512i widen16(const uint8_t* p) {
 }
 
 // y[t][0..15] = the group's 16 rows . token t, for NT tokens. g: the group's first super-block.
-template <int NT, bool kPrefetch>
+template <int NT, Fetch kFetch>
 inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, float* const* y) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     __m512 tot[NT];
@@ -81,11 +81,11 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
         __m512i scaled[NT];  // sum_j sc_j * dot_j, per token
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
-            if constexpr (kPrefetch) {  // a quarter of the super-block's lines per chunk
+            if constexpr (kFetch != Fetch::none) {  // a quarter of the super-block's lines per chunk
                 constexpr int64_t kLines = kSuperBlockBytes / 64;
 #pragma GCC unroll 10
                 for (int64_t line = kLines * c / 4; line < kLines * (c + 1) / 4; ++line)
-                    _mm_prefetch(reinterpret_cast<const char*>(g) + kPrefetchAhead + 64 * line, _MM_HINT_NTA);
+                    prefetch_line<kFetch>(g + prefetch_ahead<kFetch>(kPrefetchAhead) + 64 * line);
             }
             __m512i lo[8], hi[8];
 #pragma GCC unroll 8
@@ -151,14 +151,15 @@ inline void group_pass(const uint8_t* g, int64_t ns, const XQ4K16* const* x, flo
 // One pass of a group (rows16_passes).
 struct Q4KPass {
     int64_t ns;  // super-blocks per row
-    template <int NT, bool kPrefetch>
+    template <int NT, Fetch kFetch>
     void run(const uint8_t* group, const XQ4K16* const* x, float* const* y) const {
-        group_pass<NT, kPrefetch>(group, ns, x, y);
+        group_pass<NT, kFetch>(group, ns, x, y);
     }
 };
 
+template <Fetch kFetch>
 void matmul_q4_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    rows16_passes<XQ4K16, kMaxTokens>(a, r0, r1, Q4KPass{a.n / kQK_K});
+    rows16_passes<XQ4K16, kMaxTokens, kFetch>(a, r0, r1, Q4KPass{a.n / kQK_K});
 }
 
 // Activations: Q8_K (the AVX2 quantizer), then each super-block's 16 sums of 16 become 8 sums of 32.
@@ -178,6 +179,9 @@ size_t q4_k_rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK_K) * s
 
 }  // namespace
 
-PackedKernel packed_kernel_q4_k_avx512() { return {&q4_k_rows16_x_size, &prepare_q4_k_rows16, &matmul_q4_k_rows16}; }
+PackedKernel packed_kernel_q4_k_avx512(StreamPrefetch hint) {
+    return {&q4_k_rows16_x_size, &prepare_q4_k_rows16,
+            for_hint(hint, []<Fetch kF>() { return &matmul_q4_k_rows16<kF>; })};
+}
 
 }  // namespace duet::cpu

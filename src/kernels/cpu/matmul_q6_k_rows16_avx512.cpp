@@ -66,13 +66,14 @@ class Prefetcher {
 public:
     static constexpr int64_t kOneStreamScales = 4 << 10;
 
-    Prefetcher(const uint8_t* group, int64_t nsb, int64_t group_bytes)
+    // distance: bytes ahead (kPrefetchAhead for NTA, prefetch_ahead's share of it for T0).
+    Prefetcher(const uint8_t* group, int64_t nsb, int64_t group_bytes, int64_t distance)
         : group_bytes_(group_bytes), scales_bytes_(group_bytes - nsb * kQuantBytes), nsb_(nsb) {
         if (scales_bytes_ <= kOneStreamScales) {
-            one_stream_ = group + kPrefetchAhead;
+            one_stream_ = group + distance;
             return;
         }
-        const int64_t ahead = kPrefetchAhead / (nsb * kQuantBytes), within = kPrefetchAhead % (nsb * kQuantBytes);
+        const int64_t ahead = distance / (nsb * kQuantBytes), within = distance % (nsb * kQuantBytes);
         quant_ = group + ahead * group_bytes + scales_bytes_ + within;
         quant_end_ = group + (ahead + 1) * group_bytes;
         const int64_t k = std::min<int64_t>(8, nsb);  // super-blocks ahead in the scale stream
@@ -80,10 +81,11 @@ public:
         scale_index_ = k % nsb;
     }
     // A super-block's share of the quant stream: `count` lines.
+    template <Fetch kF>
     [[gnu::always_inline]] void quants(int count) {
-        if (one_stream_ != nullptr) return lines(count);
+        if (one_stream_ != nullptr) return lines<kF>(count);
         for (int i = 0; i < count; ++i) {
-            _mm_prefetch(reinterpret_cast<const char*>(quant_), _MM_HINT_NTA);
+            prefetch_line<kF>(quant_);
             quant_ += 64;
             if (quant_ == quant_end_) {
                 quant_ += scales_bytes_;
@@ -93,11 +95,12 @@ public:
     }
     // A super-block's share of the scale stream: its scales and d (288 bytes: 5 lines from anywhere 32-byte
     // aligned).
+    template <Fetch kF>
     [[gnu::always_inline]] void scales() {
         constexpr int kLines = (kScaleStride + 63) / 64;
-        if (one_stream_ != nullptr) return lines(kLines);
+        if (one_stream_ != nullptr) return lines<kF>(kLines);
         const uint8_t* p = scale_group_ + scale_index_ * kScaleStride;
-        for (int i = 0; i < kLines; ++i) _mm_prefetch(reinterpret_cast<const char*>(p + 64 * i), _MM_HINT_NTA);
+        for (int i = 0; i < kLines; ++i) prefetch_line<kF>(p + 64 * i);
         if (++scale_index_ == nsb_) {
             scale_index_ = 0;
             scale_group_ += group_bytes_;
@@ -109,9 +112,9 @@ private:
     // batch_packed/q6_K, old and new binaries alternated) read 76-81 GB/s with quants() a call, 77-79 with all of
     // it inlined, 82-89 so; 4 tokens 77-79, 70, 85. The call, not the loop, is what it keeps: measured, not
     // explained (Q4_K's and Q4_0's prefetches moved into a call lost 20-50%: their live vectors spill around it).
+    template <Fetch kF>
     [[gnu::noinline]] void lines(int count) {
-        for (int i = 0; i < count; ++i, one_stream_ += 64)
-            _mm_prefetch(reinterpret_cast<const char*>(one_stream_), _MM_HINT_NTA);
+        for (int i = 0; i < count; ++i, one_stream_ += 64) prefetch_line<kF>(one_stream_);
     }
 
     const uint8_t* one_stream_ = nullptr;
@@ -120,11 +123,11 @@ private:
 };
 
 // Scale group s = 8h + 2f + p of super-block b for every token: sacc[t] += (sum over the group) * d * sc.
-template <int NT, bool kPrefetch, int h, int p, int f>
+template <int NT, Fetch kFetch, int h, int p, int f>
 inline void scale_group(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t b, const XRows16Q6K* const* x,
                         __m512 sacc[NT], Prefetcher& pf) {
     constexpr int s = 8 * h + 2 * f + p;
-    if constexpr (kPrefetch) pf.quants(static_cast<int>(kQuantBytes / 64 / 16));  // this call's share
+    if constexpr (kFetch != Fetch::none) pf.quants<kFetch>(static_cast<int>(kQuantBytes / 64 / 16));  // its share
     const __m512i sc32 = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * s)));
     const __m512 scale = _mm512_mul_ps(_mm512_cvtepi32_ps(sc32), dw);
     __m512i v[4];
@@ -141,35 +144,35 @@ inline void scale_group(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t
     }
 }
 
-template <int NT, bool kPrefetch, int h, int p>
+template <int NT, Fetch kFetch, int h, int p>
 inline void scale_groups(const uint8_t* sc, const uint8_t* ql, __m512 dw, int64_t b, const XRows16Q6K* const* x,
                          __m512 sacc[NT], Prefetcher& pf) {
-    scale_group<NT, kPrefetch, h, p, 0>(sc, ql, dw, b, x, sacc, pf);
-    scale_group<NT, kPrefetch, h, p, 1>(sc, ql, dw, b, x, sacc, pf);
-    scale_group<NT, kPrefetch, h, p, 2>(sc, ql, dw, b, x, sacc, pf);
-    scale_group<NT, kPrefetch, h, p, 3>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kFetch, h, p, 0>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kFetch, h, p, 1>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kFetch, h, p, 2>(sc, ql, dw, b, x, sacc, pf);
+    scale_group<NT, kFetch, h, p, 3>(sc, ql, dw, b, x, sacc, pf);
 }
 
 // y[t][0..15] = the group's 16 rows . token t, for NT tokens; group: the group's bytes (scales, then quants).
-template <int NT, bool kPrefetch>
+template <int NT, Fetch kFetch>
 void group_pass(const uint8_t* group, int64_t nsb, int64_t group_bytes, const XRows16Q6K* const* x, float* const* y) {
     const int64_t scales_bytes = group_bytes - nsb * kQuantBytes;
-    Prefetcher pf(group, nsb, group_bytes);
+    Prefetcher pf(group, nsb, group_bytes, prefetch_ahead<kFetch>(kPrefetchAhead));
     __m512 acc[NT];
 #pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nsb; ++b) {
         const uint8_t* sc = group + b * kScaleStride;
         const uint8_t* ql = group + scales_bytes + b * kQuantBytes;
-        if constexpr (kPrefetch) pf.scales();
+        if constexpr (kFetch != Fetch::none) pf.scales<kFetch>();
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sc + 256)));
         __m512 sacc[NT];
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t) sacc[t] = _mm512_setzero_ps();
-        scale_groups<NT, kPrefetch, 0, 0>(sc, ql, dw, b, x, sacc, pf);
-        scale_groups<NT, kPrefetch, 0, 1>(sc, ql, dw, b, x, sacc, pf);
-        scale_groups<NT, kPrefetch, 1, 0>(sc, ql, dw, b, x, sacc, pf);
-        scale_groups<NT, kPrefetch, 1, 1>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kFetch, 0, 0>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kFetch, 0, 1>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kFetch, 1, 0>(sc, ql, dw, b, x, sacc, pf);
+        scale_groups<NT, kFetch, 1, 1>(sc, ql, dw, b, x, sacc, pf);
 #pragma GCC unroll 8
         for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(sacc[t], _mm512_set1_ps(x[t][b].d), acc[t]);
     }
@@ -180,15 +183,17 @@ void group_pass(const uint8_t* group, int64_t nsb, int64_t group_bytes, const XR
 // One pass of a group (rows16_passes).
 struct Q6KPass {
     int64_t nsb, group_bytes;  // super-blocks per row, bytes per group
-    template <int NT, bool kPrefetch>
+    template <int NT, Fetch kFetch>
     void run(const uint8_t* group, const XRows16Q6K* const* x, float* const* y) const {
-        group_pass<NT, kPrefetch>(group, nsb, group_bytes, x, y);
+        group_pass<NT, kFetch>(group, nsb, group_bytes, x, y);
     }
 };
 
+template <Fetch kFetch>
 void matmul_q6_k_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    rows16_passes<XRows16Q6K, kMaxTokens>(a, r0, r1,
-                                          Q6KPass{a.n / kQK_K, ref::kRows16 * static_cast<int64_t>(a.w_row_size)});
+    rows16_passes<XRows16Q6K, kMaxTokens, kFetch>(a, r0, r1,
+                                                  Q6KPass{a.n / kQK_K,
+                                                          ref::kRows16 * static_cast<int64_t>(a.w_row_size)});
 }
 
 // Activations: Q8_K (the AVX2 quantizer, as the reference's dot takes them) and the offset's sums.
@@ -207,6 +212,8 @@ size_t q6_k_x_size(int64_t n) { return static_cast<size_t>(n / kQK_K) * sizeof(X
 
 }  // namespace
 
-PackedKernel packed_kernel_q6_k_avx512() { return {&q6_k_x_size, &prepare_q6_k, &matmul_q6_k_rows16}; }
+PackedKernel packed_kernel_q6_k_avx512(StreamPrefetch hint) {
+    return {&q6_k_x_size, &prepare_q6_k, for_hint(hint, []<Fetch kF>() { return &matmul_q6_k_rows16<kF>; })};
+}
 
 }  // namespace duet::cpu

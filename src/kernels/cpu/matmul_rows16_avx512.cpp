@@ -37,8 +37,10 @@ constexpr int kMaxTokens = 8;  // tokens per pass over a group
 // non-temporal hints (the weights are read once per step). The hardware prefetcher alone left Q4_0 decode at
 // 48-65 GB/s on 2 threads of Zen 5 (bench_kernels batch_packed/q4_0, 1 token); 1, 2, 4, 8, 12, 16, 24 KiB ahead
 // (T0 hint) gave 50-67, 66-74, 76-82, 76-90, 77-95, 76-93, 77-92. End to end (duet bench tg64, R1-1.5B Q4_0,
-// 2 threads) T0 at 12 KiB gave 76 tok/s, T1 50, NTA 77-79; NTA at 4, 8, 16 KiB 77, 82, 79: NTA 8 KiB. Groups are
-// contiguous, so past a group's end the addresses run on into the next one's.
+// 2 threads) T0 at 12 KiB gave 76 tok/s, T1 50, NTA 77-79; NTA at 4, 8, 16 KiB 77, 82, 79: NTA 8 KiB. The hint is
+// chosen at start (rows16_avx512.h's Fetch): on an Intel Xeon with AMX, NTA read 10.7 GB/s on 2 threads, T0 at 8,
+// 4, 2, 1 KiB 26.0, 25.2, 26.8, 27.2, no prefetch 26.1 (probe 30); T0 goes a quarter as far (prefetch_ahead). Groups
+// are contiguous, so past a group's end the addresses run on into the next one's.
 constexpr int64_t kPrefetchAhead = 8 << 10;
 
 // The two formats: bytes of a block's quants for 16 rows, and the 8 vectors vpdpbusd multiplies, where vector k
@@ -120,7 +122,7 @@ inline void block_step(const uint8_t* qs, const uint16_t* dh, int64_t b, const X
 
 // y[t][0..15] = the group's 16 rows . token t, for NT tokens. The group is nb blocks in units of two, each the two
 // blocks' scales (64 bytes), then their quants (packed.h); with nb odd, the last unit holds one block.
-template <class F, int NT, bool kPrefetch>
+template <class F, int NT, Fetch kFetch>
 inline void group_pass(const uint8_t* group, int64_t nb, const XRows16* const* x, float* const* y) {
     constexpr int64_t kScaleBytes = 32, kUnitBytes = 2 * (kScaleBytes + F::kBlockBytes);
     __m512 acc[NT];
@@ -129,10 +131,10 @@ inline void group_pass(const uint8_t* group, int64_t nb, const XRows16* const* x
     const uint8_t* unit = group;
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2, unit += kUnitBytes) {
-        if constexpr (kPrefetch) {
+        if constexpr (kFetch != Fetch::none) {
 #pragma GCC unroll 17
             for (int64_t off = 0; off < kUnitBytes; off += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(unit) + kPrefetchAhead + off, _MM_HINT_NTA);
+                prefetch_line<kFetch>(unit + prefetch_ahead<kFetch>(kPrefetchAhead) + off);
         }
         const auto* dh = reinterpret_cast<const uint16_t*>(unit);
         block_step<F, NT>(unit + 2 * kScaleBytes, dh, b, x, acc);
@@ -148,9 +150,9 @@ inline void group_pass(const uint8_t* group, int64_t nb, const XRows16* const* x
 template <class F>
 struct Rows16Pass {
     int64_t nb;  // blocks per row
-    template <int NT, bool kPrefetch>
+    template <int NT, Fetch kFetch>
     void run(const uint8_t* group, const XRows16* const* x, float* const* y) const {
-        group_pass<F, NT, kPrefetch>(group, nb, x, y);
+        group_pass<F, NT, kFetch>(group, nb, x, y);
     }
 };
 
@@ -208,7 +210,7 @@ template <int NT>
 }
 
 // y[t][0..31] = groups A (rows 0..15) and B (16..31, group_bytes after A) . token t, for NT tokens.
-template <int NT>
+template <int NT, Fetch kFetch>
 void q4_0_pair_pass(const uint8_t* ga, int64_t group_bytes, int64_t nb, const XRows16* const* x, float* const* y) {
     constexpr int64_t kScaleBytes = 32, kBlockBytes = Q4_0Format::kBlockBytes;
     constexpr int64_t kUnitBytes = 2 * (kScaleBytes + kBlockBytes);
@@ -219,13 +221,14 @@ void q4_0_pair_pass(const uint8_t* ga, int64_t group_bytes, int64_t nb, const XR
     const uint8_t *ua = ga, *ub = gb;
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2, ua += kUnitBytes, ub += kUnitBytes) {
-        const uint8_t* ahead_a = ua + kPairPrefetchAhead;
-        if (ahead_a >= gb) ahead_a += 2 * group_bytes;     // past A's end: the next pair's B
-        const uint8_t* ahead_b = ub + kPairPrefetchAhead;  // past B's end: the next pair's A
+        constexpr int64_t kAhead = prefetch_ahead<kFetch>(kPairPrefetchAhead);
+        const uint8_t* ahead_a = ua + kAhead;
+        if (ahead_a >= gb) ahead_a += 2 * group_bytes;  // past A's end: the next pair's B
+        const uint8_t* ahead_b = ub + kAhead;           // past B's end: the next pair's A
 #pragma GCC unroll 9
         for (int64_t off = 0; off < kUnitBytes; off += 64) {
-            _mm_prefetch(reinterpret_cast<const char*>(ahead_a) + off, _MM_HINT_NTA);
-            _mm_prefetch(reinterpret_cast<const char*>(ahead_b) + off, _MM_HINT_NTA);
+            prefetch_line<kFetch>(ahead_a + off);
+            prefetch_line<kFetch>(ahead_b + off);
         }
         const auto* dha = reinterpret_cast<const uint16_t*>(ua);
         const auto* dhb = reinterpret_cast<const uint16_t*>(ub);
@@ -244,6 +247,7 @@ void q4_0_pair_pass(const uint8_t* ga, int64_t group_bytes, int64_t nb, const XR
 }
 
 // Q4_0: pairs of groups for 2..4 tokens (an odd last group, and every other token count, as the other formats).
+template <Fetch kFetch>
 void matmul_q4_0_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
     const int64_t nb = a.n / kQK;
     int64_t r = r0;
@@ -256,17 +260,17 @@ void matmul_q4_0_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
             const uint8_t* ga = a.w + r / ref::kRows16 * group_bytes;
             float* y[4];
             for (int t = 0; t < nt; ++t) y[t] = a.y + t * a.d + r;
-            if (nt == 2) q4_0_pair_pass<2>(ga, group_bytes, nb, x, y);
-            else if (nt == 3) q4_0_pair_pass<3>(ga, group_bytes, nb, x, y);
-            else q4_0_pair_pass<4>(ga, group_bytes, nb, x, y);
+            if (nt == 2) q4_0_pair_pass<2, kFetch>(ga, group_bytes, nb, x, y);
+            else if (nt == 3) q4_0_pair_pass<3, kFetch>(ga, group_bytes, nb, x, y);
+            else q4_0_pair_pass<4, kFetch>(ga, group_bytes, nb, x, y);
         }
     }
-    if (r < r1) rows16_passes<XRows16, kMaxTokens>(a, r, r1, Rows16Pass<Q4_0Format>{nb});
+    if (r < r1) rows16_passes<XRows16, kMaxTokens, kFetch>(a, r, r1, Rows16Pass<Q4_0Format>{nb});
 }
 
-template <class F>
+template <class F, Fetch kFetch>
 void matmul_rows16(const MatmulArgs& a, int64_t r0, int64_t r1) {
-    rows16_passes<XRows16, kMaxTokens>(a, r0, r1, Rows16Pass<F>{a.n / kQK});
+    rows16_passes<XRows16, kMaxTokens, kFetch>(a, r0, r1, Rows16Pass<F>{a.n / kQK});
 }
 
 // Activations: Q8_0-style blocks and the weights' offset taken out in integers, -offset * sum(q), where each
@@ -280,16 +284,18 @@ size_t rows16_x_size(int64_t n) { return static_cast<size_t>(n / kQK) * sizeof(X
 
 }  // namespace
 
-PackedKernel packed_kernel_avx512(WeightLayout layout) {
+PackedKernel packed_kernel_avx512(WeightLayout layout, StreamPrefetch hint) {
     switch (layout) {
         case WeightLayout::q4_0_rows16:
-            return {&rows16_x_size, &prepare_rows16<8>, &matmul_q4_0_rows16};
+            return {&rows16_x_size, &prepare_rows16<8>,
+                    for_hint(hint, []<Fetch kF>() { return &matmul_q4_0_rows16<kF>; })};
         case WeightLayout::q8_0_rows16:
-            return {&rows16_x_size, &prepare_rows16<128>, &matmul_rows16<Q8_0Format>};
+            return {&rows16_x_size, &prepare_rows16<128>,
+                    for_hint(hint, []<Fetch kF>() { return &matmul_rows16<Q8_0Format, kF>; })};
         case WeightLayout::q4_k_rows16:
-            return packed_kernel_q4_k_avx512();
+            return packed_kernel_q4_k_avx512(hint);
         case WeightLayout::q6_k_rows16:
-            return packed_kernel_q6_k_avx512();
+            return packed_kernel_q6_k_avx512(hint);
         default:
             return {};
     }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "kernels/cpu/matmul_rows.h"
+#include "kernels/cpu/width_probe.h"
 #include "kernels/ref/packed.h"
 
 namespace duet::cpu {
@@ -23,17 +24,42 @@ inline __m512i dpbusd_bcst(__m512i acc, __m512i w, const int8_t* p) {
     return acc;
 }
 
-template <int NT, class Pass, class X>
+// What a pass prefetches of the weights ahead of its loads: nothing (a later pass over a group finds its bytes in
+// L1/L2), or with the hint chosen at start for this CPU model (StreamPrefetch, width_probe.h): non-temporal where
+// that is fastest (Zen 5), T0 where non-temporal lines arrive too late or leave too soon (Intel Xeon with AMX:
+// Q4_0 decode read 5.2 GB/s a thread with NTA, 13.3 with T0).
+enum class Fetch { none, nta, t0 };
+template <Fetch kF>
+[[gnu::always_inline]] inline void prefetch_line(const void* p) {
+    if constexpr (kF == Fetch::nta) _mm_prefetch(static_cast<const char*>(p), _MM_HINT_NTA);
+    else if constexpr (kF == Fetch::t0) _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
+}
+
+// How far ahead a kernel prefetches with hint kF, given its distance for NTA (measured on Zen 5): T0 a quarter of
+// it (Intel Xeon with AMX, R1-1.5B tg64 on 2 threads, rows16 Q4_0 / Q8_0 streams: T0 at 8 KiB 29.7-30.0 / 16.5-17.0
+// tok/s, at 2 KiB 33.5 / 17.8; T1 at 2 KiB 33.2 / 18.0, at 1 KiB 31.7 / 18.2).
+template <Fetch kF>
+constexpr int64_t prefetch_ahead(int64_t nta_bytes) {
+    return kF == Fetch::t0 ? nta_bytes / 4 : nta_bytes;
+}
+
+// A kernel's entry for the hint chosen at start: make<Fetch::nta>() or make<Fetch::t0>().
+template <class Make>
+auto for_hint(StreamPrefetch hint, const Make& make) {
+    return hint == StreamPrefetch::t0 ? make.template operator()<Fetch::t0>() : make.template operator()<Fetch::nta>();
+}
+
+template <int NT, Fetch kFirst, class Pass, class X>
 inline void run_pass(const Pass& pass, bool first, const uint8_t* group, const X* const* x, float* const* y) {
-    if (first) pass.template run<NT, true>(group, x, y);
-    else pass.template run<NT, false>(group, x, y);
+    if (first) pass.template run<NT, kFirst>(group, x, y);
+    else pass.template run<NT, Fetch::none>(group, x, y);
 }
 
 // Rows [r0, r1) (multiples of 16) of Y for every token; a.w_row_size is a group's bytes / 16 and a.x holds rows of
 // X (the kernel's prepared activations). For each group, tokens go in passes of up to kMaxTokens:
-//   pass.template run<NT, kPrefetch>(group, x, y)   x[t], y[t] for t < NT: token t's activations and its 16 outputs
-// with kPrefetch on the first pass over the group only (later passes find its bytes in L1/L2).
-template <class X, int kMaxTokens, class Pass>
+//   pass.template run<NT, kFetch>(group, x, y)   x[t], y[t] for t < NT: token t's activations and its 16 outputs
+// with kFetch = kFirst on the first pass over the group and Fetch::none on later ones.
+template <class X, int kMaxTokens, Fetch kFirst, class Pass>
 void rows16_passes(const MatmulArgs& a, int64_t r0, int64_t r1, const Pass& pass) {
     const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
     for (int64_t r = r0; r < r1; r += ref::kRows16) {
@@ -48,7 +74,7 @@ void rows16_passes(const MatmulArgs& a, int64_t r0, int64_t r1, const Pass& pass
             }
             const bool first = t0 == 0;
             [&]<int... I>(std::integer_sequence<int, I...>) {  // the pass compiled for exactly nt tokens
-                ((nt == I + 1 ? run_pass<I + 1>(pass, first, group, x, y) : void()), ...);
+                ((nt == I + 1 ? run_pass<I + 1, kFirst>(pass, first, group, x, y) : void()), ...);
             }
             (std::make_integer_sequence<int, kMaxTokens>{});
         }

@@ -1,7 +1,8 @@
-// width_probe.h: whether this CPU runs the decode kernels faster on 512-bit vectors (a full-width AVX-512 datapath:
-// Zen 5, Intel server cores) or on 256-bit ones (Zen 4 splits 512-bit ops in two), decided once per CPU model by a
-// short measurement (kernels.cpp times the two backends' decode matmuls) and cached in a small file, so later
-// starts read the answer instead of measuring. DUET_BACKEND overrides all of it (kernels.cpp).
+// width_probe.h: the kernels' choices that only a measurement on this CPU can make, each decided once per CPU model
+// by a short run (kernels.cpp) and cached in a one-line file, so later starts read the answer instead of measuring:
+//   - the vector width: whether the decode kernels run faster on 512-bit vectors (a full-width AVX-512 datapath:
+//     Zen 5, Intel server cores) or on 256-bit ones (Zen 4 splits 512-bit ops in two). DUET_BACKEND overrides it.
+//   - the streaming prefetch hint of the 512-bit rows16 kernels (StreamPrefetch below). DUET_PREFETCH overrides it.
 #pragma once
 
 #include <functional>
@@ -43,5 +44,32 @@ struct WidthChoice {
 // The cached choice at path when there is a valid one; otherwise measure(), choose, and write the cache (best
 // effort: an unwritable directory only means measuring again next time). An empty path never caches.
 WidthChoice choose_width_cached(const std::string& path, const std::function<WidthTimings()>& measure);
+
+// How the rows16 kernels prefetch the weights they stream (kernels/cpu/rows16_avx512.h): non-temporal (NTA) or into
+// every cache level (T0). Measured on R1-1.5B Q4_0 decode: NTA is the faster on Zen 5 (end to end 82 against 76
+// tok/s), and 2.5 times slower on an Intel Xeon with AMX (family 6 model 167 under KVM: 5.2 against 13.3 GB/s a
+// thread from memory), where the lines NTA fetches do not survive until their loads.
+enum class StreamPrefetch { nta, t0 };
+const char* stream_prefetch_name(StreamPrefetch hint);  // "nta", "t0"
+std::optional<StreamPrefetch> parse_stream_prefetch(std::string_view name);
+
+// Time of the same streaming matmul with each hint (any unit, smaller is faster).
+struct PrefetchTimings {
+    double nta = 0, t0 = 0;
+};
+// NTA only when it is faster by 3% or more: T0 is the hint no CPU measured so far punishes much.
+StreamPrefetch choose_prefetch(const PrefetchTimings& timings);
+
+std::string prefetch_cache_path(std::string_view key);  // as width_cache_path: .../duet/stream-prefetch-KEY
+std::string format_prefetch_cache(StreamPrefetch hint, const PrefetchTimings& timings);  // "t0 nta=... t0=..."
+std::optional<StreamPrefetch> parse_prefetch_cache(std::string_view text);
+
+struct PrefetchChoice {
+    StreamPrefetch hint = StreamPrefetch::t0;
+    PrefetchTimings timings;  // zero when read from the cache
+    bool cached = false;
+};
+// As choose_width_cached.
+PrefetchChoice choose_prefetch_cached(const std::string& path, const std::function<PrefetchTimings()>& measure);
 
 }  // namespace duet::cpu
