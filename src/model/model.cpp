@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "common/huge_pages.h"
 #include "common/mapped_file.h"
 #include "common/timer.h"
 #include "kernels/kernels.h"
@@ -73,10 +74,6 @@ void release_pages(const uint8_t* base, const void* data, size_t bytes, std::vec
 
 void Model::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
 
-// Repacked matrices of at least this size are 2 MiB aligned and asked for transparent huge pages: a decode step
-// streams every byte once, and 4 KiB pages cost a TLB walk per page (and the hardware prefetcher stops at each).
-constexpr size_t kHugePage = size_t{2} << 20;
-
 // kernels::pack_weights over slices of whole groups of rows on up to 4 threads: the first touch of the new pages
 // (the kernel zeroing them) and the copy dominate a load that packs (Llama-3-8B Q4_0: ~2.6 s on one thread).
 void pack_parallel(WeightLayout layout, const WeightView& w, uint8_t* out) {
@@ -109,10 +106,8 @@ void Model::pack_matrices() {
         if (layout == WeightLayout::plain) return;
         const size_t size = kernels::packed_size(layout, w.type, w.n, w.d);
         uint8_t* bytes = nullptr;
-        if (size >= kHugePage) {  // huge pages where the kernel offers them (THP "madvise"): see kHugePage
-            bytes =
-                static_cast<uint8_t*>(std::aligned_alloc(kHugePage, (size + kHugePage - 1) / kHugePage * kHugePage));
-            if (bytes != nullptr) ::madvise(bytes, (size + kHugePage - 1) / kHugePage * kHugePage, MADV_HUGEPAGE);
+        if (size >= kHugePage) {  // a decode step streams every byte once: huge pages (common/huge_pages.h)
+            bytes = static_cast<uint8_t*>(alloc_huge_pages(size));
         } else {
             bytes = static_cast<uint8_t*>(std::aligned_alloc(64, (size + 63) / 64 * 64));
         }

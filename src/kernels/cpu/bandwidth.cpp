@@ -6,22 +6,19 @@
 #include <cstdint>
 #include <cstdlib>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
+#include "common/huge_pages.h"
 #include "common/thread_pool.h"
 
 namespace duet::kernels {
 
 namespace {
 
-constexpr size_t kPageAlign = size_t{2} << 20;  // a huge page: fewer TLB misses while streaming
-constexpr size_t kChunk = 256;                  // bytes every method reads per loop step; buffers are multiples
-constexpr size_t kPrefetchAhead = 4096;         // bytes between the prefetch and the load it serves
+constexpr size_t kChunk = 256;           // bytes every method reads per loop step; buffers are multiples
+constexpr size_t kPrefetchAhead = 4096;  // bytes between the prefetch and the load it serves
 
 using SumFn = uint64_t (*)(const unsigned char* p, size_t bytes);
 
@@ -120,18 +117,15 @@ ReadBandwidth measure_read_bandwidth(int n_threads, size_t bytes, int runs) {
     // Per thread: a multiple of kChunk, at least 1 MiB.
     const size_t per_thread = std::max<size_t>(bytes / static_cast<size_t>(n_threads) / kChunk * kChunk, 1 << 20);
     // The prefetching methods read up to kPrefetchAhead past the end: allocate that much more.
-    const size_t alloc_bytes = (per_thread + kPrefetchAhead + kPageAlign - 1) / kPageAlign * kPageAlign;
+    const size_t alloc_bytes = huge_page_bytes(per_thread + kPrefetchAhead);  // on huge pages: common/huge_pages.h
     const std::vector<Method> methods = methods_for_this_cpu();
 
     ThreadPool pool(n_threads);
     std::vector<unsigned char*> buffers(static_cast<size_t>(n_threads), nullptr);
     // Each thread allocates and first-touches its own buffer (its own pages, NUMA-local), with non-zero data.
     pool.run([&](int ith, int) {
-        auto* buf = static_cast<unsigned char*>(std::aligned_alloc(kPageAlign, alloc_bytes));
+        auto* buf = static_cast<unsigned char*>(alloc_huge_pages(alloc_bytes));
         if (!buf) return;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        ::madvise(buf, alloc_bytes, MADV_HUGEPAGE);
-#endif
         auto* w = reinterpret_cast<uint64_t*>(buf);
         for (size_t i = 0; i < alloc_bytes / sizeof(uint64_t); ++i) w[i] = (i + 1) * 0x9E3779B97F4A7C15ull;
         buffers[static_cast<size_t>(ith)] = buf;
