@@ -3,8 +3,6 @@
 // (src/CMakeLists.txt): x86 (kernels_avx2.h) or AArch64 (kernels_neon.h); elsewhere only the reference twins.
 #include "kernels/kernels.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -15,9 +13,11 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "common/huge_pages.h"
 #include "common/tail_split.h"
-#include "kernels/cpu/kernels_avx2.h"           // also the x86 activation layouts' sizes (plain structs)
-#include "kernels/cpu/kernels_decode_avx512.h"  // decode / few-stream layouts' sizes (plain structs)
+#include "kernels/cpu/activation_layouts.h"
+#include "kernels/cpu/kernels_avx2.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/cpu/simd_arch.h"
 #include "kernels/cpu/width_probe.h"
 #include "kernels/ref/ops.h"
@@ -79,15 +79,15 @@ std::string g_prefetch_note;  // prefetch_choice_note(); written once, while g_p
 
 cpu::PrefetchTimings measure_prefetch();  // below: times a streaming Q4_0 rows16 decode with each hint
 
-// The rows16 kernels' prefetch hint: DUET_PREFETCH=nta|t0, else measured once per CPU model (cached) where those
-// kernels exist (avx512), else T0 (nothing reads it).
+// The rows16 kernels' prefetch hint: DUET_PREFETCH=nta|t0, else measured once per CPU model (cached) where the
+// start-up backend is avx512 (the only one with those kernels), else T0 (read only if a test forces avx512).
 cpu::StreamPrefetch best_prefetch() {
     if (const char* forced = std::getenv("DUET_PREFETCH"))
         if (const auto hint = cpu::parse_stream_prefetch(forced)) {
             g_prefetch_note = "DUET_PREFETCH";
             return *hint;
         }
-    if (!backend_supported(Backend::avx512)) return cpu::StreamPrefetch::t0;
+    if (current_backend() != Backend::avx512) return cpu::StreamPrefetch::t0;
     const std::string path = cpu::prefetch_cache_path(cpu::cpu_model_key());
     const cpu::PrefetchChoice choice = cpu::choose_prefetch_cached(path, measure_prefetch);
     char note[256];
@@ -101,18 +101,6 @@ cpu::StreamPrefetch best_prefetch() {
 
 // As g_backend: atomic because tests and benchmarks switch it between runs (force_prefetch_hint).
 std::atomic<cpu::StreamPrefetch> g_prefetch{best_prefetch()};
-
-#if DUET_SIMD_X86
-// Quantize the activation rows [t0, t1) into the scratch (AVX2 quantizers).
-void quantize_tokens_avx2(ref::ActivationFormat format, const float* x, int64_t n, uint8_t* xq, size_t row_size,
-                          int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-        if (format == ref::ActivationFormat::q8_1f)
-            cpu::quantize_row_q8_1f_avx2(x + t * n, reinterpret_cast<block_q8_1f*>(xq + t * row_size), n);
-        else cpu::quantize_row_q8_K_avx2(x + t * n, reinterpret_cast<block_q8_K*>(xq + t * row_size), n);
-    }
-}
-#endif
 
 }  // namespace
 
@@ -176,189 +164,6 @@ bool force_prefetch_hint(std::string_view name) {
 void force_backend(Backend backend) {
     DUET_ASSERT(backend_supported(backend));
     g_backend.store(backend, std::memory_order_relaxed);
-}
-
-namespace {
-
-// How the SIMD kernels want the activations: the reference formats (kernels/ref/vec_dot.h), or one of the
-// layouts that match a kernel's weight loads.
-enum class XLayout {
-    plain,        // Q8_1-style / Q8_K rows (the per-block kernels), or floats
-    q4_0_pairs,   // XPairQ8: Q4_0 rows of a multiple of 64, one token or a few (the pair kernels)
-    q4_0_octs,    // XOctQ8: Q4_0 batches on the 8-lane kernels
-    q8_0_octs,    // XOctQ8 with zero point 128: Q8_0 batches on the 8-lane VNNI kernel
-    k_octs,       // XOctQ8K: Q4_K / Q5_K batches on the 8-lane kernels
-    q4_0_quads,   // XQuadQ8: Q4_0 steps of 1-4 tokens on the 512-bit kernel (avx512)
-    q8_0_upairs,  // XPairQ8U: Q8_0 steps of 1-4 tokens on the 512-bit kernel (avx512)
-    q8_k_wide,    // plain Q8_K rows: Q4_K steps of 1-4 tokens on the 512-bit kernel (avx512)
-};
-
-// Q4_0 batches of 4+ tokens take the 8-lane kernels; smaller ones stay on the pair kernels: one token streams
-// the weights without unpacking them, and for 2-3 tokens the unpack costs about what the narrower float
-// epilogue saves (measured with VNNI: a 2-stream server decoded ~10% slower with it).
-// Q4_K / Q5_K: the unpack (an 8x8 transpose per super-block) is dearer than Q4_0's, so the per-32 kernels keep
-// smaller batches: measured over the model's matrix shapes, the 8-lane kernel wins from 8 tokens with VNNI (at 4
-// the per-32 one was ~10% faster; 64 tokens: 2-2.7x) and from 16 with AVX2 (8: ~8% slower; 16: 1.1-1.2x; 64:
-// 1.3-1.5x). Q8_0 batches take the 8-lane kernel with VNNI only (AVX2's int16 sums cannot hold its products), from
-// 4 tokens like Q4_0 (no nibbles to unpack, so the transpose is its only extra cost). The NEON kernels read the
-// plain formats.
-// avx512: steps of up to kWideMaxTokens tokens (decode and a server's few streams) of Q4_K, Q8_0 steps of 2-4
-// tokens (rows of a multiple of 64) and Q4_0 steps of 2-3 tokens (rows of a multiple of 128) take the 512-bit
-// kernels, which decode each weight block once per step for all its tokens; everything else is avx512_vnni's.
-// End to end (R1-1.5B shape, 1 thread) Q8_0 decode of 1 token was ~10% slower on the 512-bit kernel than on the
-// 256-bit one, and a 4-stream step 2x faster; Q4_K_M's 1-token step 13% faster. Measured on Zen 5 with the
-// weights streamed from DRAM (bench_kernels batch/, GB/s per CPU second, 8960x1536 and 1536x8960): Q8_0 1 token
-// 39.8 vs 36-38, 4 tokens 31 vs 15; Q4_K 1 token 30-35 vs 24-26, 4 tokens 10-16 vs 9-12; Q4_0 2-3 tokens 0-15%
-// faster, but 1 token up to 27% slower on 8960-long rows and 4 tokens 25% slower than the 8-lane kernel.
-constexpr int64_t kWideMaxTokens = 4;
-
-XLayout choose_layout(Backend backend, TensorType wtype, int64_t n, int64_t n_tokens) {
-    if (backend == Backend::neon || backend == Backend::neon_dotprod) return XLayout::plain;
-    if (backend == Backend::avx512 && n_tokens <= kWideMaxTokens) {
-        if (wtype == TensorType::Q4_0 && n % (4 * kQK) == 0 && n_tokens >= 2 && n_tokens <= 3)
-            return XLayout::q4_0_quads;
-        if (wtype == TensorType::Q8_0 && n % (2 * kQK) == 0 && n_tokens >= 2) return XLayout::q8_0_upairs;
-        if (wtype == TensorType::Q4_K) return XLayout::q8_k_wide;
-    }
-    if (wtype == TensorType::Q4_0) {
-        if (n_tokens >= 4) return XLayout::q4_0_octs;
-        if (n % (2 * kQK) == 0) return XLayout::q4_0_pairs;
-    }
-    const bool vnni = backend == Backend::avx512_vnni || backend == Backend::avx512;
-    if (wtype == TensorType::Q8_0 && vnni && n_tokens >= 4) return XLayout::q8_0_octs;
-    if (wtype == TensorType::Q4_K || wtype == TensorType::Q5_K) {
-        const int64_t min_tokens = vnni ? 8 : 16;
-        if (n_tokens >= min_tokens) return XLayout::k_octs;
-    }
-    return XLayout::plain;
-}
-
-size_t layout_row_size(XLayout layout, TensorType wtype, int64_t n) {
-    switch (layout) {
-        case XLayout::plain:
-            return ref::activation_row_size(wtype, n);
-        case XLayout::q4_0_pairs:
-            return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8);
-        case XLayout::q4_0_octs:
-        case XLayout::q8_0_octs:
-            return static_cast<size_t>(cpu::oct_groups(n)) * sizeof(cpu::XOctQ8);
-        case XLayout::k_octs:
-            return static_cast<size_t>(n / kQK_K) * sizeof(cpu::XOctQ8K);
-        case XLayout::q4_0_quads:
-            return static_cast<size_t>(n / (4 * kQK)) * sizeof(cpu::XQuadQ8);
-        case XLayout::q8_0_upairs:
-            return static_cast<size_t>(n / (2 * kQK)) * sizeof(cpu::XPairQ8U);
-        case XLayout::q8_k_wide:
-            return ref::activation_row_size(wtype, n);
-    }
-    return 0;
-}
-
-#if DUET_SIMD_X86
-cpu::MatmulRowsFn kernel_for(XLayout layout, TensorType wtype, bool vnni) {
-    switch (layout) {
-        case XLayout::q4_0_pairs:
-            return vnni ? cpu::matmul_rows_fn_q4_0_pairs_vnni() : cpu::matmul_rows_fn_q4_0_pairs_avx2();
-        case XLayout::q4_0_octs:
-            return vnni ? cpu::matmul_rows_fn_q4_0_oct_vnni() : cpu::matmul_rows_fn_q4_0_oct_avx2();
-        case XLayout::q8_0_octs:
-            return vnni ? cpu::matmul_rows_fn_q8_0_oct_vnni() : nullptr;
-        case XLayout::k_octs:
-            if (wtype == TensorType::Q4_K)
-                return vnni ? cpu::matmul_rows_fn_q4_k_oct_vnni() : cpu::matmul_rows_fn_q4_k_oct_avx2();
-            return vnni ? cpu::matmul_rows_fn_q5_k_oct_vnni() : cpu::matmul_rows_fn_q5_k_oct_avx2();
-        case XLayout::plain:
-            if (vnni && cpu::matmul_rows_fn_k_vnni(wtype)) return cpu::matmul_rows_fn_k_vnni(wtype);
-            return cpu::matmul_rows_fn_avx2(wtype);
-        case XLayout::q4_0_quads:
-            return cpu::matmul_rows_fn_q4_0_quads_avx512();
-        case XLayout::q8_0_upairs:
-            return cpu::matmul_rows_fn_q8_0_pairs_avx512();
-        case XLayout::q8_k_wide:
-            return cpu::matmul_rows_fn_q4_k_avx512();
-    }
-    return nullptr;
-}
-#endif
-
-// The row kernel of this backend, layout and weight type; nullptr where the backend has none.
-cpu::MatmulRowsFn rows_fn_for(Backend backend, XLayout layout, TensorType wtype) {
-#if DUET_SIMD_X86
-    if (backend == Backend::avx2 || backend == Backend::avx512_vnni || backend == Backend::avx512)
-        return kernel_for(layout, wtype, backend != Backend::avx2);
-#elif DUET_SIMD_NEON
-    if (backend == Backend::neon_dotprod) return cpu::matmul_rows_fn_neon_dotprod(wtype);
-    if (backend == Backend::neon) return cpu::matmul_rows_fn_neon(wtype);
-#endif
-    return nullptr;
-}
-
-// x (n,) -> one activation row in `layout` (x86: the AVX2 quantizers; elsewhere the plain reference formats).
-void quantize_activation_row(XLayout layout, TensorType wtype, const float* x, uint8_t* row, int64_t n) {
-#if DUET_SIMD_X86
-    switch (layout) {
-        case XLayout::q4_0_pairs:
-            cpu::quantize_row_q8_pairs_avx2(x, reinterpret_cast<cpu::XPairQ8*>(row), n);
-            return;
-        case XLayout::q4_0_octs:
-            cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n, 8);
-            return;
-        case XLayout::q8_0_octs:
-            cpu::quantize_row_q8_oct_avx2(x, reinterpret_cast<cpu::XOctQ8*>(row), n, 128);
-            return;
-        case XLayout::k_octs:
-            cpu::quantize_row_q8_k_oct_avx2(x, reinterpret_cast<cpu::XOctQ8K*>(row), n);
-            return;
-        case XLayout::plain:
-        case XLayout::q8_k_wide:
-            quantize_tokens_avx2(ref::activation_format(wtype), x, n, row, 0, 0, 1);
-            return;
-        case XLayout::q4_0_quads:
-            cpu::quantize_row_q8_quads_avx512(x, reinterpret_cast<cpu::XQuadQ8*>(row), n);
-            return;
-        case XLayout::q8_0_upairs:
-            cpu::quantize_row_q8_u_pairs_avx512(x, reinterpret_cast<cpu::XPairQ8U*>(row), n);
-            return;
-    }
-#else
-    DUET_ASSERT(layout == XLayout::plain);
-    ref::quantize_activation_row(wtype, x, row, n);
-#endif
-}
-
-}  // namespace
-
-size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
-    // the largest of the layouts any backend may choose for this shape (the backend can change later)
-    size_t bytes = ref::matmul_scratch_size(wtype, n, n_tokens);
-    if (ref::activation_format(wtype) == ref::ActivationFormat::f32) return bytes;
-    for (XLayout layout : {XLayout::q4_0_pairs, XLayout::q4_0_octs, XLayout::q8_0_octs, XLayout::k_octs,
-                           XLayout::q4_0_quads, XLayout::q8_0_upairs}) {
-        bool fits = false;
-        switch (layout) {
-            case XLayout::k_octs:
-                fits = wtype == TensorType::Q4_K || wtype == TensorType::Q5_K;
-                break;
-            case XLayout::q8_0_octs:
-                fits = wtype == TensorType::Q8_0;
-                break;
-            case XLayout::q8_0_upairs:
-                fits = wtype == TensorType::Q8_0 && n % (2 * kQK) == 0;
-                break;
-            case XLayout::q4_0_pairs:
-                fits = wtype == TensorType::Q4_0 && n % (2 * kQK) == 0;
-                break;
-            case XLayout::q4_0_quads:
-                fits = wtype == TensorType::Q4_0 && n % (4 * kQK) == 0;
-                break;
-            default:
-                fits = wtype == TensorType::Q4_0;
-        }
-        if (fits) bytes = std::max(bytes, layout_row_size(layout, wtype, n) * static_cast<size_t>(n_tokens));
-    }
-    if (wtype == TensorType::Q6_K)  // q6_k_rows16's prepared rows (avx512)
-        bytes = std::max(bytes, static_cast<size_t>(n / kQK_K * n_tokens) * sizeof(cpu::XRows16Q6K));
-    return bytes;
 }
 
 void matmul(TensorType wtype, const void* w, int64_t n, int64_t d, const float* x, int64_t n_tokens, float* y,
@@ -594,30 +399,27 @@ cpu::WidthTimings measure_widths() {
 cpu::PrefetchTimings measure_prefetch() {
 #if DUET_SIMD_X86
     // 64 MiB: on the Xeon where NTA is slow, 16, 64 and 256 MiB measured NTA 1.58, 1.67 and 1.87 times T0's time.
-    constexpr int64_t n = 1536, kRounds = 3, kBytes = 64 << 20, kHuge = 2 << 20;
+    constexpr int64_t n = 1536, kRounds = 3, kBytes = 64 << 20;
+    constexpr WeightLayout kLayout = WeightLayout::q4_0_rows16;
     const int64_t d = kBytes / static_cast<int64_t>(row_size(TensorType::Q4_0, n)) / ref::kRows16 * ref::kRows16;
-    const size_t w_bytes = ref::packed_size(WeightLayout::q4_0_rows16, TensorType::Q4_0, n, d);
-    const size_t alloc_bytes = (w_bytes + kHuge - 1) / kHuge * kHuge;
-    void* w = std::aligned_alloc(kHuge, alloc_bytes);
+    const size_t w_bytes = ref::packed_size(kLayout, TensorType::Q4_0, n, d);
+    void* w = alloc_huge_pages(w_bytes);  // as a model's repacked weights
     if (w == nullptr) return {};
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    ::madvise(w, alloc_bytes, MADV_HUGEPAGE);  // as a model's repacked weights (model.cpp)
-#endif
     std::memset(w, 0x11, w_bytes);  // nibbles 1, scales f16 0x1111 (normal numbers: no slow paths)
-    std::vector<float> x(n, 0.5f), y(d);
+    const cpu::PackedKernel kernels[2] = {cpu::packed_kernel_avx512(kLayout, cpu::StreamPrefetch::nta),
+                                          cpu::packed_kernel_avx512(kLayout, cpu::StreamPrefetch::t0)};
+    const std::vector<float> x(n, 0.5f);
+    std::vector<float> y(d);
+    std::vector<uint8_t> xq(kernels[0].x_row_size(n));  // the same activations for both (one prepare)
+    kernels[0].prepare(x.data(), xq.data(), n);
+    const size_t group_bytes = ref::packed_size(kLayout, TensorType::Q4_0, n, ref::kRows16);
+    const cpu::MatmulArgs args{
+        static_cast<const uint8_t*>(w), group_bytes / ref::kRows16, n, d, xq.data(), xq.size(), 1, y.data()};
     double best[2] = {1e30, 1e30};  // [nta, t0]
     for (int64_t round = 0; round < kRounds; ++round)
         for (int k = 0; k < 2; ++k) {
-            const cpu::PackedKernel kernel =
-                cpu::packed_kernel_avx512(WeightLayout::q4_0_rows16,
-                                          k ? cpu::StreamPrefetch::t0 : cpu::StreamPrefetch::nta);
-            std::vector<uint8_t> xq(kernel.x_row_size(n));
-            kernel.prepare(x.data(), xq.data(), n);
-            const size_t group_bytes = ref::packed_size(WeightLayout::q4_0_rows16, TensorType::Q4_0, n, ref::kRows16);
-            const cpu::MatmulArgs args{
-                static_cast<const uint8_t*>(w), group_bytes / ref::kRows16, n, d, xq.data(), xq.size(), 1, y.data()};
             const auto t0 = std::chrono::steady_clock::now();
-            kernel.rows(args, 0, d);
+            kernels[k].rows(args, 0, d);
             best[k] = std::min(best[k], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
     std::free(w);
