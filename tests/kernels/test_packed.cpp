@@ -182,6 +182,18 @@ TEST(PackedRows16, EveryBackendMatchesReference) {
         }
 }
 
+// Runs body() with the avx512 backend forced; false where this CPU/build has none (the caller skips).
+template <class Body>
+bool on_avx512(const Body& body) {
+    for (kernels::Backend backend : test::simd_backends()) {
+        if (backend != kernels::Backend::avx512) continue;
+        kernels::force_backend(backend);
+        body();
+        return true;
+    }
+    return false;
+}
+
 // The Q4_K kernel sums in the reference's integers and takes its float steps in its order: on the same activations
 // (the AVX2 quantizer equals the reference's but for exact |max| ties, which Gaussian rows do not have) it gives the
 // reference's results bit for bit.
@@ -189,18 +201,15 @@ TEST(PackedRows16, Q4KKernelEqualsReferenceExactly) {
     test::BackendGuard guard;
     ThreadPool pool(test::pool_threads(2));
     const Layout l{WeightLayout::q4_k_rows16, TensorType::Q4_K};
-    bool ran = false;
-    for (kernels::Backend backend : test::simd_backends()) {
-        if (backend != kernels::Backend::avx512) continue;
-        ran = true;
+    const bool ran = on_avx512([&] {
         for (const Shape& s : kShapesK) {
             const Problem p = make(l, s, 300);
             kernels::force_backend(kernels::Backend::ref);
             const auto y_ref = run(p, false, &pool);
-            kernels::force_backend(backend);
+            kernels::force_backend(kernels::Backend::avx512);
             EXPECT_EQ(run(p, true, &pool), y_ref) << "n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens;
         }
-    }
+    });
     if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";
 }
 
@@ -211,11 +220,7 @@ TEST(PackedRows16, Q4_0PairPassesEqualOneGroupPassesExactly) {
     test::BackendGuard guard;
     ThreadPool pool(test::pool_threads(2));
     const Layout l{WeightLayout::q4_0_rows16, TensorType::Q4_0};
-    bool ran = false;
-    for (kernels::Backend backend : test::simd_backends()) {
-        if (backend != kernels::Backend::avx512) continue;
-        ran = true;
-        kernels::force_backend(backend);
+    const bool ran = on_avx512([&] {
         for (const Shape& s : {Shape{224, 80, 5}, Shape{8960, 32, 5}, Shape{1536, 48, 5}}) {
             const Problem five = make(l, s, 400);
             const auto y5 = run(five, true, &pool);
@@ -231,7 +236,7 @@ TEST(PackedRows16, Q4_0PairPassesEqualOneGroupPassesExactly) {
                 }
             }
         }
-    }
+    });
     if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";
 }
 
@@ -243,11 +248,7 @@ TEST(PackedRows16, BothPrefetchHintsGiveTheSameResults) {
     ThreadPool pool(test::pool_threads(2));
     EXPECT_FALSE(kernels::force_prefetch_hint("t1"));
     EXPECT_EQ(kernels::prefetch_hint_name(), chosen) << "an unknown name changes nothing";
-    bool ran = false;
-    for (kernels::Backend backend : test::simd_backends()) {
-        if (backend != kernels::Backend::avx512) continue;
-        ran = true;
-        kernels::force_backend(backend);
+    const bool ran = on_avx512([&] {
         for (const Layout& l : kLayouts)
             for (const Shape& s : shapes_of(l)) {
                 const Problem p = make(l, s, 500);
@@ -261,7 +262,7 @@ TEST(PackedRows16, BothPrefetchHintsGiveTheSameResults) {
                                                        << " n_tokens=" << s.n_tokens << (tp ? " 2 threads" : "");
                 }
             }
-    }
+    });
     kernels::force_prefetch_hint(chosen);
     if (!ran) GTEST_SKIP() << "no avx512 backend on this CPU/build";
 }
