@@ -23,13 +23,17 @@ inline std::vector<kernels::Backend> simd_backends() {
 
 class BackendGuard {
 public:
-    BackendGuard() : saved_(kernels::active_backend()) {}
-    ~BackendGuard() { kernels::force_backend(saved_); }
+    BackendGuard() : saved_(kernels::active_backend()), amx_(kernels::amx_active()) {}
+    ~BackendGuard() {
+        kernels::force_backend(saved_);
+        kernels::force_amx(amx_);
+    }
     BackendGuard(const BackendGuard&) = delete;
     BackendGuard& operator=(const BackendGuard&) = delete;
 
 private:
     kernels::Backend saved_;
+    bool amx_;  // AMX prefill (kernels::force_amx) too
 };
 
 }  // namespace duet::test

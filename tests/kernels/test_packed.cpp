@@ -159,6 +159,7 @@ TEST(PackedRows16, NaiveTwinEqualsReferenceOnFileRows) {
 
 TEST(PackedRows16, EveryBackendMatchesReference) {
     test::BackendGuard guard;
+    kernels::force_amx(false);  // the VNNI kernels' 8-bit activations; AMX's bf16 has its own twin (test_amx.cpp)
     ThreadPool pool(test::pool_threads(2));
     uint32_t seed = 100;
     for (const Layout& l : kLayouts)

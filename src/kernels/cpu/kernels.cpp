@@ -16,6 +16,7 @@
 #include "common/huge_pages.h"
 #include "common/tail_split.h"
 #include "kernels/cpu/activation_layouts.h"
+#include "kernels/cpu/amx.h"
 #include "kernels/cpu/kernels_avx2.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/cpu/simd_arch.h"
@@ -102,6 +103,19 @@ cpu::StreamPrefetch best_prefetch() {
 // As g_backend: atomic because tests and benchmarks switch it between runs (force_prefetch_hint).
 std::atomic<cpu::StreamPrefetch> g_prefetch{best_prefetch()};
 
+// Prefill of Q4_0 / Q8_0 rows16 matrices on AMX tiles (kernels/cpu/amx.h): where the CPU and OS have AMX-BF16,
+// unless DUET_AMX=0. As g_backend: atomic because tests and benchmarks switch it (force_amx).
+const char* g_amx_note = "";  // amx_choice_note()
+bool amx_at_start() {
+    if (!cpu::cpu_has_amx_bf16()) return false;
+    if (const char* env = std::getenv("DUET_AMX"); env != nullptr && std::string_view(env) == "0") {
+        g_amx_note = "DUET_AMX=0";
+        return false;
+    }
+    return true;
+}
+std::atomic<bool> g_amx{amx_at_start()};
+
 }  // namespace
 
 std::span<const Backend> all_backends() { return kAllBackends; }
@@ -159,6 +173,16 @@ bool force_prefetch_hint(std::string_view name) {
     const auto hint = cpu::parse_stream_prefetch(name);
     if (hint) g_prefetch.store(*hint, std::memory_order_relaxed);
     return hint.has_value();
+}
+
+bool amx_active() { return g_amx.load(std::memory_order_relaxed); }
+
+const char* amx_choice_note() { return g_amx_note; }
+
+bool force_amx(bool on) {
+    if (on && !cpu::cpu_has_amx_bf16()) return false;
+    g_amx.store(on, std::memory_order_relaxed);
+    return true;
 }
 
 void force_backend(Backend backend) {
@@ -249,6 +273,28 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
                       void* scratch, ThreadPool* pool) {
     const TensorType wtype = ops[0].type;
 #if DUET_SIMD_X86
+    if (backend == Backend::avx512 && n_tokens >= cpu::kAmxMinTokens && g_amx.load(std::memory_order_relaxed)) {
+        const cpu::AmxKernel amx = cpu::amx_kernel(ops[0].layout, g_prefetch.load(std::memory_order_relaxed));
+        if (amx.rows != nullptr) {
+            auto* xs = static_cast<uint8_t*>(scratch);
+            auto prepare = [&](int64_t t0, int64_t t1) {
+                for (int64_t t = t0; t < t1; ++t) amx.prepare(x + t * n, t, n, n_tokens, xs);
+            };
+            if (pool != nullptr && pool->n_threads() > 1) {
+                pool->run([&](int ith, int nth_) {
+                    int64_t t0, t1;
+                    split_range(n_tokens, ith, nth_, &t0, &t1);
+                    prepare(t0, t1);
+                });
+            } else {
+                prepare(0, n_tokens);
+            }
+            const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
+            const cpu::MatmulArgs args{nullptr, group_bytes / ref::kRows16, n, 0, xs, 0, n_tokens, nullptr};
+            run_rows(amx.rows, args, ops, 2 * ref::kRows16, pool);  // pairs of groups
+            return;
+        }
+    }
     const cpu::PackedKernel kernel =
         backend == Backend::avx512
             ? cpu::packed_kernel_avx512(ops[0].layout, g_prefetch.load(std::memory_order_relaxed))

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/assert.h"
+#include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
 
 namespace duet::ref {
@@ -131,6 +132,32 @@ void matmul_packed(WeightLayout layout, TensorType wtype, const void* w, int64_t
     };
     if (pool) pool->run(work);
     else work(0, 1);
+}
+
+float round_to_bf16(float x) {
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    bits = (bits + 0x7fff + ((bits >> 16) & 1)) & 0xffff0000u;
+    std::memcpy(&x, &bits, 4);
+    return x;
+}
+
+void matmul_packed_bf16(WeightLayout layout, TensorType wtype, const void* w, int64_t n, int64_t d, const float* x,
+                        int64_t n_tokens, float* y) {
+    DUET_ASSERT(layout != WeightLayout::plain && layout_fits(layout, wtype, n, d));
+    std::vector<uint8_t> row(row_size(wtype, n));
+    std::vector<float> wf(static_cast<size_t>(n)), xf(static_cast<size_t>(n * n_tokens));
+    for (size_t i = 0; i < xf.size(); ++i) xf[i] = round_to_bf16(x[i]);
+    for (int64_t i = 0; i < d; ++i) {
+        unpack_row(layout, wtype, w, n, i, row.data());
+        dequantize_row(wtype, row.data(), wf.data(), n);
+        for (float& v : wf) v = round_to_bf16(v);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            double sum = 0;
+            for (int64_t k = 0; k < n; ++k) sum += static_cast<double>(wf[k]) * xf[t * n + k];
+            y[t * d + i] = static_cast<float>(sum);
+        }
+    }
 }
 
 }  // namespace duet::ref

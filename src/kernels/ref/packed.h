@@ -62,4 +62,11 @@ void unpack_row(WeightLayout layout, TensorType type, const void* packed, int64_
 void matmul_packed(WeightLayout layout, TensorType wtype, const void* w, int64_t n, int64_t d, const float* x,
                    int64_t n_tokens, float* y, void* scratch, ThreadPool* pool);
 
+// The naive twin of the AMX kernel (kernels/cpu/amx.h): every row unpacked and dequantized, each weight and each
+// activation rounded to bf16 (to nearest, ties to even), the products summed in double.
+void matmul_packed_bf16(WeightLayout layout, TensorType wtype, const void* w, int64_t n, int64_t d, const float* x,
+                        int64_t n_tokens, float* y);
+// x rounded to bf16's 8 significant bits (to nearest, ties to even), as a float.
+float round_to_bf16(float x);
+
 }  // namespace duet::ref

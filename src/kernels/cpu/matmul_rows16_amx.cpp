@@ -1,0 +1,222 @@
+// matmul_rows16_amx.cpp: Q4_0 and Q8_0 prefill over the rows16 layouts on AMX tiles (amx.h), bf16 x bf16 -> fp32.
+//
+// A thread walks its rows two groups (32 rows) at a time. For each pair, a chunk of up to kAmxChunkBlocks blocks:
+//
+//   dequantize:  each block of each group -> one B tile, 16 rows of 64 bytes: row i holds, for each of the 16 weight
+//                rows, the bf16 pair (value 2i, value 2i+1) of (q - offset) * d          (AVX-512, 1 KiB a block)
+//   every 32 tokens of the step (the prepared A tiles of 16 tokens each, amx.h):
+//                C tiles = 0, or the sums so far (later chunks: loaded back from y)
+//                per block: A0, A1 (tokens t.., t+16..), B0, B1 (the pair's groups) -> 4 TDPBF16PS
+//                  tmm4 += A0.B0  tmm5 += A0.B1   (y rows t.. ;    columns r.., r+16..)
+//                  tmm6 += A1.B0  tmm7 += A1.B1   (y rows t+16..)
+//                C tiles -> y
+//
+// so the weights are dequantized once a step and every TDP reads 2 KiB of tiles for 16 x 16 x 32 products. Blocks
+// keep their own scales inside the bf16 values: nothing is scaled after the sums (with 8-bit tiles, TDPBSUD, each
+// block's sums would have to be stored and scaled by the vector units: that was as slow as the VNNI kernel here).
+// The last tokens of a step (below a multiple of 16) take the VNNI kernel (matmul_rows16_avx512.cpp).
+//
+// Measured on an Intel Xeon with AMX (2 vCPUs, KVM), one thread, Q8_0 8960x1536, 64 tokens: the VNNI kernel 5.3 ms,
+// this one 2.7 ms; 512 tokens ~17 ms (the tiles alone, without the dequantization, ~10 ms).
+// GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/cpu/amx.h"
+#include "kernels/cpu/kernels_decode_avx512.h"
+#include "kernels/ref/packed.h"
+
+namespace duet::cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 32;             // values per block (Q4_0, Q8_0) and per tile row of bf16
+constexpr int64_t kTileElems = 16 * 32;    // bf16 values per A or B tile (16 rows of 64 bytes)
+constexpr int64_t kAmxChunkBlocks = 64;    // blocks of a group dequantized at once: 2 x 64 KiB of B tiles (stack)
+
+// Every tile the kernel uses is 16 rows of 64 bytes (palette 1: tmm0..7).
+struct alignas(64) TileConfig {
+    uint8_t palette = 1;
+    uint8_t start_row = 0;
+    uint8_t reserved[14] = {};
+    uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+    uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+};
+static_assert(sizeof(TileConfig) == 64);
+
+// The tile instructions, as asm (GCC 12's _tile_* macros clobber all memory on stores and declare no memory read on
+// loads). Loads and stores clobber memory here too: the dequantized tiles are written just before they are read.
+#define DUET_TILE_LOAD(T, base, stride) \
+    asm volatile("tileloadd (%0,%1,1), %%tmm" #T ::"r"(base), "r"(static_cast<int64_t>(stride)) : "memory")
+#define DUET_TILE_STORE(T, base, stride) \
+    asm volatile("tilestored %%tmm" #T ", (%0,%1,1)" ::"r"(base), "r"(static_cast<int64_t>(stride)) : "memory")
+#define DUET_TILE_ZERO(T) asm volatile("tilezero %%tmm" #T ::)
+#define DUET_TILE_DP(C, A, B) asm volatile("tdpbf16ps %%tmm" #B ", %%tmm" #A ", %%tmm" #C ::)
+
+// One 16 x 4-byte vector of a block (lane r: bytes of values 4k .. 4k+3 of weight row r, plus offset) -> B tile rows
+// 2k and 2k+1 (out, 32 bf16 each): the pairs (4k, 4k+1) and (4k+2, 4k+3) of every row, as (q - offset) * d.
+inline void dequant_vector(__m512i v, __m512 dw, __m512 minus_offset_dw, uint16_t* out) {
+    const __m512i m8 = _mm512_set1_epi32(0xff);
+    // word 2r <- first vector's lane r, word 2r+1 <- second's (cvtne2ps_pbh puts them in halves)
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                                22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512 f0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, m8)), dw, minus_offset_dw);
+    const __m512 f1 =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8), m8)), dw, minus_offset_dw);
+    const __m512 f2 =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 16), m8)), dw, minus_offset_dw);
+    const __m512 f3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 24)), dw, minus_offset_dw);
+    _mm512_store_si512(out, _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(f1, f0)));
+    _mm512_store_si512(out + 32, _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(f3, f2)));
+}
+
+// Where block b of a group of nb blocks keeps its 16 scales and its quants (packed.h: units of two blocks, scales
+// first; a last unit of one block when nb is odd).
+template <int64_t kQuantBytes>
+inline void block_bytes(const uint8_t* group, int64_t b, int64_t nb, const uint16_t** dh, const uint8_t** qs) {
+    constexpr int64_t kUnitBytes = 2 * (32 + kQuantBytes);
+    const uint8_t* unit = group + b / 2 * kUnitBytes;
+    const bool whole_unit = b / 2 * 2 + 1 < nb;
+    *dh = reinterpret_cast<const uint16_t*>(unit) + (b % 2) * 16;
+    *qs = unit + (whole_unit ? 64 : 32) + (b % 2) * kQuantBytes;
+}
+
+// Block b of a group -> its B tile (1 KiB at out, 64-byte aligned).
+template <WeightLayout L>
+void dequant_block(const uint8_t* group, int64_t b, int64_t nb, uint16_t* out) {
+    constexpr bool kQ8 = L == WeightLayout::q8_0_rows16;
+    const uint16_t* dh;
+    const uint8_t* qs;
+    block_bytes<kQ8 ? 512 : 256>(group, b, nb, &dh, &qs);
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh)));
+    const __m512 minus_offset_dw = _mm512_mul_ps(dw, _mm512_set1_ps(kQ8 ? -128.0f : -8.0f));
+    if constexpr (kQ8) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k)  // vector k: values 4k .. 4k+3
+            dequant_vector(_mm512_loadu_si512(qs + 64 * k), dw, minus_offset_dw, out + 64 * k);
+    } else {
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {  // low nibbles: values 4k .., high: 16 + 4k ..
+            const __m512i q = _mm512_loadu_si512(qs + 64 * k);
+            dequant_vector(_mm512_and_si512(q, m4), dw, minus_offset_dw, out + 64 * k);
+            dequant_vector(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), dw, minus_offset_dw, out + 64 * (4 + k));
+        }
+    }
+}
+
+// The C tiles of up to 32 tokens x 32 rows over nk blocks (the file's diagram): kTwo, the second 16 tokens; kPair,
+// the second group. a: the first 16 tokens' A tile of the chunk's first block (a_next elements on: the next 16
+// tokens'); b0, b1: the groups' B tiles; y: rows t.., column r (y_stride bytes a token); first: start from zero.
+template <bool kTwo, bool kPair>
+void tile_pass(const uint16_t* a, int64_t a_next, const uint16_t* b0, const uint16_t* b1, int64_t nk, float* y,
+               int64_t y_stride, bool first) {
+    float* y_lo = y + 16 * (y_stride / 4);  // tokens t+16 ..
+    if (first) {
+        DUET_TILE_ZERO(4);
+        if constexpr (kPair) DUET_TILE_ZERO(5);
+        if constexpr (kTwo) DUET_TILE_ZERO(6);
+        if constexpr (kTwo && kPair) DUET_TILE_ZERO(7);
+    } else {
+        DUET_TILE_LOAD(4, y, y_stride);
+        if constexpr (kPair) DUET_TILE_LOAD(5, y + 16, y_stride);
+        if constexpr (kTwo) DUET_TILE_LOAD(6, y_lo, y_stride);
+        if constexpr (kTwo && kPair) DUET_TILE_LOAD(7, y_lo + 16, y_stride);
+    }
+    for (int64_t s = 0; s < nk; ++s) {
+        DUET_TILE_LOAD(0, a + s * kTileElems, 64);
+        if constexpr (kTwo) DUET_TILE_LOAD(1, a + a_next + s * kTileElems, 64);
+        DUET_TILE_LOAD(2, b0 + s * kTileElems, 64);
+        if constexpr (kPair) DUET_TILE_LOAD(3, b1 + s * kTileElems, 64);
+        DUET_TILE_DP(4, 0, 2);
+        if constexpr (kPair) DUET_TILE_DP(5, 0, 3);
+        if constexpr (kTwo) DUET_TILE_DP(6, 1, 2);
+        if constexpr (kTwo && kPair) DUET_TILE_DP(7, 1, 3);
+    }
+    DUET_TILE_STORE(4, y, y_stride);
+    if constexpr (kPair) DUET_TILE_STORE(5, y + 16, y_stride);
+    if constexpr (kTwo) DUET_TILE_STORE(6, y_lo, y_stride);
+    if constexpr (kTwo && kPair) DUET_TILE_STORE(7, y_lo + 16, y_stride);
+}
+
+template <WeightLayout L, StreamPrefetch kHint>
+void matmul_rows16_amx(const MatmulArgs& a, int64_t r0, int64_t r1) {
+    const int64_t nb = a.n / kBlock, tiled = a.n_tokens / kAmxTileTokens * kAmxTileTokens;
+    const auto* tiles = reinterpret_cast<const uint16_t*>(a.x);
+    const int64_t group_bytes = ref::kRows16 * static_cast<int64_t>(a.w_row_size);
+    const int64_t y_stride = a.d * static_cast<int64_t>(sizeof(float));
+    const int64_t token_tile = nb * kTileElems;  // elements from one 16 tokens' A tiles to the next's
+    alignas(64) uint16_t b_tiles[2][kAmxChunkBlocks * kTileElems];
+    static const TileConfig config;
+    asm volatile("ldtilecfg %0" ::"m"(config));
+    for (int64_t r = r0; r < r1; r += 2 * ref::kRows16) {
+        const bool pair = r + 2 * ref::kRows16 <= r1;
+        const uint8_t* group = a.w + r / ref::kRows16 * group_bytes;
+        for (int64_t kb = 0; kb < nb; kb += kAmxChunkBlocks) {
+            const int64_t nk = std::min(kAmxChunkBlocks, nb - kb);
+            for (int64_t b = 0; b < nk; ++b) {
+                dequant_block<L>(group, kb + b, nb, b_tiles[0] + b * kTileElems);
+                if (pair) dequant_block<L>(group + group_bytes, kb + b, nb, b_tiles[1] + b * kTileElems);
+            }
+            for (int64_t t = 0; t < tiled; t += 2 * kAmxTileTokens) {
+                const bool two = t + 2 * kAmxTileTokens <= tiled;
+                const uint16_t* at = tiles + t / kAmxTileTokens * token_tile + kb * kTileElems;
+                float* y = a.y + t * a.d + r;
+                const bool first = kb == 0;
+                if (two && pair) tile_pass<true, true>(at, token_tile, b_tiles[0], b_tiles[1], nk, y, y_stride, first);
+                else if (two) tile_pass<true, false>(at, token_tile, b_tiles[0], b_tiles[1], nk, y, y_stride, first);
+                else if (pair) tile_pass<false, true>(at, token_tile, b_tiles[0], b_tiles[1], nk, y, y_stride, first);
+                else tile_pass<false, false>(at, token_tile, b_tiles[0], b_tiles[1], nk, y, y_stride, first);
+            }
+        }
+    }
+    asm volatile("tilerelease" ::);
+    if (tiled < a.n_tokens) {  // the tail tokens on the VNNI kernel, from their XRows16 rows after the tiles
+        MatmulArgs tail = a;
+        tail.x = a.x + static_cast<size_t>(tiled * a.n) * 2;
+        tail.x_row_size = static_cast<size_t>(nb) * sizeof(XRows16);
+        tail.n_tokens = a.n_tokens - tiled;
+        tail.y = a.y + tiled * a.d;
+        packed_kernel_avx512(L, kHint).rows(tail, r0, r1);
+    }
+}
+
+// Token t's floats -> its 32-value rows in the A tiles of its 16 tokens, or (a tail token) its XRows16 row.
+template <WeightLayout L>
+void prepare_amx(const float* x, int64_t t, int64_t n, int64_t n_tokens, uint8_t* scratch) {
+    const int64_t nb = n / kBlock, tiled = n_tokens / kAmxTileTokens * kAmxTileTokens;
+    if (t >= tiled) {
+        auto* row = reinterpret_cast<XRows16*>(scratch + static_cast<size_t>(tiled * n) * 2) + (t - tiled) * nb;
+        quantize_row_rows16_avx512(x, row, n, L == WeightLayout::q8_0_rows16 ? 128 : 8);
+        return;
+    }
+    auto* out = reinterpret_cast<uint16_t*>(scratch) + t / kAmxTileTokens * nb * kTileElems + t % kAmxTileTokens * 32;
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + b * kBlock + 16), _mm512_loadu_ps(x + b * kBlock));
+        _mm512_storeu_si512(out + b * kTileElems, (__m512i)v);
+    }
+}
+
+template <WeightLayout L>
+AmxKernel amx_kernel_of(StreamPrefetch hint) {
+    return {&prepare_amx<L>, hint == StreamPrefetch::t0 ? &matmul_rows16_amx<L, StreamPrefetch::t0>
+                                                          : &matmul_rows16_amx<L, StreamPrefetch::nta>};
+}
+
+}  // namespace
+
+AmxKernel amx_kernel(WeightLayout layout, StreamPrefetch hint) {
+    switch (layout) {
+        case WeightLayout::q4_0_rows16:
+            return amx_kernel_of<WeightLayout::q4_0_rows16>(hint);
+        case WeightLayout::q8_0_rows16:
+            return amx_kernel_of<WeightLayout::q8_0_rows16>(hint);
+        default:
+            return {};
+    }
+}
+
+}  // namespace duet::cpu
