@@ -397,7 +397,7 @@ int main(int argc, char** argv) {
             }
     for (TensorType type : {TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0})
         for (const DecodeShape& s : {DecodeShape{8960, 1536, "8960x1536"}, DecodeShape{1536, 8960, "1536x8960"}})
-            for (int64_t n_tokens : {1, 2, 3, 4, 8, 16, 64})
+            for (int64_t n_tokens : {1, 2, 3, 4, 8, 16, 32, 48, 64, 256})
                 for (int t = 1; t <= 2; ++t) {
                     for (bool packed : {false, true}) {
                         if (packed && kernels::preferred_layout(type, s.n, s.d) == WeightLayout::plain) continue;

@@ -294,6 +294,8 @@ int cmd_bench(int argc, char** argv) {
 
     const uint64_t peak_rss = peak_rss_bytes();
 
+    // prefill of 48+ tokens over Q4_0 / Q8_0 on AMX tiles (kernels.h): only on the avx512 backend
+    const bool amx_prefill = kernels::amx_active() && kernels::active_backend() == kernels::Backend::avx512;
     if (json) {
         nlohmann::json j;
         j["results"] = nlohmann::json::array();
@@ -328,6 +330,8 @@ int cmd_bench(int argc, char** argv) {
         j["kernels_width_choice"] = kernels::width_choice_note();
         j["kernels_prefetch"] = kernels::prefetch_hint_name();
         j["kernels_prefetch_choice"] = kernels::prefetch_choice_note();
+        j["kernels_amx"] = amx_prefill;
+        j["kernels_amx_choice"] = kernels::amx_choice_note();
         j["packed_matrices"] = m.packed_matrices();
         j["packed_bytes"] = m.packed_bytes();
         std::printf("%s\n", j.dump(2).c_str());
@@ -360,13 +364,15 @@ int cmd_bench(int argc, char** argv) {
     }
     std::printf(
         "\nload %.2f s, peak RSS %s, read bandwidth %.1f GB/s (max over thread counts, by %s), "
-        "kernels %s%s%s%s, prefetch %s%s%s%s, %d matrices repacked at load (%s)\n",
+        "kernels %s%s%s%s, prefetch %s%s%s%s, AMX prefill %s%s%s%s, %d matrices repacked at load (%s)\n",
         load_seconds, format_bytes(static_cast<double>(peak_rss)).c_str(), max_bandwidth.gbs,
         max_bandwidth.method.c_str(), kernels::backend_name(kernels::active_backend()),
         kernels::width_choice_note()[0] ? " (" : "", kernels::width_choice_note(),
         kernels::width_choice_note()[0] ? ")" : "", kernels::prefetch_hint_name(),
         kernels::prefetch_choice_note()[0] ? " (" : "", kernels::prefetch_choice_note(),
-        kernels::prefetch_choice_note()[0] ? ")" : "", m.packed_matrices(),
+        kernels::prefetch_choice_note()[0] ? ")" : "", amx_prefill ? "on" : "off",
+        kernels::amx_choice_note()[0] ? " (" : "", kernels::amx_choice_note(), kernels::amx_choice_note()[0] ? ")" : "",
+        m.packed_matrices(),
         format_bytes(static_cast<double>(m.packed_bytes())).c_str());
     return 0;
 }

@@ -1,6 +1,6 @@
 // test_amx.cpp: prefill on AMX tiles (kernels/cpu/amx.h) for Q4_0 and Q8_0 in their rows16 layouts: the tokens in
 // whole tiles of 16 equal the bf16 twin (ref::matmul_packed_bf16) up to the order of fp32 sums, the tail tokens equal
-// the VNNI kernels' twin, steps under 32 tokens take the VNNI kernels unchanged, and bf16 lands no farther from the
+// the VNNI kernels' twin, steps under 48 tokens take the VNNI kernels unchanged, and bf16 lands no farther from the
 // float products than 8-bit activations do. Skipped, loudly, on CPUs without AMX-BF16.
 #include <gtest/gtest.h>
 
@@ -29,8 +29,10 @@ struct Shape {
     int64_t n, d, n_tokens;
 };
 // one block and one group; an odd block count (a last unit of one block) with a pair and a single group and three
-// token tiles; 65 blocks (two chunks of dequantized tiles) with 8 tail tokens; 280 blocks (five chunks), one tail token
-constexpr Shape kShapes[] = {{32, 16, 32}, {96, 48, 48}, {2080, 32, 40}, {1536, 64, 70}, {8960, 16, 33}};
+// token tiles; 65 blocks (rows longer than a chunk) with 8 tail tokens; 280 blocks in chunks, one tail token; 130
+// blocks in chunks of 30 (a step long enough for its chunks to shrink)
+constexpr Shape kShapes[] = {{32, 16, 48},   {96, 48, 48},  {2080, 32, 56},
+                             {1536, 64, 70}, {8960, 16, 49}, {4160, 32, 272}};
 constexpr TensorType kTypes[] = {TensorType::Q4_0, TensorType::Q8_0};
 
 WeightLayout layout_of(TensorType type) {
@@ -118,19 +120,19 @@ TEST(AmxRows16, TiledTokensEqualTheBf16TwinAndTheTailTheVnniTwin) {
         }
 }
 
-TEST(AmxRows16, StepsUnder32TokensTakeTheVnniKernelsUnchanged) {
+TEST(AmxRows16, StepsUnder48TokensTakeTheVnniKernelsUnchanged) {
     test::BackendGuard guard;
     if (!amx_on()) GTEST_SKIP() << "no AMX-BF16 on this CPU: the AMX kernel is not tested";
     for (TensorType type : kTypes) {
-        const Problem p = make(type, {1536, 32, 31}, 400);
-        const auto with_amx = run(p, 31, nullptr);
+        const Problem p = make(type, {1536, 32, 48}, 400);
+        const auto with_amx = run(p, 47, nullptr);
         kernels::force_amx(false);
-        const auto without = run(p, 31, nullptr);
+        const auto without = run(p, 47, nullptr);
         EXPECT_EQ(with_amx, without) << tensor_type_name(type);
         kernels::force_amx(true);
-        const auto step_of_32 = run(p, 32, nullptr);  // the same first 31 tokens, now on the tiles
-        EXPECT_NE(std::vector<float>(step_of_32.begin(), step_of_32.begin() + 31 * 32), without)
-            << tensor_type_name(type) << ": 32 tokens did not take the AMX kernel";
+        const auto step_of_48 = run(p, 48, nullptr);  // the same first 47 tokens, now on the tiles
+        EXPECT_NE(std::vector<float>(step_of_48.begin(), step_of_48.begin() + 47 * 32), without)
+            << tensor_type_name(type) << ": 48 tokens did not take the AMX kernel";
     }
 }
 
@@ -140,7 +142,7 @@ TEST(AmxRows16, NoFartherFromTheFloatProductsThanEightBitActivations) {
     test::BackendGuard guard;
     if (!amx_on()) GTEST_SKIP() << "no AMX-BF16 on this CPU: the AMX kernel is not tested";
     for (TensorType type : kTypes) {
-        const Shape s{1536, 64, 32};
+        const Shape s{1536, 64, 48};
         const Problem p = make(type, s, 500);
         std::vector<float> exact(static_cast<size_t>(s.d * s.n_tokens)), row(static_cast<size_t>(s.n));
         std::vector<uint8_t> file_row(row_size(type, s.n));

@@ -35,7 +35,8 @@ namespace {
 
 constexpr int64_t kBlock = 32;             // values per block (Q4_0, Q8_0) and per tile row of bf16
 constexpr int64_t kTileElems = 16 * 32;    // bf16 values per A or B tile (16 rows of 64 bytes)
-constexpr int64_t kAmxChunkBlocks = 64;    // blocks of a group dequantized at once: 2 x 64 KiB of B tiles (stack)
+constexpr int64_t kAmxChunkBlocks = 64;    // most blocks of a group dequantized at once: 2 x 64 KiB of B tiles (stack)
+constexpr int64_t kChunkATileBytes = 512 << 10;  // A tiles of a chunk, every token
 
 // Every tile the kernel uses is 16 rows of 64 bytes (palette 1: tmm0..7).
 struct alignas(64) TileConfig {
@@ -152,11 +153,15 @@ void matmul_rows16_amx(const MatmulArgs& a, int64_t r0, int64_t r1) {
     alignas(64) uint16_t b_tiles[2][kAmxChunkBlocks * kTileElems];
     static const TileConfig config;
     asm volatile("ldtilecfg %0" ::"m"(config));
-    for (int64_t r = r0; r < r1; r += 2 * ref::kRows16) {
-        const bool pair = r + 2 * ref::kRows16 <= r1;
-        const uint8_t* group = a.w + r / ref::kRows16 * group_bytes;
-        for (int64_t kb = 0; kb < nb; kb += kAmxChunkBlocks) {
-            const int64_t nk = std::min(kAmxChunkBlocks, nb - kb);
+    // Rows of up to kAmxChunkBlocks blocks in one chunk (C tiles stored once); longer ones in chunks whose A tiles of
+    // every token stay in L2 while the pairs of groups go by (the C tiles reloaded from y each chunk).
+    const int64_t chunk =
+        nb <= kAmxChunkBlocks ? nb : std::clamp<int64_t>(kChunkATileBytes / (tiled * 64), 8, kAmxChunkBlocks);
+    for (int64_t kb = 0; kb < nb; kb += chunk) {
+        const int64_t nk = std::min(chunk, nb - kb);
+        for (int64_t r = r0; r < r1; r += 2 * ref::kRows16) {
+            const bool pair = r + 2 * ref::kRows16 <= r1;
+            const uint8_t* group = a.w + r / ref::kRows16 * group_bytes;
             for (int64_t b = 0; b < nk; ++b) {
                 dequant_block<L>(group, kb + b, nb, b_tiles[0] + b * kTileElems);
                 if (pair) dequant_block<L>(group + group_bytes, kb + b, nb, b_tiles[1] + b * kTileElems);
