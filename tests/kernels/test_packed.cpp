@@ -200,6 +200,7 @@ bool on_avx512(const Body& body) {
 // reference's results bit for bit.
 TEST(PackedRows16, Q4KKernelEqualsReferenceExactly) {
     test::BackendGuard guard;
+    kernels::force_amx(false);  // the VNNI kernel (70 tokens would take AMX's bf16: test_amx.cpp)
     ThreadPool pool(test::pool_threads(2));
     const Layout l{WeightLayout::q4_k_rows16, TensorType::Q4_K};
     const bool ran = on_avx512([&] {

@@ -1,4 +1,4 @@
-// amx.h: prefill over the rows16 layouts of Q4_0 and Q8_0 (kernels/ref/packed.h) on Intel AMX tiles, for steps of
+// amx.h: prefill over the rows16 layouts of Q4_0, Q8_0 and Q4_K (kernels/ref/packed.h) on Intel AMX tiles, for steps of
 // kAmxMinTokens tokens or more on the avx512 backend (matmul_rows16_amx.cpp; kernels.cpp's matmul_packed_on calls
 // it). The weights are dequantized to bf16 a group at a time (16 rows, up to kAmxChunkBlocks blocks), once for every
 // token of the step; the activations are bf16 too (rounded from the floats, not quantized); TDPBF16PS sums in fp32.
@@ -8,7 +8,8 @@
 // The prepared activations (the matmul scratch), for T tokens of n values, T16 = T rounded down to 16:
 //
 //   tiles:  [T16 / 16][n / 32][16 tokens][32 values] bf16    one A tile (16 x 64 bytes) per 16 tokens and block
-//   tail:   [T - T16] XRows16 rows of n / 32 blocks          the last tokens, for the VNNI kernel
+//   tail:   [T - T16] rows of the VNNI kernel's own            the last tokens, for that kernel (packed_kernel_avx512),
+//                                                            at most 2 bytes a value
 #pragma once
 
 #include <cstddef>
@@ -29,10 +30,7 @@ constexpr int64_t kAmxTileTokens = 16;  // tokens per A tile
 constexpr int64_t kAmxMinTokens = 48;
 
 // Bytes of the prepared activations above.
-inline size_t amx_scratch_size(int64_t n, int64_t n_tokens) {
-    const int64_t tiled = n_tokens / kAmxTileTokens * kAmxTileTokens;
-    return static_cast<size_t>(tiled * n) * 2 + static_cast<size_t>((n_tokens - tiled) * (n / 32)) * 40;
-}
+inline size_t amx_scratch_size(int64_t n, int64_t n_tokens) { return static_cast<size_t>(n * n_tokens) * 2; }
 
 struct AmxKernel {
     // Token t of n_tokens (x: its n floats) into its place in the scratch (any order, any thread).
@@ -40,7 +38,8 @@ struct AmxKernel {
     // Rows [r0, r1) (multiples of 16) of every token; MatmulArgs::x is the scratch, w_row_size a group's bytes / 16.
     MatmulRowsFn rows = nullptr;
 };
-// The kernel of q4_0_rows16 or q8_0_rows16 (hint: the tail tokens' VNNI kernel's prefetch); empty for other layouts.
+// The kernel of q4_0_rows16, q8_0_rows16 or q4_k_rows16 (hint: the tail tokens' VNNI kernel's prefetch); empty for
+// other layouts.
 // Callers check cpu_has_amx_bf16() first.
 AmxKernel amx_kernel(WeightLayout layout, StreamPrefetch hint);
 

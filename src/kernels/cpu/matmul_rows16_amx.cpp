@@ -1,4 +1,5 @@
-// matmul_rows16_amx.cpp: Q4_0 and Q8_0 prefill over the rows16 layouts on AMX tiles (amx.h), bf16 x bf16 -> fp32.
+// matmul_rows16_amx.cpp: Q4_0, Q8_0 and Q4_K prefill over the rows16 layouts on AMX tiles (amx.h), bf16 x bf16 ->
+// fp32.
 //
 // A thread walks its rows two groups (32 rows) at a time. For each pair, a chunk of up to kAmxChunkBlocks blocks:
 //
@@ -25,6 +26,7 @@
 
 #include <algorithm>
 
+#include "common/assert.h"
 #include "kernels/cpu/amx.h"
 #include "kernels/cpu/kernels_decode_avx512.h"
 #include "kernels/ref/packed.h"
@@ -57,19 +59,30 @@ static_assert(sizeof(TileConfig) == 64);
 #define DUET_TILE_ZERO(T) asm volatile("tilezero %%tmm" #T ::)
 #define DUET_TILE_DP(C, A, B) asm volatile("tdpbf16ps %%tmm" #B ", %%tmm" #A ", %%tmm" #C ::)
 
-// One 16 x 4-byte vector of a block (lane r: bytes of values 4k .. 4k+3 of weight row r, plus offset) -> B tile rows
-// 2k and 2k+1 (out, 32 bf16 each): the pairs (4k, 4k+1) and (4k+2, 4k+3) of every row, as (q - offset) * d.
-inline void dequant_vector(__m512i v, __m512 dw, __m512 minus_offset_dw, uint16_t* out) {
+// One 16 x 4-byte vector of a block (lane r: bytes of values 4k .. 4k+3 of weight row r, unsigned) -> B tile rows 2k
+// and 2k+1 (out, 32 bf16 each): the pairs (4k, 4k+1) and (4k+2, 4k+3) of every row, as q * scale - bias (row r's
+// scale and bias in lane r). kRound2: the product rounded before the subtraction, as the reference's Q4_K
+// dequantization (d * sc * q - dmin * m); else one fused rounding, which for Q4_0 and Q8_0 (bias = offset * d, a
+// power of two times d) equals the reference's (q - offset) * d.
+template <bool kRound2>
+inline void dequant_vector(__m512i v, __m512 scale, __m512 bias, uint16_t* out) {
     const __m512i m8 = _mm512_set1_epi32(0xff);
     // word 2r <- first vector's lane r, word 2r+1 <- second's (cvtne2ps_pbh puts them in halves)
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
                                                 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512 f0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, m8)), dw, minus_offset_dw);
-    const __m512 f1 =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 8), m8)), dw, minus_offset_dw);
-    const __m512 f2 =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 16), m8)), dw, minus_offset_dw);
-    const __m512 f3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 24)), dw, minus_offset_dw);
+    auto value = [&](__m512i q) {
+        __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(q), scale);
+        if constexpr (kRound2) {
+            asm("" : "+v"(p));  // no contraction into an FMA: the reference rounds the product first
+            return _mm512_sub_ps(p, bias);
+        } else {
+            return _mm512_fmsub_ps(_mm512_cvtepi32_ps(q), scale, bias);
+        }
+    };
+    const __m512 f0 = value(_mm512_and_si512(v, m8));
+    const __m512 f1 = value(_mm512_and_si512(_mm512_srli_epi32(v, 8), m8));
+    const __m512 f2 = value(_mm512_and_si512(_mm512_srli_epi32(v, 16), m8));
+    const __m512 f3 = value(_mm512_srli_epi32(v, 24));
     _mm512_store_si512(out, _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(f1, f0)));
     _mm512_store_si512(out + 32, _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(f3, f2)));
 }
@@ -85,29 +98,57 @@ inline void block_bytes(const uint8_t* group, int64_t b, int64_t nb, const uint1
     *qs = unit + (whole_unit ? 64 : 32) + (b % 2) * kQuantBytes;
 }
 
-// Block b of a group -> its B tile (1 KiB at out, 64-byte aligned).
+// The formats: block b (32 values) of a group of nb blocks -> its B tile (1 KiB at out, 64-byte aligned).
 template <WeightLayout L>
-void dequant_block(const uint8_t* group, int64_t b, int64_t nb, uint16_t* out) {
-    constexpr bool kQ8 = L == WeightLayout::q8_0_rows16;
-    const uint16_t* dh;
-    const uint8_t* qs;
-    block_bytes<kQ8 ? 512 : 256>(group, b, nb, &dh, &qs);
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh)));
-    const __m512 minus_offset_dw = _mm512_mul_ps(dw, _mm512_set1_ps(kQ8 ? -128.0f : -8.0f));
-    if constexpr (kQ8) {
+struct LegacyAmx {  // Q4_0, Q8_0 (packed.h)
+    static void dequant(const uint8_t* group, int64_t b, int64_t nb, uint16_t* out) {
+        constexpr bool kQ8 = L == WeightLayout::q8_0_rows16;
+        const uint16_t* dh;
+        const uint8_t* qs;
+        block_bytes<kQ8 ? 512 : 256>(group, b, nb, &dh, &qs);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh)));
+        const __m512 bias = _mm512_mul_ps(dw, _mm512_set1_ps(kQ8 ? 128.0f : 8.0f));
+        if constexpr (kQ8) {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k)  // vector k: values 4k .. 4k+3
-            dequant_vector(_mm512_loadu_si512(qs + 64 * k), dw, minus_offset_dw, out + 64 * k);
-    } else {
-        const __m512i m4 = _mm512_set1_epi8(0x0f);
+            for (int k = 0; k < 8; ++k)  // vector k: values 4k .. 4k+3
+                dequant_vector<false>(_mm512_loadu_si512(qs + 64 * k), dw, bias, out + 64 * k);
+        } else {
+            const __m512i m4 = _mm512_set1_epi8(0x0f);
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {  // low nibbles: values 4k .., high: 16 + 4k ..
-            const __m512i q = _mm512_loadu_si512(qs + 64 * k);
-            dequant_vector(_mm512_and_si512(q, m4), dw, minus_offset_dw, out + 64 * k);
-            dequant_vector(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), dw, minus_offset_dw, out + 64 * (4 + k));
+            for (int k = 0; k < 4; ++k) {  // low nibbles: values 4k .., high: 16 + 4k ..
+                const __m512i q = _mm512_loadu_si512(qs + 64 * k);
+                dequant_vector<false>(_mm512_and_si512(q, m4), dw, bias, out + 64 * k);
+                dequant_vector<false>(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), dw, bias, out + 64 * (4 + k));
+            }
         }
     }
-}
+};
+
+// Q4_K (packed_q4_k.cpp): block b is sub-block j = b % 8 of super-block b / 8, whose 2368 bytes hold the quants as
+// [4 chunks][8 k][16 rows][4 bytes] (sub-block 2c in chunk c's low nibbles, 2c+1 in its high), then the 16 rows'
+// 6-bit scales [8][16], mins [4 pairs][16 rows][2], d [16] and dmin [16] (halves).
+struct Q4KAmx {
+    static void dequant(const uint8_t* group, int64_t b, int64_t /*nb*/, uint16_t* out) {
+        constexpr int64_t kSuperBlockBytes = 2368, kScales = 2048, kMins = 2176, kD = 2304, kDmin = 2336;
+        const uint8_t* sb = group + b / 8 * kSuperBlockBytes;
+        const int j = static_cast<int>(b % 8);
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kD)));
+        const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kDmin)));
+        const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + kScales + 16 * j)));
+        __m512i m = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kMins + 32 * (j / 2))));
+        m = j % 2 ? _mm512_srli_epi32(m, 8) : _mm512_and_si512(m, _mm512_set1_epi32(0xff));
+        const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc));   // the reference's d * sc, then
+        const __m512 bias = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m));  // dmin * m
+        const uint8_t* qs = sb + j / 2 * 512;
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+            const __m512i q = _mm512_loadu_si512(qs + 64 * k);
+            const __m512i v = j % 2 ? _mm512_and_si512(_mm512_srli_epi16(q, 4), m4) : _mm512_and_si512(q, m4);
+            dequant_vector<true>(v, scale, bias, out + 64 * k);
+        }
+    }
+};
 
 // The C tiles of up to 32 tokens x 32 rows over nk blocks (the file's diagram): kTwo, the second 16 tokens; kPair,
 // the second group. a: the first 16 tokens' A tile of the chunk's first block (a_next elements on: the next 16
@@ -143,7 +184,7 @@ void tile_pass(const uint16_t* a, int64_t a_next, const uint16_t* b0, const uint
     if constexpr (kTwo && kPair) DUET_TILE_STORE(7, y_lo + 16, y_stride);
 }
 
-template <WeightLayout L, StreamPrefetch kHint>
+template <WeightLayout L, class F, StreamPrefetch kHint>
 void matmul_rows16_amx(const MatmulArgs& a, int64_t r0, int64_t r1) {
     const int64_t nb = a.n / kBlock, tiled = a.n_tokens / kAmxTileTokens * kAmxTileTokens;
     const auto* tiles = reinterpret_cast<const uint16_t*>(a.x);
@@ -163,8 +204,8 @@ void matmul_rows16_amx(const MatmulArgs& a, int64_t r0, int64_t r1) {
             const bool pair = r + 2 * ref::kRows16 <= r1;
             const uint8_t* group = a.w + r / ref::kRows16 * group_bytes;
             for (int64_t b = 0; b < nk; ++b) {
-                dequant_block<L>(group, kb + b, nb, b_tiles[0] + b * kTileElems);
-                if (pair) dequant_block<L>(group + group_bytes, kb + b, nb, b_tiles[1] + b * kTileElems);
+                F::dequant(group, kb + b, nb, b_tiles[0] + b * kTileElems);
+                if (pair) F::dequant(group + group_bytes, kb + b, nb, b_tiles[1] + b * kTileElems);
             }
             for (int64_t t = 0; t < tiled; t += 2 * kAmxTileTokens) {
                 const bool two = t + 2 * kAmxTileTokens <= tiled;
@@ -179,23 +220,25 @@ void matmul_rows16_amx(const MatmulArgs& a, int64_t r0, int64_t r1) {
         }
     }
     asm volatile("tilerelease" ::);
-    if (tiled < a.n_tokens) {  // the tail tokens on the VNNI kernel, from their XRows16 rows after the tiles
+    if (tiled < a.n_tokens) {  // the tail tokens on the VNNI kernel, from its prepared rows after the tiles
+        const PackedKernel vnni = packed_kernel_avx512(L, kHint);
         MatmulArgs tail = a;
         tail.x = a.x + static_cast<size_t>(tiled * a.n) * 2;
-        tail.x_row_size = static_cast<size_t>(nb) * sizeof(XRows16);
+        tail.x_row_size = vnni.x_row_size(a.n);
         tail.n_tokens = a.n_tokens - tiled;
         tail.y = a.y + tiled * a.d;
-        packed_kernel_avx512(L, kHint).rows(tail, r0, r1);
+        vnni.rows(tail, r0, r1);
     }
 }
 
-// Token t's floats -> its 32-value rows in the A tiles of its 16 tokens, or (a tail token) its XRows16 row.
+// Token t's floats -> its 32-value rows in the A tiles of its 16 tokens, or (a tail token) the VNNI kernel's row.
 template <WeightLayout L>
 void prepare_amx(const float* x, int64_t t, int64_t n, int64_t n_tokens, uint8_t* scratch) {
     const int64_t nb = n / kBlock, tiled = n_tokens / kAmxTileTokens * kAmxTileTokens;
     if (t >= tiled) {
-        auto* row = reinterpret_cast<XRows16*>(scratch + static_cast<size_t>(tiled * n) * 2) + (t - tiled) * nb;
-        quantize_row_rows16_avx512(x, row, n, L == WeightLayout::q8_0_rows16 ? 128 : 8);
+        const PackedKernel vnni = packed_kernel_avx512(L, StreamPrefetch::t0);  // (the hint does not change the rows)
+        DUET_ASSERT(vnni.x_row_size(n) <= static_cast<size_t>(2 * n));       // amx_scratch_size's bound
+        vnni.prepare(x, scratch + static_cast<size_t>(tiled * n) * 2 + (t - tiled) * vnni.x_row_size(n), n);
         return;
     }
     auto* out = reinterpret_cast<uint16_t*>(scratch) + t / kAmxTileTokens * nb * kTileElems + t % kAmxTileTokens * 32;
@@ -205,10 +248,10 @@ void prepare_amx(const float* x, int64_t t, int64_t n, int64_t n_tokens, uint8_t
     }
 }
 
-template <WeightLayout L>
+template <WeightLayout L, class F>
 AmxKernel amx_kernel_of(StreamPrefetch hint) {
-    return {&prepare_amx<L>, hint == StreamPrefetch::t0 ? &matmul_rows16_amx<L, StreamPrefetch::t0>
-                                                          : &matmul_rows16_amx<L, StreamPrefetch::nta>};
+    return {&prepare_amx<L>, hint == StreamPrefetch::t0 ? &matmul_rows16_amx<L, F, StreamPrefetch::t0>
+                                                          : &matmul_rows16_amx<L, F, StreamPrefetch::nta>};
 }
 
 }  // namespace
@@ -216,9 +259,11 @@ AmxKernel amx_kernel_of(StreamPrefetch hint) {
 AmxKernel amx_kernel(WeightLayout layout, StreamPrefetch hint) {
     switch (layout) {
         case WeightLayout::q4_0_rows16:
-            return amx_kernel_of<WeightLayout::q4_0_rows16>(hint);
+            return amx_kernel_of<WeightLayout::q4_0_rows16, LegacyAmx<WeightLayout::q4_0_rows16>>(hint);
         case WeightLayout::q8_0_rows16:
-            return amx_kernel_of<WeightLayout::q8_0_rows16>(hint);
+            return amx_kernel_of<WeightLayout::q8_0_rows16, LegacyAmx<WeightLayout::q8_0_rows16>>(hint);
+        case WeightLayout::q4_k_rows16:
+            return amx_kernel_of<WeightLayout::q4_k_rows16, Q4KAmx>(hint);
         default:
             return {};
     }
