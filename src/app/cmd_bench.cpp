@@ -372,8 +372,7 @@ int cmd_bench(int argc, char** argv) {
         kernels::prefetch_choice_note()[0] ? " (" : "", kernels::prefetch_choice_note(),
         kernels::prefetch_choice_note()[0] ? ")" : "", amx_prefill ? "on" : "off",
         kernels::amx_choice_note()[0] ? " (" : "", kernels::amx_choice_note(), kernels::amx_choice_note()[0] ? ")" : "",
-        m.packed_matrices(),
-        format_bytes(static_cast<double>(m.packed_bytes())).c_str());
+        m.packed_matrices(), format_bytes(static_cast<double>(m.packed_bytes())).c_str());
     return 0;
 }
 

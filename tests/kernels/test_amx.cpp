@@ -32,7 +32,7 @@ struct Shape {
 // one block and one group; an odd block count (a last unit of one block) with a pair and a single group and three
 // token tiles; 65 blocks (rows longer than a chunk) with 8 tail tokens; 280 blocks in chunks, one tail token; 130
 // blocks in chunks of 30 (a step long enough for its chunks to shrink)
-constexpr Shape kShapes[] = {{32, 16, 48},   {96, 48, 48},  {2080, 32, 56},
+constexpr Shape kShapes[] = {{32, 16, 48},   {96, 48, 48},   {2080, 32, 56},
                              {1536, 64, 70}, {8960, 16, 49}, {4160, 32, 272}};
 // the same for Q4_K's super-blocks of 256 (8 blocks of 32 each): 1 to 35 of them, 72 blocks (longer than a chunk)
 constexpr Shape kShapesK[] = {{256, 16, 48},  {768, 48, 48},  {2304, 32, 56},
@@ -105,8 +105,8 @@ TEST(AmxRows16, TiledTokensEqualTheBf16TwinAndTheTailTheVnniTwin) {
             ref::matmul_packed_bf16(layout_of(type), type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens,
                                     y_bf16.data());
             std::vector<uint8_t> ref_scratch(kernels::matmul_scratch_size(type, s.n, s.n_tokens));
-            ref::matmul_packed(layout_of(type), type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens,
-                               y_vnni.data(), ref_scratch.data(), nullptr);
+            ref::matmul_packed(layout_of(type), type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens, y_vnni.data(),
+                               ref_scratch.data(), nullptr);
             const double scale = std::max(rms(y_bf16.data(), y_bf16.size()), std::sqrt(static_cast<double>(s.n)));
             // the two twins differ by far more than the tolerance: a kernel that took the VNNI path would fail
             ASSERT_GT(max_diff(y_bf16.data(), y_vnni.data(), tiled_outputs) / scale, 20 * kSumOrderTolerance);
@@ -114,8 +114,7 @@ TEST(AmxRows16, TiledTokensEqualTheBf16TwinAndTheTailTheVnniTwin) {
                 const auto y = run(p, s.n_tokens, tp);
                 const char* threads = tp ? " 2 threads" : " 1 thread";
                 EXPECT_LE(max_diff(y.data(), y_bf16.data(), tiled_outputs) / scale, kSumOrderTolerance)
-                    << tensor_type_name(type) << " n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens
-                    << threads;
+                    << tensor_type_name(type) << " n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens << threads;
                 EXPECT_LE(max_diff(y.data() + tiled_outputs, y_vnni.data() + tiled_outputs, y.size() - tiled_outputs) /
                               scale,
                           kTwinTolerance)

@@ -54,7 +54,7 @@ bool cpu_has_amx_bf16() {
         if (!amx || !__get_cpuid_count(7, 1, &a, &b, &c, &d) || (a & (1u << 5)) == 0) return false;  // AVX512-BF16
         unsigned xcr0_lo, xcr0_hi;
         asm("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-        if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;  // XTILECFG, XTILEDATA enabled by the OS
+        if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;          // XTILECFG, XTILEDATA enabled by the OS
         constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;  // asm/prctl.h, the kernel's xstate numbers
         return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
     }();

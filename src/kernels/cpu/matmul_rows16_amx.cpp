@@ -35,9 +35,9 @@ namespace duet::cpu {
 
 namespace {
 
-constexpr int64_t kBlock = 32;             // values per block (Q4_0, Q8_0) and per tile row of bf16
-constexpr int64_t kTileElems = 16 * 32;    // bf16 values per A or B tile (16 rows of 64 bytes)
-constexpr int64_t kAmxChunkBlocks = 64;    // most blocks of a group dequantized at once: 2 x 64 KiB of B tiles (stack)
+constexpr int64_t kBlock = 32;           // values per block (Q4_0, Q8_0) and per tile row of bf16
+constexpr int64_t kTileElems = 16 * 32;  // bf16 values per A or B tile (16 rows of 64 bytes)
+constexpr int64_t kAmxChunkBlocks = 64;  // most blocks of a group dequantized at once: 2 x 64 KiB of B tiles (stack)
 constexpr int64_t kChunkATileBytes = 512 << 10;  // A tiles of a chunk, every token
 
 // Every tile the kernel uses is 16 rows of 64 bytes (palette 1: tmm0..7).
@@ -68,8 +68,8 @@ template <bool kRound2>
 inline void dequant_vector(__m512i v, __m512 scale, __m512 bias, uint16_t* out) {
     const __m512i m8 = _mm512_set1_epi32(0xff);
     // word 2r <- first vector's lane r, word 2r+1 <- second's (cvtne2ps_pbh puts them in halves)
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
-                                                22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                                6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     auto value = [&](__m512i q) {
         __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(q), scale);
         if constexpr (kRound2) {
@@ -134,8 +134,10 @@ struct Q4KAmx {
         const int j = static_cast<int>(b % 8);
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kD)));
         const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kDmin)));
-        const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + kScales + 16 * j)));
-        __m512i m = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kMins + 32 * (j / 2))));
+        const __m512i sc =
+            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + kScales + 16 * j)));
+        __m512i m =
+            _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kMins + 32 * (j / 2))));
         m = j % 2 ? _mm512_srli_epi32(m, 8) : _mm512_and_si512(m, _mm512_set1_epi32(0xff));
         const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc));   // the reference's d * sc, then
         const __m512 bias = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m));  // dmin * m
@@ -237,7 +239,7 @@ void prepare_amx(const float* x, int64_t t, int64_t n, int64_t n_tokens, uint8_t
     const int64_t nb = n / kBlock, tiled = n_tokens / kAmxTileTokens * kAmxTileTokens;
     if (t >= tiled) {
         const PackedKernel vnni = packed_kernel_avx512(L, StreamPrefetch::t0);  // (the hint does not change the rows)
-        DUET_ASSERT(vnni.x_row_size(n) <= static_cast<size_t>(2 * n));       // amx_scratch_size's bound
+        DUET_ASSERT(vnni.x_row_size(n) <= static_cast<size_t>(2 * n));          // amx_scratch_size's bound
         vnni.prepare(x, scratch + static_cast<size_t>(tiled * n) * 2 + (t - tiled) * vnni.x_row_size(n), n);
         return;
     }
@@ -251,7 +253,7 @@ void prepare_amx(const float* x, int64_t t, int64_t n, int64_t n_tokens, uint8_t
 template <WeightLayout L, class F>
 AmxKernel amx_kernel_of(StreamPrefetch hint) {
     return {&prepare_amx<L>, hint == StreamPrefetch::t0 ? &matmul_rows16_amx<L, F, StreamPrefetch::t0>
-                                                          : &matmul_rows16_amx<L, F, StreamPrefetch::nta>};
+                                                        : &matmul_rows16_amx<L, F, StreamPrefetch::nta>};
 }
 
 }  // namespace
