@@ -1,7 +1,7 @@
-// test_amx.cpp: prefill on AMX tiles (kernels/cpu/amx.h) for Q4_0, Q8_0 and Q4_K in their rows16 layouts: the tokens in
-// whole tiles of 16 equal the bf16 twin (ref::matmul_packed_bf16) up to the order of fp32 sums, the tail tokens equal
-// the VNNI kernels' twin, steps under 48 tokens take the VNNI kernels unchanged, and bf16 lands no farther from the
-// float products than 8-bit activations do. Skipped, loudly, on CPUs without AMX-BF16.
+// test_amx.cpp: prefill on AMX tiles (kernels/cpu/amx.h) for Q4_0, Q8_0, Q4_K and Q6_K in their rows16 layouts:
+// the tokens in whole tiles of 16 equal the bf16 twin (ref::matmul_packed_bf16) up to the order of fp32 sums, the
+// tail tokens equal the VNNI kernels' twin, steps under 48 tokens take the VNNI kernels unchanged, and bf16 lands no
+// farther from the float products than 8-bit activations do. Skipped, loudly, on CPUs without AMX-BF16.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,13 +34,16 @@ struct Shape {
 // blocks in chunks of 30 (a step long enough for its chunks to shrink)
 constexpr Shape kShapes[] = {{32, 16, 48},   {96, 48, 48},   {2080, 32, 56},
                              {1536, 64, 70}, {8960, 16, 49}, {4160, 32, 272}};
-// the same for Q4_K's super-blocks of 256 (8 blocks of 32 each): 1 to 35 of them, 72 blocks (longer than a chunk)
+// the same for the K-quants' super-blocks of 256 (8 blocks of 32 each): 1 to 35 of them, 72 blocks (longer than a chunk)
 constexpr Shape kShapesK[] = {{256, 16, 48},  {768, 48, 48},  {2304, 32, 56},
                               {1536, 64, 70}, {8960, 16, 49}, {4352, 32, 272}};
-constexpr TensorType kTypes[] = {TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K};
+constexpr TensorType kTypes[] = {TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K};
+
+bool k_quant(TensorType type) { return type == TensorType::Q4_K || type == TensorType::Q6_K; }
 
 WeightLayout layout_of(TensorType type) {
     if (type == TensorType::Q4_K) return WeightLayout::q4_k_rows16;
+    if (type == TensorType::Q6_K) return WeightLayout::q6_k_rows16;
     return type == TensorType::Q4_0 ? WeightLayout::q4_0_rows16 : WeightLayout::q8_0_rows16;
 }
 
@@ -97,7 +100,7 @@ TEST(AmxRows16, TiledTokensEqualTheBf16TwinAndTheTailTheVnniTwin) {
     ThreadPool pool(test::pool_threads(2));
     uint32_t seed = 300;
     for (TensorType type : kTypes)
-        for (const Shape& s : type == TensorType::Q4_K ? std::span<const Shape>(kShapesK) : kShapes) {
+        for (const Shape& s : k_quant(type) ? std::span<const Shape>(kShapesK) : kShapes) {
             const Problem p = make(type, s, seed++);
             const int64_t tiled = s.n_tokens / 16 * 16;
             const size_t tiled_outputs = static_cast<size_t>(tiled * s.d);
@@ -128,7 +131,7 @@ TEST(AmxRows16, StepsUnder48TokensTakeTheVnniKernelsUnchanged) {
     test::BackendGuard guard;
     if (!amx_on()) GTEST_SKIP() << "no AMX-BF16 on this CPU: the AMX kernel is not tested";
     for (TensorType type : kTypes) {
-        const Problem p = make(type, {1536, 32, 48}, 400);  // 1536 = 6 super-blocks of Q4_K
+        const Problem p = make(type, {1536, 32, 48}, 400);  // 1536 = 6 super-blocks of the K-quants
         const auto with_amx = run(p, 47, nullptr);
         kernels::force_amx(false);
         const auto without = run(p, 47, nullptr);

@@ -195,7 +195,8 @@ size_t matmul_scratch_size(TensorType wtype, int64_t n, int64_t n_tokens) {
     }
     if (wtype == TensorType::Q6_K)  // q6_k_rows16's prepared rows (avx512)
         bytes = std::max(bytes, static_cast<size_t>(n / kQK_K * n_tokens) * sizeof(cpu::XRows16Q6K));
-    if (wtype == TensorType::Q4_0 || wtype == TensorType::Q8_0 || wtype == TensorType::Q4_K)  // AMX's (amx.h)
+    if (wtype == TensorType::Q4_0 || wtype == TensorType::Q8_0 || wtype == TensorType::Q4_K ||
+        wtype == TensorType::Q6_K)  // the AMX kernel's tiles and tail rows (amx.h)
         bytes = std::max(bytes, cpu::amx_scratch_size(n, n_tokens));
     return bytes;
 }

@@ -1,4 +1,4 @@
-// amx.h: prefill over the rows16 layouts of Q4_0, Q8_0 and Q4_K (kernels/ref/packed.h) on Intel AMX tiles, for steps of
+// amx.h: prefill over the rows16 layouts of Q4_0, Q8_0, Q4_K and Q6_K (kernels/ref/packed.h) on Intel AMX tiles, for steps of
 // kAmxMinTokens tokens or more on the avx512 backend (matmul_rows16_amx.cpp; kernels.cpp's matmul_packed_on calls
 // it). The weights are dequantized to bf16 a group at a time (16 rows, up to kAmxChunkBlocks blocks), once for every
 // token of the step; the activations are bf16 too (rounded from the floats, not quantized); TDPBF16PS sums in fp32.
@@ -38,8 +38,8 @@ struct AmxKernel {
     // Rows [r0, r1) (multiples of 16) of every token; MatmulArgs::x is the scratch, w_row_size a group's bytes / 16.
     MatmulRowsFn rows = nullptr;
 };
-// The kernel of q4_0_rows16, q8_0_rows16 or q4_k_rows16 (hint: the tail tokens' VNNI kernel's prefetch); empty for
-// other layouts.
+// The kernel of a rows16 layout (q4_0, q8_0, q4_k, q6_k; hint: the tail tokens' VNNI kernel's prefetch); empty for
+// others.
 // Callers check cpu_has_amx_bf16() first.
 AmxKernel amx_kernel(WeightLayout layout, StreamPrefetch hint);
 

@@ -1,5 +1,5 @@
-// matmul_rows16_amx.cpp: Q4_0, Q8_0 and Q4_K prefill over the rows16 layouts on AMX tiles (amx.h), bf16 x bf16 ->
-// fp32.
+// matmul_rows16_amx.cpp: Q4_0, Q8_0, Q4_K and Q6_K prefill over the rows16 layouts on AMX tiles (amx.h), bf16 x
+// bf16 -> fp32.
 //
 // A thread walks its rows two groups (32 rows) at a time. For each pair, a chunk of up to kAmxChunkBlocks blocks:
 //
@@ -60,31 +60,25 @@ static_assert(sizeof(TileConfig) == 64);
 #define DUET_TILE_DP(C, A, B) asm volatile("tdpbf16ps %%tmm" #B ", %%tmm" #A ", %%tmm" #C ::)
 
 // One 16 x 4-byte vector of a block (lane r: bytes of values 4k .. 4k+3 of weight row r, unsigned) -> B tile rows 2k
-// and 2k+1 (out, 32 bf16 each): the pairs (4k, 4k+1) and (4k+2, 4k+3) of every row, as q * scale - bias (row r's
-// scale and bias in lane r). kRound2: the product rounded before the subtraction, as the reference's Q4_K
-// dequantization (d * sc * q - dmin * m); else one fused rounding, which for Q4_0 and Q8_0 (bias = offset * d, a
-// power of two times d) equals the reference's (q - offset) * d.
-template <bool kRound2>
-inline void dequant_vector(__m512i v, __m512 scale, __m512 bias, uint16_t* out) {
+// and 2k+1 (out, 32 bf16 each): the pairs (4k, 4k+1) and (4k+2, 4k+3) of every row, each value(q) (the format's
+// dequantization of 16 lanes of int32 q, rounded as its reference rounds) rounded to bf16.
+template <class Value>
+inline void dequant_vector(__m512i v, const Value& value, uint16_t* out) {
     const __m512i m8 = _mm512_set1_epi32(0xff);
     // word 2r <- first vector's lane r, word 2r+1 <- second's (cvtne2ps_pbh puts them in halves)
     const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
                                                 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    auto value = [&](__m512i q) {
-        __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(q), scale);
-        if constexpr (kRound2) {
-            asm("" : "+v"(p));  // no contraction into an FMA: the reference rounds the product first
-            return _mm512_sub_ps(p, bias);
-        } else {
-            return _mm512_fmsub_ps(_mm512_cvtepi32_ps(q), scale, bias);
-        }
-    };
     const __m512 f0 = value(_mm512_and_si512(v, m8));
     const __m512 f1 = value(_mm512_and_si512(_mm512_srli_epi32(v, 8), m8));
     const __m512 f2 = value(_mm512_and_si512(_mm512_srli_epi32(v, 16), m8));
     const __m512 f3 = value(_mm512_srli_epi32(v, 24));
     _mm512_store_si512(out, _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(f1, f0)));
     _mm512_store_si512(out + 32, _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(f3, f2)));
+}
+
+// (q - offset) * scale, one rounding: the reference's Q4_0 / Q8_0 ((q - offset) * d) and Q6_K ((d * sc) * q').
+inline auto offset_times(__m512i offset, __m512 scale) {
+    return [=](__m512i q) { return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, offset)), scale); };
 }
 
 // Where block b of a group of nb blocks keeps its 16 scales and its quants (packed.h: units of two blocks, scales
@@ -107,18 +101,18 @@ struct LegacyAmx {  // Q4_0, Q8_0 (packed.h)
         const uint8_t* qs;
         block_bytes<kQ8 ? 512 : 256>(group, b, nb, &dh, &qs);
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dh)));
-        const __m512 bias = _mm512_mul_ps(dw, _mm512_set1_ps(kQ8 ? 128.0f : 8.0f));
+        const auto value = offset_times(_mm512_set1_epi32(kQ8 ? 128 : 8), dw);
         if constexpr (kQ8) {
 #pragma GCC unroll 8
             for (int k = 0; k < 8; ++k)  // vector k: values 4k .. 4k+3
-                dequant_vector<false>(_mm512_loadu_si512(qs + 64 * k), dw, bias, out + 64 * k);
+                dequant_vector(_mm512_loadu_si512(qs + 64 * k), value, out + 64 * k);
         } else {
             const __m512i m4 = _mm512_set1_epi8(0x0f);
 #pragma GCC unroll 4
             for (int k = 0; k < 4; ++k) {  // low nibbles: values 4k .., high: 16 + 4k ..
                 const __m512i q = _mm512_loadu_si512(qs + 64 * k);
-                dequant_vector<false>(_mm512_and_si512(q, m4), dw, bias, out + 64 * k);
-                dequant_vector<false>(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), dw, bias, out + 64 * (4 + k));
+                dequant_vector(_mm512_and_si512(q, m4), value, out + 64 * k);
+                dequant_vector(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), value, out + 64 * (4 + k));
             }
         }
     }
@@ -139,15 +133,55 @@ struct Q4KAmx {
         __m512i m =
             _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + kMins + 32 * (j / 2))));
         m = j % 2 ? _mm512_srli_epi32(m, 8) : _mm512_and_si512(m, _mm512_set1_epi32(0xff));
-        const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc));   // the reference's d * sc, then
-        const __m512 bias = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m));  // dmin * m
+        const __m512 scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(sc));   // the reference's d1 = d * sc,
+        const __m512 bias = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(m));  // m1 = dmin * m, d1 * q - m1
+        const auto value = [&](__m512i q) {
+            __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(q), scale);
+            asm("" : "+v"(p));  // no contraction into an FMA: the reference rounds the product first
+            return _mm512_sub_ps(p, bias);
+        };
         const uint8_t* qs = sb + j / 2 * 512;
         const __m512i m4 = _mm512_set1_epi8(0x0f);
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
             const __m512i q = _mm512_loadu_si512(qs + 64 * k);
             const __m512i v = j % 2 ? _mm512_and_si512(_mm512_srli_epi16(q, 4), m4) : _mm512_and_si512(q, m4);
-            dequant_vector<true>(v, scale, bias, out + 64 * k);
+            dequant_vector(v, value, out + 64 * k);
+        }
+    }
+};
+
+// Q6_K (packed_q6_k.cpp): the group's scales first (per super-block [16][16 rows] int8, then the 16 rows' d as
+// halves; the section padded to 64 bytes), then per super-block ql [32 k][16 rows][4 bytes] and qh [16 k][16 rows]
+// [4 bytes]. Block b' = 4h + f of a super-block holds values 128h + 32f + 4m + j (m = 0..7): the low (f < 2) or high
+// nibbles of ql vector 16h + 8(f % 2) + m, bits 2f and 2f+1 of qh vector 8h + m above them, and is
+// (d * sc[2b' + m / 4]) * (q - 32).
+struct Q6KAmx {
+    static void dequant(const uint8_t* group, int64_t b, int64_t nb, uint16_t* out) {
+        constexpr int64_t kScaleBytes = 256 + 32, kQuantBytes = 2048 + 1024;
+        const int64_t nsb = nb / 8;
+        const uint8_t* sc = group + b / 8 * kScaleBytes;
+        const uint8_t* ql = group + (nsb * kScaleBytes + 63) / 64 * 64 + b / 8 * kQuantBytes;
+        const uint8_t* qh = ql + 2048;
+        const int bb = static_cast<int>(b % 8), h = bb / 4, f = bb % 4;
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(sc + 256)));
+        auto scale = [&](int s) {
+            const __m128i sc16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * s));
+            return _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc16)));
+        };
+        const __m512i offset = _mm512_set1_epi32(32);
+        const auto value_lo = offset_times(offset, scale(2 * bb)), value_hi = offset_times(offset, scale(2 * bb + 1));
+        const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(0x03);
+#pragma GCC unroll 8
+        for (int m = 0; m < 8; ++m) {
+            const __m512i l = _mm512_loadu_si512(ql + 64 * (16 * h + 8 * (f % 2) + m));
+            const __m512i nib = f < 2 ? _mm512_and_si512(l, m4) : _mm512_and_si512(_mm512_srli_epi16(l, 4), m4);
+            const __m512i hb = _mm512_loadu_si512(qh + 64 * (8 * h + m));
+            const __m512i high =
+                _mm512_slli_epi16(_mm512_and_si512(_mm512_srl_epi16(hb, _mm_cvtsi32_si128(2 * f)), m2), 4);
+            const __m512i v = _mm512_or_si512(nib, high);  // 6-bit values, one a byte
+            if (m < 4) dequant_vector(v, value_lo, out + 64 * m);
+            else dequant_vector(v, value_hi, out + 64 * m);
         }
     }
 };
@@ -266,6 +300,8 @@ AmxKernel amx_kernel(WeightLayout layout, StreamPrefetch hint) {
             return amx_kernel_of<WeightLayout::q8_0_rows16, LegacyAmx<WeightLayout::q8_0_rows16>>(hint);
         case WeightLayout::q4_k_rows16:
             return amx_kernel_of<WeightLayout::q4_k_rows16, Q4KAmx>(hint);
+        case WeightLayout::q6_k_rows16:
+            return amx_kernel_of<WeightLayout::q6_k_rows16, Q6KAmx>(hint);
         default:
             return {};
     }
