@@ -1,12 +1,14 @@
 // matmul_rows16_amx.cpp: Q4_0, Q8_0, Q4_K and Q6_K prefill over the rows16 layouts on AMX tiles (amx.h), bf16 x
 // bf16 -> fp32.
 //
-// A thread walks its rows two groups (32 rows) at a time. For each pair, a chunk of up to kAmxChunkBlocks blocks:
+// A thread's rows [r0, r1) go by in chunks of blocks (a whole row when it has at most kAmxChunkBlocks; longer rows in
+// chunks whose A tiles of every token fit kChunkATileBytes, so they stay in L2 while the groups go by), and in each
+// chunk two groups (32 rows) at a time:
 //
 //   dequantize:  each block of each group -> one B tile, 16 rows of 64 bytes: row i holds, for each of the 16 weight
-//                rows, the bf16 pair (value 2i, value 2i+1) of (q - offset) * d          (AVX-512, 1 KiB a block)
+//                rows, the bf16 pair (value 2i, value 2i+1), rounded from the reference's float     (AVX-512, 1 KiB)
 //   every 32 tokens of the step (the prepared A tiles of 16 tokens each, amx.h):
-//                C tiles = 0, or the sums so far (later chunks: loaded back from y)
+//                C tiles = 0 (the first chunk), else the sums so far, loaded back from y
 //                per block: A0, A1 (tokens t.., t+16..), B0, B1 (the pair's groups) -> 4 TDPBF16PS
 //                  tmm4 += A0.B0  tmm5 += A0.B1   (y rows t.. ;    columns r.., r+16..)
 //                  tmm6 += A1.B0  tmm7 += A1.B1   (y rows t+16..)
@@ -14,11 +16,12 @@
 //
 // so the weights are dequantized once a step and every TDP reads 2 KiB of tiles for 16 x 16 x 32 products. Blocks
 // keep their own scales inside the bf16 values: nothing is scaled after the sums (with 8-bit tiles, TDPBSUD, each
-// block's sums would have to be stored and scaled by the vector units: that was as slow as the VNNI kernel here).
-// The last tokens of a step (below a multiple of 16) take the VNNI kernel (matmul_rows16_avx512.cpp).
+// block's sums would have to be stored and scaled by the vector units: 1.2-1.4x the VNNI kernel, where this is 2x+).
+// The last tokens of a step (below a multiple of 16) take the VNNI kernel of the layout.
 //
-// Measured on an Intel Xeon with AMX (2 vCPUs, KVM), one thread, Q8_0 8960x1536, 64 tokens: the VNNI kernel 5.3 ms,
-// this one 2.7 ms; 512 tokens ~17 ms (the tiles alone, without the dequantization, ~10 ms).
+// Measured on an Intel Xeon with AMX (2 vCPUs, KVM; bench_kernels batch_packed/*/8960x1536/tokens:T/threads:2), VNNI
+// -> AMX: Q8_0 at 48, 64, 256 tokens 2083 -> 1757, 2615 -> 1906, 8763 -> 4153 us; Q4_K 2207 -> 1887, 3193 -> 2595,
+// 11533 -> 4453; at 32 tokens the two were even (amx.h's kAmxMinTokens).
 // GCC 12's AVX-512 intrinsics start from _mm*_undefined_*() values, which -Wuninitialized reports (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
