@@ -34,7 +34,8 @@ struct Shape {
 // blocks in chunks of 30 (a step long enough for its chunks to shrink)
 constexpr Shape kShapes[] = {{32, 16, 48},   {96, 48, 48},   {2080, 32, 56},
                              {1536, 64, 70}, {8960, 16, 49}, {4160, 32, 272}};
-// the same for the K-quants' super-blocks of 256 (8 blocks of 32 each): 1 to 35 of them, 72 blocks (longer than a chunk)
+// the same for the K-quants' super-blocks of 256 (8 blocks of 32 each): 1 to 35 of them, 72 blocks (longer than a
+// chunk)
 constexpr Shape kShapesK[] = {{256, 16, 48},  {768, 48, 48},  {2304, 32, 56},
                               {1536, 64, 70}, {8960, 16, 49}, {4352, 32, 272}};
 constexpr TensorType kTypes[] = {TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K};

@@ -1,7 +1,8 @@
-// amx.h: prefill over the rows16 layouts of Q4_0, Q8_0, Q4_K and Q6_K (kernels/ref/packed.h) on Intel AMX tiles, for steps of
-// kAmxMinTokens tokens or more on the avx512 backend (matmul_rows16_amx.cpp; kernels.cpp's matmul_packed_on calls
-// it). The weights are dequantized to bf16 a group at a time (16 rows, up to kAmxChunkBlocks blocks), once for every
-// token of the step; the activations are bf16 too (rounded from the floats, not quantized); TDPBF16PS sums in fp32.
+// amx.h: prefill over the rows16 layouts of Q4_0, Q8_0, Q4_K and Q6_K (kernels/ref/packed.h) on Intel AMX tiles,
+// for steps of kAmxMinTokens tokens or more on the avx512 backend (matmul_rows16_amx.cpp; kernels.cpp's
+// matmul_packed_on calls it). The weights are dequantized to bf16 a group (16 rows) and a chunk of blocks at a time,
+// once for every token of the step; the activations are bf16 too (rounded from the floats, not quantized);
+// TDPBF16PS sums in fp32.
 // The result is the naive twin ref::matmul_packed_bf16's (kernels/ref/packed.h) up to the order of the fp32 sums,
 // and differs from the VNNI kernels' (8-bit activations) by bf16's rounding. Header without intrinsics.
 //
@@ -39,8 +40,7 @@ struct AmxKernel {
     MatmulRowsFn rows = nullptr;
 };
 // The kernel of a rows16 layout (q4_0, q8_0, q4_k, q6_k; hint: the tail tokens' VNNI kernel's prefetch); empty for
-// others.
-// Callers check cpu_has_amx_bf16() first.
+// others. Callers check cpu_has_amx_bf16() first.
 AmxKernel amx_kernel(WeightLayout layout, StreamPrefetch hint);
 
 }  // namespace duet::cpu

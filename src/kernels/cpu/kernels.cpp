@@ -103,8 +103,8 @@ cpu::StreamPrefetch best_prefetch() {
 // As g_backend: atomic because tests and benchmarks switch it between runs (force_prefetch_hint).
 std::atomic<cpu::StreamPrefetch> g_prefetch{best_prefetch()};
 
-// Prefill of Q4_0 / Q8_0 rows16 matrices on AMX tiles (kernels/cpu/amx.h): where the CPU and OS have AMX-BF16,
-// unless DUET_AMX=0. As g_backend: atomic because tests and benchmarks switch it (force_amx).
+// Prefill of the rows16 matrices on AMX tiles (kernels/cpu/amx.h): where the CPU and OS have AMX-BF16, unless
+// DUET_AMX=0. As g_backend: atomic because tests and benchmarks switch it (force_amx).
 const char* g_amx_note = "";  // amx_choice_note()
 bool amx_at_start() {
     if (!cpu::cpu_has_amx_bf16()) return false;
@@ -268,7 +268,22 @@ bool quantize_in_parallel(int nth, int64_t n_tokens, int64_t n) {
     return nth > 1 && n_tokens >= 2 * nth && n_tokens * n >= kParallelQuantizeValues;
 }
 
-// Ops over packed weights (one layout, one type): the avx512 kernel of the layout, or the naive twin elsewhere.
+// prepare(t) for every token of a step: over the pool (quantize_in_parallel) or by the caller alone.
+template <class Prepare>
+void prepare_tokens(ThreadPool* pool, int64_t n_tokens, int64_t n, const Prepare& prepare) {
+    if (!quantize_in_parallel(pool ? pool->n_threads() : 1, n_tokens, n)) {
+        for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+        return;
+    }
+    pool->run([&](int ith, int nth) {
+        int64_t t0, t1;
+        split_range(n_tokens, ith, nth, &t0, &t1);
+        for (int64_t t = t0; t < t1; ++t) prepare(t);
+    });
+}
+
+// Ops over packed weights (one layout, one type): on avx512, steps of kAmxMinTokens or more on AMX tiles where the
+// CPU has them (kernels/cpu/amx.h), other steps on the layout's VNNI kernel; the naive twin elsewhere.
 void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n, const float* x, int64_t n_tokens,
                       void* scratch, ThreadPool* pool) {
     const TensorType wtype = ops[0].type;
@@ -277,18 +292,7 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
         const cpu::AmxKernel amx = cpu::amx_kernel(ops[0].layout, g_prefetch.load(std::memory_order_relaxed));
         if (amx.rows != nullptr) {
             auto* xs = static_cast<uint8_t*>(scratch);
-            auto prepare = [&](int64_t t0, int64_t t1) {
-                for (int64_t t = t0; t < t1; ++t) amx.prepare(x + t * n, t, n, n_tokens, xs);
-            };
-            if (pool != nullptr && pool->n_threads() > 1) {
-                pool->run([&](int ith, int nth_) {
-                    int64_t t0, t1;
-                    split_range(n_tokens, ith, nth_, &t0, &t1);
-                    prepare(t0, t1);
-                });
-            } else {
-                prepare(0, n_tokens);
-            }
+            prepare_tokens(pool, n_tokens, n, [&](int64_t t) { amx.prepare(x + t * n, t, n, n_tokens, xs); });
             const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
             const cpu::MatmulArgs args{nullptr, group_bytes / ref::kRows16, n, 0, xs, 0, n_tokens, nullptr};
             run_rows(amx.rows, args, ops, 2 * ref::kRows16, pool);  // pairs of groups
@@ -302,19 +306,7 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
     if (kernel.rows != nullptr) {
         auto* xq = static_cast<uint8_t*>(scratch);
         const size_t xq_row = kernel.x_row_size(n);
-        const int nth = pool ? pool->n_threads() : 1;
-        auto prepare = [&](int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) kernel.prepare(x + t * n, xq + t * xq_row, n);
-        };
-        if (quantize_in_parallel(nth, n_tokens, n)) {
-            pool->run([&](int ith, int nth_) {
-                int64_t t0, t1;
-                split_range(n_tokens, ith, nth_, &t0, &t1);
-                prepare(t0, t1);
-            });
-        } else {
-            prepare(0, n_tokens);
-        }
+        prepare_tokens(pool, n_tokens, n, [&](int64_t t) { kernel.prepare(x + t * n, xq + t * xq_row, n); });
         const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
         const cpu::MatmulArgs args{nullptr, group_bytes / ref::kRows16, n, 0, xq, xq_row, n_tokens, nullptr};
         run_rows(kernel.rows, args, ops, ref::kRows16, pool);
