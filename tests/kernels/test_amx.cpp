@@ -16,6 +16,7 @@
 #include "kernels/kernels.h"
 #include "kernels/ref/packed.h"
 #include "kernels/ref/quants.h"
+#include "kernels/gaussian_rows.h"
 #include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 #include "support/threads.h"
@@ -56,10 +57,7 @@ struct Problem {
 };
 
 Problem make(TensorType type, Shape s, uint32_t seed) {
-    const size_t rs = row_size(type, s.n);
-    std::vector<uint8_t> w(rs * static_cast<size_t>(s.d));
-    const auto wf = test::gaussian(s.n * s.d, seed);
-    for (int64_t r = 0; r < s.d; ++r) quantize_row(type, wf.data() + r * s.n, w.data() + r * rs, s.n);
+    const std::vector<uint8_t> w = test::gaussian_rows(type, s.n, s.d, seed);
     Problem p{type, s, std::vector<uint8_t>(kernels::packed_size(layout_of(type), type, s.n, s.d)),
               test::gaussian(s.n * s.n_tokens, seed + 1)};
     kernels::pack_weights(layout_of(type), type, w.data(), s.n, s.d, p.packed.data());

@@ -20,6 +20,7 @@
 #include "kernels/ref/ops.h"
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
+#include "kernels/gaussian_rows.h"
 #include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 #include "support/threads.h"
@@ -78,12 +79,7 @@ struct Problem {
 };
 
 Problem make_problem(TensorType type, Shape s, uint32_t seed) {
-    Problem p{type, s, std::vector<uint8_t>(row_size(type, s.n) * static_cast<size_t>(s.d)),
-              gaussian(s.n * s.n_tokens, seed + 1)};
-    const auto wf = gaussian(s.n * s.d, seed);
-    for (int64_t r = 0; r < s.d; ++r)
-        quantize_row(type, wf.data() + r * s.n, p.w.data() + static_cast<size_t>(r) * row_size(type, s.n), s.n);
-    return p;
+    return {type, s, test::gaussian_rows(type, s.n, s.d, seed), gaussian(s.n * s.n_tokens, seed + 1)};
 }
 
 std::vector<float> run_matmul(const Problem& p, kernels::Backend backend, ThreadPool* pool) {

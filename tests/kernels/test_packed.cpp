@@ -19,6 +19,7 @@
 #include "kernels/ref/ops.h"
 #include "kernels/ref/packed.h"
 #include "kernels/ref/quants.h"
+#include "kernels/gaussian_rows.h"
 #include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 #include "support/threads.h"
@@ -63,11 +64,7 @@ struct Problem {
 };
 
 Problem make(Layout l, Shape s, uint32_t seed) {
-    const size_t rs = row_size(l.type, s.n);
-    Problem p{
-        l, s, std::vector<uint8_t>(rs * static_cast<size_t>(s.d)), {}, test::gaussian(s.n * s.n_tokens, seed + 1)};
-    const auto wf = test::gaussian(s.n * s.d, seed);
-    for (int64_t r = 0; r < s.d; ++r) quantize_row(l.type, wf.data() + r * s.n, p.w.data() + r * rs, s.n);
+    Problem p{l, s, test::gaussian_rows(l.type, s.n, s.d, seed), {}, test::gaussian(s.n * s.n_tokens, seed + 1)};
     if (l.type == TensorType::Q8_0) {  // the ends of the byte range in the first block (-128: only a crafted file)
         auto* blk = reinterpret_cast<block_q8_0*>(p.w.data());
         blk->qs[0] = -128;
