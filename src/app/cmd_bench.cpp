@@ -294,8 +294,7 @@ int cmd_bench(int argc, char** argv) {
 
     const uint64_t peak_rss = peak_rss_bytes();
 
-    // prefill of 48+ tokens over Q4_0 / Q8_0 on AMX tiles (kernels.h): only on the avx512 backend
-    const bool amx_prefill = kernels::amx_active() && kernels::active_backend() == kernels::Backend::avx512;
+    const bool amx_prefill = kernels::amx_prefill_on();
     if (json) {
         nlohmann::json j;
         j["results"] = nlohmann::json::array();

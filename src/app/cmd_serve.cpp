@@ -350,9 +350,8 @@ int cmd_serve(int argc, char** argv) {
     engine_options.kv_type = kv_type;
     prepare_process_for_serving(options.http);
 
-    const bool amx = kernels::amx_active() && kernels::active_backend() == kernels::Backend::avx512;
     DUET_LOG_INFO("kernels %s%s", kernels::backend_name(kernels::active_backend()),
-                  amx ? ", prefill of 48+ tokens on AMX tiles in bf16 (DUET_AMX=0: off)" : "");
+                  kernels::amx_prefill_on() ? ", prefill of 48+ tokens on AMX tiles in bf16 (DUET_AMX=0: off)" : "");
     if (Status st = server::serve_until_signal(config); !st.ok()) return report_error(st);
     return 0;
 }

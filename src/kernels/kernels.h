@@ -47,6 +47,7 @@ bool force_prefetch_hint(std::string_view name);
 // and OS have AMX-BF16, unless DUET_AMX=0 at start (the note then says "DUET_AMX=0"). force_amx (tests, benchmarks)
 // returns false, changing nothing, when asked for AMX on a CPU without it.
 bool amx_active();
+bool amx_prefill_on();  // amx_active() with the avx512 backend active: whether prefill steps take the tiles now
 const char* amx_choice_note();
 bool force_amx(bool on);
 

@@ -177,6 +177,8 @@ bool force_prefetch_hint(std::string_view name) {
 
 bool amx_active() { return g_amx.load(std::memory_order_relaxed); }
 
+bool amx_prefill_on() { return amx_active() && current_backend() == Backend::avx512; }
+
 const char* amx_choice_note() { return g_amx_note; }
 
 bool force_amx(bool on) {
