@@ -143,9 +143,10 @@ def bench_section(raw, best):
     specs = sorted(glob.glob(os.path.join(raw, "bench.*.spec")))
     if not specs:
         return lines, probes
-    marked = False
-    lines += ["| model | test | llama.cpp t/s | duet t/s | duet / llama.cpp | duet tg GB/s, % of probe |",
-              "|---|---|---:|---:|---:|---:|"]
+    marked = ceilings = False
+    lines += ["| model | test | llama.cpp t/s | duet t/s | duet / llama.cpp | duet tg GB/s, % of probe | "
+              "llama.cpp tg GB/s, % of probe, lead ceiling |",
+              "|---|---|---:|---:|---:|---:|---:|"]
     for spec_path in specs:
         spec, _, p, n = (read_text(spec_path).split() + ["", "", "", ""])[:4]
         tag = os.path.basename(spec_path)[len("bench."):-len(".spec")]
@@ -163,24 +164,46 @@ def bench_section(raw, best):
         for pp, test in ((True, f"pp{p}"), (False, f"tg{n}")):
             lr = [r for r in (llama_rate(d, pp) for d in llama.values()) if r is not None]
             dr = [r for r in (duet_rate(d, pp) for d in duet.values()) if r is not None]
-            extra = ""
+            extra = " |"
             if not pp:
-                fractions, gbs = [], []
-                for d in duet.values():
-                    for row in (d or {}).get("results", []):
-                        if row.get("n_gen", 0) > 0 and row.get("gbs"):
-                            gbs.append(row["gbs"])
-                            fractions.append(row.get("bandwidth_fraction", 0) * 100)
-                if gbs:
-                    extra = f"{fmt(median(gbs))} GB/s, {fmt(median(fractions), 0)}%"
+                extra = tg_bandwidth(duet, median(lr))
+                ceilings = ceilings or "ceiling" in extra
             lines.append(f"| {spec}{mark} | {test} | {fmt(median(lr), 2)} ({runs(lr)}) | {fmt(median(dr), 2)} ({runs(dr)}) | "
                          f"{fmt_ratio(ratio(median(dr), median(lr)))} | {extra} |")
+    if ceilings:
+        lines += ["", "lead ceiling: duet's probe over llama.cpp's tg GB/s (its tok/s times the bytes a token reads, "
+                      "the same file for both), the most any program reading those bytes at the probe's rate could "
+                      "lead its tg by."]
     if marked:
         lines += ["", f"† in at least one duet bench run of this model the probe read under "
                       f"{LOW_PROBE_FRACTION:.0%} of the best ({best:.1f} GB/s): something outside duet was "
                       "taking memory bandwidth then (another guest of a shared host, or a process here), so that "
                       "model's duet figures (tg most) are low; rerun for a clean figure."]
     return lines, probes
+
+
+def tg_bandwidth(duet, llama_tg):
+    """The two GB/s cells of a tg row: duet's (median GB/s and % of its probe, as duet bench reports them), and
+    llama.cpp's, from its median tok/s times the bytes a token reads (duet's GB/s over its tok/s, same file) against
+    the median probe of the same runs, with the lead ceiling (that probe over llama.cpp's GB/s)."""
+    fractions, gbs, bytes_per_token, probes = [], [], [], []
+    for d in duet.values():
+        for row in (d or {}).get("results", []):
+            if row.get("n_gen", 0) > 0 and row.get("gbs"):
+                gbs.append(row["gbs"])
+                fractions.append(row.get("bandwidth_fraction", 0) * 100)
+                if row.get("tokens_per_second"):
+                    bytes_per_token.append(row["gbs"] / row["tokens_per_second"])
+        if d and d.get("read_bandwidth_gbs"):
+            probes.append(d["read_bandwidth_gbs"])
+    if not gbs:
+        return " |"
+    cells = f"{fmt(median(gbs))} GB/s, {fmt(median(fractions), 0)}% | "
+    if llama_tg and bytes_per_token and probes:
+        llama_gbs = llama_tg * median(bytes_per_token)
+        cells += (f"{fmt(llama_gbs)} GB/s, {fmt(100 * llama_gbs / median(probes), 0)}%, ceiling "
+                  f"{fmt_ratio(median(probes) / llama_gbs)}")
+    return cells
 
 
 def level_map(data):

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """test_compare_report.py: bench/compare_report.py (the report of bench/compare.sh) on fabricated raw files:
 medians over the alternations, the duet / llama.cpp ratios, the rows marked when a run's bandwidth probe was low,
-the served table, duet's 4-stream / 1-stream TPOT and the served runs' probes; and that bench/compare.sh refuses
-a held port before it runs anything. Stdlib only: python3 tests/bench/test_compare_report.py REPO_ROOT."""
+llama.cpp's tg GB/s and the lead ceiling, the served table, duet's 4-stream / 1-stream TPOT and the served runs'
+probes; and that bench/compare.sh refuses a held port before it runs anything. Stdlib only:
+python3 tests/bench/test_compare_report.py REPO_ROOT."""
 
 import json
 import os
@@ -74,6 +75,11 @@ class CompareReport(unittest.TestCase):
         # tg: 49 vs 80 -> 1.63x; GB/s median 72.0 (0.9 x 80), 80% of the probe
         self.assertIn("| r1:q4_0 | tg128 | 49.00 (50.0 / 48.0 / 49.0) | 80.00 (80.0 / 70.0 / 90.0) | 1.63× | "
                       "72.0 GB/s, 80% |", text)
+        # llama.cpp's tg read the same 0.9 GB a token (duet's GB/s over its tok/s): 49 x 0.9 = 44.1 GB/s, 46% of the
+        # runs' median probe (95), so no program reading those bytes at the probe's rate leads it by more than 2.15x
+        self.assertIn("72.0 GB/s, 80% | 44.1 GB/s, 46%, ceiling 2.15× |", text)
+        self.assertIn("lead ceiling: duet's probe over llama.cpp's tg GB/s", text)
+        self.assertRegex(text, r"\| r1:q4_0 \| pp512 \|[^\n]*\| 2\.90× \|  \| \|\n")  # pp rows: both GB/s cells empty
         self.assertNotIn("†", text)  # every probe within 80% of the best
         # served: 1 stream 62 vs 32 tok/s -> 1.94x, TPOT 12 vs 22 -> 0.55x; 4 streams 132 vs 47 -> 2.81x; failures
         self.assertIn("| 1 | 32.0 (31.0 / 32.0 / 33.0) | 62.0 (61.0 / 62.0 / 63.0) | 1.94× | 22.0 (22 / 22 / 22) | "
