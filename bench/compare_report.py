@@ -164,12 +164,10 @@ def bench_section(raw, best):
         for pp, test in ((True, f"pp{p}"), (False, f"tg{n}")):
             lr = [r for r in (llama_rate(d, pp) for d in llama.values()) if r is not None]
             dr = [r for r in (duet_rate(d, pp) for d in duet.values()) if r is not None]
-            extra = " |"
-            if not pp:
-                extra = tg_bandwidth(duet, median(lr))
-                ceilings = ceilings or "ceiling" in extra
+            duet_cell, llama_cell = tg_bandwidth(duet, median(lr)) if not pp else ("", "")
+            ceilings = ceilings or bool(llama_cell)
             lines.append(f"| {spec}{mark} | {test} | {fmt(median(lr), 2)} ({runs(lr)}) | {fmt(median(dr), 2)} ({runs(dr)}) | "
-                         f"{fmt_ratio(ratio(median(dr), median(lr)))} | {extra} |")
+                         f"{fmt_ratio(ratio(median(dr), median(lr)))} | {duet_cell} | {llama_cell} |")
     if ceilings:
         lines += ["", "lead ceiling: duet's probe over llama.cpp's tg GB/s (its tok/s times the bytes a token reads, "
                       "the same file for both), the most any program reading those bytes at the probe's rate could "
@@ -183,7 +181,7 @@ def bench_section(raw, best):
 
 
 def tg_bandwidth(duet, llama_tg):
-    """The two GB/s cells of a tg row: duet's (median GB/s and % of its probe, as duet bench reports them), and
+    """The two GB/s cells of a tg row (empty strings where a figure is missing): duet's (median GB/s and % of its probe, as duet bench reports them), and
     llama.cpp's, from its median tok/s times the bytes a token reads (duet's GB/s over its tok/s, same file) against
     the median probe of the same runs, with the lead ceiling (that probe over llama.cpp's GB/s)."""
     fractions, gbs, bytes_per_token, probes = [], [], [], []
@@ -197,13 +195,13 @@ def tg_bandwidth(duet, llama_tg):
         if d and d.get("read_bandwidth_gbs"):
             probes.append(d["read_bandwidth_gbs"])
     if not gbs:
-        return " |"
-    cells = f"{fmt(median(gbs))} GB/s, {fmt(median(fractions), 0)}% | "
-    if llama_tg and bytes_per_token and probes:
-        llama_gbs = llama_tg * median(bytes_per_token)
-        cells += (f"{fmt(llama_gbs)} GB/s, {fmt(100 * llama_gbs / median(probes), 0)}%, ceiling "
-                  f"{fmt_ratio(median(probes) / llama_gbs)}")
-    return cells
+        return "", ""
+    duet_cell = f"{fmt(median(gbs))} GB/s, {fmt(median(fractions), 0)}%"
+    if not (llama_tg and bytes_per_token and probes):
+        return duet_cell, ""
+    llama_gbs = llama_tg * median(bytes_per_token)
+    return duet_cell, (f"{fmt(llama_gbs)} GB/s, {fmt(100 * llama_gbs / median(probes), 0)}%, ceiling "
+                       f"{fmt_ratio(median(probes) / llama_gbs)}")
 
 
 def level_map(data):
