@@ -18,6 +18,7 @@
 #include "kernels/ref/quants.h"
 #include "kernels/gaussian_rows.h"
 #include "kernels/simd_backends.h"
+#include "kernels/twin_error.h"
 #include "support/gaussian.h"
 #include "support/threads.h"
 
@@ -43,14 +44,9 @@ constexpr TensorType kTypes[] = {TensorType::Q4_0, TensorType::Q8_0, TensorType:
 
 bool k_quant(TensorType type) { return type == TensorType::Q4_K || type == TensorType::Q6_K; }
 
-WeightLayout layout_of(TensorType type) {
-    if (type == TensorType::Q4_K) return WeightLayout::q4_k_rows16;
-    if (type == TensorType::Q6_K) return WeightLayout::q6_k_rows16;
-    return type == TensorType::Q4_0 ? WeightLayout::q4_0_rows16 : WeightLayout::q8_0_rows16;
-}
-
 struct Problem {
     TensorType type;
+    WeightLayout layout;  // the type's rows16 layout (the avx512 backend is on when a Problem is made)
     Shape s;
     std::vector<uint8_t> packed;
     std::vector<float> x;
@@ -58,9 +54,10 @@ struct Problem {
 
 Problem make(TensorType type, Shape s, uint32_t seed) {
     const std::vector<uint8_t> w = test::gaussian_rows(type, s.n, s.d, seed);
-    Problem p{type, s, std::vector<uint8_t>(kernels::packed_size(layout_of(type), type, s.n, s.d)),
+    const WeightLayout layout = kernels::preferred_layout(type, s.n, s.d);
+    Problem p{type, layout, s, std::vector<uint8_t>(kernels::packed_size(layout, type, s.n, s.d)),
               test::gaussian(s.n * s.n_tokens, seed + 1)};
-    kernels::pack_weights(layout_of(type), type, w.data(), s.n, s.d, p.packed.data());
+    kernels::pack_weights(layout, type, w.data(), s.n, s.d, p.packed.data());
     return p;
 }
 
@@ -68,22 +65,9 @@ std::vector<float> run(const Problem& p, int64_t n_tokens, ThreadPool* pool) {
     std::vector<float> y(static_cast<size_t>(p.s.d * n_tokens), NAN);
     const size_t bytes = kernels::matmul_scratch_size(p.type, p.s.n, n_tokens);
     void* scratch = std::aligned_alloc(64, (bytes + 64) / 64 * 64);
-    kernels::matmul(p.type, p.packed.data(), p.s.n, p.s.d, p.x.data(), n_tokens, y.data(), scratch, pool,
-                    layout_of(p.type));
+    kernels::matmul(p.type, p.packed.data(), p.s.n, p.s.d, p.x.data(), n_tokens, y.data(), scratch, pool, p.layout);
     std::free(scratch);
     return y;
-}
-
-double rms(const float* v, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; ++i) s += static_cast<double>(v[i]) * v[i];
-    return std::sqrt(s / static_cast<double>(n)) + 1e-30;
-}
-
-double max_diff(const float* a, const float* b, size_t n) {
-    double m = 0;
-    for (size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-    return m;
 }
 
 // The avx512 backend with AMX on; false (the caller skips) where this CPU has no AMX-BF16.
@@ -104,22 +88,21 @@ TEST(AmxRows16, TiledTokensEqualTheBf16TwinAndTheTailTheVnniTwin) {
             const int64_t tiled = s.n_tokens / 16 * 16;
             const size_t tiled_outputs = static_cast<size_t>(tiled * s.d);
             std::vector<float> y_bf16(static_cast<size_t>(s.d * s.n_tokens)), y_vnni(y_bf16.size());
-            ref::matmul_packed_bf16(layout_of(type), type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens,
-                                    y_bf16.data());
+            ref::matmul_packed_bf16(p.layout, type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens, y_bf16.data());
             std::vector<uint8_t> ref_scratch(kernels::matmul_scratch_size(type, s.n, s.n_tokens));
-            ref::matmul_packed(layout_of(type), type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens, y_vnni.data(),
+            ref::matmul_packed(p.layout, type, p.packed.data(), s.n, s.d, p.x.data(), s.n_tokens, y_vnni.data(),
                                ref_scratch.data(), nullptr);
-            const double scale = std::max(rms(y_bf16.data(), y_bf16.size()), std::sqrt(static_cast<double>(s.n)));
+            const double scale = std::max(test::rms(y_bf16), std::sqrt(static_cast<double>(s.n)));
+            const auto tiled_part = [&](const std::vector<float>& v) { return std::span(v).first(tiled_outputs); };
+            const auto tail_part = [&](const std::vector<float>& v) { return std::span(v).subspan(tiled_outputs); };
             // the two twins differ by far more than the tolerance: a kernel that took the VNNI path would fail
-            ASSERT_GT(max_diff(y_bf16.data(), y_vnni.data(), tiled_outputs) / scale, 20 * kSumOrderTolerance);
+            ASSERT_GT(test::max_abs_diff(tiled_part(y_bf16), y_vnni) / scale, 20 * kSumOrderTolerance);
             for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
                 const auto y = run(p, s.n_tokens, tp);
                 const char* threads = tp ? " 2 threads" : " 1 thread";
-                EXPECT_LE(max_diff(y.data(), y_bf16.data(), tiled_outputs) / scale, kSumOrderTolerance)
+                EXPECT_LE(test::max_abs_diff(tiled_part(y), y_bf16) / scale, kSumOrderTolerance)
                     << tensor_type_name(type) << " n=" << s.n << " d=" << s.d << " n_tokens=" << s.n_tokens << threads;
-                EXPECT_LE(max_diff(y.data() + tiled_outputs, y_vnni.data() + tiled_outputs, y.size() - tiled_outputs) /
-                              scale,
-                          kTwinTolerance)
+                EXPECT_LE(test::max_abs_diff(tail_part(y), tail_part(y_vnni)) / scale, kTwinTolerance)
                     << "tail tokens: " << tensor_type_name(type) << " n=" << s.n << " n_tokens=" << s.n_tokens
                     << threads;
             }
@@ -153,7 +136,7 @@ TEST(AmxRows16, NoFartherFromTheFloatProductsThanEightBitActivations) {
         std::vector<float> exact(static_cast<size_t>(s.d * s.n_tokens)), row(static_cast<size_t>(s.n));
         std::vector<uint8_t> file_row(row_size(type, s.n));
         for (int64_t r = 0; r < s.d; ++r) {
-            ref::unpack_row(layout_of(type), type, p.packed.data(), s.n, r, file_row.data());
+            ref::unpack_row(p.layout, type, p.packed.data(), s.n, r, file_row.data());
             dequantize_row(type, file_row.data(), row.data(), s.n);
             for (int64_t t = 0; t < s.n_tokens; ++t) {
                 double sum = 0;

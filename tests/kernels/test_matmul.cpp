@@ -21,6 +21,7 @@
 #include "kernels/ref/quants.h"
 #include "kernels/ref/vec_dot.h"
 #include "kernels/gaussian_rows.h"
+#include "kernels/twin_error.h"
 #include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 #include "support/threads.h"
@@ -65,12 +66,6 @@ std::span<const Shape> twin_shapes() {
 
 using test::gaussian;
 
-double rms(const std::vector<float>& v) {
-    double s = 0;
-    for (float x : v) s += static_cast<double>(x) * x;
-    return std::sqrt(s / static_cast<double>(v.size())) + 1e-30;
-}
-
 struct Problem {
     TensorType type;
     Shape shape;
@@ -108,13 +103,10 @@ TEST(Matmul, SimdBackendsMatchReferenceEveryTypeAndShape) {
             const auto y_ref = run_matmul(p, kernels::Backend::ref, &pool);
             // Unit-gaussian rows: a dot has magnitude ~sqrt(n); with few outputs (d=1, one token) their RMS
             // can fall far below that by chance, so it is the floor of the scale.
-            const double scale = std::max(rms(y_ref), std::sqrt(static_cast<double>(s.n)));
+            const double scale = std::max(test::rms(y_ref), std::sqrt(static_cast<double>(s.n)));
             for (kernels::Backend backend : backends) {
                 const auto y_simd = run_matmul(p, backend, &pool);
-                double max_err = 0;
-                for (size_t i = 0; i < y_ref.size(); ++i)
-                    max_err = std::max(max_err, std::fabs(double(y_simd[i]) - y_ref[i]));
-                EXPECT_LE(max_err / scale, kTwinTolerance)
+                EXPECT_LE(test::max_abs_diff(y_simd, y_ref) / scale, kTwinTolerance)
                     << kernels::backend_name(backend) << " " << tensor_type_name(type) << " n=" << s.n << " d=" << s.d
                     << " n_tokens=" << s.n_tokens;
             }
@@ -147,7 +139,7 @@ TEST(Matmul, Q8_0ExtremeBytesMatchReference) {
         q.shape.n_tokens = n_tokens;
         q.x.resize(static_cast<size_t>(n * n_tokens));
         const auto y_ref = run_matmul(q, kernels::Backend::ref, &pool);
-        const double scale = std::max(rms(y_ref), 1.0);
+        const double scale = std::max(test::rms(y_ref), 1.0);
         for (kernels::Backend backend : backends) {
             const auto y_simd = run_matmul(q, backend, &pool);
             for (size_t i = 0; i < y_ref.size(); ++i)
@@ -200,7 +192,7 @@ TEST(Matmul, ReferenceDotMatchesDequantizedFloatMath) {
                     exact_unrounded[static_cast<size_t>(t * s.d + r)] = static_cast<float>(sum_unrounded);
                 }
             }
-            const double scale = rms(exact);
+            const double scale = test::rms(exact);
             for (size_t i = 0; i < y.size(); ++i) {
                 ASSERT_NEAR(y[i], exact[i], kTwinTolerance * scale)
                     << tensor_type_name(type) << " n=" << s.n << " index " << i;

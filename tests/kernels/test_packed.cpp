@@ -20,6 +20,7 @@
 #include "kernels/ref/packed.h"
 #include "kernels/ref/quants.h"
 #include "kernels/gaussian_rows.h"
+#include "kernels/twin_error.h"
 #include "kernels/simd_backends.h"
 #include "support/gaussian.h"
 #include "support/threads.h"
@@ -99,12 +100,6 @@ std::vector<float> run(const Problem& p, bool packed, ThreadPool* pool) {
     return y;
 }
 
-double rms(const std::vector<float>& v) {
-    double s = 0;
-    for (float x : v) s += static_cast<double>(x) * x;
-    return std::sqrt(s / static_cast<double>(v.size())) + 1e-30;
-}
-
 TEST(PackedRows16, RepackRoundTripsEveryRow) {
     for (const Layout& l : kLayouts)
         for (const Shape& s : shapes_of(l)) {
@@ -164,15 +159,12 @@ TEST(PackedRows16, EveryBackendMatchesReference) {
             const Problem p = make(l, s, seed++);
             kernels::force_backend(kernels::Backend::ref);
             const auto y_ref = run(p, false, &pool);
-            const double scale = std::max(rms(y_ref), std::sqrt(static_cast<double>(s.n)));
+            const double scale = std::max(test::rms(y_ref), std::sqrt(static_cast<double>(s.n)));
             for (kernels::Backend backend : test::simd_backends()) {
                 kernels::force_backend(backend);
                 for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
                     const auto y = run(p, true, tp);
-                    double max_err = 0;
-                    for (size_t i = 0; i < y.size(); ++i)
-                        max_err = std::max(max_err, std::fabs(double(y[i]) - y_ref[i]));
-                    EXPECT_LE(max_err / scale, kTwinTolerance)
+                    EXPECT_LE(test::max_abs_diff(y, y_ref) / scale, kTwinTolerance)
                         << kernels::backend_name(backend) << " " << tensor_type_name(l.type) << " n=" << s.n
                         << " d=" << s.d << " n_tokens=" << s.n_tokens << (tp ? " 2 threads" : " 1 thread");
                 }
