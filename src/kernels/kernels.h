@@ -42,7 +42,7 @@ const char* prefetch_hint_name();
 const char* prefetch_choice_note();
 bool force_prefetch_hint(std::string_view name);
 
-// Whether prefill steps (48 tokens or more) over Q4_0 / Q8_0 matrices in their rows16 layouts run on Intel AMX tiles
+// Whether prefill steps (48 tokens or more) over Q4_0, Q8_0, Q4_K and Q6_K matrices in their rows16 layouts run on Intel AMX tiles
 // (kernels/cpu/amx.h: weights and activations rounded to bf16, fp32 sums) on the avx512 backend: on where the CPU
 // and OS have AMX-BF16, unless DUET_AMX=0 at start (the note then says "DUET_AMX=0"). force_amx (tests, benchmarks)
 // returns false, changing nothing, when asked for AMX on a CPU without it.

@@ -290,12 +290,12 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
                       void* scratch, ThreadPool* pool) {
     const TensorType wtype = ops[0].type;
 #if DUET_SIMD_X86
+    const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
     if (backend == Backend::avx512 && n_tokens >= cpu::kAmxMinTokens && g_amx.load(std::memory_order_relaxed)) {
         const cpu::AmxKernel amx = cpu::amx_kernel(ops[0].layout, g_prefetch.load(std::memory_order_relaxed));
         if (amx.rows != nullptr) {
             auto* xs = static_cast<uint8_t*>(scratch);
             prepare_tokens(pool, n_tokens, n, [&](int64_t t) { amx.prepare(x + t * n, t, n, n_tokens, xs); });
-            const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
             const cpu::MatmulArgs args{nullptr, group_bytes / ref::kRows16, n, 0, xs, 0, n_tokens, nullptr};
             run_rows(amx.rows, args, ops, 2 * ref::kRows16, pool);  // pairs of groups
             return;
@@ -309,7 +309,6 @@ void matmul_packed_on(Backend backend, std::span<const MatmulOp> ops, int64_t n,
         auto* xq = static_cast<uint8_t*>(scratch);
         const size_t xq_row = kernel.x_row_size(n);
         prepare_tokens(pool, n_tokens, n, [&](int64_t t) { kernel.prepare(x + t * n, xq + t * xq_row, n); });
-        const size_t group_bytes = ref::packed_size(ops[0].layout, wtype, n, ref::kRows16);
         const cpu::MatmulArgs args{nullptr, group_bytes / ref::kRows16, n, 0, xq, xq_row, n_tokens, nullptr};
         run_rows(kernel.rows, args, ops, ref::kRows16, pool);
         return;
